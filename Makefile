@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: Apache-2.0
+# The two set-up commands: `make run` and `make test`. Everything else is for developers.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CONFIG ?= deploy/igw.example.conf
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test bench asan ubsan fuzz format format-check lint clean
+
+all: build
+
+deps:
+	@.ci/deps.sh build
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p var
+	./$(BUILD)/gateway/igw serve --config $(CONFIG)
+
+test:
+	@.ci/deps.sh test
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Sanitizer builds: the whole suite under ASan+UBSan (fails on any report).
+asan:
+	@.ci/deps.sh test
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIGW_SANITIZER=address,undefined >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer targets, each run briefly on its seed corpus.
+fuzz:
+	@.ci/deps.sh test
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DIGW_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	cd build-fuzz && ctest --output-on-failure -R '^fuzz\.'
+
+bench:
+	@.ci/deps.sh bench
+	@$(MAKE) --no-print-directory build
+	tests/bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+# Banned functions (STYLE.md rule 13): raw allocation and unsafe string calls.
+lint:
+	@! git grep -nE '\b(malloc|calloc|realloc|free|sprintf|strcpy|strcat|strtok|atoi|gets)\(' \
+	  -- '*.c' ':!common/alloc.c' ':!tests/' | grep -vE 'igw_(malloc|calloc|realloc|free)|NOLINT|xmlFree|cJSON_free|nng_free|curl_free|mdb_' \
+	  || (echo "banned function used (see docs/CODE_STYLE.md)"; exit 1)
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Per-message arena (h2o mem_pool). Allocations are freed together by igw_arena_reset or
+ * igw_arena_free; there is no per-object free. An arena has a byte limit: allocations beyond it
+ * return NULL, which callers report as IGW_ELIMIT or IGW_ENOMEM. Not thread-safe.
+ */
+#ifndef IGW_ARENA_H
+#define IGW_ARENA_H
+
+#include <stddef.h>
+
+typedef struct igw_arena igw_arena;
+
+/** Creates an arena that may hold up to limit bytes (0 = unlimited). IGW_OK or IGW_ENOMEM. */
+int igw_arena_new(igw_arena **out, size_t limit);
+/** Frees the arena and everything allocated from it. NULL-safe. */
+void igw_arena_free(igw_arena *a);
+/** Frees all allocations but keeps the first block for reuse. */
+void igw_arena_reset(igw_arena *a);
+/** Returns n bytes aligned to 16, valid until reset/free; NULL on ENOMEM or over limit. */
+void *igw_arena_alloc(igw_arena *a, size_t n);
+/** Like igw_arena_alloc but zeroed. */
+void *igw_arena_calloc(igw_arena *a, size_t n);
+/** Copies n bytes of s plus a NUL into the arena; NULL on failure. */
+char *igw_arena_strndup(igw_arena *a, const char *s, size_t n);
+/** Bytes currently allocated (for limits and metrics). */
+size_t igw_arena_used(const igw_arena *a);
+
+#endif /* IGW_ARENA_H */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Growable byte buffer with a mandatory maximum (curl dynbuf). The buffer owns ptr; it is kept
+ * NUL-terminated for convenience but the length is authoritative. Appends past max fail with
+ * IGW_ETOOBIG and leave the buffer unchanged.
+ */
+#ifndef IGW_BUF_H
+#define IGW_BUF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+struct igw_buf {
+    char *ptr;
+    size_t len;
+    size_t cap;
+    size_t max;
+};
+
+/** Initialises an empty buffer that may grow to max bytes. Never fails. */
+void igw_buf_init(struct igw_buf *b, size_t max);
+/** Frees the storage; the buffer may be initialised again. NULL-safe. */
+void igw_buf_fini(struct igw_buf *b);
+/** Empties the buffer, keeping its storage. */
+void igw_buf_reset(struct igw_buf *b);
+/** Appends n bytes. @return IGW_OK, IGW_ENOMEM or IGW_ETOOBIG. */
+int igw_buf_append(struct igw_buf *b, const void *p, size_t n);
+/** Appends a NUL-terminated string. Same errors as igw_buf_append. */
+int igw_buf_puts(struct igw_buf *b, const char *s);
+/** Appends one byte. Same errors as igw_buf_append. */
+int igw_buf_putc(struct igw_buf *b, char c);
+/** Appends printf-formatted text. Same errors as igw_buf_append. */
+int igw_buf_printf(struct igw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int igw_buf_vprintf(struct igw_buf *b, const char *fmt, va_list ap);
+/** Appends s as a JSON string literal (quotes and escapes included). */
+int igw_buf_json_str(struct igw_buf *b, const char *s, size_t n);
+/** Ensures room for n more bytes. Same errors as igw_buf_append. */
+int igw_buf_reserve(struct igw_buf *b, size_t n);
+/** Hands the storage to the caller (free with igw_free) and re-initialises the buffer. */
+char *igw_buf_steal(struct igw_buf *b, size_t *len);
+
+#endif /* IGW_BUF_H */

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * igw configuration: a YAML file (libyaml) read once at start. Every option is documented in
+ * docs/CONFIG.md, generated from the option table in gateway/config.c, and in
+ * deploy/igw.example.conf. Errors name file:line:column and the option.
+ *
+ * Ownership: igw_config_load returns one heap object owning every string and array inside;
+ * free it with igw_config_free. The structure is read-only after load and may be shared by
+ * threads.
+ */
+#ifndef IGW_CONFIG_H
+#define IGW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "igw/retry.h"
+
+enum igw_auth_type { IGW_AUTH_NONE = 0, IGW_AUTH_BEARER, IGW_AUTH_BASIC };
+
+struct igw_secret {
+    char *value; /* bearer token, or "user:password" for basic; never logged */
+    size_t len;
+};
+
+struct igw_auth {
+    enum igw_auth_type type;
+    struct igw_secret *secrets; /* accepted credentials (inbound), or the one to send (outbound) */
+    size_t nsecrets;
+};
+
+struct igw_header {
+    char *name;
+    char *value;
+};
+
+enum igw_dest_kind { IGW_DEST_HTTP = 1, IGW_DEST_FILE, IGW_DEST_NNG };
+enum igw_nng_mode { IGW_NNG_PUSH = 1, IGW_NNG_REQ };
+enum igw_order_src { IGW_ORDER_NONE = 0, IGW_ORDER_HEADER, IGW_ORDER_JSON, IGW_ORDER_PARAM };
+
+struct igw_route {
+    char *name; /* unique across the config: "<channel>.<route>" */
+    char *short_name;
+    char *url; /* http(s)://..., file://path (relative to the working dir), tcp:// ipc:// */
+    enum igw_dest_kind kind;
+    char *file_path; /* for file:// */
+    enum igw_nng_mode nng_mode;
+    char *method; /* HTTP method, default POST */
+    struct igw_header *headers;
+    size_t nheaders;
+    struct igw_auth auth; /* outbound credentials */
+    bool tls_verify;      /* default true */
+    char *ca_file;        /* NULL = system store */
+    uint64_t timeout_ms;  /* per attempt, default 10 s */
+    unsigned concurrency; /* in-flight deliveries, default 8 */
+    struct igw_retry_policy retry;
+    enum igw_order_src order_src;
+    char *order_by;            /* header name, JSON field path (a.b.c) or path parameter */
+    unsigned breaker_failures; /* consecutive failures that open the circuit; 0 = off, def. 5 */
+    uint64_t breaker_open_ms;  /* how long before a probe, default 30 s */
+    char *map;                 /* mapping name (issue 3); NULL = pass through */
+    char *output;              /* output format for the map: json, xml, csv */
+};
+
+struct igw_channel {
+    char *name;
+    char *method; /* e.g. "POST" */
+    char *path;   /* pattern, e.g. "/events/openimis/{event}" */
+    struct igw_auth auth;
+    uint64_t max_body;    /* bytes, default 1 MiB */
+    char **content_types; /* allowed media types (no parameters); NULL/0 = any */
+    size_t ncontent_types;
+    char *input; /* input format: json (default), xml, csv, any */
+    struct igw_route *routes;
+    size_t nroutes;
+};
+
+struct igw_config {
+    char *file;        /* path the config was loaded from */
+    char *http_listen; /* "http://127.0.0.1:7400" (NULL = no HTTP input) */
+    char *tls_cert;    /* PEM certificate chain + key for https listeners; NULL = none */
+    char *tls_key;
+    uint64_t http_max_body;     /* hard cap over all channels */
+    unsigned http_max_inflight; /* requests being committed at once before 503, default 4096 */
+    char *sp_listen;            /* rep0 address for local producers, NULL = off */
+    char *pub_listen;           /* pub0 address for queue events, NULL = off */
+    char *data_dir;             /* queue directory, default ./var/queue */
+    uint64_t map_size;
+    unsigned max_batch;
+    uint64_t retain_delivered_ms;
+    uint64_t retain_idempotency_ms;
+    char *log_level;
+    unsigned deliver_batch; /* deliveries claimed per round, default 256 */
+    struct igw_channel *channels;
+    size_t nchannels;
+};
+
+/** Loads and validates a config file. Secrets referenced by `tokens_file`/`password_file` are
+ *  read relative to the config file's directory. On error returns IGW_ECONFIG (or IGW_ENOMEM,
+ *  IGW_EIO) and writes "file:line:column: option: problem" into errbuf.
+ *  @return IGW_OK with *out owned by the caller. */
+int igw_config_load(struct igw_config **out, const char *path, char *errbuf, size_t errlen);
+
+/** Same as igw_config_load for YAML text in memory (name is used in messages). */
+int igw_config_parse(struct igw_config **out, const char *name, const char *text, size_t len,
+                     char *errbuf, size_t errlen);
+
+/** Frees a config; NULL-safe. */
+void igw_config_free(struct igw_config *c);
+
+/** Finds a route by its full name; NULL if none. */
+const struct igw_route *igw_config_route(const struct igw_config *c, const char *name);
+
+/** Writes the option reference (Markdown) to stdout; used to generate docs/CONFIG.md. */
+void igw_config_print_reference(void);
+
+#endif /* IGW_CONFIG_H */

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * igw durable queue on LMDB.
+ *
+ * A message is stored once (its original body, plus an optional translated payload per route);
+ * each (message, route) pair has a delivery record with a state, an attempt count, a next-due
+ * time and the last error. An index by due time drives delivery; a dead-letter table keeps
+ * deliveries that ran out of attempts; an idempotency table maps (channel, key) to a message id.
+ * The on-disk layout is documented in docs/QUEUE-FORMAT.md.
+ *
+ * Caveats (read before use):
+ * - One process opens a queue directory at a time (LMDB lock file); never open it twice in one
+ *   process and never use it after fork().
+ * - All writes go through one internal writer thread, which groups concurrent requests into one
+ *   write transaction and one fsync (group commit). Calls that write are therefore either
+ *   asynchronous (igw_queue_submit: callback on the writer thread) or block the caller until
+ *   their group has been committed. Never call a blocking function from an nng callback.
+ * - Reads use short read transactions and copy values out before returning; nothing returned
+ *   points into the LMDB map.
+ * - A full map (IGW_ENOSPC) rejects new messages but still commits completions and deletions,
+ *   so the queue drains and recovers without operator action.
+ *
+ * Message ids are 64-bit, strictly increasing, never reused; their external form is 16 lower-case
+ * hex digits (igw_queue_id_format).
+ */
+#ifndef IGW_QUEUE_H
+#define IGW_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "igw/buf.h"
+
+typedef struct igw_queue igw_queue;
+
+#define IGW_QUEUE_ID_STRLEN 17 /* 16 hex digits + NUL */
+#define IGW_QUEUE_NAME_MAX 128 /* longest channel or route name */
+
+struct igw_queue_opts {
+    const char *path;               /* directory; created if missing (mode 0700) */
+    uint64_t map_size;              /* LMDB map size in bytes; 0 = 1 GiB */
+    unsigned max_batch;             /* most requests per group commit; 0 = 256 */
+    uint64_t retain_delivered_ms;   /* keep delivered messages this long; 0 = 1 hour */
+    uint64_t retain_idempotency_ms; /* keep idempotency keys this long; 0 = 24 hours */
+    bool no_sync;                   /* MDB_NOSYNC: benchmarks only, never in production */
+};
+
+/** Opens (creating if needed) the queue at opts->path and starts its writer thread. Deliveries
+ *  left in-flight by a previous run return to pending (due now).
+ *  @return IGW_OK, IGW_EINVAL (bad opts), IGW_EIO (cannot open/create; detail in errbuf),
+ *          IGW_ENOMEM. On success *out is owned by the caller; free with igw_queue_close. */
+int igw_queue_open(igw_queue **out, const struct igw_queue_opts *opts, char *errbuf, size_t errlen);
+
+/** Stops accepting requests, commits every request already submitted (their callbacks run),
+ *  stops the writer thread and closes LMDB. NULL-safe. */
+void igw_queue_close(igw_queue *q);
+
+/* ---- accept ------------------------------------------------------------------------------ */
+
+struct igw_queue_route_init {
+    const char *route;     /* route name, NUL-terminated, <= IGW_QUEUE_NAME_MAX */
+    const char *order_key; /* NULL = unordered; else deliveries with the same (route, key)
+                              are handed out strictly in message-id order */
+    size_t order_key_len;
+    const void *payload; /* NULL = deliver the original body; else a translated payload */
+    size_t payload_len;
+    const char *content_type; /* of payload; NULL = the message's content type */
+};
+
+struct igw_queue_msg {
+    const char *channel;  /* channel name, NUL-terminated */
+    const char *idem_key; /* NULL = none; else (channel, key) is unique for the retention */
+    size_t idem_key_len;
+    const char *content_type; /* NUL-terminated, may be NULL */
+    const char *meta;         /* opaque metadata (JSON text: path params, headers); may be NULL */
+    size_t meta_len;
+    const void *body;
+    size_t body_len;
+    unsigned nroutes; /* 0 allowed: the message is stored and immediately complete */
+    const struct igw_queue_route_init *routes;
+};
+
+/** Completion callback of igw_queue_submit, run on the writer thread after the group commit
+ *  (fsync) or after a failure. rv: IGW_OK, IGW_ENOSPC (map full), IGW_ECLOSED (closing),
+ *  IGW_EIO, IGW_ENOMEM. duplicate is true when the idempotency key was already known: id is then
+ *  the existing message's id and nothing new was stored. Must not block or call back into the
+ *  queue with a blocking function. */
+typedef void (*igw_queue_done_fn)(void *arg, int rv, uint64_t id, bool duplicate);
+
+/** Submits a message for durable storage. Everything in *m is copied before return.
+ *  @return IGW_OK (cb will be called exactly once), IGW_ECLOSED, IGW_ENOMEM, IGW_ETOOBIG,
+ *          IGW_EINVAL (bad names); on error cb is not called. Thread-safe. */
+int igw_queue_submit(igw_queue *q, const struct igw_queue_msg *m, igw_queue_done_fn cb, void *arg);
+
+/** Blocking form of igw_queue_submit: returns after the commit. *id and *duplicate are set on
+ *  IGW_OK. Same errors as the callback's rv plus submit's. */
+int igw_queue_put(igw_queue *q, const struct igw_queue_msg *m, uint64_t *id, bool *duplicate);
+
+/* ---- delivery ---------------------------------------------------------------------------- */
+
+enum igw_delivery_state {
+    IGW_DS_PENDING = 1,
+    IGW_DS_INFLIGHT = 2,
+    IGW_DS_DELIVERED = 3,
+    IGW_DS_DEAD = 4,
+};
+
+/** A claimed delivery: everything a worker needs, copied out of LMDB. Free with
+ *  igw_queue_claim_fini. */
+struct igw_queue_claim {
+    uint64_t id;
+    char route[IGW_QUEUE_NAME_MAX + 1];
+    char channel[IGW_QUEUE_NAME_MAX + 1];
+    uint32_t attempts;      /* attempts made before this one */
+    uint64_t created_ms;    /* when the message was accepted */
+    char *content_type;     /* owned; may be NULL */
+    struct igw_buf payload; /* owned: the route's payload, or the original body */
+    struct igw_buf meta;    /* owned: the message's metadata */
+};
+
+void igw_queue_claim_fini(struct igw_queue_claim *c);
+
+/** Claims up to max deliveries that are pending and due at now_ms, for the routes accepted by
+ *  filter (NULL = all routes), moving them to in-flight in one committed transaction.
+ *  filter(arg, route) returns the number of deliveries of that route it will still take (0 =
+ *  skip the route); it is called on the caller's thread. Ordered routes never hand out a message
+ *  while an earlier message with the same (route, order key) is pending or in flight.
+ *  out must hold max entries; *n receives the count. Blocks until committed.
+ *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOMEM. */
+typedef unsigned (*igw_queue_route_filter_fn)(void *arg, const char *route);
+int igw_queue_claim(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
+                    void *arg, struct igw_queue_claim *out, unsigned *n);
+
+/** Earliest next-due time of any pending delivery, or UINT64_MAX when none. */
+uint64_t igw_queue_next_due(igw_queue *q);
+
+enum igw_deliver_result {
+    IGW_DELIVER_OK = 0,    /* delivered: record becomes delivered */
+    IGW_DELIVER_RETRY = 1, /* transient failure: pending again at next_due_ms */
+    IGW_DELIVER_FAIL = 2,  /* permanent failure: dead-lettered now */
+};
+
+struct igw_queue_outcome {
+    uint64_t id;
+    const char *route;
+    enum igw_deliver_result result;
+    uint64_t next_due_ms; /* for RETRY */
+    const char *error;    /* short text for RETRY/FAIL ("HTTP 503", "timeout"); may be NULL */
+    const void *response; /* response body kept with a dead letter; may be NULL */
+    size_t response_len;
+    int status;    /* protocol status (HTTP code), 0 if none */
+    bool released; /* true: the worker gave the claim back untried (shutdown, circuit
+                      open); attempts is not incremented, next_due_ms applies */
+};
+
+/** Records outcomes of claimed deliveries (one group commit). Unknown or not-in-flight records
+ *  are ignored (IGW_OK). Blocks until committed. @return IGW_OK, IGW_ECLOSED, IGW_EIO. */
+int igw_queue_complete(igw_queue *q, const struct igw_queue_outcome *o, unsigned n);
+
+/* ---- inspection and repair --------------------------------------------------------------- */
+
+struct igw_queue_stats {
+    uint64_t messages; /* stored messages */
+    uint64_t pending;  /* deliveries by state */
+    uint64_t inflight;
+    uint64_t delivered;
+    uint64_t dead;
+    uint64_t map_size; /* bytes */
+    uint64_t map_used; /* bytes in use (last page * page size) */
+    bool full;         /* the last accept failed with IGW_ENOSPC and nothing freed space yet */
+};
+
+/** Fills *s. @return IGW_OK or IGW_EIO. */
+int igw_queue_stats(igw_queue *q, struct igw_queue_stats *s);
+
+struct igw_queue_delivery_info {
+    char route[IGW_QUEUE_NAME_MAX + 1];
+    enum igw_delivery_state state;
+    uint32_t attempts;
+    uint64_t next_due_ms;
+    uint64_t last_attempt_ms;
+    int last_status;
+    char last_error[IGW_ERRBUF_SIZE];
+};
+
+/** Copies the deliveries of message id into out (up to max); *n receives how many it has.
+ *  @return IGW_OK, IGW_ENOENT, IGW_EIO. */
+int igw_queue_deliveries(igw_queue *q, uint64_t id, struct igw_queue_delivery_info *out,
+                         unsigned max, unsigned *n);
+
+/** Dead-lettered deliveries return to pending, due now, with attempts reset (route NULL = all
+ *  routes of the message). Blocks until committed. @return IGW_OK, IGW_ENOENT, IGW_EIO. */
+int igw_queue_release(igw_queue *q, uint64_t id, const char *route);
+
+/** Removes a message and all its records (any state). @return IGW_OK, IGW_ENOENT, IGW_EIO. */
+int igw_queue_purge(igw_queue *q, uint64_t id);
+
+/** Removes delivered messages older than the retention and expired idempotency keys, at most
+ *  limit records per call; *removed receives the count. Blocks until committed. */
+int igw_queue_sweep(igw_queue *q, uint64_t now_ms, unsigned limit, unsigned *removed);
+
+/** Formats id as 16 hex digits into out (IGW_QUEUE_ID_STRLEN bytes). */
+void igw_queue_id_format(uint64_t id, char out[IGW_QUEUE_ID_STRLEN]);
+/** Parses the external form. @return IGW_OK or IGW_EINVAL. */
+int igw_queue_id_parse(const char *s, uint64_t *id);
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+enum igw_queue_event_kind {
+    IGW_QEV_ACCEPTED = 1,
+    IGW_QEV_DELIVERED,
+    IGW_QEV_RETRY,
+    IGW_QEV_DEAD,
+    IGW_QEV_RELEASED,
+    IGW_QEV_PURGED,
+};
+
+struct igw_queue_event {
+    enum igw_queue_event_kind kind;
+    uint64_t id;
+    const char *channel; /* may be NULL */
+    const char *route;   /* NULL for message-level events */
+    uint32_t attempts;
+    uint64_t next_due_ms;
+    const char *error; /* may be NULL */
+};
+
+/** Registers one listener called on the writer thread after each commit, once per event; it
+ *  must not block (hand off to nng aio). Pass NULL to remove. */
+typedef void (*igw_queue_event_fn)(void *arg, const struct igw_queue_event *ev);
+void igw_queue_set_listener(igw_queue *q, igw_queue_event_fn fn, void *arg);
+
+#endif /* IGW_QUEUE_H */
