@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Delivery engine: one thread running a libcurl multi loop that claims due deliveries from the
+ * queue, sends them to each route's destination (http/https, file://, nng tcp:// or ipc://),
+ * and records the outcome (delivered, retry at a backoff time, or dead-letter).
+ */
+#ifndef IGW_GATEWAY_DELIVER_H
+#define IGW_GATEWAY_DELIVER_H
+
+#include "igw/config.h"
+#include "igw/queue.h"
+
+typedef struct igw_deliverer igw_deliverer;
+
+/** Starts the delivery thread. cfg and q must outlive the deliverer.
+ *  @return IGW_OK, IGW_ENOMEM, IGW_EIO (curl or thread start failed; detail in errbuf). */
+int igw_deliverer_start(igw_deliverer **out, const struct igw_config *cfg, igw_queue *q,
+                        char *errbuf, size_t errlen);
+
+/** Tells the engine that new deliveries may be due now (called after an accept). Thread-safe,
+ *  never blocks; cheap enough to call for every message. */
+void igw_deliverer_kick(igw_deliverer *d);
+
+struct igw_deliverer_stats {
+    uint64_t attempts;
+    uint64_t delivered;
+    uint64_t retried;
+    uint64_t dead;
+    unsigned inflight;
+    unsigned open_circuits;
+};
+void igw_deliverer_stats(igw_deliverer *d, struct igw_deliverer_stats *s);
+
+/** Stops the engine: in-flight transfers get up to 2 s to finish, then are released back to
+ *  pending (not counted as attempts). Frees d. NULL-safe. */
+void igw_deliverer_stop(igw_deliverer *d);
+
+#endif /* IGW_GATEWAY_DELIVER_H */

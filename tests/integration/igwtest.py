@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Shared helpers for igw integration tests: start the real igw binary on 127.0.0.1 with a
+config written to a temporary directory, talk HTTP to it with the standard library, and run
+small test functions with a closing "N passed, N failed" line. Python standard library only."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+IGW_BIN = os.environ.get("IGW_BIN", os.path.join(os.path.dirname(__file__), "../../build/gateway/igw"))
+IGW_SRC = os.environ.get("IGW_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+IGW_SHARED = os.environ.get("IGW_SHARED", os.path.join(IGW_SRC, "../shared"))
+SIM_DIR = os.path.join(IGW_SRC, "tests", "sim")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10.0, proc=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("process exited with %s before listening" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d not listening after %.1fs" % (port, timeout))
+
+
+class Gateway:
+    """A running igw serve. config is YAML text; {port}, {dir} and {sp} are substituted."""
+
+    def __init__(self, config, workdir=None, port=None, extra_files=None):
+        self.dir = workdir or tempfile.mkdtemp(prefix="igw-it-")
+        self.port = port or free_port()
+        self.sp = "ipc://%s/igw.ipc" % self.dir
+        self.config_text = config.replace("{port}", str(self.port)).replace("{dir}", self.dir).replace("{sp}", self.sp)
+        self.config_path = os.path.join(self.dir, "igw.conf")
+        with open(self.config_path, "w") as f:
+            f.write(self.config_text)
+        for name, content in (extra_files or {}).items():
+            path = os.path.join(self.dir, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(content)
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "igw.log")
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([IGW_BIN, "serve", "--config", self.config_path],
+                                     cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            wait_port(self.port, proc=self.proc)
+        return self
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout=15):
+        """SIGTERM and wait; returns the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("igw did not stop within %ss of SIGTERM" % timeout)
+        self.log.close()
+        return self.proc.returncode
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        """Returns (status, headers dict (lower-case names), body bytes)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+            elif isinstance(body, str):
+                body = body.encode()
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            conn.close()
+
+    def cleanup(self):
+        try:
+            self.stop()
+        except Exception:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def raw_request(port, data, timeout=3.0):
+    """Sends raw bytes, returns everything read until close or timeout (bytes)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    out = b""
+    try:
+        s.sendall(data)
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    finally:
+        s.close()
+    return out
+
+
+def eventually(fn, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last = e
+        time.sleep(interval)
+    raise AssertionError("%s not met within %.1fs (last: %r)" % (what, timeout, last))
+
+
+def run(tests):
+    """Runs test functions (name -> fn) and prints the closing line; exits non-zero on failure."""
+    only = sys.argv[1:] or None
+    passed = failed = 0
+    for fn in tests:
+        if only and fn.__name__ not in only:
+            continue
+        t0 = time.time()
+        try:
+            fn()
+            passed += 1
+            print("ok   %s (%.2fs)" % (fn.__name__, time.time() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % fn.__name__, flush=True)
+            traceback.print_exc()
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    sys.exit(0 if failed == 0 and passed > 0 else 1)
