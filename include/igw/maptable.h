@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Lookup tables for the mapping engine: loaded from CSV (header `source,target[,system,display]`)
+ * or FHIR R4 ConceptMap JSON (group.source/target, element.code, target[].code/display/
+ * equivalence, group.unmapped mode provided|fixed), compiled into hash tables at load with the
+ * inverse built; many-to-one entries make the inverse ambiguous and are reported.
+ * Immutable after load; thread-safe to read.
+ */
+#ifndef IGW_MAPTABLE_H
+#define IGW_MAPTABLE_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+typedef struct igw_table igw_table;
+
+enum igw_unmapped { IGW_UNMAPPED_ERROR = 0, IGW_UNMAPPED_PROVIDED, IGW_UNMAPPED_FIXED };
+
+struct igw_table_entry {
+    const char *code; /* target code (forward) or source code (inverse) */
+    size_t code_len;
+    const char *system;  /* may be NULL */
+    const char *display; /* may be NULL */
+};
+
+/** Loads a table from a .csv or .json (ConceptMap) file. errbuf gets "file:line:col: problem".
+ *  @return IGW_OK, IGW_EIO, IGW_EPARSE, IGW_ENOMEM. */
+int igw_table_load(igw_table **out, const char *path, char *errbuf, size_t errlen);
+void igw_table_free(igw_table *t);
+
+/** Looks code up forward (inverse=false) or backward. Returns true and fills *e when found;
+ *  otherwise applies the unmapped policy: PROVIDED returns the input code itself, FIXED the
+ *  fixed code, ERROR returns false. Borrowed pointers live as long as the table. */
+bool igw_table_lookup(const igw_table *t, bool inverse, const char *code, size_t len,
+                      struct igw_table_entry *e);
+/** True when the inverse is a function (no two sources share a target). */
+bool igw_table_invertible(const igw_table *t);
+/** Describes the first ambiguity of the inverse ("target 'male' comes from 'M' and 'X'"), or
+ *  NULL when invertible. */
+const char *igw_table_ambiguity(const igw_table *t);
+const char *igw_table_name(const igw_table *t);
+
+#endif /* IGW_MAPTABLE_H */
