@@ -68,6 +68,16 @@ static jmp_buf igwt_jmp_;
     } while (0)
 
 static inline int
+igwt_run_one(void (*fn)(void))
+{
+    igwt_failures_ = 0;
+    if (setjmp(igwt_jmp_) == 0) {
+        fn();
+    }
+    return igwt_failures_;
+}
+
+static inline int
 igwt_run(const struct igwt_case *cases, int argc, char **argv)
 {
     int passed = 0;
@@ -76,11 +86,7 @@ igwt_run(const struct igwt_case *cases, int argc, char **argv)
         if (argc > 1 && strcmp(argv[1], c->name) != 0) {
             continue;
         }
-        igwt_failures_ = 0;
-        if (setjmp(igwt_jmp_) == 0) {
-            c->fn();
-        }
-        if (igwt_failures_ == 0) {
+        if (igwt_run_one(c->fn) == 0) {
             printf("ok   %s\n", c->name);
             passed++;
         } else {
