@@ -147,7 +147,7 @@ if [ "$have_nginx" = 1 ]; then
   (
     for _ in $(seq $((E2E_SECS / 5))); do
       sleep 5
-      pend=$(mdb_stat -n -s due "$work/gw/queue/data.mdb" 2>/dev/null | awk '/Entries/ {print $2}')
+      pend=$(mdb_stat -s due "$work/gw/queue" 2>/dev/null | awk '/Entries/ {print $2}')
       echo "  pending deliveries: ${pend:-?}"
     done
   ) &
@@ -155,6 +155,6 @@ if [ "$have_nginx" = 1 ]; then
   WRK_DELAY_MS=$delay runwrk "igw-e2e-${E2E_SECS}s" "http://127.0.0.1:$gw/bench/e2e" "$E2E_SECS" e2e
   wait $sampler || true
   sleep 3
-  pend=$(mdb_stat -n -s due "$work/gw/queue/data.mdb" 2>/dev/null | awk '/Entries/ {print $2}')
+  pend=$(mdb_stat -s due "$work/gw/queue" 2>/dev/null | awk '/Entries/ {print $2}')
   echo "  pending deliveries 3 s after the load: ${pend:-?} (goal: flat during the run, then 0)"
 fi
