@@ -43,26 +43,26 @@ enum igw_node_type {
 #define IGW_NODE_ATTR 0x01u /* XML attribute */
 
 struct igw_node {
-    uint8_t type;   /* enum igw_node_type */
-    uint8_t flags;  /* IGW_NODE_* */
-    uint32_t count; /* number of children (ARRAY, OBJECT) */
+    uint8_t type;    /* enum igw_node_type */
+    uint8_t flags;   /* IGW_NODE_* */
+    uint32_t count;  /* number of children (ARRAY, OBJECT) */
     const char *key; /* member name inside an OBJECT; NULL for array items and the root */
     uint32_t key_len;
-    uint32_t len;        /* length of str (STRING, NUMBER) */
-    const char *str;     /* STRING text or NUMBER raw text */
-    double num;          /* NUMBER value */
-    bool boolean;        /* BOOL value */
-    const char *ns;      /* XML namespace URI or NULL */
-    const char *prefix;  /* XML prefix as written or NULL */
+    uint32_t len;       /* length of str (STRING, NUMBER) */
+    const char *str;    /* STRING text or NUMBER raw text */
+    double num;         /* NUMBER value */
+    bool boolean;       /* BOOL value */
+    const char *ns;     /* XML namespace URI or NULL */
+    const char *prefix; /* XML prefix as written or NULL */
     struct igw_node *parent;
     struct igw_node *first; /* children, in order */
     struct igw_node *last;
-    struct igw_node *next;  /* next sibling */
+    struct igw_node *next; /* next sibling */
 };
 
 /* ---- building (all return NULL on arena exhaustion) -------------------------------------- */
 struct igw_node *igw_node_new(igw_arena *a, enum igw_node_type type);
-struct igw_node *igw_node_string(igw_arena *a, const char *s, size_t len); /* copies s */
+struct igw_node *igw_node_string(igw_arena *a, const char *s, size_t len);     /* copies s */
 struct igw_node *igw_node_string_ref(igw_arena *a, const char *s, size_t len); /* no copy: s
                                                              must outlive the tree */
 struct igw_node *igw_node_number(igw_arena *a, double v); /* formats raw text with %.17g rules */
