@@ -40,4 +40,34 @@ bool igw_table_invertible(const igw_table *t);
 const char *igw_table_ambiguity(const igw_table *t);
 const char *igw_table_name(const igw_table *t);
 
+/* ---- additions (table tooling, tests) ----------------------------------------------------- */
+/*
+ * CSV dialect: RFC 4180 (quoted fields, "" escapes, CRLF or LF, an optional UTF-8 BOM). The
+ * header names the columns: source and target are required, system, display and comment are
+ * optional, in any order. Blank lines and lines starting with '#' are skipped, except the
+ * directive `# unmapped: provided` or `# unmapped: fixed CODE[,DISPLAY]` (the CSV form of a
+ * ConceptMap's group.unmapped). A source listed twice is an error; a target listed twice makes
+ * the inverse ambiguous (the inverse keeps the first source).
+ *
+ * ConceptMap: every group's elements are merged; a target whose equivalence (R4) or
+ * relationship (R5) is "unmatched", "disjoint" or "not-related-to" is no mapping; an element
+ * with several targets maps forward to its first; all its targets map back to it. The system of
+ * a forward result is the group's target (the CSV system column); of an inverse result the
+ * group's source.
+ *
+ * Unmapped policy in reverse: PROVIDED returns the code itself in both directions; a FIXED
+ * default has no inverse, so an inverse lookup of an unknown code returns false.
+ */
+
+/** Like igw_table_load, from text already in memory; file names the table in messages and
+ *  picks the format by extension (.csv, else ConceptMap JSON). Same errors. */
+int igw_table_parse(igw_table **out, const char *file, const char *text, size_t len,
+                    char *errbuf, size_t errlen);
+/** Number of forward mappings (source codes). */
+size_t igw_table_size(const igw_table *t);
+/** The unmapped policy, and the fixed code when it is IGW_UNMAPPED_FIXED (else NULL). */
+enum igw_unmapped igw_table_unmapped(const igw_table *t, const char **fixed_code);
+/** The path the table was loaded from (or the file given to igw_table_parse). */
+const char *igw_table_path(const igw_table *t);
+
 #endif /* IGW_MAPTABLE_H */
