@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Gateway-internal HTTP helpers: channel path patterns ("/events/openimis/{event}"), media type
+ * comparison and header parsing. Pure functions, no nng, thread-safe; unit-tested by
+ * tests/unit/gateway/route_match_test.c.
+ */
+#ifndef IGW_GATEWAY_HTTP_INT_H
+#define IGW_GATEWAY_HTTP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define IGW_PATH_MAX_PARAMS 8  /* most {name} segments in one pattern */
+#define IGW_PATH_MAX_LEN 2048  /* longest request path considered */
+#define IGW_PATH_PARAM_MAX 256 /* longest decoded parameter value */
+
+/* One captured path parameter. name points into the pattern, value into the caller's scratch
+ * buffer given to igw_path_match (decoded, NUL-terminated). */
+struct igw_path_param {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+
+struct igw_path_match {
+    struct igw_path_param params[IGW_PATH_MAX_PARAMS];
+    unsigned nparams;
+    unsigned literals; /* literal segments matched: the more, the more specific */
+    char scratch[IGW_PATH_MAX_LEN + IGW_PATH_MAX_PARAMS];
+};
+
+/** Checks a pattern: starts with '/', non-empty segments, each a literal of URL-safe characters
+ *  or a whole "{name}" segment ([A-Za-z0-9_], unique). @return IGW_OK or IGW_EINVAL with a
+ *  short reason in err. */
+int igw_path_pattern_check(const char *pattern, char *err, size_t errlen);
+
+/** Matches a request target (path, optionally followed by "?query", which is ignored) against
+ *  a checked pattern. Each path segment is percent-decoded before comparison; a segment that
+ *  decodes to a NUL or '/' never matches. On a match fills *m and returns true. */
+bool igw_path_match(const char *pattern, const char *target, size_t target_len,
+                    struct igw_path_match *m);
+
+/** True when the pattern has a "{name}" segment. */
+bool igw_path_has_param(const char *pattern, const char *name);
+
+/** True when two patterns match exactly the same paths ("{a}" and "{b}" are the same shape). */
+bool igw_path_same_shape(const char *a, const char *b);
+
+/** Finds a captured parameter by name; NULL if none. */
+const struct igw_path_param *igw_path_param_get(const struct igw_path_match *m, const char *name);
+
+/** Compares the media type of a Content-Type value (parameters after ';' and surrounding
+ *  blanks ignored, case-insensitive) with want ("application/json"). */
+bool igw_media_type_is(const char *content_type, const char *want);
+
+/** Parses a Content-Length value: digits only, no sign, no blanks inside, <= UINT64_MAX/2.
+ *  @return IGW_OK or IGW_EINVAL. */
+int igw_content_length_parse(const char *s, uint64_t *out);
+
+/** True when a comma-separated header value contains token (case-insensitive), e.g.
+ *  Expect: 100-continue. */
+bool igw_header_has_token(const char *value, const char *token);
+
+#endif /* IGW_GATEWAY_HTTP_INT_H */
