@@ -34,8 +34,11 @@
 
 typedef struct igw_queue igw_queue;
 
-#define IGW_QUEUE_ID_STRLEN 17 /* 16 hex digits + NUL */
-#define IGW_QUEUE_NAME_MAX 128 /* longest channel or route name */
+#define IGW_QUEUE_ID_STRLEN 17      /* 16 hex digits + NUL */
+#define IGW_QUEUE_NAME_MAX 128      /* longest channel or route name */
+#define IGW_QUEUE_ORDER_KEY_MAX 256 /* longest order key (bytes, may contain any byte) */
+#define IGW_QUEUE_IDEM_KEY_MAX 256  /* longest idempotency key (bytes) */
+#define IGW_QUEUE_ROUTES_MAX 1024   /* most routes per message */
 
 struct igw_queue_opts {
     const char *path;               /* directory; created if missing (mode 0700) */
@@ -90,7 +93,12 @@ typedef void (*igw_queue_done_fn)(void *arg, int rv, uint64_t id, bool duplicate
 
 /** Submits a message for durable storage. Everything in *m is copied before return.
  *  @return IGW_OK (cb will be called exactly once), IGW_ECLOSED, IGW_ENOMEM, IGW_ETOOBIG,
- *          IGW_EINVAL (bad names); on error cb is not called. Thread-safe. */
+ *          IGW_EINVAL (bad names); on error cb is not called. Thread-safe.
+ *  Limits: channel and route names 1..IGW_QUEUE_NAME_MAX bytes (IGW_EINVAL), route names
+ *  distinct within a message (IGW_EINVAL), at most IGW_QUEUE_ROUTES_MAX routes (IGW_EINVAL);
+ *  order keys 0..256 and idempotency keys 1..256 bytes, content types < 64 KiB, body,
+ *  meta and payloads < 4 GiB (IGW_ETOOBIG). A message whose idempotency key expired (older than
+ *  retain_idempotency_ms) is accepted as new. */
 int igw_queue_submit(igw_queue *q, const struct igw_queue_msg *m, igw_queue_done_fn cb, void *arg);
 
 /** Blocking form of igw_queue_submit: returns after the commit. *id and *duplicate are set on
@@ -155,7 +163,8 @@ struct igw_queue_outcome {
 };
 
 /** Records outcomes of claimed deliveries (one group commit). Unknown or not-in-flight records
- *  are ignored (IGW_OK). Blocks until committed. @return IGW_OK, IGW_ECLOSED, IGW_EIO. */
+ *  are ignored (IGW_OK). Blocks until committed. @return IGW_OK, IGW_ECLOSED, IGW_EIO,
+ *  IGW_EINVAL (NULL route), IGW_ENOSPC (the map is so full that even this update failed). */
 int igw_queue_complete(igw_queue *q, const struct igw_queue_outcome *o, unsigned n);
 
 /* ---- inspection and repair --------------------------------------------------------------- */
@@ -168,7 +177,9 @@ struct igw_queue_stats {
     uint64_t dead;
     uint64_t map_size; /* bytes */
     uint64_t map_used; /* bytes in use (last page * page size) */
-    bool full;         /* the last accept failed with IGW_ENOSPC and nothing freed space yet */
+    bool full;         /* the last accept failed with IGW_ENOSPC and nothing freed space yet
+                          (cleared by a successful accept or a purge/sweep that removed one) */
+    uint64_t commits;  /* write transactions committed since open (group-commit measure) */
 };
 
 /** Fills *s. @return IGW_OK or IGW_EIO. */
@@ -184,20 +195,42 @@ struct igw_queue_delivery_info {
     char last_error[IGW_ERRBUF_SIZE];
 };
 
-/** Copies the deliveries of message id into out (up to max); *n receives how many it has.
- *  @return IGW_OK, IGW_ENOENT, IGW_EIO. */
+/** Copies the deliveries of message id into out (up to max, in route-name byte order); *n
+ *  receives how many were copied (<= max). @return IGW_OK, IGW_ENOENT (no such message),
+ *  IGW_EIO. */
 int igw_queue_deliveries(igw_queue *q, uint64_t id, struct igw_queue_delivery_info *out,
                          unsigned max, unsigned *n);
 
+/** A dead letter: why a delivery was given up, with the destination's response body. */
+struct igw_queue_dead_info {
+    uint64_t dead_ms;
+    int status;                  /* protocol status of the last attempt, 0 if none */
+    char error[IGW_ERRBUF_SIZE]; /* last error text ("" if none) */
+    struct igw_buf response;     /* owned: the response body kept with the dead letter */
+};
+
+/** Copies the dead letter of (id, route) into *out; free with igw_queue_dead_info_fini.
+ *  @return IGW_OK, IGW_ENOENT (no such dead letter), IGW_EIO, IGW_ENOMEM. */
+int igw_queue_dead_get(igw_queue *q, uint64_t id, const char *route,
+                       struct igw_queue_dead_info *out);
+void igw_queue_dead_info_fini(struct igw_queue_dead_info *d);
+
 /** Dead-lettered deliveries return to pending, due now, with attempts reset (route NULL = all
- *  routes of the message). Blocks until committed. @return IGW_OK, IGW_ENOENT, IGW_EIO. */
+ *  routes of the message). Deliveries that are not dead are left alone (IGW_OK). Blocks until
+ *  committed. @return IGW_OK, IGW_ENOENT (no such message, or no such route), IGW_EIO. */
 int igw_queue_release(igw_queue *q, uint64_t id, const char *route);
 
-/** Removes a message and all its records (any state). @return IGW_OK, IGW_ENOENT, IGW_EIO. */
+/** Removes a message and all its records (any state). Its idempotency key is kept until it
+ *  expires, so a producer's retry is still answered as a duplicate. Blocks until committed.
+ *  An in-flight delivery's later completion is ignored. @return IGW_OK, IGW_ENOENT, IGW_EIO. */
 int igw_queue_purge(igw_queue *q, uint64_t id);
 
 /** Removes delivered messages older than the retention and expired idempotency keys, at most
- *  limit records per call; *removed receives the count. Blocks until committed. */
+ *  limit records per call; *removed receives the count. Blocks until committed. A message is
+ *  removed when every delivery is delivered and both its creation and its last delivery are
+ *  older than retain_delivered_ms (a message with no routes: its creation). Sweeps resume
+ *  where the previous one stopped, so repeated calls cover the whole store.
+ *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOSPC. */
 int igw_queue_sweep(igw_queue *q, uint64_t now_ms, unsigned limit, unsigned *removed);
 
 /** Formats id as 16 hex digits into out (IGW_QUEUE_ID_STRLEN bytes). */
@@ -227,7 +260,10 @@ struct igw_queue_event {
 };
 
 /** Registers one listener called on the writer thread after each commit, once per event; it
- *  must not block (hand off to nng aio). Pass NULL to remove. */
+ *  must not block (hand off to nng aio). Pass NULL to remove. Event strings are valid during
+ *  the call only. Kinds: ACCEPTED (new message; duplicates give none), DELIVERED, RETRY, DEAD
+ *  (per route), RELEASED (per route: a dead letter released, or a claim given back untried),
+ *  PURGED (per message, igw_queue_purge only; sweeping gives no events). */
 typedef void (*igw_queue_event_fn)(void *arg, const struct igw_queue_event *ev);
 void igw_queue_set_listener(igw_queue *q, igw_queue_event_fn fn, void *arg);
 

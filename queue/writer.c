@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The writer thread and group commit.
+ *
+ * Callers append requests to q->head under q->mu. The writer takes up to max_batch of them as
+ * soon as it is idle (no timer: requests that arrive during a commit form the next group),
+ * applies them in one write transaction, commits (one fsync), then dispatches the events and
+ * signals every request. Failure handling of a group:
+ *   1. MDB_MAP_FULL: abort, fail the submits with IGW_ENOSPC (q->full), redo the rest, so that
+ *      completions and deletions still commit and the queue drains.
+ *   2. any other error (or a second failure): abort, redo each request in its own transaction,
+ *      so one bad request cannot fail its neighbours.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "igw/common.h"
+#include "igw/log.h"
+#include "queue_int.h"
+
+int
+qbatch_init(struct qbatch *b, igw_queue *q)
+{
+    memset(b, 0, sizeof(*b));
+    b->q = q;
+    igw_buf_init(&b->evstr, SIZE_MAX / 2);
+    return IGW_OK;
+}
+
+void
+qbatch_clear(struct qbatch *b)
+{
+    b->nev = 0;
+    igw_buf_reset(&b->evstr);
+    b->accepted = false;
+    b->freed = false;
+}
+
+void
+qbatch_fini(struct qbatch *b)
+{
+    IGW_FREE(b->ev);
+    igw_buf_fini(&b->evstr);
+    b->nev = 0;
+    b->evcap = 0;
+}
+
+/* ---- one transaction --------------------------------------------------------------------- */
+
+static int
+apply_one(struct qbatch *b, struct qreq *r)
+{
+    qreq_reset(r);
+    switch (r->kind) {
+    case QREQ_SUBMIT:
+        return qapply_submit(b, r);
+    case QREQ_CLAIM:
+        return qapply_claim(b, r);
+    case QREQ_COMPLETE:
+        return qapply_complete(b, r);
+    case QREQ_RELEASE:
+        return qapply_release(b, r);
+    case QREQ_PURGE:
+        return qapply_purge(b, r);
+    case QREQ_SWEEP:
+        return qapply_sweep(b, r);
+    }
+    return IGW_EINTERNAL;
+}
+
+static void
+dispatch_events(igw_queue *q, struct qbatch *b)
+{
+    igw_queue_event_fn fn;
+    void *arg;
+    const char *s = b->evstr.ptr;
+
+    pthread_mutex_lock(&q->mu);
+    fn = q->listener;
+    arg = q->listener_arg;
+    pthread_mutex_unlock(&q->mu);
+    for (size_t i = 0; fn != NULL && i < b->nev; i++) {
+        const struct qev *e = &b->ev[i];
+        struct igw_queue_event ev = {
+            .kind = e->kind,
+            .id = e->id,
+            .channel = e->channel == QEV_NOSTR ? NULL : s + e->channel,
+            .route = e->route == QEV_NOSTR ? NULL : s + e->route,
+            .attempts = e->attempts,
+            .next_due_ms = e->next_due_ms,
+            .error = e->error == QEV_NOSTR ? NULL : s + e->error,
+        };
+        fn(arg, &ev);
+    }
+}
+
+static void
+commit_done(igw_queue *q, struct qbatch *b)
+{
+    q->next_id = b->next_id;
+    q->counts = b->counts;
+    pthread_mutex_lock(&q->mu);
+    q->commits++;
+    if (b->accepted || b->freed) {
+        q->full = false;
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Applies reqs[0..n) in one transaction and commits; on failure nothing is kept. */
+static int
+txn_apply(igw_queue *q, struct qreq **reqs, size_t n)
+{
+    struct qbatch *b = &q->b;
+    int rv = IGW_OK;
+    int rc;
+
+    if (n == 0) {
+        return IGW_OK;
+    }
+    qbatch_clear(b);
+    b->now_ms = igw_now_ms();
+    b->next_id = q->next_id;
+    b->counts = q->counts;
+    rc = mdb_txn_begin(q->env, NULL, 0, &b->txn);
+    if (rc != MDB_SUCCESS) {
+        b->txn = NULL;
+        rv = qerr_map(rc, "write txn begin");
+    }
+    for (size_t i = 0; rv == IGW_OK && i < n; i++) {
+        rv = apply_one(b, reqs[i]);
+    }
+    if (rv == IGW_OK) {
+        rv = qmeta_store(b);
+    }
+    if (rv == IGW_OK) {
+        rc = mdb_txn_commit(b->txn); /* frees the txn even on failure */
+        b->txn = NULL;
+        rv = rc == ENOSPC ? IGW_ENOSPC : qerr_map(rc, "commit");
+    } else if (b->txn != NULL) {
+        mdb_txn_abort(b->txn);
+        b->txn = NULL;
+    }
+    if (rv != IGW_OK) {
+        for (size_t i = 0; i < n; i++) {
+            qreq_reset(reqs[i]);
+        }
+        return rv;
+    }
+    commit_done(q, b);
+    for (size_t i = 0; i < n; i++) {
+        reqs[i]->finished = true;
+    }
+    dispatch_events(q, b);
+    return IGW_OK;
+}
+
+/* Collects the unfinished requests of the group (submits only when with_submits). */
+static size_t
+eligible(igw_queue *q, struct qreq **group, size_t n, bool with_submits)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!group[i]->finished && (with_submits || group[i]->kind != QREQ_SUBMIT)) {
+            q->welig[m++] = group[i];
+        }
+    }
+    return m;
+}
+
+static void
+fail_request(igw_queue *q, struct qreq *r, int rv)
+{
+    r->rv = rv;
+    r->finished = true;
+    if (rv == IGW_ENOSPC && r->kind == QREQ_SUBMIT) {
+        pthread_mutex_lock(&q->mu);
+        q->full = true;
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+static void
+run_group(igw_queue *q, struct qreq **group, size_t n)
+{
+    size_t m = eligible(q, group, n, true);
+    int rv = txn_apply(q, q->welig, m);
+
+    if (rv == IGW_ENOSPC) {
+        for (size_t i = 0; i < m; i++) {
+            if (q->welig[i]->kind == QREQ_SUBMIT) {
+                fail_request(q, q->welig[i], IGW_ENOSPC);
+            }
+        }
+        m = eligible(q, group, n, false);
+        rv = txn_apply(q, q->welig, m);
+    }
+    if (rv != IGW_OK && m == 1) {
+        fail_request(q, q->welig[0], rv);
+    } else if (rv != IGW_OK) {
+        IGW_WARN("queue: group of %zu requests failed (%s); applying them one by one", m,
+                 igw_strerror(rv));
+        m = eligible(q, group, n, true);
+        for (size_t i = 0; i < m; i++) {
+            struct qreq *r = q->welig[i];
+            rv = txn_apply(q, &r, 1);
+            if (rv != IGW_OK) {
+                fail_request(q, r, rv);
+            }
+        }
+    }
+}
+
+/* Runs the callbacks of submits (and frees them), then wakes the blocking callers. */
+static void
+signal_group(igw_queue *q, struct qreq **group, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct qreq *r = group[i];
+        if (r->kind == QREQ_SUBMIT) {
+            r->u.submit.cb(r->u.submit.arg, r->rv, r->u.submit.id, r->u.submit.duplicate);
+            igw_free(r);
+            group[i] = NULL;
+        }
+    }
+    pthread_mutex_lock(&q->mu);
+    for (size_t i = 0; i < n; i++) {
+        if (group[i] != NULL) {
+            group[i]->done = true; /* the caller may return at once: no access after this */
+        }
+    }
+    pthread_cond_broadcast(&q->done_cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static void *
+writer_main(void *arg)
+{
+    igw_queue *q = arg;
+    size_t n;
+
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (q->head == NULL && !q->closing) {
+            pthread_cond_wait(&q->work_cv, &q->mu);
+        }
+        if (q->head == NULL) {
+            break; /* closing and drained */
+        }
+        n = 0;
+        while (q->head != NULL && n < q->max_batch) {
+            q->wbatch[n++] = q->head;
+            q->head = q->head->next;
+        }
+        if (q->head == NULL) {
+            q->tail = NULL;
+        }
+        pthread_mutex_unlock(&q->mu);
+        run_group(q, q->wbatch, n);
+        signal_group(q, q->wbatch, n);
+        pthread_mutex_lock(&q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* ---- public side ------------------------------------------------------------------------- */
+
+int
+qenqueue(igw_queue *q, struct qreq *r)
+{
+    r->next = NULL;
+    r->finished = false;
+    r->done = false;
+    r->rv = IGW_OK;
+    pthread_mutex_lock(&q->mu);
+    if (q->closing) {
+        pthread_mutex_unlock(&q->mu);
+        return IGW_ECLOSED;
+    }
+    if (q->tail == NULL) {
+        q->head = r;
+    } else {
+        q->tail->next = r;
+    }
+    q->tail = r;
+    pthread_cond_signal(&q->work_cv);
+    pthread_mutex_unlock(&q->mu);
+    return IGW_OK;
+}
+
+int
+qcall(igw_queue *q, struct qreq *r)
+{
+    int rv = qenqueue(q, r);
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    pthread_mutex_lock(&q->mu);
+    while (!r->done) {
+        pthread_cond_wait(&q->done_cv, &q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return r->rv;
+}
+
+int
+qwriter_start(igw_queue *q)
+{
+    if (pthread_create(&q->thread, NULL, writer_main, q) != 0) {
+        return IGW_ENOMEM;
+    }
+    q->thread_started = true;
+    return IGW_OK;
+}
+
+void
+qwriter_stop(igw_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->closing = true;
+    pthread_cond_signal(&q->work_cv);
+    pthread_mutex_unlock(&q->mu);
+    if (q->thread_started) {
+        pthread_join(q->thread, NULL);
+        q->thread_started = false;
+    }
+}
