@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Regenerates mappings/insuree-to-patient/tests/<case>/{input,expected}.json: inputs are records
+# of the shared peer generator (gen.js) or hand-made edge cases; expected outputs are what the
+# JSONata peer (/work/shared/peers/insuree-to-patient.jsonata) returns for them.
+# Needs node and the peers (../shared/peers/setup.sh). Usage: tests/golden/regen-insuree-to-patient.sh
+set -eu
+src=$(cd "$(dirname "$0")/../.." && pwd)
+peers=${IGW_PEERS:-$src/../shared/peers}
+export NODE_PATH=${NODE_PATH:-$HOME/.cache/igw-peers/node_modules}
+out=$src/mappings/insuree-to-patient/tests
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# case name <TAB> input record (JSON) -- gen(i) is record i of the peer generator
+node --input-type=module -e '
+import { createRequire } from "node:module";
+const require = createRequire(process.argv[1] + "/");
+const { record } = require("./gen.js");
+const edit = (i, f) => { const r = record(i); f(r); return r; };
+const cases = {
+  "basic": record(1),                                   // F, phone, not head, one given name
+  "head-of-family": record(0),                          // M, head, two given names
+  "no-phone": record(4),                                // F, head, no phone
+  "gender-other": record(2),                            // O, not head
+  "gender-missing": edit(7, (r) => { delete r.gender; }),  // no gender member: no gender
+  "gender-unmapped": edit(5, (r) => { r.gender = "X"; }),   // unknown code: "unknown"
+  "multi-word-names": edit(3, (r) => { r.otherNames = "Neema Rehema Zawadi"; }),
+  "no-family": edit(6, (r) => { delete r.family; delete r.phone; }),  // no extension
+};
+for (const [name, r] of Object.entries(cases)) console.log(name + "\t" + JSON.stringify(r));
+' "$peers" > "$tmp/cases.tsv"
+
+cut -f2 "$tmp/cases.tsv" > "$tmp/in.jsonl"
+node "$src/tests/bench/peer_map.mjs" jsonata "$tmp/in.jsonl" "$peers" > "$tmp/out.jsonl"
+paste "$tmp/cases.tsv" "$tmp/out.jsonl" | while IFS="$(printf '\t')" read -r name input expected; do
+    mkdir -p "$out/$name"
+    printf '%s' "$input" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
+        process.stdout.write(JSON.stringify(JSON.parse(s),null,2)+"\n"))' > "$out/$name/input.json"
+    printf '%s' "$expected" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
+        process.stdout.write(JSON.stringify(JSON.parse(s),null,2)+"\n"))' > "$out/$name/expected.json"
+    echo "wrote $out/$name"
+done
+
+# The invertible cut used by golden.roundtrip (tests/golden/maps/insuree-demographics): the same
+# cases minus gender-unmapped (an unmapped code becomes "unknown", which cannot run backwards),
+# expected = the JSONata Patient without identifier use/type and without the is-head extension.
+rt=$src/tests/golden/maps/insuree-demographics/tests
+for name in basic head-of-family no-phone gender-other gender-missing multi-word-names no-family; do
+    mkdir -p "$rt/$name"
+    cp "$out/$name/input.json" "$rt/$name/input.json"
+    node -e 'const p=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+        p.identifier=p.identifier.map(i=>({system:i.system,value:i.value}));
+        delete p.extension;
+        process.stdout.write(JSON.stringify(p,null,2)+"\n")' "$out/$name/expected.json" \
+        > "$rt/$name/expected.json"
+    echo "wrote $rt/$name"
+done
