@@ -49,32 +49,55 @@ igw_retry_exhausted(const struct igw_retry_policy *p, uint32_t attempts, uint64_
 }
 
 static int
-parse_http_date(const char *v, uint64_t *epoch_ms)
+month_index(const char *mon)
 {
-    /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; i++) {
+        if (strcmp(mon, months[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static bool
+weekday_ok(const char *wday)
+{
+    static const char *const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    for (int i = 0; i < 7; i++) {
+        if (strcmp(wday, days[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+parse_http_date(const char *v, uint64_t *epoch_ms)
+{
+    /* IMF-fixdate (RFC 9110 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT" */
     char wday[4];
     char mon[4];
+    char zone[4];
+    char extra[2];
     int day;
     int year;
     int hh;
     int mm;
     int ss;
     struct tm tm;
+    struct tm chk;
     time_t t;
 
     memset(&tm, 0, sizeof(tm));
-    if (sscanf(v, "%3s %d %3s %d %d:%d:%d GMT", wday, &day, mon, &year, &hh, &mm, &ss) != 7) {
+    if (sscanf(v, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3s %1s", wday, &day, mon, &year, &hh,
+               &mm, &ss, zone, extra) != 8) {
         return IGW_EINVAL;
     }
-    tm.tm_mon = -1;
-    for (int i = 0; i < 12; i++) {
-        if (strcmp(mon, months[i]) == 0) {
-            tm.tm_mon = i;
-        }
-    }
-    if (tm.tm_mon < 0 || day < 1 || day > 31 || year < 1970 || hh > 23 || mm > 59 || ss > 60) {
+    tm.tm_mon = month_index(mon);
+    if (!weekday_ok(wday) || strcmp(zone, "GMT") != 0 || tm.tm_mon < 0 || day < 1 || day > 31 ||
+        year < 1970 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60) {
         return IGW_EINVAL;
     }
     tm.tm_mday = day;
@@ -83,7 +106,8 @@ parse_http_date(const char *v, uint64_t *epoch_ms)
     tm.tm_min = mm;
     tm.tm_sec = ss;
     t = timegm(&tm);
-    if (t < 0) {
+    /* timegm normalises "31 Feb": reject dates that do not exist */
+    if (t < 0 || gmtime_r(&t, &chk) == NULL || (chk.tm_mday != day && ss != 60)) {
         return IGW_EINVAL;
     }
     *epoch_ms = (uint64_t)t * 1000u;
