@@ -13,6 +13,7 @@ once it is listening.
 import argparse
 import base64
 import json
+import os
 import sys
 import threading
 import time
@@ -176,6 +177,63 @@ class Handler(BaseHTTPRequestHandler):
         return self._deliver(body)
 
     do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = _dispatch
+
+
+class Sink:
+    """Runs sink.py as a subprocess for Python tests:
+
+        sink = Sink(log_path); sink.control(fail=3, status=503); sink.received("/in"); sink.stop()
+    """
+
+    def __init__(self, log_path=None, port=0):
+        import subprocess
+        cmd = [sys.executable, os.path.abspath(__file__), "--port", str(port)]
+        if log_path:
+            cmd += ["--log", log_path]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("READY "):
+            self.proc.kill()
+            raise RuntimeError("sink did not start: %r" % line)
+        self.port = int(line.split()[1])
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def _call(self, method, path, body=None):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request(method, path, body=body)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def control(self, **cmd):
+        status, data = self._call("POST", "/_control", json.dumps(cmd).encode())
+        if status != 200:
+            raise RuntimeError("sink control failed: %s %r" % (status, data))
+        return json.loads(data)
+
+    def received(self, path=None):
+        q = "/_received" + ("?path=" + path if path else "")
+        status, data = self._call("GET", q)
+        if status != 200:
+            raise RuntimeError("sink /_received failed: %s" % status)
+        return json.loads(data)
+
+    def delivered(self, path=None):
+        """Records answered with 2xx."""
+        return [r for r in self.received(path) if 200 <= r["status"] < 300]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except Exception:  # noqa: BLE001
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
 
 
 def main():
