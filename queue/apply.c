@@ -98,42 +98,6 @@ qreq_reset(struct qreq *r)
     }
 }
 
-/* Makes d PENDING at due_ms and writes its record, its due entry and its order entry. */
-int
-qdeliv_schedule(struct qbatch *b, uint64_t id, const char *route, size_t rlen, struct qdeliv_rec *d,
-                uint64_t due_ms)
-{
-    struct qkey k;
-    int rv;
-
-    d->state = IGW_DS_PENDING;
-    d->next_due_ms = due_ms;
-    qkey_id_route(&k, id, route, rlen);
-    rv = qrec_deliv_put(b, &k, d);
-    if (rv == IGW_OK) {
-        qkey_due(&k, due_ms, id, route, rlen);
-        rv = qdb_put_raw(b, QDB_DUE, &k, NULL, 0, 0);
-    }
-    if (rv == IGW_OK && d->ordered) {
-        qkey_order(&k, route, rlen, d->order, d->order_len, true, id);
-        rv = qdb_put_raw(b, QDB_ORDER, &k, NULL, 0, 0);
-    }
-    return rv;
-}
-
-static int
-del_order(struct qbatch *b, uint64_t id, const char *route, size_t rlen, const struct qdeliv_rec *d)
-{
-    struct qkey k;
-    int rv;
-    if (!d->ordered) {
-        return IGW_OK;
-    }
-    qkey_order(&k, route, rlen, d->order, d->order_len, true, id);
-    rv = qdb_del(b, QDB_ORDER, &k);
-    return rv == IGW_ENOENT ? IGW_OK : rv;
-}
-
 /* ---- submit ------------------------------------------------------------------------------ */
 
 static int
@@ -250,36 +214,6 @@ quota_find(struct qclaim_req *c, const char *route, size_t rlen)
     return NULL;
 }
 
-/* Whether (id, route) is the first entry of its (route, order key) in `order`. */
-static int
-order_is_first(struct qbatch *b, uint64_t id, const char *route, size_t rlen,
-               const struct qdeliv_rec *d, bool *first)
-{
-    MDB_cursor *cur = NULL;
-    struct qkey pk;
-    MDB_val key;
-    MDB_val val;
-    int rc;
-
-    qkey_order(&pk, route, rlen, d->order, d->order_len, false, 0);
-    rc = mdb_cursor_open(b->txn, b->q->dbi[QDB_ORDER], &cur);
-    if (rc != MDB_SUCCESS) {
-        return qerr_map(rc, "cursor");
-    }
-    key.mv_size = pk.len;
-    key.mv_data = pk.b;
-    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-    *first = true;
-    if (rc == MDB_SUCCESS && key.mv_size == pk.len + 8 && memcmp(key.mv_data, pk.b, pk.len) == 0) {
-        *first = qget_be64((const uint8_t *)key.mv_data + pk.len) == id;
-    } else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        mdb_cursor_close(cur);
-        return qerr_map(rc, "order");
-    }
-    mdb_cursor_close(cur);
-    return IGW_OK;
-}
-
 static int
 claim_fill(struct qbatch *b, struct igw_queue_claim *c, uint64_t id, const char *route, size_t rlen,
            const struct qdeliv_rec *d)
@@ -383,7 +317,7 @@ claim_one(struct qbatch *b, struct qclaim_req *c, const struct qkey *duek, enum 
         return claim_drop_stale(b, duek, id, "delivery not pending at this time");
     }
     if (d.ordered) {
-        rv = order_is_first(b, id, route, rlen, &d, &first);
+        rv = qorder_is_first(b, id, route, rlen, &d, &first);
         if (rv != IGW_OK || !first) {
             *step = STEP_SKIPPED;
             return rv;
@@ -527,7 +461,7 @@ complete_dead(struct qbatch *b, const struct igw_queue_outcome *o, size_t rlen,
     qkey_id_route(&k, o->id, o->route, rlen);
     rv = qrec_deliv_put(b, &k, d);
     if (rv == IGW_OK) {
-        rv = del_order(b, o->id, o->route, rlen, d);
+        rv = qorder_remove(b, o->id, o->route, rlen, d);
     }
     if (rv == IGW_OK) {
         dr.dead_ms = b->now_ms;
@@ -562,7 +496,7 @@ complete_apply(struct qbatch *b, const struct igw_queue_outcome *o, size_t rlen,
         d->state = IGW_DS_DELIVERED;
         qkey_id_route(&k, o->id, o->route, rlen);
         rv = qrec_deliv_put(b, &k, d);
-        return rv == IGW_OK ? del_order(b, o->id, o->route, rlen, d) : rv;
+        return rv == IGW_OK ? qorder_remove(b, o->id, o->route, rlen, d) : rv;
     case IGW_DELIVER_RETRY:
         *kind = IGW_QEV_RETRY;
         b->counts.pending++;

@@ -85,9 +85,8 @@ remove_delivery(struct qbatch *b, const struct qkey *dk, const MDB_val *val)
         qkey_due(&k, d.next_due_ms, id, route, rlen);
         rv = ignore_enoent(qdb_del(b, QDB_DUE, &k));
     }
-    if (rv == IGW_OK && d.ordered) {
-        qkey_order(&k, route, rlen, d.order, d.order_len, true, id);
-        rv = ignore_enoent(qdb_del(b, QDB_ORDER, &k));
+    if (rv == IGW_OK) {
+        rv = qorder_remove(b, id, route, rlen, &d);
     }
     if (rv == IGW_OK) {
         rv = ignore_enoent(qdb_del(b, QDB_DEAD, dk));

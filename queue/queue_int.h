@@ -5,6 +5,8 @@
  * Files:
  *   store.c   record and key encoding (docs/QUEUE-FORMAT.md), LMDB error mapping, txn helpers
  *   apply.c   submit / claim / complete / release applied inside the writer's write txn
+ *   order.c   scheduling (due and order entries) and per-key ordering
+ *   submit.c  igw_queue_submit / igw_queue_put: validation and the request copy
  *   maint.c   purge, sweep, open-time recovery and the meta records (next id, counters)
  *   writer.c  the writer thread: batching, group commit, map-full handling, events
  *   queue.c   the public API (open/close, request wrappers, read-only functions)
@@ -303,12 +305,18 @@ int qapply_submit(struct qbatch *b, struct qreq *r);
 int qapply_claim(struct qbatch *b, struct qreq *r);
 int qapply_complete(struct qbatch *b, struct qreq *r);
 int qapply_release(struct qbatch *b, struct qreq *r);
-int qdeliv_schedule(struct qbatch *b, uint64_t id, const char *route, size_t rlen,
-                    struct qdeliv_rec *d, uint64_t due_ms);
 int qev_add(struct qbatch *b, enum igw_queue_event_kind kind, uint64_t id, struct qbytes channel,
             const char *route, size_t rlen, struct qbytes error, uint32_t attempts,
             uint64_t next_due_ms);
 void qreq_reset(struct qreq *r);
+
+/* order.c: scheduling (due + order entries) and the per-key head */
+int qdeliv_schedule(struct qbatch *b, uint64_t id, const char *route, size_t rlen,
+                    struct qdeliv_rec *d, uint64_t due_ms);
+int qorder_is_first(struct qbatch *b, uint64_t id, const char *route, size_t rlen,
+                    const struct qdeliv_rec *d, bool *first);
+int qorder_remove(struct qbatch *b, uint64_t id, const char *route, size_t rlen,
+                  const struct qdeliv_rec *d);
 
 /* maint.c */
 int qapply_purge(struct qbatch *b, struct qreq *r);

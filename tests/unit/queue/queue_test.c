@@ -298,6 +298,47 @@ test_ordering(void)
     IGWT_ASSERT(claim(q, FAR_FUTURE, c, 8) == 1);
     IGWT_CHECK(c[0].id == a3);
     fini_claims(c, 1);
+    /* releasing the older dead letter puts it back in front (a3 is already in flight) */
+    IGWT_OK(igw_queue_release(q, a2, NULL));
+    IGWT_ASSERT(claim(q, FAR_FUTURE, c, 8) == 1);
+    IGWT_CHECK(c[0].id == a2);
+    fini_claims(c, 1);
+    igw_queue_close(q);
+    rm_tree(dir);
+}
+
+/* Followers of a key have no due entry: a blocked backlog costs claims nothing. */
+static void
+test_ordering_backlog(void)
+{
+    const char *dir = new_dir();
+    igw_queue *q = open_q(dir, 0, 0);
+    struct igw_queue_claim c[4];
+    uint64_t ids[50];
+
+    for (int i = 0; i < 50; i++) {
+        ids[i] = put1(q, "o", "K", "k");
+    }
+    IGWT_ASSERT(claim(q, FAR_FUTURE, c, 4) == 1);
+    IGWT_CHECK(c[0].id == ids[0]);
+    fini_claims(c, 1);
+    IGWT_CHECK(igw_queue_next_due(q) == UINT64_MAX); /* 49 pending, none schedulable */
+    IGWT_CHECK(stats(q).pending == 49);
+    IGWT_OK(igw_queue_purge(q, ids[0])); /* purging the head promotes the next */
+    IGWT_CHECK(igw_queue_next_due(q) != UINT64_MAX);
+    IGWT_ASSERT(claim(q, FAR_FUTURE, c, 4) == 1);
+    IGWT_CHECK(c[0].id == ids[1]);
+    fini_claims(c, 1);
+    IGWT_OK(igw_queue_purge(q, ids[2])); /* purging a follower changes nothing */
+    done(q, ids[1], "o", IGW_DELIVER_OK, 0);
+    IGWT_ASSERT(claim(q, FAR_FUTURE, c, 4) == 1);
+    IGWT_CHECK(c[0].id == ids[3]);
+    fini_claims(c, 1);
+    igw_queue_close(q); /* recovery keeps the head and its followers */
+    q = open_q(dir, 0, 0);
+    IGWT_ASSERT(claim(q, FAR_FUTURE, c, 4) == 1);
+    IGWT_CHECK(c[0].id == ids[3] && stats(q).pending == 46);
+    fini_claims(c, 1);
     igw_queue_close(q);
     rm_tree(dir);
 }
@@ -898,8 +939,8 @@ test_id_format(void)
 
 IGWT_MAIN({"submit_claim_complete", test_submit_claim_complete}, {"retry", test_retry},
           {"dead_release", test_dead_release}, {"ordering", test_ordering},
-          {"idempotency", test_idempotency}, {"recovery", test_recovery},
-          {"map_full", test_map_full}, {"group_commit", test_group_commit}, {"purge", test_purge},
-          {"sweep", test_sweep}, {"stats", test_stats}, {"events", test_events},
-          {"close_pending", test_close_pending}, {"filter", test_filter}, {"invalid", test_invalid},
-          {"id_format", test_id_format})
+          {"ordering_backlog", test_ordering_backlog}, {"idempotency", test_idempotency},
+          {"recovery", test_recovery}, {"map_full", test_map_full},
+          {"group_commit", test_group_commit}, {"purge", test_purge}, {"sweep", test_sweep},
+          {"stats", test_stats}, {"events", test_events}, {"close_pending", test_close_pending},
+          {"filter", test_filter}, {"invalid", test_invalid}, {"id_format", test_id_format})
