@@ -63,4 +63,34 @@ int igw_content_length_parse(const char *s, uint64_t *out);
  *  Expect: 100-continue. */
 bool igw_header_has_token(const char *value, const char *token);
 
+/* ---- request helpers shared by HTTP and SP intake (http_util.c) ---------------------------- */
+
+struct igw_config;
+struct igw_channel;
+struct igw_buf;
+
+/** Checks an Authorization header value against the channel's credentials (constant-time
+ *  comparison with every configured secret). @return 0 (allowed), 401 (missing or unknown
+ *  credentials) or 403 (credentials valid for another channel only). */
+int igw_http_auth_check(const struct igw_config *cfg, const struct igw_channel *ch,
+                        const char *authorization);
+
+/** Decodes standard base64 (with padding) into out (outlen bytes). @return IGW_OK, IGW_EINVAL,
+ *  IGW_ETOOBIG. */
+int igw_base64_decode(const char *s, size_t len, char *out, size_t outlen, size_t *n);
+
+/** Appends {"error":{"status":N,"code":"...","message":"..."}}. */
+int igw_http_error_json(struct igw_buf *b, int status, const char *code, const char *message);
+
+/** Appends {"id":"<16 hex>","status":"accepted"[,"duplicate":true]}. */
+int igw_http_accept_json(struct igw_buf *b, uint64_t id, bool duplicate);
+
+/** Looks up a dotted path (a.b.c) in a parsed JSON document (a cJSON *) and writes a string or
+ *  number found there into b (numbers in shortest round-trip form). @return IGW_OK, IGW_ENOENT
+ *  (absent, or not a string or number), IGW_ENOMEM, IGW_ETOOBIG. */
+int igw_json_key(const void *root, const char *path, struct igw_buf *b);
+
+/** Checks an Idempotency-Key value: 1..255 printable ASCII bytes. */
+bool igw_idem_key_ok(const char *s);
+
 #endif /* IGW_GATEWAY_HTTP_INT_H */

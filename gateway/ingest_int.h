@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Gateway-internal: turning one received request (HTTP or SP) into an igw_queue_msg, and the
+ * services serve.c starts. Nothing here blocks; every function is called from nng callbacks or
+ * the queue's writer thread unless it says otherwise.
+ */
+#ifndef IGW_GATEWAY_INGEST_INT_H
+#define IGW_GATEWAY_INGEST_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "igw/buf.h"
+#include "igw/config.h"
+#include "igw/queue.h"
+#include "deliver.h"
+#include "http_int.h"
+
+/* Returns the value of a request header, or NULL. */
+typedef const char *(*igw_header_fn)(void *arg, const char *name);
+
+/* One request being turned into a queue message. Fill the inputs, call igw_ingest_prepare,
+ * then igw_ingest_msg; igw_ingest_fini frees what prepare allocated. */
+struct igw_ingest {
+    /* inputs (borrowed; must outlive the submit call) */
+    const struct igw_channel *ch;
+    const char *method;              /* "POST", or "SP" */
+    const char *target;              /* request target (path and query), may be NULL */
+    const struct igw_path_match *pm; /* captured path parameters, may be NULL */
+    igw_header_fn header;            /* may be NULL */
+    void *header_arg;
+    const char *content_type; /* may be NULL */
+    const char *idem_key;     /* may be NULL */
+    const char *body;
+    size_t body_len;
+    /* outputs */
+    struct igw_queue_route_init *routes; /* ch->nroutes entries */
+    struct igw_buf keys;                 /* storage for order keys */
+    struct igw_buf meta;                 /* metadata JSON */
+    void *json;                          /* parsed body (cJSON *) or NULL */
+};
+
+/** Validates the body (JSON channels), computes each route's order key and the metadata.
+ *  @return IGW_OK, IGW_EPARSE (body is not valid JSON: answer 400; detail in err), IGW_ENOMEM.
+ *  Call igw_ingest_fini in every case. */
+int igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen);
+
+/** Fills a queue message that borrows everything from in. */
+void igw_ingest_msg(const struct igw_ingest *in, struct igw_queue_msg *m);
+
+void igw_ingest_fini(struct igw_ingest *in);
+
+/** Finds the channel with this name; NULL if none. */
+const struct igw_channel *igw_channel_by_name(const struct igw_config *cfg, const char *name,
+                                              size_t len);
+
+/* ---- services (serve.c starts them in this order and stops them in reverse) --------------- */
+
+typedef struct igw_http_in igw_http_in;
+
+/** Starts the HTTP listener (cfg->http_listen must be set). cfg, q and d must outlive it.
+ *  @return IGW_OK, IGW_ENOMEM, IGW_EIO (cannot listen; detail in errbuf). */
+int igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
+                      igw_deliverer *d, char *errbuf, size_t errlen);
+
+/** Stops intake: new requests get 503 with Connection: close; waits up to timeout_ms for the
+ *  requests in flight (reading bodies or committing) to be answered. Blocks: call from the
+ *  main thread only. */
+void igw_http_in_drain(igw_http_in *h, unsigned timeout_ms);
+
+/** Closes the listener and every connection, waits until every request callback is done, and
+ *  frees h. NULL-safe. Blocks. */
+void igw_http_in_stop(igw_http_in *h);
+
+typedef struct igw_sp_in igw_sp_in;
+
+/** Starts the rep0 intake (cfg->sp_listen) and/or the pub0 event publisher (cfg->pub_listen);
+ *  either may be unset. Registers the queue event listener when publishing.
+ *  @return IGW_OK, IGW_ENOMEM, IGW_EIO (detail in errbuf). */
+int igw_sp_in_start(igw_sp_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
+                    char *errbuf, size_t errlen);
+
+/** Stops taking new SP requests and waits up to timeout_ms for replies in flight. Blocks. */
+void igw_sp_in_drain(igw_sp_in *s, unsigned timeout_ms);
+
+/** Closes the sockets and frees s. NULL-safe. Blocks. Call after igw_queue_close: until the
+ *  queue is closed it may still call the event listener and the commit callbacks, which use s
+ *  (igw_queue_set_listener(NULL) does not wait for a call in progress). */
+void igw_sp_in_stop(igw_sp_in *s);
+
+#endif /* IGW_GATEWAY_INGEST_INT_H */
