@@ -377,9 +377,22 @@ test_ok(void)
         IGWT_CHECK(rec_header(rec, "idempotency-key") != NULL);
         IGWT_STREQ(rec_header(rec, "x-igw-message-id"), rec_header(rec, "idempotency-key"));
     }
-    igw_queue_id_format(ids[0], id);
-    IGWT_STREQ(rec_header(cJSON_GetArrayItem(recs, 0), "idempotency-key"), id);
-    IGWT_STREQ(rec_str(cJSON_GetArrayItem(recs, 0), "body"), "{\"n\":0}");
+    /* the three run concurrently: find each message's request by its key */
+    for (int i = 0; i < 3; i++) {
+        char want[16];
+        int found = 0;
+        igw_queue_id_format(ids[i], id);
+        snprintf(want, sizeof(want), "{\"n\":%d}", i);
+        for (int k = 0; k < cJSON_GetArraySize(recs); k++) {
+            const cJSON *rec = cJSON_GetArrayItem(recs, k);
+            const char *key = rec_header(rec, "idempotency-key");
+            if (key != NULL && strcmp(key, id) == 0) {
+                IGWT_STREQ(rec_str(rec, "body"), want);
+                found++;
+            }
+        }
+        IGWT_CHECK(found == 1);
+    }
     cJSON_Delete(recs);
     igw_deliverer_stats(E.d, &st);
     IGWT_CHECK(st.delivered == 3 && st.attempts == 3 && st.dead == 0);
