@@ -4,7 +4,7 @@
  * then memcmp, arrays flattened), operators, defaults, function calls and value conversions.
  * Nothing here allocates except from the message arena.
  */
-#include <math.h>
+#include <math.h> /* isfinite only (a macro): no libm */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +86,7 @@ coll_add(struct coll *c, const struct igw_node *n)
         c->n = 1;
         return IGW_OK;
     }
-    if (c->n == c->cap) {
+    if (c->n >= c->cap) {
         uint32_t nc = c->cap ? c->cap * 2 : 8;
         const struct igw_node **nm = igw_arena_alloc(c->ev->a, nc * sizeof(*nm));
         if (nm == NULL || nc > (1u << 28)) {
@@ -290,7 +290,7 @@ map_truthy(const struct val *v)
 static int
 fmt_num(char *buf, size_t cap, double d)
 {
-    if (d == floor(d) && fabs(d) < 1e15) {
+    if (d == map_floor(d) && map_fabs(d) < 1e15) {
         return snprintf(buf, cap, "%.0f", d == 0 ? 0.0 : d);
     }
     int n = 0;
@@ -534,7 +534,7 @@ arith(struct ev *ev, uint8_t op, const struct val *a, const struct val *b, struc
         r = x / y;
         break;
     default:
-        r = fmod(x, y);
+        r = map_fmod(x, y);
         break;
     }
     return map_num_val(ev, r, out);

@@ -9,8 +9,21 @@
 #include "igw/common.h"
 #include "map_int.h"
 
-enum dk { DK_LIT = 0, DK_YYYY, DK_MM, DK_M, DK_DD, DK_D, DK_HH, DK_H, DK_MI, DK_SS, DK_SSS,
-          DK_XXX, DK_Z };
+enum dk {
+    DK_LIT = 0,
+    DK_YYYY,
+    DK_MM,
+    DK_M,
+    DK_DD,
+    DK_D,
+    DK_HH,
+    DK_H,
+    DK_MI,
+    DK_SS,
+    DK_SSS,
+    DK_XXX,
+    DK_Z
+};
 
 #define DP_MAX 64
 
@@ -44,9 +57,9 @@ struct letter {
 };
 
 static const struct letter letters[] = {
-    {'y', 4, DK_YYYY}, {'M', 2, DK_MM}, {'M', 1, DK_M},   {'d', 2, DK_DD},  {'d', 1, DK_D},
-    {'H', 2, DK_HH},   {'H', 1, DK_H},  {'m', 2, DK_MI},  {'s', 2, DK_SS},  {'S', 3, DK_SSS},
-    {'X', 3, DK_XXX},  {'Z', 1, DK_Z},
+    {'y', 4, DK_YYYY}, {'M', 2, DK_MM},  {'M', 1, DK_M},   {'d', 2, DK_DD},
+    {'d', 1, DK_D},    {'H', 2, DK_HH},  {'H', 1, DK_H},   {'m', 2, DK_MI},
+    {'s', 2, DK_SS},   {'S', 3, DK_SSS}, {'X', 3, DK_XXX}, {'Z', 1, DK_Z},
 };
 
 static bool
@@ -310,8 +323,8 @@ parse_dt(const struct dpat *p, const char *s, uint32_t len, struct dt *t)
             return IGW_EINVAL;
         }
     }
-    if (s != end || t->mo < 1 || t->mo > 12 || t->d < 1 || t->d > mdays(t->y, t->mo) ||
-        t->h > 23 || t->mi > 59 || t->s > 59) {
+    if (s != end || t->mo < 1 || t->mo > 12 || t->d < 1 || t->d > mdays(t->y, t->mo) || t->h > 23 ||
+        t->mi > 59 || t->s > 59) {
         return IGW_EINVAL;
     }
     return IGW_OK;

@@ -3,7 +3,7 @@
  * Number, list, identity and lookup functions of the map library, and the function registry
  * used by the compiler.
  */
-#include <math.h>
+#include <math.h> /* isfinite only (a macro): no libm */
 #include <stdio.h>
 #include <string.h>
 
@@ -80,8 +80,11 @@ f_round(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
     if (digits < 0 || digits > 15) {
         return IGW_OK;
     }
-    double p = pow(10, floor(digits));
-    return map_num_val(ev, round(d * p) / p, out);
+    double p = 1;
+    for (int i = 0; i < (int)digits; i++) {
+        p *= 10;
+    }
+    return map_num_val(ev, map_round(d * p) / p, out);
 }
 
 /* format(n, "000.00"): decimals = digits after '.', integer part zero-padded to the zeros before */
@@ -94,7 +97,7 @@ f_format(struct ev *ev, const struct xnode *x, struct val *args, struct val *out
     char buf[400];
     int rv = map_val_str(ev, &args[1], &pat, &pn);
     IGW_UNUSED(x);
-    if (rv != IGW_OK || pat == NULL || map_val_num(&args[0], &d) != IGW_OK || fabs(d) > 1e300) {
+    if (rv != IGW_OK || pat == NULL || map_val_num(&args[0], &d) != IGW_OK || map_fabs(d) > 1e300) {
         return rv;
     }
     const char *dot = memchr(pat, '.', pn);
@@ -102,8 +105,7 @@ f_format(struct ev *ev, const struct xnode *x, struct val *args, struct val *out
     int width = (int)(dot != NULL ? dot - pat : pn);
     dec = dec > 20 ? 20 : dec;
     width = width > 40 ? 40 : width;
-    int n = snprintf(buf, sizeof(buf), "%0*.*f", width + (dec > 0 ? dec + 1 : 0) + (d < 0),
-                     dec, d);
+    int n = snprintf(buf, sizeof(buf), "%0*.*f", width + (dec > 0 ? dec + 1 : 0) + (d < 0), dec, d);
     if (n < 0 || (size_t)n >= sizeof(buf)) {
         return IGW_OK;
     }
@@ -235,8 +237,8 @@ check_index(struct cctx *c, struct xnode *x)
     while (v != NULL && !(a->kind == X_PATH && v->slot == a->path.slot)) {
         v = v->next;
     }
-    if (a->kind != X_PATH || a->path.base != P_VAR || a->path.n != 0 || v == NULL ||
-        !v->is_loop || v->slot > 255) {
+    if (a->kind != X_PATH || a->path.base != P_VAR || a->path.n != 0 || v == NULL || !v->is_loop ||
+        v->slot > 255) {
         return map_fail(c, IGW_ECONFIG, a->line, a->col, "index() takes a loop variable ($v)");
     }
     x->op = (uint8_t)v->slot;

@@ -420,8 +420,7 @@ check_matches(struct cctx *c, struct xnode *x)
     const struct xnode *p = x->args[1];
     struct map_regex *r;
     if (p->kind != X_CONST || p->k.kind != V_STR) {
-        return map_fail(c, IGW_ECONFIG, p->line, p->col,
-                        "matches() needs a constant regex string");
+        return map_fail(c, IGW_ECONFIG, p->line, p->col, "matches() needs a constant regex string");
     }
     r = IGW_NEW(struct map_regex);
     if (r == NULL) {

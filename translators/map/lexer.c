@@ -114,8 +114,7 @@ lex_word(struct lexer *l, struct token **out)
 {
     const char *s = l->p;
     bool name = wants_name(l);
-    while (l->p < l->end &&
-           (is_ident(*l->p) || (name && (*l->p == '-' || *l->p == '.')))) {
+    while (l->p < l->end && (is_ident(*l->p) || (name && (*l->p == '-' || *l->p == '.')))) {
         l->p++;
     }
     *out = push(l, name ? TK_NAME : TK_IDENT, s);
@@ -322,11 +321,11 @@ struct punct {
 };
 
 static const struct punct puncts[] = {
-    {"??", TK_QQ}, {"==", TK_EQ}, {"!=", TK_NE}, {"<=", TK_LE}, {">=", TK_GE},
-    {".", TK_DOT}, {"[", TK_LBRACK}, {"]", TK_RBRACK}, {"(", TK_LPAREN}, {")", TK_RPAREN},
-    {"{", TK_LBRACE}, {"}", TK_RBRACE}, {",", TK_COMMA}, {";", TK_SEMI}, {"=", TK_ASSIGN},
-    {"<", TK_LT}, {">", TK_GT}, {"+", TK_PLUS}, {"-", TK_MINUS}, {"*", TK_STAR},
-    {"/", TK_SLASH}, {"%", TK_PERCENT},
+    {"??", TK_QQ},    {"==", TK_EQ},     {"!=", TK_NE},    {"<=", TK_LE},    {">=", TK_GE},
+    {".", TK_DOT},    {"[", TK_LBRACK},  {"]", TK_RBRACK}, {"(", TK_LPAREN}, {")", TK_RPAREN},
+    {"{", TK_LBRACE}, {"}", TK_RBRACE},  {",", TK_COMMA},  {";", TK_SEMI},   {"=", TK_ASSIGN},
+    {"<", TK_LT},     {">", TK_GT},      {"+", TK_PLUS},   {"-", TK_MINUS},  {"*", TK_STAR},
+    {"/", TK_SLASH},  {"%", TK_PERCENT},
 };
 
 static int
@@ -414,8 +413,14 @@ int
 map_lex(igw_arena *a, const char *file, const char *text, size_t len, struct token **toks,
         size_t *ntoks, char *errbuf, size_t errlen)
 {
-    struct lexer l = {.a = a, .file = file, .p = text, .end = text + len, .line = 1,
-                      .line_start = text, .errbuf = errbuf, .errlen = errlen};
+    struct lexer l = {.a = a,
+                      .file = file,
+                      .p = text,
+                      .end = text + len,
+                      .line = 1,
+                      .line_start = text,
+                      .errbuf = errbuf,
+                      .errlen = errlen};
     int rv = IGW_OK;
 
     if (memchr(text, '\0', len) != NULL) {

@@ -19,8 +19,8 @@ struct lint {
 static void
 report(struct lint *l, unsigned line, unsigned col, const char *rule, const char *msg)
 {
-    struct igw_map_finding f = {.file = l->m->file, .line = line, .column = col,
-                                .rule = rule, .message = msg};
+    struct igw_map_finding f = {
+        .file = l->m->file, .line = line, .column = col, .rule = rule, .message = msg};
     if (l->fn != NULL) {
         l->fn(l->arg, &f);
     }
@@ -72,9 +72,9 @@ lint_list(struct lint *l, const struct stmt *s)
             continue;
         }
         const char *rule = s->label != NULL && s->label[0] != '\0' ? s->label
-                           : s->kind == S_FOR                       ? "for"
-                           : s->kind == S_IF                        ? "if"
-                                                                    : "when";
+                           : s->kind == S_FOR                      ? "for"
+                           : s->kind == S_IF                       ? "if"
+                                                                   : "when";
         char msg[IGW_ERRBUF_SIZE];
         snprintf(msg, sizeof(msg), "rule '%s' line %u: %s", rule, s->line, s->why);
         report(l, s->line, s->col, rule, msg);

@@ -58,8 +58,8 @@ fail:
 }
 
 int
-igw_map_compile(igw_map **out, const char *file, const char *text, size_t len,
-                const char *base_dir, const igw_map_set *set, char *errbuf, size_t errlen)
+igw_map_compile(igw_map **out, const char *file, const char *text, size_t len, const char *base_dir,
+                const igw_map_set *set, char *errbuf, size_t errlen)
 {
     igw_map *m = NULL;
     int rv;
@@ -157,8 +157,7 @@ csv_shape(struct ev *ev, struct igw_node **root)
 
 int
 igw_map_apply(const igw_map *m, bool reverse, igw_arena *a, const struct igw_node *in,
-              const struct igw_map_limits *lim, struct igw_node **out, char *errbuf,
-              size_t errlen)
+              const struct igw_map_limits *lim, struct igw_node **out, char *errbuf, size_t errlen)
 {
     struct ev ev = {.m = m, .a = a, .root = in, .ctx = in, .errbuf = errbuf, .errlen = errlen};
     struct igw_node *root;
@@ -170,8 +169,8 @@ igw_map_apply(const igw_map *m, bool reverse, igw_arena *a, const struct igw_nod
     }
     *out = NULL;
     if (reverse && !m->invertible) {
-        igw_errbuf_set(errbuf, errlen, "%s: map '%s' is not invertible (see igw map lint)",
-                       m->file, igw_map_name(m));
+        igw_errbuf_set(errbuf, errlen, "%s: map '%s' is not invertible (see igw map lint)", m->file,
+                       igw_map_name(m));
         return IGW_EINVAL;
     }
     set_limits(&ev, lim);

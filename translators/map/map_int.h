@@ -17,20 +17,51 @@
 #include "igw/maptable.h"
 
 #define MAP_MAX_ARGS 8
-#define MAP_MAX_NEST 64     /* syntactic nesting at compile time */
-#define MAP_HARD_DEPTH 256  /* cap on the run-time depth limit (C stack) */
+#define MAP_MAX_NEST 64    /* syntactic nesting at compile time */
+#define MAP_HARD_DEPTH 256 /* cap on the run-time depth limit (C stack) */
+
+/* Small math helpers so the translators library needs no libm. */
+static inline double
+map_fabs(double d)
+{
+    return d < 0 ? -d : d;
+}
+
+static inline double
+map_floor(double d)
+{
+    if (!(map_fabs(d) < 4503599627370496.0)) { /* 2^52: already integral, or NaN */
+        return d;
+    }
+    double t = (double)(int64_t)d;
+    return t > d ? t - 1 : t;
+}
+
+static inline double
+map_round(double d)
+{
+    return d < 0 ? -map_floor(-d + 0.5) : map_floor(d + 0.5);
+}
+
+static inline double
+map_fmod(double x, double y)
+{
+    double q = x / y;
+    double t = q < 0 ? -map_floor(-q) : map_floor(q);
+    return x - t * y;
+}
 
 /* ---- tokens ------------------------------------------------------------------------------ */
 enum tok {
     TK_EOF = 0,
     TK_NL,
-    TK_IDENT,   /* identifier or backtick key */
-    TK_NAME,    /* map name after `map` / `call` */
+    TK_IDENT, /* identifier or backtick key */
+    TK_NAME,  /* map name after `map` / `call` */
     TK_STRING,
     TK_NUMBER,
-    TK_AT,      /* @name: text is the name */
+    TK_AT,       /* @name: text is the name */
     TK_HASHTEXT, /* #text */
-    TK_DOLLAR,  /* $ or $name: text is the name (empty for $) */
+    TK_DOLLAR,   /* $ or $name: text is the name (empty for $) */
     TK_DOT,
     TK_LBRACK,
     TK_RBRACK,
@@ -58,7 +89,7 @@ enum tok {
 
 struct token {
     uint8_t kind;
-    bool quoted;   /* backtick identifier (never a keyword) */
+    bool quoted; /* backtick identifier (never a keyword) */
     unsigned line;
     unsigned col;
     const char *text; /* NUL-terminated, in the compile arena (unescaped for strings) */
@@ -94,8 +125,8 @@ enum xtype { T_ANY = 0, T_STR, T_NUM, T_BOOL, T_NULL, T_LIST, T_NODE };
 enum xkind {
     X_CONST = 1,
     X_PATH,
-    X_CALL,   /* library function */
-    X_BIN,    /* arithmetic / comparison / logic */
+    X_CALL, /* library function */
+    X_BIN,  /* arithmetic / comparison / logic */
     X_NOT,
     X_NEG,
     X_DEFAULT, /* a ?? b */
@@ -103,14 +134,28 @@ enum xkind {
     X_IIF,
 };
 
-enum binop { B_ADD = 1, B_SUB, B_MUL, B_DIV, B_MOD, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR };
+enum binop {
+    B_ADD = 1,
+    B_SUB,
+    B_MUL,
+    B_DIV,
+    B_MOD,
+    B_EQ,
+    B_NE,
+    B_LT,
+    B_LE,
+    B_GT,
+    B_GE,
+    B_AND,
+    B_OR
+};
 
 /* source path step */
 struct sstep {
     const char *key; /* NULL for `$` steps */
     uint32_t len;
-    bool attr;   /* @key */
-    bool text;   /* #text */
+    bool attr; /* @key */
+    bool text; /* #text */
     bool has_index;
     int32_t index; /* negative counts from the end */
 };
@@ -128,33 +173,32 @@ struct mfunc;
 
 struct xnode {
     xeval_fn eval;
-    uint8_t kind;  /* enum xkind */
-    uint8_t type;  /* enum xtype (static) */
-    uint8_t op;    /* enum binop */
+    uint8_t kind; /* enum xkind */
+    uint8_t type; /* enum xtype (static) */
+    uint8_t op;   /* enum binop */
     unsigned line;
     unsigned col;
-    struct val k;          /* X_CONST */
-    struct spath path;     /* X_PATH */
+    struct val k;           /* X_CONST */
+    struct spath path;      /* X_PATH */
     const struct mfunc *fn; /* X_CALL */
     struct xnode **args;
     unsigned nargs;
     struct xnode *a; /* operands */
     struct xnode *b;
     struct xnode *c;
-    void *aux;      /* bound regex / table / date patterns / callee map */
+    void *aux; /* bound regex / table / date patterns / callee map */
     const char *name;
 };
 
 /* library function binding */
 struct cctx;
-typedef int (*mfunc_call)(struct ev *ev, const struct xnode *x, struct val *args,
-                          struct val *out);
+typedef int (*mfunc_call)(struct ev *ev, const struct xnode *x, struct val *args, struct val *out);
 typedef int (*mfunc_check)(struct cctx *c, struct xnode *x);
 struct mfunc {
     const char *name;
     uint8_t min_args;
     uint8_t max_args;
-    uint8_t ret;       /* enum xtype */
+    uint8_t ret;                   /* enum xtype */
     uint8_t argtype[MAP_MAX_ARGS]; /* T_ANY, T_STR or T_NUM: constant args are checked */
     mfunc_call call;
     mfunc_check check; /* binds constant arguments at load; may be NULL */
@@ -283,8 +327,8 @@ int map_parse_expr(struct cctx *c, struct xnode **out);
 struct xnode *map_xnode(struct cctx *c, uint8_t kind, const struct token *t);
 bool map_tok_is(const struct token *t, const char *word);
 /* statements (parse.c) */
-int map_compile_text(igw_map *m, const char *text, size_t len, const char *base_dir,
-                     char *errbuf, size_t errlen);
+int map_compile_text(igw_map *m, const char *text, size_t len, const char *base_dir, char *errbuf,
+                     size_t errlen);
 int map_scan_name(const char *text, size_t len, char *name, size_t cap);
 /* schema (schema.c) */
 int map_schema_load(struct cctx *c, const struct token *t);
@@ -362,8 +406,7 @@ void map_sha1_final(struct map_sha1_ctx *c, uint8_t out[20]);
 void map_free_regexes(struct map_regex *r);
 int map_split(struct ev *ev, const char *s, uint32_t len, const char *sep, uint32_t seplen,
               struct val *out);
-int map_join(struct ev *ev, const struct val *v, const char *sep, uint32_t seplen,
-             struct val *out);
+int map_join(struct ev *ev, const struct val *v, const char *sep, uint32_t seplen, struct val *out);
 int map_new_shell(igw_map **out, const char *file, const char *name);
 int map_uuid5(const uint8_t ns[16], const char *name, size_t len, char out[37]);
 int map_parse_uuid(const char *s, size_t len, uint8_t out[16]);

@@ -25,8 +25,8 @@ map_fail(struct cctx *c, int err, unsigned line, unsigned col, const char *fmt, 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (c->rule != NULL) {
-        igw_errbuf_set(c->errbuf, c->errlen, "%s:%u:%u: rule '%s': %s", c->file, line, col,
-                       c->rule, msg);
+        igw_errbuf_set(c->errbuf, c->errlen, "%s:%u:%u: rule '%s': %s", c->file, line, col, c->rule,
+                       msg);
     } else {
         igw_errbuf_set(c->errbuf, c->errlen, "%s:%u:%u: %s", c->file, line, col, msg);
     }
@@ -188,8 +188,8 @@ parse_table(struct cctx *c)
     }
     rv = igw_table_load(&mt->t, path, err, sizeof(err));
     if (rv != IGW_OK) {
-        return map_fail(c, rv == IGW_ENOMEM ? rv : IGW_ECONFIG, f->line, f->col,
-                        "table '%s': %s", n->text, err);
+        return map_fail(c, rv == IGW_ENOMEM ? rv : IGW_ECONFIG, f->line, f->col, "table '%s': %s",
+                        n->text, err);
     }
     mt->name = n->text;
     mt->line = n->line;
@@ -617,8 +617,12 @@ int
 map_compile_text(igw_map *m, const char *text, size_t len, const char *base_dir, char *errbuf,
                  size_t errlen)
 {
-    struct cctx c = {.m = m, .a = m->plan, .file = m->file, .base_dir = base_dir,
-                     .errbuf = errbuf, .errlen = errlen};
+    struct cctx c = {.m = m,
+                     .a = m->plan,
+                     .file = m->file,
+                     .base_dir = base_dir,
+                     .errbuf = errbuf,
+                     .errlen = errlen};
     int rv = map_lex(m->plan, m->file, text, len, &c.t, &c.nt, errbuf, errlen);
     if (rv != IGW_OK) {
         return rv;

@@ -68,8 +68,7 @@ map_xnode(struct cctx *c, uint8_t kind, const struct token *t)
 static const char *
 type_name(uint8_t t)
 {
-    static const char *names[] = {"value", "string", "number", "boolean", "null", "list",
-                                  "object"};
+    static const char *names[] = {"value", "string", "number", "boolean", "null", "list", "object"};
     return t < IGW_ARRAY_LEN(names) ? names[t] : "value";
 }
 
@@ -218,8 +217,7 @@ parse_dollar(struct cctx *c, const struct token *t, struct xnode **out)
     } else {
         v = find_var(c, t->text);
         if (v == NULL) {
-            return map_fail(c, IGW_ECONFIG, t->line, t->col, "undeclared variable '$%s'",
-                            t->text);
+            return map_fail(c, IGW_ECONFIG, t->line, t->col, "undeclared variable '$%s'", t->text);
         }
         v->used = true;
         x->path.base = P_VAR;
@@ -527,10 +525,10 @@ struct opinfo {
 };
 
 static const struct opinfo ops[] = {
-    {TK_IDENT, "or", B_OR, 1},   {TK_IDENT, "and", B_AND, 2}, {TK_EQ, NULL, B_EQ, 3},
-    {TK_NE, NULL, B_NE, 3},      {TK_LT, NULL, B_LT, 3},      {TK_LE, NULL, B_LE, 3},
-    {TK_GT, NULL, B_GT, 3},      {TK_GE, NULL, B_GE, 3},      {TK_PLUS, NULL, B_ADD, 4},
-    {TK_MINUS, NULL, B_SUB, 4},  {TK_STAR, NULL, B_MUL, 5},   {TK_SLASH, NULL, B_DIV, 5},
+    {TK_IDENT, "or", B_OR, 1},    {TK_IDENT, "and", B_AND, 2}, {TK_EQ, NULL, B_EQ, 3},
+    {TK_NE, NULL, B_NE, 3},       {TK_LT, NULL, B_LT, 3},      {TK_LE, NULL, B_LE, 3},
+    {TK_GT, NULL, B_GT, 3},       {TK_GE, NULL, B_GE, 3},      {TK_PLUS, NULL, B_ADD, 4},
+    {TK_MINUS, NULL, B_SUB, 4},   {TK_STAR, NULL, B_MUL, 5},   {TK_SLASH, NULL, B_DIV, 5},
     {TK_PERCENT, NULL, B_MOD, 5},
 };
 

@@ -132,8 +132,8 @@ simple_cond(const struct xnode *x)
     if (x->kind == X_PATH && x->path.base != P_VAR) {
         return true;
     }
-    return x->kind == X_CALL && strcmp(x->fn->name, "exists") == 0 &&
-           x->args[0]->kind == X_PATH && x->args[0]->path.base != P_VAR;
+    return x->kind == X_CALL && strcmp(x->fn->name, "exists") == 0 && x->args[0]->kind == X_PATH &&
+           x->args[0]->path.base != P_VAR;
 }
 
 static bool mark_list(struct stmt *s);

@@ -178,8 +178,9 @@ map_schema_finish(struct cctx *c)
 {
     for (struct schema_path *p = c->schema; p != NULL; p = p->next) {
         if (p->required && !p->seen) {
-            return map_fail(c, IGW_ECONFIG, p->line, 1, "required target '%s' (schema '%s') is never written",
-                            p->path, c->schema_file);
+            return map_fail(c, IGW_ECONFIG, p->line, 1,
+                            "required target '%s' (schema '%s') is never written", p->path,
+                            c->schema_file);
         }
     }
     return IGW_OK;
