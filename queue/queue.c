@@ -234,15 +234,36 @@ is_closing(igw_queue *q)
     return c;
 }
 
-/* Reads the routes that have due deliveries (caller's thread) and asks the filter about each. */
+/* Adds route to the set qt[0..*n) unless present. */
 static int
-claim_quota(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
-            void *arg, struct qquota **out, unsigned *nout)
+route_set_add(struct qquota **qt, unsigned *n, unsigned *cap, const char *route, size_t rlen)
 {
-    struct qquota *qt = NULL;
-    unsigned n = 0;
+    struct qquota *nq;
+
+    for (unsigned i = 0; i < *n; i++) {
+        if (strlen((*qt)[i].route) == rlen && memcmp((*qt)[i].route, route, rlen) == 0) {
+            return IGW_OK;
+        }
+    }
+    if (*n == *cap) {
+        nq = igw_realloc(*qt, (*cap == 0 ? 8 : *cap * 2) * sizeof(*nq));
+        if (nq == NULL) {
+            return IGW_ENOMEM;
+        }
+        *qt = nq;
+        *cap = *cap == 0 ? 8 : *cap * 2;
+    }
+    memset(&(*qt)[*n], 0, sizeof(**qt));
+    memcpy((*qt)[*n].route, route, rlen);
+    (*n)++;
+    return IGW_OK;
+}
+
+/* Collects the distinct routes with deliveries due at now_ms (short read txn). */
+static int
+due_routes(igw_queue *q, uint64_t now_ms, struct qquota **qt, unsigned *n)
+{
     unsigned cap = 0;
-    unsigned kept = 0;
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     MDB_val key;
@@ -257,22 +278,10 @@ claim_quota(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_
     if (rc == MDB_SUCCESS) {
         rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
     }
-    while (rc == MDB_SUCCESS && rv == IGW_OK && qget_be64(key.mv_data) <= now_ms) {
-        const char *route = (const char *)key.mv_data + 16;
-        size_t rlen = key.mv_size - 16;
-        bool seen = key.mv_size <= 16 || rlen > IGW_QUEUE_NAME_MAX;
-        for (unsigned i = 0; !seen && i < n; i++) {
-            seen = strlen(qt[i].route) == rlen && memcmp(qt[i].route, route, rlen) == 0;
-        }
-        if (!seen && n == cap) {
-            struct qquota *nq = igw_realloc(qt, (cap == 0 ? 8 : cap * 2) * sizeof(*nq));
-            rv = nq == NULL ? IGW_ENOMEM : IGW_OK;
-            qt = nq == NULL ? qt : nq;
-            cap = nq == NULL ? cap : (cap == 0 ? 8 : cap * 2);
-        }
-        if (!seen && rv == IGW_OK) {
-            memcpy(qt[n].route, route, rlen);
-            qt[n++].route[rlen] = '\0';
+    while (rc == MDB_SUCCESS && rv == IGW_OK && key.mv_size >= 8 &&
+           qget_be64(key.mv_data) <= now_ms) {
+        if (key.mv_size > 16 && key.mv_size <= 16 + IGW_QUEUE_NAME_MAX) {
+            rv = route_set_add(qt, n, &cap, (const char *)key.mv_data + 16, key.mv_size - 16);
         }
         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }
@@ -285,18 +294,32 @@ claim_quota(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_
     if (rv == IGW_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
         rv = qerr_map(rc, "claim read");
     }
-    for (unsigned i = 0; rv == IGW_OK && i < n; i++) {
-        unsigned want = filter(arg, qt[i].route); /* outside the read txn */
+    return rv;
+}
+
+/* Asks the filter (caller's thread, outside any txn) about every route with due deliveries;
+ * keeps the routes it takes, with their quotas capped at max. */
+static int
+claim_quota(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
+            void *arg, struct qquota **out, unsigned *nout)
+{
+    struct qquota *qt = NULL;
+    unsigned n = 0;
+    unsigned kept = 0;
+    int rv = due_routes(q, now_ms, &qt, &n);
+
+    if (rv != IGW_OK) {
+        igw_free(qt);
+        return rv;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        unsigned want = filter(arg, qt[i].route);
         if (want > 0) {
             qt[kept] = qt[i];
             qt[kept].want = want > max ? max : want;
             qt[kept].left = qt[kept].want;
             kept++;
         }
-    }
-    if (rv != IGW_OK) {
-        igw_free(qt);
-        return rv;
     }
     *out = qt;
     *nout = kept;

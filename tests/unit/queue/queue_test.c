@@ -918,6 +918,42 @@ test_invalid(void)
     rm_tree(dir);
 }
 
+/* Every allocation that fails yields IGW_ENOMEM (or success), never a crash, leak or loss. */
+static void
+test_oom(void)
+{
+    const char *dir = new_dir();
+    igw_queue *q = open_q(dir, 0, 0);
+    struct igw_queue_route_init r = {"r", NULL, 0, "payload", 7, "text/plain"};
+    struct igw_queue_msg m;
+    struct igw_queue_claim c[2];
+    unsigned ok_puts = 0;
+    unsigned claimed = 0;
+
+    init_msg(&m, "ch", "body", &r, 1);
+    for (long n = 0; n < 12; n++) {
+        unsigned k = 0;
+        int rv;
+        igw_alloc_fail_after(n);
+        rv = igw_queue_put(q, &m, NULL, NULL);
+        IGWT_CHECK(rv == IGW_OK || rv == IGW_ENOMEM);
+        ok_puts += rv == IGW_OK ? 1 : 0;
+        igw_alloc_fail_after(n);
+        rv = igw_queue_claim(q, FAR_FUTURE, 2, NULL, NULL, c, &k);
+        igw_alloc_fail_after(-1);
+        IGWT_CHECK(rv == IGW_OK || rv == IGW_ENOMEM);
+        IGWT_CHECK(rv == IGW_OK || k == 0);
+        claimed += k;
+        fini_claims(c, k);
+    }
+    igw_alloc_fail_after(-1);
+    IGWT_CHECK(ok_puts > 0 && claimed > 0);
+    IGWT_CHECK(stats(q).messages == ok_puts);
+    IGWT_CHECK(stats(q).pending + stats(q).inflight == ok_puts && stats(q).inflight == claimed);
+    igw_queue_close(q);
+    rm_tree(dir);
+}
+
 static void
 test_id_format(void)
 {
@@ -943,4 +979,5 @@ IGWT_MAIN({"submit_claim_complete", test_submit_claim_complete}, {"retry", test_
           {"recovery", test_recovery}, {"map_full", test_map_full},
           {"group_commit", test_group_commit}, {"purge", test_purge}, {"sweep", test_sweep},
           {"stats", test_stats}, {"events", test_events}, {"close_pending", test_close_pending},
-          {"filter", test_filter}, {"invalid", test_invalid}, {"id_format", test_id_format})
+          {"filter", test_filter}, {"invalid", test_invalid}, {"oom", test_oom},
+          {"id_format", test_id_format})
