@@ -334,6 +334,10 @@ start_body(struct request *r)
         return;
     }
     r->body[r->clen] = '\0';
+    if (r->clen == 0) {
+        submit(r); /* nothing to read (a refusal with no body never gets here) */
+        return;
+    }
     if (!r->expect || r->rejected) {
         read_body(r);
         return;
