@@ -375,6 +375,21 @@ claim_scan_step(struct qbatch *b, struct qclaim_req *c, const MDB_val *key, stru
     return rv;
 }
 
+/* Whether the claim can take more: room in out, and some route quota left (or no filter). */
+static bool
+claim_wants_more(const struct qclaim_req *c)
+{
+    if (c->n >= c->max) {
+        return false;
+    }
+    for (unsigned i = 0; !c->all_routes && i < c->nquota; i++) {
+        if (c->quota[i].left > 0) {
+            return true;
+        }
+    }
+    return c->all_routes;
+}
+
 int
 qapply_claim(struct qbatch *b, struct qreq *r)
 {
@@ -393,7 +408,7 @@ qapply_claim(struct qbatch *b, struct qreq *r)
         return qerr_map(rc, "cursor");
     }
     rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
-    while (rc == MDB_SUCCESS && c->n < c->max) {
+    while (rc == MDB_SUCCESS && claim_wants_more(c)) {
         rv = claim_scan_step(b, c, &key, &pos, &step, &stop);
         if (rv != IGW_OK || stop) {
             break;

@@ -135,7 +135,8 @@ void igw_queue_claim_fini(struct igw_queue_claim *c);
  *  skip the route); it is called on the caller's thread. Ordered routes never hand out a message
  *  while an earlier message with the same (route, order key) is pending or in flight.
  *  out must hold max entries; *n receives the count. Blocks until committed.
- *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOMEM. */
+ *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOMEM, IGW_EINVAL (n NULL, or out NULL with
+ *          max > 0). When nothing is due at now_ms it returns at once without a commit. */
 typedef unsigned (*igw_queue_route_filter_fn)(void *arg, const char *route);
 int igw_queue_claim(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
                     void *arg, struct igw_queue_claim *out, unsigned *n);
