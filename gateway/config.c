@@ -1817,6 +1817,40 @@ igw_config_route(const struct igw_config *c, const char *name)
 
 /* ---- reference ---------------------------------------------------------------------------- */
 
+/* Markdown anchor of a section: "channels.<name>.routes" -> "channels-name-routes". */
+static void
+print_anchor(enum sect s)
+{
+    const char *p = sects[s].path;
+    if (*p == '\0') {
+        fputs("top-level", stdout);
+    }
+    for (; *p != '\0'; p++) {
+        if (*p == '.') {
+            putchar('-');
+        } else if (*p != '<' && *p != '>') {
+            putchar(*p);
+        }
+    }
+}
+
+/* Choices as `a`, `b` (a '|' would split the Markdown table cell). */
+static void
+print_choices(const char *choices)
+{
+    fputs("One of ", stdout);
+    while (*choices != '\0') {
+        size_t n = strcspn(choices, "|");
+        printf("`%.*s`", (int)n, choices);
+        choices += n;
+        if (*choices == '|') {
+            fputs(", ", stdout);
+            choices++;
+        }
+    }
+    fputs(". ", stdout);
+}
+
 static void
 print_opt_row(const struct opt *o)
 {
@@ -1825,10 +1859,12 @@ print_opt_row(const struct opt *o)
            o->dflt != NULL ? "`" : "", o->dflt != NULL ? o->dflt : "", o->dflt != NULL ? "`" : "",
            (o->flags & F_REQUIRED) != 0 ? "**Required.** " : "");
     if (o->choices != NULL) {
-        printf("One of `%s`. ", o->choices);
+        print_choices(o->choices);
     }
     if (o->type == T_SECT || o->child != 0) {
-        printf("See [`%s`](#%s). ", sects[o->child].path, sects[o->child].path);
+        printf("See [`%s`](#", sects[o->child].path);
+        print_anchor(o->child);
+        fputs("). ", stdout);
     }
     printf("%s |\n", o->help);
 }
@@ -1836,8 +1872,9 @@ print_opt_row(const struct opt *o)
 static void
 print_section(enum sect s)
 {
-    printf("\n<a id=\"%s\"></a>\n## `%s`\n\n", sects[s].path,
-           s == S_ROOT ? "(top level)" : sects[s].path);
+    fputs("\n<a id=\"", stdout);
+    print_anchor(s);
+    printf("\"></a>\n## `%s`\n\n", s == S_ROOT ? "(top level)" : sects[s].path);
     printf("| Option | Type | Default | Description |\n|---|---|---|---|\n");
     for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
         if (opts[i].sect == s) {
