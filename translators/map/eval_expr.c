@@ -110,7 +110,10 @@ key_match(const struct igw_node *m, const struct sstep *st)
     if (m->key_len != st->len || (st->attr && !(m->flags & IGW_NODE_ATTR))) {
         return false;
     }
-    return m->key == st->key || memcmp(m->key, st->key, st->len) == 0;
+    if (st->len == 0 || m->key == st->key) {
+        return true;
+    }
+    return m->key[0] == st->key[0] && memcmp(m->key, st->key, st->len) == 0;
 }
 
 static int walk(struct coll *c, const struct igw_node *n, const struct sstep *st, unsigned left);

@@ -107,10 +107,10 @@ test_golden_cases(void)
     igw_map_set_free(s);
 }
 
-static const char *first_names[] = {"John", "Jane",  "Amina",  "Baraka", "Neema",
+static const char *first_names[] = {"John", "Jane",   "Amina",  "Baraka", "Neema",
                                     "Juma", "Rehema", "Hassan", "Zawadi", "Musa"};
-static const char *last_names[] = {"Doe",  "Mushi",   "Kimaro", "Mwakyusa",
-                                   "Temba", "Massawe", "Lyimo", "Shirima"};
+static const char *last_names[] = {"Doe",   "Mushi",   "Kimaro", "Mwakyusa",
+                                   "Temba", "Massawe", "Lyimo",  "Shirima"};
 static const char genders[] = "MFOMF";
 
 static int
