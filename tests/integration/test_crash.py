@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Crash safety of accept + delivery: a bounded stream of messages from 4 producer threads,
-`kill -9` of the gateway at several points (during intake and group commit, during delivery
-while the sink is slow, during recovery right after a restart), restart on the same data
+`kill -9` of the gateway at several points (during intake and group commit, during intake
+with delivery in flight to a slow sink, during recovery right after a restart, during delivery
+alone), restart on the same data
 directory, drain, then:
   - every message that got a 2xx from the gateway reached the sink at least once (2xx there),
   - the sink received nothing that was never sent.
@@ -44,10 +45,12 @@ channels:
 
 class Producers:
     """THREADS threads, each sending PER_THREAD messages in order; a failed request (gateway
-    down) is retried with the same Idempotency-Key until it is accepted or time runs out."""
+    down) is retried with the same Idempotency-Key until it is accepted or time runs out.
+    Each thread sends only up to `limit` messages until the test raises it (phases)."""
 
-    def __init__(self, port):
+    def __init__(self, port, limit):
         self.port = port
+        self.limit = limit
         self.lock = threading.Lock()
         self.sent = set()    # uids of every message we tried to send
         self.acked = set()   # uids answered 2xx
@@ -76,6 +79,8 @@ class Producers:
     def _run(self, t):
         conn = None
         for i in range(PER_THREAD):
+            while i >= self.limit and not self.stop:
+                time.sleep(0.005)
             uid = "t%d-%05d" % (t, i)
             with self.lock:
                 self.sent.add(uid)
@@ -111,10 +116,11 @@ def wait_acked(prod, n, gw, timeout=30):
                what="%d acknowledged messages" % n)
 
 
-def crash_restart(gw, pause=0.0):
+def crash_restart(gw, prod, sink, crashes, what):
+    """kill -9 now, note (what, acked, delivered at the sink) as of the kill, restart."""
+    acked, delivered = prod.nacked(), len(sink.delivered("/in"))
     gw.kill9()
-    if pause:
-        time.sleep(pause)
+    crashes.append((what, acked, delivered))
     gw.start()
 
 
@@ -129,30 +135,39 @@ def test_crash_points():
     crashes = []
     try:
         gw.start()
-        prod = Producers(gw.port).start()
+        prod = Producers(gw.port, limit=250).start()
 
         # 1. during intake and group commit: producers are mid-request
         wait_acked(prod, 500, gw)
-        crash_restart(gw)
-        crashes.append(("intake", prod.nacked(), len(sink.delivered("/in"))))
+        crash_restart(gw, prod, sink, crashes, "intake")
 
-        # 2. during delivery while the sink is slow: a backlog is in flight
+        # 2. during intake and delivery, the sink slow: a backlog is in flight
         sink.control(delay_ms=40)
-        wait_acked(prod, 1300, gw)
-        eventually(lambda: len(sink.received("/in")) > 600, timeout=30,
-                   what="deliveries in progress")
-        crash_restart(gw)
-        crashes.append(("delivery", prod.nacked(), len(sink.delivered("/in"))))
+        prod.limit = 500
+        wait_acked(prod, 1500, gw)
+        crash_restart(gw, prod, sink, crashes, "intake+slow delivery")
 
-        # 3. during intake again, then during recovery right after the restart
-        wait_acked(prod, 2200, gw)
-        crash_restart(gw)
+        # 3. during intake, then during recovery right after the restart
+        prod.limit = PER_THREAD
+        wait_acked(prod, 2500, gw)
+        crash_restart(gw, prod, sink, crashes, "intake")
         time.sleep(0.3)
-        crash_restart(gw)
-        crashes.append(("recovery", prod.nacked(), len(sink.delivered("/in"))))
+        crash_restart(gw, prod, sink, crashes, "recovery")
+
+        # 4. during delivery only (intake done), the sink still slow
+        assert prod.join(timeout=60), "producers did not finish"
+        base = len(sink.delivered("/in"))
+        eventually(lambda: len(sink.delivered("/in")) > base + 150, timeout=30,
+                   what="deliveries in progress")
+        crash_restart(gw, prod, sink, crashes, "slow delivery")
+        total = THREADS * PER_THREAD
+        for what, acked, delivered in crashes:
+            assert what == "recovery" or delivered < acked, \
+                "crash point %r hit no delivery backlog: %r" % (what, crashes)
+            assert not what.startswith("intake") or acked < total, \
+                "crash point %r after intake ended: %r" % (what, crashes)
         sink.control(delay_ms=0)
 
-        assert prod.join(timeout=60), "producers did not finish"
         acked = set(prod.acked)
         assert len(acked) == THREADS * PER_THREAD, "only %d acknowledged" % len(acked)
 

@@ -95,6 +95,7 @@ def control_rules(cmd):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the gateway's curl expects
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
     server_version = "igw-sink/1"
 
     def log_message(self, fmt, *args):  # quiet
@@ -236,15 +237,24 @@ class Sink:
         self.proc.stdout.close()
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A client that vanished (the gateway killed mid-request) is normal here."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", default=None, help="NDJSON file of every request")
     args = ap.parse_args()
-    ThreadingHTTPServer.request_queue_size = 128
-    srv = ThreadingHTTPServer((args.host, args.port), Handler)
-    srv.daemon_threads = True
+    srv = Server((args.host, args.port), Handler)
     srv.state = State(args.log)
     print("READY %d" % srv.server_address[1], flush=True)
     try:
