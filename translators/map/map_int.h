@@ -304,6 +304,8 @@ struct cctx {
     struct istr *interned;
     struct schema_path *schema;
     const char *schema_file;
+    unsigned schema_line;
+    unsigned schema_col;
     char tprefix[1024]; /* schema form of the enclosing block's target path */
     igw_arena *a;
     const char *file;

@@ -570,6 +570,9 @@ parse_list(struct cctx *c, struct stmt **out, bool top)
         if (k == TK_EOF || (k == TK_RBRACE && !top)) {
             return IGW_OK;
         }
+        if (k == TK_RBRACE) {
+            return map_fail(c, IGW_EPARSE, peek(c)->line, peek(c)->col, "unexpected '}'");
+        }
         struct stmt *s = NULL;
         int rv = parse_stmt(c, top, &s);
         if (rv == IGW_OK) {

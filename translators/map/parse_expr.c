@@ -229,10 +229,12 @@ parse_dollar(struct cctx *c, const struct token *t, struct xnode **out)
         return rv;
     }
     if (v != NULL && v->konst != NULL && x->path.n == 0) {
-        *out = v->konst; /* fold a constant variable */
-        return IGW_OK;
+        *x = *v->konst; /* fold a constant variable, keeping this use's position */
+        x->line = t->line;
+        x->col = t->col;
+    } else {
+        x->type = T_ANY;
     }
-    x->type = T_ANY;
     *out = x;
     return IGW_OK;
 }

@@ -135,6 +135,8 @@ map_schema_load(struct cctx *c, const struct token *t)
     }
     igw_free(text);
     c->schema_file = t->text;
+    c->schema_line = t->line;
+    c->schema_col = t->col;
     return rv;
 }
 
@@ -178,9 +180,9 @@ map_schema_finish(struct cctx *c)
 {
     for (struct schema_path *p = c->schema; p != NULL; p = p->next) {
         if (p->required && !p->seen) {
-            return map_fail(c, IGW_ECONFIG, p->line, 1,
-                            "required target '%s' (schema '%s') is never written", p->path,
-                            c->schema_file);
+            return map_fail(c, IGW_ECONFIG, c->schema_line, c->schema_col,
+                            "required target '%s' (schema '%s', line %u) is never written", p->path,
+                            c->schema_file, p->line);
         }
     }
     return IGW_OK;
