@@ -31,7 +31,8 @@ int igw_buf_puts(struct igw_buf *b, const char *s);
 int igw_buf_putc(struct igw_buf *b, char c);
 /** Appends printf-formatted text. Same errors as igw_buf_append. */
 int igw_buf_printf(struct igw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int igw_buf_vprintf(struct igw_buf *b, const char *fmt, va_list ap);
+int igw_buf_vprintf(struct igw_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /** Appends s as a JSON string literal (quotes and escapes included). */
 int igw_buf_json_str(struct igw_buf *b, const char *s, size_t n);
 /** Ensures room for n more bytes. Same errors as igw_buf_append. */
