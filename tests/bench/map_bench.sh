@@ -36,13 +36,18 @@ if [ ! -d "$NODE_PATH/jsonata" ] || [ ! -d "$NODE_PATH/fumifier" ]; then
   "$peers/setup.sh" "$(dirname "$NODE_PATH")"
 fi
 
+# peer-bench.mjs imports fumifier as an ES module, which ignores NODE_PATH: run copies of the
+# peer scripts from a folder whose node_modules is the peers' install.
+cp "$peers/peer-bench.mjs" "$peers/insuree-to-patient.jsonata" "$work/"
+ln -s "$NODE_PATH" "$work/node_modules"
+
 echo "generating $N records"
 node "$peers/gen-records.mjs" "$N" > "$work/recs.jsonl"
 head -n "$N_SMALL" "$work/recs.jsonl" > "$work/small.jsonl"
 echo "input: $(wc -c < "$work/recs.jsonl") bytes, node $(node --version), $(nproc) cores, pinned: ${pin[*]:-no}"
 
 for e in jsonata fumifier handjs; do
-  step node "$peers/peer-bench.mjs" "$e" "$work/recs.jsonl" > "$work/$e.json"
+  step node "$work/peer-bench.mjs" "$e" "$work/recs.jsonl" > "$work/$e.json"
   echo "$e: $(cat "$work/$e.json")"
 done
 step "$bench" "$map" "$work/recs.jsonl" --breakdown > "$work/igw.json"
