@@ -56,10 +56,14 @@ class Env:
         return self
 
     def __exit__(self, *exc):
-        if exc[0] is not None:
-            sys.stderr.write("--- igw log ---\n%s\n" % self.gw.logs()[-4000:])
-        self.gw.cleanup()
-        self.sink.stop()
+        try:
+            if exc[0] is None:
+                check_clean_stop(self.gw)
+            else:
+                sys.stderr.write("--- igw log ---\n%s\n" % self.gw.logs()[-4000:])
+        finally:
+            self.gw.cleanup()
+            self.sink.stop()
 
     def send(self, body, headers=None, event="e"):
         h = dict(AUTH)
@@ -73,6 +77,15 @@ class Env:
 
     def received(self):
         return self.sink.received(self.path)
+
+
+def check_clean_stop(gw):
+    """SIGTERM: exit 0 and no sanitizer report (when built with IGW_SANITIZER)."""
+    rc = gw.stop()
+    logs = gw.logs()
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        assert bad not in logs, "sanitizer report in the igw log:\n" + logs[-4000:]
+    assert rc == 0, "igw exited with %s" % rc
 
 
 def body_of(rec):
@@ -180,6 +193,7 @@ def test_file_route():
         eventually(lambda: len(lines()) == 5, timeout=10, what="5 lines in the file")
         assert lines() == bodies, lines()
         assert os.stat(path).st_mode & 0o777 == 0o640
+        check_clean_stop(gw)
     finally:
         gw.cleanup()
         sink.stop()
