@@ -44,8 +44,10 @@ touches_devices(const uint8_t *data, size_t size)
 static void
 run(const igw_map *m, igw_arena *a, const struct igw_node *in)
 {
-    struct igw_map_limits lim = {.max_depth = 16, .max_iterations = 2000,
-                                 .max_output_nodes = 4000, .now_ms = 1700000000000ull};
+    struct igw_map_limits lim = {.max_depth = 16,
+                                 .max_iterations = 2000,
+                                 .max_output_nodes = 4000,
+                                 .now_ms = 1700000000000ull};
     struct igw_node *out = NULL;
     struct igw_node *back = NULL;
     struct igw_buf b;
@@ -76,8 +78,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 8192 || touches_devices(data, size)) {
         return 0;
     }
-    if (igw_map_compile(&m, "fuzz.map", (const char *)data, size, NULL, NULL, err,
-                        sizeof(err)) != IGW_OK) {
+    if (igw_map_compile(&m, "fuzz.map", (const char *)data, size, NULL, NULL, err, sizeof(err)) !=
+        IGW_OK) {
         if (strncmp(err, "fuzz.map", 8) != 0) {
             igw_panic("map: error message without location: %s", err);
         }

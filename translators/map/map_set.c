@@ -106,7 +106,7 @@ struct loaded {
     char *text;
     size_t len;
     char base[4096];
-    char file[4096];
+    char file[4112];
 };
 
 static int
