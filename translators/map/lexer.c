@@ -182,6 +182,9 @@ static int
 lex_escape(struct lexer *l, char *d, size_t *dn)
 {
     const char *at = l->p;
+    if (l->end - l->p < 2) {
+        return lex_fail(l, at, "unterminated string");
+    }
     char c = *++l->p;
     static const char from[] = "\"\\/ntr";
     static const char to[] = "\"\\/\n\t\r";
