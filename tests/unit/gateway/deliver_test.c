@@ -488,6 +488,72 @@ test_retry_after(void)
     env_fini();
 }
 
+static char method_put[] = "PUT";
+static char hdr_name[] = "X-Tenant";
+static char hdr_value[] = "openimis";
+static char hdr_ct[] = "Content-Type";
+static char hdr_ct_value[] = "application/fhir+json";
+static char basic_cred[] = "igw:pa:ss";
+
+/* PUT, route headers (one overriding Content-Type), basic auth; a 301 is not followed. */
+static void
+test_request_options(void)
+{
+    static struct igw_header hdrs[2];
+    struct igw_queue_delivery_info info;
+    struct igw_route *r;
+    uint64_t id;
+    cJSON *recs;
+    const cJSON *rec;
+
+    env_init();
+    r = route_add("opt");
+    r->method = method_put;
+    hdrs[0].name = hdr_name;
+    hdrs[0].value = hdr_value;
+    hdrs[1].name = hdr_ct;
+    hdrs[1].value = hdr_ct_value;
+    r->headers = hdrs;
+    r->nheaders = 2;
+    r->auth.type = IGW_AUTH_BASIC;
+    E.secret.value = basic_cred;
+    E.secret.len = strlen(basic_cred);
+    r->auth.secrets = &E.secret;
+    r->auth.nsecrets = 1;
+    env_start();
+    sink_control("{\"rules\":[{\"path\":\"/in/opt\",\"count\":1,\"status\":301}]}");
+    id = put_json("ev.opt", "{\"x\":1}");
+    IGWT_CHECK(wait_state(id, IGW_DS_DEAD, &info));
+    IGWT_STREQ(info.last_error, "HTTP 301 (redirects are not followed)");
+    recs = sink_received("/in/opt");
+    IGWT_ASSERT(cJSON_GetArraySize(recs) == 1);
+    rec = cJSON_GetArrayItem(recs, 0);
+    IGWT_STREQ(rec_str(rec, "method"), "PUT");
+    IGWT_STREQ(rec_header(rec, "x-tenant"), "openimis");
+    IGWT_STREQ(rec_header(rec, "content-type"), "application/fhir+json");
+    IGWT_STREQ(rec_header(rec, "authorization"), "Basic aWd3OnBhOnNz"); /* igw:pa:ss */
+    cJSON_Delete(recs);
+    env_fini();
+}
+
+/* A Retry-After that would go past max_age dead-letters now instead of waiting. */
+static void
+test_retry_after_max_age(void)
+{
+    struct igw_queue_delivery_info info;
+    uint64_t id;
+
+    env_init();
+    route_add("age")->retry.max_age_ms = 5000;
+    env_start();
+    sink_control("{\"fail\":1,\"status\":503,\"retry_after\":\"60\",\"path\":\"/in/age\"}");
+    id = put_json("ev.age", "{\"x\":1}");
+    IGWT_CHECK(wait_state(id, IGW_DS_DEAD, &info));
+    IGWT_CHECK(info.attempts == 1);
+    IGWT_STREQ(info.last_error, "retries exhausted: HTTP 503");
+    env_fini();
+}
+
 static void
 test_timeout_retry(void)
 {
@@ -774,6 +840,8 @@ test_nng_req(void)
 
 IGWT_MAIN({"ok", test_ok}, {"retry_then_ok", test_retry_then_ok}, {"4xx_dead", test_4xx_dead},
           {"exhausted_dead", test_exhausted_dead}, {"retry_after", test_retry_after},
-          {"timeout_retry", test_timeout_retry}, {"ordered", test_ordered},
-          {"breaker", test_breaker}, {"stop_releases", test_stop_releases},
-          {"file_ndjson", test_file_ndjson}, {"nng_push", test_nng_push}, {"nng_req", test_nng_req})
+          {"retry_after_max_age", test_retry_after_max_age},
+          {"request_options", test_request_options}, {"timeout_retry", test_timeout_retry},
+          {"ordered", test_ordered}, {"breaker", test_breaker},
+          {"stop_releases", test_stop_releases}, {"file_ndjson", test_file_ndjson},
+          {"nng_push", test_nng_push}, {"nng_req", test_nng_req})
