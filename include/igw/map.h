@@ -56,7 +56,10 @@ struct igw_map_limits {
     uint64_t now_ms;         /* value of now() for this message; 0 = read the clock once */
 };
 
-/** Applies m to in, building the result in arena a. reverse runs the derived inverse map
+/** Applies m to in, building the result in arena a. For speed the result is not a deep copy:
+ *  its strings may point into in's strings and its keys into m, so keep in (and its arena) and
+ *  m alive for as long as *out is used (the usual case: one arena per message holds both).
+ *  reverse runs the derived inverse map
  *  (IGW_EINVAL if not invertible). @return IGW_OK; IGW_ETRANSLATE (errbuf names the map
  *  file:line:col, rule and input path); IGW_ELIMIT (a limit was exceeded); IGW_ENOMEM. */
 int igw_map_apply(const igw_map *m, bool reverse, igw_arena *a, const struct igw_node *in,
