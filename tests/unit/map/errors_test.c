@@ -135,5 +135,38 @@ test_garbage_never_crashes(void)
     }
 }
 
+/* Out-of-memory torture: fail the n-th allocation of a compile and of an apply, for every n. */
+static void
+test_oom_torture(void)
+{
+    const char *text = HDR "let s = \"x\"\na.b[+] { c = upper(x) + $s; d = split(y, \" \") }\n"
+                           "for i in l { o[+] = date($i, \"yyyy\") }\nm = matches(x, \"^a\")\n";
+    int rv = IGW_ENOMEM;
+    long n;
+    for (n = 0; n < 10000 && rv != IGW_OK; n++) {
+        igw_map *m = NULL;
+        igw_alloc_fail_after(n);
+        rv = igw_map_compile(&m, "t.map", text, strlen(text), NULL, NULL, mt_err, sizeof(mt_err));
+        igw_alloc_fail_after(-1);
+        IGWT_CHECK(rv == IGW_OK || rv == IGW_ENOMEM);
+        IGWT_CHECK(rv == IGW_OK || m == NULL);
+        igw_map_free(m);
+    }
+    IGWT_CHECK(rv == IGW_OK);
+    igw_map *m = mt_compile(text);
+    IGWT_ASSERT(m != NULL);
+    for (size_t lim = 64; lim < 65536; lim *= 2) {
+        igw_arena *a = NULL;
+        struct igw_node *out = NULL;
+        struct igw_node *in = mt_parse("{\"x\":\"ab\",\"y\":\"1 2 3\",\"l\":[\"2001\",\"2002\"]}");
+        IGWT_ASSERT(in != NULL);
+        IGWT_OK(igw_arena_new(&a, lim));
+        rv = igw_map_apply(m, false, a, in, NULL, &out, mt_err, sizeof(mt_err));
+        IGWT_CHECK(rv == IGW_OK || rv == IGW_ENOMEM);
+        igw_arena_free(a);
+    }
+    igw_map_free(m);
+}
+
 IGWT_MAIN({"every_compile_error", test_every_compile_error}, {"schema", test_schema},
-          {"garbage_never_crashes", test_garbage_never_crashes})
+          {"oom_torture", test_oom_torture}, {"garbage_never_crashes", test_garbage_never_crashes})
