@@ -14,6 +14,7 @@ import argparse
 import base64
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -101,6 +102,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet
         pass
 
+    def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10)
+            self.request.do_handshake()  # here, not in the accepting thread
+        super().setup()
+
     def _body(self):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n > 0 else b""
@@ -186,22 +193,29 @@ class Sink:
         sink = Sink(log_path); sink.control(fail=3, status=503); sink.received("/in"); sink.stop()
     """
 
-    def __init__(self, log_path=None, port=0):
+    def __init__(self, log_path=None, port=0, tls=None):
         import subprocess
         cmd = [sys.executable, os.path.abspath(__file__), "--port", str(port)]
         if log_path:
             cmd += ["--log", log_path]
+        if tls:
+            cmd += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("READY "):
             self.proc.kill()
             raise RuntimeError("sink did not start: %r" % line)
         self.port = int(line.split()[1])
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
+        self.tls = bool(tls)
 
     def _call(self, method, path, body=None):
         import http.client
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        if self.tls:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10,
+                                               context=ssl._create_unverified_context())
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             conn.request(method, path, body=body)
             r = conn.getresponse()
@@ -243,7 +257,7 @@ class Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         """A client that vanished (the gateway killed mid-request) is normal here."""
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -253,8 +267,15 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", default=None, help="NDJSON file of every request")
+    ap.add_argument("--tls-cert", default=None, help="PEM certificate: serve https")
+    ap.add_argument("--tls-key", default=None, help="PEM private key for --tls-cert")
     args = ap.parse_args()
     srv = Server((args.host, args.port), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                     do_handshake_on_connect=False)
     srv.state = State(args.log)
     print("READY %d" % srv.server_address[1], flush=True)
     try:
