@@ -22,17 +22,20 @@ int igw_deliverer_start(igw_deliverer **out, const struct igw_config *cfg, igw_q
 void igw_deliverer_kick(igw_deliverer *d);
 
 struct igw_deliverer_stats {
-    uint64_t attempts;
-    uint64_t delivered;
-    uint64_t retried;
-    uint64_t dead;
-    unsigned inflight;
-    unsigned open_circuits;
+    uint64_t attempts;      /* finished attempts (releases are not attempts) */
+    uint64_t delivered;     /* attempts that delivered */
+    uint64_t retried;       /* attempts that failed and were scheduled again */
+    uint64_t dead;          /* deliveries dead-lettered (4xx or exhausted) */
+    unsigned inflight;      /* attempts running now */
+    unsigned open_circuits; /* routes whose circuit is open or half-open */
 };
+/** Copies the engine's counters (atomic; any thread). */
 void igw_deliverer_stats(igw_deliverer *d, struct igw_deliverer_stats *s);
 
 /** Stops the engine: in-flight transfers get up to 2 s to finish, then are released back to
- *  pending (not counted as attempts). Frees d. NULL-safe. */
+ *  pending (not counted as attempts). Frees d. NULL-safe. Call it before igw_queue_close: the
+ *  outcomes are recorded in the queue (if it is already closed they are lost, and the queue
+ *  returns those deliveries to pending at its next open). Behaviour: docs/DELIVERY.md. */
 void igw_deliverer_stop(igw_deliverer *d);
 
 #endif /* IGW_GATEWAY_DELIVER_H */
