@@ -138,7 +138,10 @@ map_val_node(struct ev *ev, const struct val *v, struct igw_node **out)
     }
     n->boolean = v->b;
     n->num = v->n;
-    if (v->kind == V_STR || v->kind == V_NUM) {
+    if (v->kind == V_STR) {
+        n->str = v->s != NULL ? v->s : "";
+        n->len = v->len;
+    } else if (v->kind == V_NUM) {
         const char *s = NULL;
         uint32_t len = 0;
         int rv = map_val_str(ev, v, &s, &len);
@@ -160,7 +163,9 @@ member(const struct igw_node *obj, const struct tstep *st, uint32_t nth, bool la
     struct igw_node *hit = NULL;
     uint32_t k = 0;
     for (struct igw_node *m = obj->first; m != NULL; m = m->next) {
-        if (m->key_len == st->len && (m->key == st->key || memcmp(m->key, st->key, st->len) == 0)) {
+        if (m->key_len == st->len &&
+            (m->key == st->key ||
+             (st->len > 0 && m->key[0] == st->key[0] && memcmp(m->key, st->key, st->len) == 0))) {
             if (!last && k == nth) {
                 return m;
             }
