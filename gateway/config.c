@@ -104,6 +104,7 @@ static int fn_routes(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_url(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_headers(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_ordered_by(struct ctx *c, const yaml_node_t *n, void *base);
+static bool addr_ok(const char *url);
 
 #define CFG(f) offsetof(struct igw_config, f)
 #define CH(f) offsetof(struct igw_channel, f)
@@ -827,6 +828,11 @@ parse_section(struct ctx *c, enum sect s, const yaml_node_t *n, void *base)
     int rv;
 
     if (is_null(n)) {
+        for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
+            if (opts[i].sect == s && (opts[i].flags & F_REQUIRED) != 0) {
+                return fail(c, n, "missing required option \"%s\"", opts[i].key);
+            }
+        }
         return sects[s].finish != NULL ? sects[s].finish(c, n, base) : IGW_OK;
     }
     if (n->type != YAML_MAPPING_NODE) {
@@ -1055,6 +1061,11 @@ check_url_rest(struct ctx *c, const yaml_node_t *n, struct igw_route *r, const c
     }
     if (strpbrk(rest, " \t\r\n") != NULL) {
         return fail(c, n, "URL must not contain blanks");
+    }
+    if (r->kind == IGW_DEST_NNG && !addr_ok(r->url)) {
+        return fail(c, n,
+                    "invalid address (expected e.g. tcp://127.0.0.1:5555 or "
+                    "ipc://var/out.ipc)");
     }
     if (r->kind == IGW_DEST_FILE) {
         r->file_path = igw_strdup(rest);
@@ -1481,6 +1492,57 @@ fn_auth_out(struct ctx *c, const yaml_node_t *n, void *base)
 
 /* ---- cross-checks ------------------------------------------------------------------------- */
 
+/* host[:port] of a tcp or http address: a name, an IPv4 address, [IPv6], empty or '*'. */
+static const char *
+skip_host(const char *p)
+{
+    if (*p == '[') {
+        p++;
+        while (*p != '\0' && (strchr("0123456789abcdefABCDEF:.", *p) != NULL)) {
+            p++;
+        }
+        return *p == ']' ? p + 1 : NULL;
+    }
+    if (*p == '*') {
+        return p + 1;
+    }
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+           *p == '.' || *p == '-') {
+        p++;
+    }
+    return p;
+}
+
+/* Strict syntax check before nng sees an address: nng 1.5.2's nng_url_parse reads past the
+ * end of some malformed strings (found by fuzzing, e.g. a trailing '@'). */
+static bool
+addr_ok(const char *url)
+{
+    const char *p = strstr(url, "://");
+    size_t digits = 0;
+
+    if (p == NULL || strchr(url, '@') != NULL) {
+        return false;
+    }
+    p += 3;
+    if (strncmp(url, "ipc://", 6) == 0) {
+        for (const char *q = p; *q != '\0'; q++) {
+            if (*q <= 0x20 || *q >= 0x7f) {
+                return false;
+            }
+        }
+        return *p != '\0';
+    }
+    p = skip_host(p);
+    if (p == NULL || *p != ':') {
+        return false;
+    }
+    while (*++p >= '0' && *p <= '9') {
+        digits++;
+    }
+    return digits >= 1 && digits <= 5 && (*p == '\0' || strcmp(p, "/") == 0);
+}
+
 static int
 check_nng_url(struct ctx *c, const yaml_node_t *sect, const char *key, const char *url)
 {
@@ -1489,6 +1551,15 @@ check_nng_url(struct ctx *c, const yaml_node_t *sect, const char *key, const cha
 
     if (url == NULL) {
         return IGW_OK;
+    }
+    if (!addr_ok(url)) {
+        size_t old = path_push(c, key, strlen(key));
+        rv = fail(c, map_get(c, sect, key),
+                  "invalid address \"%.100s\" (expected e.g. tcp://127.0.0.1:5555, "
+                  "ipc://var/igw.ipc or http://127.0.0.1:7400)",
+                  url);
+        path_pop(c, old);
+        return rv;
     }
     rv = nng_url_parse(&u, url);
     nng_url_free(u);

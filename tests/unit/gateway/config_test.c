@@ -362,6 +362,8 @@ test_error_structure(void)
     expect_error("", "igw.conf:1:1: the configuration is empty");
     expect_error("channels:\n  c:\n    auth: { type: none }\n",
                  "igw.conf:3:5: channels.c: missing required option \"listen\"");
+    expect_error("channels:\n  a:\n  b:\n    listen: POST /b\n",
+                 "igw.conf:2:5: channels.a: missing required option \"listen\"");
     expect_error("channels:\n  bad.name:\n    listen: POST /c\n",
                  "igw.conf:2:3: channels: invalid channel name \"bad.name\" (use letters, "
                  "digits, '_' and '-')");
@@ -393,6 +395,13 @@ test_error_url(void)
                  "igw.conf:5:17: channels.c.routes.r.url: URL has no host");
     expect_error("channels:\n  c:\n    listen: POST /c\n    routes:\n      r: { method: PUT }\n",
                  "igw.conf:5:10: channels.c.routes.r: missing required option \"url\"");
+    expect_error("sp:\n  publish: tcp://127.0.0.1:5555@\n",
+                 "igw.conf:2:12: sp.publish: invalid address \"tcp://127.0.0.1:5555@\" (expected "
+                 "e.g. tcp://127.0.0.1:5555, ipc://var/igw.ipc or http://127.0.0.1:7400)");
+    expect_error("channels:\n  c:\n    listen: POST /c\n    routes:\n      r: { url: "
+                 "'tcp://h:1@' }\n",
+                 "igw.conf:5:17: channels.c.routes.r.url: invalid address (expected e.g. "
+                 "tcp://127.0.0.1:5555 or ipc://var/out.ipc)");
     expect_error("http:\n  listen: tcp://127.0.0.1:80\n",
                  "igw.conf:2:11: http: listen must be http://HOST:PORT or https://HOST:PORT");
 }
