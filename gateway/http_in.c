@@ -23,7 +23,7 @@
 #include "ingest_int.h"
 
 #define DRAIN_MAX (64 * 1024) /* bodies read and dropped before an early error reply */
-#define BODY_TIMEOUT_MS 30000 /* a body must arrive within this (slow clients get 408) */
+#define BODY_TIMEOUT_MS 30000 /* a body must arrive within this, else the connection closes */
 #define RETRY_AFTER_FULL "30" /* seconds, queue full */
 #define RETRY_AFTER_BUSY "1"  /* seconds, overloaded or shutting down */
 #define PEM_MAX (1u << 20)
@@ -77,13 +77,19 @@ reason(uint16_t status)
     static const struct {
         uint16_t status;
         const char *text;
-    } t[] = {{202, "Accepted"},           {400, "Bad Request"},
-             {401, "Unauthorized"},       {403, "Forbidden"},
-             {404, "Not Found"},          {405, "Method Not Allowed"},
-             {408, "Request Timeout"},    {411, "Length Required"},
-             {413, "Content Too Large"},  {415, "Unsupported Media Type"},
-             {417, "Expectation Failed"}, {500, "Internal Server Error"},
-             {501, "Not Implemented"},    {503, "Service Unavailable"}};
+    } t[] = {{202, "Accepted"},
+             {400, "Bad Request"},
+             {401, "Unauthorized"},
+             {403, "Forbidden"},
+             {404, "Not Found"},
+             {405, "Method Not Allowed"},
+             {411, "Length Required"},
+             {413, "Content Too Large"},
+             {415, "Unsupported Media Type"},
+             {417, "Expectation Failed"},
+             {500, "Internal Server Error"},
+             {501, "Not Implemented"},
+             {503, "Service Unavailable"}};
     for (size_t i = 0; i < IGW_ARRAY_LEN(t); i++) {
         if (t[i].status == status) {
             return t[i].text;
@@ -302,7 +308,9 @@ io_cb(void *arg)
     int rv = nng_aio_result(r->io);
 
     if (rv == NNG_ETIMEDOUT) {
-        reject(r, 408, "request_timeout", "the body did not arrive in time", true);
+        /* nng closes the connection when it aborts a read, so no 408 can be written */
+        IGW_INFO("http body timeout channel=%s: connection closed", r->ch->name);
+        finish(r, NULL);
         return;
     }
     if (rv != 0) {
