@@ -27,6 +27,10 @@ const cases = {
   "gender-unmapped": edit(5, (r) => { r.gender = "X"; }),   // unknown code: "unknown"
   "multi-word-names": edit(3, (r) => { r.otherNames = "Neema Rehema Zawadi"; }),
   "no-family": edit(6, (r) => { delete r.family; delete r.phone; }),  // no extension
+  // edges the generator never produces, where igw follows JSONata too
+  "empty-phone": edit(8, (r) => { r.phone = ""; }),            // "" is false: no telecom
+  "no-health-facility": edit(9, (r) => { delete r.healthFacility; }),  // "Organization/"
+  "double-space": edit(10, (r) => { r.otherNames = "Juma  Musa"; }),  // an empty given name
 };
 for (const [name, r] of Object.entries(cases)) console.log(name + "\t" + JSON.stringify(r));
 ' "$peers" > "$tmp/cases.tsv"
