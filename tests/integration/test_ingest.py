@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import IGW_BIN, Gateway, eventually, free_port, raw_request, run, wait_port  # noqa: E402
+from igwtest import IGW_BIN, IGW_SRC, Gateway, eventually, raw_request, run  # noqa: E402
 
 SP_SEND = os.environ.get("IGW_SP_SEND", os.path.join(os.path.dirname(IGW_BIN), "../tests/sim/sp_send"))
 TOKEN = "demo-token"
@@ -395,6 +395,34 @@ def test_bad_config_exit_1():
         gw.cleanup()
 
 
+def test_sighup_keeps_running():
+    import signal
+    gw = Gateway(CONFIG, extra_files=SECRETS).start()
+    try:
+        gw.proc.send_signal(signal.SIGHUP)
+        eventually(lambda: "reload not supported yet" in gw.logs(), what="SIGHUP log line")
+        assert gw.proc.poll() is None
+        assert post_event({"after": "hup"}, gw=gw)[0] == 202
+        assert gw.stop() == 0
+    finally:
+        gw.cleanup()
+
+
+def test_cli_and_generated_reference():
+    """docs/CONFIG.md is exactly `igw config reference` (regenerate it when options change)."""
+    p = subprocess.run([IGW_BIN, "config", "reference"], capture_output=True, timeout=10)
+    assert p.returncode == 0
+    with open(os.path.join(IGW_SRC, "docs", "CONFIG.md"), "rb") as f:
+        assert f.read() == p.stdout, "docs/CONFIG.md is stale: build/gateway/igw config reference > docs/CONFIG.md"
+    p = subprocess.run([IGW_BIN, "version"], capture_output=True, timeout=10)
+    assert p.returncode == 0 and p.stdout.startswith(b"igw ")
+    p = subprocess.run([IGW_BIN, "config", "check", os.path.join(IGW_SRC, "deploy", "igw.example.conf")],
+                       capture_output=True, timeout=10)
+    assert p.returncode == 0, p
+    p = subprocess.run([IGW_BIN, "nonsense"], capture_output=True, timeout=10)
+    assert p.returncode == 2
+
+
 # ---- SP -----------------------------------------------------------------------------------
 
 def sp_send(gw, channel, ctype, key, body):
@@ -445,4 +473,5 @@ if __name__ == "__main__":
          test_expect_100_continue, test_501_chunked_never_acknowledged, test_header_over_8k_dropped,
          test_idempotency_key, test_only_accepted_bodies_stored, test_overload_503,
          test_idempotency_survives_restart, test_queue_full_503, test_sigterm_exits_0_quickly,
-         test_bad_config_exit_1, test_sp_roundtrip_and_events, test_zz_cleanup])
+         test_bad_config_exit_1, test_sighup_keeps_running, test_cli_and_generated_reference,
+         test_sp_roundtrip_and_events, test_zz_cleanup])
