@@ -33,6 +33,7 @@ enum sect {
     S_SP,
     S_QUEUE,
     S_DELIVERY,
+    S_MAPPINGS,
     S_CHANNEL,
     S_AUTH_IN,
     S_ROUTE,
@@ -125,6 +126,8 @@ static const struct opt opts[] = {
      "The durable LMDB queue every accepted message is committed to before the reply."},
     {S_ROOT, "delivery", T_SECT, 0, 0, NULL, 0, 0, NULL, S_DELIVERY, NULL, "section", 0,
      "The delivery engine that sends stored messages to routes."},
+    {S_ROOT, "mappings", T_SECT, 0, 0, NULL, 0, 0, NULL, S_MAPPINGS, NULL, "section", 0,
+     "Declarative mappings applied at intake (docs/MAPPING-LANGUAGE.md)."},
     {S_ROOT, "channels", T_FN, 0, 0, NULL, 0, 0, NULL, S_CHANNEL, fn_channels, "map of sections",
      0, "Inbound channels, keyed by channel name ([A-Za-z0-9_-], at most 63 characters)."},
 
@@ -165,6 +168,11 @@ static const struct opt opts[] = {
      366ull * 86400000, NULL, 0, NULL, "duration", 0,
      "How long an Idempotency-Key is remembered (a repeat returns the first message's id)."},
 
+    {S_MAPPINGS, "dir", T_STR, CFG(mappings_dir), 0, "mappings", 0, 0, NULL, 0, NULL, "path", 0,
+     "Directory of mappings (one folder per map, mappings/<name>/map), relative to the working "
+     "directory. Loaded at start when a route names a map; SIGHUP recompiles it and keeps the "
+     "old maps if the new ones do not compile."},
+
     {S_DELIVERY, "batch", T_UINT, CFG(deliver_batch), 0, "256", 1, 65536, NULL, 0, NULL,
      "integer", 0, "Deliveries claimed from the queue per round."},
 
@@ -182,6 +190,9 @@ static const struct opt opts[] = {
     {S_CHANNEL, "input", T_CHOICE, CH(input), 0, "json", 0, 0, "json|xml|csv|any", 0, NULL,
      "choice", 0, "Body format; json bodies are parsed on receipt and rejected with 400 when "
      "malformed."},
+    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir", 0, NULL,
+     "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, or a FHIR R4 "
+     "OperationOutcome for FHIR-facing channels."},
     {S_CHANNEL, "routes", T_FN, 0, 0, NULL, 0, 0, NULL, S_ROUTE, fn_routes, "map of sections", 0,
      "Destinations of every accepted message, keyed by route name; the full name is "
      "<channel>.<route>."},
@@ -226,8 +237,14 @@ static const struct opt opts[] = {
     {S_ROUTE, "map", T_STR, RT(map), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
      "Name of the mapping applied before delivery (mappings/<name>/map). Unset: the body is "
      "delivered as received."},
-    {S_ROUTE, "output", T_CHOICE, RT(output), 0, NULL, 0, 0, "json|xml|csv", 0, NULL, "choice", 0,
-     "Output format of the mapping."},
+    {S_ROUTE, "output", T_CHOICE, RT(output), 0, NULL, 0, 0, "json|xml|csv|fhir-r4|dci", 0, NULL,
+     "choice", 0,
+     "Output format of the mapping (fhir-r4 and dci are JSON; fhir-r4 is sent as "
+     "application/fhir+json). Unset: the format the map declares."},
+    {S_ROUTE, "reverse", T_BOOL, RT(map_reverse), 0, "false", 0, 0, NULL, 0, NULL, "boolean", 0,
+     "Run the map backwards (only for maps igw map lint reports as invertible)."},
+    {S_ROUTE, "content_type", T_STR, RT(content_type), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
+     "Content-Type of the translated payload. Unset: from the output format."},
 
     {S_RETRY, "base", T_DUR, RP(base_ms), 0, "1s", 1, 86400000, NULL, 0, NULL, "duration", 0,
      "Shortest wait and first wait's upper bound."},
@@ -280,6 +297,7 @@ static const struct sect_info sects[S_COUNT] = {
     [S_SP] = {"sp", finish_sp},
     [S_QUEUE] = {"queue", NULL},
     [S_DELIVERY] = {"delivery", NULL},
+    [S_MAPPINGS] = {"mappings", NULL},
     [S_CHANNEL] = {"channels.<name>", finish_channel},
     [S_AUTH_IN] = {"channels.<name>.auth", NULL},
     [S_ROUTE] = {"channels.<name>.routes.<name>", finish_route},
@@ -1675,6 +1693,9 @@ finish_route(struct ctx *c, const yaml_node_t *n, void *base)
         path_pop(c, old);
         return rv;
     }
+    if (r->map == NULL && (r->map_reverse || r->output != NULL)) {
+        return fail(c, n, "%s is set but no map is named", r->map_reverse ? "reverse" : "output");
+    }
     return IGW_OK;
 }
 
@@ -1835,6 +1856,7 @@ route_free(struct igw_route *r)
     igw_free(r->order_by);
     igw_free(r->map);
     igw_free(r->output);
+    igw_free(r->content_type);
 }
 
 static void
@@ -1846,6 +1868,7 @@ channel_free(struct igw_channel *ch)
     auth_fini(&ch->auth);
     free_list(ch->content_types, ch->ncontent_types);
     igw_free(ch->input);
+    igw_free(ch->dialect);
     for (size_t i = 0; i < ch->nroutes; i++) {
         route_free(&ch->routes[i]);
     }
@@ -1870,6 +1893,7 @@ igw_config_free(struct igw_config *c)
     igw_free(c->pub_listen);
     igw_free(c->data_dir);
     igw_free(c->log_level);
+    igw_free(c->mappings_dir);
     igw_free(c);
 }
 

@@ -33,6 +33,7 @@ struct igw_http_in {
     const struct igw_config *cfg;
     igw_queue *q;
     igw_deliverer *d;
+    igw_maps *maps;
     nng_http_server *srv;
     nng_mtx *mtx;
     nng_cv *cv;
@@ -100,7 +101,7 @@ reason(uint16_t status)
 
 /* A response with a JSON body (always a body: without one nng sends no Content-Length). */
 static nng_http_res *
-json_res(uint16_t status, const struct igw_buf *body)
+typed_res(uint16_t status, const char *content_type, const struct igw_buf *body)
 {
     nng_http_res *res = NULL;
 
@@ -109,12 +110,18 @@ json_res(uint16_t status, const struct igw_buf *body)
     }
     if (nng_http_res_set_status(res, status) != 0 ||
         nng_http_res_set_reason(res, reason(status)) != 0 ||
-        nng_http_res_set_header(res, "Content-Type", "application/json") != 0 ||
+        nng_http_res_set_header(res, "Content-Type", content_type) != 0 ||
         nng_http_res_copy_data(res, body->ptr, body->len) != 0) {
         nng_http_res_free(res);
         return NULL;
     }
     return res;
+}
+
+static nng_http_res *
+json_res(uint16_t status, const struct igw_buf *body)
+{
+    return typed_res(status, "application/json", body);
 }
 
 static void
@@ -179,10 +186,11 @@ reply_error(struct request *r, const struct verdict *v)
 {
     struct igw_buf b;
     nng_http_res *res = NULL;
+    const char *ctype = "application/json";
 
-    igw_buf_init(&b, 1024);
-    if (igw_http_error_json(&b, v->status, v->code, v->msg) == IGW_OK) {
-        res = json_res(v->status, &b);
+    igw_buf_init(&b, 2048);
+    if (igw_http_error_body(r->ch, &b, v->status, v->code, v->msg, &ctype) == IGW_OK) {
+        res = typed_res(v->status, ctype, &b);
     }
     if (res != NULL) {
         error_headers(r, res, v);
@@ -272,9 +280,14 @@ submit(struct request *r)
     r->in.idem_key = nng_http_req_get_header(r->req, "Idempotency-Key");
     r->in.body = r->body != NULL ? r->body : "";
     r->in.body_len = (size_t)r->clen;
+    r->in.maps = r->hi->maps;
     rv = igw_ingest_prepare(&r->in, err, sizeof(err));
     if (rv == IGW_EPARSE) {
-        reject(r, 400, "invalid_json", err, false);
+        reject(r, 400, igw_ingest_parse_code(&r->in), err, false);
+        return;
+    }
+    if (rv == IGW_ETRANSLATE) {
+        reject(r, 422, "translation_failed", err, false);
         return;
     }
     if (rv == IGW_OK) {
@@ -650,7 +663,7 @@ free_hi(struct igw_http_in *hi)
 
 int
 igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                  char *errbuf, size_t errlen)
+                  igw_maps *maps, char *errbuf, size_t errlen)
 {
     struct igw_http_in *hi = IGW_NEW(struct igw_http_in);
     int rv;
@@ -663,6 +676,7 @@ igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
     hi->cfg = cfg;
     hi->q = q;
     hi->d = d;
+    hi->maps = maps;
     rv = start_server(hi, errbuf, errlen);
     if (rv != IGW_OK) {
         goto fail;

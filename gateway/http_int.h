@@ -85,10 +85,11 @@ int igw_http_error_json(struct igw_buf *b, int status, const char *code, const c
 /** Appends {"id":"<16 hex>","status":"accepted"[,"duplicate":true]}. */
 int igw_http_accept_json(struct igw_buf *b, uint64_t id, bool duplicate);
 
-/** Looks up a dotted path (a.b.c) in a parsed JSON document (a cJSON *) and writes a string or
- *  number found there into b (numbers in shortest round-trip form). @return IGW_OK, IGW_ENOENT
- *  (absent, or not a string or number), IGW_ENOMEM, IGW_ETOOBIG. */
-int igw_json_key(const void *root, const char *path, struct igw_buf *b);
+struct igw_node;
+/** Looks up a dotted path (a.b.c) in a parsed document tree and appends the string or number
+ *  found there to b (numbers as written). @return IGW_OK, IGW_ENOENT (absent, or not a string
+ *  or number), IGW_ENOMEM, IGW_ETOOBIG. */
+int igw_json_key(const struct igw_node *root, const char *path, struct igw_buf *b);
 
 /** Checks an Idempotency-Key value: 1..255 printable ASCII bytes. */
 bool igw_idem_key_ok(const char *s);

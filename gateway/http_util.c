@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <cjson/cJSON.h>
 
 #include "igw/buf.h"
 #include "igw/common.h"
@@ -14,6 +13,7 @@
 #include "igw/queue.h"
 #include "http_int.h"
 #include "ingest_int.h"
+#include "translate_int.h"
 
 #define CRED_MAX 4096  /* longest credential considered */
 #define KEYS_MAX 65536 /* order keys of one message, all routes */
@@ -162,6 +162,73 @@ igw_http_error_json(struct igw_buf *b, int status, const char *code, const char 
     return rv;
 }
 
+/* FHIR IssueType for an HTTP error status. */
+static const char *
+issue_type(int status)
+{
+    switch (status) {
+    case 401:
+        return "login";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not-found";
+    case 405:
+    case 415:
+    case 501:
+        return "not-supported";
+    case 411:
+    case 413:
+        return "too-long";
+    case 422:
+        return "processing";
+    case 503:
+        return "transient";
+    default:
+        return status >= 500 ? "exception" : "invalid";
+    }
+}
+
+int
+igw_http_error_body(const struct igw_channel *ch, struct igw_buf *b, int status, const char *code,
+                    const char *message, const char **content_type)
+{
+    int rv;
+
+    if (ch == NULL || ch->dialect == NULL || strcmp(ch->dialect, "fhir") != 0) {
+        *content_type = "application/json";
+        return igw_http_error_json(b, status, code, message);
+    }
+    *content_type = "application/fhir+json";
+    rv = igw_buf_printf(b,
+                        "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+                        "\"error\",\"code\":\"%s\",\"details\":{\"text\":",
+                        issue_type(status));
+    if (rv == IGW_OK) {
+        rv = igw_buf_json_str(b, code, strlen(code));
+    }
+    if (rv == IGW_OK) {
+        rv = igw_buf_puts(b, "},\"diagnostics\":");
+    }
+    if (rv == IGW_OK) {
+        rv = igw_buf_json_str(b, message, strlen(message));
+    }
+    return rv == IGW_OK ? igw_buf_puts(b, "}]}") : rv;
+}
+
+const char *
+igw_ingest_parse_code(const struct igw_ingest *in)
+{
+    switch (igw_channel_format(in->ch, in->content_type)) {
+    case IGW_FMT_XML:
+        return "invalid_xml";
+    case IGW_FMT_CSV:
+        return "invalid_csv";
+    default:
+        return "invalid_json";
+    }
+}
+
 int
 igw_http_accept_json(struct igw_buf *b, uint64_t id, bool duplicate)
 {
@@ -185,19 +252,13 @@ igw_idem_key_ok(const char *s)
 
 /* ---- order keys --------------------------------------------------------------------------- */
 
-static const cJSON *
-json_lookup(const cJSON *node, const char *path)
+/* Follows a dotted path (a.b.c) through objects; NULL when a step is missing. */
+static const struct igw_node *
+json_lookup(const struct igw_node *node, const char *path)
 {
-    char name[256];
-
     while (node != NULL && *path != '\0') {
         size_t n = strcspn(path, ".");
-        if (n >= sizeof(name) || !cJSON_IsObject(node)) {
-            return NULL;
-        }
-        memcpy(name, path, n);
-        name[n] = '\0';
-        node = cJSON_GetObjectItemCaseSensitive(node, name);
+        node = igw_node_get(node, path, n);
         path += n;
         path += *path == '.' ? 1 : 0;
     }
@@ -205,22 +266,15 @@ json_lookup(const cJSON *node, const char *path)
 }
 
 int
-igw_json_key(const void *root, const char *path, struct igw_buf *b)
+igw_json_key(const struct igw_node *root, const char *path, struct igw_buf *b)
 {
-    const cJSON *v = json_lookup(root, path);
-    double d;
+    const struct igw_node *v = json_lookup(root, path);
 
-    if (cJSON_IsString(v)) {
-        return igw_buf_puts(b, v->valuestring);
-    }
-    if (!cJSON_IsNumber(v)) {
+    if (v == NULL || (v->type != IGW_NODE_STRING && v->type != IGW_NODE_NUMBER)) {
         return IGW_ENOENT;
     }
-    d = v->valuedouble;
-    if (d > -1e15 && d < 1e15 && (double)(long long)d == d) {
-        return igw_buf_printf(b, "%.0f", d);
-    }
-    return igw_buf_printf(b, "%.17g", d);
+    /* numbers keep their text as written, so 42 and "42" are the same key */
+    return igw_buf_append(b, v->str, v->len);
 }
 
 /* Appends the key of route r to in->keys; *off and *len locate it (len 0 = no key). */
@@ -236,8 +290,8 @@ route_key(struct igw_ingest *in, const struct igw_route *r, size_t *off, size_t 
     } else if (r->order_src == IGW_ORDER_PARAM && in->pm != NULL) {
         const struct igw_path_param *p = igw_path_param_get(in->pm, r->order_by);
         v = p != NULL ? p->value : NULL;
-    } else if (r->order_src == IGW_ORDER_JSON && in->json != NULL) {
-        rv = igw_json_key(in->json, r->order_by, &in->keys);
+    } else if (r->order_src == IGW_ORDER_JSON && in->root != NULL) {
+        rv = igw_json_key(in->root, r->order_by, &in->keys);
         rv = rv == IGW_ENOENT ? IGW_OK : rv;
     }
     if (v != NULL) {
@@ -367,10 +421,14 @@ build_meta(struct igw_ingest *in)
 
 /* ---- prepare ------------------------------------------------------------------------------ */
 
+/* The body is parsed when the channel validates JSON, translates, or orders by a JSON field. */
 static bool
-needs_json(const struct igw_channel *ch)
+needs_parse(const struct igw_channel *ch)
 {
     if (ch->input != NULL && strcmp(ch->input, "json") == 0) {
+        return true;
+    }
+    if (igw_channel_translates(ch)) {
         return true;
     }
     for (size_t i = 0; i < ch->nroutes; i++) {
@@ -381,28 +439,23 @@ needs_json(const struct igw_channel *ch)
     return false;
 }
 
-/* Parses the body; the whole body must be one JSON value (trailing blanks allowed). */
+/* Parses the body into in->root. A body that only an order key wanted (input: any, no map)
+ * may be anything: the key is then left unset. */
 static int
-parse_json(struct igw_ingest *in, char *err, size_t errlen)
+parse_body(struct igw_ingest *in, char *err, size_t errlen)
 {
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(in->body, in->body_len, &end, false);
-    bool strict = in->ch->input != NULL && strcmp(in->ch->input, "json") == 0;
+    const struct igw_channel *ch = in->ch;
+    bool strict =
+        igw_channel_translates(ch) || (ch->input != NULL && strcmp(ch->input, "any") != 0);
+    enum igw_format f = igw_channel_format(ch, in->content_type);
+    int rv = igw_xlate_parse(&in->x, f, in->body, in->body_len, &in->root, err, errlen);
 
-    while (doc != NULL && end < in->body + in->body_len && strchr(" \t\r\n", *end) != NULL &&
-           *end != '\0') {
-        end++;
+    if (rv == IGW_ENOMEM || (rv != IGW_OK && strict)) {
+        return rv == IGW_ELIMIT ? IGW_EPARSE : rv;
     }
-    if (doc == NULL || end != in->body + in->body_len) {
-        cJSON_Delete(doc);
-        if (!strict) {
-            return IGW_OK; /* only an order key wanted it: the key is left unset */
-        }
-        igw_errbuf_set(err, errlen, "body is not valid JSON (near byte %zu)",
-                       end != NULL && end >= in->body ? (size_t)(end - in->body) : (size_t)0);
-        return IGW_EPARSE;
+    if (rv != IGW_OK) {
+        in->root = NULL;
     }
-    in->json = doc;
     return IGW_OK;
 }
 
@@ -413,16 +466,21 @@ igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen)
 
     igw_buf_init(&in->keys, KEYS_MAX);
     igw_buf_init(&in->meta, META_MAX);
-    in->json = NULL;
+    memset(&in->x, 0, sizeof(in->x));
+    in->root = NULL;
     in->routes = igw_calloc(in->ch->nroutes + 1, sizeof(*in->routes));
     if (in->routes == NULL) {
         return IGW_ENOMEM;
     }
-    if (needs_json(in->ch)) {
-        rv = parse_json(in, err, errlen);
+    if (needs_parse(in->ch)) {
+        rv = parse_body(in, err, errlen);
     }
     if (rv == IGW_OK) {
         rv = order_keys(in);
+    }
+    if (rv == IGW_OK && in->root != NULL && in->maps != NULL) {
+        rv = igw_xlate_run(&in->x, in->maps, in->ch, in->root, in->routes, err, errlen);
+        rv = rv == IGW_ELIMIT ? IGW_ETRANSLATE : rv;
     }
     if (rv == IGW_OK) {
         rv = build_meta(in);
@@ -449,8 +507,8 @@ igw_ingest_msg(const struct igw_ingest *in, struct igw_queue_msg *m)
 void
 igw_ingest_fini(struct igw_ingest *in)
 {
-    cJSON_Delete(in->json);
-    in->json = NULL;
+    igw_xlate_fini(&in->x);
+    in->root = NULL;
     igw_buf_fini(&in->keys);
     igw_buf_fini(&in->meta);
     IGW_FREE(in->routes);

@@ -16,6 +16,7 @@
 #include "igw/queue.h"
 #include "deliver.h"
 #include "http_int.h"
+#include "translate_int.h"
 
 /* Returns the value of a request header, or NULL. */
 typedef const char *(*igw_header_fn)(void *arg, const char *name);
@@ -34,15 +35,19 @@ struct igw_ingest {
     const char *idem_key;     /* may be NULL */
     const char *body;
     size_t body_len;
+    igw_maps *maps; /* mapping set; NULL = no translation */
     /* outputs */
     struct igw_queue_route_init *routes; /* ch->nroutes entries */
     struct igw_buf keys;                 /* storage for order keys */
     struct igw_buf meta;                 /* metadata JSON */
-    void *json;                          /* parsed body (cJSON *) or NULL */
+    const struct igw_node *root;         /* parsed body, or NULL */
+    struct igw_xlate x;                  /* arena of root and translated payloads */
 };
 
-/** Validates the body (JSON channels), computes each route's order key and the metadata.
- *  @return IGW_OK, IGW_EPARSE (body is not valid JSON: answer 400; detail in err), IGW_ENOMEM.
+/** Parses the body (channels with input json, xml or csv, or with a mapped route), translates
+ *  it for every route that names a map, computes each route's order key and the metadata.
+ *  @return IGW_OK, IGW_EPARSE (body does not parse: answer 400; "line L, column C: ..." in
+ *  err), IGW_ETRANSLATE (a map failed: answer 422; detail in err), IGW_ENOMEM.
  *  Call igw_ingest_fini in every case. */
 int igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen);
 
@@ -50,6 +55,16 @@ int igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen);
 void igw_ingest_msg(const struct igw_ingest *in, struct igw_queue_msg *m);
 
 void igw_ingest_fini(struct igw_ingest *in);
+
+/** The error code for a body that does not parse: "invalid_json", "invalid_xml" or
+ *  "invalid_csv", from the channel's input format. */
+const char *igw_ingest_parse_code(const struct igw_ingest *in);
+
+/** Appends an error body in the channel's dialect: {"error":{"status","code","message"}}, or a
+ *  FHIR OperationOutcome for dialect fhir (ch may be NULL: plain). *content_type is set to the
+ *  body's media type. @return IGW_OK, IGW_ENOMEM, IGW_ETOOBIG. */
+int igw_http_error_body(const struct igw_channel *ch, struct igw_buf *b, int status,
+                        const char *code, const char *message, const char **content_type);
 
 /** Finds the channel with this name; NULL if none. */
 const struct igw_channel *igw_channel_by_name(const struct igw_config *cfg, const char *name,
@@ -62,7 +77,7 @@ typedef struct igw_http_in igw_http_in;
 /** Starts the HTTP listener (cfg->http_listen must be set). cfg, q and d must outlive it.
  *  @return IGW_OK, IGW_ENOMEM, IGW_EIO (cannot listen; detail in errbuf). */
 int igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
-                      igw_deliverer *d, char *errbuf, size_t errlen);
+                      igw_deliverer *d, igw_maps *maps, char *errbuf, size_t errlen);
 
 /** Stops intake: new requests get 503 with Connection: close; waits up to timeout_ms for the
  *  requests in flight (reading bodies or committing) to be answered. Blocks: call from the
@@ -79,7 +94,7 @@ typedef struct igw_sp_in igw_sp_in;
  *  either may be unset. Registers the queue event listener when publishing.
  *  @return IGW_OK, IGW_ENOMEM, IGW_EIO (detail in errbuf). */
 int igw_sp_in_start(igw_sp_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                    char *errbuf, size_t errlen);
+                    igw_maps *maps, char *errbuf, size_t errlen);
 
 /** Stops taking new SP requests and waits up to timeout_ms for replies in flight. Blocks. */
 void igw_sp_in_drain(igw_sp_in *s, unsigned timeout_ms);

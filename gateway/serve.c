@@ -3,7 +3,10 @@
  * igw serve --config FILE: load the config, open the queue, start the deliverer, the SP sockets
  * and the HTTP listener, then wait for a signal in the main thread (sigwait; every other thread
  * is started with the signals blocked). SIGTERM/SIGINT: stop intake (new requests get 503),
- * wait for in-flight commits, stop the deliverer, close the queue, exit 0. SIGHUP: not yet.
+ * wait for in-flight commits, stop the deliverer, close the queue, exit 0. SIGHUP: recompile the
+ * mappings (the old ones stay in use if the new ones do not compile). While waiting, the main
+ * thread also sweeps the queue (delivered messages past their retention, expired idempotency
+ * keys) every SWEEP_EVERY_MS.
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "igw/common.h"
 #include "igw/config.h"
@@ -19,13 +23,17 @@
 #include "cmds.h"
 #include "deliver.h"
 #include "ingest_int.h"
+#include "translate_int.h"
 
-#define DRAIN_MS 10000 /* longest wait for requests in flight at shutdown */
+#define DRAIN_MS 10000      /* longest wait for requests in flight at shutdown */
+#define SWEEP_EVERY_MS 5000 /* queue retention sweep period */
+#define SWEEP_LIMIT 20000   /* records removed per sweep call */
 
 struct server {
     struct igw_config *cfg;
     igw_queue *q;
     igw_deliverer *d;
+    igw_maps *maps;
     igw_sp_in *sp;
     igw_http_in *http;
 };
@@ -120,8 +128,14 @@ static int
 start_services(struct server *s)
 {
     char err[IGW_ERRBUF_SIZE] = "";
-    int rv = open_queue(s);
+    int rv = igw_maps_open(&s->maps, s->cfg, err, sizeof(err));
 
+    if (rv != IGW_OK) {
+        IGW_ERROR("cannot load mappings: %s", err);
+        fprintf(stderr, "igw: %s\n", err);
+        return rv;
+    }
+    rv = open_queue(s);
     if (rv == IGW_OK) {
         rv = igw_deliverer_start(&s->d, s->cfg, s->q, err, sizeof(err));
         if (rv != IGW_OK) {
@@ -131,13 +145,13 @@ start_services(struct server *s)
     if (rv == IGW_OK && (s->cfg->sp_listen != NULL || s->cfg->pub_listen != NULL)) {
         make_ipc_parents(s->cfg->sp_listen);
         make_ipc_parents(s->cfg->pub_listen);
-        rv = igw_sp_in_start(&s->sp, s->cfg, s->q, s->d, err, sizeof(err));
+        rv = igw_sp_in_start(&s->sp, s->cfg, s->q, s->d, s->maps, err, sizeof(err));
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start the SP sockets: %s", err);
         }
     }
     if (rv == IGW_OK && s->cfg->http_listen != NULL) {
-        rv = igw_http_in_start(&s->http, s->cfg, s->q, s->d, err, sizeof(err));
+        rv = igw_http_in_start(&s->http, s->cfg, s->q, s->d, s->maps, err, sizeof(err));
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start HTTP: %s", err);
         }
@@ -157,6 +171,8 @@ stop_services(struct server *s)
     igw_deliverer_stop(s->d);
     igw_queue_close(s->q);
     igw_sp_in_stop(s->sp);
+    igw_maps_close(s->maps);
+    s->maps = NULL;
     s->http = NULL;
     s->sp = NULL;
     s->d = NULL;
@@ -164,15 +180,49 @@ stop_services(struct server *s)
 }
 
 static void
-wait_for_stop(const sigset_t *set)
+reload(struct server *s)
 {
+    char err[IGW_ERRBUF_SIZE] = "";
+    int rv = igw_maps_reload(s->maps, err, sizeof(err));
+
+    if (rv == IGW_OK) {
+        IGW_INFO("SIGHUP: mappings reloaded from %s", s->cfg->mappings_dir);
+    } else if (rv == IGW_ENOENT) {
+        IGW_INFO("SIGHUP: no route names a map; nothing to reload");
+    } else {
+        IGW_ERROR("SIGHUP: mappings not reloaded, the previous ones stay in use: %s", err);
+    }
+}
+
+static void
+sweep(struct server *s)
+{
+    unsigned removed = 0;
+    int rv = igw_queue_sweep(s->q, igw_now_ms(), SWEEP_LIMIT, &removed);
+
+    if (rv != IGW_OK) {
+        IGW_WARN("queue sweep failed: %s", igw_strerror(rv));
+    } else if (removed > 0) {
+        IGW_DEBUG("queue sweep removed=%u", removed);
+    }
+}
+
+/* Waits for SIGTERM/SIGINT; reloads mappings on SIGHUP and sweeps the queue periodically. */
+static void
+wait_for_stop(struct server *s, const sigset_t *set)
+{
+    struct timespec ts = {SWEEP_EVERY_MS / 1000, (SWEEP_EVERY_MS % 1000) * 1000000L};
+
     for (;;) {
-        int sig = 0;
-        if (sigwait(set, &sig) != 0) {
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig < 0) {
+            if (errno == EAGAIN) {
+                sweep(s);
+            }
             continue;
         }
         if (sig == SIGHUP) {
-            IGW_WARN("SIGHUP: reload not supported yet (restart igw to apply a new config)");
+            reload(s);
             continue;
         }
         IGW_INFO("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -227,7 +277,7 @@ igw_cmd_serve(int argc, char **argv)
                  s.cfg->sp_listen != NULL ? s.cfg->sp_listen : "-",
                  s.cfg->pub_listen != NULL ? s.cfg->pub_listen : "-", s.cfg->nchannels,
                  s.cfg->data_dir);
-        wait_for_stop(&set);
+        wait_for_stop(&s, &set);
     }
     stop_services(&s);
     igw_config_free(s.cfg);

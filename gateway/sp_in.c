@@ -44,6 +44,7 @@ struct igw_sp_in {
     const struct igw_config *cfg;
     igw_queue *q;
     igw_deliverer *d;
+    igw_maps *maps;
     nng_socket rep;
     nng_socket pub;
     bool rep_open;
@@ -254,9 +255,14 @@ handle_request(struct worker *w)
     w->in.idem_key = w->idem[0] != '\0' ? w->idem : NULL;
     w->in.body = body;
     w->in.body_len = blen;
+    w->in.maps = w->s->maps;
     rv = igw_ingest_prepare(&w->in, err, sizeof(err));
     if (rv == IGW_EPARSE) {
-        reply_error(w, 400, "invalid_json", err);
+        reply_error(w, 400, igw_ingest_parse_code(&w->in), err);
+        return;
+    }
+    if (rv == IGW_ETRANSLATE) {
+        reply_error(w, 422, "translation_failed", err);
         return;
     }
     w->state = W_COMMIT;
@@ -453,7 +459,7 @@ start_pub(struct igw_sp_in *s, char *errbuf, size_t errlen)
 
 int
 igw_sp_in_start(igw_sp_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                char *errbuf, size_t errlen)
+                igw_maps *maps, char *errbuf, size_t errlen)
 {
     struct igw_sp_in *s = IGW_NEW(struct igw_sp_in);
     int rv = IGW_OK;
@@ -466,6 +472,7 @@ igw_sp_in_start(igw_sp_in **out, const struct igw_config *cfg, igw_queue *q, igw
     s->cfg = cfg;
     s->q = q;
     s->d = d;
+    s->maps = maps;
     if (cfg->sp_listen != NULL) {
         rv = start_rep(s, errbuf, errlen);
     }

@@ -59,8 +59,10 @@ struct igw_route {
     char *order_by;            /* header name, JSON field path (a.b.c) or path parameter */
     unsigned breaker_failures; /* consecutive failures that open the circuit; 0 = off, def. 5 */
     uint64_t breaker_open_ms;  /* how long before a probe, default 30 s */
-    char *map;                 /* mapping name (issue 3); NULL = pass through */
-    char *output;              /* output format for the map: json, xml, csv */
+    char *map;                 /* mapping name; NULL = pass through */
+    char *output;              /* output format for the map: json, xml, csv, fhir-r4, dci */
+    bool map_reverse;          /* run the map backwards */
+    char *content_type;        /* Content-Type of the translated payload; NULL = derived */
 };
 
 struct igw_channel {
@@ -71,7 +73,8 @@ struct igw_channel {
     uint64_t max_body;    /* bytes, default 1 MiB */
     char **content_types; /* allowed media types (no parameters); NULL/0 = any */
     size_t ncontent_types;
-    char *input; /* input format: json (default), xml, csv, any */
+    char *input;   /* input format: json (default), xml, csv, any */
+    char *dialect; /* error body shape: "plain" (default) or "fhir" (OperationOutcome) */
     struct igw_route *routes;
     size_t nroutes;
 };
@@ -92,6 +95,7 @@ struct igw_config {
     uint64_t retain_idempotency_ms;
     char *log_level;
     unsigned deliver_batch; /* deliveries claimed per round, default 256 */
+    char *mappings_dir;     /* directory of mappings, default "mappings" */
     struct igw_channel *channels;
     size_t nchannels;
 };

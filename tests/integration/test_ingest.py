@@ -400,7 +400,7 @@ def test_sighup_keeps_running():
     gw = Gateway(CONFIG, extra_files=SECRETS).start()
     try:
         gw.proc.send_signal(signal.SIGHUP)
-        eventually(lambda: "reload not supported yet" in gw.logs(), what="SIGHUP log line")
+        eventually(lambda: "SIGHUP: no route names a map" in gw.logs(), what="SIGHUP log line")
         assert gw.proc.poll() is None
         assert post_event({"after": "hup"}, gw=gw)[0] == 202
         assert gw.stop() == 0

@@ -222,6 +222,34 @@ f_empty(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
     return rv;
 }
 
+/* fail(message): stops the map; the message is refused with the map's location. */
+static int
+f_fail(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
+{
+    const char *s = NULL;
+    uint32_t n = 0;
+    IGW_UNUSED(x);
+    IGW_UNUSED(out);
+    if (map_val_str(ev, &args[0], &s, &n) != IGW_OK || s == NULL) {
+        s = "fail()";
+        n = 6;
+    }
+    return map_rt_fail(ev, IGW_ETRANSLATE, "%.*s", (int)n, s);
+}
+
+/* required(value, message): the value, or fail(message) when it yields nothing. */
+static int
+f_required(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
+{
+    struct val present;
+    int rv = f_exists(ev, x, args, &present);
+    if (rv != IGW_OK || !present.b) {
+        return rv != IGW_OK ? rv : f_fail(ev, x, &args[1], out);
+    }
+    *out = args[0];
+    return IGW_OK;
+}
+
 static int
 f_index(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
 {
@@ -411,6 +439,8 @@ const struct mfunc map_funcs_misc[] = {
     {"last", 1, 1, T_ANY, {0}, f_last, NULL},
     {"distinct", 1, 1, T_LIST, {0}, f_distinct, NULL},
     {"exists", 1, 1, T_BOOL, {0}, f_exists, NULL},
+    {"fail", 1, 1, T_ANY, {T_STR}, f_fail, NULL},
+    {"required", 2, 2, T_ANY, {T_ANY, T_STR}, f_required, NULL},
     {"empty", 1, 1, T_BOOL, {0}, f_empty, NULL},
     {"index", 1, 1, T_NUM, {0}, f_index, check_index},
     {"uuid5", 2, 2, T_STR, {T_STR, T_STR}, f_uuid5, check_uuid5},

@@ -153,6 +153,25 @@ test_sha1_rfc3174(void)
 }
 
 static void
+test_required_fail(void)
+{
+    const char *out = NULL;
+    igw_map *m = mt_compile(HDR "id = required(chfId, \"chfId is required\")\n"
+                                "when kind == \"bad\" {\n  x = fail(\"kind bad is refused\")\n}\n");
+    struct igw_map_limits lim = {.now_ms = 1};
+    IGWT_ASSERT(m != NULL);
+    IGWT_OK(mt_apply_lim(m, false, "{\"chfId\":\"1\"}", &lim, &out));
+    IGWT_STREQ(out, "{\"id\":\"1\"}");
+    IGWT_ERR(mt_apply_lim(m, false, "{\"name\":\"x\"}", &lim, &out), IGW_ETRANSLATE);
+    IGWT_CHECK(strstr(out, "chfId is required") != NULL);
+    IGWT_CHECK(strstr(out, ":2:6:") != NULL || strstr(out, ":2:") != NULL);
+    IGWT_ERR(mt_apply_lim(m, false, "{\"chfId\":\"1\",\"kind\":\"bad\"}", &lim, &out),
+             IGW_ETRANSLATE);
+    IGWT_CHECK(strstr(out, "kind bad is refused") != NULL);
+    igw_map_free(m);
+}
+
+static void
 test_lookup(void)
 {
     mt_write_file("g.csv", "source,target,system,display\nM,male,http://g,Male\nF,female,http://g,"
@@ -169,8 +188,8 @@ test_lookup(void)
     igw_map_free(m);
 }
 
-IGWT_MAIN({"concat_and_plus", test_concat_and_plus}, {"split_join", test_split_join},
-          {"trim_case_length", test_trim_case_length},
+IGWT_MAIN({"required_fail", test_required_fail}, {"concat_and_plus", test_concat_and_plus},
+          {"split_join", test_split_join}, {"trim_case_length", test_trim_case_length},
           {"substring_replace", test_substring_replace},
           {"contains_starts_ends", test_contains_starts_ends}, {"matches", test_matches},
           {"date_patterns", test_date_patterns}, {"date_time_zones", test_date_time_zones},
