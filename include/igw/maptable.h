@@ -61,8 +61,8 @@ const char *igw_table_name(const igw_table *t);
 
 /** Like igw_table_load, from text already in memory; file names the table in messages and
  *  picks the format by extension (.csv, else ConceptMap JSON). Same errors. */
-int igw_table_parse(igw_table **out, const char *file, const char *text, size_t len,
-                    char *errbuf, size_t errlen);
+int igw_table_parse(igw_table **out, const char *file, const char *text, size_t len, char *errbuf,
+                    size_t errlen);
 /** Number of forward mappings (source codes). */
 size_t igw_table_size(const igw_table *t);
 /** The unmapped policy, and the fixed code when it is IGW_UNMAPPED_FIXED (else NULL). */

@@ -256,12 +256,95 @@ array_of(struct ev *ev, struct igw_node *cur, const struct tstep *st, struct igw
     return IGW_OK;
 }
 
+/* The node at a discriminator path (TM_KEY and TM_INDEX steps) below e, or NULL. */
+static const struct igw_node *
+sel_node(const struct igw_node *e, const struct tstep *sel, uint32_t n, bool xml)
+{
+    for (uint32_t i = 0; i < n && e != NULL; i++) {
+        if (e->type != IGW_NODE_OBJECT) {
+            return NULL;
+        }
+        if (sel[i].mode != TM_INDEX) {
+            e = member(e, &sel[i], 0, false);
+        } else if (xml) {
+            e = member(e, &sel[i], sel[i].index, false);
+        } else {
+            e = member(e, &sel[i], 0, false);
+            e = e != NULL && e->type == IGW_NODE_ARRAY ? igw_node_at(e, sel[i].index) : NULL;
+        }
+    }
+    return e;
+}
+
+static bool
+sel_matches(const struct igw_node *e, const struct tstep *st, bool xml)
+{
+    const struct igw_node *n = sel_node(e, st->sel, st->nsel, xml);
+    struct val v;
+    if (n == NULL) {
+        return false;
+    }
+    map_node_val(n, &v);
+    if (v.kind == V_NUM && st->selv->kind == V_NUM) {
+        return v.n == st->selv->n;
+    }
+    return map_val_equal(&v, st->selv);
+}
+
+const struct igw_node *
+map_slice_find(const struct igw_node *arr, const struct tstep *st, bool xml)
+{
+    for (const struct igw_node *e = arr->first; e != NULL; e = e->next) {
+        if (xml && !(e->key_len == st->len && memcmp(e->key, st->key, st->len) == 0)) {
+            continue;
+        }
+        if (e->type == IGW_NODE_OBJECT && sel_matches(e, st, xml)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static int resolve(struct ev *ev, struct igw_node *tgt, const struct tpath *p, unsigned n,
+                   struct igw_node **out);
+static int assign(struct ev *ev, struct igw_node *cur, const struct tstep *st, const struct val *v);
+
+/* A TM_SLICE step: the matching element, or a new one holding the discriminator value. */
+static int
+slice(struct ev *ev, struct igw_node *cur, const struct tstep *st, struct igw_node **out)
+{
+    struct igw_node *arr;
+    struct igw_node *e;
+    struct tpath p = {.n = st->nsel, .steps = (struct tstep *)(uintptr_t)st->sel};
+    int rv = array_of(ev, cur, st, &arr);
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    e = (struct igw_node *)(uintptr_t)map_slice_find(arr, st, ev->xml_out);
+    if (e != NULL) {
+        *out = e;
+        return IGW_OK;
+    }
+    rv = new_child(ev, arr, st, IGW_NODE_OBJECT, &e);
+    if (rv == IGW_OK) {
+        rv = resolve(ev, e, &p, st->nsel - 1, &cur);
+    }
+    if (rv == IGW_OK) {
+        rv = assign(ev, cur, &st->sel[st->nsel - 1], st->selv);
+    }
+    *out = e;
+    return rv;
+}
+
 static int
 descend(struct ev *ev, struct igw_node *cur, const struct tstep *st, struct igw_node **out)
 {
     struct igw_node *n;
     if (cur->type != IGW_NODE_OBJECT) {
         return not_container(ev, st, "an object");
+    }
+    if (st->mode == TM_SLICE) {
+        return slice(ev, cur, st, out);
     }
     if (st->mode != TM_KEY) {
         int rv = array_of(ev, cur, st, &n);

@@ -209,13 +209,18 @@ extern const struct mfunc map_funcs_date[];
 extern const struct mfunc map_funcs_misc[];
 
 /* target path step */
-enum tmode { TM_KEY = 0, TM_INDEX, TM_APPEND, TM_LAST };
+enum tmode { TM_KEY = 0, TM_INDEX, TM_APPEND, TM_LAST, TM_SLICE };
 struct tstep {
     const char *key; /* interned in the map */
     uint32_t len;
     uint8_t mode;
     bool attr;
     uint32_t index;
+    /* TM_SLICE, `key[a.b = const]`: the element whose value at the discriminator path sel
+     * (TM_KEY / TM_INDEX steps) equals *selv; created with that value when none does */
+    uint32_t nsel;
+    const struct tstep *sel;
+    const struct val *selv;
 };
 struct tpath {
     unsigned n;
@@ -234,7 +239,8 @@ struct stmt {
     struct stmt *body;
     struct stmt *els;
     struct stmt *next;
-    int slot; /* S_LET / S_FOR variable */
+    int slot;    /* S_LET / S_FOR variable */
+    bool oneway; /* `oneway <rule>`: runs forward only, skipped in reverse */
     bool invertible;
     const char *why; /* reason when not invertible */
 };
@@ -390,6 +396,10 @@ int map_val_node(struct ev *ev, const struct val *v, struct igw_node **out);
 int map_run(struct ev *ev, const struct stmt *s, struct igw_node *tgt);
 int map_write_path(struct ev *ev, struct igw_node *root, const struct tstep *steps, unsigned n,
                    const struct val *v);
+/* The element of a TM_SLICE step: among the children of arr (JSON array) or the members of
+ * arr named st->key (XML), the first object whose value at st->sel equals *st->selv; NULL when
+ * none does. */
+const struct igw_node *map_slice_find(const struct igw_node *arr, const struct tstep *st, bool xml);
 int map_call_submap(struct ev *ev, const igw_map *callee, const struct val *in, struct val *out);
 /* reverse */
 int map_run_reverse(struct ev *ev, const struct stmt *s, const struct igw_node *rin,
