@@ -421,11 +421,12 @@ build_meta(struct igw_ingest *in)
 
 /* ---- prepare ------------------------------------------------------------------------------ */
 
-/* The body is parsed when the channel validates JSON, translates, or orders by a JSON field. */
+/* The body is parsed when the channel declares its format (json, xml, csv: validated on
+ * receipt), translates, or orders by a JSON field. */
 static bool
 needs_parse(const struct igw_channel *ch)
 {
-    if (ch->input != NULL && strcmp(ch->input, "json") == 0) {
+    if (ch->input != NULL && strcmp(ch->input, "any") != 0) {
         return true;
     }
     if (igw_channel_translates(ch)) {
