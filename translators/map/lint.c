@@ -63,6 +63,18 @@ lint_list(struct lint *l, const struct stmt *s)
 {
     lint_shadow(l, s);
     for (; s != NULL; s = s->next) {
+        if (s->oneway) {
+            const char *rule = s->label != NULL && s->label[0] != '\0' ? s->label
+                               : s->kind == S_FOR                      ? "for"
+                               : s->kind == S_IF                       ? "if"
+                                                                       : "when";
+            char msg[IGW_ERRBUF_SIZE];
+            snprintf(msg, sizeof(msg),
+                     "rule '%s' line %u: oneway: runs forward only, skipped in reverse", rule,
+                     s->line);
+            report(l, s->line, s->col, rule, msg);
+            continue;
+        }
         if (s->invertible) {
             continue;
         }

@@ -269,11 +269,107 @@ tb_append(char *dst, size_t cap, const char *s)
     snprintf(dst + n, cap - n, "%s", s);
 }
 
+/* `[a.b[0].c = const]` after '[': a discriminator path of keys and indexes, '=' and a
+ * constant (a literal or a `let` bound to one). */
+static int
+parse_slice(struct cctx *c, struct tstep *st, struct tbuild *b)
+{
+    struct tstep sel[16];
+    uint32_t n = 0;
+    const struct token *t;
+    const struct token *first = peek(c);
+    struct xnode *x = NULL;
+    struct tstep *steps;
+    struct val *v;
+    int rv;
+
+    tb_append(b->label, sizeof(b->label), "[");
+    for (;;) {
+        t = next(c);
+        if ((t->kind != TK_IDENT && t->kind != TK_AT && t->kind != TK_HASHTEXT) ||
+            n == IGW_ARRAY_LEN(sel)) {
+            return map_fail(c, IGW_EPARSE, t->line, t->col,
+                            "expected a discriminator path: [key.key = value]");
+        }
+        memset(&sel[n], 0, sizeof(sel[n]));
+        sel[n].key = map_intern(c, t->text, t->len);
+        sel[n].len = t->len;
+        sel[n].attr = t->kind == TK_AT;
+        if (sel[n].key == NULL) {
+            return c->err;
+        }
+        tb_append(b->label, sizeof(b->label), n > 0 ? "." : "");
+        tb_append(b->label, sizeof(b->label), sel[n].attr ? "@" : "");
+        tb_append(b->label, sizeof(b->label), t->text);
+        if (peek(c)->kind == TK_LBRACK) {
+            next(c);
+            t = next(c);
+            if (t->kind != TK_NUMBER || strspn(t->text, "0123456789") != t->len || t->len >= 7) {
+                return map_fail(c, IGW_EPARSE, t->line, t->col,
+                                "a discriminator path takes only [n] indexes");
+            }
+            sel[n].mode = TM_INDEX;
+            sel[n].index = (uint32_t)strtoul(t->text, NULL, 10);
+            tb_append(b->label, sizeof(b->label), "[");
+            tb_append(b->label, sizeof(b->label), t->text);
+            tb_append(b->label, sizeof(b->label), "]");
+            rv = expect(c, TK_RBRACK, "']'");
+            if (rv != IGW_OK) {
+                return rv;
+            }
+        }
+        n++;
+        if (peek(c)->kind != TK_DOT) {
+            break;
+        }
+        next(c);
+    }
+    t = next(c);
+    if (t->kind != TK_ASSIGN && t->kind != TK_EQ) {
+        return map_fail(c, IGW_EPARSE, first->line, first->col,
+                        "expected [n], [+], [=] or [key = value]");
+    }
+    t = peek(c);
+    rv = map_parse_expr(c, &x);
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    if (x->kind != X_CONST || x->k.kind == V_NULL) {
+        return map_fail(c, IGW_ECONFIG, t->line, t->col,
+                        "the value in [key = value] must be a constant string, number or boolean");
+    }
+    steps = igw_arena_alloc(c->a, n * sizeof(*steps));
+    v = igw_arena_alloc(c->a, sizeof(*v));
+    if (steps == NULL || v == NULL) {
+        return map_fail(c, IGW_ENOMEM, t->line, t->col, "out of memory");
+    }
+    memcpy(steps, sel, n * sizeof(*steps));
+    *v = x->k;
+    st->mode = TM_SLICE;
+    st->sel = steps;
+    st->nsel = n;
+    st->selv = v;
+    tb_append(b->label, sizeof(b->label), "=");
+    if (v->kind == V_STR) {
+        tb_append(b->label, sizeof(b->label), "\"");
+        tb_append(b->label, sizeof(b->label), v->s);
+        tb_append(b->label, sizeof(b->label), "\"");
+    } else {
+        tb_append(b->label, sizeof(b->label), v->s != NULL ? v->s : (v->b ? "true" : "false"));
+    }
+    tb_append(b->label, sizeof(b->label), "]");
+    tb_append(b->norm, sizeof(b->norm), "[]");
+    return expect(c, TK_RBRACK, "']'");
+}
+
 static int
 parse_tindex(struct cctx *c, struct tstep *st, struct tbuild *b)
 {
     const struct token *t;
     next(c); /* [ */
+    if (peek(c)->kind == TK_IDENT || peek(c)->kind == TK_AT || peek(c)->kind == TK_HASHTEXT) {
+        return parse_slice(c, st, b);
+    }
     t = next(c);
     if (t->kind == TK_PLUS || t->kind == TK_ASSIGN) {
         st->mode = t->kind == TK_PLUS ? TM_APPEND : TM_LAST;
@@ -285,7 +381,7 @@ parse_tindex(struct cctx *c, struct tstep *st, struct tbuild *b)
         tb_append(b->label, sizeof(b->label), t->text);
         tb_append(b->label, sizeof(b->label), "]");
     } else {
-        return map_fail(c, IGW_EPARSE, t->line, t->col, "expected [n], [+] or [=]");
+        return map_fail(c, IGW_EPARSE, t->line, t->col, "expected [n], [+], [=] or [key = value]");
     }
     tb_append(b->norm, sizeof(b->norm), "[]");
     return expect(c, TK_RBRACK, "']'");
@@ -419,7 +515,10 @@ parse_rule(struct cctx *c, struct stmt **out)
     if (rv == IGW_OK) {
         rv = map_schema_check(c, b->norm, t->line, t->col);
     }
-    if (rv == IGW_OK && peek(c)->kind == TK_ASSIGN) {
+    if (rv == IGW_OK && peek(c)->kind == TK_ASSIGN && b->steps[b->n - 1].mode == TM_SLICE) {
+        rv = map_fail(c, IGW_ECONFIG, peek(c)->line, peek(c)->col,
+                      "a slice [key = value] is an element: write below it or open a block");
+    } else if (rv == IGW_OK && peek(c)->kind == TK_ASSIGN) {
         next(c);
         rv = map_parse_expr(c, &s->expr);
     } else if (rv == IGW_OK && peek(c)->kind == TK_LBRACE) {
@@ -530,6 +629,20 @@ parse_stmt(struct cctx *c, bool top, struct stmt **out)
     *out = NULL;
     if (is_keyword(c, "table") || is_keyword(c, "schema") || is_keyword(c, "map")) {
         return parse_decl_top(c, top, out);
+    }
+    if (is_keyword(c, "oneway")) {
+        const struct token *t = next(c);
+        int rv;
+        if (is_keyword(c, "let") || is_keyword(c, "oneway") || is_keyword(c, "table") ||
+            is_keyword(c, "schema") || is_keyword(c, "map")) {
+            return map_fail(c, IGW_EPARSE, t->line, t->col,
+                            "'oneway' applies to a rule, a block, when, if or for");
+        }
+        rv = parse_stmt(c, top, out);
+        if (rv == IGW_OK && *out != NULL) {
+            (*out)->oneway = true;
+        }
+        return rv;
     }
     if (is_keyword(c, "let")) {
         return parse_let(c, out);

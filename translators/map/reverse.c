@@ -126,14 +126,20 @@ xinv(const struct xnode *x)
     }
 }
 
+/* p, exists(p), empty(p) and `not` of these, p a source path: in reverse the body runs and
+ * only the targets present in the document write anything back. */
 static bool
 simple_cond(const struct xnode *x)
 {
+    if (x->kind == X_NOT) {
+        return simple_cond(x->a);
+    }
     if (x->kind == X_PATH && x->path.base != P_VAR) {
         return true;
     }
-    return x->kind == X_CALL && strcmp(x->fn->name, "exists") == 0 && x->args[0]->kind == X_PATH &&
-           x->args[0]->path.base != P_VAR;
+    return x->kind == X_CALL &&
+           (strcmp(x->fn->name, "exists") == 0 || strcmp(x->fn->name, "empty") == 0) &&
+           x->args[0]->kind == X_PATH && x->args[0]->path.base != P_VAR;
 }
 
 static bool mark_list(struct stmt *s);
@@ -142,6 +148,10 @@ static void
 mark_one(struct stmt *s)
 {
     s->why = NULL;
+    if (s->oneway) {
+        s->invertible = true; /* skipped in reverse; the lint lists it */
+        return;
+    }
     switch (s->kind) {
     case S_ASSIGN:
         s->why = xinv(s->expr);
@@ -242,6 +252,13 @@ read_step(struct ev *ev, const struct igw_node *cur, const struct tstep *st,
     }
     if (st->mode == TM_KEY) {
         *out = nth_member(cur, st, 0, false);
+        return IGW_OK;
+    }
+    if (st->mode == TM_SLICE) {
+        arr = ev->xml_in ? cur : nth_member(cur, st, 0, false);
+        if (arr != NULL && (ev->xml_in || arr->type == IGW_NODE_ARRAY)) {
+            *out = map_slice_find(arr, st, ev->xml_in);
+        }
         return IGW_OK;
     }
     if (st->mode != TM_INDEX) {
@@ -443,6 +460,9 @@ map_run_reverse(struct ev *ev, const struct stmt *s, const struct igw_node *rin,
     for (; s != NULL && rv == IGW_OK; s = s->next) {
         const struct igw_node *n = NULL;
         ev->cur = s;
+        if (s->oneway) {
+            continue;
+        }
         switch (s->kind) {
         case S_ASSIGN:
             rv = rev_assign(ev, s, rin, out);
