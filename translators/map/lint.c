@@ -75,12 +75,12 @@ lint_list(struct lint *l, const struct stmt *s)
             report(l, s->line, s->col, rule, msg);
             continue;
         }
-        if (s->invertible) {
+        if ((s->kind == S_BLOCK || s->kind == S_WHEN) && s->body != NULL &&
+            (s->invertible || strcmp(s->why, "contains rules that cannot be inverted") == 0)) {
+            lint_list(l, s->body); /* its oneway rules and shadowed writes */
             continue;
         }
-        if ((s->kind == S_BLOCK || s->kind == S_WHEN) && s->body != NULL &&
-            strcmp(s->why, "contains rules that cannot be inverted") == 0) {
-            lint_list(l, s->body);
+        if (s->invertible) {
             continue;
         }
         const char *rule = s->label != NULL && s->label[0] != '\0' ? s->label

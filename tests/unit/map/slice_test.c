@@ -115,19 +115,21 @@ test_oneway(void)
     const char *back;
     igw_map *m = mt_compile(HDR "code = code\noneway display = \"Name \" + code + \"!\"\n"
                                 "oneway for i in list { o[+] = $i }\n"
-                                "oneway when a == b { flag = true }\n");
+                                "oneway when a == b { flag = true }\n"
+                                "when exists(c) { x { oneway y = \"Y \" + c } }\n");
     IGWT_ASSERT(m != NULL);
     IGWT_CHECK(igw_map_invertible(m));
     IGWT_OK(mt_apply_lim(m, false, "{\"code\":\"X\",\"list\":[1,2],\"a\":1,\"b\":1}", NULL, &back));
     IGWT_STREQ(back, "{\"code\":\"X\",\"display\":\"Name X!\",\"o\":[1,2],\"flag\":true}");
     IGWT_OK(mt_apply_lim(m, true, "{\"code\":\"X\",\"display\":\"other\",\"o\":[1]}", NULL, &back));
     IGWT_STREQ(back, "{\"code\":\"X\"}");
-    IGWT_CHECK(igw_map_lint(m, collect, &seen) == 3);
+    IGWT_CHECK(igw_map_lint(m, collect, &seen) == 4);
     IGWT_CHECK(strstr(seen.text, "t.map:3:8 rule 'display' line 3: oneway: runs forward only, "
                                  "skipped in reverse|") != NULL);
     IGWT_CHECK(strstr(seen.text, "rule 'for' line 4: oneway") != NULL);
     IGWT_CHECK(strstr(seen.text, "rule 'when' line 5: oneway") != NULL);
-    if (seen.n != 3) {
+    IGWT_CHECK(strstr(seen.text, "t.map:6:29 rule 'x.y' line 6: oneway") != NULL);
+    if (seen.n != 4 || strstr(seen.text, "t.map:6:29 ") == NULL) {
         fprintf(stderr, "  lint: %s\n", seen.text);
     }
     igw_map_free(m);
