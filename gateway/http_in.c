@@ -118,12 +118,6 @@ typed_res(uint16_t status, const char *content_type, const struct igw_buf *body)
     return res;
 }
 
-static nng_http_res *
-json_res(uint16_t status, const struct igw_buf *body)
-{
-    return typed_res(status, "application/json", body);
-}
-
 static void
 inflight_done(struct igw_http_in *hi)
 {
@@ -238,7 +232,8 @@ static void
 commit_cb(void *arg, int rv, uint64_t id, bool duplicate)
 {
     struct request *r = arg;
-    struct igw_buf b;
+    struct igw_accept_resp resp;
+    nng_http_res *res;
     char hex[IGW_QUEUE_ID_STRLEN];
 
     if (rv != IGW_OK) {
@@ -251,10 +246,23 @@ commit_cb(void *arg, int rv, uint64_t id, bool duplicate)
     if (!duplicate && r->ch->nroutes > 0 && r->hi->d != NULL) {
         igw_deliverer_kick(r->hi->d);
     }
-    igw_buf_init(&b, 256);
-    rv = igw_http_accept_json(&b, id, duplicate);
-    finish(r, rv == IGW_OK ? json_res(202, &b) : NULL);
-    igw_buf_fini(&b);
+    rv = igw_accept_response(&r->in, id, duplicate, &resp);
+    res = rv == IGW_OK ? typed_res((uint16_t)resp.status, resp.content_type, &resp.body) : NULL;
+    if (res != NULL && resp.location[0] != '\0') {
+        nng_http_res_set_header(res, "Location", resp.location);
+    }
+    igw_buf_fini(&resp.body);
+    finish(r, res);
+}
+
+/* A refusal whose body a dialect hook already built (e.g. an OperationOutcome). */
+static void
+reply_prepared(struct request *r)
+{
+    nng_http_res *res = typed_res((uint16_t)r->in.errstatus, r->in.errtype, &r->in.errbody);
+
+    IGW_INFO("http %d refused channel=%s", r->in.errstatus, r->ch->name);
+    finish(r, res);
 }
 
 static const char *
@@ -282,6 +290,10 @@ submit(struct request *r)
     r->in.body_len = (size_t)r->clen;
     r->in.maps = r->hi->maps;
     rv = igw_ingest_prepare(&r->in, err, sizeof(err));
+    if (rv != IGW_OK && r->in.errbody.len > 0) {
+        reply_prepared(r);
+        return;
+    }
     if (rv == IGW_EPARSE) {
         reject(r, 400, igw_ingest_parse_code(&r->in), err, false);
         return;

@@ -14,11 +14,13 @@
 #include "http_int.h"
 #include "ingest_int.h"
 #include "translate_int.h"
+#include "fhir_int.h"
 
 #define CRED_MAX 4096  /* longest credential considered */
 #define KEYS_MAX 65536 /* order keys of one message, all routes */
 #define META_MAX 16384 /* metadata of one message */
 #define ORDER_KEY_MAX 1024
+#define ERRBODY_MAX (1u << 20) /* a dialect's refusal body (OperationOutcome) */
 
 /* ---- credentials -------------------------------------------------------------------------- */
 
@@ -227,6 +229,20 @@ igw_ingest_parse_code(const struct igw_ingest *in)
     default:
         return "invalid_json";
     }
+}
+
+int
+igw_accept_response(const struct igw_ingest *in, uint64_t id, bool duplicate,
+                    struct igw_accept_resp *out)
+{
+    igw_buf_init(&out->body, ERRBODY_MAX);
+    out->location[0] = '\0';
+    if (igw_channel_is_fhir(in->ch)) {
+        return igw_fhir_accept_response(in, id, duplicate, out);
+    }
+    out->status = 202;
+    out->content_type = "application/json";
+    return igw_http_accept_json(&out->body, id, duplicate);
 }
 
 int
@@ -467,6 +483,9 @@ igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen)
 
     igw_buf_init(&in->keys, KEYS_MAX);
     igw_buf_init(&in->meta, META_MAX);
+    igw_buf_init(&in->errbody, ERRBODY_MAX);
+    in->errstatus = 0;
+    in->errtype = NULL;
     memset(&in->x, 0, sizeof(in->x));
     in->root = NULL;
     in->routes = igw_calloc(in->ch->nroutes + 1, sizeof(*in->routes));
@@ -479,9 +498,15 @@ igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen)
     if (rv == IGW_OK) {
         rv = order_keys(in);
     }
+    if (rv == IGW_OK && igw_channel_is_fhir(in->ch)) {
+        rv = igw_fhir_check_input(in, err, errlen);
+    }
     if (rv == IGW_OK && in->root != NULL && in->maps != NULL) {
         rv = igw_xlate_run(&in->x, in->maps, in->ch, in->root, in->routes, err, errlen);
         rv = rv == IGW_ELIMIT ? IGW_ETRANSLATE : rv;
+    }
+    if (rv == IGW_OK && igw_channel_is_fhir(in->ch)) {
+        rv = igw_fhir_check_output(in, err, errlen);
     }
     if (rv == IGW_OK) {
         rv = build_meta(in);
@@ -509,6 +534,7 @@ void
 igw_ingest_fini(struct igw_ingest *in)
 {
     igw_xlate_fini(&in->x);
+    igw_buf_fini(&in->errbody);
     in->root = NULL;
     igw_buf_fini(&in->keys);
     igw_buf_fini(&in->meta);

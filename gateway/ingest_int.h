@@ -42,6 +42,20 @@ struct igw_ingest {
     struct igw_buf meta;                 /* metadata JSON */
     const struct igw_node *root;         /* parsed body, or NULL */
     struct igw_xlate x;                  /* arena of root and translated payloads */
+    /* a refusal built by a dialect hook (e.g. a FHIR OperationOutcome listing every validation
+     * issue): when errbody.len > 0 the intake answers errstatus with this body verbatim */
+    int errstatus;
+    const char *errtype; /* Content-Type of errbody */
+    struct igw_buf errbody;
+};
+
+/* The answer to an accepted message: plain {"id","status"} 202, or what the channel's dialect
+ * answers (FHIR: 201/200 with Location and the resource, or a batch/transaction-response). */
+struct igw_accept_resp {
+    int status;
+    const char *content_type;
+    char location[512]; /* empty = no Location header */
+    struct igw_buf body;
 };
 
 /** Parses the body (channels with input json, xml or csv, or with a mapped route), translates
@@ -50,6 +64,11 @@ struct igw_ingest {
  *  err), IGW_ETRANSLATE (a map failed: answer 422; detail in err), IGW_ENOMEM.
  *  Call igw_ingest_fini in every case. */
 int igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen);
+
+/** Builds the answer to a committed message (id, duplicate from the queue) in the channel's
+ *  dialect into out (igw_buf_fini(&out->body) afterwards). @return IGW_OK, IGW_ENOMEM. */
+int igw_accept_response(const struct igw_ingest *in, uint64_t id, bool duplicate,
+                        struct igw_accept_resp *out);
 
 /** Fills a queue message that borrows everything from in. */
 void igw_ingest_msg(const struct igw_ingest *in, struct igw_queue_msg *m);
