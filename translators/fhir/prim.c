@@ -472,7 +472,8 @@ prim_name(unsigned prim)
     return prim < sizeof(names) / sizeof(names[0]) ? names[prim] : "?";
 }
 
-static void
+/* true when the string is well formed (else an issue is recorded) */
+static bool
 check_string(struct fhir_ctx *c, const struct igw_node *v, unsigned prim)
 {
     char clip[64];
@@ -488,7 +489,10 @@ check_string(struct fhir_ctx *c, const struct igw_node *v, unsigned prim)
                    fhir_clip(clip, sizeof(clip), v->str, v->len), prim_name(prim),
                    fhir_prim_regex[prim][0] != '\0' ? " (regex " : "", fhir_prim_regex[prim],
                    fhir_prim_regex[prim][0] != '\0' ? ")" : "");
+    } else {
+        return true;
     }
+    return false;
 }
 
 void
@@ -502,10 +506,7 @@ fhir_check_prim(struct fhir_ctx *c, const struct igw_node *v, unsigned prim,
     }
     if (v->type == IGW_NODE_NUMBER) {
         check_number(c, v, prim);
-    } else if (v->type == IGW_NODE_STRING) {
-        check_string(c, v, prim);
-        if (e->vset != FHIR_NONE && v->len > 0) {
-            fhir_check_code(c, v->str, v->len, e);
-        }
+    } else if (v->type == IGW_NODE_STRING && check_string(c, v, prim)) {
+        fhir_check_code(c, v->str, v->len, e);
     }
 }

@@ -586,7 +586,7 @@ fhir_check_resource(struct fhir_ctx *c, const struct igw_node *res, unsigned exp
     }
     rt = igw_node_get(res, "resourceType", 12);
     if (root && rt != NULL && rt->type == IGW_NODE_STRING &&
-        fhir_type_find(rt->str, rt->len) >= 0) {
+        igw_fhir_resource_type_known(rt->str, rt->len)) {
         fhir_path_push(c, "", rt->str, rt->len);
     }
     saved = fhir_path_push(c, root && c->plen == 0 ? "" : ".", "resourceType", 12);
