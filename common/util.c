@@ -62,6 +62,22 @@ igw_random_bytes(void *buf, size_t n)
     return IGW_OK;
 }
 
+void
+igw_text_position(const char *start, const char *pos, unsigned *line, unsigned *col)
+{
+    unsigned l = 1;
+    const char *bol = start;
+
+    for (const char *q = start; q < pos; q++) {
+        if (*q == '\n') {
+            l++;
+            bol = q + 1;
+        }
+    }
+    *line = l;
+    *col = (unsigned)(pos - bol) + 1;
+}
+
 struct unit {
     const char *name;
     uint64_t mult;

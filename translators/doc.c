@@ -154,21 +154,12 @@ igw_node_append(igw_arena *a, struct igw_node *parent, const char *key, size_t k
         if (k == NULL) {
             return IGW_ENOMEM;
         }
-        child->key = k;
-        child->key_len = (uint32_t)key_len;
-    } else {
-        child->key = NULL;
-        child->key_len = 0;
+        igw_node_link(parent, k, (uint32_t)key_len, child);
+        return IGW_OK;
     }
-    child->parent = parent;
-    child->next = NULL;
-    if (parent->last != NULL) {
-        parent->last->next = child;
-    } else {
-        parent->first = child;
-    }
-    parent->last = child;
-    parent->count++;
+    child->key = NULL;
+    child->key_len = 0;
+    igw_node_link(parent, NULL, 0, child);
     return IGW_OK;
 }
 
@@ -260,19 +251,6 @@ clone_one(igw_arena *a, const struct igw_node *n)
     return ok ? c : NULL;
 }
 
-static void
-link_child(struct igw_node *parent, struct igw_node *child)
-{
-    child->parent = parent;
-    if (parent->last != NULL) {
-        parent->last->next = child;
-    } else {
-        parent->first = child;
-    }
-    parent->last = child;
-    parent->count++;
-}
-
 struct igw_node *
 igw_node_clone(igw_arena *a, const struct igw_node *n)
 {
@@ -295,7 +273,7 @@ igw_node_clone(igw_arena *a, const struct igw_node *n)
             if (c == NULL) {
                 return NULL;
             }
-            link_child(dst, c);
+            igw_node_link(dst, c->key, c->key_len, c);
             src = src->first;
             dst = c;
             continue;
@@ -312,7 +290,7 @@ igw_node_clone(igw_arena *a, const struct igw_node *n)
             if (c == NULL) {
                 return NULL;
             }
-            link_child(dst->parent, c);
+            igw_node_link(dst->parent, c->key, c->key_len, c);
             src = src->next;
             dst = c;
         }

@@ -62,6 +62,10 @@ bool igw_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /** Fills buf with n cryptographically random bytes from getrandom(); IGW_EIO on failure. */
 int igw_random_bytes(void *buf, size_t n);
 
+/** 1-based line and byte column of pos inside the text that starts at start (pos >= start),
+ *  for parse errors. */
+void igw_text_position(const char *start, const char *pos, unsigned *line, unsigned *col);
+
 /** Parses a duration ("250ms", "1s", "10m", "2h", "7d"; a bare number is seconds) into ms.
  *  @return IGW_OK or IGW_EINVAL. */
 int igw_parse_duration_ms(const char *s, uint64_t *out);

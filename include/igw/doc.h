@@ -71,6 +71,26 @@ struct igw_node *igw_node_bool(igw_arena *a, bool v);
 /** Appends child to an ARRAY or OBJECT parent; for an OBJECT, key (copied) names the member. */
 int igw_node_append(igw_arena *a, struct igw_node *parent, const char *key, size_t key_len,
                     struct igw_node *child);
+/** Links child as the last child of parent without copying anything: key (for an OBJECT
+ *  parent; ignored otherwise) must live as long as the tree. The hot path of every codec. */
+static inline void
+igw_node_link(struct igw_node *parent, const char *key, uint32_t key_len, struct igw_node *child)
+{
+    if (parent->type == IGW_NODE_OBJECT) {
+        child->key = key;
+        child->key_len = key_len;
+    }
+    child->parent = parent;
+    child->next = NULL;
+    if (parent->last != NULL) {
+        parent->last->next = child;
+    } else {
+        parent->first = child;
+    }
+    parent->last = child;
+    parent->count++;
+}
+
 /** Deep copy of n (and its subtree) into arena a. NULL on exhaustion. */
 struct igw_node *igw_node_clone(igw_arena *a, const struct igw_node *n);
 

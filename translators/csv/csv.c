@@ -26,22 +26,6 @@ struct cparser {
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-static void
-locate(const char *start, const char *pos, unsigned *line, unsigned *col)
-{
-    unsigned l = 1;
-    const char *bol = start;
-
-    for (const char *q = start; q < pos; q++) {
-        if (*q == '\n') {
-            l++;
-            bol = q + 1;
-        }
-    }
-    *line = l;
-    *col = (unsigned)(pos - bol) + 1;
-}
-
 static int cfail(struct cparser *cp, const char *pos, int rv, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -56,7 +40,7 @@ cfail(struct cparser *cp, const char *pos, int rv, const char *fmt, ...)
     if (cp->err == NULL) {
         return rv;
     }
-    locate(cp->start, pos, &line, &col);
+    igw_text_position(cp->start, pos, &line, &col);
     va_start(ap, fmt);
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
@@ -135,19 +119,6 @@ cnode(struct cparser *cp, enum igw_node_type type, size_t extra, int *rv)
     n->type = (uint8_t)type;
     cp->nodes++;
     return n;
-}
-
-static void
-clink(struct igw_node *parent, struct igw_node *child)
-{
-    child->parent = parent;
-    if (parent->last != NULL) {
-        parent->last->next = child;
-    } else {
-        parent->first = child;
-    }
-    parent->last = child;
-    parent->count++;
 }
 
 static bool
@@ -258,7 +229,7 @@ parse_record(struct cparser *cp, struct igw_node **out)
         if (IGW_NEVER(f == NULL)) {
             return IGW_EINTERNAL;
         }
-        clink(rec, f);
+        igw_node_link(rec, f->key, f->key_len, f);
         if (cp->p < cp->end && *cp->p == cp->delim) {
             cp->p++;
             continue;
@@ -309,14 +280,14 @@ parse_records(struct cparser *cp, bool header, struct igw_node *root)
         } else if (rec->count != first->count) {
             unsigned line;
             unsigned col;
-            locate(cp->start, line_start, &line, &col);
+            igw_text_position(cp->start, line_start, &line, &col);
             return cfail(cp, line_start, IGW_EPARSE, "record on line %u has %u fields, expected %u",
                          line, rec->count, first->count);
         }
         if (header) {
             key_record(rec, first);
         }
-        clink(root, rec);
+        igw_node_link(root, NULL, 0, rec);
     }
     return rv;
 }

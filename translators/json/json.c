@@ -45,22 +45,6 @@ static const unsigned char ws_tab[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-static void
-locate(const char *start, const char *pos, unsigned *line, unsigned *col)
-{
-    unsigned l = 1;
-    const char *bol = start;
-
-    for (const char *q = start; q < pos; q++) {
-        if (*q == '\n') {
-            l++;
-            bol = q + 1;
-        }
-    }
-    *line = l;
-    *col = (unsigned)(pos - bol) + 1;
-}
-
 static int jfail(struct jparser *jp, const char *pos, int rv, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -75,7 +59,7 @@ jfail(struct jparser *jp, const char *pos, int rv, const char *fmt, ...)
     if (jp->err == NULL) {
         return rv;
     }
-    locate(jp->start, pos, &line, &col);
+    igw_text_position(jp->start, pos, &line, &col);
     va_start(ap, fmt);
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
@@ -128,23 +112,6 @@ jnode_fail(struct jparser *jp, const char *pos)
         return jfail(jp, pos, IGW_ELIMIT, "more than %zu nodes", jp->max_nodes);
     }
     return jfail(jp, pos, IGW_ENOMEM, "out of memory (arena limit)");
-}
-
-static void
-jlink(struct igw_node *parent, struct igw_node *child, const char *key, uint32_t key_len)
-{
-    if (parent->type == IGW_NODE_OBJECT) {
-        child->key = key;
-        child->key_len = key_len;
-    }
-    child->parent = parent;
-    if (parent->last != NULL) {
-        parent->last->next = child;
-    } else {
-        parent->first = child;
-    }
-    parent->last = child;
-    parent->count++;
 }
 
 /* ---- strings ----------------------------------------------------------------------------- */
@@ -702,7 +669,7 @@ parse_doc(struct jparser *jp, const char *p, struct igw_node **root)
                 break;
             }
             if (cur != NULL) {
-                jlink(cur, n, key, key_len);
+                igw_node_link(cur, key, key_len, n);
             } else {
                 *root = n;
             }

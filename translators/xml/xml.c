@@ -163,16 +163,7 @@ astr(struct xwalk *w, const xmlChar *s, int *rv)
 static void
 link_member(struct igw_node *parent, struct igw_node *child, const char *key)
 {
-    child->key = key;
-    child->key_len = (uint32_t)strlen(key);
-    child->parent = parent;
-    if (parent->last != NULL) {
-        parent->last->next = child;
-    } else {
-        parent->first = child;
-    }
-    parent->last = child;
-    parent->count++;
+    igw_node_link(parent, key, (uint32_t)strlen(key), child);
 }
 
 static bool

@@ -59,6 +59,9 @@ run_case(const igw_map *m, const char *dir)
     snprintf(path, sizeof(path), "%s/expected.json", dir);
     char *want = slurp(path, &n2);
     int ok = 0;
+    if (in == NULL || want == NULL) {
+        fprintf(stderr, "  %s: cannot read input.json or expected.json\n", dir);
+    }
     if (in != NULL && want != NULL) {
         struct igw_map_limits lim = {.now_ms = 1700000000000ull};
         if (mt_apply_lim(m, false, in, &lim, &got) == IGW_OK) {
