@@ -51,7 +51,8 @@ void fhir_check_prim(struct fhir_ctx *c, const struct igw_node *v, unsigned prim
                      const struct fhir_elem *e);
 /** True when s[0..n) matches the R4 lexical format of the string-valued primitive prim. */
 bool fhir_prim_string_ok(unsigned prim, const char *s, size_t n);
-/** Writes at most 48 bytes of s (cut on a UTF-8 boundary, "..." appended) into buf. */
+/** Writes at most 48 bytes of s (cut on a UTF-8 boundary, "..." appended, control characters
+ *  replaced by '?') into buf, NUL-terminated; returns buf. */
 const char *fhir_clip(char *buf, size_t cap, const char *s, size_t n);
 
 /* ---- terms.c ----------------------------------------------------------------------------- */

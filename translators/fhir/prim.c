@@ -38,7 +38,10 @@ fhir_clip(char *buf, size_t cap, const char *s, size_t n)
             k--;
         }
     }
-    memcpy(buf, s, k);
+    for (size_t i = 0; i < k; i++) {
+        /* control characters would make the OperationOutcome's own strings invalid */
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7F ? '?' : s[i];
+    }
     if (k < n) {
         memcpy(buf + k, "...", 3);
         k += 3;

@@ -101,7 +101,10 @@ fhir_path_push(struct fhir_ctx *c, const char *sep, const char *name, size_t n)
         return saved;
     }
     memcpy(c->path + c->plen, sep, sl);
-    memcpy(c->path + c->plen + sl, name, n);
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        c->path[c->plen + sl + i] = (unsigned char)ch < 0x20 || ch == 0x7F ? '?' : ch;
+    }
     c->plen += sl + n;
     c->path[c->plen] = '\0';
     return saved;
