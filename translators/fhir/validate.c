@@ -113,10 +113,16 @@ fhir_path_push(struct fhir_ctx *c, const char *sep, const char *name, size_t n)
 size_t
 fhir_path_index(struct fhir_ctx *c, size_t i)
 {
-    char b[32];
-    int n = snprintf(b, sizeof(b), "[%zu]", i);
+    char b[24];
+    size_t k = sizeof(b);
 
-    return fhir_path_push(c, "", b, n > 0 ? (size_t)n : 0);
+    b[--k] = ']';
+    do {
+        b[--k] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i > 0 && k > 1);
+    b[--k] = '[';
+    return fhir_path_push(c, "", b + k, sizeof(b) - k);
 }
 
 void
@@ -512,8 +518,8 @@ check_required(struct fhir_ctx *c, const struct igw_node *obj, unsigned node, co
             missing(c, e);
             continue;
         }
-        v = igw_node_get(obj, e->name, e->name_len);
-        if (e->min > 1 && v != NULL && v->type == IGW_NODE_ARRAY && v->count < e->min) {
+        v = e->min > 1 ? igw_node_get(obj, e->name, e->name_len) : NULL;
+        if (v != NULL && v->type == IGW_NODE_ARRAY && v->count < e->min) {
             fhir_issue(c, IGW_FHIR_SEV_ERROR, IGW_FHIR_IT_REQUIRED, "'%s' needs at least %u items",
                        e->name, (unsigned)e->min);
         }
@@ -531,7 +537,7 @@ check_object(struct fhir_ctx *c, const struct igw_node *obj, unsigned node, bool
         return;
     }
     c->depth++;
-    memset(&s, 0, sizeof(s));
+    memset(&s, 0, offsetof(struct seen, name)); /* name[i] is read only when count[i] > 0 */
     for (const struct igw_node *m = obj->first; m != NULL && !c->stop; m = m->next) {
         check_member(c, obj, m, node, root, &s);
     }

@@ -439,7 +439,7 @@ test_resource_type(void)
     IGWT_CHECK(!igw_fhir_resource_type_known("Resource", 8));
     IGWT_CHECK(!igw_fhir_resource_type_known(NULL, 0));
     o.expected_type = "HumanName";
-    IGWT_ERR(igw_fhir_validate(arena, NULL, &o, &res), IGW_EINVAL);
+    IGWT_ERR(run("{}", 2, &o), IGW_EINVAL);
 }
 
 #define BUNDLE_HEAD "{'resourceType':'Bundle','type':'collection','entry':["
@@ -673,7 +673,7 @@ test_speed(void)
              shared ? shared : "../shared");
     text = read_file(path, &len);
     IGWT_ASSERT(text != NULL);
-    igw_arena_reset(arena);
+    IGWT_OK(run("{}", 2, NULL)); /* creates and resets the arena */
     IGWT_OK(igw_json_parse(arena, text, len, NULL, &root, &perr));
     t0 = now_us();
     for (int i = 0; i < rounds; i++) {
