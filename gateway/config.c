@@ -36,11 +36,13 @@ enum sect {
     S_MAPPINGS,
     S_CHANNEL,
     S_AUTH_IN,
+    S_CH_FHIR,
     S_ROUTE,
     S_RETRY,
     S_CIRCUIT,
     S_TLS,
     S_AUTH_OUT,
+    S_RT_FHIR,
     S_COUNT
 };
 
@@ -193,6 +195,8 @@ static const struct opt opts[] = {
     {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir", 0, NULL,
      "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, or a FHIR R4 "
      "OperationOutcome for FHIR-facing channels."},
+    {S_CHANNEL, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_FHIR, NULL, "section", 0,
+     "FHIR server behaviour of a dialect: fhir channel (docs/FHIR-CHANNELS.md)."},
     {S_CHANNEL, "routes", T_FN, 0, 0, NULL, 0, 0, NULL, S_ROUTE, fn_routes, "map of sections", 0,
      "Destinations of every accepted message, keyed by route name; the full name is "
      "<channel>.<route>."},
@@ -208,6 +212,17 @@ static const struct opt opts[] = {
      "File of user:password lines for basic auth, relative to the config file's directory."},
     {S_AUTH_IN, "users", T_LIST, AC(users), AC(nusers), NULL, 0, 0, NULL, 0, NULL,
      "list of strings", 0, "Inline user:password entries (discouraged)."},
+
+    {S_CH_FHIR, "interaction", T_CHOICE, CH(fhir_interaction), 0, "auto", 0, 0,
+     "auto|create|update|bundle|notification|none", 0, NULL, "choice", 0,
+     "What a request is: create (POST [base]/{type}), update (PUT [base]/{type}/{id}), bundle "
+     "(POST [base]: a transaction or batch Bundle), notification (a Subscription rest-hook: a "
+     "resource, a Bundle or an empty body), none (any body; only the error bodies are "
+     "OperationOutcomes, accepted messages get the plain 202). auto: with a {type} path "
+     "parameter PUT is update and POST create, otherwise none."},
+    {S_CH_FHIR, "base_url", T_STR, CH(fhir_base_url), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
+     "Absolute service base used in Location headers and response Bundles, e.g. "
+     "https://igw.example.org/fhir. Unset: the base path of the request (/fhir)."},
 
     {S_ROUTE, "url", T_FN, 0, 0, NULL, 0, 0, NULL, 0, fn_url, "url", F_REQUIRED,
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "
@@ -225,6 +240,8 @@ static const struct opt opts[] = {
      0, "Limit on one delivery attempt."},
     {S_ROUTE, "concurrency", T_UINT, RT(concurrency), 0, "8", 1, 1024, NULL, 0, NULL, "integer",
      0, "Deliveries in flight at once on this route."},
+    {S_ROUTE, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_RT_FHIR, NULL, "section", 0,
+     "FHIR delivery for http(s) routes whose url is a FHIR service base (docs/DELIVERY.md)."},
     {S_ROUTE, "retry", T_SECT, RT(retry), 0, NULL, 0, 0, NULL, S_RETRY, NULL, "section", 0,
      "Backoff between attempts: uniform(base, min(cap, base * 2^n))."},
     {S_ROUTE, "ordered_by", T_FN, 0, 0, NULL, 0, 0, NULL, 0, fn_ordered_by, "key source", 0,
@@ -276,6 +293,14 @@ static const struct opt opts[] = {
      "File holding one user:password line for basic auth, relative to the config file."},
     {S_AUTH_OUT, "user", T_STR, AC(user), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
      "Inline user:password (discouraged)."},
+
+    {S_RT_FHIR, "conditional", T_CHOICE, RT(fhir_conditional), 0, "none", 0, 0, "none|identifier",
+     0, NULL, "choice", 0,
+     "identifier: create-or-update by business identifier, PUT <url>/<resourceType>?identifier="
+     "<system>\\|<value> from the payload's first identifier (a conditional update, so a "
+     "redelivery updates instead of duplicating); Bundles are POSTed to <url>; 412 (several "
+     "matches) dead-letters at once, 409 is retried. none: the route's method and url as "
+     "configured."},
 };
 /* clang-format on */
 
@@ -300,11 +325,13 @@ static const struct sect_info sects[S_COUNT] = {
     [S_MAPPINGS] = {"mappings", NULL},
     [S_CHANNEL] = {"channels.<name>", finish_channel},
     [S_AUTH_IN] = {"channels.<name>.auth", NULL},
+    [S_CH_FHIR] = {"channels.<name>.fhir", NULL},
     [S_ROUTE] = {"channels.<name>.routes.<name>", finish_route},
     [S_RETRY] = {"channels.<name>.routes.<name>.retry", finish_retry},
     [S_CIRCUIT] = {"channels.<name>.routes.<name>.circuit", NULL},
     [S_TLS] = {"channels.<name>.routes.<name>.tls", NULL},
     [S_AUTH_OUT] = {"channels.<name>.routes.<name>.auth", NULL},
+    [S_RT_FHIR] = {"channels.<name>.routes.<name>.fhir", NULL},
 };
 
 /* ---- errors and option paths -------------------------------------------------------------- */
@@ -1696,6 +1723,9 @@ finish_route(struct ctx *c, const yaml_node_t *n, void *base)
     if (r->map == NULL && (r->map_reverse || r->output != NULL)) {
         return fail(c, n, "%s is set but no map is named", r->map_reverse ? "reverse" : "output");
     }
+    if (r->kind != IGW_DEST_HTTP && strcmp(r->fhir_conditional, "none") != 0) {
+        return fail(c, map_get(c, n, "fhir"), "fhir.conditional needs an http(s) url");
+    }
     return IGW_OK;
 }
 
@@ -1857,6 +1887,7 @@ route_free(struct igw_route *r)
     igw_free(r->map);
     igw_free(r->output);
     igw_free(r->content_type);
+    igw_free(r->fhir_conditional);
 }
 
 static void
@@ -1869,6 +1900,8 @@ channel_free(struct igw_channel *ch)
     free_list(ch->content_types, ch->ncontent_types);
     igw_free(ch->input);
     igw_free(ch->dialect);
+    igw_free(ch->fhir_interaction);
+    igw_free(ch->fhir_base_url);
     for (size_t i = 0; i < ch->nroutes; i++) {
         route_free(&ch->routes[i]);
     }

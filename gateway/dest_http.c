@@ -20,6 +20,7 @@
 #include "igw/log.h"
 #include "igw/retry.h"
 #include "deliver_int.h"
+#include "fhir_int.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
 #define HTTP_HEADER_LINE_MAX 16384
@@ -310,10 +311,28 @@ transfer_setup(struct dlv *dl)
     return rc == CURLE_OK ? IGW_OK : IGW_EINVAL;
 }
 
+/* FHIR conditional update (gateway/fhir_out.c): this delivery's URL and method. */
+static int
+fhir_target(struct dlv *dl, char *what, size_t whatlen)
+{
+    struct igw_buf url;
+    const char *method = NULL;
+    int rv = igw_fhir_out_target(dl->rs->cfg, dl->claim.payload.ptr, dl->claim.payload.len, &url,
+                                 &method, what, whatlen);
+
+    if (rv == IGW_OK && (curl_easy_setopt(dl->easy, CURLOPT_URL, url.ptr) != CURLE_OK ||
+                         curl_easy_setopt(dl->easy, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)) {
+        rv = IGW_ENOMEM;
+    }
+    igw_buf_fini(&url);
+    return rv == IGW_ENOENT ? IGW_OK : rv;
+}
+
 void
 dest_http_start(struct igw_deliverer *d, struct dlv *dl)
 {
     struct igw_buf b;
+    char what[DLV_ERROR_MAX];
     int rv;
 
     igw_buf_init(&b, HTTP_HEADER_LINE_MAX);
@@ -322,6 +341,13 @@ dest_http_start(struct igw_deliverer *d, struct dlv *dl)
     igw_buf_fini(&b);
     if (rv == IGW_OK) {
         rv = transfer_setup(dl);
+    }
+    if (rv == IGW_OK) {
+        rv = fhir_target(dl, what, sizeof(what));
+    }
+    if (rv == IGW_EINVAL) {
+        dlv_finish_fail(d, dl, 0, what, DLV_HEALTH_NONE);
+        return;
     }
     if (rv == IGW_OK && curl_multi_add_handle(d->multi, dl->easy) != CURLM_OK) {
         rv = IGW_EIO;
@@ -345,7 +371,8 @@ classify_status(struct igw_deliverer *d, struct dlv *dl, long status)
         dlv_finish_ok(d, dl);
         return;
     }
-    if (status >= 500 || status == 408 || status == 429) {
+    if (status >= 500 || status == 408 || status == 429 ||
+        igw_fhir_out_transient(dl->rs->cfg, status)) {
         if (status != 429 && status != 503) {
             dl->has_retry_after = false;
         }

@@ -492,7 +492,7 @@ igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen)
     if (in->routes == NULL) {
         return IGW_ENOMEM;
     }
-    if (needs_parse(in->ch)) {
+    if (needs_parse(in->ch) && !igw_fhir_empty_notification(in->ch, in->body, in->body_len)) {
         rv = parse_body(in, err, errlen);
     }
     if (rv == IGW_OK) {

@@ -63,6 +63,7 @@ struct igw_route {
     char *output;              /* output format for the map: json, xml, csv, fhir-r4, dci */
     bool map_reverse;          /* run the map backwards */
     char *content_type;        /* Content-Type of the translated payload; NULL = derived */
+    char *fhir_conditional;    /* "none" (default) or "identifier": conditional update */
 };
 
 struct igw_channel {
@@ -73,8 +74,10 @@ struct igw_channel {
     uint64_t max_body;    /* bytes, default 1 MiB */
     char **content_types; /* allowed media types (no parameters); NULL/0 = any */
     size_t ncontent_types;
-    char *input;   /* input format: json (default), xml, csv, any */
-    char *dialect; /* error body shape: "plain" (default) or "fhir" (OperationOutcome) */
+    char *input;            /* input format: json (default), xml, csv, any */
+    char *dialect;          /* error body shape: "plain" (default) or "fhir" (OperationOutcome) */
+    char *fhir_interaction; /* auto (default), create, update, bundle, notification */
+    char *fhir_base_url;    /* absolute base for Location; NULL = the request's base path */
     struct igw_route *routes;
     size_t nroutes;
 };
