@@ -8,34 +8,49 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "igw/fhir.h"
 #include "fhir_tables.h"
 
-#define FHIR_PATH_MAX 2048
+#define FHIR_PATH_MAX 2048 /* bytes of an issue's expression */
+#define FHIR_PATH_SEGS 256 /* path segments kept; deeper ones are left out of expressions */
 #define FHIR_DEFAULT_MAX_ISSUES 100u
 #define FHIR_DEFAULT_MAX_DEPTH 64u
+
+/* One step of the current path, kept by reference and spelled out only when an issue is
+ * recorded: a name (borrowed from the tree or the tables) or an array index. */
+struct fhir_seg {
+    const char *name;
+    uint32_t len;
+    uint32_t index;
+    uint8_t kind; /* FHIR_SEG_* */
+};
+#define FHIR_SEG_ROOT 0  /* "Patient" */
+#define FHIR_SEG_NAME 1  /* ".name" */
+#define FHIR_SEG_INDEX 2 /* "[3]" */
 
 struct fhir_ctx {
     igw_arena *a;
     struct igw_fhir_result *res;
-    size_t cap;                   /* capacity of res->issues */
-    unsigned max_issues;          /* >= 1 */
-    unsigned max_depth;           /* object nesting */
-    unsigned flags;               /* IGW_FHIR_* */
-    unsigned depth;               /* current object nesting */
-    int rv;                       /* IGW_OK or IGW_ENOMEM (sticky) */
-    bool stop;                    /* out of memory or out of issue slots: walk no further */
-    const struct igw_node *scope; /* resource whose contained[] resolves "#id" references */
-    size_t plen;                  /* length of path */
-    char path[FHIR_PATH_MAX];     /* FHIRPath-like expression of the node being checked */
+    size_t cap;                           /* capacity of res->issues */
+    unsigned max_issues;                  /* >= 1 */
+    unsigned max_depth;                   /* object nesting */
+    unsigned flags;                       /* IGW_FHIR_* */
+    unsigned depth;                       /* current object nesting */
+    int rv;                               /* IGW_OK or IGW_ENOMEM (sticky) */
+    bool stop;                            /* out of memory or out of issue slots: walk no further */
+    const struct igw_node *scope;         /* resource whose contained[] resolves "#id" references */
+    size_t nseg;                          /* segments on the path (may exceed FHIR_PATH_SEGS) */
+    struct fhir_seg segs[FHIR_PATH_SEGS]; /* FHIRPath-like expression of the current node */
 };
 
 /* ---- validate.c -------------------------------------------------------------------------- */
 /** Records an issue at the current path (diagnostics formatted, copied into the arena). */
 void fhir_issue(struct fhir_ctx *c, const char *severity, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/** Appends sep and name[0..n) to the path; returns the length to restore with fhir_path_pop. */
+/** Appends sep ("" only for the root, else ".") and name[0..n) to the path; name is borrowed
+ *  until the matching fhir_path_pop. Returns the depth to restore with fhir_path_pop. */
 size_t fhir_path_push(struct fhir_ctx *c, const char *sep, const char *name, size_t n);
 /** Appends "[i]" to the path; returns the length to restore. */
 size_t fhir_path_index(struct fhir_ctx *c, size_t i);

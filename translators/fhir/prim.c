@@ -55,12 +55,7 @@ fhir_clip(char *buf, size_t cap, const char *s, size_t n)
 static bool
 string_ok(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\x0B' || s[i] == '\f') {
-            return false;
-        }
-    }
-    return n > 0;
+    return n > 0 && memchr(s, '\x0B', n) == NULL && memchr(s, '\f', n) == NULL;
 }
 
 static bool

@@ -23,6 +23,7 @@ struct seen {
 };
 
 static void check_object(struct fhir_ctx *c, const struct igw_node *obj, unsigned node, bool root);
+static const char *path_string(struct fhir_ctx *c, bool *oom);
 
 /* ---- issues and paths -------------------------------------------------------------------- */
 
@@ -55,6 +56,7 @@ fhir_issue(struct fhir_ctx *c, const char *severity, const char *code, const cha
     char msg[512];
     va_list ap;
     struct igw_fhir_issue *is;
+    bool oom = false;
 
     if (c->stop) {
         return;
@@ -73,9 +75,9 @@ fhir_issue(struct fhir_ctx *c, const char *severity, const char *code, const cha
     is = &c->res->issues[c->res->count];
     is->severity = severity;
     is->code = code;
-    is->expression = c->plen > 0 ? igw_arena_strndup(c->a, c->path, c->plen) : NULL;
+    is->expression = path_string(c, &oom);
     is->diagnostics = igw_arena_strndup(c->a, msg, strlen(msg));
-    if (is->diagnostics == NULL || (c->plen > 0 && is->expression == NULL)) {
+    if (is->diagnostics == NULL || oom) {
         goto oom;
     }
     c->res->count++;
@@ -86,50 +88,75 @@ oom:
     c->stop = true;
 }
 
+static size_t
+path_add(struct fhir_ctx *c, uint8_t kind, const char *name, size_t n, size_t index)
+{
+    size_t saved = c->nseg;
+
+    if (c->nseg < FHIR_PATH_SEGS) {
+        struct fhir_seg *g = &c->segs[c->nseg];
+        g->kind = kind;
+        g->name = name;
+        g->len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+        g->index = index > UINT32_MAX ? UINT32_MAX : (uint32_t)index;
+    }
+    c->nseg++;
+    return saved;
+}
+
 size_t
 fhir_path_push(struct fhir_ctx *c, const char *sep, const char *name, size_t n)
 {
-    size_t saved = c->plen;
-    size_t sl = strlen(sep);
-    char clip[80];
-
-    if (n > 64) {
-        name = fhir_clip(clip, sizeof(clip), name, n);
-        n = strlen(name);
-    }
-    if (c->plen + sl + n + 1 > sizeof(c->path)) {
-        return saved;
-    }
-    memcpy(c->path + c->plen, sep, sl);
-    for (size_t i = 0; i < n; i++) {
-        char ch = name[i];
-        c->path[c->plen + sl + i] = (unsigned char)ch < 0x20 || ch == 0x7F ? '?' : ch;
-    }
-    c->plen += sl + n;
-    c->path[c->plen] = '\0';
-    return saved;
+    return path_add(c, sep[0] == '\0' ? FHIR_SEG_ROOT : FHIR_SEG_NAME, name, n, 0);
 }
 
 size_t
 fhir_path_index(struct fhir_ctx *c, size_t i)
 {
-    char b[24];
-    size_t k = sizeof(b);
-
-    b[--k] = ']';
-    do {
-        b[--k] = (char)('0' + i % 10);
-        i /= 10;
-    } while (i > 0 && k > 1);
-    b[--k] = '[';
-    return fhir_path_push(c, "", b + k, sizeof(b) - k);
+    return path_add(c, FHIR_SEG_INDEX, NULL, 0, i);
 }
 
 void
 fhir_path_pop(struct fhir_ctx *c, size_t saved)
 {
-    c->plen = saved;
-    c->path[c->plen] = '\0';
+    c->nseg = saved;
+}
+
+/* Spells one segment into out (names clipped and cleaned by fhir_clip); returns its length. */
+static size_t
+seg_text(const struct fhir_seg *g, char *out, size_t cap)
+{
+    char clip[80];
+    const char *name;
+    int n;
+
+    if (g->kind == FHIR_SEG_INDEX) {
+        n = snprintf(out, cap, "[%u]", (unsigned)g->index);
+    } else {
+        name = fhir_clip(clip, sizeof(clip), g->name, g->len);
+        n = snprintf(out, cap, "%s%s", g->kind == FHIR_SEG_NAME ? "." : "", name);
+    }
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* The current path as an arena string, or NULL (*oom set) when there is none or no memory. */
+static const char *
+path_string(struct fhir_ctx *c, bool *oom)
+{
+    char buf[FHIR_PATH_MAX];
+    size_t len = 0;
+    size_t n = c->nseg < FHIR_PATH_SEGS ? c->nseg : FHIR_PATH_SEGS;
+    const char *s;
+
+    for (size_t i = 0; i < n; i++) {
+        len += seg_text(&c->segs[i], buf + len, sizeof(buf) - len);
+    }
+    if (len == 0) {
+        return NULL;
+    }
+    s = igw_arena_strndup(c->a, buf, len);
+    *oom = s == NULL;
+    return s;
 }
 
 /* ---- table look-ups ---------------------------------------------------------------------- */
@@ -137,7 +164,12 @@ fhir_path_pop(struct fhir_ctx *c, size_t saved)
 static int
 cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
 {
-    int r = memcmp(a, b, an < bn ? an : bn);
+    int r;
+
+    if (an > 0 && bn > 0 && a[0] != b[0]) {
+        return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1; /* most probes end here */
+    }
+    r = memcmp(a, b, an < bn ? an : bn);
 
     if (r != 0) {
         return r;
@@ -583,7 +615,7 @@ resource_type(struct fhir_ctx *c, const struct igw_node *res, unsigned expected)
 void
 fhir_check_resource(struct fhir_ctx *c, const struct igw_node *res, unsigned expected)
 {
-    bool root = c->plen == 0;
+    bool root = c->nseg == 0;
     size_t saved;
     const struct igw_node *rt;
     int t;
@@ -598,7 +630,7 @@ fhir_check_resource(struct fhir_ctx *c, const struct igw_node *res, unsigned exp
         igw_fhir_resource_type_known(rt->str, rt->len)) {
         fhir_path_push(c, "", rt->str, rt->len);
     }
-    saved = fhir_path_push(c, root && c->plen == 0 ? "" : ".", "resourceType", 12);
+    saved = fhir_path_push(c, c->nseg == 0 ? "" : ".", "resourceType", 12);
     t = resource_type(c, res, expected);
     fhir_path_pop(c, saved);
     if (t >= 0) {
@@ -615,8 +647,7 @@ static void
 ctx_init(struct fhir_ctx *c, igw_arena *a, const struct igw_fhir_opts *o,
          struct igw_fhir_result *out)
 {
-    memset(c, 0, offsetof(struct fhir_ctx, path));
-    c->path[0] = '\0';
+    memset(c, 0, offsetof(struct fhir_ctx, segs));
     c->a = a;
     c->res = out;
     c->max_issues = o != NULL && o->max_issues > 0 ? o->max_issues : FHIR_DEFAULT_MAX_ISSUES;

@@ -101,18 +101,21 @@ read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
-    long n;
+    long n = -1;
 
     if (f == NULL) {
         return NULL;
     }
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = igw_malloc((size_t)n + 1);
-        if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            IGW_FREE(buf);
-        }
-        *len = (size_t)n;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        n = ftell(f);
     }
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        buf = igw_malloc((size_t)n + 1);
+    }
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        IGW_FREE(buf);
+    }
+    *len = n > 0 ? (size_t)n : 0;
     fclose(f);
     return buf;
 }
@@ -458,6 +461,11 @@ test_bundle(void)
                            "{'resource':{" PATIENT ",'gender':'x'}}]}}]}",
                "code-invalid", "Bundle.entry[0].resource.entry[0].resource.gender");
     EXPECT_ONE("{'resourceType':'Bundle'}", "required", "Bundle.type");
+    /* contained resources are validated unless IGW_FHIR_NO_CONTAINED */
+    b = "{" PATIENT ",'contained':[{'resourceType':'Patient','id':'c','gender':'x'}]}";
+    EXPECT_ONE(b, "code-invalid", "Patient.contained[0].gender");
+    o.flags = IGW_FHIR_NO_CONTAINED;
+    expect_ok_at(__LINE__, b, &o);
 }
 
 /* ---- primitive formats ------------------------------------------------------------------- */
@@ -648,13 +656,31 @@ test_out_of_memory(void)
     igw_arena_free(big);
 }
 
+/* process CPU time: wall time on a shared VM mostly measures the neighbours */
 static double
-now_us(void)
+cpu_us(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* best of 5 batches of 5000, in microseconds per validation */
+static double
+time_validate(const struct igw_node *root)
+{
+    double best = 1e9;
+
+    for (int batch = 0; batch < 5; batch++) {
+        double t0 = cpu_us();
+        for (int i = 0; i < 5000; i++) {
+            IGWT_OK(igw_fhir_validate(arena, root, NULL, &res));
+        }
+        t0 = (cpu_us() - t0) / 5000;
+        best = t0 < best ? t0 : best;
+    }
+    return best;
 }
 
 static void
@@ -666,8 +692,7 @@ test_speed(void)
     struct igw_node *root = NULL;
     struct igw_parse_error perr;
     char *text;
-    double t0;
-    const int rounds = 20000;
+    double us;
 
     snprintf(path, sizeof(path), "%s/fixtures/openimis/fhir-r4-api-test-payloads/test_patient.json",
              shared ? shared : "../shared");
@@ -675,14 +700,11 @@ test_speed(void)
     IGWT_ASSERT(text != NULL);
     IGWT_OK(run("{}", 2, NULL)); /* creates and resets the arena */
     IGWT_OK(igw_json_parse(arena, text, len, NULL, &root, &perr));
-    t0 = now_us();
-    for (int i = 0; i < rounds; i++) {
-        IGWT_OK(igw_fhir_validate(arena, root, NULL, &res));
-    }
-    t0 = (now_us() - t0) / rounds;
-    printf("     validate test_patient.json (%zu bytes): %.2f us\n", len, t0);
+    us = time_validate(root);
+    printf("     validate test_patient.json (%zu bytes): %.2f us CPU (best of 5 x 5000)\n", len,
+           us);
     IGWT_CHECK(res.count == 0);
-    IGWT_CHECK(t0 < 1000.0); /* generous: a shared VM under load */
+    IGWT_CHECK(us < 1000.0); /* generous: sanitizer and debug builds run this too */
     igw_free(text);
 }
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // SPDX-License-Identifier: Apache-2.0
 //
 // Generates translators/fhir/fhir_tables.c from the official FHIR R4 definitions as shipped by
