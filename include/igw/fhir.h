@@ -93,8 +93,9 @@ struct igw_fhir_opts {
  *  @param resource root node; NULL is reported as an issue.
  *  @param opts options or NULL for the defaults.
  *  @param out result, always initialised (empty) before anything else.
- *  @return IGW_OK (whatever the resource's validity); IGW_EINVAL (a or out NULL);
- *          IGW_ENOMEM (arena exhausted; *out holds the issues recorded so far).
+ *  @return IGW_OK (whatever the resource's validity); IGW_EINVAL (a or out NULL, or
+ *          opts->expected_type is not a concrete R4 resource type); IGW_ENOMEM (arena exhausted;
+ *          *out holds the issues recorded so far).
  *  Thread rules: reentrant; the tree and arena must not be shared with a concurrent writer. */
 int igw_fhir_validate(igw_arena *a, const struct igw_node *resource,
                       const struct igw_fhir_opts *opts, struct igw_fhir_result *out);
@@ -103,7 +104,7 @@ int igw_fhir_validate(igw_arena *a, const struct igw_node *resource,
  *  failure becomes one issue (code structure, or too-costly for a limit, diagnostics with
  *  line:column) and still returns IGW_OK, so the caller answers with an OperationOutcome.
  *  *root (if root is not NULL) receives the tree, or NULL when parsing failed.
- *  @return IGW_OK; IGW_EINVAL (a, text or out NULL); IGW_ENOMEM. */
+ *  @return IGW_OK; IGW_EINVAL (a, text or out NULL; bad expected_type); IGW_ENOMEM. */
 int igw_fhir_validate_json(igw_arena *a, const char *text, size_t len,
                            const struct igw_parse_limits *lim, const struct igw_fhir_opts *opts,
                            struct igw_node **root, struct igw_fhir_result *out);
