@@ -440,8 +440,12 @@ instant_now(char *out, size_t outlen)
     struct tm tm;
 
     gmtime_r(&s, &tm);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+    /* strftime bounds every field, so the compiler needs no worst-case widths */
+    if (strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm) == 0 || strlen(out) + 6 > outlen) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out + strlen(out), outlen - strlen(out), ".%03uZ", (unsigned)(ms % 1000u));
 }
 
 /* Copies a FHIR id (string node or param) into out; false when empty or too long. */

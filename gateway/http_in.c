@@ -78,7 +78,9 @@ reason(uint16_t status)
     static const struct {
         uint16_t status;
         const char *text;
-    } t[] = {{202, "Accepted"},
+    } t[] = {{200, "OK"},
+             {201, "Created"},
+             {202, "Accepted"},
              {400, "Bad Request"},
              {401, "Unauthorized"},
              {403, "Forbidden"},
@@ -87,7 +89,9 @@ reason(uint16_t status)
              {411, "Length Required"},
              {413, "Content Too Large"},
              {415, "Unsupported Media Type"},
+             {412, "Precondition Failed"},
              {417, "Expectation Failed"},
+             {422, "Unprocessable Content"},
              {500, "Internal Server Error"},
              {501, "Not Implemented"},
              {503, "Service Unavailable"}};
@@ -439,6 +443,9 @@ route(struct request *r)
         }
     }
     if (r->ch != NULL) {
+        /* match again in place: a copied match's parameter values would still point into the
+         * local m.scratch */
+        igw_path_match(r->ch->path, target, strlen(target), &r->pm);
         return 0;
     }
     return path_seen ? 405 : 404;
