@@ -9,7 +9,11 @@
  *
  * Threads: handle() and io_cb() run on nng's task threads, commit_cb() on the queue's writer
  * thread; a request is touched by one of them at a time (hand-off through the aio or the queue).
+ * Request structs are pooled with their body aio and a small inline body buffer, so a typical
+ * request allocates neither (no nng_aio_alloc/reap per request: the reap thread stays idle).
  */
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <nng/nng.h>
@@ -28,6 +32,8 @@
 #define RETRY_AFTER_BUSY "1"  /* seconds, overloaded or shutting down */
 #define PEM_MAX (1u << 20)
 #define ALLOW_MAX 64
+#define BODY_INLINE 4096 /* bodies up to this (minus the NUL) use the request's own buffer */
+#define POOL_MAX 1024    /* idle request structs kept */
 
 struct igw_http_in {
     const struct igw_config *cfg;
@@ -35,10 +41,13 @@ struct igw_http_in {
     igw_deliverer *d;
     igw_maps *maps;
     nng_http_server *srv;
-    nng_mtx *mtx;
+    nng_mtx *mtx; /* with cv: drain and stop wait for inflight to reach 0 */
     nng_cv *cv;
-    unsigned inflight; /* requests between handle() and finish() */
-    bool closing;
+    atomic_uint inflight; /* requests between handle() and finish() */
+    atomic_bool closing;
+    nng_mtx *pool_mtx;
+    struct request *pool; /* idle requests (pool_next), at most POOL_MAX */
+    unsigned npool;
 };
 
 /* Why a request is refused before its body is stored. */
@@ -59,15 +68,19 @@ struct request {
     const struct igw_channel *ch;
     struct igw_path_match pm;
     uint64_t clen;
+    bool has_clen; /* a Content-Length header was sent */
     bool expect;
     bool rejected; /* drain the body, then answer with verdict */
     struct verdict verdict;
     char allow[ALLOW_MAX];
     enum phase phase;
-    nng_aio *io; /* our body read (and 100 Continue write) */
     char cont[32];
-    char *body;
+    char *body; /* small, or allocated */
     struct igw_ingest in;
+    /* kept across uses of a pooled request (not cleared by request_reset) */
+    struct request *pool_next;
+    nng_aio *io; /* our body read (and 100 Continue write); allocated on first use */
+    char small[BODY_INLINE];
 };
 
 /* ---- responses ---------------------------------------------------------------------------- */
@@ -125,21 +138,72 @@ typed_res(uint16_t status, const char *content_type, const struct igw_buf *body)
 static void
 inflight_done(struct igw_http_in *hi)
 {
-    nng_mtx_lock(hi->mtx);
-    hi->inflight--;
-    nng_cv_wake(hi->cv);
-    nng_mtx_unlock(hi->mtx);
+    /* seq_cst pairs with drain/stop: they set closing, then read inflight under mtx */
+    if (atomic_fetch_sub(&hi->inflight, 1) == 1 && atomic_load(&hi->closing)) {
+        nng_mtx_lock(hi->mtx);
+        nng_cv_wake(hi->cv);
+        nng_mtx_unlock(hi->mtx);
+    }
+}
+
+/* Clears a request for its next use, keeping the aio and the pool link. */
+static void
+request_reset(struct request *r)
+{
+    memset(r, 0, offsetof(struct request, pool_next));
+}
+
+static struct request *
+request_get(struct igw_http_in *hi)
+{
+    struct request *r;
+
+    nng_mtx_lock(hi->pool_mtx);
+    r = hi->pool;
+    if (r != NULL) {
+        hi->pool = r->pool_next;
+        hi->npool--;
+    }
+    nng_mtx_unlock(hi->pool_mtx);
+    if (r == NULL) {
+        r = IGW_NEW(struct request);
+    }
+    return r;
 }
 
 static void
-request_free(struct request *r)
+request_destroy(struct request *r)
 {
     if (r->io != NULL) {
         nng_aio_reap(r->io); /* safe from the aio's own callback */
     }
-    igw_ingest_fini(&r->in);
-    igw_free(r->body);
     igw_free(r);
+}
+
+/* Returns r to the pool (its aio may still be running the callback that called this: a reuse
+ * starts a new operation on it, which nng allows). */
+static void
+request_free(struct request *r)
+{
+    struct igw_http_in *hi = r->hi;
+    bool kept = false;
+
+    igw_ingest_fini(&r->in);
+    if (r->body != r->small) {
+        igw_free(r->body);
+    }
+    request_reset(r);
+    nng_mtx_lock(hi->pool_mtx);
+    if (hi->npool < POOL_MAX) {
+        r->pool_next = hi->pool;
+        hi->pool = r;
+        hi->npool++;
+        kept = true;
+    }
+    nng_mtx_unlock(hi->pool_mtx);
+    if (!kept) {
+        request_destroy(r);
+    }
 }
 
 /* Hands the response to nng (res NULL: close the connection without an answer) and frees r.
@@ -363,9 +427,11 @@ static void
 start_body(struct request *r)
 {
     nng_iov iov;
-    int rv = nng_aio_alloc(&r->io, io_cb, r);
+    int rv = r->io != NULL ? 0 : nng_aio_alloc(&r->io, io_cb, r);
 
-    r->body = rv == 0 ? igw_malloc((size_t)r->clen + 1) : NULL;
+    if (rv == 0) {
+        r->body = r->clen < BODY_INLINE ? r->small : igw_malloc((size_t)r->clen + 1);
+    }
     if (r->body == NULL) {
         reject(r, 503, "overloaded", "out of memory; retry later", true);
         return;
@@ -411,13 +477,19 @@ refuse(struct request *r, uint16_t status, const char *code, const char *msg)
 
 /* ---- header checks ------------------------------------------------------------------------ */
 
+/* Appends method to the Allow list (no printf: this runs for every request). */
 static void
 add_allow(struct request *r, const char *method)
 {
     size_t n = strlen(r->allow);
-    if (strstr(r->allow, method) == NULL) {
-        snprintf(r->allow + n, sizeof(r->allow) - n, "%s%s", n > 0 ? ", " : "", method);
+    size_t m = strlen(method);
+    size_t sep = n > 0 ? 2 : 0;
+
+    if (strstr(r->allow, method) != NULL || n + sep + m >= sizeof(r->allow)) {
+        return;
     }
+    memcpy(r->allow + n, ", ", sep);
+    memcpy(r->allow + n + sep, method, m + 1);
 }
 
 /* Finds the most specific channel for method and path. 0 on success, else 404 or 405. */
@@ -463,6 +535,7 @@ check_framing(struct request *r)
                "Transfer-Encoding (chunked bodies) is not supported: send Content-Length", true);
         return false;
     }
+    r->has_clen = cl != NULL;
     if (cl != NULL && igw_content_length_parse(cl, &r->clen) != IGW_OK) {
         reject(r, 400, "bad_content_length", "invalid Content-Length", true);
         return false;
@@ -487,7 +560,7 @@ check_route(struct request *r)
         refuse(r, 405, "method_not_allowed", "this path takes another method (see Allow)");
         return false;
     }
-    if (nng_http_req_get_header(r->req, "Content-Length") == NULL) {
+    if (!r->has_clen) {
         reject(r, 411, "length_required", "Content-Length is required", true);
         return false;
     }
@@ -545,7 +618,7 @@ static void
 handle(nng_aio *aio)
 {
     struct igw_http_in *hi = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
-    struct request *r = IGW_NEW(struct request);
+    struct request *r = request_get(hi);
     bool closing;
     bool overloaded;
 
@@ -557,11 +630,8 @@ handle(nng_aio *aio)
     r->haio = aio;
     r->req = nng_aio_get_input(aio, 0);
     r->conn = nng_aio_get_input(aio, 2);
-    nng_mtx_lock(hi->mtx);
-    hi->inflight++;
-    closing = hi->closing;
-    overloaded = hi->inflight > hi->cfg->http_max_inflight;
-    nng_mtx_unlock(hi->mtx);
+    overloaded = atomic_fetch_add(&hi->inflight, 1) + 1 > hi->cfg->http_max_inflight;
+    closing = atomic_load(&hi->closing);
     if (closing) {
         reject(r, 503, "shutting_down", "igw is shutting down; retry later", true);
     } else if (check_framing(r) && check_route(r) && check_request(r, overloaded)) {
@@ -666,10 +736,28 @@ start_server(struct igw_http_in *hi, char *errbuf, size_t errlen)
 }
 
 static void
+pool_free(struct igw_http_in *hi)
+{
+    while (hi->pool != NULL) {
+        struct request *r = hi->pool;
+        hi->pool = r->pool_next;
+        if (r->io != NULL) {
+            nng_aio_free(r->io);
+        }
+        igw_free(r);
+    }
+    hi->npool = 0;
+}
+
+static void
 free_hi(struct igw_http_in *hi)
 {
     if (hi->srv != NULL) {
         nng_http_server_release(hi->srv);
+    }
+    pool_free(hi);
+    if (hi->pool_mtx != NULL) {
+        nng_mtx_free(hi->pool_mtx);
     }
     if (hi->cv != NULL) {
         nng_cv_free(hi->cv);
@@ -687,11 +775,14 @@ igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
     struct igw_http_in *hi = IGW_NEW(struct igw_http_in);
     int rv;
 
-    if (hi == NULL || nng_mtx_alloc(&hi->mtx) != 0 || nng_cv_alloc(&hi->cv, hi->mtx) != 0) {
+    if (hi == NULL || nng_mtx_alloc(&hi->mtx) != 0 || nng_cv_alloc(&hi->cv, hi->mtx) != 0 ||
+        nng_mtx_alloc(&hi->pool_mtx) != 0) {
         igw_errbuf_set(errbuf, errlen, "out of memory");
         rv = IGW_ENOMEM;
         goto fail;
     }
+    atomic_init(&hi->inflight, 0);
+    atomic_init(&hi->closing, false);
     hi->cfg = cfg;
     hi->q = q;
     hi->d = d;
@@ -718,8 +809,8 @@ igw_http_in_drain(igw_http_in *hi, unsigned timeout_ms)
         return;
     }
     nng_mtx_lock(hi->mtx);
-    hi->closing = true;
-    while (hi->inflight > 0 && nng_clock() < deadline) {
+    atomic_store(&hi->closing, true);
+    while (atomic_load(&hi->inflight) > 0 && nng_clock() < deadline) {
         nng_cv_until(hi->cv, deadline);
     }
     nng_mtx_unlock(hi->mtx);
@@ -731,12 +822,10 @@ igw_http_in_stop(igw_http_in *hi)
     if (hi == NULL) {
         return;
     }
-    nng_mtx_lock(hi->mtx);
-    hi->closing = true;
-    nng_mtx_unlock(hi->mtx);
+    atomic_store(&hi->closing, true);
     nng_http_server_stop(hi->srv);
     nng_mtx_lock(hi->mtx);
-    while (hi->inflight > 0) {
+    while (atomic_load(&hi->inflight) > 0) {
         nng_cv_wait(hi->cv);
     }
     nng_mtx_unlock(hi->mtx);

@@ -45,6 +45,9 @@ qev_add(struct qbatch *b, enum igw_queue_event_kind kind, uint64_t id, struct qb
     struct qev *ev;
     int rv;
 
+    if (!b->events) {
+        return IGW_OK;
+    }
     if (b->nev == b->evcap) {
         size_t ncap = b->evcap == 0 ? 64 : b->evcap * 2;
         struct qev *n = igw_realloc(b->ev, ncap * sizeof(*n));

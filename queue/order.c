@@ -79,6 +79,9 @@ qdeliv_schedule(struct qbatch *b, uint64_t id, const char *route, size_t rlen, s
         qkey_due(&k, due_ms, id, route, rlen);
         rv = qdb_put_raw(b, QDB_DUE, &k, NULL, 0, 0);
     }
+    if (rv == IGW_OK && first) {
+        rv = qknown_route_add(b->q, route, rlen);
+    }
     return rv;
 }
 
@@ -105,7 +108,8 @@ promote(struct qbatch *b, const char *route, size_t rlen, const struct qdeliv_re
         return rv;
     }
     qkey_due(&k, d.next_due_ms, head, route, rlen);
-    return qdb_put_raw(b, QDB_DUE, &k, NULL, 0, 0);
+    rv = qdb_put_raw(b, QDB_DUE, &k, NULL, 0, 0);
+    return rv == IGW_OK ? qknown_route_add(b->q, route, rlen) : rv;
 }
 
 /* Removes the order entry of (id, route) (delivered, dead or purged) and promotes the next. */

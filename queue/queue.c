@@ -12,6 +12,7 @@
 #include "igw/common.h"
 #include "igw/log.h"
 #include "queue_int.h"
+#include "queue_round.h"
 
 #define DEFAULT_MAP_SIZE (1ull << 30)
 #define DEFAULT_MAX_BATCH 256u
@@ -66,6 +67,7 @@ env_open(igw_queue *q, const struct igw_queue_opts *opts, char *errbuf, size_t e
     int dead = 0;
     int rc;
 
+    q->sync_capable = !opts->no_sync;
     if (pg > 0 && map % (uint64_t)pg != 0) {
         map += (uint64_t)pg - map % (uint64_t)pg;
     }
@@ -139,11 +141,74 @@ queue_free(igw_queue *q)
     pthread_cond_destroy(&q->done_cv);
     pthread_cond_destroy(&q->work_cv);
     pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cb_cv);
+    pthread_mutex_destroy(&q->cb_mu);
     qbatch_fini(&q->b);
     igw_free(q->wbatch);
     igw_free(q->welig);
+    igw_free(q->known);
     igw_free(q->path);
     igw_free(q);
+}
+
+/* ---- known routes ------------------------------------------------------------------------ */
+
+static bool
+known_has(const igw_queue *q, const char *route, size_t rlen)
+{
+    for (unsigned i = 0; i < q->nknown; i++) {
+        if (q->known[i].len == rlen && memcmp(q->known[i].name, route, rlen) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+qknown_route_add(igw_queue *q, const char *route, size_t rlen)
+{
+    struct qroute_name *n;
+    int rv = IGW_OK;
+
+    if (rlen == 0 || rlen > IGW_QUEUE_NAME_MAX || known_has(q, route, rlen)) {
+        return IGW_OK; /* only the writer (or open) adds: reading without the lock is safe */
+    }
+    pthread_mutex_lock(&q->mu);
+    if (q->nknown == q->known_cap) {
+        unsigned cap = q->known_cap == 0 ? 8 : q->known_cap * 2;
+        n = igw_realloc(q->known, cap * sizeof(*n));
+        if (n == NULL) {
+            rv = IGW_ENOMEM;
+            goto out;
+        }
+        q->known = n;
+        q->known_cap = cap;
+    }
+    n = &q->known[q->nknown];
+    memcpy(n->name, route, rlen);
+    n->name[rlen] = '\0';
+    n->len = rlen;
+    q->nknown++;
+out:
+    pthread_mutex_unlock(&q->mu);
+    return rv;
+}
+
+static int due_routes(igw_queue *q, uint64_t now_ms, struct qquota **qt, unsigned *n);
+
+/* Every route with a due entry at open (one scan; later ones are noted when scheduled). */
+static int
+known_routes_load(igw_queue *q)
+{
+    struct qquota *qt = NULL;
+    unsigned n = 0;
+    int rv = due_routes(q, UINT64_MAX, &qt, &n);
+
+    for (unsigned i = 0; rv == IGW_OK && i < n; i++) {
+        rv = qknown_route_add(q, qt[i].route, strlen(qt[i].route));
+    }
+    igw_free(qt);
+    return rv;
 }
 
 int
@@ -164,6 +229,8 @@ igw_queue_open(igw_queue **out, const struct igw_queue_opts *opts, char *errbuf,
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->work_cv, NULL);
     pthread_cond_init(&q->done_cv, NULL);
+    pthread_mutex_init(&q->cb_mu, NULL);
+    pthread_cond_init(&q->cb_cv, NULL);
     qbatch_init(&q->b, q);
     q->max_batch = opts->max_batch == 0 ? DEFAULT_MAX_BATCH : opts->max_batch;
     q->retain_delivered_ms =
@@ -184,6 +251,9 @@ igw_queue_open(igw_queue **out, const struct igw_queue_opts *opts, char *errbuf,
         rv = open_txn(q, errbuf, errlen);
     }
     if (rv == IGW_OK) {
+        rv = known_routes_load(q);
+    }
+    if (rv == IGW_OK) {
         rv = qwriter_start(q);
     }
     if (rv != IGW_OK) {
@@ -192,6 +262,7 @@ igw_queue_open(igw_queue **out, const struct igw_queue_opts *opts, char *errbuf,
     *out = q;
     return IGW_OK;
 fail:
+    qwriter_stop(q); /* threads that did start */
     queue_free(q);
     return rv;
 }
@@ -203,6 +274,8 @@ igw_queue_close(igw_queue *q)
         return;
     }
     qwriter_stop(q);
+    IGW_DEBUG("queue: %llu commits, %llu without a metadata flush", (unsigned long long)q->commits,
+              (unsigned long long)q->relaxed_commits);
     queue_free(q);
 }
 
@@ -297,19 +370,38 @@ due_routes(igw_queue *q, uint64_t now_ms, struct qquota **qt, unsigned *n)
     return rv;
 }
 
-/* Asks the filter (caller's thread, outside any txn) about every route with due deliveries;
- * keeps the routes it takes, with their quotas capped at max. */
+/* Copies the known route names into a new quota table (caller's thread). Cheaper than scanning
+ * the due table, whose size is the backlog: a route with nothing due just claims nothing. */
 static int
-claim_quota(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
-            void *arg, struct qquota **out, unsigned *nout)
+known_routes_copy(igw_queue *q, struct qquota **out, unsigned *n)
+{
+    struct qquota *qt;
+
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&q->mu);
+    qt = igw_calloc(q->nknown == 0 ? 1 : q->nknown, sizeof(*qt));
+    for (unsigned i = 0; qt != NULL && i < q->nknown; i++) {
+        memcpy(qt[i].route, q->known[i].name, q->known[i].len + 1);
+    }
+    *n = qt != NULL ? q->nknown : 0;
+    pthread_mutex_unlock(&q->mu);
+    *out = qt;
+    return qt == NULL ? IGW_ENOMEM : IGW_OK;
+}
+
+/* Asks the filter (caller's thread, outside any txn) about every known route; keeps the routes
+ * it takes, with their quotas capped at max. */
+static int
+claim_quota(igw_queue *q, unsigned max, igw_queue_route_filter_fn filter, void *arg,
+            struct qquota **out, unsigned *nout)
 {
     struct qquota *qt = NULL;
     unsigned n = 0;
     unsigned kept = 0;
-    int rv = due_routes(q, now_ms, &qt, &n);
+    int rv = known_routes_copy(q, &qt, &n);
 
     if (rv != IGW_OK) {
-        igw_free(qt);
         return rv;
     }
     for (unsigned i = 0; i < n; i++) {
@@ -326,11 +418,43 @@ claim_quota(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_
     return IGW_OK;
 }
 
+/* Prepares a claim request; *skip when there is nothing to ask the writer for. after_outcomes:
+ * outcomes go first in the same group and may make deliveries due (a promoted follower), so
+ * the "nothing due now" shortcut does not apply. */
+static int
+claim_prepare(igw_queue *q, struct qreq *r, const struct igw_queue_round *rd, bool after_outcomes,
+              bool *skip)
+{
+    int rv;
+
+    memset(r, 0, sizeof(*r));
+    *skip = true;
+    if (rd->max == 0 || (!after_outcomes && igw_queue_next_due(q) > rd->now_ms)) {
+        return IGW_OK; /* nothing due: no trip to the writer */
+    }
+    r->kind = QREQ_CLAIM;
+    r->u.claim.now_ms = rd->now_ms;
+    r->u.claim.max = rd->max;
+    r->u.claim.out = rd->out;
+    r->u.claim.all_routes = rd->filter == NULL;
+    if (rd->filter != NULL) {
+        rv = claim_quota(q, rd->max, rd->filter, rd->arg, &r->u.claim.quota, &r->u.claim.nquota);
+        if (rv != IGW_OK || r->u.claim.nquota == 0) {
+            IGW_FREE(r->u.claim.quota);
+            return rv;
+        }
+    }
+    *skip = false;
+    return IGW_OK;
+}
+
 int
 igw_queue_claim(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
                 void *arg, struct igw_queue_claim *out, unsigned *n)
 {
+    struct igw_queue_round rd;
     struct qreq r;
+    bool skip = true;
     int rv;
 
     if (n != NULL) {
@@ -342,21 +466,15 @@ igw_queue_claim(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_fil
     if (is_closing(q)) {
         return IGW_ECLOSED;
     }
-    if (max == 0 || igw_queue_next_due(q) > now_ms) {
-        return IGW_OK; /* nothing due: no trip to the writer */
-    }
-    memset(&r, 0, sizeof(r));
-    r.kind = QREQ_CLAIM;
-    r.u.claim.now_ms = now_ms;
-    r.u.claim.max = max;
-    r.u.claim.out = out;
-    r.u.claim.all_routes = filter == NULL;
-    if (filter != NULL) {
-        rv = claim_quota(q, now_ms, max, filter, arg, &r.u.claim.quota, &r.u.claim.nquota);
-        if (rv != IGW_OK || r.u.claim.nquota == 0) {
-            igw_free(r.u.claim.quota);
-            return rv;
-        }
+    memset(&rd, 0, sizeof(rd));
+    rd.now_ms = now_ms;
+    rd.max = max;
+    rd.filter = filter;
+    rd.arg = arg;
+    rd.out = out;
+    rv = claim_prepare(q, &r, &rd, false, &skip);
+    if (rv != IGW_OK || skip) {
+        return rv;
     }
     rv = qcall(q, &r);
     *n = r.u.claim.n;
@@ -375,18 +493,27 @@ igw_queue_claim_fini(struct igw_queue_claim *c)
     igw_buf_fini(&c->meta);
 }
 
-int
-igw_queue_complete(igw_queue *q, const struct igw_queue_outcome *o, unsigned n)
+static int
+outcomes_check(const struct igw_queue_outcome *o, unsigned n)
 {
-    struct qreq r;
-
-    if (q == NULL || (o == NULL && n > 0)) {
+    if (o == NULL && n > 0) {
         return IGW_EINVAL;
     }
     for (unsigned i = 0; i < n; i++) {
         if (o[i].route == NULL) {
             return IGW_EINVAL;
         }
+    }
+    return IGW_OK;
+}
+
+int
+igw_queue_complete(igw_queue *q, const struct igw_queue_outcome *o, unsigned n)
+{
+    struct qreq r;
+
+    if (q == NULL || outcomes_check(o, n) != IGW_OK) {
+        return IGW_EINVAL;
     }
     if (n == 0) {
         return is_closing(q) ? IGW_ECLOSED : IGW_OK;
@@ -396,6 +523,155 @@ igw_queue_complete(igw_queue *q, const struct igw_queue_outcome *o, unsigned n)
     r.u.complete.o = o;
     r.u.complete.n = n;
     return qcall(q, &r);
+}
+
+/* A round in flight: its two requests (complete first, then claim). */
+struct qround {
+    struct qreq c;
+    struct qreq cl;
+    struct qreq *reqs[2];
+    size_t n;
+};
+
+static void
+round_closed(struct igw_queue_round *rd)
+{
+    rd->complete_rv = rd->noutcomes > 0 ? IGW_ECLOSED : IGW_OK;
+    rd->claim_rv = rd->max > 0 ? IGW_ECLOSED : IGW_OK;
+}
+
+/* Builds the requests of rd; *qr NULL when there is nothing to send. */
+static int
+round_prepare(igw_queue *q, struct igw_queue_round *rd, struct qround **out)
+{
+    struct qround *qr = IGW_NEW(struct qround);
+    bool skip = true;
+    int rv;
+
+    *out = NULL;
+    if (qr == NULL) {
+        return IGW_ENOMEM;
+    }
+    qr->c.kind = QREQ_COMPLETE;
+    qr->c.u.complete.o = rd->outcomes;
+    qr->c.u.complete.n = rd->noutcomes;
+    rv = claim_prepare(q, &qr->cl, rd, rd->noutcomes > 0, &skip);
+    if (rv != IGW_OK) {
+        rd->claim_rv = rv;
+        skip = true;
+    }
+    if (rd->noutcomes > 0) {
+        qr->reqs[qr->n++] = &qr->c;
+    }
+    if (!skip) {
+        qr->reqs[qr->n++] = &qr->cl;
+    }
+    if (qr->n == 0) {
+        igw_free(qr);
+        return IGW_OK;
+    }
+    *out = qr;
+    return IGW_OK;
+}
+
+/* Copies the results of a finished round into rd and frees it. */
+static void
+round_collect(struct igw_queue_round *rd)
+{
+    struct qround *qr = rd->priv;
+
+    rd->priv = NULL;
+    if (qr == NULL) {
+        return;
+    }
+    if (rd->noutcomes > 0) {
+        rd->complete_rv = qr->c.rv;
+    }
+    if (qr->cl.kind == QREQ_CLAIM) {
+        rd->claim_rv = qr->cl.rv;
+        rd->n = qr->cl.u.claim.n;
+        igw_free(qr->cl.u.claim.quota);
+    }
+    igw_free(qr);
+}
+
+int
+igw_queue_round_start(igw_queue *q, struct igw_queue_round *rd, void (*notify)(void *arg),
+                      void *notify_arg)
+{
+    struct qround *qr = NULL;
+    int rv;
+
+    if (q == NULL || rd == NULL || outcomes_check(rd->outcomes, rd->noutcomes) != IGW_OK ||
+        (rd->out == NULL && rd->max > 0)) {
+        return IGW_EINVAL;
+    }
+    rd->complete_rv = IGW_OK;
+    rd->claim_rv = IGW_OK;
+    rd->n = 0;
+    rd->priv = NULL;
+    if (is_closing(q)) {
+        round_closed(rd);
+        return IGW_OK;
+    }
+    rv = round_prepare(q, rd, &qr);
+    if (rv != IGW_OK || qr == NULL) {
+        rd->complete_rv = rv != IGW_OK && rd->noutcomes > 0 ? rv : rd->complete_rv;
+        return IGW_OK;
+    }
+    qr->reqs[qr->n - 1]->notify = notify; /* the last one finishes last */
+    qr->reqs[qr->n - 1]->notify_arg = notify_arg;
+    if (qenqueue_n(q, qr->reqs, qr->n) != IGW_OK) {
+        igw_free(qr->cl.u.claim.quota);
+        igw_free(qr);
+        round_closed(rd);
+        return IGW_OK;
+    }
+    rd->priv = qr;
+    return IGW_OK;
+}
+
+bool
+igw_queue_round_done(igw_queue *q, struct igw_queue_round *rd)
+{
+    struct qround *qr = rd->priv;
+    bool done = true;
+
+    if (qr != NULL) {
+        pthread_mutex_lock(&q->mu);
+        done = qr->reqs[qr->n - 1]->done;
+        pthread_mutex_unlock(&q->mu);
+    }
+    if (done) {
+        round_collect(rd);
+    }
+    return done;
+}
+
+void
+igw_queue_round_wait(igw_queue *q, struct igw_queue_round *rd)
+{
+    struct qround *qr = rd->priv;
+
+    if (qr != NULL) {
+        pthread_mutex_lock(&q->mu);
+        while (!qr->reqs[qr->n - 1]->done) {
+            pthread_cond_wait(&q->done_cv, &q->mu);
+        }
+        pthread_mutex_unlock(&q->mu);
+    }
+    round_collect(rd);
+}
+
+int
+igw_queue_round(igw_queue *q, struct igw_queue_round *rd)
+{
+    int rv = igw_queue_round_start(q, rd, NULL, NULL);
+
+    if (rv == IGW_OK) {
+        igw_queue_round_wait(q, rd);
+    }
+    return rv;
 }
 
 int

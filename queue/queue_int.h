@@ -8,7 +8,8 @@
  *   order.c   scheduling (due and order entries) and per-key ordering
  *   submit.c  igw_queue_submit / igw_queue_put: validation and the request copy
  *   maint.c   purge, sweep, open-time recovery and the meta records (next id, counters)
- *   writer.c  the writer thread: batching, group commit, map-full handling, events
+ *   writer.c  the writer thread: batching, group commit, map-full handling, events; the
+ *             completion thread that runs submit callbacks
  *   queue.c   the public API (open/close, request wrappers, read-only functions)
  *
  * Threads: every function taking a struct qbatch runs on the writer thread (or in igw_queue_open
@@ -203,8 +204,10 @@ struct qreq {
     struct qreq *next;
     enum qreq_kind kind;
     int rv;
-    bool finished; /* writer: outcome decided */
-    bool done;     /* blocking requests: set under q->mu after the outcome is final */
+    bool finished;             /* writer: outcome decided */
+    bool done;                 /* blocking requests: set under q->mu after the outcome is final */
+    void (*notify)(void *arg); /* blocking requests: called under q->mu right after done */
+    void *notify_arg;
     union {
         struct qsubmit submit;
         struct qclaim_req claim;
@@ -235,12 +238,18 @@ struct qbatch {
     uint64_t now_ms;
     uint64_t next_id;
     struct qcounts counts;
+    bool events;   /* a listener is set: collect events (else qev_add does nothing) */
     bool accepted; /* a new message was stored */
     bool freed;    /* a message was removed */
     struct qev *ev;
     size_t nev;
     size_t evcap;
     struct igw_buf evstr;
+};
+
+struct qroute_name {
+    char name[IGW_QUEUE_NAME_MAX + 1];
+    size_t len;
 };
 
 /* ---- the queue --------------------------------------------------------------------------- */
@@ -261,12 +270,32 @@ struct igw_queue {
     bool closing;                /* under mu */
     bool full;                   /* under mu */
     uint64_t commits;            /* under mu */
+    uint64_t relaxed_commits;    /* under mu: commits without a metadata flush */
     igw_queue_event_fn listener; /* under mu */
     void *listener_arg;
     pthread_t thread;
     bool thread_started;
 
+    /* Completion thread: runs the callbacks of committed submits, so the writer starts the next
+     * group at once instead of answering the previous one first. */
+    pthread_mutex_t cb_mu;
+    pthread_cond_t cb_cv;
+    struct qreq *cb_head; /* under cb_mu: submits whose outcome is final, in commit order */
+    struct qreq *cb_tail;
+    bool cb_stop; /* under cb_mu */
+    pthread_t cb_thread;
+    bool cb_started;
+
+    /* Route names that ever had a due entry: the claim filter is asked about these instead of
+     * scanning the due table. Only appended, by the writer (or open) under mu; callers copy it
+     * under mu; the writer may read it without the lock. */
+    struct qroute_name *known;
+    unsigned nknown;
+    unsigned known_cap;
+
     /* writer-owned */
+    bool sync_capable; /* durable env (not no_sync): metadata flush may be relaxed per txn */
+    bool nometasync;   /* MDB_NOMETASYNC currently set on the env */
     uint64_t next_id;
     struct qcounts counts;
     struct qreq **wbatch; /* max_batch */
@@ -275,6 +304,9 @@ struct igw_queue {
     uint64_t sweep_msg_from;
     struct qkey sweep_idem_from;
 };
+
+/* queue.c: remembers a route that got a due entry (writer thread or open) */
+int qknown_route_add(igw_queue *q, const char *route, size_t rlen);
 
 /* store.c */
 int qerr_map(int rc, const char *what);
@@ -335,5 +367,10 @@ void qbatch_clear(struct qbatch *b);
 int qenqueue(igw_queue *q, struct qreq *r);
 /* Enqueues a blocking request and waits until it is done; returns r->rv. */
 int qcall(igw_queue *q, struct qreq *r);
+/* Enqueues n blocking requests together without waiting; IGW_ECLOSED when closing. */
+int qenqueue_n(igw_queue *q, struct qreq **r, size_t n);
+/* Enqueues n blocking requests together (same group unless max_batch splits them) and waits
+ * until all are done. */
+int qcall_n(igw_queue *q, struct qreq **r, size_t n);
 
 #endif /* IGW_QUEUE_INT_H */

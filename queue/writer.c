@@ -4,12 +4,20 @@
  *
  * Callers append requests to q->head under q->mu. The writer takes up to max_batch of them as
  * soon as it is idle (no timer: requests that arrive during a commit form the next group),
- * applies them in one write transaction, commits (one fsync), then dispatches the events and
- * signals every request. Failure handling of a group:
+ * applies them in one write transaction, commits (one fsync), then dispatches the events, hands
+ * the submits to the completion thread (which runs their callbacks, in commit order, while the
+ * writer already applies the next group) and wakes the blocking callers. Failure handling of a
+ * group:
  *   1. MDB_MAP_FULL: abort, fail the submits with IGW_ENOSPC (q->full), redo the rest, so that
  *      completions and deletions still commit and the queue drains.
  *   2. any other error (or a second failure): abort, redo each request in its own transaction,
  *      so one bad request cannot fail its neighbours.
+ * Durability per transaction: a group that stores or removes messages on a caller's behalf
+ * (submit, purge, release) commits fully durable (fdatasync + O_DSYNC meta page). A group of
+ * only claims, outcomes and sweeps commits with MDB_NOMETASYNC: one flush instead of two, and
+ * LMDB keeps atomicity and consistency; a system crash may undo that last commit, which returns
+ * in-flight deliveries to pending or makes a delivered one due again (a redelivery, which
+ * at-least-once allows). The next durable commit flushes it anyway.
  */
 #include <errno.h>
 #include <string.h>
@@ -101,10 +109,35 @@ commit_done(igw_queue *q, struct qbatch *b)
     q->counts = b->counts;
     pthread_mutex_lock(&q->mu);
     q->commits++;
+    if (q->nometasync) {
+        q->relaxed_commits++;
+    }
     if (b->accepted || b->freed) {
         q->full = false;
     }
     pthread_mutex_unlock(&q->mu);
+}
+
+/* Whether a request's effect must survive a system crash once its caller has been told. */
+static bool
+needs_durable(const struct qreq *r)
+{
+    return r->kind == QREQ_SUBMIT || r->kind == QREQ_PURGE || r->kind == QREQ_RELEASE;
+}
+
+/* Sets MDB_NOMETASYNC for a group without durable requests, clears it otherwise (between
+ * transactions, on the writer thread: the only writer of the env flags). */
+static void
+choose_sync(igw_queue *q, struct qreq **reqs, size_t n)
+{
+    bool relaxed = q->sync_capable;
+
+    for (size_t i = 0; relaxed && i < n; i++) {
+        relaxed = !needs_durable(reqs[i]);
+    }
+    if (relaxed != q->nometasync && mdb_env_set_flags(q->env, MDB_NOMETASYNC, relaxed) == 0) {
+        q->nometasync = relaxed;
+    }
 }
 
 /* Applies reqs[0..n) in one transaction and commits; on failure nothing is kept. */
@@ -118,7 +151,11 @@ txn_apply(igw_queue *q, struct qreq **reqs, size_t n)
     if (n == 0) {
         return IGW_OK;
     }
+    choose_sync(q, reqs, n);
     qbatch_clear(b);
+    pthread_mutex_lock(&q->mu);
+    b->events = q->listener != NULL; /* a listener set during the group sees the next one */
+    pthread_mutex_unlock(&q->mu);
     b->now_ms = igw_now_ms();
     b->next_id = q->next_id;
     b->counts = q->counts;
@@ -211,26 +248,83 @@ run_group(igw_queue *q, struct qreq **group, size_t n)
     }
 }
 
-/* Runs the callbacks of submits (and frees them), then wakes the blocking callers. */
+/* Hands the submits to the completion thread (in order), then wakes the blocking callers. */
 static void
 signal_group(igw_queue *q, struct qreq **group, size_t n)
 {
+    struct qreq *head = NULL;
+    struct qreq *tail = NULL;
+
     for (size_t i = 0; i < n; i++) {
         struct qreq *r = group[i];
         if (r->kind == QREQ_SUBMIT) {
-            r->u.submit.cb(r->u.submit.arg, r->rv, r->u.submit.id, r->u.submit.duplicate);
-            igw_free(r);
+            r->next = NULL;
+            if (tail == NULL) {
+                head = r;
+            } else {
+                tail->next = r;
+            }
+            tail = r;
             group[i] = NULL;
         }
     }
+    if (head != NULL) {
+        pthread_mutex_lock(&q->cb_mu);
+        if (q->cb_tail == NULL) {
+            q->cb_head = head;
+        } else {
+            q->cb_tail->next = head;
+        }
+        q->cb_tail = tail;
+        pthread_cond_signal(&q->cb_cv);
+        pthread_mutex_unlock(&q->cb_mu);
+    }
     pthread_mutex_lock(&q->mu);
     for (size_t i = 0; i < n; i++) {
-        if (group[i] != NULL) {
-            group[i]->done = true; /* the caller may return at once: no access after this */
+        struct qreq *r = group[i];
+        if (r != NULL) {
+            void (*notify)(void *) = r->notify;
+            void *arg = r->notify_arg;
+            r->done = true; /* the caller may go on once mu is released: no access after */
+            if (notify != NULL) {
+                notify(arg); /* under mu, so the caller cannot be gone yet */
+            }
         }
     }
     pthread_cond_broadcast(&q->done_cv);
     pthread_mutex_unlock(&q->mu);
+}
+
+/* The completion thread: runs each submit's callback and frees the request. Exits when stopped
+ * and drained (qwriter_stop stops it after the writer, so every callback runs). */
+static void *
+callback_main(void *arg)
+{
+    igw_queue *q = arg;
+    struct qreq *r;
+
+    pthread_mutex_lock(&q->cb_mu);
+    for (;;) {
+        while (q->cb_head == NULL && !q->cb_stop) {
+            pthread_cond_wait(&q->cb_cv, &q->cb_mu);
+        }
+        r = q->cb_head;
+        if (r == NULL) {
+            break;
+        }
+        q->cb_head = NULL;
+        q->cb_tail = NULL;
+        pthread_mutex_unlock(&q->cb_mu);
+        while (r != NULL) {
+            struct qreq *next = r->next;
+            r->u.submit.cb(r->u.submit.arg, r->rv, r->u.submit.id, r->u.submit.duplicate);
+            igw_free(r);
+            r = next;
+        }
+        pthread_mutex_lock(&q->cb_mu);
+    }
+    pthread_mutex_unlock(&q->cb_mu);
+    return NULL;
 }
 
 static void *
@@ -292,23 +386,68 @@ qenqueue(igw_queue *q, struct qreq *r)
 int
 qcall(igw_queue *q, struct qreq *r)
 {
-    int rv = qenqueue(q, r);
-    if (rv != IGW_OK) {
-        return rv;
+    return qcall_n(q, &r, 1);
+}
+
+/* Appends r[0..n) to the request list; call with q->mu held. */
+static void
+append_locked(igw_queue *q, struct qreq **r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        r[i]->next = NULL;
+        r[i]->finished = false;
+        r[i]->done = false;
+        r[i]->rv = IGW_OK;
+        if (q->tail == NULL) {
+            q->head = r[i];
+        } else {
+            q->tail->next = r[i];
+        }
+        q->tail = r[i];
     }
+    pthread_cond_signal(&q->work_cv);
+}
+
+int
+qenqueue_n(igw_queue *q, struct qreq **r, size_t n)
+{
     pthread_mutex_lock(&q->mu);
-    while (!r->done) {
-        pthread_cond_wait(&q->done_cv, &q->mu);
+    if (q->closing) {
+        pthread_mutex_unlock(&q->mu);
+        return IGW_ECLOSED;
+    }
+    append_locked(q, r, n);
+    pthread_mutex_unlock(&q->mu);
+    return IGW_OK;
+}
+
+int
+qcall_n(igw_queue *q, struct qreq **r, size_t n)
+{
+    pthread_mutex_lock(&q->mu);
+    if (q->closing) {
+        pthread_mutex_unlock(&q->mu);
+        return IGW_ECLOSED;
+    }
+    append_locked(q, r, n);
+    for (size_t i = 0; i < n; i++) {
+        while (!r[i]->done) {
+            pthread_cond_wait(&q->done_cv, &q->mu);
+        }
     }
     pthread_mutex_unlock(&q->mu);
-    return r->rv;
+    return r[0]->rv;
 }
 
 int
 qwriter_start(igw_queue *q)
 {
-    if (pthread_create(&q->thread, NULL, writer_main, q) != 0) {
+    if (pthread_create(&q->cb_thread, NULL, callback_main, q) != 0) {
         return IGW_ENOMEM;
+    }
+    q->cb_started = true;
+    if (pthread_create(&q->thread, NULL, writer_main, q) != 0) {
+        return IGW_ENOMEM; /* qwriter_stop (via close or open's cleanup) stops the other */
     }
     q->thread_started = true;
     return IGW_OK;
@@ -324,5 +463,13 @@ qwriter_stop(igw_queue *q)
     if (q->thread_started) {
         pthread_join(q->thread, NULL);
         q->thread_started = false;
+    }
+    pthread_mutex_lock(&q->cb_mu);
+    q->cb_stop = true;
+    pthread_cond_signal(&q->cb_cv);
+    pthread_mutex_unlock(&q->cb_mu);
+    if (q->cb_started) {
+        pthread_join(q->cb_thread, NULL);
+        q->cb_started = false;
     }
 }

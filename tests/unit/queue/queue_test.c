@@ -10,6 +10,7 @@
 #include "igw/common.h"
 #include "igw/queue.h"
 #include "igwt.h"
+#include "../../../queue/queue_round.h"
 
 #define FAR_FUTURE (igw_now_ms() + 1000000000ull)
 
@@ -1000,6 +1001,88 @@ test_oom(void)
     rm_tree(dir);
 }
 
+static unsigned
+filter_all(void *arg, const char *route)
+{
+    IGW_UNUSED(arg);
+    IGW_UNUSED(route);
+    return 8;
+}
+
+static void
+notified(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+/* igw_queue_round: outcomes first, then the claim, in one commit; the async form notifies. */
+static void
+test_round(void)
+{
+    const char *dir = new_dir();
+    igw_queue *q = open_q(dir, 0, 0);
+    struct igw_queue_claim c[8];
+    struct igw_queue_outcome o;
+    struct igw_queue_round rd;
+    uint64_t id1 = put1(q, "r", "k", "one");
+    uint64_t id2 = put1(q, "r", "k", "two");
+    uint64_t commits;
+    int notes = 0;
+
+    memset(&rd, 0, sizeof(rd));
+    rd.now_ms = igw_now_ms();
+    rd.max = 8;
+    rd.filter = filter_all;
+    rd.out = c;
+    IGWT_OK(igw_queue_round(q, &rd));
+    IGWT_OK(rd.complete_rv);
+    IGWT_OK(rd.claim_rv);
+    IGWT_ASSERT(rd.n == 1 && c[0].id == id1); /* the follower waits for its head */
+    fini_claims(c, rd.n);
+
+    memset(&o, 0, sizeof(o));
+    o.id = id1;
+    o.route = "r";
+    o.result = IGW_DELIVER_OK;
+    commits = stats(q).commits;
+    memset(&rd, 0, sizeof(rd));
+    rd.outcomes = &o;
+    rd.noutcomes = 1;
+    rd.now_ms = igw_now_ms();
+    rd.max = 8;
+    rd.filter = filter_all;
+    rd.out = c;
+    IGWT_OK(igw_queue_round_start(q, &rd, notified, &notes));
+    igw_queue_round_wait(q, &rd);
+    IGWT_CHECK(notes == 1);
+    IGWT_OK(rd.complete_rv);
+    IGWT_ASSERT(rd.n == 1 && c[0].id == id2); /* promoted by the outcome in the same round */
+    IGWT_CHECK(stats(q).commits == commits + 1);
+    fini_claims(c, rd.n);
+    IGWT_CHECK(stats(q).delivered == 1 && stats(q).inflight == 1);
+    igw_queue_close(q);
+
+    q = open_q(dir, 0, 0); /* in flight returns to pending; its route is known after reopen */
+    memset(&rd, 0, sizeof(rd));
+    rd.now_ms = igw_now_ms();
+    rd.max = 8;
+    rd.filter = filter_all;
+    rd.out = c;
+    IGWT_OK(igw_queue_round_start(q, &rd, NULL, NULL));
+    while (!igw_queue_round_done(q, &rd)) {
+        usleep(1000);
+    }
+    IGWT_ASSERT(rd.n == 1 && c[0].id == id2);
+    fini_claims(c, rd.n);
+    memset(&rd, 0, sizeof(rd)); /* nothing to do: done at once, no commit */
+    commits = stats(q).commits;
+    IGWT_OK(igw_queue_round_start(q, &rd, notified, &notes));
+    IGWT_CHECK(igw_queue_round_done(q, &rd));
+    IGWT_CHECK(stats(q).commits == commits && notes == 1);
+    igw_queue_close(q);
+    rm_tree(dir);
+}
+
 static void
 test_id_format(void)
 {
@@ -1026,4 +1109,4 @@ IGWT_MAIN({"submit_claim_complete", test_submit_claim_complete}, {"retry", test_
           {"group_commit", test_group_commit}, {"purge", test_purge}, {"sweep", test_sweep},
           {"stats", test_stats}, {"events", test_events}, {"close_pending", test_close_pending},
           {"filter", test_filter}, {"invalid", test_invalid}, {"oom", test_oom},
-          {"id_format", test_id_format})
+          {"round", test_round}, {"id_format", test_id_format})
