@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Delivery engine: one thread, one libcurl multi handle. Each round of the loop
- *   1. lets curl make progress and collects finished transfers (and nng completions),
- *   2. records every finished outcome with one igw_queue_complete (one group commit),
- *   3. claims due deliveries (a filter caps each route at concurrency - in flight, 0 while its
- *      circuit is open), starts them, writes file batches,
+ *   1. lets curl make progress and collects finished transfers (and nng completions); takes the
+ *      result of the queue round in flight if it is done (adopting its claims),
+ *   2. starts claimed deliveries waiting in the routes' backlogs,
+ *   3. when no round is in flight, starts one (igw_queue_round_start): every finished outcome
+ *      and a claim of due deliveries in one group commit. The loop does not wait for it: the
+ *      writer wakes the loop when it is committed, and meanwhile transfers go on and finished
+ *      ones are replaced from the backlog (a filter lets each route hold up to twice its
+ *      concurrency in flight plus backlog; 0 while its circuit is open). Writes file batches.
  *   4. sleeps in curl_multi_poll until a transfer needs attention, the next due time, a circuit
  *      turns half-open, or a kick (curl_multi_wakeup, from igw_deliverer_kick or nng).
  * Classification rules and the breaker are documented in docs/DELIVERY.md.
@@ -17,6 +21,12 @@
 #include "igw/log.h"
 #include "igw/retry.h"
 #include "deliver_int.h"
+
+#define DLV_CLAIM_AHEAD 2 /* a route holds up to this many times its concurrency claimed */
+/* A kick (new messages) while transfers run claims with their outcomes, or after this long:
+ * under load every round is one commit (outcomes + claim), not one more per accepted group. An
+ * idle engine claims at once. */
+#define DLV_KICK_DELAY_MS 2
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rv = CURLE_OK;
@@ -250,39 +260,104 @@ done_free_all(struct igw_deliverer *d)
     d->done_n = 0;
 }
 
-/* Records every finished delivery in one igw_queue_complete call. On a transient queue error
- * the outcomes are kept and tried again a second later. */
-static void
-flush_outcomes(struct igw_deliverer *d)
+/* The outcomes of every finished delivery, or NULL when there are none to record now. */
+static struct igw_queue_outcome *
+outcomes_build(struct igw_deliverer *d, unsigned *n)
 {
     struct igw_queue_outcome *o;
     unsigned i = 0;
-    int rv;
 
+    *n = 0;
     if (d->done_n == 0 || igw_mono_ms() < d->complete_retry_ms) {
-        return;
+        return NULL;
     }
     o = igw_calloc(d->done_n, sizeof(*o));
     if (o == NULL) {
         d->complete_retry_ms = igw_mono_ms() + 100;
-        return;
+        return NULL;
     }
     for (struct dlv *dl = d->done_head; dl != NULL; dl = dl->next) {
         outcome_fill(&o[i++], dl);
     }
-    rv = igw_queue_complete(d->q, o, i);
-    igw_free(o);
+    *n = i;
+    return o;
+}
+
+/* Frees the recorded deliveries; on a transient queue error keeps them for a second try. */
+static void
+outcomes_done(struct igw_deliverer *d, unsigned n, int rv)
+{
     if (rv == IGW_OK || rv == IGW_ECLOSED) {
         if (rv == IGW_ECLOSED) {
             IGW_ERROR("deliver: queue closed, %u outcomes not recorded (they return to pending "
                       "at the next start)",
-                      i);
+                      n);
         }
         done_free_all(d);
         return;
     }
-    IGW_ERROR("deliver: recording %u outcomes failed: %s; retrying", i, igw_strerror(rv));
+    IGW_ERROR("deliver: recording %u outcomes failed: %s; retrying", n, igw_strerror(rv));
     d->complete_retry_ms = igw_mono_ms() + 1000;
+}
+
+/* Records every finished delivery in one igw_queue_complete call (shutdown). */
+static void
+flush_outcomes(struct igw_deliverer *d)
+{
+    unsigned n = 0;
+    struct igw_queue_outcome *o = outcomes_build(d, &n);
+
+    if (o == NULL) {
+        return;
+    }
+    outcomes_done(d, n, igw_queue_complete(d->q, o, n));
+    igw_free(o);
+}
+
+/* Moves the done list to the list the next round records. */
+static void
+done_to_rec(struct igw_deliverer *d)
+{
+    d->rec_head = d->done_head;
+    d->rec_tail = d->done_tail;
+    d->done_head = NULL;
+    d->done_tail = NULL;
+    d->done_n = 0;
+}
+
+/* After the round: frees the recorded deliveries, or puts them back in front of the done list
+ * for a later try when recording failed. */
+static void
+rec_done(struct igw_deliverer *d, unsigned n, int rv)
+{
+    struct dlv *dl;
+
+    if (d->rec_head == NULL) {
+        return;
+    }
+    if (rv == IGW_OK || rv == IGW_ECLOSED) {
+        if (rv == IGW_ECLOSED) {
+            IGW_ERROR("deliver: queue closed, %u outcomes not recorded (they return to pending "
+                      "at the next start)",
+                      n);
+        }
+        for (dl = d->rec_head; dl != NULL;) {
+            struct dlv *next = dl->next;
+            dlv_free(dl);
+            dl = next;
+        }
+    } else {
+        IGW_ERROR("deliver: recording %u outcomes failed: %s; retrying", n, igw_strerror(rv));
+        d->complete_retry_ms = igw_mono_ms() + 1000;
+        d->rec_tail->next = d->done_head;
+        if (d->done_tail == NULL) {
+            d->done_tail = d->rec_tail;
+        }
+        d->done_head = d->rec_head;
+        d->done_n += n;
+    }
+    d->rec_head = NULL;
+    d->rec_tail = NULL;
 }
 
 /* ---- claiming and starting ---------------------------------------------------------------- */
@@ -298,11 +373,26 @@ route_find(struct igw_deliverer *d, const char *name)
     return NULL;
 }
 
+/* Deliveries rs may claim now: up to DLV_CLAIM_AHEAD x concurrency in flight plus backlog
+ * while the circuit is closed (the backlog refills finished transfers at once), else what the
+ * breaker allows. */
+static unsigned
+claim_capacity(const struct route_state *rs)
+{
+    unsigned used = rs->inflight + rs->backlog_n;
+    unsigned limit = rs->concurrency * DLV_CLAIM_AHEAD;
+
+    if (rs->br.state != BREAKER_CLOSED) {
+        return breaker_capacity(rs);
+    }
+    return used >= limit ? 0 : limit - used;
+}
+
 static unsigned
 claim_filter(void *arg, const char *route)
 {
     struct route_state *rs = route_find(arg, route);
-    return rs != NULL ? breaker_capacity(rs) : 0;
+    return rs != NULL ? claim_capacity(rs) : 0;
 }
 
 static void
@@ -374,32 +464,39 @@ total_capacity(struct igw_deliverer *d)
 {
     unsigned total = 0;
     for (size_t i = 0; i < d->nroutes; i++) {
-        total += breaker_capacity(&d->routes[i]);
+        total += claim_capacity(&d->routes[i]);
     }
     return total;
 }
 
-static void
-claim_round(struct igw_deliverer *d, uint64_t now)
+/* How many deliveries to claim now (0: none; then the next claim waits for a completion). */
+static unsigned
+claim_max(struct igw_deliverer *d, uint64_t now)
 {
     unsigned cap = total_capacity(d);
     unsigned max = cap < d->batch ? cap : d->batch;
-    unsigned n = 0;
-    uint64_t due;
-    int rv;
 
     if (max == 0) {
         d->next_claim_ms = now + DLV_IDLE_POLL_MS; /* a completion sets want_claim */
-        return;
     }
-    rv = igw_queue_claim(d->q, now, max, claim_filter, d, d->claims, &n);
+    return max;
+}
+
+/* Adopts n claims of a claim for max and schedules the next claim. */
+static void
+claim_result(struct igw_deliverer *d, uint64_t now, unsigned max, unsigned n, int rv)
+{
+    uint64_t due;
+
     if (rv != IGW_OK) {
         IGW_ERROR("deliver: claim failed: %s", igw_strerror(rv));
         d->next_claim_ms = now + DLV_IDLE_POLL_MS;
-        return;
     }
     for (unsigned i = 0; i < n; i++) {
         adopt_claim(d, &d->claims[i], now);
+    }
+    if (rv != IGW_OK) {
+        return;
     }
     if (n == max) {
         d->next_claim_ms = now; /* there may be more */
@@ -410,6 +507,58 @@ claim_round(struct igw_deliverer *d, uint64_t now)
         due = now + DLV_BLOCKED_POLL_MS; /* due work waits on capacity, order or a circuit */
     }
     d->next_claim_ms = due < now + DLV_IDLE_POLL_MS ? due : now + DLV_IDLE_POLL_MS;
+}
+
+static void
+round_notify(void *arg)
+{
+    struct igw_deliverer *d = arg;
+    (void)curl_multi_wakeup(d->multi);
+}
+
+/* Starts a round: the finished outcomes and, when want_claim, a claim (one group commit). */
+static void
+round_begin(struct igw_deliverer *d, uint64_t now, bool want_claim)
+{
+    struct igw_queue_round *rd = &d->round;
+    unsigned max = want_claim ? claim_max(d, now) : 0;
+    unsigned no = 0;
+    struct igw_queue_outcome *o = outcomes_build(d, &no);
+
+    if (o == NULL && max == 0) {
+        return;
+    }
+    if (o != NULL) {
+        done_to_rec(d);
+    }
+    memset(rd, 0, sizeof(*rd));
+    rd->outcomes = o;
+    rd->noutcomes = no;
+    rd->now_ms = now;
+    rd->max = max;
+    rd->filter = claim_filter;
+    rd->arg = d;
+    rd->out = d->claims;
+    d->round_o = o;
+    d->round_max = max;
+    d->round_now = now;
+    d->round_busy = true;
+    (void)igw_queue_round_start(d->q, rd, round_notify, d); /* EINVAL excluded by the args */
+}
+
+/* Takes the results of the finished round: frees recorded deliveries, adopts the claims. */
+static void
+round_finish(struct igw_deliverer *d)
+{
+    struct igw_queue_round *rd = &d->round;
+
+    d->round_busy = false;
+    rec_done(d, rd->noutcomes, rd->complete_rv);
+    igw_free(d->round_o);
+    d->round_o = NULL;
+    if (d->round_max > 0) {
+        claim_result(d, d->round_now, d->round_max, rd->n, rd->claim_rv);
+    }
 }
 
 static enum igw_dest_kind
@@ -489,7 +638,13 @@ static int
 poll_timeout(struct igw_deliverer *d, uint64_t now, uint64_t breaker_wait)
 {
     uint64_t t = DLV_IDLE_POLL_MS;
-    if (atomic_load(&d->kicked) || d->want_claim) {
+    if (atomic_load(&d->kicked)) {
+        return 0;
+    }
+    if (d->round_busy) { /* the writer wakes the loop when the round is done */
+        return (int)(breaker_wait < t ? breaker_wait : t);
+    }
+    if (d->want_claim) {
         return 0;
     }
     if (d->done_n > 0) {
@@ -512,25 +667,39 @@ poll_timeout(struct igw_deliverer *d, uint64_t now, uint64_t breaker_wait)
 }
 
 static void
+start_routes(struct igw_deliverer *d, uint64_t now, uint64_t mono)
+{
+    for (size_t i = 0; i < d->nroutes; i++) {
+        start_route(d, &d->routes[i], now, mono);
+    }
+}
+
+static void
 loop_once(struct igw_deliverer *d)
 {
     uint64_t now;
     uint64_t mono;
     uint64_t breaker_wait;
-    bool kicked;
+    bool claim;
 
     progress(d);
-    flush_outcomes(d);
+    if (d->round_busy && igw_queue_round_done(d->q, &d->round)) {
+        round_finish(d);
+    }
     now = igw_now_ms();
     mono = igw_mono_ms();
     breaker_wait = breaker_tick(d, mono);
-    kicked = atomic_exchange(&d->kicked, false);
-    if (kicked || d->want_claim || now >= d->next_claim_ms) {
-        d->want_claim = false;
-        claim_round(d, now);
+    if (atomic_exchange(&d->kicked, false)) {
+        uint64_t at = d->nactive == 0 ? now : now + DLV_KICK_DELAY_MS;
+        d->next_claim_ms = at < d->next_claim_ms ? at : d->next_claim_ms;
     }
-    for (size_t i = 0; i < d->nroutes; i++) {
-        start_route(d, &d->routes[i], now, mono);
+    start_routes(d, now, mono);
+    if (!d->round_busy) {
+        claim = d->want_claim || now >= d->next_claim_ms;
+        if (claim) {
+            d->want_claim = false;
+        }
+        round_begin(d, now, claim);
     }
     dest_file_flush(d);
     (void)curl_multi_poll(d->multi, NULL, 0, poll_timeout(d, igw_now_ms(), breaker_wait), NULL);
@@ -543,6 +712,10 @@ shutdown_drain(struct igw_deliverer *d)
     uint64_t deadline = igw_mono_ms() + DLV_STOP_GRACE_MS;
     struct dlv *dl;
 
+    if (d->round_busy) {
+        igw_queue_round_wait(d->q, &d->round);
+        round_finish(d);
+    }
     release_backlogs(d, igw_now_ms());
     dest_file_flush(d);
     flush_outcomes(d);

@@ -27,6 +27,7 @@
 #include "igw/config.h"
 #include "igw/queue.h"
 #include "deliver.h"
+#include "../queue/queue_round.h"
 
 #define DLV_RESPONSE_MAX 4096     /* response bytes kept for a dead letter */
 #define DLV_ERROR_MAX 160         /* error text recorded with an outcome */
@@ -125,6 +126,14 @@ struct igw_deliverer {
     struct dlv *done_head;
     struct dlv *done_tail;
     unsigned done_n;
+    /* the queue round in flight (outcomes of rec_* and a claim into claims), at most one */
+    bool round_busy;
+    struct igw_queue_round round;
+    struct igw_queue_outcome *round_o;
+    unsigned round_max; /* claim asked for (0 = none) */
+    uint64_t round_now;
+    struct dlv *rec_head; /* deliveries whose outcomes the round records */
+    struct dlv *rec_tail;
     uint64_t complete_retry_ms; /* monotonic: after a failed igw_queue_complete */
     struct dlv *active;         /* started deliveries (http and nng) */
     unsigned nactive;
