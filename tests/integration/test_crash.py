@@ -137,7 +137,9 @@ def test_crash_points():
         gw.start()
         prod = Producers(gw.port, limit=250).start()
 
-        # 1. during intake and group commit: producers are mid-request
+        # 1. during intake and group commit: producers are mid-request; the sink is slowed a
+        #    little so that deliveries are still in flight (delivery otherwise keeps up)
+        sink.control(delay_ms=15)
         wait_acked(prod, 500, gw)
         crash_restart(gw, prod, sink, crashes, "intake")
 
