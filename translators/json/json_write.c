@@ -88,48 +88,123 @@ safe_run(const char *s, size_t n)
     return i;
 }
 
-static int
-write_escape(struct igw_buf *b, unsigned char c)
+/* Writes the escape of c at d (room for 6 bytes); returns the end. */
+static char *
+put_escape(char *d, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    static const char short_esc[32] = {
+        ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
 
-    switch (c) {
-    case '"':
-    case '\\':
-        e[1] = (char)c;
-        return wput(b, e, 2);
-    case '\b':
-        return wput(b, "\\b", 2);
-    case '\f':
-        return wput(b, "\\f", 2);
-    case '\n':
-        return wput(b, "\\n", 2);
-    case '\r':
-        return wput(b, "\\r", 2);
-    case '\t':
-        return wput(b, "\\t", 2);
-    default:
-        return wput(b, e, 6);
+    d[0] = '\\';
+    if (c == '"' || c == '\\') {
+        d[1] = (char)c;
+        return d + 2;
     }
+    if (short_esc[c] != 0) {
+        d[1] = short_esc[c];
+        return d + 2;
+    }
+    memcpy(d + 1, "u00", 3);
+    d[4] = hex[c >> 4];
+    d[5] = hex[c & 15];
+    return d + 6;
 }
 
+/* Writes s escaped at d (room for 6n bytes); returns the end. */
+static char *
+put_escaped(char *d, const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t run = safe_run(s + i, n - i);
+        memcpy(d, s + i, run);
+        d += run;
+        i += run;
+        if (i < n) {
+            d = put_escape(d, (unsigned char)s[i]);
+            i++;
+        }
+    }
+    return d;
+}
+
+#if JSON_SWAR
+/* Non-zero when one of the 8 bytes of v needs escaping. */
+static inline uint64_t
+word_dirty(uint64_t v)
+{
+    uint64_t q = v ^ (ONES * '"');
+    uint64_t b = v ^ (ONES * '\\');
+    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((v - ONES * 0x20) & ~v)) & HIGHS;
+}
+
+/* Copies n >= 8 bytes a word at a time (the last word overlaps); non-zero when one needs
+ * escaping. */
+static inline uint64_t
+copy_words(char *d, const char *s, size_t n)
+{
+    uint64_t dirty = 0;
+    uint64_t v;
+    size_t i = 0;
+
+    for (; n - i > 8; i += 8) {
+        memcpy(&v, s + i, 8);
+        memcpy(d + i, &v, 8);
+        dirty |= word_dirty(v);
+    }
+    memcpy(&v, s + n - 8, 8);
+    memcpy(d + n - 8, &v, 8);
+    return dirty | word_dirty(v);
+}
+#endif
+
+/* Writes s at d (room for 6n bytes): copied and checked in one pass, escaped only when the
+ * check finds a byte that needs it. */
+static char *
+put_body(char *d, const char *s, size_t n)
+{
+    unsigned char bad = 0;
+
+#if JSON_SWAR
+    if (n >= 8) {
+        return copy_words(d, s, n) == 0 ? d + n : put_escaped(d, s, n);
+    }
+    if (n >= 4) { /* two 4-byte halves that may overlap, checked as one word */
+        uint32_t lo;
+        uint32_t hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        memcpy(d, &lo, 4);
+        memcpy(d + n - 4, &hi, 4);
+        return word_dirty(lo | (uint64_t)hi << 32) == 0 ? d + n : put_escaped(d, s, n);
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        d[i] = (char)c;
+        bad |= esc_tab[c];
+    }
+    return bad == 0 ? d + n : put_escaped(d, s, n);
+}
+
+/* Slow path when the worst case (6 bytes per input byte) may not fit: appends piece by piece,
+ * so the buffer's maximum applies to the bytes actually written. */
 static int
-write_str(struct igw_buf *b, const char *s, size_t n, bool at)
+write_str_slow(struct igw_buf *b, const char *s, size_t n, bool at)
 {
     int rv = wput(b, at ? "\"@" : "\"", at ? 2 : 1);
     size_t i = 0;
 
-    if (s == NULL) {
-        n = 0;
-    }
     while (rv == IGW_OK && i < n) {
         size_t run = safe_run(s + i, n - i);
+        char e[6];
         if (run > 0) {
             rv = wput(b, s + i, run);
             i += run;
         } else {
-            rv = write_escape(b, (unsigned char)s[i]);
+            rv = wput(b, e, (size_t)(put_escape(e, (unsigned char)s[i]) - e));
             i++;
         }
     }
@@ -137,6 +212,29 @@ write_str(struct igw_buf *b, const char *s, size_t n, bool at)
         rv = wputc(b, '"');
     }
     return rv;
+}
+
+/* A string with its quotes: one room check for the worst case, then written in place. */
+static int
+write_str(struct igw_buf *b, const char *s, size_t n, bool at)
+{
+    char *d;
+
+    if (s == NULL) {
+        n = 0;
+    }
+    if (n > (SIZE_MAX - 4) / 6 || b->cap - b->len <= 6 * n + 3) {
+        return write_str_slow(b, s, n, at);
+    }
+    d = b->ptr + b->len;
+    *d++ = '"';
+    if (at) {
+        *d++ = '@';
+    }
+    d = put_body(d, s, n);
+    *d++ = '"';
+    b->len = (size_t)(d - b->ptr);
+    return IGW_OK;
 }
 
 /* true when s is a JSON number per RFC 8259 */
