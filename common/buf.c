@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded growable buffer (curl dynbuf). */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "igw/common.h"
@@ -125,33 +126,83 @@ igw_buf_printf(struct igw_buf *b, const char *fmt, ...)
     return rv;
 }
 
+/* Characters that need an escape inside a JSON string. */
+static bool
+json_plain(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
+}
+
+static size_t
+json_escape(unsigned char c, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *short_esc = c == '"'    ? "\\\""
+                            : c == '\\' ? "\\\\"
+                            : c == '\n' ? "\\n"
+                            : c == '\r' ? "\\r"
+                            : c == '\t' ? "\\t"
+                                        : NULL;
+    if (short_esc != NULL) {
+        memcpy(out, short_esc, 2);
+        return 2;
+    }
+    memcpy(out, "\\u00", 4);
+    out[4] = hex[c >> 4];
+    out[5] = hex[c & 15];
+    return 6;
+}
+
 int
 igw_buf_json_str(struct igw_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    int rv = igw_buf_putc(b, '"');
-    for (size_t i = 0; i < n && rv == IGW_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            rv = igw_buf_append(b, esc, 2);
-        } else if (c == '\n') {
-            rv = igw_buf_append(b, "\\n", 2);
-        } else if (c == '\r') {
-            rv = igw_buf_append(b, "\\r", 2);
-        } else if (c == '\t') {
-            rv = igw_buf_append(b, "\\t", 2);
-        } else if (c < 0x20) {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            rv = igw_buf_append(b, u, 6);
-        } else {
-            rv = igw_buf_putc(b, (char)c);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t need = 2;
+    size_t i = 0;
+    char tmp[6];
+    char *o;
+    int rv;
+
+    /* exact size first (one scan), so a string that fits is never refused for its worst case */
+    for (size_t k = 0; k < n; k++) {
+        need += json_plain(p[k]) ? 1 : json_escape(p[k], tmp);
+    }
+    rv = igw_buf_reserve(b, need);
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    o = b->ptr + b->len;
+    *o++ = '"';
+    while (i < n) {
+        size_t run = i;
+        while (run < n && json_plain(p[run])) {
+            run++;
+        }
+        memcpy(o, p + i, run - i);
+        o += run - i;
+        i = run;
+        if (i < n) {
+            o += json_escape(p[i], o);
+            i++;
         }
     }
-    if (rv == IGW_OK) {
-        rv = igw_buf_putc(b, '"');
-    }
-    return rv;
+    *o++ = '"';
+    b->len = (size_t)(o - b->ptr);
+    b->ptr[b->len] = '\0';
+    return IGW_OK;
+}
+
+int
+igw_buf_u64(struct igw_buf *b, uint64_t v)
+{
+    char d[20];
+    size_t n = 0;
+
+    do {
+        d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return igw_buf_append(b, d + sizeof(d) - n, n);
 }
 
 char *

@@ -350,8 +350,14 @@ meta_kv(struct igw_buf *b, const char *key, const char *v, bool *first)
     if (v == NULL) {
         return IGW_OK;
     }
-    rv = igw_buf_printf(b, "%s\"%s\":", *first ? "" : ",", key);
+    rv = *first ? IGW_OK : igw_buf_putc(b, ',');
     *first = false;
+    if (rv == IGW_OK) {
+        rv = igw_buf_json_str(b, key, strlen(key));
+    }
+    if (rv == IGW_OK) {
+        rv = igw_buf_putc(b, ':');
+    }
     return rv != IGW_OK ? rv : igw_buf_json_str(b, v, strnlen(v, 4096));
 }
 
@@ -421,7 +427,10 @@ build_meta(struct igw_ingest *in)
         rv = meta_str(b, "target", in->target);
     }
     if (rv == IGW_OK) {
-        rv = igw_buf_printf(b, ",\"received_ms\":%llu", (unsigned long long)igw_now_ms());
+        rv = igw_buf_puts(b, ",\"received_ms\":");
+    }
+    if (rv == IGW_OK) {
+        rv = igw_buf_u64(b, igw_now_ms());
     }
     if (rv == IGW_OK) {
         rv = meta_params(b, in->pm);

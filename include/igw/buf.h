@@ -8,6 +8,7 @@
 #define IGW_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 
 struct igw_buf {
@@ -35,6 +36,8 @@ int igw_buf_vprintf(struct igw_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /** Appends s as a JSON string literal (quotes and escapes included). */
 int igw_buf_json_str(struct igw_buf *b, const char *s, size_t n);
+/** Appends v in decimal. Same errors as igw_buf_append. */
+int igw_buf_u64(struct igw_buf *b, uint64_t v);
 /** Ensures room for n more bytes. Same errors as igw_buf_append. */
 int igw_buf_reserve(struct igw_buf *b, size_t n);
 /** Hands the storage to the caller (free with igw_free) and re-initialises the buffer. */

@@ -36,6 +36,23 @@ test_buf_json(void)
 }
 
 static void
+test_buf_json_exact_fit_and_u64(void)
+{
+    struct igw_buf b;
+    igw_buf_init(&b, 8); /* "a\"b" escaped is 6 bytes + 2 quotes: fits exactly */
+    IGWT_OK(igw_buf_json_str(&b, "a\"b\n", 4));
+    IGWT_STREQ(b.ptr, "\"a\\\"b\\n\"");
+    IGWT_ERR(igw_buf_json_str(&b, "", 0), IGW_ETOOBIG);
+    igw_buf_fini(&b);
+    igw_buf_init(&b, 64);
+    IGWT_OK(igw_buf_u64(&b, 0));
+    IGWT_OK(igw_buf_putc(&b, ' '));
+    IGWT_OK(igw_buf_u64(&b, UINT64_MAX));
+    IGWT_STREQ(b.ptr, "0 18446744073709551615");
+    igw_buf_fini(&b);
+}
+
+static void
 test_arena(void)
 {
     igw_arena *a = NULL;
@@ -129,7 +146,8 @@ test_strerror(void)
     IGWT_STREQ(igw_strerror(IGW_ERR_COUNT), "unknown error");
 }
 
-IGWT_MAIN({"buf_limits", test_buf_limits}, {"buf_json", test_buf_json}, {"arena", test_arena},
+IGWT_MAIN({"buf_limits", test_buf_limits}, {"buf_json", test_buf_json},
+          {"buf_json_exact_fit_and_u64", test_buf_json_exact_fit_and_u64}, {"arena", test_arena},
           {"alloc_injection", test_alloc_injection}, {"oom_buf", test_oom_buf},
           {"parse_units", test_parse_units}, {"ct_equal", test_ct_equal},
           {"strerror", test_strerror})
