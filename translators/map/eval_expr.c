@@ -235,6 +235,31 @@ walk_val(struct coll *c, const struct val *v, const struct spath *p)
     return rv;
 }
 
+/* A path from the message's root through its memo slot: walked once per message, when it
+ * matches at most one node (a list is walked each time: its items may be shared). */
+static int
+eval_memo(struct ev *ev, const struct xnode *x, struct val *out)
+{
+    struct path_memo *pm = &ev->memo[x->memo - 1];
+    struct coll c = {.ev = ev};
+    int rv;
+
+    if (pm->start == ev->root) {
+        *out = pm->v;
+        return IGW_OK;
+    }
+    rv = walk(&c, ev->root, x->path.steps, x->path.n);
+    if (rv != IGW_OK) {
+        return map_oom(ev);
+    }
+    rv = coll_val(&c, out);
+    if (rv == IGW_OK && c.n <= 1) {
+        pm->start = ev->root;
+        pm->v = *out;
+    }
+    return rv;
+}
+
 int
 map_eval_path(struct ev *ev, const struct xnode *x, struct val *out)
 {
@@ -243,6 +268,9 @@ map_eval_path(struct ev *ev, const struct xnode *x, struct val *out)
     if (p->base == P_CONTEXT && p->n == 0 && ev->ctxv != NULL) {
         *out = *ev->ctxv;
         return IGW_OK;
+    }
+    if (x->memo != 0 && ev->memo != NULL && start == ev->root && start != NULL) {
+        return eval_memo(ev, x, out);
     }
     struct coll c = {.ev = ev};
     int rv;

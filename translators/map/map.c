@@ -79,6 +79,7 @@ igw_map_compile(igw_map **out, const char *file, const char *text, size_t len, c
         igw_map_free(m);
         return rv;
     }
+    map_plan_scan(m);
     *out = m;
     return IGW_OK;
 }
@@ -107,6 +108,91 @@ igw_map_invertible(const igw_map *m)
     return m != NULL && m->compiled && m->invertible;
 }
 
+/* ---- plan scan --------------------------------------------------------------------------- */
+
+struct plan_scan {
+    igw_map *m;
+    const struct xnode *paths[MAP_MEMO_MAX]; /* one per memo slot */
+};
+
+static bool
+step_equal(const struct sstep *a, const struct sstep *b)
+{
+    return a->len == b->len && a->attr == b->attr && a->text == b->text &&
+           a->has_index == b->has_index && a->index == b->index &&
+           (a->key == b->key ||
+            (a->key != NULL && b->key != NULL && memcmp(a->key, b->key, a->len) == 0));
+}
+
+static bool
+path_equal(const struct spath *a, const struct spath *b)
+{
+    if (a->base != b->base || a->n != b->n) {
+        return false;
+    }
+    for (unsigned i = 0; i < a->n; i++) {
+        if (!step_equal(&a->steps[i], &b->steps[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A context or $root path below the start gets the slot of an equal one seen before, or a new
+ * one while there are slots left. */
+static void
+scan_path(struct plan_scan *ps, struct xnode *x)
+{
+    if (x->path.base == P_VAR || x->path.n == 0) {
+        return;
+    }
+    for (unsigned i = 0; i < ps->m->nmemo; i++) {
+        if (path_equal(&ps->paths[i]->path, &x->path)) {
+            x->memo = i + 1;
+            return;
+        }
+    }
+    if (ps->m->nmemo < MAP_MEMO_MAX) {
+        ps->paths[ps->m->nmemo++] = x;
+        x->memo = ps->m->nmemo;
+    }
+}
+
+static void
+scan_expr(struct plan_scan *ps, struct xnode *x)
+{
+    if (x == NULL) {
+        return;
+    }
+    if (x->kind == X_PATH) {
+        scan_path(ps, x);
+    }
+    for (unsigned i = 0; i < x->nargs; i++) {
+        scan_expr(ps, x->args[i]);
+    }
+    scan_expr(ps, x->a);
+    scan_expr(ps, x->b);
+    scan_expr(ps, x->c);
+}
+
+static void
+scan_stmts(struct plan_scan *ps, struct stmt *s)
+{
+    for (; s != NULL; s = s->next) {
+        scan_expr(ps, s->expr);
+        scan_stmts(ps, s->body);
+        scan_stmts(ps, s->els);
+    }
+}
+
+void
+map_plan_scan(igw_map *m)
+{
+    struct plan_scan ps = {.m = m};
+    m->nmemo = 0;
+    scan_stmts(&ps, m->body);
+}
+
 /* ---- apply ------------------------------------------------------------------------------- */
 
 static int
@@ -115,6 +201,13 @@ frame_new(struct ev *ev, const igw_map *m)
     size_t n = m->nslots > 0 ? m->nslots : 1;
     ev->vars = igw_arena_calloc(ev->a, n * sizeof(*ev->vars));
     ev->idx = igw_arena_calloc(ev->a, n * sizeof(*ev->idx));
+    ev->memo = NULL;
+    if (m->nmemo > 0 && !ev->reverse) {
+        ev->memo = igw_arena_calloc(ev->a, m->nmemo * sizeof(*ev->memo));
+        if (ev->memo == NULL) {
+            return map_oom(ev);
+        }
+    }
     return ev->vars == NULL || ev->idx == NULL ? map_oom(ev) : IGW_OK;
 }
 

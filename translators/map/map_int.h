@@ -188,6 +188,7 @@ struct xnode {
     struct xnode *c;
     void *aux; /* bound regex / table / date patterns / callee map */
     const char *name;
+    uint32_t memo; /* X_PATH: 1-based slot shared by equal source paths (map.c), 0: none */
 };
 
 /* library function binding */
@@ -271,6 +272,7 @@ struct igw_map {
     struct scope_var *unused;  /* variables never read (lint) */
     const struct igw_map_set *set;
     struct igw_map_set *pending; /* during set loading */
+    unsigned nmemo;              /* memo slots of the source paths (map_plan_scan) */
 };
 
 struct igw_map_set {
@@ -351,6 +353,16 @@ void map_mark_invertible(igw_map *m);
 /* ---- evaluation -------------------------------------------------------------------------- */
 struct rev_counter;
 
+/* at most this many distinct source paths get a memo slot */
+#define MAP_MEMO_MAX 64
+
+/* The value of one source path read from the message's root (at most one match), kept for the
+ * rest of the message: the input tree is never written while a map runs. */
+struct path_memo {
+    const struct igw_node *start; /* NULL: not read yet */
+    struct val v;
+};
+
 struct ev {
     const igw_map *m;
     igw_arena *a;
@@ -371,6 +383,7 @@ struct ev {
     bool reverse;
     const struct stmt *cur; /* rule being run, for messages */
     struct rev_counter *counters;
+    struct path_memo *memo; /* m->nmemo slots, or NULL */
     char *errbuf;
     size_t errlen;
 };
@@ -420,6 +433,8 @@ int map_split(struct ev *ev, const char *s, uint32_t len, const char *sep, uint3
               struct val *out);
 int map_join(struct ev *ev, const struct val *v, const char *sep, uint32_t seplen, struct val *out);
 int map_new_shell(igw_map **out, const char *file, const char *name);
+/* After compilation: gives equal source paths a shared memo slot (map.c). */
+void map_plan_scan(igw_map *m);
 int map_uuid5(const uint8_t ns[16], const char *name, size_t len, char out[37]);
 int map_parse_uuid(const char *s, size_t len, uint8_t out[16]);
 /* date patterns (funcs_date.c) */
