@@ -112,6 +112,7 @@ igw_map_invertible(const igw_map *m)
 
 struct plan_scan {
     igw_map *m;
+    bool clock; /* a now() call or a sub-map call (which may call now()) */
     const struct xnode *paths[MAP_MEMO_MAX]; /* one per memo slot */
 };
 
@@ -167,6 +168,9 @@ scan_expr(struct plan_scan *ps, struct xnode *x)
     if (x->kind == X_PATH) {
         scan_path(ps, x);
     }
+    if (x->kind == X_SUBMAP || (x->kind == X_CALL && strcmp(x->fn->name, "now") == 0)) {
+        ps->clock = true;
+    }
     for (unsigned i = 0; i < x->nargs; i++) {
         scan_expr(ps, x->args[i]);
     }
@@ -191,6 +195,8 @@ map_plan_scan(igw_map *m)
     struct plan_scan ps = {.m = m};
     m->nmemo = 0;
     scan_stmts(&ps, m->body);
+    m->no_clock = !ps.clock;
+    m->scanned = true;
 }
 
 /* ---- apply ------------------------------------------------------------------------------- */
@@ -218,7 +224,12 @@ set_limits(struct ev *ev, const struct igw_map_limits *lim)
     ev->max_depth = d > MAP_HARD_DEPTH ? MAP_HARD_DEPTH : d;
     ev->max_iters = lim != NULL && lim->max_iterations > 0 ? lim->max_iterations : 1000000;
     ev->max_nodes = lim != NULL && lim->max_output_nodes > 0 ? lim->max_output_nodes : 1000000;
-    ev->now_ms = lim != NULL && lim->now_ms > 0 ? lim->now_ms : igw_now_ms();
+    if (lim != NULL && lim->now_ms > 0) {
+        ev->now_ms = lim->now_ms;
+    } else {
+        /* read only by now(): maps known not to call it skip the clock */
+        ev->now_ms = ev->m->scanned && ev->m->no_clock ? 0 : igw_now_ms();
+    }
 }
 
 /* CSV output is an array of records: a root holding one array is that array, else one record */

@@ -273,6 +273,8 @@ struct igw_map {
     const struct igw_map_set *set;
     struct igw_map_set *pending; /* during set loading */
     unsigned nmemo;              /* memo slots of the source paths (map_plan_scan) */
+    bool scanned;                /* map_plan_scan ran: the fields below are known */
+    bool no_clock;               /* neither now() nor a sub-map call: no clock per message */
 };
 
 struct igw_map_set {
