@@ -16,12 +16,53 @@ struct block {
 };
 
 struct igw_arena {
+    struct igw_arena_fast f; /* first: igw_arena_bump reads it (arena.h) */
+    char *mark;              /* f.cur when used was last settled */
     struct block *head;
     size_t limit;
-    size_t used;
+    size_t used; /* bytes allocated up to mark */
 };
 
 #define BLOCK_HDR ((sizeof(struct block) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
+
+static char *
+block_data(struct block *b)
+{
+    return (char *)b + BLOCK_HDR;
+}
+
+/* Folds the bumps since the last settle into used and the head block's used. */
+static void
+settle(igw_arena *a)
+{
+    a->used += (size_t)(a->f.cur - a->mark);
+    if (a->head != NULL) {
+        a->head->used = (size_t)(a->f.cur - block_data(a->head));
+    }
+    a->mark = a->f.cur;
+}
+
+/* Points the cursor at the head block's free room, cut at the byte limit (a settled arena). */
+static void
+set_cursor(igw_arena *a)
+{
+    struct block *b = a->head;
+    size_t room;
+
+    if (b == NULL) {
+        /* no room: every allocation takes the slow path (no NULL pointer arithmetic) */
+        static char none[1];
+        a->f.cur = a->f.end = a->mark = none;
+        return;
+    }
+    room = b->cap - b->used;
+    if (a->limit != 0 && a->limit - a->used < room) {
+        room = a->limit - a->used;
+    }
+    a->f.cur = block_data(b) + b->used;
+    a->f.end = a->f.cur + room;
+    a->mark = a->f.cur;
+}
 
 int
 igw_arena_new(igw_arena **out, size_t limit)
@@ -31,6 +72,7 @@ igw_arena_new(igw_arena **out, size_t limit)
         return IGW_ENOMEM;
     }
     a->limit = limit;
+    set_cursor(a);
     *out = a;
     return IGW_OK;
 }
@@ -76,40 +118,62 @@ igw_arena_reset(igw_arena *a)
         keep->used = 0;
     }
     a->used = 0;
+    set_cursor(a);
+}
+
+/* A new block for sz bytes: the new head, or after the head for a big one-off allocation. */
+static void *
+alloc_block(igw_arena *a, size_t sz)
+{
+    struct block *b = a->head;
+    size_t cap = sz > ARENA_BLOCK / 2 ? sz : ARENA_BLOCK;
+    struct block *nb = igw_malloc(BLOCK_HDR + cap);
+
+    if (nb == NULL) {
+        return NULL;
+    }
+    nb->cap = cap;
+    nb->used = sz;
+    a->used += sz;
+    if (b != NULL && sz > ARENA_BLOCK / 2) {
+        /* big one-off allocation: keep the current block at the head */
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        a->head = nb;
+    }
+    set_cursor(a);
+    return block_data(nb);
 }
 
 void *
 igw_arena_alloc(igw_arena *a, size_t n)
 {
-    struct block *b = a->head;
+    struct block *b;
     size_t sz = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     void *p;
 
-    if (sz < n || (a->limit != 0 && (sz > a->limit || a->used > a->limit - sz))) {
+    if (sz < n) {
         return NULL;
     }
-    if (b == NULL || b->cap - b->used < sz) {
-        size_t cap = sz > ARENA_BLOCK / 2 ? sz : ARENA_BLOCK;
-        struct block *nb = igw_malloc(BLOCK_HDR + cap);
-        if (nb == NULL) {
-            return NULL;
-        }
-        nb->cap = cap;
-        nb->used = 0;
-        if (b != NULL && sz > ARENA_BLOCK / 2) {
-            /* big one-off allocation: keep the current block at the head */
-            nb->next = b->next;
-            b->next = nb;
-            nb->used = sz;
-            a->used += sz;
-            return (char *)nb + BLOCK_HDR;
-        }
-        nb->next = b;
-        a->head = b = nb;
+    if (sz - 1 < (size_t)(a->f.end - a->f.cur)) {
+        p = a->f.cur;
+        a->f.cur += sz;
+        return p;
     }
-    p = (char *)b + BLOCK_HDR + b->used;
+    settle(a);
+    if (a->limit != 0 && (sz > a->limit || a->used > a->limit - sz)) {
+        return NULL;
+    }
+    b = a->head;
+    if (b == NULL || b->cap - b->used < sz) {
+        return alloc_block(a, sz);
+    }
+    p = block_data(b) + b->used;
     b->used += sz;
     a->used += sz;
+    set_cursor(a);
     return p;
 }
 
@@ -138,5 +202,5 @@ igw_arena_strndup(igw_arena *a, const char *s, size_t n)
 size_t
 igw_arena_used(const igw_arena *a)
 {
-    return a->used;
+    return a->used + (size_t)(a->f.cur - a->mark);
 }

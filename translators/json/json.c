@@ -95,12 +95,11 @@ jnode(struct jparser *jp, enum igw_node_type type, size_t extra)
     if (jp->max_nodes != 0 && jp->nodes >= jp->max_nodes) {
         return NULL;
     }
-    n = igw_arena_alloc(jp->a, sizeof(*n) + extra);
+    n = igw_arena_bump(jp->a, sizeof(*n) + extra);
     if (n == NULL) {
         return NULL;
     }
-    memset(n, 0, sizeof(*n));
-    n->type = (uint8_t)type;
+    *n = (struct igw_node){.type = (uint8_t)type};
     jp->nodes++;
     return n;
 }
@@ -364,7 +363,7 @@ parse_string(struct jparser *jp, const char *p, size_t head, void **mem, const c
         *mem = n;
         d = (char *)(n + 1);
     } else {
-        d = igw_arena_alloc(jp->a, raw + 1);
+        d = igw_arena_bump(jp->a, raw + 1);
         if (d == NULL) {
             return jfail(jp, p, IGW_ENOMEM, "out of memory (arena limit)");
         }

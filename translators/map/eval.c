@@ -17,13 +17,13 @@ map_onode(struct ev *ev, uint8_t type)
         map_rt_fail(ev, IGW_ELIMIT, "output node limit %zu exceeded", ev->max_nodes);
         return NULL;
     }
-    n = igw_arena_calloc(ev->a, sizeof(*n));
+    n = igw_arena_bump(ev->a, sizeof(*n));
     if (n == NULL) {
         map_oom(ev);
         return NULL;
     }
     ev->nodes++;
-    n->type = type;
+    *n = (struct igw_node){.type = type};
     return n;
 }
 
