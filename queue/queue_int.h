@@ -11,6 +11,7 @@
  *   writer.c  the writer thread: batching, group commit, map-full handling, events; the
  *             completion thread that runs submit callbacks
  *   queue.c   the public API (open/close, request wrappers, read-only functions)
+ *   replay.c  igw_queue_message_get and igw_queue_replay (validation, request, apply)
  *
  * Threads: every function taking a struct qbatch runs on the writer thread (or in igw_queue_open
  * before the writer starts). Read-only functions run short read txns on the caller's thread.
@@ -131,6 +132,7 @@ enum qreq_kind {
     QREQ_RELEASE,
     QREQ_PURGE,
     QREQ_SWEEP,
+    QREQ_REPLAY,
 };
 
 struct qroute {
@@ -194,6 +196,12 @@ struct qpurge_req {
     uint64_t id;
 };
 
+struct qreplay_req {
+    uint64_t id;
+    unsigned n;
+    struct qroute *routes; /* order_key NULL (ordered false) = keep the delivery's key */
+};
+
 struct qsweep_req {
     uint64_t now_ms;
     unsigned limit;
@@ -215,6 +223,7 @@ struct qreq {
         struct qrelease_req release;
         struct qpurge_req purge;
         struct qsweep_req sweep;
+        struct qreplay_req replay;
     } u;
 };
 
@@ -356,6 +365,9 @@ int qapply_sweep(struct qbatch *b, struct qreq *r);
 int qmeta_load(struct qbatch *b);
 int qmeta_store(struct qbatch *b);
 int qrecover_inflight(struct qbatch *b);
+
+/* replay.c */
+int qapply_replay(struct qbatch *b, struct qreq *r);
 
 /* writer.c */
 int qwriter_start(igw_queue *q);

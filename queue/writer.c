@@ -72,6 +72,8 @@ apply_one(struct qbatch *b, struct qreq *r)
         return qapply_purge(b, r);
     case QREQ_SWEEP:
         return qapply_sweep(b, r);
+    case QREQ_REPLAY:
+        return qapply_replay(b, r);
     }
     return IGW_EINTERNAL;
 }
@@ -122,7 +124,8 @@ commit_done(igw_queue *q, struct qbatch *b)
 static bool
 needs_durable(const struct qreq *r)
 {
-    return r->kind == QREQ_SUBMIT || r->kind == QREQ_PURGE || r->kind == QREQ_RELEASE;
+    return r->kind == QREQ_SUBMIT || r->kind == QREQ_PURGE || r->kind == QREQ_RELEASE ||
+           r->kind == QREQ_REPLAY;
 }
 
 /* Sets MDB_NOMETASYNC for a group without durable requests, clears it otherwise (between

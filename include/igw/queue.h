@@ -234,6 +234,59 @@ int igw_queue_purge(igw_queue *q, uint64_t id);
  *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOSPC. */
 int igw_queue_sweep(igw_queue *q, uint64_t now_ms, unsigned limit, unsigned *removed);
 
+/* ---- message read and replay ------------------------------------------------------------- */
+
+/** A stored message, copied out of LMDB. Free with igw_queue_message_fini. */
+struct igw_queue_message {
+    uint64_t id;
+    uint64_t created_ms;
+    char channel[IGW_QUEUE_NAME_MAX + 1];
+    char *content_type;  /* owned; NULL when the message had none */
+    struct igw_buf meta; /* owned: the message's metadata (JSON text; may be empty) */
+    struct igw_buf body; /* owned: the original body, as received */
+    uint32_t nroutes;    /* routes the message was accepted with */
+};
+
+/** Copies message id (original body, content type, channel, metadata) into *out, which is
+ *  always initialised (igw_queue_message_fini is safe after any result). Short read txn on the
+ *  caller's thread: never waits for the writer.
+ *  @return IGW_OK, IGW_ENOENT (no such message), IGW_EIO (corrupt record), IGW_ENOMEM,
+ *          IGW_EINVAL (NULL q or out). */
+int igw_queue_message_get(igw_queue *q, uint64_t id, struct igw_queue_message *out);
+void igw_queue_message_fini(struct igw_queue_message *m);
+
+/** One route of a replay: what the delivery of (id, route) carries from now on. */
+struct igw_queue_replay_route {
+    const char *route;   /* an existing route of the message, NUL-terminated */
+    const void *payload; /* NULL = deliver the original body (the route's stored
+                            translated payload is removed); else the new payload */
+    size_t payload_len;
+    const char *content_type; /* of payload; NULL = the message's content type */
+    const char *order_key;    /* NULL = keep the delivery's order key (or none); else the
+                                 delivery becomes ordered under this key (0..256 bytes) */
+    size_t order_key_len;
+};
+
+/** Replays deliveries of message id, all in one group commit: for each given route the stored
+ *  translated payload is replaced (or removed, payload NULL), and the delivery returns to
+ *  PENDING, due now, with attempts reset to 0, whatever its state (pending, delivered or dead;
+ *  a dead letter's record is removed). last_status/last_error keep the previous attempt's values
+ *  until the next attempt. Ordering: the delivery re-enters its (route, order key) sequence at
+ *  its own id; an older message replayed behind a newer one becomes the head and is handed out
+ *  first (the newer one waits while it is pending or in flight), as for a released dead
+ *  letter. Counters move from the old state to pending. Each replayed route gives one
+ *  IGW_QEV_REPLAYED event (attempts 0, next_due_ms now).
+ *  All or nothing: when any given delivery is in flight the whole call is refused with
+ *  IGW_EAGAIN and nothing changes (retry after the attempt finishes).
+ *  Blocks until committed: never call it from an nng callback or a queue callback.
+ *  Limits as igw_queue_submit (route names distinct, payload < 4 GiB, content type < 64 KiB,
+ *  order key <= IGW_QUEUE_ORDER_KEY_MAX).
+ *  @return IGW_OK, IGW_ENOENT (no such message, or a route it does not have), IGW_EAGAIN,
+ *          IGW_EINVAL (NULL q, n 0 or > IGW_QUEUE_ROUTES_MAX, bad or repeated route name),
+ *          IGW_ETOOBIG, IGW_ECLOSED, IGW_ENOSPC (map full), IGW_EIO, IGW_ENOMEM. */
+int igw_queue_replay(igw_queue *q, uint64_t id, const struct igw_queue_replay_route *routes,
+                     unsigned n);
+
 /** Formats id as 16 hex digits into out (IGW_QUEUE_ID_STRLEN bytes). */
 void igw_queue_id_format(uint64_t id, char out[IGW_QUEUE_ID_STRLEN]);
 /** Parses the external form. @return IGW_OK or IGW_EINVAL. */
@@ -248,6 +301,7 @@ enum igw_queue_event_kind {
     IGW_QEV_DEAD,
     IGW_QEV_RELEASED,
     IGW_QEV_PURGED,
+    IGW_QEV_REPLAYED, /* per route: igw_queue_replay put the delivery back to pending */
 };
 
 struct igw_queue_event {
@@ -264,7 +318,8 @@ struct igw_queue_event {
  *  must not block (hand off to nng aio). Pass NULL to remove. Event strings are valid during
  *  the call only. Kinds: ACCEPTED (new message; duplicates give none), DELIVERED, RETRY, DEAD
  *  (per route), RELEASED (per route: a dead letter released, or a claim given back untried),
- *  PURGED (per message, igw_queue_purge only; sweeping gives no events). */
+ *  PURGED (per message, igw_queue_purge only; sweeping gives no events), REPLAYED (per route,
+ *  igw_queue_replay; next_due_ms is the new due time). */
 typedef void (*igw_queue_event_fn)(void *arg, const struct igw_queue_event *ev);
 void igw_queue_set_listener(igw_queue *q, igw_queue_event_fn fn, void *arg);
 
