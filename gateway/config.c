@@ -31,6 +31,7 @@ enum sect {
     S_HTTP,
     S_HTTP_TLS,
     S_SP,
+    S_ADMIN,
     S_QUEUE,
     S_DELIVERY,
     S_MAPPINGS,
@@ -103,6 +104,7 @@ static int fn_channels(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_listen(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_auth_in(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_auth_out(struct ctx *c, const yaml_node_t *n, void *base);
+static int fn_admin_auth(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_routes(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_url(struct ctx *c, const yaml_node_t *n, void *base);
 static int fn_headers(struct ctx *c, const yaml_node_t *n, void *base);
@@ -124,6 +126,8 @@ static const struct opt opts[] = {
      "HTTP listener shared by every channel."},
     {S_ROOT, "sp", T_SECT, 0, 0, NULL, 0, 0, NULL, S_SP, NULL, "section", 0,
      "nng scalability-protocol sockets for local producers and event subscribers."},
+    {S_ROOT, "admin", T_SECT, 0, 0, NULL, 0, 0, NULL, S_ADMIN, NULL, "section", 0,
+     "Admin HTTP API (docs/ADMIN-API.md) on its own address and credentials."},
     {S_ROOT, "queue", T_SECT, 0, 0, NULL, 0, 0, NULL, S_QUEUE, NULL, "section", 0,
      "The durable LMDB queue every accepted message is committed to before the reply."},
     {S_ROOT, "delivery", T_SECT, 0, 0, NULL, 0, 0, NULL, S_DELIVERY, NULL, "section", 0,
@@ -155,6 +159,14 @@ static const struct opt opts[] = {
      "socket file is created with mode 0600: only igw's user may send. Unset: off."},
     {S_SP, "publish", T_STR, CFG(pub_listen), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
      "pub0 socket publishing one JSON line per queue event (topic = event kind). Unset: off."},
+
+    {S_ADMIN, "listen", T_STR, CFG(admin_listen), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
+     "Listen address of the admin API, http://HOST:PORT (plain HTTP: bind 127.0.0.1 or a "
+     "management network). Must differ from http.listen. Unset: no admin API."},
+    {S_ADMIN, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_IN, fn_admin_auth, "section", 0,
+     "Credentials of the admin API, the same keys as a channel's auth; type bearer or basic is "
+     "required whenever admin.listen is set (also on 127.0.0.1). Channel credentials are not "
+     "accepted here: use separate tokens."},
 
     {S_QUEUE, "path", T_STR, CFG(data_dir), 0, "var/queue", 0, 0, NULL, 0, NULL, "path", 0,
      "Queue directory (created with mode 0700), relative to the working directory."},
@@ -306,6 +318,7 @@ static const struct opt opts[] = {
 
 static int finish_http(struct ctx *c, const yaml_node_t *n, void *base);
 static int finish_sp(struct ctx *c, const yaml_node_t *n, void *base);
+static int finish_admin(struct ctx *c, const yaml_node_t *n, void *base);
 static int finish_channel(struct ctx *c, const yaml_node_t *n, void *base);
 static int finish_route(struct ctx *c, const yaml_node_t *n, void *base);
 static int finish_retry(struct ctx *c, const yaml_node_t *n, void *base);
@@ -320,6 +333,7 @@ static const struct sect_info sects[S_COUNT] = {
     [S_HTTP] = {"http", finish_http},
     [S_HTTP_TLS] = {"http.tls", NULL},
     [S_SP] = {"sp", finish_sp},
+    [S_ADMIN] = {"admin", finish_admin},
     [S_QUEUE] = {"queue", NULL},
     [S_DELIVERY] = {"delivery", NULL},
     [S_MAPPINGS] = {"mappings", NULL},
@@ -1468,6 +1482,25 @@ fn_auth_in(struct ctx *c, const yaml_node_t *n, void *base)
     return rv;
 }
 
+static int
+fn_admin_auth(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_config *cfg = base;
+    struct auth_conf ac;
+    int rv;
+
+    memset(&ac, 0, sizeof(ac));
+    rv = apply_defaults(c, S_AUTH_IN, &ac);
+    if (rv == IGW_OK) {
+        rv = parse_section(c, S_AUTH_IN, n, &ac);
+    }
+    if (rv == IGW_OK) {
+        rv = resolve_auth_in(c, n, &ac, &cfg->admin_auth);
+    }
+    auth_conf_fini(&ac);
+    return rv;
+}
+
 /* Outbound: exactly one credential, inline or from the first line of a file. */
 static int
 resolve_auth_out(struct ctx *c, const yaml_node_t *n, struct auth_conf *ac, struct igw_auth *a)
@@ -1657,6 +1690,31 @@ finish_sp(struct ctx *c, const yaml_node_t *n, void *base)
         rv = fail(c, map_get(c, n, "publish"), "publish must differ from listen");
     }
     return rv;
+}
+
+/* The admin API: plain http://, its own address, and always credentials. */
+static int
+finish_admin(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_config *cfg = base;
+    const char *l = cfg->admin_listen;
+    int rv = check_nng_url(c, n, "listen", l);
+
+    if (rv != IGW_OK || l == NULL) {
+        return rv;
+    }
+    if (strncmp(l, "http://", 7) != 0) {
+        return fail(c, map_get(c, n, "listen"), "listen must be http://HOST:PORT");
+    }
+    if (cfg->http_listen != NULL && strcmp(cfg->http_listen, l) == 0) {
+        return fail(c, map_get(c, n, "listen"), "listen must differ from http.listen");
+    }
+    if (cfg->admin_auth.type == IGW_AUTH_NONE) {
+        return fail(c, n,
+                    "listen needs auth (type bearer with a tokens_file, or basic): the admin "
+                    "API can replay and purge messages");
+    }
+    return IGW_OK;
 }
 
 static int
@@ -1924,6 +1982,8 @@ igw_config_free(struct igw_config *c)
     igw_free(c->tls_key);
     igw_free(c->sp_listen);
     igw_free(c->pub_listen);
+    igw_free(c->admin_listen);
+    auth_fini(&c->admin_auth);
     igw_free(c->data_dir);
     igw_free(c->log_level);
     igw_free(c->mappings_dir);

@@ -21,6 +21,7 @@
 #include "igw/log.h"
 #include "igw/queue.h"
 #include "cmds.h"
+#include "admin_int.h"
 #include "deliver.h"
 #include "ingest_int.h"
 #include "translate_int.h"
@@ -36,6 +37,7 @@ struct server {
     igw_maps *maps;
     igw_sp_in *sp;
     igw_http_in *http;
+    igw_admin *admin;
 };
 
 static int
@@ -156,6 +158,12 @@ start_services(struct server *s)
             IGW_ERROR("cannot start HTTP: %s", err);
         }
     }
+    if (rv == IGW_OK && s->cfg->admin_listen != NULL) {
+        rv = igw_admin_start(&s->admin, s->cfg, s->q, s->d, s->maps, err, sizeof(err));
+        if (rv != IGW_OK) {
+            IGW_ERROR("cannot start the admin API: %s", err);
+        }
+    }
     return rv;
 }
 
@@ -168,12 +176,14 @@ stop_services(struct server *s)
     igw_http_in_drain(s->http, DRAIN_MS);
     igw_sp_in_drain(s->sp, DRAIN_MS);
     igw_http_in_stop(s->http);
+    igw_admin_stop(s->admin); /* its jobs call the queue and kick the deliverer */
     igw_deliverer_stop(s->d);
     igw_queue_close(s->q);
     igw_sp_in_stop(s->sp);
     igw_maps_close(s->maps);
     s->maps = NULL;
     s->http = NULL;
+    s->admin = NULL;
     s->sp = NULL;
     s->d = NULL;
     s->q = NULL;

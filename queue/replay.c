@@ -27,6 +27,21 @@ count_dec(uint64_t *c)
 
 /* ---- message read ------------------------------------------------------------------------ */
 
+/* Copies s and a NUL byte after it (not counted in len). */
+static int
+copy_nul(struct igw_buf *b, struct qbytes s)
+{
+    int rv = igw_buf_append(b, s.p, s.len);
+
+    if (rv == IGW_OK) {
+        rv = igw_buf_putc(b, '\0');
+    }
+    if (rv == IGW_OK) {
+        b->len--;
+    }
+    return rv;
+}
+
 static int
 message_fill(struct igw_queue_message *out, const MDB_val *v)
 {
@@ -49,10 +64,10 @@ message_fill(struct igw_queue_message *out, const MDB_val *v)
             return IGW_ENOMEM;
         }
     }
-    igw_buf_init(&out->meta, m.meta.len);
-    igw_buf_init(&out->body, m.body.len);
-    rv = igw_buf_append(&out->meta, m.meta.p, m.meta.len);
-    return rv == IGW_OK ? igw_buf_append(&out->body, m.body.p, m.body.len) : rv;
+    igw_buf_init(&out->meta, m.meta.len + 1);
+    igw_buf_init(&out->body, m.body.len + 1);
+    rv = copy_nul(&out->meta, m.meta);
+    return rv == IGW_OK ? copy_nul(&out->body, m.body) : rv;
 }
 
 int

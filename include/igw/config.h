@@ -91,6 +91,8 @@ struct igw_config {
     unsigned http_max_inflight; /* requests being committed at once before 503, default 4096 */
     char *sp_listen;            /* rep0 address for local producers, NULL = off */
     char *pub_listen;           /* pub0 address for queue events, NULL = off */
+    char *admin_listen;         /* admin API "http://127.0.0.1:7401", NULL = off */
+    struct igw_auth admin_auth; /* admin API credentials (required when admin_listen is set) */
     char *data_dir;             /* queue directory, default ./var/queue */
     uint64_t map_size;
     unsigned max_batch;

@@ -244,6 +244,8 @@ struct igw_queue_message {
     char *content_type;  /* owned; NULL when the message had none */
     struct igw_buf meta; /* owned: the message's metadata (JSON text; may be empty) */
     struct igw_buf body; /* owned: the original body, as received */
+                         /* (on IGW_OK both ptrs are non-NULL and followed by a NUL byte that
+                            len does not count, so text can be used as a C string) */
     uint32_t nroutes;    /* routes the message was accepted with */
 };
 
