@@ -180,6 +180,7 @@ def test_replay_retranslates_with_the_current_map():
         assert e.bodies("/in/raw")[1] == {"chfId": "7"}
         st, _, doc = e.admin("POST", "/admin/messages/%s/replay?route=nope" % mid)
         assert st == 404, doc
+        assert e.gw.stop() == 0, e.gw.logs()[-2000:]  # clean shutdown (sanitizers: no report)
 
 
 def test_replay_refused_by_the_new_map_is_422_and_changes_nothing():
@@ -229,6 +230,7 @@ def test_purge_and_unknown_ids():
             assert st == 404, (method, suffix, st, doc)
         st, _, doc = e.admin("GET", "/admin/messages/xyz")
         assert st == 400 and doc["error"]["code"] == "bad_id", doc
+        assert e.gw.stop() == 0, e.gw.logs()[-2000:]
 
 
 def test_admin_listen_without_auth_stops_start_up():
