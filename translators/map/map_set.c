@@ -148,6 +148,10 @@ compile_all(igw_map_set *s, struct loaded *ld, char *errbuf, size_t errlen)
         s->maps[i]->set = s;
         s->maps[i]->pending = NULL;
     }
+    /* the post-compile plan (memo slots, clock use) once every map of the set is compiled */
+    for (size_t i = 0; i < s->n; i++) {
+        map_plan_scan(s->maps[i]);
+    }
     return IGW_OK;
 }
 
