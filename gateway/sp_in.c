@@ -337,6 +337,7 @@ event_topic(enum igw_queue_event_kind k)
         [IGW_QEV_ACCEPTED] = "accepted", [IGW_QEV_DELIVERED] = "delivered",
         [IGW_QEV_RETRY] = "retry",       [IGW_QEV_DEAD] = "dead",
         [IGW_QEV_RELEASED] = "released", [IGW_QEV_PURGED] = "purged",
+        [IGW_QEV_REPLAYED] = "replayed",
     };
     return (unsigned)k < IGW_ARRAY_LEN(names) && names[k] != NULL ? names[k] : "event";
 }
