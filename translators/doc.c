@@ -11,6 +11,7 @@
 
 #include "igw/common.h"
 #include "igw/doc.h"
+#include "codec_int.h"
 
 struct igw_node *
 igw_node_new(igw_arena *a, enum igw_node_type type)
@@ -457,4 +458,22 @@ igw_doc_write(enum igw_format f, const struct igw_node *root, struct igw_buf *ou
     default:
         return IGW_EINVAL;
     }
+}
+
+void
+igw_parse_error_vset(struct igw_parse_error *err, const char *start, const char *pos,
+                     const char *fmt, va_list ap)
+{
+    char detail[200];
+    unsigned line;
+    unsigned col;
+
+    if (err == NULL) {
+        return;
+    }
+    igw_text_position(start, pos, &line, &col);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    err->line = line;
+    err->column = col;
+    snprintf(err->msg, sizeof(err->msg), "line %u, column %u: %s", line, col, detail);
 }

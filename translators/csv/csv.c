@@ -12,6 +12,7 @@
 
 #include "igw/common.h"
 #include "igw/doc.h"
+#include "codec_int.h"
 
 struct cparser {
     igw_arena *a;
@@ -32,50 +33,15 @@ static int cfail(struct cparser *cp, const char *pos, int rv, const char *fmt, .
 static int
 cfail(struct cparser *cp, const char *pos, int rv, const char *fmt, ...)
 {
-    char detail[200];
-    unsigned line;
-    unsigned col;
     va_list ap;
 
-    if (cp->err == NULL) {
-        return rv;
-    }
-    igw_text_position(cp->start, pos, &line, &col);
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof(detail), fmt, ap);
+    igw_parse_error_vset(cp->err, cp->start, pos, fmt, ap);
     va_end(ap);
-    cp->err->line = line;
-    cp->err->column = col;
-    snprintf(cp->err->msg, sizeof(cp->err->msg), "line %u, column %u: %s", line, col, detail);
     return rv;
 }
 
 /* ---- UTF-8 ------------------------------------------------------------------------------- */
-
-static size_t
-utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t avail = (size_t)(end - p);
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        return avail >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    }
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
-        unsigned char hi = c == 0xed ? 0x9f : 0xbf;
-        return avail >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
-        unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;
-        if (avail >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
-            (p[3] & 0xc0) == 0x80) {
-            return 4;
-        }
-    }
-    return 0;
-}
 
 static int
 check_utf8(struct cparser *cp)
@@ -89,7 +55,7 @@ check_utf8(struct cparser *cp)
             continue;
         }
         {
-            size_t n = utf8_seq(p, end);
+            size_t n = igw_utf8_seq(p, end);
             if (n == 0) {
                 return cfail(cp, (const char *)p, IGW_EPARSE, "invalid UTF-8");
             }

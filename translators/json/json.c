@@ -16,6 +16,7 @@
 
 #include "igw/common.h"
 #include "igw/doc.h"
+#include "codec_int.h"
 
 #define JSON_DEFAULT_DEPTH 256
 
@@ -52,20 +53,10 @@ static int
 jfail(struct jparser *jp, const char *pos, int rv, const char *fmt, ...)
 {
     va_list ap;
-    char detail[200];
-    unsigned line;
-    unsigned col;
 
-    if (jp->err == NULL) {
-        return rv;
-    }
-    igw_text_position(jp->start, pos, &line, &col);
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof(detail), fmt, ap);
+    igw_parse_error_vset(jp->err, jp->start, pos, fmt, ap);
     va_end(ap);
-    jp->err->line = line;
-    jp->err->column = col;
-    snprintf(jp->err->msg, sizeof(jp->err->msg), "line %u, column %u: %s", line, col, detail);
     return rv;
 }
 
@@ -115,32 +106,6 @@ jnode_fail(struct jparser *jp, const char *pos)
 
 /* ---- strings ----------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t avail = (size_t)(end - p);
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        return avail >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    }
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
-        unsigned char hi = c == 0xed ? 0x9f : 0xbf;
-        return avail >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
-        unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;
-        return avail >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
-                       (p[3] & 0xc0) == 0x80
-                   ? 4
-                   : 0;
-    }
-    return 0;
-}
-
 /*
  * First pass over a string body (p just after the opening quote): finds the closing quote,
  * validates UTF-8 and rejects raw control characters. *esc tells whether a backslash occurs.
@@ -187,7 +152,7 @@ scan_string(struct jparser *jp, const char *p, const char **close, bool *esc)
             } else if (c < 0x20) {
                 return jfail(jp, p, IGW_EPARSE, "control character 0x%02x in string", c);
             } else if (c >= 0x80) {
-                size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+                size_t n = igw_utf8_seq((const unsigned char *)p, (const unsigned char *)end);
                 if (n == 0) {
                     return jfail(jp, p, IGW_EPARSE, "invalid UTF-8 in string");
                 }
