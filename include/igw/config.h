@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * igw configuration: a YAML file (libyaml) read once at start. Every option is documented in
- * docs/CONFIG.md, generated from the option table in gateway/config.c, and in
+ * docs/CONFIG.md, generated from the option table in gateway/config_opts.c, and in
  * deploy/igw.example.conf. Errors name file:line:column and the option.
  *
  * Ownership: igw_config_load returns one heap object owning every string and array inside;
