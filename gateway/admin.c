@@ -23,6 +23,7 @@
 #include "igw/log.h"
 #include "admin_int.h"
 #include "ingest_int.h"
+#include "http_server_int.h"
 
 #define JOBS_MAX 64               /* queued admin jobs before 503 */
 #define RESP_MAX (8u << 20)       /* largest admin response */
@@ -891,23 +892,6 @@ worker_main(void *arg)
 /* ---- start and stop ----------------------------------------------------------------------- */
 
 static int
-add_handler(igw_admin *a)
-{
-    nng_http_handler *h = NULL;
-    int rv = nng_http_handler_alloc(&h, "/", handle);
-
-    rv = rv == 0 ? nng_http_handler_set_method(h, NULL) : rv;
-    rv = rv == 0 ? nng_http_handler_set_tree(h) : rv;
-    rv = rv == 0 ? nng_http_handler_collect_body(h, false, 0) : rv;
-    rv = rv == 0 ? nng_http_handler_set_data(h, a, NULL) : rv;
-    rv = rv == 0 ? nng_http_server_add_handler(a->srv, h) : rv;
-    if (rv != 0 && h != NULL) {
-        nng_http_handler_free(h);
-    }
-    return rv;
-}
-
-static int
 start_server(igw_admin *a, char *errbuf, size_t errlen)
 {
     nng_url *url = NULL;
@@ -915,7 +899,7 @@ start_server(igw_admin *a, char *errbuf, size_t errlen)
 
     rv = rv == 0 ? nng_http_server_hold(&a->srv, url) : rv;
     nng_url_free(url);
-    rv = rv == 0 ? add_handler(a) : rv;
+    rv = rv == 0 ? igw_http_tree_handler_add(a->srv, handle, a) : rv;
     rv = rv == 0 ? nng_http_server_start(a->srv) : rv;
     if (rv != 0) {
         igw_errbuf_set(errbuf, errlen, "admin listen %s: %s", a->cfg->admin_listen,

@@ -25,6 +25,7 @@
 #include "igw/common.h"
 #include "igw/log.h"
 #include "ingest_int.h"
+#include "http_server_int.h"
 
 #define DRAIN_MAX (64 * 1024) /* bodies read and dropped before an early error reply */
 #define BODY_TIMEOUT_MS 30000 /* a body must arrive within this, else the connection closes */
@@ -698,23 +699,6 @@ setup_tls(struct igw_http_in *hi, char *errbuf, size_t errlen)
 }
 
 static int
-add_handler(struct igw_http_in *hi)
-{
-    nng_http_handler *h = NULL;
-    int rv = nng_http_handler_alloc(&h, "/", handle);
-
-    rv = rv == 0 ? nng_http_handler_set_method(h, NULL) : rv;
-    rv = rv == 0 ? nng_http_handler_set_tree(h) : rv;
-    rv = rv == 0 ? nng_http_handler_collect_body(h, false, 0) : rv;
-    rv = rv == 0 ? nng_http_handler_set_data(h, hi, NULL) : rv;
-    rv = rv == 0 ? nng_http_server_add_handler(hi->srv, h) : rv;
-    if (rv != 0 && h != NULL) {
-        nng_http_handler_free(h);
-    }
-    return rv;
-}
-
-static int
 start_server(struct igw_http_in *hi, char *errbuf, size_t errlen)
 {
     nng_url *url = NULL;
@@ -725,7 +709,7 @@ start_server(struct igw_http_in *hi, char *errbuf, size_t errlen)
     if (rv == 0 && hi->cfg->tls_cert != NULL && setup_tls(hi, errbuf, errlen) != IGW_OK) {
         return IGW_EIO;
     }
-    rv = rv == 0 ? add_handler(hi) : rv;
+    rv = rv == 0 ? igw_http_tree_handler_add(hi->srv, handle, hi) : rv;
     rv = rv == 0 ? nng_http_server_start(hi->srv) : rv;
     if (rv != 0) {
         igw_errbuf_set(errbuf, errlen, "http listen %s: %s", hi->cfg->http_listen,
