@@ -70,31 +70,6 @@ struct verdict {
 
 /* ---- responses ---------------------------------------------------------------------------- */
 
-static const char *
-reason(uint16_t status)
-{
-    static const struct {
-        uint16_t status;
-        const char *text;
-    } t[] = {{200, "OK"},
-             {400, "Bad Request"},
-             {401, "Unauthorized"},
-             {404, "Not Found"},
-             {405, "Method Not Allowed"},
-             {409, "Conflict"},
-             {413, "Content Too Large"},
-             {422, "Unprocessable Content"},
-             {500, "Internal Server Error"},
-             {501, "Not Implemented"},
-             {503, "Service Unavailable"}};
-    for (size_t i = 0; i < IGW_ARRAY_LEN(t); i++) {
-        if (t[i].status == status) {
-            return t[i].text;
-        }
-    }
-    return "Error";
-}
-
 /* {"error":{"status":N,"code":"...","message":"..."[,"outcome":RAW]}}; returns status. */
 static int
 err_json(struct igw_buf *b, int status, const char *code, const char *msg, const char *raw)
@@ -123,7 +98,7 @@ reply(nng_aio *aio, int status, const struct igw_buf *b, const struct verdict *v
     int rv = nng_http_res_alloc(&res);
 
     rv = rv == 0 ? nng_http_res_set_status(res, (uint16_t)status) : rv;
-    rv = rv == 0 ? nng_http_res_set_reason(res, reason((uint16_t)status)) : rv;
+    rv = rv == 0 ? nng_http_res_set_reason(res, igw_http_reason((uint16_t)status)) : rv;
     rv = rv == 0 ? nng_http_res_set_header(res, "Content-Type", "application/json") : rv;
     rv = rv == 0 ? nng_http_res_set_header(res, "Cache-Control", "no-store") : rv;
     rv = rv == 0 ? nng_http_res_copy_data(res, b->ptr != NULL ? b->ptr : "{}",

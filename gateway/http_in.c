@@ -86,37 +86,6 @@ struct request {
 
 /* ---- responses ---------------------------------------------------------------------------- */
 
-static const char *
-reason(uint16_t status)
-{
-    static const struct {
-        uint16_t status;
-        const char *text;
-    } t[] = {{200, "OK"},
-             {201, "Created"},
-             {202, "Accepted"},
-             {400, "Bad Request"},
-             {401, "Unauthorized"},
-             {403, "Forbidden"},
-             {404, "Not Found"},
-             {405, "Method Not Allowed"},
-             {411, "Length Required"},
-             {413, "Content Too Large"},
-             {415, "Unsupported Media Type"},
-             {412, "Precondition Failed"},
-             {417, "Expectation Failed"},
-             {422, "Unprocessable Content"},
-             {500, "Internal Server Error"},
-             {501, "Not Implemented"},
-             {503, "Service Unavailable"}};
-    for (size_t i = 0; i < IGW_ARRAY_LEN(t); i++) {
-        if (t[i].status == status) {
-            return t[i].text;
-        }
-    }
-    return "Error";
-}
-
 /* A response with a JSON body (always a body: without one nng sends no Content-Length). */
 static nng_http_res *
 typed_res(uint16_t status, const char *content_type, const struct igw_buf *body)
@@ -127,7 +96,7 @@ typed_res(uint16_t status, const char *content_type, const struct igw_buf *body)
         return NULL;
     }
     if (nng_http_res_set_status(res, status) != 0 ||
-        nng_http_res_set_reason(res, reason(status)) != 0 ||
+        nng_http_res_set_reason(res, igw_http_reason(status)) != 0 ||
         nng_http_res_set_header(res, "Content-Type", content_type) != 0 ||
         nng_http_res_copy_data(res, body->ptr, body->len) != 0) {
         nng_http_res_free(res);
