@@ -10,6 +10,7 @@
 #include "igw/common.h"
 #include "igw/queue.h"
 #include "igwt.h"
+#include "igwt_tmp.h"
 #include "../../../queue/queue_round.h"
 
 #define FAR_FUTURE (igw_now_ms() + 1000000000ull)
@@ -18,31 +19,10 @@
 
 static char tmpdir[64];
 
-static void
-rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    char p[512];
-
-    if (d == NULL) {
-        return;
-    }
-    for (e = readdir(d); e != NULL; e = readdir(d)) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static const char *
 new_dir(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/igwq.XXXXXX");
-    IGWT_ASSERT(mkdtemp(tmpdir) != NULL);
+    IGWT_ASSERT(igwt_tmpdir(tmpdir, sizeof(tmpdir), "igwq") != NULL);
     return tmpdir;
 }
 
@@ -190,7 +170,7 @@ test_submit_claim_complete(void)
     done(q, id, "dci", IGW_DELIVER_FAIL, 0);
     IGWT_CHECK(stats(q).dead == 0);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -225,7 +205,7 @@ test_retry(void)
     IGWT_CHECK(di[0].attempts == 1 && di[0].next_due_ms == t + 7);
     IGWT_CHECK(stats(q).pending == 1);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -263,7 +243,7 @@ test_dead_release(void)
     IGWT_OK(igw_queue_release(q, id, "r"));
     IGWT_CHECK(stats(q).pending == 1);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -305,7 +285,7 @@ test_ordering(void)
     IGWT_CHECK(c[0].id == a2);
     fini_claims(c, 1);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 /* Followers of a key have no due entry: a blocked backlog costs claims nothing. */
@@ -341,7 +321,7 @@ test_ordering_backlog(void)
     IGWT_CHECK(c[0].id == ids[3] && stats(q).pending == 46);
     fini_claims(c, 1);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 /* ---- idempotency ------------------------------------------------------------------------- */
@@ -463,7 +443,7 @@ test_idempotency(void)
     IGWT_CHECK(stats(q).commits == commits + 1); /* the 8 submits were one group */
     IGWT_CHECK(stats(q).messages == 4);          /* 2 before, the unkeyed one, one for key-1 */
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -488,7 +468,7 @@ test_recovery(void)
     fini_claims(c, 1);
     IGWT_CHECK(put1(q, NULL, NULL, "new") == gone + 1); /* ids are never reused */
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static struct {
@@ -590,7 +570,7 @@ test_map_full(void)
     IGWT_CHECK(!stats(q).full && stats(q).messages == 0);
     IGWT_OK(igw_queue_put(q, &m, &id, NULL));
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 /* ---- group commit ------------------------------------------------------------------------ */
@@ -686,7 +666,7 @@ test_group_commit(void)
     IGWT_CHECK(commits <= 2000 / 8);
     IGWT_CHECK(stats(q).messages == (uint64_t)total + 2000);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -729,7 +709,7 @@ test_purge(void)
     IGWT_CHECK(claim(q, igw_now_ms(), c, 4) == 3);
     fini_claims(c, 3);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -777,7 +757,7 @@ test_sweep(void)
     IGWT_CHECK(removed == 0);
     IGWT_CHECK(stats(q).messages == 2); /* pending and a2 */
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -807,7 +787,7 @@ test_stats(void)
     IGWT_CHECK(s.messages == 4 && s.pending == 2 && s.inflight == 0 && s.delivered == 1 &&
                s.dead == 1);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
@@ -869,7 +849,7 @@ test_events(void)
     IGWT_CHECK(l.kind[5] == IGW_QEV_PURGED);
     IGWT_STREQ(l.text[5], "ch/-/-");
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -893,7 +873,7 @@ test_close_pending(void)
     q = open_q(dir, 0, 0);
     IGWT_CHECK(stats(q).messages == 500 && stats(q).pending == 500);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static unsigned
@@ -927,7 +907,7 @@ test_filter(void)
     fini_claims(c, n);
     IGWT_CHECK(stats(q).pending == 5 && stats(q).inflight == 1);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void
@@ -962,7 +942,7 @@ test_invalid(void)
     memset(&o, 0, sizeof(o));
     IGWT_ERR(igw_queue_open(&q2, &o, NULL, 0), IGW_EINVAL);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 /* Every allocation that fails yields IGW_ENOMEM (or success), never a crash, leak or loss. */
@@ -998,7 +978,7 @@ test_oom(void)
     IGWT_CHECK(stats(q).messages == ok_puts);
     IGWT_CHECK(stats(q).pending + stats(q).inflight == ok_puts && stats(q).inflight == claimed);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static unsigned
@@ -1080,7 +1060,7 @@ test_round(void)
     IGWT_CHECK(igw_queue_round_done(q, &rd));
     IGWT_CHECK(stats(q).commits == commits && notes == 1);
     igw_queue_close(q);
-    rm_tree(dir);
+    igwt_rm_tree(dir);
 }
 
 static void

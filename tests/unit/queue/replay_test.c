@@ -9,30 +9,11 @@
 #include "igw/common.h"
 #include "igw/queue.h"
 #include "igwt.h"
+#include "igwt_tmp.h"
 
 #define FAR_FUTURE (igw_now_ms() + 1000000000ull)
 
 static char tmpdir[64];
-
-static void
-rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    char p[512];
-
-    if (d == NULL) {
-        return;
-    }
-    for (e = readdir(d); e != NULL; e = readdir(d)) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(path);
-}
 
 static igw_queue *
 open_q(void)
@@ -41,8 +22,7 @@ open_q(void)
     char err[IGW_ERRBUF_SIZE] = "";
     igw_queue *q = NULL;
 
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/igwr.XXXXXX");
-    IGWT_ASSERT(mkdtemp(tmpdir) != NULL);
+    IGWT_ASSERT(igwt_tmpdir(tmpdir, sizeof(tmpdir), "igwr") != NULL);
     memset(&o, 0, sizeof(o));
     o.path = tmpdir;
     IGWT_OK(igw_queue_open(&q, &o, err, sizeof(err)));
@@ -53,7 +33,7 @@ static void
 close_q(igw_queue *q)
 {
     igw_queue_close(q);
-    rm_tree(tmpdir);
+    igwt_rm_tree(tmpdir);
 }
 
 /* One message on route r (translated payload "v1"), plus route "raw" when two is true. */
