@@ -347,49 +347,60 @@ two_strs(struct ev *ev, struct val *args, const char **a, uint32_t *an, const ch
     return rv;
 }
 
+typedef bool (*str_pred_fn)(const char *a, uint32_t an, const char *b, uint32_t bn);
+
+static bool
+p_contains(const char *a, uint32_t an, const char *b, uint32_t bn)
+{
+    return find_bytes(a, an, b, bn);
+}
+
+static bool
+p_starts(const char *a, uint32_t an, const char *b, uint32_t bn)
+{
+    return bn <= an && memcmp(a, b, bn) == 0;
+}
+
+static bool
+p_ends(const char *a, uint32_t an, const char *b, uint32_t bn)
+{
+    return bn <= an && memcmp(a + an - bn, b, bn) == 0;
+}
+
+/* A boolean of two string arguments; nothing when either is missing. */
 static int
-f_contains(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
+str_pred(struct ev *ev, struct val *args, struct val *out, str_pred_fn pred)
 {
     const char *a;
     const char *b;
     uint32_t an;
     uint32_t bn;
     int rv = two_strs(ev, args, &a, &an, &b, &bn);
-    IGW_UNUSED(x);
     if (rv == IGW_OK && a != NULL && b != NULL) {
-        set_bool(out, find_bytes(a, an, b, bn));
+        set_bool(out, pred(a, an, b, bn));
     }
     return rv;
+}
+
+static int
+f_contains(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
+{
+    IGW_UNUSED(x);
+    return str_pred(ev, args, out, p_contains);
 }
 
 static int
 f_starts(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
 {
-    const char *a;
-    const char *b;
-    uint32_t an;
-    uint32_t bn;
-    int rv = two_strs(ev, args, &a, &an, &b, &bn);
     IGW_UNUSED(x);
-    if (rv == IGW_OK && a != NULL && b != NULL) {
-        set_bool(out, bn <= an && memcmp(a, b, bn) == 0);
-    }
-    return rv;
+    return str_pred(ev, args, out, p_starts);
 }
 
 static int
 f_ends(struct ev *ev, const struct xnode *x, struct val *args, struct val *out)
 {
-    const char *a;
-    const char *b;
-    uint32_t an;
-    uint32_t bn;
-    int rv = two_strs(ev, args, &a, &an, &b, &bn);
     IGW_UNUSED(x);
-    if (rv == IGW_OK && a != NULL && b != NULL) {
-        set_bool(out, bn <= an && memcmp(a + an - bn, b, bn) == 0);
-    }
-    return rv;
+    return str_pred(ev, args, out, p_ends);
 }
 
 static int
