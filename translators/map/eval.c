@@ -37,25 +37,14 @@ static void
 link_child(struct igw_node *parent, const char *key, uint32_t klen, bool attr,
            struct igw_node *child)
 {
-    if (parent->type == IGW_NODE_OBJECT) {
-        child->key = key;
-        child->key_len = klen;
-    } else {
+    if (parent->type != IGW_NODE_OBJECT) {
         child->key = NULL;
         child->key_len = 0;
     }
     if (attr) {
         child->flags |= IGW_NODE_ATTR;
     }
-    child->parent = parent;
-    child->next = NULL;
-    if (parent->last != NULL) {
-        parent->last->next = child;
-    } else {
-        parent->first = child;
-    }
-    parent->last = child;
-    parent->count++;
+    igw_node_link(parent, key, klen, child);
 }
 
 static size_t
