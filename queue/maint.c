@@ -148,11 +148,8 @@ remove_message(struct qbatch *b, uint64_t id)
 }
 
 int
-qapply_purge(struct qbatch *b, struct qreq *r)
+qmsg_channel(struct qbatch *b, uint64_t id, char channel[IGW_QUEUE_NAME_MAX], struct qbytes *ch)
 {
-    uint64_t id = r->u.purge.id;
-    char channel[IGW_QUEUE_NAME_MAX];
-    struct qbytes ch = {NULL, 0, false};
     struct qmsg_rec m;
     struct qkey k;
     MDB_val v;
@@ -160,16 +157,31 @@ qapply_purge(struct qbatch *b, struct qreq *r)
 
     qkey_id(&k, id);
     rv = qdb_get(b, QDB_MSGS, &k, &v);
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    if (qrec_msg_decode(&v, &m) == IGW_OK && m.channel.len <= IGW_QUEUE_NAME_MAX) {
+        memcpy(channel, m.channel.p, m.channel.len);
+        *ch = qbytes_of(channel, m.channel.len);
+    }
+    return IGW_OK;
+}
+
+int
+qapply_purge(struct qbatch *b, struct qreq *r)
+{
+    uint64_t id = r->u.purge.id;
+    char channel[IGW_QUEUE_NAME_MAX];
+    struct qbytes ch = {NULL, 0, false};
+    int rv;
+
+    rv = qmsg_channel(b, id, channel, &ch);
     if (rv == IGW_ENOENT) {
         r->rv = IGW_ENOENT;
         return IGW_OK;
     }
     if (rv != IGW_OK) {
         return rv;
-    }
-    if (qrec_msg_decode(&v, &m) == IGW_OK && m.channel.len <= sizeof(channel)) {
-        memcpy(channel, m.channel.p, m.channel.len);
-        ch = qbytes_of(channel, m.channel.len);
     }
     rv = remove_message(b, id);
     if (rv == IGW_OK) {

@@ -360,6 +360,10 @@ int qorder_remove(struct qbatch *b, uint64_t id, const char *route, size_t rlen,
                   const struct qdeliv_rec *d);
 
 /* maint.c */
+/* Whether message id exists (IGW_OK, IGW_ENOENT, IGW_EIO) and its channel name, copied into
+ * channel with *ch pointing at it (left unchanged when the record does not decode). */
+int qmsg_channel(struct qbatch *b, uint64_t id, char channel[IGW_QUEUE_NAME_MAX],
+                 struct qbytes *ch);
 int qapply_purge(struct qbatch *b, struct qreq *r);
 int qapply_sweep(struct qbatch *b, struct qreq *r);
 int qmeta_load(struct qbatch *b);

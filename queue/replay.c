@@ -333,23 +333,15 @@ qapply_replay(struct qbatch *b, struct qreq *r)
     const struct qreplay_req *rp = &r->u.replay;
     char channel[IGW_QUEUE_NAME_MAX];
     struct qbytes ch = {NULL, 0, false};
-    struct qmsg_rec m;
-    struct qkey k;
-    MDB_val v;
     int rv;
 
-    qkey_id(&k, rp->id);
-    rv = qdb_get(b, QDB_MSGS, &k, &v);
+    rv = qmsg_channel(b, rp->id, channel, &ch);
     if (rv == IGW_ENOENT) {
         r->rv = IGW_ENOENT;
         return IGW_OK;
     }
     if (rv != IGW_OK) {
         return rv;
-    }
-    if (qrec_msg_decode(&v, &m) == IGW_OK && m.channel.len <= sizeof(channel)) {
-        memcpy(channel, m.channel.p, m.channel.len);
-        ch = qbytes_of(channel, m.channel.len);
     }
     rv = replay_check(b, rp, &r->rv);
     for (unsigned i = 0; rv == IGW_OK && r->rv == IGW_OK && i < rp->n; i++) {
