@@ -205,6 +205,49 @@ igw_buf_u64(struct igw_buf *b, uint64_t v)
     return igw_buf_append(b, d + sizeof(d) - n, n);
 }
 
+int
+igw_buf_read_stream(struct igw_buf *b, FILE *f)
+{
+    char chunk[16384];
+    size_t n;
+    int rv = IGW_OK;
+
+    for (;;) {
+        n = fread(chunk, 1, sizeof(chunk), f);
+        if (n == 0) {
+            break;
+        }
+        rv = igw_buf_append(b, chunk, n);
+        if (rv != IGW_OK) {
+            break;
+        }
+    }
+    if (rv == IGW_OK && ferror(f)) {
+        rv = IGW_EIO;
+    }
+    if (rv == IGW_OK) {
+        rv = igw_buf_reserve(b, 0); /* storage exists even for an empty stream */
+    }
+    if (rv == IGW_OK) {
+        b->ptr[b->len] = '\0';
+    }
+    return rv;
+}
+
+int
+igw_buf_read_file(struct igw_buf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    int rv;
+
+    if (f == NULL) {
+        return IGW_EIO;
+    }
+    rv = igw_buf_read_stream(b, f);
+    fclose(f);
+    return rv;
+}
+
 char *
 igw_buf_steal(struct igw_buf *b, size_t *len)
 {

@@ -58,26 +58,6 @@ is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int
-read_stream(FILE *f, struct igw_buf *b)
-{
-    char chunk[65536];
-    size_t n;
-    int rv;
-
-    for (;;) {
-        n = fread(chunk, 1, sizeof(chunk), f);
-        if (n == 0) {
-            break;
-        }
-        rv = igw_buf_append(b, chunk, n);
-        if (rv != IGW_OK) {
-            return rv;
-        }
-    }
-    return ferror(f) ? IGW_EIO : IGW_OK;
-}
-
 /* Reads path into b (initialised here; the caller finis it). Errors go to stderr. */
 int
 cmdmap_read_path(const char *path, struct igw_buf *b)
@@ -91,7 +71,7 @@ cmdmap_read_path(const char *path, struct igw_buf *b)
         fprintf(stderr, "%s: cannot open\n", path);
         return IGW_EIO;
     }
-    rv = read_stream(f, b);
+    rv = igw_buf_read_stream(b, f);
     fclose(f);
     if (rv != IGW_OK) {
         fprintf(stderr, "%s: %s\n", path, igw_strerror(rv));
@@ -403,7 +383,7 @@ run_map(const struct run_opts *o, const igw_map *m)
     igw_buf_init(&in, MAP_MAX_FILE);
     rv = igw_arena_new(&a, MAP_ARENA_LIMIT);
     if (rv == IGW_OK) {
-        rv = read_stream(stdin, &in);
+        rv = igw_buf_read_stream(&in, stdin);
     }
     if (rv != IGW_OK) {
         fprintf(stderr, "<stdin>: %s\n", igw_strerror(rv));

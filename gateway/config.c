@@ -23,22 +23,7 @@
 int
 cfg_read_all(const char *path, struct igw_buf *b)
 {
-    char chunk[4096];
-    FILE *f = fopen(path, "rb");
-    size_t k;
-    int rv = IGW_OK;
-
-    if (f == NULL) {
-        return IGW_EIO;
-    }
-    while (rv == IGW_OK && (k = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        rv = igw_buf_append(b, chunk, k);
-    }
-    if (rv == IGW_OK && ferror(f)) {
-        rv = IGW_EIO;
-    }
-    fclose(f);
-    return rv;
+    return igw_buf_read_file(b, path);
 }
 
 static int

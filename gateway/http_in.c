@@ -614,19 +614,8 @@ handle(nng_aio *aio)
 static int
 read_pem(const char *path, struct igw_buf *b, char *errbuf, size_t errlen)
 {
-    char chunk[4096];
-    size_t k;
-    int rv = IGW_OK;
-    FILE *f = fopen(path, "rb");
+    int rv = igw_buf_read_file(b, path);
 
-    if (f == NULL) {
-        igw_errbuf_set(errbuf, errlen, "cannot read %s", path);
-        return IGW_EIO;
-    }
-    while (rv == IGW_OK && (k = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        rv = igw_buf_append(b, chunk, k);
-    }
-    fclose(f);
     if (rv != IGW_OK) {
         igw_errbuf_set(errbuf, errlen, "cannot read %s: %s", path, igw_strerror(rv));
     }

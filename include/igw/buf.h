@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 struct igw_buf {
     char *ptr;
@@ -40,6 +41,13 @@ int igw_buf_json_str(struct igw_buf *b, const char *s, size_t n);
 int igw_buf_u64(struct igw_buf *b, uint64_t v);
 /** Ensures room for n more bytes. Same errors as igw_buf_append. */
 int igw_buf_reserve(struct igw_buf *b, size_t n);
+/** Appends everything f still holds (until EOF) to b; on success b->ptr is non-NULL and
+ *  NUL-terminated even for an empty stream. @return IGW_OK, IGW_EIO (read error), IGW_ETOOBIG
+ *  (more than b's max), IGW_ENOMEM. */
+int igw_buf_read_stream(struct igw_buf *b, FILE *f);
+/** Opens path and appends its whole content like igw_buf_read_stream. A file that cannot be
+ *  opened gives IGW_EIO with errno from fopen. */
+int igw_buf_read_file(struct igw_buf *b, const char *path);
 /** Hands the storage to the caller (free with igw_free) and re-initialises the buffer. */
 char *igw_buf_steal(struct igw_buf *b, size_t *len);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "igw/buf.h"
 #include "igw/common.h"
 #include "map_int.h"
 
@@ -14,43 +15,18 @@
 int
 map_read_file(const char *path, char **text, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0;
-    size_t n = 0;
-    int rv = IGW_OK;
-    if (f == NULL) {
-        return IGW_EIO;
+    struct igw_buf b;
+    int rv;
+
+    /* the same bound as the former hand-rolled reader: 4 * SCHEMA_MAX - 4097 bytes */
+    igw_buf_init(&b, SCHEMA_MAX * 4 - 4097);
+    rv = igw_buf_read_file(&b, path);
+    if (rv != IGW_OK) {
+        igw_buf_fini(&b);
+        return rv;
     }
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            size_t nc = cap ? cap * 2 : 8192;
-            char *nb = nc <= SCHEMA_MAX * 4 ? igw_realloc(buf, nc) : NULL;
-            if (nb == NULL) {
-                rv = nc <= SCHEMA_MAX * 4 ? IGW_ENOMEM : IGW_ETOOBIG;
-                goto out;
-            }
-            buf = nb;
-            cap = nc;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) {
-            break;
-        }
-    }
-    if (ferror(f)) {
-        rv = IGW_EIO;
-        goto out;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    buf = NULL;
-out:
-    igw_free(buf);
-    fclose(f);
-    return rv;
+    *text = igw_buf_steal(&b, len);
+    return IGW_OK;
 }
 
 static int

@@ -367,30 +367,19 @@ static int
 read_file(const char *path, struct igw_buf *b, char *errbuf, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    char chunk[16384];
-    size_t n;
-    int rv = IGW_OK;
+    int rv;
 
     if (f == NULL) {
         igw_errbuf_set(errbuf, errlen, "%s: %s", path, strerror(errno));
         return IGW_EIO;
     }
-    for (;;) {
-        n = fread(chunk, 1, sizeof(chunk), f);
-        if (n == 0) {
-            break;
-        }
-        rv = igw_buf_append(b, chunk, n);
-        if (rv != IGW_OK) {
-            igw_errbuf_set(errbuf, errlen, "%s: %s", path, igw_strerror(rv));
-            break;
-        }
-    }
-    if (rv == IGW_OK && ferror(f)) {
-        igw_errbuf_set(errbuf, errlen, "%s: read error", path);
-        rv = IGW_EIO;
-    }
+    rv = igw_buf_read_stream(b, f);
     fclose(f);
+    if (rv == IGW_EIO) {
+        igw_errbuf_set(errbuf, errlen, "%s: read error", path);
+    } else if (rv != IGW_OK) {
+        igw_errbuf_set(errbuf, errlen, "%s: %s", path, igw_strerror(rv));
+    }
     return rv;
 }
 

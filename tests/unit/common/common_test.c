@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Tests for common/: buffers, arena, allocation failure injection, parsing helpers. */
+#include <stdio.h>
 #include <string.h>
 
 #include "igwt.h"
@@ -50,6 +51,26 @@ test_buf_json_exact_fit_and_u64(void)
     IGWT_OK(igw_buf_u64(&b, UINT64_MAX));
     IGWT_STREQ(b.ptr, "0 18446744073709551615");
     igw_buf_fini(&b);
+}
+
+static void
+test_buf_read_stream(void)
+{
+    struct igw_buf b;
+    FILE *f = tmpfile();
+    IGWT_ASSERT(f != NULL);
+    igw_buf_init(&b, 16);
+    IGWT_OK(igw_buf_read_stream(&b, f)); /* empty: storage exists, NUL-terminated */
+    IGWT_CHECK(b.ptr != NULL && b.len == 0 && b.ptr[0] == '\0');
+    fputs("0123456789", f);
+    rewind(f);
+    IGWT_OK(igw_buf_read_stream(&b, f));
+    IGWT_STREQ(b.ptr, "0123456789");
+    rewind(f);
+    IGWT_ERR(igw_buf_read_stream(&b, f), IGW_ETOOBIG); /* 20 bytes > max 16 */
+    fclose(f);
+    igw_buf_fini(&b);
+    IGWT_ERR(igw_buf_read_file(&b, "/nonexistent/igw"), IGW_EIO);
 }
 
 static void
@@ -147,7 +168,8 @@ test_strerror(void)
 }
 
 IGWT_MAIN({"buf_limits", test_buf_limits}, {"buf_json", test_buf_json},
-          {"buf_json_exact_fit_and_u64", test_buf_json_exact_fit_and_u64}, {"arena", test_arena},
+          {"buf_json_exact_fit_and_u64", test_buf_json_exact_fit_and_u64},
+          {"buf_read_stream", test_buf_read_stream}, {"arena", test_arena},
           {"alloc_injection", test_alloc_injection}, {"oom_buf", test_oom_buf},
           {"parse_units", test_parse_units}, {"ct_equal", test_ct_equal},
           {"strerror", test_strerror})
