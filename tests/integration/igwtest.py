@@ -150,10 +150,23 @@ def eventually(fn, timeout=10.0, interval=0.05, what="condition"):
     raise AssertionError("%s not met within %.1fs (last: %r)" % (what, timeout, last))
 
 
+SKIP_CODE = 77  # exit status ctest reports as "Skipped" (SKIP_RETURN_CODE)
+
+
+class Skip(Exception):
+    """Raised by a case that cannot run on this machine (a missing tool or fixture)."""
+
+
+def skip(reason):
+    """Ends the current case as skipped, with the reason on the runner's line."""
+    raise Skip(reason)
+
+
 def run(tests):
-    """Runs test functions (name -> fn) and prints the closing line; exits non-zero on failure."""
+    """Runs test functions (name -> fn) and prints the closing line. Exit status: 1 when a case
+    failed (or none ran), SKIP_CODE when one was skipped, else 0."""
     only = sys.argv[1:] or None
-    passed = failed = 0
+    passed = failed = skipped = 0
     for fn in tests:
         if only and fn.__name__ not in only:
             continue
@@ -162,9 +175,14 @@ def run(tests):
             fn()
             passed += 1
             print("ok   %s (%.2fs)" % (fn.__name__, time.time() - t0), flush=True)
+        except Skip as e:
+            skipped += 1
+            print("SKIP %s: %s" % (fn.__name__, e), flush=True)
         except Exception:
             failed += 1
             print("FAIL %s" % fn.__name__, flush=True)
             traceback.print_exc()
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    sys.exit(0 if failed == 0 and passed > 0 else 1)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
+    if failed or passed + skipped == 0:
+        sys.exit(1)
+    sys.exit(SKIP_CODE if skipped else 0)

@@ -5,8 +5,12 @@
  *   static void test_x(void) { IGWT_CHECK(1 + 1 == 2); IGWT_OK(igw_f()); }
  *   IGWT_MAIN({"x", test_x}, {"y", test_y})
  *
- * Checks record a failure and continue; IGWT_ASSERT stops the current case. The runner prints
- * one line per case and closes with "N passed, N failed". Run one case: ./t name.
+ * Checks record a failure and continue; IGWT_ASSERT stops the current case. IGWT_SKIP("why")
+ * ends the current case as skipped: for a case that cannot run on this machine (a missing tool
+ * or fixture), never to hide a failure; checks that already failed still count. The runner
+ * prints one line per case and closes with "N passed, N failed, N skipped". Exit status: 1 when
+ * any case failed (or none ran), else IGWT_SKIP_CODE (77, ctest's SKIP_RETURN_CODE) when any
+ * case was skipped, else 0. Run one case: ./t name.
  */
 #ifndef IGWT_H
 #define IGWT_H
@@ -23,8 +27,20 @@ struct igwt_case {
     void (*fn)(void);
 };
 
+#define IGWT_SKIP_CODE 77 /* exit status ctest reports as "Skipped" (SKIP_RETURN_CODE) */
+
 static int igwt_failures_;
+static int igwt_skipped_;
+static char igwt_skip_why_[256];
 static jmp_buf igwt_jmp_;
+
+/* Ends the current case as skipped; reason is printed on the runner's line. */
+#define IGWT_SKIP(reason)                                                                          \
+    do {                                                                                           \
+        snprintf(igwt_skip_why_, sizeof(igwt_skip_why_), "%s", (reason));                          \
+        igwt_skipped_ = 1;                                                                         \
+        longjmp(igwt_jmp_, 1);                                                                     \
+    } while (0)
 
 #define IGWT_CHECK(cond)                                                                           \
     do {                                                                                           \
@@ -71,6 +87,8 @@ static inline int
 igwt_run_one(void (*fn)(void))
 {
     igwt_failures_ = 0;
+    igwt_skipped_ = 0;
+    igwt_skip_why_[0] = '\0';
     if (setjmp(igwt_jmp_) == 0) {
         fn();
     }
@@ -82,11 +100,16 @@ igwt_run(const struct igwt_case *cases, int argc, char **argv)
 {
     int passed = 0;
     int failed = 0;
+    int skipped = 0;
     for (const struct igwt_case *c = cases; c->name != NULL; c++) {
         if (argc > 1 && strcmp(argv[1], c->name) != 0) {
             continue;
         }
-        if (igwt_run_one(c->fn) == 0) {
+        int nfail = igwt_run_one(c->fn);
+        if (nfail == 0 && igwt_skipped_) {
+            printf("SKIP %s: %s\n", c->name, igwt_skip_why_);
+            skipped++;
+        } else if (nfail == 0) {
             printf("ok   %s\n", c->name);
             passed++;
         } else {
@@ -95,8 +118,11 @@ igwt_run(const struct igwt_case *cases, int argc, char **argv)
         }
         fflush(stdout);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 && passed > 0 ? 0 : 1;
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    if (failed > 0 || passed + skipped == 0) {
+        return 1;
+    }
+    return skipped > 0 ? IGWT_SKIP_CODE : 0;
 }
 
 #define IGWT_MAIN(...)                                                                             \
