@@ -39,6 +39,6 @@ function(igw_test_exe name src)
   target_compile_options(${name} PRIVATE ${IGW_WARN_FLAGS})
   target_compile_definitions(${name} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests
-                             ${PROJECT_SOURCE_DIR}/include)
+                             ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/gateway)
   target_link_libraries(${name} PRIVATE ${ARGN})
 endfunction()

@@ -15,7 +15,26 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#include "igw/retry.h"
+/* Retry policy of a route: exponential backoff with full jitter, the wait before attempt n+1
+ * being uniform(base, min(cap, base * 2^n)); exhausted after max_attempts attempts or when the
+ * message is older than max_age_ms. The delivery engine applies it (gateway/delivery/retry.h). */
+struct igw_retry_policy {
+    uint64_t base_ms;      /* first wait's upper bound and every wait's lower bound; >= 1 */
+    uint64_t cap_ms;       /* largest wait; >= base_ms */
+    uint32_t max_attempts; /* 0 = unlimited (then max_age_ms must be set) */
+    uint64_t max_age_ms;   /* 0 = unlimited */
+};
+
+/** Fills *p with the default policy: base 1 s, cap 10 min, 10 attempts, max age 24 h. p must
+ *  not be NULL. */
+static inline void
+igw_retry_policy_default(struct igw_retry_policy *p)
+{
+    p->base_ms = 1000;
+    p->cap_ms = 600000;
+    p->max_attempts = 10;
+    p->max_age_ms = 86400000;
+}
 
 enum igw_auth_type { IGW_AUTH_NONE = 0, IGW_AUTH_BEARER, IGW_AUTH_BASIC };
 

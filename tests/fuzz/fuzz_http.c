@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "http_int.h"
+#include "http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

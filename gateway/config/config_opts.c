@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Config loader, option table: the one table (opts[]) that drives parsing, defaults,
+ * validation of scalar types and the generated reference (igw config reference >
+ * docs/CONFIG.md), the sections it documents (sects[], with their finishers), the
+ * table-driven parsing of a section ("did you mean" included) and the Markdown reference.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config_int.h"
+
+#define CFG(f) offsetof(struct igw_config, f)
+#define CH(f) offsetof(struct igw_channel, f)
+#define RT(f) offsetof(struct igw_route, f)
+#define RP(f) offsetof(struct igw_retry_policy, f)
+#define AC(f) offsetof(struct auth_conf, f)
+
+/* clang-format off */
+static const struct opt opts[] = {
+    {S_ROOT, "log_level", T_CHOICE, CFG(log_level), 0, "info", 0, 0, "debug|info|warn|error",
+     0, NULL, "choice", 0,
+     "Lowest level of the one-line log records written to stderr."},
+    {S_ROOT, "http", T_SECT, 0, 0, NULL, 0, 0, NULL, S_HTTP, NULL, "section", 0,
+     "HTTP listener shared by every channel."},
+    {S_ROOT, "sp", T_SECT, 0, 0, NULL, 0, 0, NULL, S_SP, NULL, "section", 0,
+     "nng scalability-protocol sockets for local producers and event subscribers."},
+    {S_ROOT, "admin", T_SECT, 0, 0, NULL, 0, 0, NULL, S_ADMIN, NULL, "section", 0,
+     "Admin HTTP API (docs/ADMIN-API.md) on its own address and credentials."},
+    {S_ROOT, "queue", T_SECT, 0, 0, NULL, 0, 0, NULL, S_QUEUE, NULL, "section", 0,
+     "The durable LMDB queue every accepted message is committed to before the reply."},
+    {S_ROOT, "delivery", T_SECT, 0, 0, NULL, 0, 0, NULL, S_DELIVERY, NULL, "section", 0,
+     "The delivery engine that sends stored messages to routes."},
+    {S_ROOT, "mappings", T_SECT, 0, 0, NULL, 0, 0, NULL, S_MAPPINGS, NULL, "section", 0,
+     "Declarative mappings applied at intake (docs/MAPPING-LANGUAGE.md)."},
+    {S_ROOT, "channels", T_FN, 0, 0, NULL, 0, 0, NULL, S_CHANNEL, cfg_fn_channels,
+     "map of sections", 0,
+     "Inbound channels, keyed by channel name ([A-Za-z0-9_-], at most 63 characters)."},
+
+    {S_HTTP, "listen", T_STR, CFG(http_listen), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
+     "Listen address, http://HOST:PORT (or https:// with http.tls). Unset: no HTTP input."},
+    {S_HTTP, "max_body", T_SIZE, CFG(http_max_body), 0, "1MiB", 1, 1u << 30, NULL, 0, NULL,
+     "size", 0,
+     "Hard cap on any request body; each channel's max_body must not exceed it. Larger bodies "
+     "get 413 before they are read."},
+    {S_HTTP, "max_inflight", T_UINT, CFG(http_max_inflight), 0, "4096", 1, 1000000, NULL, 0,
+     NULL, "integer", 0,
+     "Requests being read or committed at once; beyond it new requests get 503 with "
+     "Retry-After."},
+    {S_HTTP, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_HTTP_TLS, NULL, "section", 0,
+     "Server certificate for an https:// listener (TLS 1.2, mbed TLS)."},
+    {S_HTTP_TLS, "cert_file", T_PATH, CFG(tls_cert), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "PEM certificate chain, relative to the config file's directory."},
+    {S_HTTP_TLS, "key_file", T_PATH, CFG(tls_key), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "PEM private key (unencrypted), relative to the config file's directory."},
+
+    {S_SP, "listen", T_STR, CFG(sp_listen), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
+     "rep0 socket for local producers (docs/SP-PROTOCOL.md), e.g. ipc://var/igw.ipc. An ipc "
+     "socket file is created with mode 0600: only igw's user may send. Unset: off."},
+    {S_SP, "publish", T_STR, CFG(pub_listen), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
+     "pub0 socket publishing one JSON line per queue event (topic = event kind). Unset: off."},
+
+    {S_ADMIN, "listen", T_STR, CFG(admin_listen), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
+     "Listen address of the admin API, http://HOST:PORT (plain HTTP: bind 127.0.0.1 or a "
+     "management network). Must differ from http.listen. Unset: no admin API."},
+    {S_ADMIN, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_IN, cfg_fn_admin_auth, "section", 0,
+     "Credentials of the admin API, the same keys as a channel's auth; type bearer or basic is "
+     "required whenever admin.listen is set (also on 127.0.0.1). Channel credentials are not "
+     "accepted here: use separate tokens."},
+
+    {S_QUEUE, "path", T_STR, CFG(data_dir), 0, "var/queue", 0, 0, NULL, 0, NULL, "path", 0,
+     "Queue directory (created with mode 0700), relative to the working directory."},
+    {S_QUEUE, "map_size", T_SIZE, CFG(map_size), 0, "1GiB", 64 * 1024, 1ull << 40, NULL, 0,
+     NULL, "size", 0,
+     "LMDB map size: the most the queue may hold. When full, new messages get 503 while "
+     "deliveries drain it."},
+    {S_QUEUE, "max_batch", T_UINT, CFG(max_batch), 0, "256", 1, 65536, NULL, 0, NULL, "integer",
+     0, "Most requests grouped into one commit (one fsync)."},
+    {S_QUEUE, "retain_delivered", T_DUR, CFG(retain_delivered_ms), 0, "1h", 0, 366ull * 86400000,
+     NULL, 0, NULL, "duration", 0, "How long delivered messages are kept for inspection."},
+    {S_QUEUE, "retain_idempotency", T_DUR, CFG(retain_idempotency_ms), 0, "24h", 0,
+     366ull * 86400000, NULL, 0, NULL, "duration", 0,
+     "How long an Idempotency-Key is remembered (a repeat returns the first message's id)."},
+
+    {S_MAPPINGS, "dir", T_STR, CFG(mappings_dir), 0, "mappings", 0, 0, NULL, 0, NULL, "path", 0,
+     "Directory of mappings (one folder per map, mappings/<name>/map), relative to the working "
+     "directory. Loaded at start when a route names a map; SIGHUP recompiles it and keeps the "
+     "old maps if the new ones do not compile."},
+
+    {S_DELIVERY, "batch", T_UINT, CFG(deliver_batch), 0, "256", 1, 65536, NULL, 0, NULL,
+     "integer", 0, "Deliveries claimed from the queue per round."},
+
+    {S_CHANNEL, "listen", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_listen, "METHOD /path",
+     F_REQUIRED,
+     "Method (POST, PUT or PATCH) and path pattern; a {name} segment captures a path "
+     "parameter, e.g. POST /events/openimis/{event}."},
+    {S_CHANNEL, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_IN, cfg_fn_auth_in, "section", 0,
+     "Credentials a client must present. Unset: no authentication."},
+    {S_CHANNEL, "max_body", T_SIZE, CH(max_body), 0, NULL, 1, 1u << 30, NULL, 0, NULL, "size", 0,
+     "Largest body accepted (413 above); default http.max_body."},
+    {S_CHANNEL, "content_types", T_LIST, CH(content_types), CH(ncontent_types), NULL, 0, 0, NULL,
+     0, NULL, "list of strings", 0,
+     "Allowed media types (compared without parameters, case-insensitive); 415 otherwise. "
+     "Unset: any."},
+    {S_CHANNEL, "input", T_CHOICE, CH(input), 0, "json", 0, 0, "json|xml|csv|any", 0, NULL,
+     "choice", 0, "Body format; json bodies are parsed on receipt and rejected with 400 when "
+     "malformed."},
+    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir", 0, NULL,
+     "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, or a FHIR R4 "
+     "OperationOutcome for FHIR-facing channels."},
+    {S_CHANNEL, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_FHIR, NULL, "section", 0,
+     "FHIR server behaviour of a dialect: fhir channel (docs/FHIR-CHANNELS.md)."},
+    {S_CHANNEL, "routes", T_FN, 0, 0, NULL, 0, 0, NULL, S_ROUTE, cfg_fn_routes, "map of sections",
+     0,
+     "Destinations of every accepted message, keyed by route name; the full name is "
+     "<channel>.<route>."},
+
+    {S_AUTH_IN, "type", T_CHOICE, AC(type), 0, "none", 0, 0, "none|bearer|basic", 0, NULL,
+     "choice", 0, "bearer: Authorization: Bearer <token>; basic: user and password."},
+    {S_AUTH_IN, "tokens_file", T_STR, AC(tokens_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "File of accepted bearer tokens, one per line (blank lines and # comments ignored), "
+     "relative to the config file's directory."},
+    {S_AUTH_IN, "tokens", T_LIST, AC(tokens), AC(ntokens), NULL, 0, 0, NULL, 0, NULL,
+     "list of strings", 0, "Inline bearer tokens (discouraged: keep secrets out of the config)."},
+    {S_AUTH_IN, "users_file", T_STR, AC(users_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "File of user:password lines for basic auth, relative to the config file's directory."},
+    {S_AUTH_IN, "users", T_LIST, AC(users), AC(nusers), NULL, 0, 0, NULL, 0, NULL,
+     "list of strings", 0, "Inline user:password entries (discouraged)."},
+
+    {S_CH_FHIR, "interaction", T_CHOICE, CH(fhir_interaction), 0, "auto", 0, 0,
+     "auto|create|update|bundle|notification|none", 0, NULL, "choice", 0,
+     "What a request is: create (POST [base]/{type}), update (PUT [base]/{type}/{id}), bundle "
+     "(POST [base]: a transaction or batch Bundle), notification (a Subscription rest-hook: a "
+     "resource, a Bundle or an empty body), none (any body; only the error bodies are "
+     "OperationOutcomes, accepted messages get the plain 202). auto: with a {type} path "
+     "parameter PUT is update and POST create, otherwise none."},
+    {S_CH_FHIR, "base_url", T_STR, CH(fhir_base_url), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
+     "Absolute service base used in Location headers and response Bundles, e.g. "
+     "https://igw.example.org/fhir. Unset: the base path of the request (/fhir)."},
+
+    {S_ROUTE, "url", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_url, "url", F_REQUIRED,
+     "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "
+     "message; PATH relative to the working directory), tcp:// or ipc:// (nng socket)."},
+    {S_ROUTE, "method", T_CHOICE, RT(method), 0, "POST", 0, 0, "POST|PUT|PATCH", 0, NULL,
+     "choice", 0, "HTTP method for http(s) routes."},
+    {S_ROUTE, "mode", T_ENUM, RT(nng_mode), 0, "push", IGW_NNG_PUSH, 0, "push|req", 0, NULL,
+     "choice", 0, "nng pattern for tcp:// and ipc:// routes: push0 (fire and forget) or req0 "
+     "(the reply confirms delivery)."},
+    {S_ROUTE, "headers", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_headers, "map of strings", 0,
+     "Extra request headers for http(s) routes."},
+    {S_ROUTE, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_OUT, cfg_fn_auth_out, "section", 0,
+     "Credentials igw sends to the destination."},
+    {S_ROUTE, "timeout", T_DUR, RT(timeout_ms), 0, "10s", 1, 3600000, NULL, 0, NULL, "duration",
+     0, "Limit on one delivery attempt."},
+    {S_ROUTE, "concurrency", T_UINT, RT(concurrency), 0, "8", 1, 1024, NULL, 0, NULL, "integer",
+     0, "Deliveries in flight at once on this route."},
+    {S_ROUTE, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_RT_FHIR, NULL, "section", 0,
+     "FHIR delivery for http(s) routes whose url is a FHIR service base (docs/DELIVERY.md)."},
+    {S_ROUTE, "retry", T_SECT, RT(retry), 0, NULL, 0, 0, NULL, S_RETRY, NULL, "section", 0,
+     "Backoff between attempts: uniform(base, min(cap, base * 2^n))."},
+    {S_ROUTE, "ordered_by", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_ordered_by, "key source", 0,
+     "Deliver messages with the same key strictly in order: header:NAME, json:a.b.c (a field "
+     "of the JSON body) or param:NAME (a path parameter). Unset: unordered, in parallel."},
+    {S_ROUTE, "circuit", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CIRCUIT, NULL, "section", 0,
+     "Circuit breaker: pause a route that keeps failing, then probe."},
+    {S_ROUTE, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_TLS, NULL, "section", 0,
+     "TLS settings for https:// routes."},
+    {S_ROUTE, "map", T_STR, RT(map), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
+     "Name of the mapping applied before delivery (mappings/<name>/map). Unset: the body is "
+     "delivered as received."},
+    {S_ROUTE, "output", T_CHOICE, RT(output), 0, NULL, 0, 0, "json|xml|csv|fhir-r4|dci", 0, NULL,
+     "choice", 0,
+     "Output format of the mapping (fhir-r4 and dci are JSON; fhir-r4 is sent as "
+     "application/fhir+json). Unset: the format the map declares."},
+    {S_ROUTE, "reverse", T_BOOL, RT(map_reverse), 0, "false", 0, 0, NULL, 0, NULL, "boolean", 0,
+     "Run the map backwards (only for maps igw map lint reports as invertible)."},
+    {S_ROUTE, "content_type", T_STR, RT(content_type), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
+     "Content-Type of the translated payload. Unset: from the output format."},
+
+    {S_RETRY, "base", T_DUR, RP(base_ms), 0, "1s", 1, 86400000, NULL, 0, NULL, "duration", 0,
+     "Shortest wait and first wait's upper bound."},
+    {S_RETRY, "cap", T_DUR, RP(cap_ms), 0, "10m", 1, 7ull * 86400000, NULL, 0, NULL, "duration",
+     0, "Longest wait between attempts (>= base)."},
+    {S_RETRY, "max_attempts", T_UINT, RP(max_attempts), 0, "10", 0, 1000000, NULL, 0, NULL,
+     "integer", 0, "Attempts before the delivery is dead-lettered; 0 = no limit (then max_age "
+     "must be set)."},
+    {S_RETRY, "max_age", T_DUR, RP(max_age_ms), 0, "24h", 0, 366ull * 86400000, NULL, 0, NULL,
+     "duration", 0, "Dead-letter once the message is this old; 0 = no limit."},
+
+    {S_CIRCUIT, "failures", T_UINT, RT(breaker_failures), 0, "5", 0, 1000000, NULL, 0, NULL,
+     "integer", 0, "Consecutive failures that open the circuit; 0 = never."},
+    {S_CIRCUIT, "open_for", T_DUR, RT(breaker_open_ms), 0, "30s", 1, 86400000, NULL, 0, NULL,
+     "duration", 0, "How long the circuit stays open before one probe delivery."},
+
+    {S_TLS, "verify", T_BOOL, RT(tls_verify), 0, "true", 0, 0, NULL, 0, NULL, "boolean", 0,
+     "Verify the server certificate and host name (turn off only for tests)."},
+    {S_TLS, "ca_file", T_PATH, RT(ca_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "PEM CA bundle, relative to the config file's directory. Unset: the system store."},
+
+    {S_AUTH_OUT, "type", T_CHOICE, AC(type), 0, NULL, 0, 0, "bearer|basic", 0, NULL, "choice",
+     F_REQUIRED, "How igw authenticates to the destination."},
+    {S_AUTH_OUT, "token_file", T_STR, AC(token_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "File holding the bearer token (first non-comment line), relative to the config file."},
+    {S_AUTH_OUT, "token", T_STR, AC(token), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
+     "Inline bearer token (discouraged)."},
+    {S_AUTH_OUT, "user_file", T_STR, AC(user_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "File holding one user:password line for basic auth, relative to the config file."},
+    {S_AUTH_OUT, "user", T_STR, AC(user), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
+     "Inline user:password (discouraged)."},
+
+    {S_RT_FHIR, "conditional", T_CHOICE, RT(fhir_conditional), 0, "none", 0, 0, "none|identifier",
+     0, NULL, "choice", 0,
+     "identifier: create-or-update by business identifier, PUT <url>/<resourceType>?identifier="
+     "<system>\\|<value> from the payload's first identifier (a conditional update, so a "
+     "redelivery updates instead of duplicating); Bundles are POSTed to <url>; 412 (several "
+     "matches) dead-letters at once, 409 is retried. none: the route's method and url as "
+     "configured."},
+};
+/* clang-format on */
+
+struct sect_info {
+    const char *path;
+    finish_fn finish;
+};
+
+static const struct sect_info sects[S_COUNT] = {
+    [S_ROOT] = {"", NULL},
+    [S_HTTP] = {"http", cfg_finish_http},
+    [S_HTTP_TLS] = {"http.tls", NULL},
+    [S_SP] = {"sp", cfg_finish_sp},
+    [S_ADMIN] = {"admin", cfg_finish_admin},
+    [S_QUEUE] = {"queue", NULL},
+    [S_DELIVERY] = {"delivery", NULL},
+    [S_MAPPINGS] = {"mappings", NULL},
+    [S_CHANNEL] = {"channels.<name>", cfg_finish_channel},
+    [S_AUTH_IN] = {"channels.<name>.auth", NULL},
+    [S_CH_FHIR] = {"channels.<name>.fhir", NULL},
+    [S_ROUTE] = {"channels.<name>.routes.<name>", cfg_finish_route},
+    [S_RETRY] = {"channels.<name>.routes.<name>.retry", cfg_finish_retry},
+    [S_CIRCUIT] = {"channels.<name>.routes.<name>.circuit", NULL},
+    [S_TLS] = {"channels.<name>.routes.<name>.tls", NULL},
+    [S_AUTH_OUT] = {"channels.<name>.routes.<name>.auth", NULL},
+    [S_RT_FHIR] = {"channels.<name>.routes.<name>.fhir", NULL},
+};
+
+/* ---- "did you mean" ----------------------------------------------------------------------- */
+
+static size_t
+edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    size_t row[33];
+
+    if (la > 32 || lb > 32) {
+        return SIZE_MAX;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static const char *
+suggest(enum sect s, const char *key)
+{
+    const char *best = NULL;
+    size_t bestd = 3;
+    for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
+        size_t d;
+        if (opts[i].sect != s) {
+            continue;
+        }
+        d = edit_distance(key, opts[i].key);
+        if (d < bestd) {
+            bestd = d;
+            best = opts[i].key;
+        }
+    }
+    return best;
+}
+
+/* ---- sections ----------------------------------------------------------------------------- */
+
+int
+cfg_apply_defaults(struct ctx *c, enum sect s, void *base)
+{
+    for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
+        int rv;
+        if (opts[i].sect != s) {
+            continue;
+        }
+        if (opts[i].type == T_SECT) {
+            rv = cfg_apply_defaults(c, opts[i].child, FIELD(base, opts[i].off, char));
+        } else if (opts[i].dflt != NULL) {
+            rv = cfg_set_scalar(c, &opts[i], base, opts[i].dflt, NULL);
+        } else {
+            rv = IGW_OK;
+        }
+        if (rv != IGW_OK) {
+            return rv;
+        }
+    }
+    return IGW_OK;
+}
+
+static const struct opt *
+find_opt(enum sect s, const yaml_node_t *k)
+{
+    for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
+        if (opts[i].sect == s && cfg_key_is(k, opts[i].key)) {
+            return &opts[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+unknown_key(struct ctx *c, enum sect s, const yaml_node_t *k)
+{
+    char shown[VALUE_SHOW_MAX + 8];
+    const char *hint;
+
+    if (k->type != YAML_SCALAR_NODE) {
+        return cfg_fail(c, k, "option names must be plain strings");
+    }
+    cfg_show(k, shown, sizeof(shown));
+    hint = suggest(s, shown);
+    if (hint != NULL) {
+        return cfg_fail(c, k, "unknown option \"%s\" (did you mean \"%s\"?)", shown, hint);
+    }
+    return cfg_fail(c, k, "unknown option \"%s\"", shown);
+}
+
+/* Every key is known and appears once. */
+static int
+check_keys(struct ctx *c, enum sect s, const yaml_node_t *n)
+{
+    yaml_node_pair_t *start = n->data.mapping.pairs.start;
+
+    for (yaml_node_pair_t *p = start; p < n->data.mapping.pairs.top; p++) {
+        const yaml_node_t *k = cfg_node_at(c, p->key);
+        const struct opt *o = find_opt(s, k);
+        if (o == NULL) {
+            return unknown_key(c, s, k);
+        }
+        for (yaml_node_pair_t *q = start; q < p; q++) {
+            if (find_opt(s, cfg_node_at(c, q->key)) == o) {
+                return cfg_fail(c, k, "option \"%s\" given twice", o->key);
+            }
+        }
+    }
+    return IGW_OK;
+}
+
+static int
+parse_value(struct ctx *c, const struct opt *o, const yaml_node_t *v, void *base)
+{
+    char *text = NULL;
+    int rv;
+
+    switch (o->type) {
+    case T_SECT:
+        return cfg_parse_section(c, o->child, v, FIELD(base, o->off, char));
+    case T_FN:
+        return o->fn(c, v, base);
+    case T_LIST:
+        return cfg_set_list(c, o, base, v);
+    default:
+        break;
+    }
+    rv = cfg_scalar_dup(c, v, &text);
+    if (rv == IGW_OK) {
+        rv = cfg_set_scalar(c, o, base, text, v);
+    }
+    igw_free(text);
+    return rv;
+}
+
+static int
+parse_opt(struct ctx *c, const struct opt *o, const yaml_node_t *map, void *base)
+{
+    const yaml_node_t *v = cfg_map_get(c, map, o->key);
+    size_t old;
+    int rv;
+
+    if (v == NULL) {
+        if ((o->flags & F_REQUIRED) != 0) {
+            return cfg_fail(c, map, "missing required option \"%s\"", o->key);
+        }
+        return IGW_OK;
+    }
+    old = cfg_path_push(c, o->key, strlen(o->key));
+    if (cfg_is_null(v) && o->type != T_SECT) {
+        rv = cfg_fail(c, v, "missing value");
+    } else {
+        rv = parse_value(c, o, v, base);
+    }
+    if (rv == IGW_OK) {
+        cfg_path_pop(c, old);
+    }
+    return rv;
+}
+
+/* Parses a mapping node into base. Defaults of the section were applied by the caller (see
+ * apply_defaults), so a missing or empty section keeps them. */
+int
+cfg_parse_section(struct ctx *c, enum sect s, const yaml_node_t *n, void *base)
+{
+    int rv;
+
+    if (cfg_is_null(n)) {
+        for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
+            if (opts[i].sect == s && (opts[i].flags & F_REQUIRED) != 0) {
+                return cfg_fail(c, n, "missing required option \"%s\"", opts[i].key);
+            }
+        }
+        return sects[s].finish != NULL ? sects[s].finish(c, n, base) : IGW_OK;
+    }
+    if (n->type != YAML_MAPPING_NODE) {
+        return cfg_fail(c, n, "expected a mapping (key: value lines), got %s", cfg_node_kind(n));
+    }
+    rv = check_keys(c, s, n);
+    for (size_t i = 0; rv == IGW_OK && i < IGW_ARRAY_LEN(opts); i++) {
+        if (opts[i].sect == s) {
+            rv = parse_opt(c, &opts[i], n, base);
+        }
+    }
+    if (rv == IGW_OK && sects[s].finish != NULL) {
+        rv = sects[s].finish(c, n, base);
+    }
+    return rv;
+}
+
+/* ---- reference ---------------------------------------------------------------------------- */
+
+/* Markdown anchor of a section: "channels.<name>.routes" -> "channels-name-routes". */
+static void
+print_anchor(enum sect s)
+{
+    const char *p = sects[s].path;
+    if (*p == '\0') {
+        fputs("top-level", stdout);
+    }
+    for (; *p != '\0'; p++) {
+        if (*p == '.') {
+            putchar('-');
+        } else if (*p != '<' && *p != '>') {
+            putchar(*p);
+        }
+    }
+}
+
+/* Choices as `a`, `b` (a '|' would split the Markdown table cell). */
+static void
+print_choices(const char *choices)
+{
+    fputs("One of ", stdout);
+    while (*choices != '\0') {
+        size_t n = strcspn(choices, "|");
+        printf("`%.*s`", (int)n, choices);
+        choices += n;
+        if (*choices == '|') {
+            fputs(", ", stdout);
+            choices++;
+        }
+    }
+    fputs(". ", stdout);
+}
+
+static void
+print_opt_row(const struct opt *o)
+{
+    const char *path = sects[o->sect].path;
+    printf("| `%s%s%s` | %s | %s%s%s | %s", path, path[0] != '\0' ? "." : "", o->key, o->tname,
+           o->dflt != NULL ? "`" : "", o->dflt != NULL ? o->dflt : "", o->dflt != NULL ? "`" : "",
+           (o->flags & F_REQUIRED) != 0 ? "**Required.** " : "");
+    if (o->choices != NULL) {
+        print_choices(o->choices);
+    }
+    if (o->type == T_SECT || o->child != 0) {
+        printf("See [`%s`](#", sects[o->child].path);
+        print_anchor(o->child);
+        fputs("). ", stdout);
+    }
+    printf("%s |\n", o->help);
+}
+
+static void
+print_section(enum sect s)
+{
+    fputs("\n<a id=\"", stdout);
+    print_anchor(s);
+    printf("\"></a>\n## `%s`\n\n", s == S_ROOT ? "(top level)" : sects[s].path);
+    printf("| Option | Type | Default | Description |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
+        if (opts[i].sect == s) {
+            print_opt_row(&opts[i]);
+        }
+    }
+}
+
+void
+igw_config_print_reference(void)
+{
+    printf("# igw configuration reference\n\n"
+           "<!-- Generated by `igw config reference` from the option table in "
+           "gateway/config_opts.c."
+           " Do not edit;\n     regenerate with: build/gateway/igw config reference > "
+           "docs/CONFIG.md -->\n\n"
+           "The configuration is one YAML file given to `igw serve --config FILE`; comments (`#`)"
+           " are allowed\neverywhere. An unknown option, a value of the wrong type or a failed "
+           "check stops the start with\n`igw: FILE:LINE:COLUMN: option.path: problem`. A "
+           "commented example is `deploy/igw.example.conf`.\n\n"
+           "- **size**: bytes, or a number with B, KiB, MiB, GiB, TiB (1024-based) or KB, MB, GB"
+           " (1000-based): `256KiB`.\n"
+           "- **duration**: a number with ms, s, m, h or d; a bare number is seconds: `500ms`, "
+           "`10m`.\n"
+           "- **path**: secrets (`*_file` under `auth`) and PEM files are relative to the config "
+           "file's\n  directory; `queue.path` and `file://` routes are relative to the working "
+           "directory.\n"
+           "- **secrets files**: one token (or `user:password`) per line; blank lines and lines "
+           "starting\n  with `#` are ignored; a missing or empty file is an error naming the "
+           "file.\n");
+    for (int s = 0; s < S_COUNT; s++) {
+        print_section((enum sect)s);
+    }
+}

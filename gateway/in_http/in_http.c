@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP intake on nng 1.5's HTTP server: one tree handler on "/" for every method routes each
+ * request to a channel by method and path pattern. The handler never blocks: it checks the
+ * headers, reads the body itself with an aio (collect_body is off, so 413/401/415/417 are
+ * answered before the body is read), submits the message to the queue and finishes nng's
+ * handler aio from the queue's commit callback. docs/HTTP-INGEST.md explains every status and
+ * the nng 1.5.2 traps this works around.
+ *
+ * Threads: handle() and io_cb() run on nng's task threads, commit_cb() on the queue's writer
+ * thread; a request is touched by one of them at a time (hand-off through the aio or the queue).
+ * Request structs are pooled with their body aio and a small inline body buffer, so a typical
+ * request allocates neither (no nng_aio_alloc/reap per request: the reap thread stays idle).
+ */
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+#include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "igw/buf.h"
+#include "igw/common.h"
+#include "igw/log.h"
+#include "core/ingest.h"
+#include "in_http/in_http.h"
+#include "http/server.h"
+
+#define DRAIN_MAX (64 * 1024) /* bodies read and dropped before an early error reply */
+#define BODY_TIMEOUT_MS 30000 /* a body must arrive within this, else the connection closes */
+#define RETRY_AFTER_FULL "30" /* seconds, queue full */
+#define RETRY_AFTER_BUSY "1"  /* seconds, overloaded or shutting down */
+#define PEM_MAX (1u << 20)
+#define ALLOW_MAX 64
+#define BODY_INLINE 4096 /* bodies up to this (minus the NUL) use the request's own buffer */
+#define POOL_MAX 1024    /* idle request structs kept */
+
+struct igw_http_in {
+    const struct igw_config *cfg;
+    igw_queue *q;
+    igw_deliverer *d;
+    igw_maps *maps;
+    nng_http_server *srv;
+    nng_mtx *mtx; /* with cv: drain and stop wait for inflight to reach 0 */
+    nng_cv *cv;
+    atomic_uint inflight; /* requests between handle() and finish() */
+    atomic_bool closing;
+    nng_mtx *pool_mtx;
+    struct request *pool; /* idle requests (pool_next), at most POOL_MAX */
+    unsigned npool;
+};
+
+/* Why a request is refused before its body is stored. */
+struct verdict {
+    uint16_t status;
+    const char *code;
+    const char *msg;
+    bool close; /* the connection cannot be reused (unknown framing or unread body) */
+};
+
+enum phase { PH_CONTINUE, PH_BODY };
+
+struct request {
+    struct igw_http_in *hi;
+    nng_aio *haio; /* nng's handler aio: finished exactly once, by finish() */
+    nng_http_req *req;
+    nng_http_conn *conn;
+    const struct igw_channel *ch;
+    struct igw_path_match pm;
+    uint64_t clen;
+    bool has_clen; /* a Content-Length header was sent */
+    bool expect;
+    bool rejected; /* drain the body, then answer with verdict */
+    struct verdict verdict;
+    char allow[ALLOW_MAX];
+    enum phase phase;
+    char cont[32];
+    char *body; /* small, or allocated */
+    struct igw_ingest in;
+    /* kept across uses of a pooled request (not cleared by request_reset) */
+    struct request *pool_next;
+    nng_aio *io; /* our body read (and 100 Continue write); allocated on first use */
+    char small[BODY_INLINE];
+};
+
+/* ---- responses ---------------------------------------------------------------------------- */
+
+/* A response with a JSON body (always a body: without one nng sends no Content-Length). */
+static nng_http_res *
+typed_res(uint16_t status, const char *content_type, const struct igw_buf *body)
+{
+    nng_http_res *res = NULL;
+
+    if (body->ptr == NULL || nng_http_res_alloc(&res) != 0) {
+        return NULL;
+    }
+    if (nng_http_res_set_status(res, status) != 0 ||
+        nng_http_res_set_reason(res, igw_http_reason(status)) != 0 ||
+        nng_http_res_set_header(res, "Content-Type", content_type) != 0 ||
+        nng_http_res_copy_data(res, body->ptr, body->len) != 0) {
+        nng_http_res_free(res);
+        return NULL;
+    }
+    return res;
+}
+
+static void
+inflight_done(struct igw_http_in *hi)
+{
+    /* seq_cst pairs with drain/stop: they set closing, then read inflight under mtx */
+    if (atomic_fetch_sub(&hi->inflight, 1) == 1 && atomic_load(&hi->closing)) {
+        nng_mtx_lock(hi->mtx);
+        nng_cv_wake(hi->cv);
+        nng_mtx_unlock(hi->mtx);
+    }
+}
+
+/* Clears a request for its next use, keeping the aio and the pool link. */
+static void
+request_reset(struct request *r)
+{
+    memset(r, 0, offsetof(struct request, pool_next));
+}
+
+static struct request *
+request_get(struct igw_http_in *hi)
+{
+    struct request *r;
+
+    nng_mtx_lock(hi->pool_mtx);
+    r = hi->pool;
+    if (r != NULL) {
+        hi->pool = r->pool_next;
+        hi->npool--;
+    }
+    nng_mtx_unlock(hi->pool_mtx);
+    if (r == NULL) {
+        r = IGW_NEW(struct request);
+    }
+    return r;
+}
+
+static void
+request_destroy(struct request *r)
+{
+    if (r->io != NULL) {
+        nng_aio_reap(r->io); /* safe from the aio's own callback */
+    }
+    igw_free(r);
+}
+
+/* Returns r to the pool (its aio may still be running the callback that called this: a reuse
+ * starts a new operation on it, which nng allows). */
+static void
+request_free(struct request *r)
+{
+    struct igw_http_in *hi = r->hi;
+    bool kept = false;
+
+    igw_ingest_fini(&r->in);
+    if (r->body != r->small) {
+        igw_free(r->body);
+    }
+    request_reset(r);
+    nng_mtx_lock(hi->pool_mtx);
+    if (hi->npool < POOL_MAX) {
+        r->pool_next = hi->pool;
+        hi->pool = r;
+        hi->npool++;
+        kept = true;
+    }
+    nng_mtx_unlock(hi->pool_mtx);
+    if (!kept) {
+        request_destroy(r);
+    }
+}
+
+/* Hands the response to nng (res NULL: close the connection without an answer) and frees r.
+ * r->req belongs to nng again once the aio is finished: nothing may touch it afterwards. */
+static void
+finish(struct request *r, nng_http_res *res)
+{
+    struct igw_http_in *hi = r->hi;
+    nng_aio *haio = r->haio;
+
+    request_free(r);
+    if (res == NULL) {
+        nng_aio_finish(haio, NNG_ECLOSED);
+    } else {
+        nng_aio_set_output(haio, 0, res);
+        nng_aio_finish(haio, 0);
+    }
+    inflight_done(hi);
+}
+
+static void
+error_headers(struct request *r, nng_http_res *res, const struct verdict *v)
+{
+    bool basic = r->ch != NULL && r->ch->auth.type == IGW_AUTH_BASIC;
+
+    if (v->close) {
+        nng_http_res_set_header(res, "Connection", "close");
+    }
+    if (v->status == 401) {
+        nng_http_res_set_header(res, "WWW-Authenticate",
+                                basic ? "Basic realm=\"igw\"" : "Bearer realm=\"igw\"");
+    } else if (v->status == 405) {
+        nng_http_res_set_header(res, "Allow", r->allow);
+    } else if (v->status == 503) {
+        bool full = strcmp(v->code, "queue_full") == 0;
+        nng_http_res_set_header(res, "Retry-After", full ? RETRY_AFTER_FULL : RETRY_AFTER_BUSY);
+    }
+}
+
+static void
+reply_error(struct request *r, const struct verdict *v)
+{
+    struct igw_buf b;
+    nng_http_res *res = NULL;
+    const char *ctype = "application/json";
+
+    igw_buf_init(&b, 2048);
+    if (igw_http_error_body(r->ch, &b, v->status, v->code, v->msg, &ctype) == IGW_OK) {
+        res = typed_res(v->status, ctype, &b);
+    }
+    if (res != NULL) {
+        error_headers(r, res, v);
+    }
+    igw_buf_fini(&b);
+    IGW_INFO("http %u %s channel=%s %s", v->status, v->code, r->ch != NULL ? r->ch->name : "-",
+             v->close ? "close" : "");
+    finish(r, res);
+}
+
+static void
+reject(struct request *r, uint16_t status, const char *code, const char *msg, bool close)
+{
+    struct verdict v = {status, code, msg, close};
+    reply_error(r, &v);
+}
+
+/* ---- commit ------------------------------------------------------------------------------- */
+
+static void
+commit_failed(struct request *r, int rv)
+{
+    switch (rv) {
+    case IGW_ENOSPC:
+        reject(r, 503, "queue_full", "the queue is full; retry later", false);
+        break;
+    case IGW_ECLOSED:
+        reject(r, 503, "shutting_down", "igw is shutting down; retry later", true);
+        break;
+    case IGW_ENOMEM:
+        reject(r, 503, "overloaded", "out of memory; retry later", false);
+        break;
+    case IGW_ETOOBIG:
+        reject(r, 413, "payload_too_large", "message too large for the queue", false);
+        break;
+    default:
+        IGW_ERROR("http commit failed channel=%s: %s", r->ch->name, igw_strerror(rv));
+        reject(r, 500, "internal", "the message could not be stored", false);
+        break;
+    }
+}
+
+/* Runs on the queue's writer thread after the group commit. */
+static void
+commit_cb(void *arg, int rv, uint64_t id, bool duplicate)
+{
+    struct request *r = arg;
+    struct igw_accept_resp resp;
+    nng_http_res *res;
+    char hex[IGW_QUEUE_ID_STRLEN];
+
+    if (rv != IGW_OK) {
+        commit_failed(r, rv);
+        return;
+    }
+    igw_queue_id_format(id, hex);
+    IGW_INFO("accepted id=%s channel=%s bytes=%llu%s", hex, r->ch->name,
+             (unsigned long long)r->clen, duplicate ? " duplicate=true" : "");
+    if (!duplicate && r->ch->nroutes > 0 && r->hi->d != NULL) {
+        igw_deliverer_kick(r->hi->d);
+    }
+    rv = igw_accept_response(&r->in, id, duplicate, &resp);
+    res = rv == IGW_OK ? typed_res((uint16_t)resp.status, resp.content_type, &resp.body) : NULL;
+    if (res != NULL && resp.location[0] != '\0') {
+        nng_http_res_set_header(res, "Location", resp.location);
+    }
+    igw_buf_fini(&resp.body);
+    finish(r, res);
+}
+
+/* A refusal whose body a dialect hook already built (e.g. an OperationOutcome). */
+static void
+reply_prepared(struct request *r)
+{
+    nng_http_res *res = typed_res((uint16_t)r->in.errstatus, r->in.errtype, &r->in.errbody);
+
+    IGW_INFO("http %d refused channel=%s", r->in.errstatus, r->ch->name);
+    finish(r, res);
+}
+
+static const char *
+req_header(void *arg, const char *name)
+{
+    return nng_http_req_get_header(arg, name);
+}
+
+static void
+submit(struct request *r)
+{
+    char err[IGW_ERRBUF_SIZE] = "invalid body";
+    struct igw_queue_msg m;
+    int rv;
+
+    r->in.ch = r->ch;
+    r->in.method = nng_http_req_get_method(r->req);
+    r->in.target = nng_http_req_get_uri(r->req);
+    r->in.pm = &r->pm;
+    r->in.header = req_header;
+    r->in.header_arg = r->req;
+    r->in.content_type = nng_http_req_get_header(r->req, "Content-Type");
+    r->in.idem_key = nng_http_req_get_header(r->req, "Idempotency-Key");
+    r->in.body = r->body != NULL ? r->body : "";
+    r->in.body_len = (size_t)r->clen;
+    r->in.maps = r->hi->maps;
+    rv = igw_ingest_prepare(&r->in, err, sizeof(err));
+    if (rv != IGW_OK && r->in.errbody.len > 0) {
+        reply_prepared(r);
+        return;
+    }
+    if (rv == IGW_EPARSE) {
+        reject(r, 400, igw_ingest_parse_code(&r->in), err, false);
+        return;
+    }
+    if (rv == IGW_ETRANSLATE) {
+        reject(r, 422, "translation_failed", err, false);
+        return;
+    }
+    if (rv == IGW_OK) {
+        igw_ingest_msg(&r->in, &m);
+        rv = igw_queue_submit(r->hi->q, &m, commit_cb, r);
+    }
+    if (rv != IGW_OK) {
+        commit_failed(r, rv); /* on success commit_cb owns r (it may already have run) */
+    }
+}
+
+/* ---- body --------------------------------------------------------------------------------- */
+
+static void
+read_body(struct request *r)
+{
+    nng_iov iov;
+
+    r->phase = PH_BODY;
+    iov.iov_buf = r->body;
+    iov.iov_len = (size_t)r->clen;
+    nng_aio_set_iov(r->io, 1, &iov);
+    nng_aio_set_timeout(r->io, BODY_TIMEOUT_MS);
+    nng_http_conn_read_all(r->conn, r->io);
+}
+
+static void
+io_cb(void *arg)
+{
+    struct request *r = arg;
+    int rv = nng_aio_result(r->io);
+
+    if (rv == NNG_ETIMEDOUT) {
+        /* nng closes the connection when it aborts a read, so no 408 can be written */
+        IGW_INFO("http body timeout channel=%s: connection closed", r->ch->name);
+        finish(r, NULL);
+        return;
+    }
+    if (rv != 0) {
+        IGW_DEBUG("http body read failed channel=%s: %s", r->ch->name, nng_strerror(rv));
+        finish(r, NULL); /* the client went away: nobody to answer */
+        return;
+    }
+    if (r->phase == PH_CONTINUE) {
+        read_body(r);
+        return;
+    }
+    if (r->rejected) {
+        reply_error(r, &r->verdict);
+        return;
+    }
+    submit(r);
+}
+
+/* Starts reading the body (after a 100 Continue when the client asked for one). */
+static void
+start_body(struct request *r)
+{
+    nng_iov iov;
+    int rv = r->io != NULL ? 0 : nng_aio_alloc(&r->io, io_cb, r);
+
+    if (rv == 0) {
+        r->body = r->clen < BODY_INLINE ? r->small : igw_malloc((size_t)r->clen + 1);
+    }
+    if (r->body == NULL) {
+        reject(r, 503, "overloaded", "out of memory; retry later", true);
+        return;
+    }
+    r->body[r->clen] = '\0';
+    if (r->clen == 0) {
+        submit(r); /* nothing to read (a refusal with no body never gets here) */
+        return;
+    }
+    if (!r->expect || r->rejected) {
+        read_body(r);
+        return;
+    }
+    r->phase = PH_CONTINUE;
+    memcpy(r->cont, "HTTP/1.1 100 Continue\r\n\r\n", 26);
+    iov.iov_buf = r->cont;
+    iov.iov_len = 25;
+    nng_aio_set_iov(r->io, 1, &iov);
+    nng_aio_set_timeout(r->io, BODY_TIMEOUT_MS);
+    nng_http_conn_write_all(r->conn, r->io);
+}
+
+/* Refuses a request whose headers were read: at once when nothing (or too much) is unread,
+ * else after reading and dropping the body so the connection can carry the next request. */
+static void
+refuse(struct request *r, uint16_t status, const char *code, const char *msg)
+{
+    struct verdict v = {status, code, msg, false};
+
+    if (r->clen == 0) {
+        reply_error(r, &v);
+        return;
+    }
+    if (r->expect || r->clen > DRAIN_MAX) {
+        v.close = true;
+        reply_error(r, &v);
+        return;
+    }
+    r->rejected = true;
+    r->verdict = v;
+    start_body(r);
+}
+
+/* ---- header checks ------------------------------------------------------------------------ */
+
+/* Appends method to the Allow list (no printf: this runs for every request). */
+static void
+add_allow(struct request *r, const char *method)
+{
+    size_t n = strlen(r->allow);
+    size_t m = strlen(method);
+    size_t sep = n > 0 ? 2 : 0;
+
+    if (strstr(r->allow, method) != NULL || n + sep + m >= sizeof(r->allow)) {
+        return;
+    }
+    memcpy(r->allow + n, ", ", sep);
+    memcpy(r->allow + n + sep, method, m + 1);
+}
+
+/* Finds the most specific channel for method and path. 0 on success, else 404 or 405. */
+static int
+route(struct request *r)
+{
+    const struct igw_config *cfg = r->hi->cfg;
+    const char *method = nng_http_req_get_method(r->req);
+    const char *target = nng_http_req_get_uri(r->req);
+    struct igw_path_match m;
+    bool path_seen = false;
+
+    for (size_t i = 0; i < cfg->nchannels; i++) {
+        const struct igw_channel *ch = &cfg->channels[i];
+        if (!igw_path_match(ch->path, target, strlen(target), &m)) {
+            continue;
+        }
+        path_seen = true;
+        add_allow(r, ch->method);
+        if (strcmp(method, ch->method) == 0 && (r->ch == NULL || m.literals > r->pm.literals)) {
+            r->ch = ch;
+            r->pm = m;
+        }
+    }
+    if (r->ch != NULL) {
+        /* match again in place: a copied match's parameter values would still point into the
+         * local m.scratch */
+        igw_path_match(r->ch->path, target, strlen(target), &r->pm);
+        return 0;
+    }
+    return path_seen ? 405 : 404;
+}
+
+/* Transfer-Encoding, Content-Length and Expect. false when the request was answered. */
+static bool
+check_framing(struct request *r)
+{
+    const char *cl = nng_http_req_get_header(r->req, "Content-Length");
+    const char *expect = nng_http_req_get_header(r->req, "Expect");
+
+    if (nng_http_req_get_header(r->req, "Transfer-Encoding") != NULL) {
+        reject(r, 501, "transfer_encoding_unsupported",
+               "Transfer-Encoding (chunked bodies) is not supported: send Content-Length", true);
+        return false;
+    }
+    r->has_clen = cl != NULL;
+    if (cl != NULL && igw_content_length_parse(cl, &r->clen) != IGW_OK) {
+        reject(r, 400, "bad_content_length", "invalid Content-Length", true);
+        return false;
+    }
+    if (expect != NULL && !igw_header_has_token(expect, "100-continue")) {
+        reject(r, 417, "expectation_failed", "only Expect: 100-continue is supported", true);
+        return false;
+    }
+    r->expect = expect != NULL;
+    return true;
+}
+
+static bool
+check_route(struct request *r)
+{
+    int st = route(r);
+    if (st == 404) {
+        refuse(r, 404, "not_found", "no channel listens on this path");
+        return false;
+    }
+    if (st == 405) {
+        refuse(r, 405, "method_not_allowed", "this path takes another method (see Allow)");
+        return false;
+    }
+    if (!r->has_clen) {
+        reject(r, 411, "length_required", "Content-Length is required", true);
+        return false;
+    }
+    if (r->clen > r->ch->max_body) {
+        reject(r, 413, "payload_too_large", "the body exceeds the channel's max_body", true);
+        return false;
+    }
+    return true;
+}
+
+static bool
+content_type_ok(const struct igw_channel *ch, const char *ct)
+{
+    if (ch->ncontent_types == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < ch->ncontent_types; i++) {
+        if (igw_media_type_is(ct, ch->content_types[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+check_request(struct request *r, bool overloaded)
+{
+    const char *idem = nng_http_req_get_header(r->req, "Idempotency-Key");
+    int st;
+
+    if (overloaded) {
+        refuse(r, 503, "overloaded", "too many requests in flight; retry later");
+        return false;
+    }
+    st = igw_http_auth_check(r->hi->cfg, r->ch, nng_http_req_get_header(r->req, "Authorization"));
+    if (st != 0) {
+        refuse(r, (uint16_t)st, st == 401 ? "unauthorized" : "forbidden",
+               st == 401 ? "missing or invalid credentials"
+                         : "these credentials are not valid for this channel");
+        return false;
+    }
+    if (!content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
+        refuse(r, 415, "unsupported_media_type", "Content-Type not allowed on this channel");
+        return false;
+    }
+    if (idem != NULL && !igw_idem_key_ok(idem)) {
+        refuse(r, 400, "bad_idempotency_key", "Idempotency-Key must be 1-255 printable bytes");
+        return false;
+    }
+    return true;
+}
+
+/* nng's handler: runs on a task thread for every request, after the headers were read. */
+static void
+handle(nng_aio *aio)
+{
+    struct igw_http_in *hi = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
+    struct request *r = request_get(hi);
+    bool closing;
+    bool overloaded;
+
+    if (r == NULL) {
+        nng_aio_finish(aio, NNG_ENOMEM);
+        return;
+    }
+    r->hi = hi;
+    r->haio = aio;
+    r->req = nng_aio_get_input(aio, 0);
+    r->conn = nng_aio_get_input(aio, 2);
+    overloaded = atomic_fetch_add(&hi->inflight, 1) + 1 > hi->cfg->http_max_inflight;
+    closing = atomic_load(&hi->closing);
+    if (closing) {
+        reject(r, 503, "shutting_down", "igw is shutting down; retry later", true);
+    } else if (check_framing(r) && check_route(r) && check_request(r, overloaded)) {
+        start_body(r);
+    }
+}
+
+/* ---- start and stop ----------------------------------------------------------------------- */
+
+static int
+read_pem(const char *path, struct igw_buf *b, char *errbuf, size_t errlen)
+{
+    int rv = igw_buf_read_file(b, path);
+
+    if (rv != IGW_OK) {
+        igw_errbuf_set(errbuf, errlen, "cannot read %s: %s", path, igw_strerror(rv));
+    }
+    return rv;
+}
+
+static int
+setup_tls(struct igw_http_in *hi, char *errbuf, size_t errlen)
+{
+    struct igw_buf cert;
+    struct igw_buf key;
+    nng_tls_config *tls = NULL;
+    int rv;
+
+    igw_buf_init(&cert, PEM_MAX);
+    igw_buf_init(&key, PEM_MAX);
+    rv = read_pem(hi->cfg->tls_cert, &cert, errbuf, errlen);
+    if (rv == IGW_OK) {
+        rv = read_pem(hi->cfg->tls_key, &key, errbuf, errlen);
+    }
+    if (rv == IGW_OK) {
+        int nrv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER);
+        nrv = nrv == 0 ? nng_tls_config_own_cert(tls, cert.ptr, key.ptr, NULL) : nrv;
+        nrv = nrv == 0 ? nng_http_server_set_tls(hi->srv, tls) : nrv;
+        if (nrv != 0) {
+            igw_errbuf_set(errbuf, errlen, "TLS setup failed: %s", nng_strerror(nrv));
+            rv = IGW_EIO;
+        }
+    }
+    if (tls != NULL) {
+        nng_tls_config_free(tls);
+    }
+    if (key.ptr != NULL) {
+        memset(key.ptr, 0, key.len); /* do not leave the private key in freed memory */
+    }
+    igw_buf_fini(&cert);
+    igw_buf_fini(&key);
+    return rv;
+}
+
+static int
+start_server(struct igw_http_in *hi, char *errbuf, size_t errlen)
+{
+    nng_url *url = NULL;
+    int rv = nng_url_parse(&url, hi->cfg->http_listen);
+
+    rv = rv == 0 ? nng_http_server_hold(&hi->srv, url) : rv;
+    nng_url_free(url);
+    if (rv == 0 && hi->cfg->tls_cert != NULL && setup_tls(hi, errbuf, errlen) != IGW_OK) {
+        return IGW_EIO;
+    }
+    rv = rv == 0 ? igw_http_tree_handler_add(hi->srv, handle, hi) : rv;
+    rv = rv == 0 ? nng_http_server_start(hi->srv) : rv;
+    if (rv != 0) {
+        igw_errbuf_set(errbuf, errlen, "http listen %s: %s", hi->cfg->http_listen,
+                       nng_strerror(rv));
+        return IGW_EIO;
+    }
+    return IGW_OK;
+}
+
+static void
+pool_free(struct igw_http_in *hi)
+{
+    while (hi->pool != NULL) {
+        struct request *r = hi->pool;
+        hi->pool = r->pool_next;
+        if (r->io != NULL) {
+            nng_aio_free(r->io);
+        }
+        igw_free(r);
+    }
+    hi->npool = 0;
+}
+
+static void
+free_hi(struct igw_http_in *hi)
+{
+    if (hi->srv != NULL) {
+        nng_http_server_release(hi->srv);
+    }
+    pool_free(hi);
+    if (hi->pool_mtx != NULL) {
+        nng_mtx_free(hi->pool_mtx);
+    }
+    if (hi->cv != NULL) {
+        nng_cv_free(hi->cv);
+    }
+    if (hi->mtx != NULL) {
+        nng_mtx_free(hi->mtx);
+    }
+    igw_free(hi);
+}
+
+int
+igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
+                  igw_maps *maps, char *errbuf, size_t errlen)
+{
+    struct igw_http_in *hi = IGW_NEW(struct igw_http_in);
+    int rv;
+
+    if (hi == NULL || nng_mtx_alloc(&hi->mtx) != 0 || nng_cv_alloc(&hi->cv, hi->mtx) != 0 ||
+        nng_mtx_alloc(&hi->pool_mtx) != 0) {
+        igw_errbuf_set(errbuf, errlen, "out of memory");
+        rv = IGW_ENOMEM;
+        goto fail;
+    }
+    atomic_init(&hi->inflight, 0);
+    atomic_init(&hi->closing, false);
+    hi->cfg = cfg;
+    hi->q = q;
+    hi->d = d;
+    hi->maps = maps;
+    rv = start_server(hi, errbuf, errlen);
+    if (rv != IGW_OK) {
+        goto fail;
+    }
+    *out = hi;
+    return IGW_OK;
+fail:
+    if (hi != NULL) {
+        free_hi(hi);
+    }
+    return rv;
+}
+
+void
+igw_http_in_drain(igw_http_in *hi, unsigned timeout_ms)
+{
+    nng_time deadline = nng_clock() + timeout_ms;
+
+    if (hi == NULL) {
+        return;
+    }
+    nng_mtx_lock(hi->mtx);
+    atomic_store(&hi->closing, true);
+    while (atomic_load(&hi->inflight) > 0 && nng_clock() < deadline) {
+        nng_cv_until(hi->cv, deadline);
+    }
+    nng_mtx_unlock(hi->mtx);
+}
+
+void
+igw_http_in_stop(igw_http_in *hi)
+{
+    if (hi == NULL) {
+        return;
+    }
+    atomic_store(&hi->closing, true);
+    nng_http_server_stop(hi->srv);
+    nng_mtx_lock(hi->mtx);
+    while (atomic_load(&hi->inflight) > 0) {
+        nng_cv_wait(hi->cv);
+    }
+    nng_mtx_unlock(hi->mtx);
+    free_hi(hi);
+}
