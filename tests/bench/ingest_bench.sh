@@ -10,7 +10,11 @@
 #   5. end to end: accept and deliver to an nginx sink for E2E_SECS (default 60) at a fixed
 #      offered load, sampling the pending-delivery count (LMDB `due` table) every 5 s.
 # Prints one line per case and the ratios; docs/PERFORMANCE.md keeps the latest figures.
+# Exits 77 (skip) when wrk, a C compiler or python3 is missing (nginx and mdb_stat are optional).
 set -euo pipefail
+for c in wrk cc python3; do
+  command -v "$c" >/dev/null 2>&1 || { echo "ingest_bench: $c not found (.ci/deps.sh bench): skipped" >&2; exit 77; }
+done
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
