@@ -11,7 +11,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 peers=$src/tests/bench/peers
 build=${1:-$src/build}
 "$peers/install.sh" "$build/tests/bench/peers"
-export NODE_PATH=$build/tests/bench/peers/node_modules
+export NODE_PATH="$build/tests/bench/peers/node_modules"
 out=$src/mappings/insuree-to-patient/tests
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
