@@ -6,7 +6,7 @@
 # 1. builds OLD_REV's igw and map_bench in a temporary `git worktree` (removed afterwards; the
 #    build is kept in BUILD_DIR/bench-compare/<sha> and reused), and the current tree's in
 #    BUILD_DIR (default: build);
-# 2. ROUNDS (default 2) rounds, alternating which build goes first:
+# 2. ROUNDS (default 3) rounds, alternating which build goes first:
 #    - ingest: ingest_bench.sh with ACCEPT_ONLY=1 (igw durable accepts/s, then a bare nng server
 #      right after it: the ratio igw/nng-bare, DUR seconds each, default 5);
 #    - map: map_bench over N (default 200,000) generated records, pinned to one core;
@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 old_rev=${1:?usage: compare.sh OLD_REV [BUILD_DIR]}
 build=$(mkdir -p "${2:-$src/build}" && cd "${2:-$src/build}" && pwd)
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 DUR=${DUR:-5}
 N=${N:-200000}
 JOBS=${JOBS:-2}
@@ -142,14 +142,18 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 keys = [("igw_rps", "ingest: igw durable accepts/s"), ("bare_rps", "ingest: nng-bare req/s"),
         ("ratio_bare", "ingest: igw/nng-bare"), ("map_rps", "map: records/s"),
         ("map_cpu_rps", "map: records/s of CPU time")]
-print("== summary (median of the rounds; old = %s)" % sys.argv[2])
-print("  %-32s %12s %12s %9s" % ("", "old", "new", "new/old"))
+print("== summary (median of the rounds, spread = (max - min) / median; old = %s)" % sys.argv[2])
+print("  %-30s %11s %7s %11s %7s %8s" % ("", "old", "spread", "new", "spread", "new/old"))
 for k, label in keys:
-    med = {}
+    med, spread = {}, {}
     for v in ("old", "new"):
         xs = [r[k] for r in rows if r["version"] == v and k in r]
         med[v] = statistics.median(xs) if xs else float("nan")
-    fmt = "%12.3f" if k == "ratio_bare" else "%12.0f"
-    print(("  %-32s " + fmt + " " + fmt + " %9.3f") % (label, med["old"], med["new"], med["new"] / med["old"]))
+        spread[v] = (max(xs) - min(xs)) / med[v] if xs and med[v] else float("nan")
+    fmt = "%11.3f" if k == "ratio_bare" else "%11.0f"
+    print(("  %-30s " + fmt + " %6.0f%% " + fmt + " %6.0f%% %8.3f") %
+          (label, med["old"], 100 * spread["old"], med["new"], 100 * spread["new"],
+           med["new"] / med["old"]))
+print("  A spread of more than a few percent means the machine was busy: rerun with more ROUNDS.")
 PY
 [ "$same" = 1 ] || exit 1
