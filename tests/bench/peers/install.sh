@@ -8,16 +8,18 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: install.sh DIR}
-for c in node npm; do
-  if ! command -v "$c" >/dev/null 2>&1; then
-    echo "peers: $c not found: cannot install the mapping peers (skipped)" >&2
-    exit 77
-  fi
-done
+if ! command -v node >/dev/null 2>&1; then
+  echo "peers: node not found: cannot run the mapping peers (skipped)" >&2
+  exit 77
+fi
 mkdir -p "$dir"
 if [ -d "$dir/node_modules/jsonata" ] && [ -d "$dir/node_modules/fumifier" ] &&
    cmp -s "$here/package-lock.json" "$dir/package-lock.json"; then
   exit 0
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  echo "peers: npm not found: cannot install the mapping peers (skipped)" >&2
+  exit 77
 fi
 cp "$here/package.json" "$here/package-lock.json" "$dir/"
 echo "peers: npm ci in $dir"
