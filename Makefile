@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= deploy/igw.example.conf
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench asan ubsan fuzz format format-check lint clean
+.PHONY: all deps build run test bench bench-compare asan ubsan fuzz format format-check lint clean
 
 all: build
 
@@ -44,6 +44,13 @@ bench:
 	@.ci/deps.sh bench
 	@$(MAKE) --no-print-directory build
 	tests/bench/run.sh $(BUILD)
+
+# Before/after: builds OLD (a commit, default HEAD~1) beside this tree and runs the ingest and map
+# benchmarks for both in one run, interleaved, printing both sets of figures and new/old ratios.
+OLD ?= HEAD~1
+bench-compare:
+	@.ci/deps.sh bench
+	tests/bench/compare.sh $(OLD) $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,22 +1,73 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs the Debian packages igw needs, only those missing. Used by `make run|test|bench`.
-# Usage: .ci/deps.sh [build|test|bench]
+# Installs what igw needs from Debian, only what is missing. Used by `make build|test|bench`.
+# Usage: .ci/deps.sh [build|test|bench]   (DEPS_DRY_RUN=1: only print what is missing, exit 1 if any)
+#
+# Tools are checked as commands on PATH, not as Debian package names: a tool that came from
+# elsewhere (Node.js and npm from NodeSource's `nodejs` package, a pyenv python3) counts as
+# present, and apt is asked only for the package of a command that is really missing (asking apt
+# for Debian's `npm` beside NodeSource's `nodejs` is refused as a conflict). Libraries are checked
+# by their headers with the C compiler (dpkg when there is no compiler yet).
 set -euo pipefail
 kind=${1:-build}
-pkgs=(build-essential cmake pkg-config libnng-dev liblmdb-dev libcjson-dev libxml2-dev
-      libcurl4-openssl-dev libyaml-dev python3)
+
+# command -> Debian package that provides it
+tools=(cc:build-essential make:build-essential cmake:cmake pkg-config:pkg-config
+       python3:python3)
+# header -> Debian -dev package that provides it [-> pkg-config module for its include path]
+libs=(nng/nng.h:libnng-dev lmdb.h:liblmdb-dev cjson/cJSON.h:libcjson-dev
+      libxml/parser.h:libxml2-dev:libxml-2.0 curl/curl.h:libcurl4-openssl-dev yaml.h:libyaml-dev)
 case "$kind" in
-  test)  pkgs+=(clang libclang-rt-14-dev clang-format lmdb-utils curl) ;;
-  bench) pkgs+=(wrk nginx-light nodejs npm lmdb-utils curl) ;;
+  build) ;;
+  test)  tools+=(clang:clang clang-format:clang-format mdb_stat:lmdb-utils curl:curl) ;;
+  bench) tools+=(wrk:wrk nginx:nginx-light node:nodejs npm:npm mdb_stat:lmdb-utils curl:curl) ;;
+  *) echo "usage: .ci/deps.sh [build|test|bench]" >&2; exit 2 ;;
 esac
+
 missing=()
-for p in "${pkgs[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
+want() { # package: adds it once
+  local p
+  for p in "${missing[@]}"; do [ "$p" = "$1" ] && return 0; done
+  missing+=("$1")
+}
+have_header() { # header package [pkg-config module]
+  local cflags=""
+  if command -v cc >/dev/null 2>&1; then
+    if [ -n "${3:-}" ] && command -v pkg-config >/dev/null 2>&1; then
+      cflags=$(pkg-config --cflags "$3" 2>/dev/null || true)
+    fi
+    # shellcheck disable=SC2086 # cflags is a list of options
+    printf '#include <%s>\n' "$1" | cc $cflags -E -x c - >/dev/null 2>&1
+  else
+    dpkg-query -W -f='${Status}' "$2" 2>/dev/null | grep -q "install ok installed"
   fi
+}
+
+for t in "${tools[@]}"; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || want "${t#*:}"
 done
+for l in "${libs[@]}"; do
+  IFS=: read -r header pkg pcmod <<<"$l"
+  have_header "$header" "$pkg" "$pcmod" || want "$pkg"
+done
+if [ "$kind" = test ]; then
+  # clang's sanitizer and libFuzzer runtimes (for `make asan` and `make fuzz`)
+  if command -v clang >/dev/null 2>&1; then
+    rt=$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a" 2>/dev/null || true)
+    if [ ! -f "$rt" ]; then
+      major=$(clang -dumpversion | cut -d. -f1)
+      want "libclang-rt-$major-dev"
+    fi
+  else
+    want libclang-rt-dev
+  fi
+fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
+if [ -n "${DEPS_DRY_RUN:-}" ]; then
+  echo "igw: missing Debian packages: ${missing[*]}"
+  exit 1
+fi
 echo "igw: installing missing Debian packages: ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -8,16 +8,22 @@
 #   3. nginx `return 200` (if installed)
 #   4. igw p50/p99 at half its measured rate (wrk with a per-connection delay)
 #   5. end to end: accept and deliver to an nginx sink for E2E_SECS (default 60) at a fixed
-#      offered load, sampling the pending-delivery count (LMDB `due` table) every 5 s.
+#      offered load, sampling the pending-delivery count (LMDB `due` table) every 5 s. E2E_SECS=0
+#      skips it.
 # Prints one line per case and the ratios; docs/PERFORMANCE.md keeps the latest figures.
+# Exits 77 (skip) when wrk, a C compiler or python3 is missing (nginx and mdb_stat are optional).
 set -euo pipefail
+for c in wrk cc python3; do
+  command -v "$c" >/dev/null 2>&1 || { echo "ingest_bench: $c not found (.ci/deps.sh bench): skipped" >&2; exit 77; }
+done
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
-igw=$build/gateway/igw
+igw=${IGW_BIN:-$build/gateway/igw}  # IGW_BIN: another igw binary (tests/bench/compare.sh)
 DUR=${DUR:-10}
 E2E_SECS=${E2E_SECS:-60}
 E2E_RATE=${E2E_RATE:-20000}
+ACCEPT_ONLY=${ACCEPT_ONLY:-0}  # 1: only cases 1 and 2 and their ratio (tests/bench/compare.sh)
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 work=$(mktemp -d /tmp/igw-bench.XXXXXX)
@@ -75,7 +81,7 @@ runwrk() { # name url [seconds]: prints "name rps p50 p99 non-2xx"
 ngx_ref=$(port)
 ngx_sink=$(port)
 have_nginx=0
-if command -v nginx >/dev/null; then
+if [ "$ACCEPT_ONLY" != 1 ] && command -v nginx >/dev/null; then
   have_nginx=1
   mkdir -p "$work/nginx"
   printf '%s\n' "worker_processes 1;" "daemon off;" "error_log $work/nginx/error.log;" \
@@ -132,19 +138,21 @@ if [ "$have_nginx" = 1 ]; then
 fi
 igw_rps=$(cat "$work/igw.rps")
 bare_rps=$(cat "$work/bare.rps")
-half=$(python3 -c "print(int(float('$igw_rps') / 2))")
-delay=$(python3 -c "print(max(1, int($CONNS * 1000 / max(1, $half))))")
-WRK_DELAY_MS=$delay runwrk "igw-at-half-load(~$half/s)" "http://127.0.0.1:$gw/bench/accept" "$DUR" half
+if [ "$ACCEPT_ONLY" != 1 ]; then
+  half=$(python3 -c "print(int(float('$igw_rps') / 2))")
+  delay=$(python3 -c "print(max(1, int($CONNS * 1000 / max(1, $half))))")
+  WRK_DELAY_MS=$delay runwrk "igw-at-half-load(~$half/s)" "http://127.0.0.1:$gw/bench/accept" "$DUR" half
+fi
 python3 -c "
 i = float('$igw_rps'); b = float('$bare_rps')
 print('ratio igw/nng-bare: %.2f (goal >= 0.80); igw durable accepts/s: %.0f (goal >= 40000)' % (i / b, i))"
-echo "igw p99 at half load: $(cat "$work/half.p99") (goal < 5ms)"
+[ "$ACCEPT_ONLY" = 1 ] || echo "igw p99 at half load: $(cat "$work/half.p99") (goal < 5ms)"
 if [ -f "$work/nginx.rps" ]; then
   python3 -c "print('ratio igw/nginx: %.2f' % (float('$igw_rps') / float('$(cat "$work/nginx.rps")')))"
 fi
 
 # --- end to end at a fixed offered load, sampling the pending count
-if [ "$have_nginx" = 1 ]; then
+if [ "$have_nginx" = 1 ] && [ "$E2E_SECS" -gt 0 ] && [ "$ACCEPT_ONLY" != 1 ]; then
   delay=$(python3 -c "print(max(1, int($CONNS * 1000 / $E2E_RATE)))")
   (
     for _ in $(seq $((E2E_SECS / 5))); do

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Mapping benchmark: insuree -> FHIR Patient, JSON text in and out, one record at a time.
 #   tests/bench/map_bench.sh [BUILD_DIR]
-# 1. generates N (default 200,000) records with the shared peer generator;
-# 2. runs the peers (JSONata, fumifier, hand-written JS; peer-bench.mjs) and igw's map_bench,
+# 1. generates N (default 200,000) records with the peer generator (tests/bench/peers/gen.js);
+# 2. runs the peers (JSONata, fumifier, hand-written JS; peers/peer-bench.mjs, installed from npm
+#    into BUILD_DIR/tests/bench/peers by peers/install.sh when missing) and igw's map_bench,
 #    each pinned to one core (taskset -c 0);
 # 3. checks igw produced the same Patients: parsed JSON per line against the JSONata outputs,
 #    and the SHA-256 of igw's output lines against the peers' (equal when key order and JSON
@@ -11,18 +12,19 @@
 # 4. checks peak memory is flat: maxrss with N_SMALL (default 50,000) records vs N;
 # 5. prints the ratios igw/jsonata, igw/fumifier, igw/handjs.
 # Bounded: each step has a timeout. docs/PERFORMANCE.md keeps the latest figures.
+# Exits 77 (skip) when node, npm or the peers cannot be had here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
-shared=${IGW_SHARED:-$src/../shared}
-peers=$shared/peers
+peers=$here/peers
 N=${N:-200000}
 N_SMALL=${N_SMALL:-50000}
 STEP_TIMEOUT=${STEP_TIMEOUT:-300}
 map=$src/mappings/insuree-to-patient
 bench=$build/tests/bench/map_bench
-export NODE_PATH=${NODE_PATH:-$HOME/.cache/igw-peers/node_modules}
+peer_dir=$build/tests/bench/peers
+export NODE_PATH=$peer_dir/node_modules
 
 work=$(mktemp -d /tmp/igw-map-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -32,9 +34,9 @@ step() { timeout -k 5 "$STEP_TIMEOUT" "${pin[@]}" "$@"; }
 field() { python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1"; }
 
 [ -x "$bench" ] || { echo "map_bench: $bench not built (cmake --build $build)" >&2; exit 1; }
-if [ ! -d "$NODE_PATH/jsonata" ] || [ ! -d "$NODE_PATH/fumifier" ]; then
-  "$peers/setup.sh" "$(dirname "$NODE_PATH")"
-fi
+rc=0
+"$peers/install.sh" "$peer_dir" || rc=$?
+[ "$rc" -eq 0 ] || exit "$rc"
 
 # peer-bench.mjs imports fumifier as an ES module, which ignores NODE_PATH: run copies of the
 # peer scripts from a folder whose node_modules is the peers' install.

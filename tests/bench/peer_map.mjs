@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Prints the peer's output for every line of FILE (one insuree JSON each), one Patient JSON per
 // line, in input order: the reference outputs for igw's golden cases and benchmark comparison.
-// Usage: NODE_PATH=$HOME/.cache/igw-peers/node_modules node peer_map.mjs jsonata|fumifier FILE
-//        [PEERS_DIR]  (PEERS_DIR defaults to ../../../shared/peers relative to this script)
+// Usage: NODE_PATH=BUILD_DIR/tests/bench/peers/node_modules node peer_map.mjs jsonata|fumifier FILE
+//        [PEERS_DIR]  (PEERS_DIR, holding insuree-to-patient.jsonata, defaults to peers/ beside
+//        this script; tests/bench/peers/install.sh installs the engines)
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -15,7 +16,7 @@ if (!file) {
   console.error('usage: peer_map.mjs jsonata|fumifier FILE [PEERS_DIR]');
   process.exit(2);
 }
-const peers = peersArg || path.resolve(here, '../../../shared/peers');
+const peers = peersArg || path.resolve(here, 'peers');
 const exprText = fs.readFileSync(path.join(peers, 'insuree-to-patient.jsonata'), 'utf8');
 let evalFn;
 if (engine === 'jsonata') {

@@ -1,13 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Regenerates mappings/insuree-to-patient/tests/<case>/{input,expected}.json: inputs are records
-# of the shared peer generator (gen.js) or hand-made edge cases; expected outputs are what the
-# JSONata peer (/work/shared/peers/insuree-to-patient.jsonata) returns for them.
-# Needs node and the peers (../shared/peers/setup.sh). Usage: tests/golden/regen-insuree-to-patient.sh
+# of the benchmark's record generator (tests/bench/peers/gen.js) or hand-made edge cases; expected
+# outputs are what the JSONata peer (tests/bench/peers/insuree-to-patient.jsonata) returns for them.
+# Needs node and npm: JSONata is installed from npm into BUILD_DIR/tests/bench/peers by
+# tests/bench/peers/install.sh when missing.
+#   tests/golden/regen-insuree-to-patient.sh [BUILD_DIR]   (default: build)
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
-peers=${IGW_PEERS:-$src/../shared/peers}
-export NODE_PATH=${NODE_PATH:-$HOME/.cache/igw-peers/node_modules}
+peers=$src/tests/bench/peers
+build=${1:-$src/build}
+"$peers/install.sh" "$build/tests/bench/peers"
+export NODE_PATH="$build/tests/bench/peers/node_modules"
 out=$src/mappings/insuree-to-patient/tests
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -37,10 +41,14 @@ for (const [name, r] of Object.entries(cases)) console.log(name + "\t" + JSON.st
 
 cut -f2 "$tmp/cases.tsv" > "$tmp/in.jsonl"
 node "$src/tests/bench/peer_map.mjs" jsonata "$tmp/in.jsonl" "$peers" > "$tmp/out.jsonl"
+# Where igw differs from JSONata on purpose (its output stays valid FHIR R4, see the mapping's
+# README: no "Organization/" reference, no "" in name.given), expected.json is kept as it is.
+own_expected=" double-space no-health-facility "
 paste "$tmp/cases.tsv" "$tmp/out.jsonl" | while IFS="$(printf '\t')" read -r name input expected; do
     mkdir -p "$out/$name"
     printf '%s' "$input" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
         process.stdout.write(JSON.stringify(JSON.parse(s),null,2)+"\n"))' > "$out/$name/input.json"
+    case "$own_expected" in *" $name "*) echo "kept $out/$name/expected.json"; continue ;; esac
     printf '%s' "$expected" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
         process.stdout.write(JSON.stringify(JSON.parse(s),null,2)+"\n"))' > "$out/$name/expected.json"
     echo "wrote $out/$name"

@@ -4,7 +4,9 @@ server simulator (tests/sim/fhir_server.py). openIMIS events and legacy XML are 
 delivered by conditional update (a resend updates, never duplicates); POST/PUT /fhir/{type},
 transaction and batch Bundles get FHIR answers; a Subscription rest-hook notification is fanned
 out to two routes; bad resources get an OperationOutcome and are not stored; 412 dead-letters,
-409 is retried. Python 3 standard library only."""
+409 is retried. Every case gets its own simulator and gateway (fresh(): no case depends on
+another or on their order). Python 3 standard library only."""
+import functools
 import json
 import os
 import re
@@ -105,6 +107,26 @@ channels:
 STATE = {}
 
 
+def fresh(case):
+    """Runs case with its own partner FHIR server simulator and gateway (gw(), sim()), both
+    stopped and removed when it ends, whatever the outcome."""
+    @functools.wraps(case)
+    def wrapper():
+        server = FhirServer()
+        g = Gateway(CONFIG.replace("FHIRURL", server.url).replace("MAPS", MAPS))
+        STATE.update(gw=g, sim=server)
+        try:
+            g.start()
+            case()
+        finally:
+            STATE.clear()
+            try:
+                g.cleanup()
+            finally:
+                server.stop()
+    return wrapper
+
+
 def gw():
     return STATE["gw"]
 
@@ -161,6 +183,7 @@ def received_count(path_prefix):
 # ---- openIMIS events and legacy XML -> the partner FHIR server -----------------------------
 
 
+@fresh
 def test_insuree_event_is_conditional_update():
     event = json.loads(read("openimis-insuree-to-patient/tests/minimal/input.json"))
     want = expected("openimis-insuree-to-patient/tests/minimal/expected.json")
@@ -182,6 +205,7 @@ def test_insuree_event_is_conditional_update():
     assert len(stored) == 1 and stored[0]["meta"]["versionId"] == "2", stored
 
 
+@fresh
 def test_legacy_claim_xml_to_claim():
     want = expected("legacy-claim-xml-to-claim/tests/fixture-claim-submit/expected.json")
     st, _, body = gw().request("POST", "/legacy/claims",
@@ -193,6 +217,7 @@ def test_legacy_claim_xml_to_claim():
     assert len(stored) == 1 and strip(stored[0]) == strip(want), stored
 
 
+@fresh
 def test_legacy_enrolment_xml_to_transaction():
     base = "legacy-enrolment-xml-to-bundle/tests/single-family/"
     bundle = expected(base + "expected.json")
@@ -216,6 +241,7 @@ def test_legacy_enrolment_xml_to_transaction():
 # ---- POST/PUT /fhir/{type}, transaction and batch ------------------------------------------
 
 
+@fresh
 def test_create_answers_201_with_location_and_stores():
     res = patient("C-100")
     st, hdrs, body = gw().request("POST", "/fhir/Patient", res, HDR)
@@ -238,6 +264,7 @@ def test_create_answers_201_with_location_and_stores():
     assert (st1, st2) == (201, 200) and h1["location"] == h2["location"], (h1, h2)
 
 
+@fresh
 def test_update_answers_200():
     res = patient("U-200", rid="u200")
     st, hdrs, body = gw().request("PUT", "/fhir/Patient/u200", res, HDR)
@@ -250,6 +277,7 @@ def test_update_answers_200():
     assert any(i.get("expression") == ["Patient.id"] for i in outcome_of(body)["issue"]), body
 
 
+@fresh
 def test_transaction_and_batch_responses():
     entries = [{"fullUrl": "urn:uuid:7d3c3f6e-8f0b-4d8e-9a55-1f1b2b8c9a01",
                 "resource": patient("T-300"),
@@ -292,6 +320,7 @@ def hook_lines():
         return [json.loads(ln) for ln in f if ln.strip()]
 
 
+@fresh
 def test_subscription_notification_fans_out():
     res = patient("S-400", rid="s400")
     st, _, body = gw().request("POST", "/hooks/openimis/patient", res, HOOK)
@@ -348,8 +377,8 @@ def raw(data, timeout=5.0):
         s.close()
 
 
+@fresh
 def test_bad_resources_get_outcome_and_are_not_stored():
-    time.sleep(0.5)  # deliveries of earlier tests settle
     before = received_count("/fhir")
     cases = [
         ("wrong type", "/fhir/Patient", json.dumps(patient("B-1")).replace(
@@ -390,6 +419,7 @@ def test_bad_resources_get_outcome_and_are_not_stored():
 # ---- delivery failures ---------------------------------------------------------------------
 
 
+@fresh
 def test_412_is_dead_lettered():
     ident = {"type": {"coding": [{"code": "Code"}]}, "value": "412000001"}
     sim().control(seed=[{"resourceType": "Patient", "identifier": [ident]},
@@ -405,6 +435,7 @@ def test_412_is_dead_lettered():
     assert len(with_value(sim().store("Patient"), "412000001")) == 2
 
 
+@fresh
 def test_409_is_retried_then_delivered():
     sim().control(conflict=2, path="/fhir/Patient", method="PUT")
     st, _, _ = gw().request("POST", "/events/openimis/insuree",
@@ -417,6 +448,7 @@ def test_409_is_retried_then_delivered():
     assert not [ln for ln in dead_letters("insurees.partner") if "409" in ln]
 
 
+@fresh
 def test_503_is_retried():
     sim().control(fail=1, status=503, path="/fhir/Patient", method="PUT")
     gw().request("POST", "/fhir/Patient", patient("R-503"), HDR)
@@ -424,20 +456,12 @@ def test_503_is_retried():
 
 
 def main():
-    server = FhirServer()
-    g = Gateway(CONFIG.replace("FHIRURL", server.url).replace("MAPS", MAPS))
-    STATE.update(gw=g, sim=server)
-    try:
-        g.start()
-        run([test_insuree_event_is_conditional_update, test_legacy_claim_xml_to_claim,
-             test_legacy_enrolment_xml_to_transaction,
-             test_create_answers_201_with_location_and_stores, test_update_answers_200,
-             test_transaction_and_batch_responses, test_subscription_notification_fans_out,
-             test_bad_resources_get_outcome_and_are_not_stored, test_412_is_dead_lettered,
-             test_409_is_retried_then_delivered, test_503_is_retried])
-    finally:
-        g.cleanup()
-        server.stop()
+    run([test_insuree_event_is_conditional_update, test_legacy_claim_xml_to_claim,
+         test_legacy_enrolment_xml_to_transaction,
+         test_create_answers_201_with_location_and_stores, test_update_answers_200,
+         test_transaction_and_batch_responses, test_subscription_notification_fans_out,
+         test_bad_resources_get_outcome_and_are_not_stored, test_412_is_dead_lettered,
+         test_409_is_retried_then_delivered, test_503_is_retried])
 
 
 if __name__ == "__main__":
