@@ -63,6 +63,8 @@ lint:
 	@! git grep -nE '\b(malloc|calloc|realloc|free|sprintf|strcpy|strcat|strtok|atoi|gets)\(' \
 	  -- '*.c' ':!common/alloc.c' ':!tests/' | grep -vE 'igw_(malloc|calloc|realloc|free)|NOLINT|xmlFree|cJSON_free|nng_free|curl_free|mdb_' \
 	  || (echo "banned function used (see docs/CODE_STYLE.md)"; exit 1)
+	@python3 tests/tools/check_deps.py
+	@tests/tools/check_size.sh
 
 clean:
 	rm -rf build build-asan build-fuzz
