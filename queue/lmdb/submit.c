@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
 #define MAX_BLOB 0xFFFFFFFFull /* u32 length fields */
 #define MAX_OSTR (QF_OSTR_NONE - 1u)

@@ -11,8 +11,8 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "queue_int.h"
-#include "queue_round.h"
+#include "lmdb_int.h"
+#include "../queue_round.h"
 
 #define DEFAULT_MAP_SIZE (1ull << 30)
 #define DEFAULT_MAX_BATCH 256u

@@ -24,7 +24,7 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
 int
 qbatch_init(struct qbatch *b, igw_queue *q)

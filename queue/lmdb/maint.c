@@ -7,7 +7,7 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
 static void
 count_dec(uint64_t *c)
