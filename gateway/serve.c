@@ -20,6 +20,7 @@
 #include "igw/config.h"
 #include "igw/log.h"
 #include "igw/queue.h"
+#include "igw/queue_lmdb.h"
 #include "cmds.h"
 #include "admin_int.h"
 #include "deliver.h"
@@ -109,19 +110,19 @@ static int
 open_queue(struct server *s)
 {
     char err[IGW_ERRBUF_SIZE] = "";
+    struct igw_queue_lmdb_opts lo = {s->cfg->data_dir, s->cfg->map_size, s->cfg->max_batch, false};
     struct igw_queue_opts o;
     int rv;
 
     memset(&o, 0, sizeof(o));
-    o.path = s->cfg->data_dir;
-    o.map_size = s->cfg->map_size;
-    o.max_batch = s->cfg->max_batch;
+    o.backend = "lmdb";
+    o.backend_opts = &lo;
     o.retain_delivered_ms = s->cfg->retain_delivered_ms;
     o.retain_idempotency_ms = s->cfg->retain_idempotency_ms;
-    make_parents(o.path);
+    make_parents(lo.path);
     rv = igw_queue_open(&s->q, &o, err, sizeof(err));
     if (rv != IGW_OK) {
-        IGW_ERROR("cannot open queue %s: %s", o.path, err[0] != '\0' ? err : igw_strerror(rv));
+        IGW_ERROR("cannot open queue %s: %s", lo.path, err[0] != '\0' ? err : igw_strerror(rv));
     }
     return rv;
 }

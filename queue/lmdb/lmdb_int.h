@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internals of the LMDB queue, shared by the .c files of queue/ only.
+ * Internals of the LMDB queue backend, shared by the .c files of queue/lmdb/ only. The
+ * backend's state is a qlmdb, the be pointer of include/igw/queue_backend.h.
  *
  * Files:
+ *   lmdb.c    open/close, the known routes, the operations table (igw_queue_backend_lmdb)
+ *   claim.c   claim / complete / round / release / purge / sweep: requests to the writer
+ *   read.c    stats, deliveries, dead letters, next due: short read txns on the caller's thread
+ *   submit.c  submit / put: the request copy (the facade checked the message)
+ *   replay.c  message get and replay (request and apply)
  *   store.c   record and key encoding (docs/QUEUE-FORMAT.md), LMDB error mapping, txn helpers
  *   apply.c   submit / claim / complete / release applied inside the writer's write txn
  *   order.c   scheduling (due and order entries) and per-key ordering
- *   submit.c  igw_queue_submit / igw_queue_put: validation and the request copy
  *   maint.c   purge, sweep, open-time recovery and the meta records (next id, counters)
  *   writer.c  the writer thread: batching, group commit, map-full handling, events; the
  *             completion thread that runs submit callbacks
- *   queue.c   the public API (open/close, request wrappers, read-only functions)
- *   replay.c  igw_queue_message_get and igw_queue_replay (validation, request, apply)
  *
- * Threads: every function taking a struct qbatch runs on the writer thread (or in igw_queue_open
- * before the writer starts). Read-only functions run short read txns on the caller's thread.
+ * Threads: every function taking a struct qbatch runs on the writer thread (or in the backend's
+ * open before the writer starts). Read-only functions run short read txns on the caller's thread.
  */
-#ifndef IGW_QUEUE_INT_H
-#define IGW_QUEUE_INT_H
+#ifndef IGW_QUEUE_LMDB_INT_H
+#define IGW_QUEUE_LMDB_INT_H
 
 #include <lmdb.h>
 #include <pthread.h>
@@ -27,6 +30,8 @@
 
 #include "igw/buf.h"
 #include "igw/queue.h"
+
+typedef struct qlmdb qlmdb;
 
 #define QF_VERSION 1u        /* first byte of every value */
 #define QF_SCHEMA 1u         /* meta "schema" */
@@ -242,7 +247,7 @@ struct qev {
 };
 
 struct qbatch {
-    igw_queue *q;
+    qlmdb *q;
     MDB_txn *txn;
     uint64_t now_ms;
     uint64_t next_id;
@@ -261,9 +266,9 @@ struct qroute_name {
     size_t len;
 };
 
-/* ---- the queue --------------------------------------------------------------------------- */
+/* ---- the backend's state ----------------------------------------------------------------- */
 
-struct igw_queue {
+struct qlmdb {
     MDB_env *env;
     MDB_dbi dbi[QDB_COUNT];
     char *path;
@@ -314,8 +319,29 @@ struct igw_queue {
     struct qkey sweep_idem_from;
 };
 
-/* queue.c: remembers a route that got a due entry (writer thread or open) */
-int qknown_route_add(igw_queue *q, const char *route, size_t rlen);
+/* The operations (the facade checked the arguments; see include/igw/queue_backend.h). */
+int qlmdb_submit(void *be, const struct igw_queue_msg *m, igw_queue_done_fn cb, void *arg);
+int qlmdb_put(void *be, const struct igw_queue_msg *m, uint64_t *id, bool *duplicate);
+int qlmdb_claim(void *be, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
+                void *arg, struct igw_queue_claim *out, unsigned *n);
+int qlmdb_complete(void *be, const struct igw_queue_outcome *o, unsigned n);
+int qlmdb_round_start(void *be, struct igw_queue_round *rd, void (*notify)(void *arg),
+                      void *notify_arg);
+bool qlmdb_round_done(void *be, struct igw_queue_round *rd);
+void qlmdb_round_wait(void *be, struct igw_queue_round *rd);
+uint64_t qlmdb_next_due(void *be);
+int qlmdb_stats(void *be, struct igw_queue_stats *s);
+int qlmdb_deliveries(void *be, uint64_t id, struct igw_queue_delivery_info *out, unsigned max,
+                     unsigned *n);
+int qlmdb_dead_get(void *be, uint64_t id, const char *route, struct igw_queue_dead_info *out);
+int qlmdb_release(void *be, uint64_t id, const char *route);
+int qlmdb_purge(void *be, uint64_t id);
+int qlmdb_sweep(void *be, uint64_t now_ms, unsigned limit, unsigned *removed);
+int qlmdb_message_get(void *be, uint64_t id, struct igw_queue_message *out);
+int qlmdb_replay(void *be, uint64_t id, const struct igw_queue_replay_route *routes, unsigned n);
+
+/* lmdb.c: remembers a route that got a due entry (writer thread or open) */
+int qknown_route_add(qlmdb *q, const char *route, size_t rlen);
 
 /* store.c */
 int qerr_map(int rc, const char *what);
@@ -374,19 +400,19 @@ int qrecover_inflight(struct qbatch *b);
 int qapply_replay(struct qbatch *b, struct qreq *r);
 
 /* writer.c */
-int qwriter_start(igw_queue *q);
-void qwriter_stop(igw_queue *q);
-int qbatch_init(struct qbatch *b, igw_queue *q);
+int qwriter_start(qlmdb *q);
+void qwriter_stop(qlmdb *q);
+int qbatch_init(struct qbatch *b, qlmdb *q);
 void qbatch_fini(struct qbatch *b);
 void qbatch_clear(struct qbatch *b);
 /* Appends r to the request list; IGW_ECLOSED when closing. */
-int qenqueue(igw_queue *q, struct qreq *r);
+int qenqueue(qlmdb *q, struct qreq *r);
 /* Enqueues a blocking request and waits until it is done; returns r->rv. */
-int qcall(igw_queue *q, struct qreq *r);
+int qcall(qlmdb *q, struct qreq *r);
 /* Enqueues n blocking requests together without waiting; IGW_ECLOSED when closing. */
-int qenqueue_n(igw_queue *q, struct qreq **r, size_t n);
+int qenqueue_n(qlmdb *q, struct qreq **r, size_t n);
 /* Enqueues n blocking requests together (same group unless max_batch splits them) and waits
  * until all are done. */
-int qcall_n(igw_queue *q, struct qreq **r, size_t n);
+int qcall_n(qlmdb *q, struct qreq **r, size_t n);
 
-#endif /* IGW_QUEUE_INT_H */
+#endif /* IGW_QUEUE_LMDB_INT_H */

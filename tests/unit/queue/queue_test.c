@@ -11,7 +11,7 @@
 #include "igw/queue.h"
 #include "igwt.h"
 #include "igwt_tmp.h"
-#include "../../../queue/queue_round.h"
+#include "igw/queue_lmdb.h"
 
 #define FAR_FUTURE (igw_now_ms() + 1000000000ull)
 
@@ -29,14 +29,14 @@ new_dir(void)
 static igw_queue *
 open_q(const char *dir, uint64_t map_size, uint64_t retain_ms)
 {
+    struct igw_queue_lmdb_opts lo = {dir, map_size, 0, false};
     struct igw_queue_opts o;
     char err[IGW_ERRBUF_SIZE] = "";
     igw_queue *q = NULL;
     int rv;
 
     memset(&o, 0, sizeof(o));
-    o.path = dir;
-    o.map_size = map_size;
+    o.backend_opts = &lo;
     o.retain_delivered_ms = retain_ms;
     o.retain_idempotency_ms = retain_ms;
     rv = igw_queue_open(&q, &o, err, sizeof(err));
@@ -779,7 +779,7 @@ test_stats(void)
     s = stats(q);
     IGWT_CHECK(s.messages == 4 && s.pending == 1 && s.inflight == 1 && s.delivered == 1 &&
                s.dead == 1);
-    IGWT_CHECK(s.map_size == 8 << 20 && s.map_used > 0 && s.map_used <= s.map_size);
+    IGWT_CHECK(s.capacity_bytes == 8 << 20 && s.used_bytes > 0 && s.used_bytes <= s.capacity_bytes);
     IGWT_CHECK(!s.full && s.commits >= 7);
     igw_queue_close(q);
     q = open_q(dir, 8 << 20, 0); /* counters persist; the in-flight one is pending again */

@@ -8,6 +8,7 @@
 
 #include "igw/common.h"
 #include "igw/queue.h"
+#include "igw/queue_lmdb.h"
 #include "igwt.h"
 #include "igwt_tmp.h"
 
@@ -18,13 +19,14 @@ static char tmpdir[64];
 static igw_queue *
 open_q(void)
 {
+    struct igw_queue_lmdb_opts lo = {tmpdir, 0, 0, false};
     struct igw_queue_opts o;
     char err[IGW_ERRBUF_SIZE] = "";
     igw_queue *q = NULL;
 
     IGWT_ASSERT(igwt_tmpdir(tmpdir, sizeof(tmpdir), "igwr") != NULL);
     memset(&o, 0, sizeof(o));
-    o.path = tmpdir;
+    o.backend_opts = &lo;
     IGWT_OK(igw_queue_open(&q, &o, err, sizeof(err)));
     return q;
 }
