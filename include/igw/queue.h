@@ -23,8 +23,9 @@
  * - Reads copy values out before returning; nothing returned points into the backend's storage.
  * - A full store (IGW_ENOSPC) rejects new messages but still commits completions and deletions,
  *   so the queue drains and recovers without operator action.
- * - Every function taking an igw_queue * returns IGW_EINVAL (or does nothing, for those without
- *   a result) when it is NULL.
+ * - NULL-safety: a function taking an igw_queue * returns IGW_EINVAL when it is NULL; those
+ *   without an error result say what they do instead (close and set_listener do nothing,
+ *   next_due returns UINT64_MAX, round_done returns true).
  *
  * Message ids are 64-bit, strictly increasing, never reused; their external form is 16 lower-case
  * hex digits (igw_queue_id_format).
