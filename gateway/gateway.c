@@ -12,6 +12,7 @@
 #include "igw/gateway.h"
 #include "igw/log.h"
 #include "igw/queue.h"
+#include "igw/queue_lmdb.h"
 #include "admin/admin.h"
 #include "core/translate.h"
 #include "delivery/deliver.h"
@@ -61,19 +62,19 @@ make_ipc_parents(const char *url)
 static int
 open_queue(struct igw_gateway *g, char *err, size_t errlen)
 {
+    struct igw_queue_lmdb_opts lo = {g->cfg->data_dir, g->cfg->map_size, g->cfg->max_batch, false};
     struct igw_queue_opts o;
     int rv;
 
     memset(&o, 0, sizeof(o));
-    o.path = g->cfg->data_dir;
-    o.map_size = g->cfg->map_size;
-    o.max_batch = g->cfg->max_batch;
+    o.backend = "lmdb";
+    o.backend_opts = &lo;
     o.retain_delivered_ms = g->cfg->retain_delivered_ms;
     o.retain_idempotency_ms = g->cfg->retain_idempotency_ms;
-    make_parents(o.path);
+    make_parents(lo.path);
     rv = igw_queue_open(&g->q, &o, err, errlen);
     if (rv != IGW_OK) {
-        IGW_ERROR("cannot open queue %s: %s", o.path, err[0] != '\0' ? err : igw_strerror(rv));
+        IGW_ERROR("cannot open queue %s: %s", lo.path, err[0] != '\0' ? err : igw_strerror(rv));
     }
     return rv;
 }

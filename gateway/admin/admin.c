@@ -417,8 +417,8 @@ op_stats(igw_admin *a, struct igw_buf *b)
                         "\"full\":%s,\"commits\":%llu}",
                         (unsigned long long)s.messages, (unsigned long long)s.pending,
                         (unsigned long long)s.inflight, (unsigned long long)s.delivered,
-                        (unsigned long long)s.dead, (unsigned long long)s.map_size,
-                        (unsigned long long)s.map_used, s.full ? "true" : "false",
+                        (unsigned long long)s.dead, (unsigned long long)s.capacity_bytes,
+                        (unsigned long long)s.used_bytes, s.full ? "true" : "false",
                         (unsigned long long)s.commits);
     return rv == IGW_OK ? 200 : queue_err(b, rv);
 }

@@ -27,7 +27,6 @@
 #include "igw/config.h"
 #include "igw/queue.h"
 #include "delivery/deliver.h"
-#include "../queue/queue_round.h"
 
 #define DLV_RESPONSE_MAX 4096     /* response bytes kept for a dead letter */
 #define DLV_ERROR_MAX 160         /* error text recorded with an outcome */

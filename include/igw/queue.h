@@ -1,24 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * igw durable queue on LMDB.
+ * igw durable queue: the backend-neutral API.
  *
  * A message is stored once (its original body, plus an optional translated payload per route);
  * each (message, route) pair has a delivery record with a state, an attempt count, a next-due
- * time and the last error. An index by due time drives delivery; a dead-letter table keeps
- * deliveries that ran out of attempts; an idempotency table maps (channel, key) to a message id.
- * The on-disk layout is documented in docs/QUEUE-FORMAT.md.
+ * time and the last error. Pending deliveries are handed out by due time, in rounds; a
+ * dead-letter table keeps deliveries that ran out of attempts; an idempotency table maps
+ * (channel, key) to a message id.
+ *
+ * The storage is a backend chosen by name at open (struct igw_queue_opts.backend; the backends
+ * are listed in queue/registry.c and their seam is include/igw/queue_backend.h). Today there is
+ * one, "lmdb" (include/igw/queue_lmdb.h; its on-disk layout is docs/QUEUE-FORMAT.md). What every
+ * backend guarantees is written in docs/internals/QUEUE-BACKEND.md and checked by the contract
+ * suite in tests/unit/queue/.
  *
  * Caveats (read before use):
- * - One process opens a queue directory at a time (LMDB lock file); never open it twice in one
- *   process and never use it after fork().
- * - All writes go through one internal writer thread, which groups concurrent requests into one
- *   write transaction and one fsync (group commit). Calls that write are therefore either
- *   asynchronous (igw_queue_submit: callback on the writer thread) or block the caller until
- *   their group has been committed. Never call a blocking function from an nng callback.
- * - Reads use short read transactions and copy values out before returning; nothing returned
- *   points into the LMDB map.
- * - A full map (IGW_ENOSPC) rejects new messages but still commits completions and deletions,
+ * - One process opens a queue location at a time; never open it twice in one process and never
+ *   use it after fork().
+ * - Writes are grouped by the backend (group commit): calls that write are either asynchronous
+ *   (igw_queue_submit: callback on a queue thread) or block the caller until their write is
+ *   durable. Never call a blocking function from an nng callback or a queue callback.
+ * - Reads copy values out before returning; nothing returned points into the backend's storage.
+ * - A full store (IGW_ENOSPC) rejects new messages but still commits completions and deletions,
  *   so the queue drains and recovers without operator action.
+ * - NULL-safety: a function taking an igw_queue * returns IGW_EINVAL when it is NULL; those
+ *   without an error result say what they do instead (close and set_listener do nothing,
+ *   next_due returns UINT64_MAX, round_done returns true).
  *
  * Message ids are 64-bit, strictly increasing, never reused; their external form is 16 lower-case
  * hex digits (igw_queue_id_format).
@@ -31,6 +38,7 @@
 #include <stdbool.h>
 
 #include "igw/buf.h"
+#include "igw/err.h"
 
 typedef struct igw_queue igw_queue;
 
@@ -40,23 +48,30 @@ typedef struct igw_queue igw_queue;
 #define IGW_QUEUE_IDEM_KEY_MAX 256  /* longest idempotency key (bytes) */
 #define IGW_QUEUE_ROUTES_MAX 1024   /* most routes per message */
 
+/** Options of igw_queue_open. Only what every backend understands; the storage's own settings
+ *  (a directory, a size, a server URL) are in the backend's options struct. */
 struct igw_queue_opts {
-    const char *path;               /* directory; created if missing (mode 0700) */
-    uint64_t map_size;              /* LMDB map size in bytes; 0 = 1 GiB */
-    unsigned max_batch;             /* most requests per group commit; 0 = 256 */
+    const char *backend;            /* registered backend name; NULL = "lmdb" */
     uint64_t retain_delivered_ms;   /* keep delivered messages this long; 0 = 1 hour */
     uint64_t retain_idempotency_ms; /* keep idempotency keys this long; 0 = 24 hours */
-    bool no_sync;                   /* MDB_NOSYNC: benchmarks only, never in production */
+    const void *backend_opts;       /* the backend's own options, e.g. a
+                                       struct igw_queue_lmdb_opts for "lmdb"; borrowed during
+                                       igw_queue_open only. NULL = none (the lmdb backend then
+                                       refuses: it needs a path) */
 };
 
-/** Opens (creating if needed) the queue at opts->path and starts its writer thread. Deliveries
- *  left in-flight by a previous run return to pending (due now).
- *  @return IGW_OK, IGW_EINVAL (bad opts), IGW_EIO (cannot open/create; detail in errbuf),
- *          IGW_ENOMEM. On success *out is owned by the caller; free with igw_queue_close. */
+/** Opens (creating if needed) the queue described by opts with the backend opts->backend and
+ *  starts its threads. Deliveries left in flight by a previous run return to pending (due now).
+ *  opts and everything it points to are only read during the call. errbuf (may be NULL, errlen
+ *  0) receives one line of detail on failure.
+ *  @return IGW_OK (*out owned by the caller; free with igw_queue_close), IGW_EINVAL (out or opts
+ *          NULL, unknown backend name, or options the backend refuses), IGW_EIO (the storage
+ *          cannot be opened or created; detail in errbuf), IGW_ENOMEM. On error *out is NULL
+ *          (when out is not NULL). */
 int igw_queue_open(igw_queue **out, const struct igw_queue_opts *opts, char *errbuf, size_t errlen);
 
 /** Stops accepting requests, commits every request already submitted (their callbacks run),
- *  stops the writer thread and closes LMDB. NULL-safe. */
+ *  stops the queue's threads and closes the storage. NULL-safe. After it returns q is freed. */
 void igw_queue_close(igw_queue *q);
 
 /* ---- accept ------------------------------------------------------------------------------ */
@@ -84,8 +99,8 @@ struct igw_queue_msg {
     const struct igw_queue_route_init *routes;
 };
 
-/** Completion callback of igw_queue_submit, run on the writer thread after the group commit
- *  (fsync) or after a failure. rv: IGW_OK, IGW_ENOSPC (map full), IGW_ECLOSED (closing),
+/** Completion callback of igw_queue_submit, run on a queue thread after the group commit
+ *  (durable) or after a failure. rv: IGW_OK, IGW_ENOSPC (store full), IGW_ECLOSED (closing),
  *  IGW_EIO, IGW_ENOMEM. duplicate is true when the idempotency key was already known: id is then
  *  the existing message's id and nothing new was stored. Must not block or call back into the
  *  queue with a blocking function. */
@@ -93,7 +108,8 @@ typedef void (*igw_queue_done_fn)(void *arg, int rv, uint64_t id, bool duplicate
 
 /** Submits a message for durable storage. Everything in *m is copied before return.
  *  @return IGW_OK (cb will be called exactly once), IGW_ECLOSED, IGW_ENOMEM, IGW_ETOOBIG,
- *          IGW_EINVAL (bad names); on error cb is not called. Thread-safe.
+ *          IGW_EINVAL (q, m or cb NULL, bad names, NULL data with a length); on error cb is not
+ *          called. Thread-safe.
  *  Limits: channel and route names 1..IGW_QUEUE_NAME_MAX bytes (IGW_EINVAL), route names
  *  distinct within a message (IGW_EINVAL), at most IGW_QUEUE_ROUTES_MAX routes (IGW_EINVAL);
  *  order keys 0..256 and idempotency keys 1..256 bytes, content types < 64 KiB, body,
@@ -101,8 +117,8 @@ typedef void (*igw_queue_done_fn)(void *arg, int rv, uint64_t id, bool duplicate
  *  retain_idempotency_ms) is accepted as new. */
 int igw_queue_submit(igw_queue *q, const struct igw_queue_msg *m, igw_queue_done_fn cb, void *arg);
 
-/** Blocking form of igw_queue_submit: returns after the commit. *id and *duplicate are set on
- *  IGW_OK. Same errors as the callback's rv plus submit's. */
+/** Blocking form of igw_queue_submit: returns after the commit. id and duplicate may be NULL;
+ *  they are set on IGW_OK. Same errors as the callback's rv plus submit's. */
 int igw_queue_put(igw_queue *q, const struct igw_queue_msg *m, uint64_t *id, bool *duplicate);
 
 /* ---- delivery ---------------------------------------------------------------------------- */
@@ -114,8 +130,8 @@ enum igw_delivery_state {
     IGW_DS_DEAD = 4,
 };
 
-/** A claimed delivery: everything a worker needs, copied out of LMDB. Free with
- *  igw_queue_claim_fini. */
+/** A claimed delivery: everything a worker needs, copied out of the storage. Free
+ *  with igw_queue_claim_fini. */
 struct igw_queue_claim {
     uint64_t id;
     char route[IGW_QUEUE_NAME_MAX + 1];
@@ -127,6 +143,7 @@ struct igw_queue_claim {
     struct igw_buf meta;    /* owned: the message's metadata */
 };
 
+/** Frees what *c owns (content_type, payload, meta); *c itself is the caller's. NULL-safe. */
 void igw_queue_claim_fini(struct igw_queue_claim *c);
 
 /** Claims up to max deliveries that are pending and due at now_ms, for the routes accepted by
@@ -134,14 +151,17 @@ void igw_queue_claim_fini(struct igw_queue_claim *c);
  *  filter(arg, route) returns the number of deliveries of that route it will still take (0 =
  *  skip the route); it is called on the caller's thread. Ordered routes never hand out a message
  *  while an earlier message with the same (route, order key) is pending or in flight.
- *  out must hold max entries; *n receives the count. Blocks until committed.
- *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOMEM, IGW_EINVAL (n NULL, or out NULL with
+ *  out must hold max entries; *n receives the count (0 on error); the claims written to out are
+ *  the caller's (igw_queue_claim_fini each). Blocks until committed.
+ *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOMEM, IGW_EINVAL (q or n NULL, or out NULL with
  *          max > 0). When nothing is due at now_ms it returns at once without a commit. */
 typedef unsigned (*igw_queue_route_filter_fn)(void *arg, const char *route);
 int igw_queue_claim(igw_queue *q, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
                     void *arg, struct igw_queue_claim *out, unsigned *n);
 
-/** Earliest next-due time of any pending delivery, or UINT64_MAX when none. */
+/** Earliest next-due time of any pending delivery that can be handed out (an ordered follower
+ *  waiting for its head has none), or UINT64_MAX when none, on a storage read error or when q
+ *  is NULL. Never waits for the writer. */
 uint64_t igw_queue_next_due(igw_queue *q);
 
 enum igw_deliver_result {
@@ -165,8 +185,61 @@ struct igw_queue_outcome {
 
 /** Records outcomes of claimed deliveries (one group commit). Unknown or not-in-flight records
  *  are ignored (IGW_OK). Blocks until committed. @return IGW_OK, IGW_ECLOSED, IGW_EIO,
- *  IGW_EINVAL (NULL route), IGW_ENOSPC (the map is so full that even this update failed). */
+ *  IGW_EINVAL (NULL q, o NULL with n > 0, or an outcome with a NULL route), IGW_ENOMEM,
+ *  IGW_ENOSPC (the store is so full that even this update failed). The outcomes and their
+ *  strings are only read during the call. n 0: IGW_OK (IGW_ECLOSED when closing), no commit. */
 int igw_queue_complete(igw_queue *q, const struct igw_queue_outcome *o, unsigned n);
+
+/* ---- rounds ------------------------------------------------------------------------------ */
+
+/** One delivery round in one trip to the queue's writer: record the outcomes of finished
+ *  deliveries and claim the next ones, both in the same group commit (igw_queue_complete then
+ *  igw_queue_claim would wait for two commits). Used by the delivery engine. The caller owns
+ *  the struct, its outcomes and its out array; the claims written to out are the caller's
+ *  (igw_queue_claim_fini). */
+struct igw_queue_round {
+    /* in: outcomes to record first (as igw_queue_complete; may be 0) */
+    const struct igw_queue_outcome *outcomes;
+    unsigned noutcomes;
+    /* in: the claim (as igw_queue_claim; max 0 = no claim) */
+    uint64_t now_ms;
+    unsigned max;
+    igw_queue_route_filter_fn filter;
+    void *arg;
+    struct igw_queue_claim *out; /* max entries */
+    /* out */
+    int complete_rv; /* igw_queue_complete's result for the outcomes (IGW_OK when none) */
+    int claim_rv;    /* igw_queue_claim's result (IGW_OK when nothing was due) */
+    unsigned n;      /* claims written to out (owned by the caller, igw_queue_claim_fini) */
+    void *priv;      /* the backend's, while the round is in flight */
+};
+
+/** Records rd->outcomes, then claims up to rd->max due deliveries, in one committed group
+ *  (complete first: a delivered head's follower can be claimed in the same round). Blocks until
+ *  committed. The filter runs on the caller's thread before the trip. The lmdb backend commits a
+ *  group with only claims and outcomes without the metadata flush (MDB_NOMETASYNC: consistent,
+ *  and a system crash may undo it: in-flight deliveries return to pending, a recorded outcome
+ *  may be redone, which at-least-once allows); a process crash loses nothing.
+ *  @return IGW_OK with the two results in rd (each as igw_queue_complete / igw_queue_claim
+ *          return them, IGW_ECLOSED when closing), or IGW_EINVAL (NULL q/rd, outcomes NULL with
+ *          noutcomes > 0, an outcome without a route, out NULL with max > 0). */
+int igw_queue_round(igw_queue *q, struct igw_queue_round *rd);
+
+/** Starts rd without waiting. When the round is committed, notify(notify_arg) (may be NULL) runs
+ *  on a queue thread while the queue's lock is held: it must be quick and must not call the
+ *  queue (curl_multi_wakeup is fine). Until igw_queue_round_done returns true (or
+ *  igw_queue_round_wait returns), rd, its outcomes and its out array must stay untouched.
+ *  A round with nothing to send, or a closing queue, is done at once (results set).
+ *  @return IGW_OK, or IGW_EINVAL as igw_queue_round (then nothing was started). */
+int igw_queue_round_start(igw_queue *q, struct igw_queue_round *rd, void (*notify)(void *arg),
+                          void *notify_arg);
+
+/** True (and rd's results filled) when the round started by igw_queue_round_start is done.
+ *  Never blocks. True when q or rd is NULL. */
+bool igw_queue_round_done(igw_queue *q, struct igw_queue_round *rd);
+
+/** Waits until the round is done and fills rd's results. Does nothing when q or rd is NULL. */
+void igw_queue_round_wait(igw_queue *q, struct igw_queue_round *rd);
 
 /* ---- inspection and repair --------------------------------------------------------------- */
 
@@ -176,14 +249,16 @@ struct igw_queue_stats {
     uint64_t inflight;
     uint64_t delivered;
     uint64_t dead;
-    uint64_t map_size; /* bytes */
-    uint64_t map_used; /* bytes in use (last page * page size) */
-    bool full;         /* the last accept failed with IGW_ENOSPC and nothing freed space yet
-                          (cleared by a successful accept or a purge/sweep that removed one) */
-    uint64_t commits;  /* write transactions committed since open (group-commit measure) */
+    uint64_t capacity_bytes; /* storage capacity in bytes (lmdb: the map size); 0 = unbounded */
+    uint64_t used_bytes;     /* bytes of that capacity in use (lmdb: last page * page size) */
+    bool full;               /* the last accept failed with IGW_ENOSPC and nothing freed space yet
+                                (cleared by a successful accept or a purge/sweep that removed one) */
+    uint64_t commits;        /* durable writes committed since open (group-commit measure: every
+                                blocking write call is at least one; concurrent ones may share one) */
 };
 
-/** Fills *s. @return IGW_OK or IGW_EIO. */
+/** Fills *s (zeroed first) with a snapshot; never waits for the writer.
+ *  @return IGW_OK, IGW_EINVAL (q or s NULL), IGW_EIO (the storage cannot be read). */
 int igw_queue_stats(igw_queue *q, struct igw_queue_stats *s);
 
 struct igw_queue_delivery_info {
@@ -197,8 +272,9 @@ struct igw_queue_delivery_info {
 };
 
 /** Copies the deliveries of message id into out (up to max, in route-name byte order); *n
- *  receives how many were copied (<= max). @return IGW_OK, IGW_ENOENT (no such message),
- *  IGW_EIO. */
+ *  receives how many were copied (<= max). Never waits for the writer.
+ *  @return IGW_OK, IGW_ENOENT (no such message), IGW_EIO, IGW_EINVAL (q or n NULL, or out NULL
+ *          with max > 0). */
 int igw_queue_deliveries(igw_queue *q, uint64_t id, struct igw_queue_delivery_info *out,
                          unsigned max, unsigned *n);
 
@@ -210,20 +286,25 @@ struct igw_queue_dead_info {
     struct igw_buf response;     /* owned: the response body kept with the dead letter */
 };
 
-/** Copies the dead letter of (id, route) into *out; free with igw_queue_dead_info_fini.
- *  @return IGW_OK, IGW_ENOENT (no such dead letter), IGW_EIO, IGW_ENOMEM. */
+/** Copies the dead letter of (id, route) into *out (not NULL), which is always initialised:
+ *  free with igw_queue_dead_info_fini after any result. Never waits for the writer.
+ *  @return IGW_OK, IGW_ENOENT (no such dead letter, or route NULL or not a valid name), IGW_EIO,
+ *          IGW_ENOMEM, IGW_EINVAL (q NULL). */
 int igw_queue_dead_get(igw_queue *q, uint64_t id, const char *route,
                        struct igw_queue_dead_info *out);
+/** Frees the response buffer of *d. NULL-safe. */
 void igw_queue_dead_info_fini(struct igw_queue_dead_info *d);
 
 /** Dead-lettered deliveries return to pending, due now, with attempts reset (route NULL = all
  *  routes of the message). Deliveries that are not dead are left alone (IGW_OK). Blocks until
- *  committed. @return IGW_OK, IGW_ENOENT (no such message, or no such route), IGW_EIO. */
+ *  committed. @return IGW_OK, IGW_ENOENT (no such message, or no such route), IGW_EIO,
+ *  IGW_ECLOSED, IGW_ENOMEM, IGW_EINVAL (q NULL). */
 int igw_queue_release(igw_queue *q, uint64_t id, const char *route);
 
 /** Removes a message and all its records (any state). Its idempotency key is kept until it
  *  expires, so a producer's retry is still answered as a duplicate. Blocks until committed.
- *  An in-flight delivery's later completion is ignored. @return IGW_OK, IGW_ENOENT, IGW_EIO. */
+ *  An in-flight delivery's later completion is ignored. @return IGW_OK, IGW_ENOENT, IGW_EIO,
+ *  IGW_ECLOSED, IGW_ENOMEM, IGW_EINVAL (q NULL). */
 int igw_queue_purge(igw_queue *q, uint64_t id);
 
 /** Removes delivered messages older than the retention and expired idempotency keys, at most
@@ -231,12 +312,13 @@ int igw_queue_purge(igw_queue *q, uint64_t id);
  *  removed when every delivery is delivered and both its creation and its last delivery are
  *  older than retain_delivered_ms (a message with no routes: its creation). Sweeps resume
  *  where the previous one stopped, so repeated calls cover the whole store.
- *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOSPC. */
+ *  removed may be NULL; it is set to 0 first. limit 0: IGW_OK, nothing done.
+ *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOSPC, IGW_ENOMEM, IGW_EINVAL (q NULL). */
 int igw_queue_sweep(igw_queue *q, uint64_t now_ms, unsigned limit, unsigned *removed);
 
 /* ---- message read and replay ------------------------------------------------------------- */
 
-/** A stored message, copied out of LMDB. Free with igw_queue_message_fini. */
+/** A stored message, copied out of the storage. Free with igw_queue_message_fini. */
 struct igw_queue_message {
     uint64_t id;
     uint64_t created_ms;
@@ -255,6 +337,7 @@ struct igw_queue_message {
  *  @return IGW_OK, IGW_ENOENT (no such message), IGW_EIO (corrupt record), IGW_ENOMEM,
  *          IGW_EINVAL (NULL q or out). */
 int igw_queue_message_get(igw_queue *q, uint64_t id, struct igw_queue_message *out);
+/** Frees what *m owns (content_type, meta, body). NULL-safe. */
 void igw_queue_message_fini(struct igw_queue_message *m);
 
 /** One route of a replay: what the delivery of (id, route) carries from now on. */
@@ -285,13 +368,15 @@ struct igw_queue_replay_route {
  *  order key <= IGW_QUEUE_ORDER_KEY_MAX).
  *  @return IGW_OK, IGW_ENOENT (no such message, or a route it does not have), IGW_EAGAIN,
  *          IGW_EINVAL (NULL q, n 0 or > IGW_QUEUE_ROUTES_MAX, bad or repeated route name),
- *          IGW_ETOOBIG, IGW_ECLOSED, IGW_ENOSPC (map full), IGW_EIO, IGW_ENOMEM. */
+ *          IGW_ETOOBIG, IGW_ECLOSED, IGW_ENOSPC (store full), IGW_EIO, IGW_ENOMEM. */
 int igw_queue_replay(igw_queue *q, uint64_t id, const struct igw_queue_replay_route *routes,
                      unsigned n);
 
-/** Formats id as 16 hex digits into out (IGW_QUEUE_ID_STRLEN bytes). */
+/** Formats id as 16 lower-case hex digits and a NUL into out (IGW_QUEUE_ID_STRLEN bytes, not
+ *  NULL). Cannot fail. */
 void igw_queue_id_format(uint64_t id, char out[IGW_QUEUE_ID_STRLEN]);
-/** Parses the external form. @return IGW_OK or IGW_EINVAL. */
+/** Parses the external form (exactly 16 hex digits, either case) into *id (not NULL; left
+ *  unchanged on error). @return IGW_OK or IGW_EINVAL (s NULL, wrong length, not hex). */
 int igw_queue_id_parse(const char *s, uint64_t *id);
 
 /* ---- events ------------------------------------------------------------------------------ */
@@ -316,12 +401,13 @@ struct igw_queue_event {
     const char *error; /* may be NULL */
 };
 
-/** Registers one listener called on the writer thread after each commit, once per event; it
+/** Registers one listener called on a queue thread after each commit, once per event; it
  *  must not block (hand off to nng aio). Pass NULL to remove. Event strings are valid during
  *  the call only. Kinds: ACCEPTED (new message; duplicates give none), DELIVERED, RETRY, DEAD
  *  (per route), RELEASED (per route: a dead letter released, or a claim given back untried),
  *  PURGED (per message, igw_queue_purge only; sweeping gives no events), REPLAYED (per route,
- *  igw_queue_replay; next_due_ms is the new due time). */
+ *  igw_queue_replay; next_due_ms is the new due time). Replaces any previous listener; q NULL:
+ *  nothing happens. arg is borrowed until the listener is replaced or the queue is closed. */
 typedef void (*igw_queue_event_fn)(void *arg, const struct igw_queue_event *ev);
 void igw_queue_set_listener(igw_queue *q, igw_queue_event_fn fn, void *arg);
 

@@ -26,6 +26,7 @@
 #include "igw/common.h"
 #include "igw/config.h"
 #include "igw/queue.h"
+#include "igw/queue_lmdb.h"
 #include "delivery/deliver.h"
 
 #define MAX_ROUTES 4
@@ -291,12 +292,12 @@ env_start(void)
 {
     char qpath[256];
     char err[IGW_ERRBUF_SIZE] = "";
+    struct igw_queue_lmdb_opts lo = {qpath, 64u << 20, 0, false};
     struct igw_queue_opts o;
 
     memset(&o, 0, sizeof(o));
     snprintf(qpath, sizeof(qpath), "%s/queue", E.dir);
-    o.path = qpath;
-    o.map_size = 64u << 20;
+    o.backend_opts = &lo;
     IGWT_OK(igw_queue_open(&E.q, &o, err, sizeof(err)));
     IGWT_OK(igw_deliverer_start(&E.d, &E.cfg, E.q, err, sizeof(err)));
 }

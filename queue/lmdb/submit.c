@@ -1,41 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * igw_queue_submit and igw_queue_put: validate a message and copy it into one allocation (the
- * request, its route table and every byte string), then hand it to the writer thread.
+ * Submit and put of the LMDB backend: copy a message (checked by the facade) into one
+ * allocation (the request, its route table and every byte string), then hand it to the writer
+ * thread.
  */
 #include <string.h>
 
 #include "igw/common.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
-#define MAX_BLOB 0xFFFFFFFFull /* u32 length fields */
-#define MAX_OSTR (QF_OSTR_NONE - 1u)
-
-static int
-check_name(const char *s, size_t *len)
-{
-    size_t n = s == NULL ? 0 : strnlen(s, IGW_QUEUE_NAME_MAX + 1);
-    *len = n;
-    return n >= 1 && n <= IGW_QUEUE_NAME_MAX ? IGW_OK : IGW_EINVAL;
-}
-
-static int
-check_ostr(const char *s, size_t *len)
-{
-    size_t n = s == NULL ? 0 : strnlen(s, MAX_OSTR + 1);
-    *len = n;
-    return n <= MAX_OSTR ? IGW_OK : IGW_ETOOBIG;
-}
-
-static int
-check_blob(const void *p, size_t n)
-{
-    if (p == NULL && n > 0) {
-        return IGW_EINVAL;
-    }
-    return (uint64_t)n <= MAX_BLOB ? IGW_OK : IGW_ETOOBIG;
-}
-
+/* The facade checked every limit (queue/check.c); here only the size of the request block. */
 static int
 add_size(size_t *total, size_t n)
 {
@@ -46,72 +20,51 @@ add_size(size_t *total, size_t n)
     return IGW_OK;
 }
 
-static int
-check_route(const struct igw_queue_msg *m, unsigned i, size_t *total)
+static size_t
+ostr_len(const char *s)
 {
-    const struct igw_queue_route_init *rt = &m->routes[i];
-    size_t n;
-    int rv = check_name(rt->route, &n);
-
-    for (unsigned j = 0; rv == IGW_OK && j < i; j++) {
-        if (strcmp(m->routes[j].route, rt->route) == 0) {
-            rv = IGW_EINVAL; /* duplicate route name */
-        }
-    }
-    if (rv == IGW_OK) {
-        rv = add_size(total, n);
-    }
-    if (rv == IGW_OK && rt->order_key != NULL) {
-        rv = rt->order_key_len > IGW_QUEUE_ORDER_KEY_MAX ? IGW_ETOOBIG
-                                                         : add_size(total, rt->order_key_len);
-    }
-    if (rv == IGW_OK && rt->payload != NULL) {
-        rv = check_blob(rt->payload, rt->payload_len);
-        rv = rv == IGW_OK ? add_size(total, rt->payload_len) : rv;
-    }
-    if (rv == IGW_OK) {
-        rv = check_ostr(rt->content_type, &n);
-        rv = rv == IGW_OK ? add_size(total, n) : rv;
-    }
-    return rv;
+    return s == NULL ? 0 : strlen(s);
 }
 
-/* Validates m; *total receives the size of the request block. */
 static int
-check_msg(const struct igw_queue_msg *m, size_t *total)
+route_size(const struct igw_queue_route_init *rt, size_t *total)
 {
-    size_t n;
-    int rv = check_name(m->channel, &n);
+    int rv = add_size(total, strlen(rt->route));
+
+    if (rv == IGW_OK && rt->order_key != NULL) {
+        rv = add_size(total, rt->order_key_len);
+    }
+    if (rv == IGW_OK && rt->payload != NULL) {
+        rv = add_size(total, rt->payload_len);
+    }
+    return rv == IGW_OK ? add_size(total, ostr_len(rt->content_type)) : rv;
+}
+
+/* *total receives the size of the request block for m (already checked). */
+static int
+msg_size(const struct igw_queue_msg *m, size_t *total)
+{
+    int rv;
 
     *total = sizeof(struct qreq);
-    if (rv == IGW_OK) {
-        rv = add_size(total, n);
-    }
+    rv = add_size(total, strlen(m->channel));
     if (rv == IGW_OK && m->idem_key != NULL) {
-        rv = m->idem_key_len == 0                       ? IGW_EINVAL
-             : m->idem_key_len > IGW_QUEUE_IDEM_KEY_MAX ? IGW_ETOOBIG
-                                                        : add_size(total, m->idem_key_len);
+        rv = add_size(total, m->idem_key_len);
     }
     if (rv == IGW_OK) {
-        rv = check_ostr(m->content_type, &n);
-        rv = rv == IGW_OK ? add_size(total, n) : rv;
+        rv = add_size(total, ostr_len(m->content_type));
     }
     if (rv == IGW_OK) {
-        rv = check_blob(m->meta, m->meta_len);
-        rv = rv == IGW_OK ? add_size(total, m->meta_len) : rv;
+        rv = add_size(total, m->meta_len);
     }
     if (rv == IGW_OK) {
-        rv = check_blob(m->body, m->body_len);
-        rv = rv == IGW_OK ? add_size(total, m->body_len) : rv;
-    }
-    if (rv == IGW_OK && (m->nroutes > IGW_QUEUE_ROUTES_MAX || (m->nroutes > 0 && !m->routes))) {
-        rv = IGW_EINVAL;
+        rv = add_size(total, m->body_len);
     }
     if (rv == IGW_OK) {
         rv = add_size(total, m->nroutes * sizeof(struct qroute));
     }
     for (unsigned i = 0; rv == IGW_OK && i < m->nroutes; i++) {
-        rv = check_route(m, i, total);
+        rv = route_size(&m->routes[i], total);
     }
     return rv;
 }
@@ -167,16 +120,14 @@ copy_msg(struct qsubmit *s, const struct igw_queue_msg *m, char *pos)
 }
 
 int
-igw_queue_submit(igw_queue *q, const struct igw_queue_msg *m, igw_queue_done_fn cb, void *arg)
+qlmdb_submit(void *be, const struct igw_queue_msg *m, igw_queue_done_fn cb, void *arg)
 {
+    qlmdb *q = be;
     struct qreq *r;
     size_t total;
     int rv;
 
-    if (q == NULL || m == NULL || cb == NULL) {
-        return IGW_EINVAL;
-    }
-    rv = check_msg(m, &total);
+    rv = msg_size(m, &total);
     if (rv != IGW_OK) {
         return rv;
     }
@@ -197,7 +148,7 @@ igw_queue_submit(igw_queue *q, const struct igw_queue_msg *m, igw_queue_done_fn 
 }
 
 struct put_wait {
-    igw_queue *q;
+    qlmdb *q;
     bool done;
     int rv;
     uint64_t id;
@@ -218,10 +169,11 @@ put_done(void *arg, int rv, uint64_t id, bool duplicate)
 }
 
 int
-igw_queue_put(igw_queue *q, const struct igw_queue_msg *m, uint64_t *id, bool *duplicate)
+qlmdb_put(void *be, const struct igw_queue_msg *m, uint64_t *id, bool *duplicate)
 {
+    qlmdb *q = be;
     struct put_wait w = {q, false, IGW_OK, 0, false};
-    int rv = igw_queue_submit(q, m, put_done, &w);
+    int rv = qlmdb_submit(q, m, put_done, &w);
 
     if (rv != IGW_OK) {
         return rv;

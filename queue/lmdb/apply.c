@@ -9,7 +9,7 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
 enum claim_step { STEP_SKIPPED, STEP_CHANGED, STEP_CLAIMED };
 

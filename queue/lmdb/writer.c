@@ -24,10 +24,10 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
 int
-qbatch_init(struct qbatch *b, igw_queue *q)
+qbatch_init(struct qbatch *b, qlmdb *q)
 {
     memset(b, 0, sizeof(*b));
     b->q = q;
@@ -79,7 +79,7 @@ apply_one(struct qbatch *b, struct qreq *r)
 }
 
 static void
-dispatch_events(igw_queue *q, struct qbatch *b)
+dispatch_events(qlmdb *q, struct qbatch *b)
 {
     igw_queue_event_fn fn;
     void *arg;
@@ -105,7 +105,7 @@ dispatch_events(igw_queue *q, struct qbatch *b)
 }
 
 static void
-commit_done(igw_queue *q, struct qbatch *b)
+commit_done(qlmdb *q, struct qbatch *b)
 {
     q->next_id = b->next_id;
     q->counts = b->counts;
@@ -131,7 +131,7 @@ needs_durable(const struct qreq *r)
 /* Sets MDB_NOMETASYNC for a group without durable requests, clears it otherwise (between
  * transactions, on the writer thread: the only writer of the env flags). */
 static void
-choose_sync(igw_queue *q, struct qreq **reqs, size_t n)
+choose_sync(qlmdb *q, struct qreq **reqs, size_t n)
 {
     bool relaxed = q->sync_capable;
 
@@ -145,7 +145,7 @@ choose_sync(igw_queue *q, struct qreq **reqs, size_t n)
 
 /* Applies reqs[0..n) in one transaction and commits; on failure nothing is kept. */
 static int
-txn_apply(igw_queue *q, struct qreq **reqs, size_t n)
+txn_apply(qlmdb *q, struct qreq **reqs, size_t n)
 {
     struct qbatch *b = &q->b;
     int rv = IGW_OK;
@@ -197,7 +197,7 @@ txn_apply(igw_queue *q, struct qreq **reqs, size_t n)
 
 /* Collects the unfinished requests of the group (submits only when with_submits). */
 static size_t
-eligible(igw_queue *q, struct qreq **group, size_t n, bool with_submits)
+eligible(qlmdb *q, struct qreq **group, size_t n, bool with_submits)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -209,7 +209,7 @@ eligible(igw_queue *q, struct qreq **group, size_t n, bool with_submits)
 }
 
 static void
-fail_request(igw_queue *q, struct qreq *r, int rv)
+fail_request(qlmdb *q, struct qreq *r, int rv)
 {
     r->rv = rv;
     r->finished = true;
@@ -221,7 +221,7 @@ fail_request(igw_queue *q, struct qreq *r, int rv)
 }
 
 static void
-run_group(igw_queue *q, struct qreq **group, size_t n)
+run_group(qlmdb *q, struct qreq **group, size_t n)
 {
     size_t m = eligible(q, group, n, true);
     int rv = txn_apply(q, q->welig, m);
@@ -253,7 +253,7 @@ run_group(igw_queue *q, struct qreq **group, size_t n)
 
 /* Hands the submits to the completion thread (in order), then wakes the blocking callers. */
 static void
-signal_group(igw_queue *q, struct qreq **group, size_t n)
+signal_group(qlmdb *q, struct qreq **group, size_t n)
 {
     struct qreq *head = NULL;
     struct qreq *tail = NULL;
@@ -303,7 +303,7 @@ signal_group(igw_queue *q, struct qreq **group, size_t n)
 static void *
 callback_main(void *arg)
 {
-    igw_queue *q = arg;
+    qlmdb *q = arg;
     struct qreq *r;
 
     pthread_mutex_lock(&q->cb_mu);
@@ -333,7 +333,7 @@ callback_main(void *arg)
 static void *
 writer_main(void *arg)
 {
-    igw_queue *q = arg;
+    qlmdb *q = arg;
     size_t n;
 
     pthread_mutex_lock(&q->mu);
@@ -364,7 +364,7 @@ writer_main(void *arg)
 /* ---- public side ------------------------------------------------------------------------- */
 
 int
-qenqueue(igw_queue *q, struct qreq *r)
+qenqueue(qlmdb *q, struct qreq *r)
 {
     r->next = NULL;
     r->finished = false;
@@ -387,14 +387,14 @@ qenqueue(igw_queue *q, struct qreq *r)
 }
 
 int
-qcall(igw_queue *q, struct qreq *r)
+qcall(qlmdb *q, struct qreq *r)
 {
     return qcall_n(q, &r, 1);
 }
 
 /* Appends r[0..n) to the request list; call with q->mu held. */
 static void
-append_locked(igw_queue *q, struct qreq **r, size_t n)
+append_locked(qlmdb *q, struct qreq **r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         r[i]->next = NULL;
@@ -412,7 +412,7 @@ append_locked(igw_queue *q, struct qreq **r, size_t n)
 }
 
 int
-qenqueue_n(igw_queue *q, struct qreq **r, size_t n)
+qenqueue_n(qlmdb *q, struct qreq **r, size_t n)
 {
     pthread_mutex_lock(&q->mu);
     if (q->closing) {
@@ -425,7 +425,7 @@ qenqueue_n(igw_queue *q, struct qreq **r, size_t n)
 }
 
 int
-qcall_n(igw_queue *q, struct qreq **r, size_t n)
+qcall_n(qlmdb *q, struct qreq **r, size_t n)
 {
     pthread_mutex_lock(&q->mu);
     if (q->closing) {
@@ -443,7 +443,7 @@ qcall_n(igw_queue *q, struct qreq **r, size_t n)
 }
 
 int
-qwriter_start(igw_queue *q)
+qwriter_start(qlmdb *q)
 {
     if (pthread_create(&q->cb_thread, NULL, callback_main, q) != 0) {
         return IGW_ENOMEM;
@@ -457,7 +457,7 @@ qwriter_start(igw_queue *q)
 }
 
 void
-qwriter_stop(igw_queue *q)
+qwriter_stop(qlmdb *q)
 {
     pthread_mutex_lock(&q->mu);
     q->closing = true;

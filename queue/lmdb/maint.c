@@ -7,7 +7,7 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
 static void
 count_dec(uint64_t *c)
@@ -228,7 +228,7 @@ all_delivered(struct qbatch *b, uint64_t id, uint64_t now, bool *yes)
 static int
 sweep_messages(struct qbatch *b, struct qsweep_req *s, unsigned *budget)
 {
-    igw_queue *q = b->q;
+    qlmdb *q = b->q;
     struct qkey pos;
     struct qkey k;
     struct qmsg_rec m;
@@ -267,7 +267,7 @@ sweep_messages(struct qbatch *b, struct qsweep_req *s, unsigned *budget)
 static int
 sweep_idem(struct qbatch *b, struct qsweep_req *s, unsigned *budget)
 {
-    igw_queue *q = b->q;
+    qlmdb *q = b->q;
     struct qkey k;
     struct qidem_rec ir;
     MDB_val val;

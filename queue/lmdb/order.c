@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
 /* The id of the first entry of (route, key) in `order`; *found is false when there is none. */
 static int

@@ -1,40 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of igw_queue_message_get and igw_queue_replay (queue/replay.c). */
-#include <dirent.h>
+/* Queue contract, replay: igw_queue_message_get and igw_queue_replay. */
+#define IGWT_PART
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "igw/common.h"
-#include "igw/queue.h"
-#include "igwt.h"
-#include "igwt_tmp.h"
-
-#define FAR_FUTURE (igw_now_ms() + 1000000000ull)
-
-static char tmpdir[64];
-
-static igw_queue *
-open_q(void)
-{
-    struct igw_queue_opts o;
-    char err[IGW_ERRBUF_SIZE] = "";
-    igw_queue *q = NULL;
-
-    IGWT_ASSERT(igwt_tmpdir(tmpdir, sizeof(tmpdir), "igwr") != NULL);
-    memset(&o, 0, sizeof(o));
-    o.path = tmpdir;
-    IGWT_OK(igw_queue_open(&q, &o, err, sizeof(err)));
-    return q;
-}
-
-static void
-close_q(igw_queue *q)
-{
-    igw_queue_close(q);
-    igwt_rm_tree(tmpdir);
-}
+#include "contract.h"
 
 /* One message on route r (translated payload "v1"), plus route "raw" when two is true. */
 static uint64_t
@@ -65,7 +37,7 @@ static unsigned
 claim(igw_queue *q, struct igw_queue_claim *out, unsigned max)
 {
     unsigned n = 0;
-    IGWT_OK(igw_queue_claim(q, FAR_FUTURE, max, NULL, NULL, out, &n));
+    IGWT_OK(igw_queue_claim(q, QC_FAR_FUTURE, max, NULL, NULL, out, &n));
     return n;
 }
 
@@ -100,7 +72,7 @@ attempt(igw_queue *q, uint64_t id, const char *route, enum igw_deliver_result re
     IGWT_ASSERT(n == 1 && c[0].id == id);
     IGWT_STREQ(c[0].route, route);
     fini(c, n);
-    done(q, id, route, res, FAR_FUTURE);
+    done(q, id, route, res, QC_FAR_FUTURE);
 }
 
 static struct igw_queue_stats
@@ -147,7 +119,7 @@ on_event(void *arg, const struct igw_queue_event *ev)
 static void
 test_message_get(void)
 {
-    igw_queue *q = open_q();
+    igw_queue *q = qc_open(0);
     struct igw_queue_message m;
     uint64_t id = put(q, NULL, "{\"a\":1}", true);
 
@@ -160,19 +132,20 @@ test_message_get(void)
     igw_queue_message_fini(&m);
     IGWT_ERR(igw_queue_message_get(q, id + 1, &m), IGW_ENOENT);
     igw_queue_message_fini(&m);
-    close_q(q);
+    qc_finish(q);
 }
 
 static void
 test_replay_delivered(void)
 {
-    igw_queue *q = open_q();
+    igw_queue *q = qc_open(0);
     struct igw_queue_claim c[4];
     struct igw_queue_delivery_info di[2];
     struct igw_queue_stats s;
     uint64_t id = put(q, NULL, "orig", false);
     unsigned n;
 
+    memset(&evs, 0, sizeof(evs));
     igw_queue_set_listener(q, on_event, NULL);
     attempt(q, id, "r", IGW_DELIVER_OK);
     IGWT_CHECK(stats(q).delivered == 1);
@@ -199,13 +172,13 @@ test_replay_delivered(void)
     IGWT_STREQ(c[0].content_type, "application/json");
     fini(c, n);
     igw_queue_set_listener(q, NULL, NULL);
-    close_q(q);
+    qc_finish(q);
 }
 
 static void
 test_replay_dead(void)
 {
-    igw_queue *q = open_q();
+    igw_queue *q = qc_open(0);
     struct igw_queue_dead_info dl;
     struct igw_queue_stats s;
     uint64_t id = put(q, NULL, "orig", false);
@@ -219,14 +192,14 @@ test_replay_dead(void)
     IGWT_CHECK(s.dead == 0 && s.pending == 1);
     attempt(q, id, "r", IGW_DELIVER_OK);
     IGWT_CHECK(stats(q).delivered == 1 && stats(q).pending == 0);
-    close_q(q);
+    qc_finish(q);
 }
 
 /* An in-flight delivery refuses the whole call; nothing changes. */
 static void
 test_replay_inflight(void)
 {
-    igw_queue *q = open_q();
+    igw_queue *q = qc_open(0);
     struct igw_queue_replay_route r[2] = {{"raw", "x", 1, NULL, NULL, 0},
                                           {"r", "y", 1, NULL, NULL, 0}};
     struct igw_queue_claim c[4];
@@ -245,19 +218,19 @@ test_replay_inflight(void)
     IGWT_ASSERT(n == 1);
     IGWT_CHECK(c[0].payload.len == 4); /* "raw" still carries the original */
     fini(c, n);
-    close_q(q);
+    qc_finish(q);
 }
 
 /* A pending delivery due later is due now; it keeps exactly one due entry. */
 static void
 test_replay_pending(void)
 {
-    igw_queue *q = open_q();
+    igw_queue *q = qc_open(0);
     struct igw_queue_claim c[4];
     uint64_t id = put(q, NULL, "orig", false);
     unsigned n;
 
-    attempt(q, id, "r", IGW_DELIVER_RETRY); /* due FAR_FUTURE */
+    attempt(q, id, "r", IGW_DELIVER_RETRY); /* due QC_FAR_FUTURE */
     IGWT_CHECK(igw_queue_next_due(q) > igw_now_ms() + 1000);
     IGWT_OK(replay1(q, id, "r", "v2", NULL));
     IGWT_CHECK(igw_queue_next_due(q) <= igw_now_ms());
@@ -267,13 +240,13 @@ test_replay_pending(void)
     IGWT_CHECK(c[0].attempts == 0 && memcmp(c[0].payload.ptr, "v2", 2) == 0);
     fini(c, n);
     IGWT_CHECK(claim(q, c, 4) == 0); /* the old due entry is gone */
-    close_q(q);
+    qc_finish(q);
 }
 
 static void
 test_replay_ordering(void)
 {
-    igw_queue *q = open_q();
+    igw_queue *q = qc_open(0);
     struct igw_queue_claim c[4];
     uint64_t a1 = put(q, "A", "a1", false);
     uint64_t a2 = put(q, "A", "a2", false);
@@ -292,14 +265,14 @@ test_replay_ordering(void)
     fini(c, n);
     done(q, a2, "r", IGW_DELIVER_OK, 0);
     IGWT_CHECK(claim(q, c, 4) == 0);
-    close_q(q);
+    qc_finish(q);
 }
 
 /* A new order key moves the delivery out of the old key, which promotes the old key's next. */
 static void
 test_replay_order_key(void)
 {
-    igw_queue *q = open_q();
+    igw_queue *q = qc_open(0);
     struct igw_queue_claim c[4];
     uint64_t a1 = put(q, "A", "a1", false);
     uint64_t a2 = put(q, "A", "a2", false);
@@ -314,13 +287,13 @@ test_replay_order_key(void)
     IGWT_CHECK((c[0].id == a2 && c[1].id == a1) || (c[0].id == a1 && c[1].id == a2));
     fini(c, n);
     IGWT_CHECK(stats(q).inflight == 2 && stats(q).pending == 0);
-    close_q(q);
+    qc_finish(q);
 }
 
 static void
 test_replay_invalid(void)
 {
-    igw_queue *q = open_q();
+    igw_queue *q = qc_open(0);
     struct igw_queue_replay_route dup[2] = {{"r", NULL, 0, NULL, NULL, 0},
                                             {"r", NULL, 0, NULL, NULL, 0}};
     uint64_t id = put(q, NULL, "orig", false);
@@ -331,10 +304,17 @@ test_replay_invalid(void)
     IGWT_ERR(igw_queue_replay(q, id, dup, 0), IGW_EINVAL);
     IGWT_ERR(replay1(q, id, "", NULL, NULL), IGW_EINVAL);
     IGWT_CHECK(stats(q).pending == 1);
-    close_q(q);
+    qc_finish(q);
 }
 
-IGWT_MAIN({"message_get", test_message_get}, {"replay_delivered", test_replay_delivered},
-          {"replay_dead", test_replay_dead}, {"replay_inflight", test_replay_inflight},
-          {"replay_pending", test_replay_pending}, {"replay_ordering", test_replay_ordering},
-          {"replay_order_key", test_replay_order_key}, {"replay_invalid", test_replay_invalid})
+const struct igwt_case qc_cases_replay[] = {
+    {"message_get", test_message_get},
+    {"replay_delivered", test_replay_delivered},
+    {"replay_dead", test_replay_dead},
+    {"replay_inflight", test_replay_inflight},
+    {"replay_pending", test_replay_pending},
+    {"replay_ordering", test_replay_ordering},
+    {"replay_order_key", test_replay_order_key},
+    {"replay_invalid", test_replay_invalid},
+    {NULL, NULL},
+};

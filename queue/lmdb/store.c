@@ -10,7 +10,7 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "queue_int.h"
+#include "lmdb_int.h"
 
 /* ---- integers ---------------------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * igw_queue_message_get (a copy of a stored message) and igw_queue_replay: a delivery, in any
+ * Message get (a copy of a stored message) and replay of the LMDB backend: a delivery, in any
  * state but in flight, gets a new payload and returns to pending, due now, attempts reset.
  *
  * Replay keeps the scheduling invariants of order.c: the old due entry (a pending head's) is
@@ -12,10 +12,7 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "queue_int.h"
-
-#define MAX_BLOB 0xFFFFFFFFull /* u32 length fields */
-#define MAX_OSTR (QF_OSTR_NONE - 1u)
+#include "lmdb_int.h"
 
 static void
 count_dec(uint64_t *c)
@@ -71,24 +68,15 @@ message_fill(struct igw_queue_message *out, const MDB_val *v)
 }
 
 int
-igw_queue_message_get(igw_queue *q, uint64_t id, struct igw_queue_message *out)
+qlmdb_message_get(void *be, uint64_t id, struct igw_queue_message *out)
 {
+    qlmdb *q = be;
     MDB_txn *txn = NULL;
     struct qkey k;
     MDB_val key;
     MDB_val v;
     int rv;
 
-    if (out == NULL) {
-        return IGW_EINVAL;
-    }
-    memset(out, 0, sizeof(*out));
-    igw_buf_init(&out->meta, 0);
-    igw_buf_init(&out->body, 0);
-    out->id = id;
-    if (q == NULL) {
-        return IGW_EINVAL;
-    }
     rv = qerr_map(mdb_txn_begin(q->env, NULL, MDB_RDONLY, &txn), "read txn begin");
     if (rv != IGW_OK) {
         return rv;
@@ -101,50 +89,10 @@ igw_queue_message_get(igw_queue *q, uint64_t id, struct igw_queue_message *out)
         rv = message_fill(out, &v);
     }
     mdb_txn_abort(txn);
-    if (rv != IGW_OK) {
-        igw_queue_message_fini(out);
-        out->id = id;
-    }
-    return rv;
-}
-
-void
-igw_queue_message_fini(struct igw_queue_message *m)
-{
-    if (m != NULL) {
-        IGW_FREE(m->content_type);
-        igw_buf_fini(&m->meta);
-        igw_buf_fini(&m->body);
-    }
+    return rv; /* the facade finalises *out on error */
 }
 
 /* ---- replay: request --------------------------------------------------------------------- */
-
-static int
-check_route(const struct igw_queue_replay_route *rt, const struct igw_queue_replay_route *all,
-            unsigned i)
-{
-    size_t n = rt->route == NULL ? 0 : strnlen(rt->route, IGW_QUEUE_NAME_MAX + 1);
-
-    if (n < 1 || n > IGW_QUEUE_NAME_MAX) {
-        return IGW_EINVAL;
-    }
-    for (unsigned j = 0; j < i; j++) {
-        if (strcmp(all[j].route, rt->route) == 0) {
-            return IGW_EINVAL; /* repeated route */
-        }
-    }
-    if (rt->content_type != NULL && strnlen(rt->content_type, MAX_OSTR + 1) > MAX_OSTR) {
-        return IGW_ETOOBIG;
-    }
-    if (rt->order_key != NULL && rt->order_key_len > IGW_QUEUE_ORDER_KEY_MAX) {
-        return IGW_ETOOBIG;
-    }
-    if (rt->payload != NULL && (uint64_t)rt->payload_len > MAX_BLOB) {
-        return IGW_ETOOBIG;
-    }
-    return IGW_OK;
-}
 
 static void
 route_from(struct qroute *d, const struct igw_queue_replay_route *s)
@@ -162,21 +110,13 @@ route_from(struct qroute *d, const struct igw_queue_replay_route *s)
 }
 
 int
-igw_queue_replay(igw_queue *q, uint64_t id, const struct igw_queue_replay_route *routes, unsigned n)
+qlmdb_replay(void *be, uint64_t id, const struct igw_queue_replay_route *routes, unsigned n)
 {
+    qlmdb *q = be;
     struct qroute *rts = NULL;
     struct qreq r;
-    int rv = IGW_OK;
+    int rv;
 
-    if (q == NULL || routes == NULL || n == 0 || n > IGW_QUEUE_ROUTES_MAX) {
-        return IGW_EINVAL;
-    }
-    for (unsigned i = 0; rv == IGW_OK && i < n; i++) {
-        rv = check_route(&routes[i], routes, i);
-    }
-    if (rv != IGW_OK) {
-        return rv;
-    }
     rts = igw_calloc(n, sizeof(*rts));
     if (rts == NULL) {
         return IGW_ENOMEM;

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The queue contract suite's runner and the helpers its cases share (contract.h). */
+#define IGWT_PART
+#include <stdio.h>
+#include <string.h>
+
+#include "igw/common.h"
+#include "contract.h"
+
+static const struct qc_backend *backend;
+static char loc[QC_LOC_MAX];
+static uint64_t loc_retain_ms;
+
+/* ---- runner ------------------------------------------------------------------------------ */
+
+static size_t
+count(const struct igwt_case *c)
+{
+    size_t n = 0;
+    while (c != NULL && c[n].name != NULL) {
+        n++;
+    }
+    return n;
+}
+
+int
+qc_main(const struct qc_backend *be, const struct igwt_case *extra, int argc, char **argv)
+{
+    const struct igwt_case *parts[] = {qc_cases_deliver, qc_cases_store, qc_cases_replay, extra};
+    struct igwt_case *all;
+    size_t n = 0;
+    int rv;
+
+    backend = be;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        n += count(parts[i]);
+    }
+    all = igw_calloc(n + 1, sizeof(*all));
+    if (all == NULL) {
+        return 1;
+    }
+    n = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        size_t k = count(parts[i]);
+        if (k > 0) {
+            memcpy(&all[n], parts[i], k * sizeof(*all));
+        }
+        n += k;
+    }
+    printf("queue contract on backend \"%s\"\n", be->name);
+    rv = igwt_run(all, argc, argv);
+    igw_free(all);
+    return rv;
+}
+
+/* ---- locations --------------------------------------------------------------------------- */
+
+igw_queue *
+qc_reopen(void)
+{
+    char err[IGW_ERRBUF_SIZE] = "";
+    igw_queue *q = NULL;
+    int rv = backend->open(&q, loc, loc_retain_ms, err, sizeof(err));
+
+    if (rv != IGW_OK) {
+        fprintf(stderr, "  open %s: %s: %s\n", loc, igw_strerror(rv), err);
+    }
+    IGWT_ASSERT(rv == IGW_OK && q != NULL);
+    return q;
+}
+
+igw_queue *
+qc_open(uint64_t retain_ms)
+{
+    IGWT_OK(backend->fresh(loc, sizeof(loc)));
+    loc_retain_ms = retain_ms;
+    return qc_reopen();
+}
+
+void
+qc_finish(igw_queue *q)
+{
+    igw_queue_close(q);
+    backend->remove(loc);
+}
+
+/* ---- messages and deliveries ------------------------------------------------------------- */
+
+void
+qc_init_msg(struct igw_queue_msg *m, const char *channel, const char *body,
+            const struct igw_queue_route_init *routes, unsigned nroutes)
+{
+    memset(m, 0, sizeof(*m));
+    m->channel = channel;
+    m->content_type = "application/json";
+    m->meta = "{\"h\":1}";
+    m->meta_len = strlen(m->meta);
+    m->body = body;
+    m->body_len = strlen(body);
+    m->routes = routes;
+    m->nroutes = nroutes;
+}
+
+uint64_t
+qc_put1(igw_queue *q, const char *route, const char *okey, const char *body)
+{
+    struct igw_queue_route_init r = {route, okey, okey ? strlen(okey) : 0, NULL, 0, NULL};
+    struct igw_queue_msg m;
+    uint64_t id = 0;
+    bool dup = true;
+
+    qc_init_msg(&m, "ch", body, &r, route ? 1 : 0);
+    IGWT_OK(igw_queue_put(q, &m, &id, &dup));
+    IGWT_CHECK(!dup);
+    IGWT_CHECK(id != 0);
+    return id;
+}
+
+unsigned
+qc_claim(igw_queue *q, uint64_t now, struct igw_queue_claim *out, unsigned max)
+{
+    unsigned n = 99;
+    IGWT_OK(igw_queue_claim(q, now, max, NULL, NULL, out, &n));
+    return n;
+}
+
+void
+qc_fini_claims(struct igw_queue_claim *c, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        igw_queue_claim_fini(&c[i]);
+    }
+}
+
+void
+qc_done(igw_queue *q, uint64_t id, const char *route, enum igw_deliver_result res, uint64_t due)
+{
+    struct igw_queue_outcome o;
+    memset(&o, 0, sizeof(o));
+    o.id = id;
+    o.route = route;
+    o.result = res;
+    o.next_due_ms = due;
+    o.error = res == IGW_DELIVER_OK ? NULL : "HTTP 503";
+    o.status = res == IGW_DELIVER_OK ? 200 : 503;
+    o.response = res == IGW_DELIVER_FAIL ? "{\"err\":\"gone\"}" : NULL;
+    o.response_len = o.response ? strlen(o.response) : 0;
+    IGWT_OK(igw_queue_complete(q, &o, 1));
+}
+
+struct igw_queue_stats
+qc_stats(igw_queue *q)
+{
+    struct igw_queue_stats s;
+    IGWT_OK(igw_queue_stats(q, &s));
+    return s;
+}
