@@ -9,10 +9,10 @@
  * (channel, key) to a message id.
  *
  * The storage is a backend chosen by name at open (struct igw_queue_opts.backend; the backends
- * are listed in queue/registry.c and their seam is include/igw/queue_backend.h). Today there is
- * one, "lmdb" (include/igw/queue_lmdb.h; its on-disk layout is docs/QUEUE-FORMAT.md). What every
- * backend guarantees is written in docs/internals/QUEUE-BACKEND.md and checked by the contract
- * suite in tests/unit/queue/.
+ * are listed in queue/registry/registry.c and their seam is include/igw/queue_backend.h). Today
+ * there is one, "lmdb" (include/igw/queue_lmdb.h; its on-disk layout is docs/QUEUE-FORMAT.md). What
+ * every backend guarantees is written in docs/internals/QUEUE-BACKEND.md and checked by the
+ * contract suite in tests/unit/queue/.
  *
  * Caveats (read before use):
  * - One process opens a queue location at a time; never open it twice in one process and never

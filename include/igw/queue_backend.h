@@ -4,10 +4,11 @@
  *
  * A backend is one const struct igw_queue_backend (a table of operations, like nng's protocol
  * ops or Fluent Bit's output plugins) in its own folder queue/<name>/, and one line in the
- * registry (queue/registry.c). The facade (queue/queue.c) owns the igw_queue handle, checks the
- * arguments every backend would check the same way (NULL pointers, names, lengths and limits,
- * see each operation) and then makes exactly one indirect call; it copies nothing and allocates
- * nothing per message. The backend's state is an opaque pointer (be) that its open returns.
+ * registry (queue/registry/registry.c). The facade (queue/queue.c) owns the igw_queue handle,
+ * checks the arguments every backend would check the same way (NULL pointers, names, lengths and
+ * limits, see each operation) and then makes exactly one indirect call; it copies nothing and
+ * allocates nothing per message. The backend's state is an opaque pointer (be) that its open
+ * returns.
  *
  * What every backend must guarantee (durable before the callback, at-least-once, per-key order,
  * idempotency, in-flight back to pending at open, events after commit) is written in

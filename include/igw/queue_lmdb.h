@@ -31,7 +31,8 @@ struct igw_queue_lmdb_opts {
                            may lose or corrupt committed data) */
 };
 
-/** The backend's operations (queue/lmdb/lmdb.c), registered as "lmdb" in queue/registry.c. */
+/** The backend's operations (queue/lmdb/lmdb.c), registered as "lmdb" in queue/registry/registry.c.
+ */
 extern const struct igw_queue_backend igw_queue_backend_lmdb;
 
 #endif /* IGW_QUEUE_LMDB_H */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The queue backends, by name: one line per backend. The first is the default (an
+ * The queue backends, by name: one line per backend. In a folder of its own because it is the
+ * one place that knows every backend (the facade in queue/ finds them through
+ * igw_queue_backend_find, declared in include/igw/queue_backend.h). The first is the default (an
  * igw_queue_opts.backend of NULL). Adding one: docs/internals/QUEUE-BACKEND.md.
  */
 #include <string.h>
