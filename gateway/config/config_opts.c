@@ -290,14 +290,15 @@ suggest(enum sect s, const char *key)
     const char *best = NULL;
     size_t bestd = 3;
     for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
+        const struct opt *o = opt_at(i);
         size_t d;
-        if (opt_at(i)->sect != s) {
+        if (o->sect != s) {
             continue;
         }
-        d = edit_distance(key, opt_at(i)->key);
+        d = edit_distance(key, o->key);
         if (d < bestd) {
             bestd = d;
-            best = opt_at(i)->key;
+            best = o->key;
         }
     }
     return best;
@@ -309,14 +310,15 @@ int
 cfg_apply_defaults(struct ctx *c, enum sect s, void *base)
 {
     for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
+        const struct opt *o = opt_at(i);
         int rv;
-        if (opt_at(i)->sect != s) {
+        if (o->sect != s) {
             continue;
         }
-        if (opt_at(i)->type == T_SECT) {
-            rv = cfg_apply_defaults(c, opt_at(i)->child, FIELD(base, opt_at(i)->off, char));
-        } else if (opt_at(i)->dflt != NULL) {
-            rv = cfg_set_scalar(c, opt_at(i), base, opt_at(i)->dflt, NULL);
+        if (o->type == T_SECT) {
+            rv = cfg_apply_defaults(c, o->child, FIELD(base, o->off, char));
+        } else if (o->dflt != NULL) {
+            rv = cfg_set_scalar(c, o, base, o->dflt, NULL);
         } else {
             rv = IGW_OK;
         }
@@ -331,8 +333,9 @@ static const struct opt *
 find_opt(enum sect s, const yaml_node_t *k)
 {
     for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
-        if (opt_at(i)->sect == s && cfg_key_is(k, opt_at(i)->key)) {
-            return opt_at(i);
+        const struct opt *o = opt_at(i);
+        if (o->sect == s && cfg_key_is(k, o->key)) {
+            return o;
         }
     }
     return NULL;
@@ -434,8 +437,9 @@ cfg_parse_section(struct ctx *c, enum sect s, const yaml_node_t *n, void *base)
 
     if (cfg_is_null(n)) {
         for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
-            if (opt_at(i)->sect == s && (opt_at(i)->flags & F_REQUIRED) != 0) {
-                return cfg_fail(c, n, "missing required option \"%s\"", opt_at(i)->key);
+            const struct opt *o = opt_at(i);
+            if (o->sect == s && (o->flags & F_REQUIRED) != 0) {
+                return cfg_fail(c, n, "missing required option \"%s\"", o->key);
             }
         }
         return sects[s].finish != NULL ? sects[s].finish(c, n, base) : IGW_OK;

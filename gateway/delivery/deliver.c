@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Delivery engine: one thread, one libcurl multi handle. Each round of the loop
- *   1. lets curl make progress and collects finished transfers (and nng completions); takes the
- *      result of the queue round in flight if it is done (adopting its claims),
+ *   1. lets curl make progress and calls every output's collect (finished transfers, nng
+ *      completions); takes the result of the queue round in flight if it is done (adopting its
+ *      claims),
  *   2. starts claimed deliveries waiting in the routes' backlogs,
  *   3. when no round is in flight, starts one (igw_queue_round_start): every finished outcome
  *      and a claim of due deliveries in one group commit. The loop does not wait for it: the
  *      writer wakes the loop when it is committed, and meanwhile transfers go on and finished
  *      ones are replaced from the backlog (a filter lets each route hold up to twice its
- *      concurrency in flight plus backlog; 0 while its circuit is open). Writes file batches.
+ *      concurrency in flight plus backlog; 0 while its circuit is open). Calls every route's
+ *      flush (file batches).
  *   4. sleeps in curl_multi_poll until a transfer needs attention, the next due time, a circuit
- *      turns half-open, or a kick (curl_multi_wakeup, from igw_deliverer_kick or nng).
+ *      turns half-open, or a kick (curl_multi_wakeup: igw_deliverer_kick, igw_deliverer_wakeup).
  * The loop names no destination: each route's output (delivery/output.h, found in the registry
  * delivery/outputs.c) starts, collects, flushes and aborts its deliveries. This file holds the
  * loop, start and stop; claiming is in deliver_round.c, finishing in deliver_finish.c.
