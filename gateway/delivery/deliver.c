@@ -196,6 +196,9 @@ routes_init(igw_deliverer *d)
             struct route_state *rs = &d->routes[k++];
             rs->cfg = &cfg->channels[i].routes[j];
             rs->ops = igw_output_of_route(rs->cfg);
+            if (rs->ops == NULL) {
+                rs->ops = igw_output_at(0); /* a hand-built kind out of range: as before, http */
+            }
             rs->concurrency =
                 rs->cfg->concurrency != 0 ? rs->cfg->concurrency : DLV_DEFAULT_CONCURRENCY;
             breaker_init(&rs->br);
