@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Config loader, channels and routes: the named maps channels and channels.<name>.routes,
- * and the options with their own syntax (a channel's listen, a route's url, headers and
- * ordered_by).
+ * and the options with their own syntax (a channel's listen, a route's url - its scheme picks
+ * the route's output from the registry, delivery/outputs.c - headers and ordered_by).
  */
 #include <string.h>
 #include <strings.h>
@@ -12,6 +12,7 @@
 #include "igw/queue.h"
 #include "http/http.h"
 #include "config/config_int.h"
+#include "delivery/output.h"
 
 #define NAME_MAX_LEN 63
 
@@ -213,53 +214,76 @@ out:
     return rv;
 }
 
-static const char *const url_schemes[] = {"http://", "https://", "file://", "tcp://", "ipc://"};
-static const enum igw_dest_kind url_kinds[] = {IGW_DEST_HTTP, IGW_DEST_HTTP, IGW_DEST_FILE,
-                                               IGW_DEST_NNG, IGW_DEST_NNG};
-
+/* The rest of a route's url after its scheme: the checks every output shares, then the
+ * output's own (its url_check, which also derives the route's fields from the url). */
 static int
-check_url_rest(struct ctx *c, const yaml_node_t *n, struct igw_route *r, const char *rest)
+check_url_rest(struct ctx *c, const yaml_node_t *n, struct igw_route *r,
+               const struct igw_output_ops *o, const struct igw_output_scheme *sc)
 {
-    bool needs_host = r->kind == IGW_DEST_HTTP || strncasecmp(r->url, "tcp://", 6) == 0;
+    const char *rest = r->url + strlen(sc->prefix);
+    char err[IGW_ERRBUF_SIZE];
+    int rv;
 
-    if (rest[0] == '\0' || (needs_host && rest[0] == '/')) {
-        return cfg_fail(c, n, "URL has no %s", needs_host ? "host" : "path");
+    if (rest[0] == '\0' || (sc->needs_host && rest[0] == '/')) {
+        return cfg_fail(c, n, "URL has no %s", sc->needs_host ? "host" : "path");
     }
     if (strpbrk(rest, " \t\r\n") != NULL) {
         return cfg_fail(c, n, "URL must not contain blanks");
     }
-    if (r->kind == IGW_DEST_NNG && !cfg_addr_ok(r->url)) {
-        return cfg_fail(c, n,
-                        "invalid address (expected e.g. tcp://127.0.0.1:5555 or "
-                        "ipc://var/out.ipc)");
+    if (o->url_check == NULL) {
+        return IGW_OK;
     }
-    if (r->kind == IGW_DEST_FILE) {
-        r->file_path = igw_strdup(rest);
-        return r->file_path == NULL ? IGW_ENOMEM : IGW_OK;
+    err[0] = '\0';
+    rv = o->url_check(r, rest, err, sizeof(err));
+    return rv == IGW_EINVAL ? cfg_fail(c, n, "%s", err) : rv;
+}
+
+/* "http://, https://, file://, tcp:// or ipc://": every scheme of the output registry. */
+static int
+schemes_list(struct igw_buf *b)
+{
+    size_t total = 0;
+    size_t k = 0;
+    int rv = IGW_OK;
+
+    for (size_t i = 0; i < igw_output_count(); i++) {
+        total += igw_output_at(i)->nschemes;
     }
-    return IGW_OK;
+    for (size_t i = 0; i < igw_output_count() && rv == IGW_OK; i++) {
+        const struct igw_output_ops *o = igw_output_at(i);
+        for (size_t j = 0; j < o->nschemes && rv == IGW_OK; j++, k++) {
+            const char *sep = k == 0 ? "" : k + 1 == total ? " or " : ", ";
+            rv = igw_buf_printf(b, "%s%s", sep, o->schemes[j].prefix);
+        }
+    }
+    return rv;
 }
 
 int
 cfg_fn_url(struct ctx *c, const yaml_node_t *n, void *base)
 {
     struct igw_route *r = base;
+    const struct igw_output_scheme *sc = NULL;
+    const struct igw_output_ops *o;
+    unsigned kind = 0;
+    struct igw_buf b;
     int rv = cfg_scalar_dup(c, n, &r->url);
 
     if (rv != IGW_OK) {
         return rv;
     }
-    for (size_t i = 0; i < IGW_ARRAY_LEN(url_schemes); i++) {
-        size_t len = strlen(url_schemes[i]);
-        if (strncasecmp(r->url, url_schemes[i], len) == 0) {
-            r->kind = url_kinds[i];
-            return check_url_rest(c, n, r, r->url + len);
-        }
+    o = igw_output_by_url(r->url, &kind, &sc);
+    if (o != NULL) {
+        r->kind = (enum igw_dest_kind)kind;
+        return check_url_rest(c, n, r, o, sc);
     }
-    return cfg_fail(c, n,
-                    "unsupported URL \"%.100s\" (expected http://, https://, file://, tcp:// or "
-                    "ipc://)",
-                    r->url);
+    igw_buf_init(&b, IGW_ERRBUF_SIZE);
+    rv = schemes_list(&b) == IGW_OK && igw_buf_putc(&b, '\0') == IGW_OK ? IGW_OK : IGW_ENOMEM;
+    if (rv == IGW_OK) {
+        rv = cfg_fail(c, n, "unsupported URL \"%.100s\" (expected %s)", r->url, b.ptr);
+    }
+    igw_buf_fini(&b);
+    return rv;
 }
 
 static bool

@@ -11,6 +11,8 @@
 #include "igw/queue.h"
 #include "http/http.h"
 #include "config/config_int.h"
+#include "delivery/output.h"
+#include "dialect/fhir/fhir_out.h"
 
 /* ---- cross-checks ------------------------------------------------------------------------- */
 
@@ -208,6 +210,23 @@ cfg_finish_channel(struct ctx *c, const yaml_node_t *n, void *base)
     return lower_content_types(c, n, ch);
 }
 
+/* Binds the route hook its options ask for (fhir.conditional: identifier binds the FHIR
+ * conditional update); the route's output must take hooks. */
+static int
+bind_hook(struct ctx *c, const yaml_node_t *n, struct igw_route *r)
+{
+    const struct igw_output_ops *o = igw_output_of_route(r);
+
+    if (strcmp(r->fhir_conditional, "none") == 0) {
+        return IGW_OK;
+    }
+    if (o == NULL || !o->takes_hook) {
+        return cfg_fail(c, cfg_map_get(c, n, "fhir"), "fhir.conditional needs an http(s) url");
+    }
+    r->hook = &igw_fhir_conditional_hook;
+    return IGW_OK;
+}
+
 int
 cfg_finish_route(struct ctx *c, const yaml_node_t *n, void *base)
 {
@@ -227,10 +246,7 @@ cfg_finish_route(struct ctx *c, const yaml_node_t *n, void *base)
         return cfg_fail(c, n, "%s is set but no map is named",
                         r->map_reverse ? "reverse" : "output");
     }
-    if (r->kind != IGW_DEST_HTTP && strcmp(r->fhir_conditional, "none") != 0) {
-        return cfg_fail(c, cfg_map_get(c, n, "fhir"), "fhir.conditional needs an http(s) url");
-    }
-    return IGW_OK;
+    return bind_hook(c, n, r);
 }
 
 int

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Config loader, option table: the one table (opts[]) that drives parsing, defaults,
- * validation of scalar types and the generated reference (igw config reference >
- * docs/CONFIG.md), the sections it documents (sects[], with their finishers), the
- * table-driven parsing of a section ("did you mean" included) and the Markdown reference.
+ * Config loader, option table: the one table that drives parsing, defaults, validation of
+ * scalar types and the generated reference (igw config reference > docs/CONFIG.md): the rows
+ * of opts[] here followed by each output's route options (its config_map, declared next to it
+ * in out_<name>/<name>_conf.c and found through the output registry), the sections it
+ * documents (sects[], with their finishers), the table-driven parsing of a section ("did you
+ * mean" included) and the Markdown reference.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "config/config_int.h"
+#include "delivery/output.h"
 
 #define CFG(f) offsetof(struct igw_config, f)
 #define CH(f) offsetof(struct igw_channel, f)
@@ -141,15 +144,6 @@ static const struct opt opts[] = {
     {S_ROUTE, "url", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_url, "url", F_REQUIRED,
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "
      "message; PATH relative to the working directory), tcp:// or ipc:// (nng socket)."},
-    {S_ROUTE, "method", T_CHOICE, RT(method), 0, "POST", 0, 0, "POST|PUT|PATCH", 0, NULL,
-     "choice", 0, "HTTP method for http(s) routes."},
-    {S_ROUTE, "mode", T_ENUM, RT(nng_mode), 0, "push", IGW_NNG_PUSH, 0, "push|req", 0, NULL,
-     "choice", 0, "nng pattern for tcp:// and ipc:// routes: push0 (fire and forget) or req0 "
-     "(the reply confirms delivery)."},
-    {S_ROUTE, "headers", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_headers, "map of strings", 0,
-     "Extra request headers for http(s) routes."},
-    {S_ROUTE, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_OUT, cfg_fn_auth_out, "section", 0,
-     "Credentials igw sends to the destination."},
     {S_ROUTE, "timeout", T_DUR, RT(timeout_ms), 0, "10s", 1, 3600000, NULL, 0, NULL, "duration",
      0, "Limit on one delivery attempt."},
     {S_ROUTE, "concurrency", T_UINT, RT(concurrency), 0, "8", 1, 1024, NULL, 0, NULL, "integer",
@@ -163,8 +157,6 @@ static const struct opt opts[] = {
      "of the JSON body) or param:NAME (a path parameter). Unset: unordered, in parallel."},
     {S_ROUTE, "circuit", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CIRCUIT, NULL, "section", 0,
      "Circuit breaker: pause a route that keeps failing, then probe."},
-    {S_ROUTE, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_TLS, NULL, "section", 0,
-     "TLS settings for https:// routes."},
     {S_ROUTE, "map", T_STR, RT(map), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
      "Name of the mapping applied before delivery (mappings/<name>/map). Unset: the body is "
      "delivered as received."},
@@ -192,21 +184,6 @@ static const struct opt opts[] = {
     {S_CIRCUIT, "open_for", T_DUR, RT(breaker_open_ms), 0, "30s", 1, 86400000, NULL, 0, NULL,
      "duration", 0, "How long the circuit stays open before one probe delivery."},
 
-    {S_TLS, "verify", T_BOOL, RT(tls_verify), 0, "true", 0, 0, NULL, 0, NULL, "boolean", 0,
-     "Verify the server certificate and host name (turn off only for tests)."},
-    {S_TLS, "ca_file", T_PATH, RT(ca_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
-     "PEM CA bundle, relative to the config file's directory. Unset: the system store."},
-
-    {S_AUTH_OUT, "type", T_CHOICE, AC(type), 0, NULL, 0, 0, "bearer|basic", 0, NULL, "choice",
-     F_REQUIRED, "How igw authenticates to the destination."},
-    {S_AUTH_OUT, "token_file", T_STR, AC(token_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
-     "File holding the bearer token (first non-comment line), relative to the config file."},
-    {S_AUTH_OUT, "token", T_STR, AC(token), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
-     "Inline bearer token (discouraged)."},
-    {S_AUTH_OUT, "user_file", T_STR, AC(user_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
-     "File holding one user:password line for basic auth, relative to the config file."},
-    {S_AUTH_OUT, "user", T_STR, AC(user), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
-     "Inline user:password (discouraged)."},
 
     {S_RT_FHIR, "conditional", T_CHOICE, RT(fhir_conditional), 0, "none", 0, 0, "none|identifier",
      0, NULL, "choice", 0,
@@ -217,6 +194,40 @@ static const struct opt opts[] = {
      "configured."},
 };
 /* clang-format on */
+
+/* ---- the merged table: opts[], then every output's config_map ---------------------------- */
+
+static size_t
+opt_count(void)
+{
+    size_t n = IGW_ARRAY_LEN(opts);
+    for (size_t k = 0; k < igw_output_count(); k++) {
+        const struct igw_output_config_map *m = igw_output_at(k)->config_map;
+        n += m != NULL ? m->nopts : 0;
+    }
+    return n;
+}
+
+/* Row i of the merged table (i < opt_count()). */
+static const struct opt *
+opt_at(size_t i)
+{
+    if (i < IGW_ARRAY_LEN(opts)) {
+        return &opts[i];
+    }
+    i -= IGW_ARRAY_LEN(opts);
+    for (size_t k = 0; k < igw_output_count(); k++) {
+        const struct igw_output_config_map *m = igw_output_at(k)->config_map;
+        if (m == NULL) {
+            continue;
+        }
+        if (i < m->nopts) {
+            return &m->opts[i];
+        }
+        i -= m->nopts;
+    }
+    return NULL;
+}
 
 struct sect_info {
     const char *path;
@@ -278,15 +289,16 @@ suggest(enum sect s, const char *key)
 {
     const char *best = NULL;
     size_t bestd = 3;
-    for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
+    for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
+        const struct opt *o = opt_at(i);
         size_t d;
-        if (opts[i].sect != s) {
+        if (o->sect != s) {
             continue;
         }
-        d = edit_distance(key, opts[i].key);
+        d = edit_distance(key, o->key);
         if (d < bestd) {
             bestd = d;
-            best = opts[i].key;
+            best = o->key;
         }
     }
     return best;
@@ -297,15 +309,16 @@ suggest(enum sect s, const char *key)
 int
 cfg_apply_defaults(struct ctx *c, enum sect s, void *base)
 {
-    for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
+    for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
+        const struct opt *o = opt_at(i);
         int rv;
-        if (opts[i].sect != s) {
+        if (o->sect != s) {
             continue;
         }
-        if (opts[i].type == T_SECT) {
-            rv = cfg_apply_defaults(c, opts[i].child, FIELD(base, opts[i].off, char));
-        } else if (opts[i].dflt != NULL) {
-            rv = cfg_set_scalar(c, &opts[i], base, opts[i].dflt, NULL);
+        if (o->type == T_SECT) {
+            rv = cfg_apply_defaults(c, o->child, FIELD(base, o->off, char));
+        } else if (o->dflt != NULL) {
+            rv = cfg_set_scalar(c, o, base, o->dflt, NULL);
         } else {
             rv = IGW_OK;
         }
@@ -319,9 +332,10 @@ cfg_apply_defaults(struct ctx *c, enum sect s, void *base)
 static const struct opt *
 find_opt(enum sect s, const yaml_node_t *k)
 {
-    for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
-        if (opts[i].sect == s && cfg_key_is(k, opts[i].key)) {
-            return &opts[i];
+    for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
+        const struct opt *o = opt_at(i);
+        if (o->sect == s && cfg_key_is(k, o->key)) {
+            return o;
         }
     }
     return NULL;
@@ -422,9 +436,10 @@ cfg_parse_section(struct ctx *c, enum sect s, const yaml_node_t *n, void *base)
     int rv;
 
     if (cfg_is_null(n)) {
-        for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
-            if (opts[i].sect == s && (opts[i].flags & F_REQUIRED) != 0) {
-                return cfg_fail(c, n, "missing required option \"%s\"", opts[i].key);
+        for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
+            const struct opt *o = opt_at(i);
+            if (o->sect == s && (o->flags & F_REQUIRED) != 0) {
+                return cfg_fail(c, n, "missing required option \"%s\"", o->key);
             }
         }
         return sects[s].finish != NULL ? sects[s].finish(c, n, base) : IGW_OK;
@@ -433,9 +448,9 @@ cfg_parse_section(struct ctx *c, enum sect s, const yaml_node_t *n, void *base)
         return cfg_fail(c, n, "expected a mapping (key: value lines), got %s", cfg_node_kind(n));
     }
     rv = check_keys(c, s, n);
-    for (size_t i = 0; rv == IGW_OK && i < IGW_ARRAY_LEN(opts); i++) {
-        if (opts[i].sect == s) {
-            rv = parse_opt(c, &opts[i], n, base);
+    for (size_t i = 0, nopt = opt_count(); rv == IGW_OK && i < nopt; i++) {
+        if (opt_at(i)->sect == s) {
+            rv = parse_opt(c, opt_at(i), n, base);
         }
     }
     if (rv == IGW_OK && sects[s].finish != NULL) {
@@ -505,9 +520,9 @@ print_section(enum sect s)
     print_anchor(s);
     printf("\"></a>\n## `%s`\n\n", s == S_ROOT ? "(top level)" : sects[s].path);
     printf("| Option | Type | Default | Description |\n|---|---|---|---|\n");
-    for (size_t i = 0; i < IGW_ARRAY_LEN(opts); i++) {
-        if (opts[i].sect == s) {
-            print_opt_row(&opts[i]);
+    for (size_t i = 0, nopt = opt_count(); i < nopt; i++) {
+        if (opt_at(i)->sect == s) {
+            print_opt_row(opt_at(i));
         }
     }
 }
@@ -516,9 +531,9 @@ void
 igw_config_print_reference(void)
 {
     printf("# igw configuration reference\n\n"
-           "<!-- Generated by `igw config reference` from the option table in "
-           "gateway/config_opts.c."
-           " Do not edit;\n     regenerate with: build/gateway/igw config reference > "
+           "<!-- Generated by `igw config reference` from the option tables in "
+           "gateway/config/config_opts.c and gateway/out_*/*_conf.c."
+           " Do not edit;\n     regenerate with: build/cli/igw config reference > "
            "docs/CONFIG.md -->\n\n"
            "The configuration is one YAML file given to `igw serve --config FILE`; comments (`#`)"
            " are allowed\neverywhere. An unknown option, a value of the wrong type or a failed "

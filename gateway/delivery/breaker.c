@@ -47,7 +47,7 @@ breaker_capacity(const struct route_state *rs)
 }
 
 bool
-breaker_admit(struct igw_deliverer *d, struct route_state *rs, struct dlv *dl)
+breaker_admit(struct igw_deliverer *d, struct route_state *rs, struct igw_dlv *dl)
 {
     IGW_UNUSED(d);
     switch (rs->br.state) {
@@ -73,7 +73,7 @@ open_ms(const struct route_state *rs)
 }
 
 static void
-breaker_open(struct igw_deliverer *d, struct route_state *rs, const struct dlv *dl)
+breaker_open(struct igw_deliverer *d, struct route_state *rs, const struct igw_dlv *dl)
 {
     bool was_closed = rs->br.state == BREAKER_CLOSED;
     rs->br.state = BREAKER_OPEN;
@@ -99,22 +99,22 @@ breaker_close(struct igw_deliverer *d, struct route_state *rs)
 }
 
 static void
-record_probe(struct igw_deliverer *d, struct route_state *rs, const struct dlv *dl)
+record_probe(struct igw_deliverer *d, struct route_state *rs, const struct igw_dlv *dl)
 {
     rs->br.probe_inflight = false;
     if (rs->br.state != BREAKER_HALF_OPEN) {
         return;
     }
-    if (dl->health == DLV_HEALTH_GOOD) {
+    if (dl->health == IGW_DLV_HEALTH_GOOD) {
         breaker_close(d, rs);
-    } else if (dl->health == DLV_HEALTH_BAD) {
+    } else if (dl->health == IGW_DLV_HEALTH_BAD) {
         breaker_open(d, rs, dl);
     }
     /* released probe: stay half-open, the next claim sends another */
 }
 
 void
-breaker_record(struct igw_deliverer *d, struct route_state *rs, const struct dlv *dl)
+breaker_record(struct igw_deliverer *d, struct route_state *rs, const struct igw_dlv *dl)
 {
     if (dl->probe) {
         record_probe(d, rs, dl);
@@ -123,9 +123,9 @@ breaker_record(struct igw_deliverer *d, struct route_state *rs, const struct dlv
     if (rs->cfg->breaker_failures == 0 || rs->br.state != BREAKER_CLOSED) {
         return;
     }
-    if (dl->health == DLV_HEALTH_GOOD) {
+    if (dl->health == IGW_DLV_HEALTH_GOOD) {
         rs->br.failures = 0;
-    } else if (dl->health == DLV_HEALTH_BAD) {
+    } else if (dl->health == IGW_DLV_HEALTH_BAD) {
         rs->br.failures++;
         if (rs->br.failures >= rs->cfg->breaker_failures) {
             breaker_open(d, rs, dl);

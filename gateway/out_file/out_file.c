@@ -28,12 +28,32 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "delivery/deliver_int.h"
+#include "delivery/output.h"
+#include "out_file/file_conf.h"
 
 #define FILE_PATH_MAX 4096
 
+/* The route's context: open descriptor (-1 = closed) and this round's batch. */
+struct file_route {
+    const struct igw_route *cfg;
+    int fd;
+    struct igw_dlv *head;
+    struct igw_dlv *tail;
+};
+
+/* Per-delivery state: the batch link. */
+struct file_dlv {
+    struct igw_dlv *next;
+};
+
+static struct igw_dlv **
+link_of(struct igw_dlv *dl)
+{
+    return &((struct file_dlv *)igw_dlv_state(dl))->next;
+}
+
 static const char *
-file_path(const struct route_state *rs)
+file_path(const struct file_route *rs)
 {
     const struct igw_route *r = rs->cfg;
     if (r->file_path != NULL) {
@@ -66,7 +86,7 @@ mkdir_parents(const char *path)
 }
 
 static int
-file_open(struct route_state *rs)
+file_open(struct file_route *rs)
 {
     const char *path = file_path(rs);
     int err;
@@ -181,9 +201,8 @@ base64_append(struct igw_buf *b, const unsigned char *p, size_t n)
 }
 
 static int
-line_wrapped(struct igw_buf *b, const struct dlv *dl)
+line_wrapped(struct igw_buf *b, const struct igw_queue_claim *c)
 {
-    const struct igw_queue_claim *c = &dl->claim;
     char id[IGW_QUEUE_ID_STRLEN];
     int rv;
 
@@ -209,15 +228,15 @@ line_wrapped(struct igw_buf *b, const struct dlv *dl)
 }
 
 static int
-line_build(struct igw_buf *b, const struct dlv *dl)
+line_build(struct igw_buf *b, const struct igw_queue_claim *c)
 {
-    const struct igw_buf *p = &dl->claim.payload;
+    const struct igw_buf *p = &c->payload;
     int rv;
 
     if (p->len > 0 && is_json_line(p->ptr, p->len)) {
         rv = igw_buf_append(b, p->ptr, p->len);
     } else {
-        rv = line_wrapped(b, dl);
+        rv = line_wrapped(b, c);
     }
     return rv == IGW_OK ? igw_buf_putc(b, '\n') : rv;
 }
@@ -242,14 +261,15 @@ write_all(int fd, const char *p, size_t n)
 }
 
 static int
-batch_write(struct route_state *rs)
+batch_write(struct file_route *rs)
 {
     struct igw_buf line;
     int err = 0;
 
-    for (struct dlv *dl = rs->file_head; dl != NULL && err == 0; dl = dl->next) {
-        igw_buf_init(&line, dl->claim.payload.len * 6 + 512);
-        err = line_build(&line, dl) == IGW_OK ? 0 : ENOMEM;
+    for (struct igw_dlv *dl = rs->head; dl != NULL && err == 0; dl = *link_of(dl)) {
+        const struct igw_queue_claim *c = igw_dlv_claim(dl);
+        igw_buf_init(&line, c->payload.len * 6 + 512);
+        err = line_build(&line, c) == IGW_OK ? 0 : ENOMEM;
         if (err == 0) {
             err = write_all(rs->fd, line.ptr, line.len);
         }
@@ -262,30 +282,39 @@ batch_write(struct route_state *rs)
 }
 
 static void
-batch_finish(struct igw_deliverer *d, struct route_state *rs, int err)
+batch_finish(struct file_route *rs, int err)
 {
-    char what[DLV_ERROR_MAX];
-    struct dlv *dl = rs->file_head;
+    char what[IGW_DLV_ERROR_MAX];
+    struct igw_dlv *dl = rs->head;
 
     what[0] = '\0';
-    rs->file_head = NULL;
-    rs->file_tail = NULL;
+    rs->head = NULL;
+    rs->tail = NULL;
     if (err != 0) {
         snprintf(what, sizeof(what), "file: %s", strerror(err));
     }
     while (dl != NULL) {
-        struct dlv *next = dl->next;
+        struct igw_dlv *next = *link_of(dl);
         if (err == 0) {
-            dlv_finish_ok(d, dl);
+            igw_dlv_finish_ok(dl);
         } else {
-            dlv_finish_transient(d, dl, 0, what);
+            igw_dlv_finish_transient(dl, 0, what);
         }
         dl = next;
     }
 }
 
 static void
-flush_route(struct igw_deliverer *d, struct route_state *rs)
+file_close(struct file_route *rs)
+{
+    if (rs->fd >= 0) {
+        close(rs->fd);
+        rs->fd = -1;
+    }
+}
+
+static void
+flush_route(struct file_route *rs)
 {
     struct stat st;
     int err = file_open(rs);
@@ -302,40 +331,73 @@ flush_route(struct igw_deliverer *d, struct route_state *rs)
     }
     if (err != 0) {
         IGW_WARN("deliver: route %s: file write failed: %s", rs->cfg->name, strerror(err));
-        dest_file_route_fini(rs);
+        file_close(rs);
     }
-    batch_finish(d, rs, err);
+    batch_finish(rs, err);
 }
 
-void
-dest_file_start(struct igw_deliverer *d, struct dlv *dl)
+/* Adds dl to its route's batch; the flush of this loop round writes it. */
+static void
+file_start(struct igw_dlv *dl)
 {
-    struct route_state *rs = dl->rs;
-    IGW_UNUSED(d);
-    dl->next = NULL;
-    if (rs->file_tail == NULL) {
-        rs->file_head = dl;
+    struct file_route *rs = igw_dlv_route_ctx(dl);
+
+    *link_of(dl) = NULL;
+    if (rs->tail == NULL) {
+        rs->head = dl;
     } else {
-        rs->file_tail->next = dl;
+        *link_of(rs->tail) = dl;
     }
-    rs->file_tail = dl;
+    rs->tail = dl;
 }
 
-void
-dest_file_flush(struct igw_deliverer *d)
+/* Writes the route's batch (one fsync) and finishes its deliveries. */
+static void
+file_flush(void *rctx)
 {
-    for (size_t i = 0; i < d->nroutes; i++) {
-        if (d->routes[i].file_head != NULL) {
-            flush_route(d, &d->routes[i]);
-        }
+    struct file_route *rs = rctx;
+
+    if (rs->head != NULL) {
+        flush_route(rs);
     }
 }
 
-void
-dest_file_route_fini(struct route_state *rs)
+static int
+file_route_init(const struct igw_output_route *r, void **rctx)
 {
-    if (rs->fd >= 0) {
-        close(rs->fd);
-        rs->fd = -1;
+    struct file_route *rs = IGW_NEW(struct file_route);
+
+    if (rs == NULL) {
+        return IGW_ENOMEM;
+    }
+    rs->cfg = r->cfg;
+    rs->fd = -1;
+    *rctx = rs;
+    return IGW_OK;
+}
+
+static void
+file_route_fini(void *rctx)
+{
+    struct file_route *rs = rctx;
+
+    if (rs != NULL) {
+        file_close(rs);
+        igw_free(rs);
     }
 }
+
+static const struct igw_output_scheme file_schemes[] = {{"file://", false}};
+
+const struct igw_output_ops igw_output_file = {
+    .name = "file",
+    .description = "one NDJSON line per delivery appended to a file, fsync'ed per batch",
+    .schemes = file_schemes,
+    .nschemes = IGW_ARRAY_LEN(file_schemes),
+    .url_check = igw_file_url_check,
+    .dlv_size = sizeof(struct file_dlv),
+    .route_init = file_route_init,
+    .route_fini = file_route_fini,
+    .start = file_start,
+    .flush = file_flush,
+};

@@ -10,6 +10,8 @@
  *   2xx -> OK; 5xx, 408, 429, timeouts, connection and transfer errors -> transient
  *   (retry, or dead when exhausted); 429/503 Retry-After lengthens the wait;
  *   other 4xx, 3xx (redirects are not followed), 1xx -> dead at once, response kept.
+ * A route hook (igw_route.hook, bound by the route's config, e.g. the FHIR conditional update)
+ * may choose each payload's URL and method and make more statuses transient.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,27 +20,42 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
+#include "delivery/output.h"
 #include "delivery/retry.h"
-#include "delivery/deliver_int.h"
-#include "dialect/fhir/fhir.h"
+#include "out_http/http_conf.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
 #define HTTP_HEADER_LINE_MAX 16384
 #define HTTP_RETRY_AFTER_MAX 64
+
+/* The route's context: easy handles kept for reuse (at most `concurrency`). */
+struct http_route {
+    const struct igw_route *cfg;
+    unsigned concurrency;
+    CURLM *multi;
+    CURL **easy_pool;
+    unsigned easy_n;
+};
+
+/* Per-delivery state (behind struct igw_dlv). */
+struct http_dlv {
+    CURL *easy;
+    struct curl_slist *headers;
+};
 
 /* ---- callbacks ---------------------------------------------------------------------------- */
 
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct dlv *dl = userdata;
+    struct igw_dlv *dl = userdata;
     size_t n = size * nmemb;
-    dlv_keep_response(dl, ptr, n);
+    igw_dlv_keep_response(dl, ptr, n);
     return n;
 }
 
 static void
-parse_retry_after(struct dlv *dl, const char *v, size_t n)
+parse_retry_after(struct igw_dlv *dl, const char *v, size_t n)
 {
     char tmp[HTTP_RETRY_AFTER_MAX];
     uint64_t ms = 0;
@@ -56,8 +73,7 @@ parse_retry_after(struct dlv *dl, const char *v, size_t n)
     memcpy(tmp, v, n);
     tmp[n] = '\0';
     if (igw_retry_after_parse(tmp, igw_now_ms(), &ms) == IGW_OK) {
-        dl->has_retry_after = true;
-        dl->retry_after_ms = ms;
+        igw_dlv_retry_after(dl, true, ms);
     }
 }
 
@@ -65,11 +81,11 @@ static size_t
 on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
     static const char ra[] = "Retry-After:";
-    struct dlv *dl = userdata;
+    struct igw_dlv *dl = userdata;
     size_t n = size * nitems;
 
     if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-        dl->has_retry_after = false; /* a new (final or interim) response begins */
+        igw_dlv_retry_after(dl, false, 0); /* a new (final or interim) response begins */
     } else if (n > sizeof(ra) - 1 && strncasecmp(buf, ra, sizeof(ra) - 1) == 0) {
         parse_retry_after(dl, buf + sizeof(ra) - 1, n - (sizeof(ra) - 1));
     }
@@ -158,7 +174,7 @@ easy_setup(CURL *e, const struct igw_route *r)
 }
 
 static CURL *
-easy_get(struct route_state *rs)
+easy_get(struct http_route *rs)
 {
     CURL *e;
 
@@ -178,7 +194,7 @@ easy_get(struct route_state *rs)
 }
 
 static void
-easy_put(struct route_state *rs, CURL *e)
+easy_put(struct http_route *rs, CURL *e)
 {
     if (rs->easy_pool == NULL) {
         rs->easy_pool = igw_calloc(rs->concurrency, sizeof(*rs->easy_pool));
@@ -254,32 +270,33 @@ headers_route(struct curl_slist **list, struct igw_buf *b, const struct igw_rout
 }
 
 static int
-headers_build(struct dlv *dl, struct igw_buf *b)
+headers_build(struct igw_dlv *dl, struct http_dlv *h, struct igw_buf *b)
 {
-    const struct igw_route *r = dl->rs->cfg;
-    const char *ct = dl->claim.content_type;
+    const struct igw_queue_claim *c = igw_dlv_claim(dl);
+    const struct igw_route *r = igw_dlv_route(dl);
+    const char *ct = c->content_type;
     char id[IGW_QUEUE_ID_STRLEN];
     char attempt[16];
     int rv;
 
-    igw_queue_id_format(dl->claim.id, id);
-    snprintf(attempt, sizeof(attempt), "%" PRIu32, dl->claim.attempts + 1);
-    rv = headers_route(&dl->headers, b, r);
+    igw_queue_id_format(c->id, id);
+    snprintf(attempt, sizeof(attempt), "%" PRIu32, c->attempts + 1);
+    rv = headers_route(&h->headers, b, r);
     if (rv == IGW_OK && !route_sets(r, "Content-Type")) {
-        rv = header_add(&dl->headers, b, "Content-Type",
+        rv = header_add(&h->headers, b, "Content-Type",
                         header_safe(ct) ? ct : "application/octet-stream");
     }
     if (rv == IGW_OK) {
-        rv = header_add(&dl->headers, b, "Idempotency-Key", id);
+        rv = header_add(&h->headers, b, "Idempotency-Key", id);
     }
     if (rv == IGW_OK) {
-        rv = header_add(&dl->headers, b, "X-Igw-Message-Id", id);
+        rv = header_add(&h->headers, b, "X-Igw-Message-Id", id);
     }
     if (rv == IGW_OK) {
-        rv = header_add(&dl->headers, b, "X-Igw-Attempt", attempt);
+        rv = header_add(&h->headers, b, "X-Igw-Attempt", attempt);
     }
     if (rv == IGW_OK) {
-        rv = slist_push(&dl->headers, "Expect:");
+        rv = slist_push(&h->headers, "Expect:");
     }
     return rv;
 }
@@ -287,130 +304,147 @@ headers_build(struct dlv *dl, struct igw_buf *b)
 /* ---- start / finish ----------------------------------------------------------------------- */
 
 static int
-transfer_setup(struct dlv *dl)
+transfer_setup(struct igw_dlv *dl, struct http_dlv *h)
 {
-    const char *body = dl->claim.payload.ptr != NULL ? dl->claim.payload.ptr : "";
-    CURLcode rc = curl_easy_setopt(dl->easy, CURLOPT_PRIVATE, dl);
+    const struct igw_buf *pl = &igw_dlv_claim(dl)->payload;
+    const char *body = pl->ptr != NULL ? pl->ptr : "";
+    CURLcode rc = curl_easy_setopt(h->easy, CURLOPT_PRIVATE, dl);
 
     if (rc == CURLE_OK) {
-        rc = curl_easy_setopt(dl->easy, CURLOPT_WRITEDATA, dl);
+        rc = curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, dl);
     }
     if (rc == CURLE_OK) {
-        rc = curl_easy_setopt(dl->easy, CURLOPT_HEADERDATA, dl);
+        rc = curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, dl);
     }
     if (rc == CURLE_OK) {
-        rc = curl_easy_setopt(dl->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                              (curl_off_t)dl->claim.payload.len);
+        rc = curl_easy_setopt(h->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)pl->len);
     }
     if (rc == CURLE_OK) {
-        rc = curl_easy_setopt(dl->easy, CURLOPT_POSTFIELDS, body);
+        rc = curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, body);
     }
     if (rc == CURLE_OK) {
-        rc = curl_easy_setopt(dl->easy, CURLOPT_HTTPHEADER, dl->headers);
+        rc = curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
     }
     return rc == CURLE_OK ? IGW_OK : IGW_EINVAL;
 }
 
-/* FHIR conditional update (gateway/fhir_out.c): this delivery's URL and method. */
+/* The route hook (e.g. FHIR conditional update): this delivery's URL and method. */
 static int
-fhir_target(struct dlv *dl, char *what, size_t whatlen)
+hook_target(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
 {
+    const struct igw_route *r = igw_dlv_route(dl);
+    const struct igw_buf *pl = &igw_dlv_claim(dl)->payload;
     struct igw_buf url;
     const char *method = NULL;
-    int rv = igw_fhir_out_target(dl->rs->cfg, dl->claim.payload.ptr, dl->claim.payload.len, &url,
-                                 &method, what, whatlen);
+    int rv;
 
-    if (rv == IGW_OK && (curl_easy_setopt(dl->easy, CURLOPT_URL, url.ptr) != CURLE_OK ||
-                         curl_easy_setopt(dl->easy, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)) {
+    if (r->hook == NULL || r->hook->target == NULL) {
+        return IGW_OK;
+    }
+    rv = r->hook->target(r, pl->ptr, pl->len, &url, &method, what, whatlen);
+    if (rv == IGW_OK && (curl_easy_setopt(h->easy, CURLOPT_URL, url.ptr) != CURLE_OK ||
+                         curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)) {
         rv = IGW_ENOMEM;
     }
     igw_buf_fini(&url);
     return rv == IGW_ENOENT ? IGW_OK : rv;
 }
 
-void
-dest_http_start(struct igw_deliverer *d, struct dlv *dl)
+static void
+http_start(struct igw_dlv *dl)
 {
+    struct http_route *rs = igw_dlv_route_ctx(dl);
+    struct http_dlv *h = igw_dlv_state(dl);
     struct igw_buf b;
-    char what[DLV_ERROR_MAX];
+    char what[IGW_DLV_ERROR_MAX];
     int rv;
 
     igw_buf_init(&b, HTTP_HEADER_LINE_MAX);
-    dl->easy = easy_get(dl->rs);
-    rv = dl->easy != NULL ? headers_build(dl, &b) : IGW_ENOMEM;
+    h->easy = easy_get(rs);
+    rv = h->easy != NULL ? headers_build(dl, h, &b) : IGW_ENOMEM;
     igw_buf_fini(&b);
     if (rv == IGW_OK) {
-        rv = transfer_setup(dl);
+        rv = transfer_setup(dl, h);
     }
     if (rv == IGW_OK) {
-        rv = fhir_target(dl, what, sizeof(what));
+        rv = hook_target(dl, h, what, sizeof(what));
     }
     if (rv == IGW_EINVAL) {
-        dlv_finish_fail(d, dl, 0, what, DLV_HEALTH_NONE);
+        igw_dlv_finish_fail(dl, 0, what, IGW_DLV_HEALTH_NONE);
         return;
     }
-    if (rv == IGW_OK && curl_multi_add_handle(d->multi, dl->easy) != CURLM_OK) {
+    if (rv == IGW_OK && curl_multi_add_handle(rs->multi, h->easy) != CURLM_OK) {
         rv = IGW_EIO;
     }
     if (rv != IGW_OK) {
-        IGW_ERROR("deliver: route %s: cannot start a transfer: %s", dl->rs->cfg->name,
+        IGW_ERROR("deliver: route %s: cannot start a transfer: %s", rs->cfg->name,
                   igw_strerror(rv));
-        dlv_finish_released(d, dl, igw_now_ms() + 1000);
+        igw_dlv_finish_released(dl, igw_now_ms() + 1000);
         return;
     }
-    dlv_active_add(d, dl);
+    igw_dlv_active_add(dl);
+}
+
+static bool
+hook_transient(const struct igw_route *r, long status)
+{
+    return r->hook != NULL && r->hook->transient != NULL && r->hook->transient(r, status);
 }
 
 static void
-classify_status(struct igw_deliverer *d, struct dlv *dl, long status)
+classify_status(struct igw_dlv *dl, long status)
 {
     char what[64];
 
     snprintf(what, sizeof(what), "HTTP %ld", status);
     if (status >= 200 && status < 300) {
-        dlv_finish_ok(d, dl);
+        igw_dlv_finish_ok(dl);
         return;
     }
     if (status >= 500 || status == 408 || status == 429 ||
-        igw_fhir_out_transient(dl->rs->cfg, status)) {
+        hook_transient(igw_dlv_route(dl), status)) {
         if (status != 429 && status != 503) {
-            dl->has_retry_after = false;
+            igw_dlv_retry_after(dl, false, 0);
         }
-        dlv_finish_transient(d, dl, (int)status, what);
+        igw_dlv_finish_transient(dl, (int)status, what);
         return;
     }
     if (status >= 300 && status < 400) {
         snprintf(what, sizeof(what), "HTTP %ld (redirects are not followed)", status);
     }
-    dlv_finish_fail(d, dl, (int)status, what, DLV_HEALTH_GOOD);
+    igw_dlv_finish_fail(dl, (int)status, what, IGW_DLV_HEALTH_GOOD);
 }
 
 static void
-classify(struct igw_deliverer *d, struct dlv *dl, CURLcode res)
+classify(struct igw_dlv *dl, CURL *e, CURLcode res)
 {
-    char what[DLV_ERROR_MAX];
+    char what[IGW_DLV_ERROR_MAX];
     long status = 0;
 
     if (res == CURLE_OK) {
-        (void)curl_easy_getinfo(dl->easy, CURLINFO_RESPONSE_CODE, &status);
-        classify_status(d, dl, status);
+        (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        classify_status(dl, status);
         return;
     }
-    dl->has_retry_after = false;
+    igw_dlv_retry_after(dl, false, 0);
     if (res == CURLE_OPERATION_TIMEDOUT) {
         snprintf(what, sizeof(what), "timeout");
     } else {
         snprintf(what, sizeof(what), "curl: %s", curl_easy_strerror(res));
     }
-    dlv_finish_transient(d, dl, 0, what);
+    igw_dlv_finish_transient(dl, 0, what);
 }
 
-void
-dest_http_collect(struct igw_deliverer *d)
+/* Reads finished transfers from the engine's multi handle and finishes their deliveries. */
+static void
+http_collect(igw_deliverer *d, void *ectx)
 {
+    CURLM *multi = igw_deliverer_multi(d);
+
+    IGW_UNUSED(ectx);
     for (;;) {
         int left = 0;
-        CURLMsg *m = curl_multi_info_read(d->multi, &left);
+        CURLMsg *m = curl_multi_info_read(multi, &left);
         CURL *e;
         CURLcode res;
         char *priv = NULL;
@@ -424,41 +458,86 @@ dest_http_collect(struct igw_deliverer *d)
         e = m->easy_handle;
         res = m->data.result;
         (void)curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
-        (void)curl_multi_remove_handle(d->multi, e);
+        (void)curl_multi_remove_handle(multi, e);
         if (IGW_NEVER(priv == NULL)) {
             continue;
         }
-        classify(d, (struct dlv *)(void *)priv, res);
+        classify((struct igw_dlv *)(void *)priv, e, res);
     }
 }
 
-void
-dest_http_abort(struct igw_deliverer *d, struct dlv *dl)
+/* Removes dl's transfer from the multi handle (stop) without finishing it. */
+static void
+http_abort(struct igw_dlv *dl)
 {
-    if (dl->easy != NULL) {
-        (void)curl_multi_remove_handle(d->multi, dl->easy);
+    struct http_dlv *h = igw_dlv_state(dl);
+    struct http_route *rs = igw_dlv_route_ctx(dl);
+
+    if (h->easy != NULL) {
+        (void)curl_multi_remove_handle(rs->multi, h->easy);
     }
 }
 
-void
-dest_http_release(struct dlv *dl)
+/* Returns dl's easy handle to its route's pool (or frees it) and frees the header list. */
+static void
+http_release(struct igw_dlv *dl)
 {
-    if (dl->easy != NULL) {
-        easy_put(dl->rs, dl->easy);
-        dl->easy = NULL;
+    struct http_dlv *h = igw_dlv_state(dl);
+
+    if (h->easy != NULL) {
+        easy_put(igw_dlv_route_ctx(dl), h->easy);
+        h->easy = NULL;
     }
-    if (dl->headers != NULL) {
-        curl_slist_free_all(dl->headers);
-        dl->headers = NULL;
+    if (h->headers != NULL) {
+        curl_slist_free_all(h->headers);
+        h->headers = NULL;
     }
 }
 
-void
-dest_http_route_fini(struct route_state *rs)
+static int
+http_route_init(const struct igw_output_route *r, void **rctx)
 {
+    struct http_route *rs = IGW_NEW(struct http_route);
+
+    if (rs == NULL) {
+        return IGW_ENOMEM;
+    }
+    rs->cfg = r->cfg;
+    rs->concurrency = r->concurrency;
+    rs->multi = igw_deliverer_multi(r->d);
+    *rctx = rs;
+    return IGW_OK;
+}
+
+static void
+http_route_fini(void *rctx)
+{
+    struct http_route *rs = rctx;
+
+    if (rs == NULL) {
+        return;
+    }
     for (unsigned i = 0; i < rs->easy_n; i++) {
         curl_easy_cleanup(rs->easy_pool[i]);
     }
-    rs->easy_n = 0;
-    IGW_FREE(rs->easy_pool);
+    igw_free(rs->easy_pool);
+    igw_free(rs);
 }
+
+static const struct igw_output_scheme http_schemes[] = {{"http://", true}, {"https://", true}};
+
+const struct igw_output_ops igw_output_http = {
+    .name = "http",
+    .description = "HTTP(S) requests on the engine's libcurl multi handle",
+    .schemes = http_schemes,
+    .nschemes = IGW_ARRAY_LEN(http_schemes),
+    .config_map = &igw_http_config_map,
+    .takes_hook = true,
+    .dlv_size = sizeof(struct http_dlv),
+    .route_init = http_route_init,
+    .route_fini = http_route_fini,
+    .start = http_start,
+    .collect = http_collect,
+    .abort = http_abort,
+    .release = http_release,
+};

@@ -10,9 +10,10 @@
  * The socket is opened and dialled (non-blocking, nng reconnects in the background) on first
  * use. Every operation runs on an nng aio with the route's timeout (send and reply together),
  * so the loop never blocks: the aio callback (an nng thread) only records the result, puts the
- * delivery on the engine's completion list and wakes curl_multi_poll; the loop finishes it.
+ * delivery on this output's completion list and wakes the engine's loop; its collect finishes it.
  * The message is the payload as is (no igw headers: nng has no place for them).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,33 +23,70 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
-#include "delivery/deliver_int.h"
+#include "delivery/output.h"
+#include "out_nng/nng_conf.h"
 
 #define NNG_DEFAULT_TIMEOUT_MS 10000
 
+enum nng_phase { NNG_PHASE_SEND = 0, NNG_PHASE_RECV };
+
+/* Engine-wide: the completion list the aio callbacks (nng threads) fill under mtx. */
+struct nng_engine {
+    igw_deliverer *d;
+    pthread_mutex_t mtx;
+    struct igw_dlv *head;
+    struct igw_dlv *tail;
+};
+
+/* The route's context: the socket, opened and dialled on first use. */
+struct nng_route {
+    const struct igw_route *cfg;
+    struct nng_engine *eng;
+    nng_socket sock;
+    bool sock_open;
+};
+
+/* Per-delivery state. */
+struct nng_dlv {
+    struct igw_dlv *next; /* completion list (under eng->mtx) */
+    nng_aio *aio;
+    nng_ctx ctx;
+    bool ctx_open;
+    enum nng_phase phase;
+    uint64_t deadline; /* igw_mono_ms */
+    int rv;
+    bool err_reply;
+};
+
+static struct nng_dlv *
+st(struct igw_dlv *dl)
+{
+    return igw_dlv_state(dl);
+}
+
 static uint64_t
-route_timeout_ms(const struct route_state *rs)
+route_timeout_ms(const struct nng_route *rs)
 {
     return rs->cfg->timeout_ms != 0 ? rs->cfg->timeout_ms : NNG_DEFAULT_TIMEOUT_MS;
 }
 
 /* The part of the route's timeout left for the current phase (send, then reply). */
 static void
-set_timeout(struct dlv *dl)
+set_timeout(struct nng_dlv *n)
 {
     uint64_t now = igw_mono_ms();
-    uint64_t left = dl->deadline > now ? dl->deadline - now : 1;
-    nng_aio_set_timeout(dl->aio, left > INT32_MAX ? INT32_MAX : (nng_duration)left);
+    uint64_t left = n->deadline > now ? n->deadline - now : 1;
+    nng_aio_set_timeout(n->aio, left > INT32_MAX ? INT32_MAX : (nng_duration)left);
 }
 
 static bool
-is_req(const struct route_state *rs)
+is_req(const struct nng_route *rs)
 {
     return rs->cfg->nng_mode == IGW_NNG_REQ;
 }
 
 static int
-sock_open(struct route_state *rs)
+sock_open(struct nng_route *rs)
 {
     int rv;
 
@@ -71,28 +109,29 @@ sock_open(struct route_state *rs)
 /* ---- callback (nng thread) ---------------------------------------------------------------- */
 
 static void
-post(struct dlv *dl, int rv)
+post(struct igw_dlv *dl, int rv)
 {
-    struct igw_deliverer *d = dl->owner;
+    struct nng_route *rs = igw_dlv_route_ctx(dl);
+    struct nng_engine *e = rs->eng;
+    struct nng_dlv *n = st(dl);
 
-    pthread_mutex_lock(&d->mtx);
-    dl->nng_rv = rv;
-    dl->posted = true;
-    dl->next = NULL;
-    if (d->async_tail == NULL) {
-        d->async_head = dl;
+    pthread_mutex_lock(&e->mtx);
+    n->rv = rv;
+    n->next = NULL;
+    if (e->tail == NULL) {
+        e->head = dl;
     } else {
-        d->async_tail->next = dl;
+        st(e->tail)->next = dl;
     }
-    d->async_tail = dl;
-    pthread_mutex_unlock(&d->mtx);
-    (void)curl_multi_wakeup(d->multi);
+    e->tail = dl;
+    pthread_mutex_unlock(&e->mtx);
+    igw_deliverer_wakeup(e->d);
 }
 
 static void
-on_reply(struct dlv *dl)
+on_reply(struct igw_dlv *dl, struct nng_dlv *n)
 {
-    nng_msg *m = nng_aio_get_msg(dl->aio);
+    nng_msg *m = nng_aio_get_msg(n->aio);
     size_t len;
     const char *body;
 
@@ -101,62 +140,64 @@ on_reply(struct dlv *dl)
     }
     body = nng_msg_body(m);
     len = nng_msg_len(m);
-    dl->nng_err_reply = len >= 3 && memcmp(body, "ERR", 3) == 0;
-    dlv_keep_response(dl, body, len);
+    n->err_reply = len >= 3 && memcmp(body, "ERR", 3) == 0;
+    igw_dlv_keep_response(dl, body, len);
     nng_msg_free(m);
 }
 
 static void
 on_aio(void *arg)
 {
-    struct dlv *dl = arg;
-    int rv = nng_aio_result(dl->aio);
+    struct igw_dlv *dl = arg;
+    struct nng_dlv *n = st(dl);
+    int rv = nng_aio_result(n->aio);
 
-    if (dl->phase == DLV_NNG_RECV) {
+    if (n->phase == NNG_PHASE_RECV) {
         if (rv == 0) {
-            on_reply(dl);
+            on_reply(dl, n);
         }
         post(dl, rv);
         return;
     }
     if (rv != 0) {
-        nng_msg *m = nng_aio_get_msg(dl->aio);
+        nng_msg *m = nng_aio_get_msg(n->aio);
         if (m != NULL) {
             nng_msg_free(m);
         }
         post(dl, rv);
         return;
     }
-    if (!is_req(dl->rs)) {
+    if (!is_req(igw_dlv_route_ctx(dl))) {
         post(dl, 0);
         return;
     }
-    dl->phase = DLV_NNG_RECV;
-    set_timeout(dl);
-    nng_ctx_recv(dl->ctx, dl->aio);
+    n->phase = NNG_PHASE_RECV;
+    set_timeout(n);
+    nng_ctx_recv(n->ctx, n->aio);
 }
 
 /* ---- start / collect ---------------------------------------------------------------------- */
 
 static int
-prepare(struct dlv *dl)
+prepare(struct igw_dlv *dl, struct nng_dlv *n)
 {
-    struct route_state *rs = dl->rs;
+    struct nng_route *rs = igw_dlv_route_ctx(dl);
+    const struct igw_buf *pl = &igw_dlv_claim(dl)->payload;
     nng_msg *m = NULL;
     int rv = sock_open(rs);
 
     if (rv == 0) {
-        rv = nng_aio_alloc(&dl->aio, on_aio, dl);
+        rv = nng_aio_alloc(&n->aio, on_aio, dl);
     }
     if (rv == 0 && is_req(rs)) {
-        rv = nng_ctx_open(&dl->ctx, rs->sock);
-        dl->ctx_open = rv == 0;
+        rv = nng_ctx_open(&n->ctx, rs->sock);
+        n->ctx_open = rv == 0;
     }
     if (rv == 0) {
         rv = nng_msg_alloc(&m, 0);
     }
-    if (rv == 0 && dl->claim.payload.len > 0) {
-        rv = nng_msg_append(m, dl->claim.payload.ptr, dl->claim.payload.len);
+    if (rv == 0 && pl->len > 0) {
+        rv = nng_msg_append(m, pl->ptr, pl->len);
     }
     if (rv != 0) {
         if (m != NULL) {
@@ -164,95 +205,173 @@ prepare(struct dlv *dl)
         }
         return rv;
     }
-    dl->phase = DLV_NNG_SEND;
-    dl->deadline = igw_mono_ms() + route_timeout_ms(rs);
-    nng_aio_set_msg(dl->aio, m);
-    set_timeout(dl);
+    n->phase = NNG_PHASE_SEND;
+    n->deadline = igw_mono_ms() + route_timeout_ms(rs);
+    nng_aio_set_msg(n->aio, m);
+    set_timeout(n);
     return 0;
 }
 
-void
-dest_nng_start(struct igw_deliverer *d, struct dlv *dl)
+/* Starts an nng push0/req0 send for dl; on failure finishes dl itself. */
+static void
+nng_out_start(struct igw_dlv *dl)
 {
-    char what[DLV_ERROR_MAX];
-    int rv = prepare(dl);
+    struct nng_dlv *n = st(dl);
+    char what[IGW_DLV_ERROR_MAX];
+    int rv = prepare(dl, n);
 
     if (rv != 0) {
         snprintf(what, sizeof(what), "nng: %s", nng_strerror(rv));
-        dlv_finish_transient(d, dl, 0, what);
+        igw_dlv_finish_transient(dl, 0, what);
         return;
     }
-    dlv_active_add(d, dl);
-    if (dl->ctx_open) {
-        nng_ctx_send(dl->ctx, dl->aio);
+    igw_dlv_active_add(dl);
+    if (n->ctx_open) {
+        nng_ctx_send(n->ctx, n->aio);
     } else {
-        nng_send_aio(dl->rs->sock, dl->aio);
+        nng_send_aio(((struct nng_route *)igw_dlv_route_ctx(dl))->sock, n->aio);
     }
 }
 
 static void
-finish(struct igw_deliverer *d, struct dlv *dl)
+finish(struct nng_engine *e, struct igw_dlv *dl)
 {
-    char what[DLV_ERROR_MAX];
-    int rv = dl->nng_rv;
+    char what[IGW_DLV_ERROR_MAX];
+    struct nng_dlv *n = st(dl);
+    int rv = n->rv;
 
-    if (rv == NNG_ECANCELED && atomic_load(&d->stopping)) {
-        dlv_finish_released(d, dl, igw_now_ms());
-    } else if (rv == 0 && !dl->nng_err_reply) {
-        dlv_finish_ok(d, dl);
+    if (rv == NNG_ECANCELED && igw_deliverer_stopping(e->d)) {
+        igw_dlv_finish_released(dl, igw_now_ms());
+    } else if (rv == 0 && !n->err_reply) {
+        igw_dlv_finish_ok(dl);
     } else if (rv == 0) {
-        dlv_finish_transient(d, dl, 0, "nng: ERR reply");
+        igw_dlv_finish_transient(dl, 0, "nng: ERR reply");
     } else if (rv == NNG_ETIMEDOUT) {
-        dlv_finish_transient(d, dl, 0, "timeout");
+        igw_dlv_finish_transient(dl, 0, "timeout");
     } else {
         snprintf(what, sizeof(what), "nng: %s", nng_strerror(rv));
-        dlv_finish_transient(d, dl, 0, what);
+        igw_dlv_finish_transient(dl, 0, what);
     }
 }
 
-void
-dest_nng_collect(struct igw_deliverer *d)
+/* Finishes deliveries whose nng operations completed (posted by callbacks). */
+static void
+nng_out_collect(igw_deliverer *d, void *ectx)
 {
-    struct dlv *dl;
+    struct nng_engine *e = ectx;
+    struct igw_dlv *dl;
 
-    pthread_mutex_lock(&d->mtx);
-    dl = d->async_head;
-    d->async_head = NULL;
-    d->async_tail = NULL;
-    pthread_mutex_unlock(&d->mtx);
+    IGW_UNUSED(d);
+    pthread_mutex_lock(&e->mtx);
+    dl = e->head;
+    e->head = NULL;
+    e->tail = NULL;
+    pthread_mutex_unlock(&e->mtx);
     while (dl != NULL) {
-        struct dlv *next = dl->next;
-        finish(d, dl);
+        struct igw_dlv *next = st(dl)->next;
+        finish(e, dl);
         dl = next;
     }
 }
 
-void
-dest_nng_abort(struct dlv *dl)
+/* Stops dl's nng operation (waits for its callback, which posts it); collect then sees it. */
+static void
+nng_out_abort(struct igw_dlv *dl)
 {
-    if (dl->aio != NULL) {
-        nng_aio_stop(dl->aio);
+    struct nng_dlv *n = st(dl);
+
+    if (n->aio != NULL) {
+        nng_aio_stop(n->aio);
     }
 }
 
-void
-dest_nng_release(struct dlv *dl)
+/* Frees dl's aio and context. */
+static void
+nng_out_release(struct igw_dlv *dl)
 {
-    if (dl->aio != NULL) {
-        nng_aio_free(dl->aio);
-        dl->aio = NULL;
+    struct nng_dlv *n = st(dl);
+
+    if (n->aio != NULL) {
+        nng_aio_free(n->aio);
+        n->aio = NULL;
     }
-    if (dl->ctx_open) {
-        nng_ctx_close(dl->ctx);
-        dl->ctx_open = false;
+    if (n->ctx_open) {
+        nng_ctx_close(n->ctx);
+        n->ctx_open = false;
     }
 }
 
-void
-dest_nng_route_fini(struct route_state *rs)
+/* ---- engine and routes -------------------------------------------------------------------- */
+
+static int
+nng_out_engine_init(igw_deliverer *d, void **ectx)
 {
+    struct nng_engine *e = IGW_NEW(struct nng_engine);
+
+    if (e == NULL) {
+        return IGW_ENOMEM;
+    }
+    e->d = d;
+    pthread_mutex_init(&e->mtx, NULL);
+    *ectx = e;
+    return IGW_OK;
+}
+
+static void
+nng_out_engine_fini(void *ectx)
+{
+    struct nng_engine *e = ectx;
+
+    if (e != NULL) {
+        pthread_mutex_destroy(&e->mtx);
+        igw_free(e);
+    }
+}
+
+static int
+nng_out_route_init(const struct igw_output_route *r, void **rctx)
+{
+    struct nng_route *rs = IGW_NEW(struct nng_route);
+
+    if (rs == NULL) {
+        return IGW_ENOMEM;
+    }
+    rs->cfg = r->cfg;
+    rs->eng = r->engine_ctx;
+    *rctx = rs;
+    return IGW_OK;
+}
+
+static void
+nng_out_route_fini(void *rctx)
+{
+    struct nng_route *rs = rctx;
+
+    if (rs == NULL) {
+        return;
+    }
     if (rs->sock_open) {
         nng_close(rs->sock);
-        rs->sock_open = false;
     }
+    igw_free(rs);
 }
+
+static const struct igw_output_scheme nng_schemes[] = {{"tcp://", true}, {"ipc://", false}};
+
+const struct igw_output_ops igw_output_nng = {
+    .name = "nng",
+    .description = "nng push0 or req0 sockets (tcp://, ipc://), nng 1.x",
+    .schemes = nng_schemes,
+    .nschemes = IGW_ARRAY_LEN(nng_schemes),
+    .config_map = &igw_nng_config_map,
+    .url_check = igw_nng_url_check,
+    .dlv_size = sizeof(struct nng_dlv),
+    .engine_init = nng_out_engine_init,
+    .engine_fini = nng_out_engine_fini,
+    .route_init = nng_out_route_init,
+    .route_fini = nng_out_route_fini,
+    .start = nng_out_start,
+    .collect = nng_out_collect,
+    .abort = nng_out_abort,
+    .release = nng_out_release,
+};

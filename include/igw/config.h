@@ -54,9 +54,14 @@ struct igw_header {
     char *value;
 };
 
+/* The output delivering a route: its position in the output registry (gateway/delivery/
+ * outputs.c) + 1, set from the url's scheme; 0 = derive it from the url. The names are the
+ * built-in outputs; an output added to the registry gets the next value without a name here. */
 enum igw_dest_kind { IGW_DEST_HTTP = 1, IGW_DEST_FILE, IGW_DEST_NNG };
 enum igw_nng_mode { IGW_NNG_PUSH = 1, IGW_NNG_REQ };
 enum igw_order_src { IGW_ORDER_NONE = 0, IGW_ORDER_HEADER, IGW_ORDER_JSON, IGW_ORDER_PARAM };
+
+struct igw_route_hook; /* gateway/delivery/output.h */
 
 struct igw_route {
     char *name; /* unique across the config: "<channel>.<route>" */
@@ -83,6 +88,9 @@ struct igw_route {
     bool map_reverse;          /* run the map backwards */
     char *content_type;        /* Content-Type of the translated payload; NULL = derived */
     char *fhir_conditional;    /* "none" (default) or "identifier": conditional update */
+    /* Per-payload request shaping the route's options bind (fhir.conditional: identifier binds
+     * the FHIR conditional update); NULL = none. Static data, not owned. */
+    const struct igw_route_hook *hook;
 };
 
 struct igw_channel {

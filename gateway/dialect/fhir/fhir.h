@@ -38,22 +38,6 @@ int igw_fhir_check_output(struct igw_ingest *in, char *err, size_t errlen);
 int igw_fhir_accept_response(const struct igw_ingest *in, uint64_t id, bool duplicate,
                              struct igw_accept_resp *out);
 
-/* ---- delivery (gateway/fhir_out.c, called from dest_http.c on the delivery thread) ------- */
-
-/** True when the route delivers by conditional update (fhir.conditional: identifier). */
-bool igw_fhir_out_conditional(const struct igw_route *r);
-
-/** The request of a conditional-update route for this payload: PUT
- *  <url>/<resourceType>?identifier=<system>|<value> (URL-encoded, FHIR token escapes), or POST
- *  <url> for a Bundle. url is initialised here (igw_buf_fini it in every case); it is
- *  NUL-terminated. @return IGW_OK, IGW_ENOENT (not a conditional route: send as configured),
- *  IGW_EINVAL (the payload cannot be sent this way: reason in err; dead-letter it),
- *  IGW_ENOMEM. */
-int igw_fhir_out_target(const struct igw_route *r, const char *payload, size_t len,
-                        struct igw_buf *url, const char **method, char *err, size_t errlen);
-
-/** True when an HTTP status that is permanent by default is transient on this route (409
- *  Conflict on a conditional-update route: a concurrent version, retried). */
-bool igw_fhir_out_transient(const struct igw_route *r, long status);
+/* The delivery side (fhir.conditional on routes) is in dialect/fhir/fhir_out.h. */
 
 #endif /* IGW_GATEWAY_FHIR_INT_H */

@@ -12,7 +12,9 @@
  * Statuses: 2xx OK, 412 (several matches) dead at once (the default for 4xx), 409 (version
  * conflict) retried.
  *
- * Runs on the delivery thread; CPU only.
+ * It reaches out_http as a route hook (struct igw_route_hook, delivery/output.h) that the
+ * route's config binds (config_check.c), so out_http names no FHIR code. Runs on the delivery
+ * thread; CPU only.
  */
 #include <string.h>
 
@@ -21,7 +23,7 @@
 #include "igw/common.h"
 #include "igw/doc.h"
 #include "igw/fhir.h"
-#include "dialect/fhir/fhir.h"
+#include "dialect/fhir/fhir_out.h"
 
 #define URL_MAX 8192
 #define ARENA_MIN (1u << 20)
@@ -182,3 +184,22 @@ cleanup:
     igw_arena_free(a);
     return rv;
 }
+
+static int
+hook_target(const struct igw_route *r, const char *payload, size_t len, struct igw_buf *url,
+            const char **method, char *err, size_t errlen)
+{
+    return igw_fhir_out_target(r, payload, len, url, method, err, errlen);
+}
+
+static bool
+hook_transient(const struct igw_route *r, long status)
+{
+    return igw_fhir_out_transient(r, status);
+}
+
+const struct igw_route_hook igw_fhir_conditional_hook = {
+    .name = "fhir.conditional",
+    .target = hook_target,
+    .transient = hook_transient,
+};
