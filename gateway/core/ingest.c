@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Request helpers shared by the HTTP and SP intake: credential checks, JSON reply bodies,
- * order keys and the metadata stored with each message. No nng here, nothing blocks.
+ * order keys and the metadata stored with each message, and the ingest pipeline that calls
+ * the channel's dialect through its ops (core/dialect.h; docs/internals/DIALECTS.md). No nng
+ * here, nothing blocks, no dialect is named.
  */
 #include <stdio.h>
 #include <string.h>
