@@ -48,12 +48,15 @@ struct igw_dialect_ops {
     const char *options;
 
     /** Builds the dialect's per-channel state from the channel's options once, when the config
-     *  is loaded (ch->routes are parsed by then). *state starts NULL and is stored in
-     *  ch->dialect_state; it may point to static data. @return IGW_OK, IGW_ECONFIG (one line
-     *  in err, without location: the loader adds file:line:column), IGW_ENOMEM. */
+     *  is loaded (ch->routes are parsed by then). *state starts NULL; on success the loader
+     *  stores it in ch->dialect_state and owns it until channel_fini. On failure the dialect
+     *  has freed what it built (channel_fini is not called) and the config is refused.
+     *  @return IGW_OK, IGW_ECONFIG (one line in err, without location: the loader adds
+     *  file:line:column and the option path), IGW_ENOMEM. */
     int (*channel_init)(const struct igw_channel *ch, void **state, char *err, size_t errlen);
-    /** Frees what channel_init built (called once per loaded channel when the config is
-     *  freed, also after a failed load). NULL-safe on state. */
+    /** Frees what channel_init built: called once per channel whose channel_init succeeded,
+     *  when the config is freed (also when a later part of the load failed). Must accept a
+     *  NULL state. */
     void (*channel_fini)(void *state);
 
     /** True when the body is to be accepted without parsing although the channel parses its
