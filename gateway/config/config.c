@@ -16,6 +16,7 @@
 #include "igw/buf.h"
 #include "igw/common.h"
 #include "igw/config.h"
+#include "core/dialect.h"
 #include "config/config_int.h"
 
 /* ---- load --------------------------------------------------------------------------------- */
@@ -176,6 +177,9 @@ channel_free(struct igw_channel *ch)
     cfg_auth_fini(&ch->auth);
     cfg_free_list(ch->content_types, ch->ncontent_types);
     igw_free(ch->input);
+    if (ch->dialect_ops != NULL && ch->dialect_ops->channel_fini != NULL) {
+        ch->dialect_ops->channel_fini(ch->dialect_state);
+    }
     igw_free(ch->dialect);
     igw_free(ch->fhir_interaction);
     igw_free(ch->fhir_base_url);

@@ -4,12 +4,14 @@
  * retry) run once a section is parsed, and the strict address syntax check done before nng
  * sees an address.
  */
+#include <stdio.h>
 #include <string.h>
 #include <nng/nng.h>
 
 #include "igw/common.h"
 #include "igw/queue.h"
 #include "http/http.h"
+#include "dialect/dialect.h"
 #include "config/config_int.h"
 #include "delivery/output.h"
 #include "dialect/fhir/fhir_out.h"
@@ -182,6 +184,39 @@ lower_content_types(struct ctx *c, const yaml_node_t *n, struct igw_channel *ch)
     return IGW_OK;
 }
 
+/* Binds the channel to the dialect its `dialect` option names (the registry in dialect/) and
+ * lets the dialect build its per-channel state from the channel's options. */
+static int
+bind_dialect(struct ctx *c, const yaml_node_t *n, struct igw_channel *ch)
+{
+    const struct igw_dialect_ops *d = igw_dialect_find(ch->dialect);
+    const char *key = "dialect";
+    char err[IGW_ERRBUF_SIZE] = "invalid options";
+    void *state = NULL;
+    size_t old;
+    int rv;
+
+    if (d != NULL && d->channel_init != NULL) {
+        rv = d->channel_init(ch, &state, err, sizeof(err));
+        if (rv != IGW_OK && rv != IGW_ECONFIG) {
+            return rv;
+        }
+        key = d->options != NULL && cfg_map_get(c, n, d->options) != NULL ? d->options : key;
+    } else {
+        rv = d != NULL ? IGW_OK : IGW_ECONFIG;
+        snprintf(err, sizeof(err), "dialect \"%s\" is not built into this igw", ch->dialect);
+    }
+    if (rv == IGW_OK) {
+        ch->dialect_ops = d;
+        ch->dialect_state = state;
+        return IGW_OK;
+    }
+    old = cfg_path_push(c, key, strlen(key));
+    rv = cfg_fail(c, cfg_map_get(c, n, key), "%s", err);
+    cfg_path_pop(c, old);
+    return rv;
+}
+
 int
 cfg_finish_channel(struct ctx *c, const yaml_node_t *n, void *base)
 {
@@ -207,7 +242,8 @@ cfg_finish_channel(struct ctx *c, const yaml_node_t *n, void *base)
             return rv;
         }
     }
-    return lower_content_types(c, n, ch);
+    int rv = lower_content_types(c, n, ch);
+    return rv == IGW_OK ? bind_dialect(c, n, ch) : rv;
 }
 
 /* Binds the route hook its options ask for (fhir.conditional: identifier binds the FHIR

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Request helpers shared by the HTTP and SP intake: credential checks, JSON reply bodies,
- * order keys and the metadata stored with each message. No nng here, nothing blocks.
+ * order keys and the metadata stored with each message, and the ingest pipeline that calls
+ * the channel's dialect through its ops (core/dialect.h; docs/internals/DIALECTS.md). No nng
+ * here, nothing blocks, no dialect is named.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,13 +16,13 @@
 #include "http/http.h"
 #include "core/ingest.h"
 #include "core/translate.h"
-#include "dialect/fhir/fhir.h"
+#include "core/dialect.h"
 
 #define CRED_MAX 4096  /* longest credential considered */
 #define KEYS_MAX 65536 /* order keys of one message, all routes */
 #define META_MAX 16384 /* metadata of one message */
 #define ORDER_KEY_MAX 1024
-#define ERRBODY_MAX (1u << 20) /* a dialect's refusal body (OperationOutcome) */
+#define ERRBODY_MAX (1u << 20) /* a dialect's refusal or answer body */
 
 /* ---- credentials -------------------------------------------------------------------------- */
 
@@ -164,58 +166,17 @@ igw_http_error_json(struct igw_buf *b, int status, const char *code, const char 
     return rv;
 }
 
-/* FHIR IssueType for an HTTP error status. */
-static const char *
-issue_type(int status)
-{
-    switch (status) {
-    case 401:
-        return "login";
-    case 403:
-        return "forbidden";
-    case 404:
-        return "not-found";
-    case 405:
-    case 415:
-    case 501:
-        return "not-supported";
-    case 411:
-    case 413:
-        return "too-long";
-    case 422:
-        return "processing";
-    case 503:
-        return "transient";
-    default:
-        return status >= 500 ? "exception" : "invalid";
-    }
-}
-
 int
 igw_http_error_body(const struct igw_channel *ch, struct igw_buf *b, int status, const char *code,
                     const char *message, const char **content_type)
 {
-    int rv;
+    const struct igw_dialect_ops *d = igw_channel_dialect(ch);
 
-    if (ch == NULL || ch->dialect == NULL || strcmp(ch->dialect, "fhir") != 0) {
-        *content_type = "application/json";
-        return igw_http_error_json(b, status, code, message);
+    if (d != NULL && d->refusal != NULL) {
+        return d->refusal(ch, b, status, code, message, content_type);
     }
-    *content_type = "application/fhir+json";
-    rv = igw_buf_printf(b,
-                        "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
-                        "\"error\",\"code\":\"%s\",\"details\":{\"text\":",
-                        issue_type(status));
-    if (rv == IGW_OK) {
-        rv = igw_buf_json_str(b, code, strlen(code));
-    }
-    if (rv == IGW_OK) {
-        rv = igw_buf_puts(b, "},\"diagnostics\":");
-    }
-    if (rv == IGW_OK) {
-        rv = igw_buf_json_str(b, message, strlen(message));
-    }
-    return rv == IGW_OK ? igw_buf_puts(b, "}]}") : rv;
+    *content_type = "application/json";
+    return igw_http_error_json(b, status, code, message);
 }
 
 const char *
@@ -235,10 +196,12 @@ int
 igw_accept_response(const struct igw_ingest *in, uint64_t id, bool duplicate,
                     struct igw_accept_resp *out)
 {
+    const struct igw_dialect_ops *d = igw_channel_dialect(in->ch);
+
     igw_buf_init(&out->body, ERRBODY_MAX);
     out->location[0] = '\0';
-    if (igw_channel_is_fhir(in->ch)) {
-        return igw_fhir_accept_response(in, id, duplicate, out);
+    if (d != NULL && d->answer != NULL) {
+        return d->answer(in, id, duplicate, out);
     }
     out->status = 202;
     out->content_type = "application/json";
@@ -485,9 +448,26 @@ parse_body(struct igw_ingest *in, char *err, size_t errlen)
     return IGW_OK;
 }
 
+/* The idempotency key the dialect derives from the message, when the request has none. */
+static int
+dialect_key(struct igw_ingest *in, const struct igw_dialect_ops *d)
+{
+    int rv;
+
+    if (d == NULL || d->message_key == NULL || in->idem_key != NULL) {
+        return IGW_OK;
+    }
+    rv = d->message_key(in, in->idem_buf, sizeof(in->idem_buf));
+    if (rv == IGW_OK && igw_idem_key_ok(in->idem_buf)) {
+        in->idem_key = in->idem_buf;
+    }
+    return rv == IGW_ENOENT ? IGW_OK : rv;
+}
+
 int
 igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen)
 {
+    const struct igw_dialect_ops *d = igw_channel_dialect(in->ch);
     int rv = IGW_OK;
 
     igw_buf_init(&in->keys, KEYS_MAX);
@@ -495,27 +475,32 @@ igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen)
     igw_buf_init(&in->errbody, ERRBODY_MAX);
     in->errstatus = 0;
     in->errtype = NULL;
+    in->idem_buf[0] = '\0';
     memset(&in->x, 0, sizeof(in->x));
     in->root = NULL;
     in->routes = igw_calloc(in->ch->nroutes + 1, sizeof(*in->routes));
     if (in->routes == NULL) {
         return IGW_ENOMEM;
     }
-    if (needs_parse(in->ch) && !igw_fhir_empty_notification(in->ch, in->body, in->body_len)) {
+    if (needs_parse(in->ch) && !(d != NULL && d->accept_unparsed != NULL &&
+                                 d->accept_unparsed(in->ch, in->body, in->body_len))) {
         rv = parse_body(in, err, errlen);
     }
     if (rv == IGW_OK) {
         rv = order_keys(in);
     }
-    if (rv == IGW_OK && igw_channel_is_fhir(in->ch)) {
-        rv = igw_fhir_check_input(in, err, errlen);
+    if (rv == IGW_OK) {
+        rv = dialect_key(in, d);
+    }
+    if (rv == IGW_OK && d != NULL && d->check_input != NULL) {
+        rv = d->check_input(in, err, errlen);
     }
     if (rv == IGW_OK && in->root != NULL && in->maps != NULL) {
         rv = igw_xlate_run(&in->x, in->maps, in->ch, in->root, in->routes, err, errlen);
         rv = rv == IGW_ELIMIT ? IGW_ETRANSLATE : rv;
     }
-    if (rv == IGW_OK && igw_channel_is_fhir(in->ch)) {
-        rv = igw_fhir_check_output(in, err, errlen);
+    if (rv == IGW_OK && d != NULL && d->check_output != NULL) {
+        rv = d->check_output(in, err, errlen);
     }
     if (rv == IGW_OK) {
         rv = build_meta(in);

@@ -17,6 +17,7 @@
 #include "delivery/deliver.h"
 #include "http/http.h"
 #include "core/translate.h"
+#include "core/dialect.h"
 
 /* Returns the value of a request header, or NULL. */
 typedef const char *(*igw_header_fn)(void *arg, const char *name);
@@ -32,7 +33,7 @@ struct igw_ingest {
     igw_header_fn header;            /* may be NULL */
     void *header_arg;
     const char *content_type; /* may be NULL */
-    const char *idem_key;     /* may be NULL */
+    const char *idem_key;     /* may be NULL (then the dialect may derive one: idem_buf) */
     const char *body;
     size_t body_len;
     igw_maps *maps; /* mapping set; NULL = no translation */
@@ -42,15 +43,16 @@ struct igw_ingest {
     struct igw_buf meta;                 /* metadata JSON */
     const struct igw_node *root;         /* parsed body, or NULL */
     struct igw_xlate x;                  /* arena of root and translated payloads */
-    /* a refusal built by a dialect hook (e.g. a FHIR OperationOutcome listing every validation
-     * issue): when errbody.len > 0 the intake answers errstatus with this body verbatim */
+    /* a refusal built by the channel's dialect (check_input/check_output, core/dialect.h):
+     * when errbody.len > 0 the intake answers errstatus with this body verbatim */
     int errstatus;
     const char *errtype; /* Content-Type of errbody */
     struct igw_buf errbody;
+    char idem_buf[IGW_DIALECT_KEY_MAX]; /* a key the dialect derived (message_key) */
 };
 
-/* The answer to an accepted message: plain {"id","status"} 202, or what the channel's dialect
- * answers (FHIR: 201/200 with Location and the resource, or a batch/transaction-response). */
+/* The answer to an accepted message, built by the channel's dialect (core/dialect.h: answer);
+ * plain {"id","status"} 202 when the dialect has no answer op or the channel none. */
 struct igw_accept_resp {
     int status;
     const char *content_type;
@@ -58,15 +60,20 @@ struct igw_accept_resp {
     struct igw_buf body;
 };
 
-/** Parses the body (channels with input json, xml or csv, or with a mapped route), translates
- *  it for every route that names a map, computes each route's order key and the metadata.
+/** Parses the body (channels with input json, xml or csv, or with a mapped route; unless the
+ *  dialect accepts it unparsed), computes each route's order key, lets the dialect derive an
+ *  idempotency key and check the input, translates it for every route that names a map, lets
+ *  the dialect check the payloads, and builds the metadata. Each dialect op is one indirect
+ *  call through in->ch->dialect_ops (core/dialect.h). A dialect refusal fills in->errstatus,
+ *  in->errtype and in->errbody: answer that body verbatim when errbody.len > 0.
  *  @return IGW_OK, IGW_EPARSE (body does not parse: answer 400; "line L, column C: ..." in
  *  err), IGW_ETRANSLATE (a map failed: answer 422; detail in err), IGW_ENOMEM.
  *  Call igw_ingest_fini in every case. */
 int igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen);
 
 /** Builds the answer to a committed message (id, duplicate from the queue) in the channel's
- *  dialect into out (igw_buf_fini(&out->body) afterwards). @return IGW_OK, IGW_ENOMEM. */
+ *  dialect into out: out->body is initialised here, igw_buf_fini(&out->body) it afterwards in
+ *  every case. @return IGW_OK, IGW_ENOMEM. */
 int igw_accept_response(const struct igw_ingest *in, uint64_t id, bool duplicate,
                         struct igw_accept_resp *out);
 
@@ -79,9 +86,10 @@ void igw_ingest_fini(struct igw_ingest *in);
  *  "invalid_csv", from the channel's input format. */
 const char *igw_ingest_parse_code(const struct igw_ingest *in);
 
-/** Appends an error body in the channel's dialect: {"error":{"status","code","message"}}, or a
- *  FHIR OperationOutcome for dialect fhir (ch may be NULL: plain). *content_type is set to the
- *  body's media type. @return IGW_OK, IGW_ENOMEM, IGW_ETOOBIG. */
+/** Appends an error body in the channel's dialect (its refusal op, core/dialect.h), or plain
+ *  {"error":{"status","code","message"}} when ch is NULL (no channel matched) or its dialect
+ *  has no refusal op. *content_type is set to the body's media type (a static string).
+ *  @return IGW_OK, IGW_ENOMEM, IGW_ETOOBIG (b's max). */
 int igw_http_error_body(const struct igw_channel *ch, struct igw_buf *b, int status,
                         const char *code, const char *message, const char **content_type);
 

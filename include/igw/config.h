@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+struct igw_dialect_ops; /* the gateway's dialect seam (gateway/core/dialect.h): opaque here */
+
 /* Retry policy of a route: exponential backoff with full jitter, the wait before attempt n+1
  * being uniform(base, min(cap, base * 2^n)); exhausted after max_attempts attempts or when the
  * message is older than max_age_ms. The delivery engine applies it (gateway/delivery/retry.h). */
@@ -105,6 +107,11 @@ struct igw_channel {
     char *dialect;          /* error body shape: "plain" (default) or "fhir" (OperationOutcome) */
     char *fhir_interaction; /* auto (default), create, update, bundle, notification */
     char *fhir_base_url;    /* absolute base for Location; NULL = the request's base path */
+    /* the dialect named by `dialect`, resolved by the loader from the gateway's registry
+     * (docs/internals/DIALECTS.md), and the per-channel state its channel_init built; both
+     * NULL in a channel not built by igw_config_load/parse (the intake then speaks plain) */
+    const struct igw_dialect_ops *dialect_ops;
+    void *dialect_state;
     struct igw_route *routes;
     size_t nroutes;
 };
