@@ -36,9 +36,9 @@ struct igw_http_verdict {
  *  answer from the caller: IGW_EPARSE uses code (the input format's code, "invalid_json"), and
  *  IGW_EPARSE and IGW_ETRANSLATE use detail as the message (the parser's or mapping's error
  *  text); code and detail may be NULL ("invalid_body" and igw_strerror(err) then). Other rows
- *  ignore both. err may be IGW_OK (answered as the fallback; a caller bug). svc must be one of the
- * enum's values and v must not be NULL; nothing is returned. Cheap: one scan of a static array of
- * 19 rows. */
+ *  ignore both. err may be IGW_OK (answered as the fallback; a caller bug). svc must be one
+ *  of the enum's values and v must not be NULL; nothing is returned. Cheap: one scan of a
+ *  static array of 19 rows. */
 void igw_http_verdict_of(enum igw_http_service svc, int err, const char *code, const char *detail,
                          struct igw_http_verdict *v);
 
