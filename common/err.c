@@ -20,6 +20,7 @@ static const char *const messages[IGW_ERR_COUNT] = {
     [IGW_ETOOBIG] = "too large",
     [IGW_ELIMIT] = "limit exceeded",
     [IGW_EAUTH] = "authentication failed",
+    [IGW_EPERM] = "not permitted",
     [IGW_EPARSE] = "malformed input",
     [IGW_ECONFIG] = "bad configuration",
     [IGW_EINTERNAL] = "internal error",

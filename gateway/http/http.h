@@ -2,7 +2,7 @@
 /*
  * Gateway-internal HTTP helpers: channel path patterns ("/events/openimis/{event}"), media type
  * comparison and header parsing. Pure functions, no nng, thread-safe; unit-tested by
- * tests/unit/gateway/route_match_test.c.
+ * tests/unit/http/route_match_test.c and auth_test.c.
  */
 #ifndef IGW_GATEWAY_HTTP_INT_H
 #define IGW_GATEWAY_HTTP_INT_H
@@ -63,20 +63,27 @@ int igw_content_length_parse(const char *s, uint64_t *out);
  *  Expect: 100-continue. */
 bool igw_header_has_token(const char *value, const char *token);
 
-/* ---- request helpers shared by HTTP and SP intake (http_util.c) ---------------------------- */
+/* ---- request helpers shared by HTTP and SP intake (auth.c; the reply bodies, json key and
+ *      idempotency key helpers are in core/ingest.c) --------------------------------------- */
 
 struct igw_config;
 struct igw_channel;
 struct igw_buf;
 
-/** Checks an Authorization header value against the channel's credentials (constant-time
- *  comparison with every configured secret). @return 0 (allowed), 401 (missing or unknown
- *  credentials) or 403 (credentials valid for another channel only). */
+/** Checks an Authorization header value against the channel's credentials: "Basic <base64
+ *  user:password>" for auth type basic, "Bearer <token>" for bearer, compared in constant time
+ *  with every configured secret (gateway/http/auth.c). cfg and ch are borrowed and must not be
+ *  NULL; authorization may be NULL (no header). Nothing is kept or allocated; thread-safe.
+ *  @return IGW_OK (allowed, or the channel has no auth), IGW_EAUTH (missing, malformed or
+ *  unknown credentials: answer 401), IGW_EPERM (credentials of another channel in cfg, not of
+ *  this one: answer 403). */
 int igw_http_auth_check(const struct igw_config *cfg, const struct igw_channel *ch,
                         const char *authorization);
 
-/** Decodes standard base64 (with padding) into out (outlen bytes). @return IGW_OK, IGW_EINVAL,
- *  IGW_ETOOBIG. */
+/** Decodes standard base64 (with padding) of s[0..len) into out (outlen bytes; no NUL is
+ *  added), setting *n to the decoded length. s, out and n must not be NULL (s may be any bytes).
+ *  @return IGW_OK, IGW_EINVAL (not base64: length not a multiple of 4, bad character or
+ *  padding), IGW_ETOOBIG (out too small). */
 int igw_base64_decode(const char *s, size_t len, char *out, size_t outlen, size_t *n);
 
 /** Appends {"error":{"status":N,"code":"...","message":"..."}}. */

@@ -1,20 +1,100 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Gateway-internal: what the HTTP intake and the admin API set up the same way on nng 1.5. */
+/*
+ * Gateway-internal: the nng 1.5 HTTP server plumbing every HTTP-facing igw service shares (the
+ * intake in in_http/, the admin API in admin/): starting a server with one tree handler and
+ * optional TLS, reading a request's framing headers, building a response with the headers a
+ * refusal needs, and finishing nng's handler aio. docs/internals/HTTP-SERVER.md shows how a new
+ * service uses it.
+ *
+ * Threads: igw_http_server_start/stop/free are called from the thread that starts and stops the
+ * service; the request functions are called from the service's handler (an nng task thread) or
+ * from whichever thread later finishes the request. None of them blocks except
+ * igw_http_server_stop.
+ */
 #ifndef IGW_GATEWAY_HTTP_SERVER_INT_H
 #define IGW_GATEWAY_HTTP_SERVER_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
+#include "http/status.h"
+
+/* What a service asks igw_http_server_start for. Every pointer is borrowed for the call only,
+ * except data, which the handler receives for as long as the server runs. */
+struct igw_http_server_opts {
+    const char *listen;   /* "http://host:port" (required) */
+    const char *tls_cert; /* PEM certificate file; NULL serves plain HTTP */
+    const char *tls_key;  /* PEM private key file (required with tls_cert) */
+    const char *what;     /* names the service in errbuf: "http", "admin" */
+    void (*handle)(nng_aio *aio);
+    void *data; /* for handle, through nng_http_handler_get_data */
+};
+
+/** Holds nng's HTTP server for o->listen, loads TLS when o->tls_cert is set, adds one tree
+ *  handler on "/" for every method (igw_http_tree_handler_add) and starts the server. On
+ *  success *out is the running server (stop and free it with igw_http_server_stop and
+ *  igw_http_server_free); on failure *out is NULL and nothing is left held. out and o must not
+ *  be NULL. @return IGW_OK or IGW_EIO (bad URL, cannot listen, unreadable PEM files or TLS
+ *  set-up failure; one line of detail in errbuf: "<what> listen <url>: <nng error>",
+ *  "cannot read <file>: ..." or "TLS setup failed: ..."). */
+int igw_http_server_start(nng_http_server **out, const struct igw_http_server_opts *o, char *errbuf,
+                          size_t errlen);
+
+/** Stops the server: closes the listener and every connection. Handlers already called still
+ *  finish their aio (their answers are dropped). NULL-safe. Blocks until nng closed it. */
+void igw_http_server_stop(nng_http_server *srv);
+
+/** Releases the server taken by igw_http_server_start; call once no handler can run any more.
+ *  NULL-safe. */
+void igw_http_server_free(nng_http_server *srv);
+
 /** Adds one handler for every method and every path under "/" (igw routes requests itself),
  *  with body collection off (igw reads bodies itself, so it can refuse them first) and data
- *  available to cb through nng_http_handler_get_data. @return 0 or an nng error; on error the
- *  handler is freed. */
+ *  available to cb through nng_http_handler_get_data. srv and cb must not be NULL.
+ *  @return 0 or an nng error (NNG_ENOMEM, NNG_EADDRINUSE for a second handler on "/"); on
+ *  error the handler is freed. */
 int igw_http_tree_handler_add(nng_http_server *srv, void (*cb)(nng_aio *), void *data);
 
-/** The reason phrase for an HTTP status igw answers with ("Error" for any other). */
-const char *igw_http_reason(uint16_t status);
+/* The framing headers of a request, as read by igw_http_framing_read. */
+struct igw_http_framing {
+    uint64_t clen; /* Content-Length, 0 when absent */
+    bool has_clen; /* a Content-Length header was sent */
+    bool expect;   /* Expect: 100-continue was sent */
+};
+
+/* What is wrong with a request's framing (the first fault, in this order). */
+enum igw_http_framing_fault {
+    IGW_FRAMING_OK = 0,
+    IGW_FRAMING_CHUNKED, /* Transfer-Encoding sent: nng 1.5 would hand igw an empty body */
+    IGW_FRAMING_LENGTH,  /* Content-Length not a plain decimal number */
+    IGW_FRAMING_EXPECT,  /* Expect with anything but 100-continue */
+};
+
+/** Reads Transfer-Encoding, Content-Length and Expect of req into *f (f->clen and f->has_clen
+ *  are valid from IGW_FRAMING_EXPECT on). req and f must not be NULL. Every fault leaves the
+ *  rest of the request unread: answer it with Connection: close. @return the first fault. */
+enum igw_http_framing_fault igw_http_framing_read(nng_http_req *req, struct igw_http_framing *f);
+
+/** A response with status, its reason phrase (igw_http_reason), Content-Type content_type and
+ *  a copy of body[0..len) (a body always: without one nng 1.5 sends no Content-Length).
+ *  content_type must not be NULL. The caller owns the result until it hands it to
+ *  igw_http_finish (or frees it with nng_http_res_free). @return NULL when body is NULL or out
+ *  of memory. */
+nng_http_res *igw_http_res_new(uint16_t status, const char *content_type, const void *body,
+                               size_t len);
+
+/** Adds the headers a verdict asks for to res: Connection: close (v->close), WWW-Authenticate
+ *  (v->challenge), Allow (v->allow), Retry-After (v->retry_after), each only when set. res and
+ *  v must not be NULL. @return 0 or NNG_ENOMEM (some headers may then be set). */
+int igw_http_res_hints(nng_http_res *res, const struct igw_http_verdict *v);
+
+/** Finishes nng's handler aio exactly once: with res as the answer (nng owns res from here),
+ *  or, when res is NULL, with NNG_ECLOSED, on which nng closes the connection without an
+ *  answer. The request nng handed the handler belongs to nng again afterwards. */
+void igw_http_finish(nng_aio *aio, nng_http_res *res);
 
 #endif /* IGW_GATEWAY_HTTP_SERVER_INT_H */

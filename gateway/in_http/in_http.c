@@ -7,8 +7,9 @@
  * handler aio from the queue's commit callback. docs/HTTP-INGEST.md explains every status and
  * the nng 1.5.2 traps this works around.
  *
- * Threads: handle() and io_cb() run on nng's task threads, commit_cb() on the queue's writer
- * thread; a request is touched by one of them at a time (hand-off through the aio or the queue).
+ * Threads: handle() and io_cb() run on nng's task threads, commit_accept() and commit_refuse()
+ * (called by http/commit.c) on the queue's writer thread; a request is touched by one of them
+ * at a time (hand-off through the aio or the queue).
  * Request structs are pooled with their body aio and a small inline body buffer, so a typical
  * request allocates neither (no nng_aio_alloc/reap per request: the reap thread stays idle).
  */
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
-#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
 #include "igw/buf.h"
@@ -26,13 +26,12 @@
 #include "igw/log.h"
 #include "core/ingest.h"
 #include "in_http/in_http.h"
+#include "http/commit.h"
 #include "http/server.h"
+#include "http/status.h"
 
 #define DRAIN_MAX (64 * 1024) /* bodies read and dropped before an early error reply */
 #define BODY_TIMEOUT_MS 30000 /* a body must arrive within this, else the connection closes */
-#define RETRY_AFTER_FULL "30" /* seconds, queue full */
-#define RETRY_AFTER_BUSY "1"  /* seconds, overloaded or shutting down */
-#define PEM_MAX (1u << 20)
 #define ALLOW_MAX 64
 #define BODY_INLINE 4096 /* bodies up to this (minus the NUL) use the request's own buffer */
 #define POOL_MAX 1024    /* idle request structs kept */
@@ -52,14 +51,6 @@ struct igw_http_in {
     unsigned npool;
 };
 
-/* Why a request is refused before its body is stored. */
-struct verdict {
-    uint16_t status;
-    const char *code;
-    const char *msg;
-    bool close; /* the connection cannot be reused (unknown framing or unread body) */
-};
-
 enum phase { PH_CONTINUE, PH_BODY };
 
 struct request {
@@ -72,13 +63,14 @@ struct request {
     uint64_t clen;
     bool has_clen; /* a Content-Length header was sent */
     bool expect;
-    bool rejected; /* drain the body, then answer with verdict */
-    struct verdict verdict;
+    bool rejected;                   /* drain the body, then answer with verdict */
+    struct igw_http_verdict verdict; /* close: the connection cannot be reused */
     char allow[ALLOW_MAX];
     enum phase phase;
     char cont[32];
     char *body; /* small, or allocated */
     struct igw_ingest in;
+    struct igw_commit commit;
     /* kept across uses of a pooled request (not cleared by request_reset) */
     struct request *pool_next;
     nng_aio *io; /* our body read (and 100 Continue write); allocated on first use */
@@ -86,25 +78,6 @@ struct request {
 };
 
 /* ---- responses ---------------------------------------------------------------------------- */
-
-/* A response with a JSON body (always a body: without one nng sends no Content-Length). */
-static nng_http_res *
-typed_res(uint16_t status, const char *content_type, const struct igw_buf *body)
-{
-    nng_http_res *res = NULL;
-
-    if (body->ptr == NULL || nng_http_res_alloc(&res) != 0) {
-        return NULL;
-    }
-    if (nng_http_res_set_status(res, status) != 0 ||
-        nng_http_res_set_reason(res, igw_http_reason(status)) != 0 ||
-        nng_http_res_set_header(res, "Content-Type", content_type) != 0 ||
-        nng_http_res_copy_data(res, body->ptr, body->len) != 0) {
-        nng_http_res_free(res);
-        return NULL;
-    }
-    return res;
-}
 
 static void
 inflight_done(struct igw_http_in *hi)
@@ -186,107 +159,75 @@ finish(struct request *r, nng_http_res *res)
     nng_aio *haio = r->haio;
 
     request_free(r);
-    if (res == NULL) {
-        nng_aio_finish(haio, NNG_ECLOSED);
-    } else {
-        nng_aio_set_output(haio, 0, res);
-        nng_aio_finish(haio, 0);
-    }
+    igw_http_finish(haio, res);
     inflight_done(hi);
 }
 
 static void
-error_headers(struct request *r, nng_http_res *res, const struct verdict *v)
+reply_error(struct request *r, const struct igw_http_verdict *verdict)
 {
-    bool basic = r->ch != NULL && r->ch->auth.type == IGW_AUTH_BASIC;
-
-    if (v->close) {
-        nng_http_res_set_header(res, "Connection", "close");
-    }
-    if (v->status == 401) {
-        nng_http_res_set_header(res, "WWW-Authenticate",
-                                basic ? "Basic realm=\"igw\"" : "Bearer realm=\"igw\"");
-    } else if (v->status == 405) {
-        nng_http_res_set_header(res, "Allow", r->allow);
-    } else if (v->status == 503) {
-        bool full = strcmp(v->code, "queue_full") == 0;
-        nng_http_res_set_header(res, "Retry-After", full ? RETRY_AFTER_FULL : RETRY_AFTER_BUSY);
-    }
-}
-
-static void
-reply_error(struct request *r, const struct verdict *v)
-{
+    struct igw_http_verdict v = *verdict;
     struct igw_buf b;
     nng_http_res *res = NULL;
     const char *ctype = "application/json";
+    bool basic = r->ch != NULL && r->ch->auth.type == IGW_AUTH_BASIC;
 
+    if (v.status == 401) {
+        v.challenge = basic ? "Basic realm=\"igw\"" : "Bearer realm=\"igw\"";
+    } else if (v.status == 405) {
+        v.allow = r->allow;
+    }
     igw_buf_init(&b, 2048);
-    if (igw_http_error_body(r->ch, &b, v->status, v->code, v->msg, &ctype) == IGW_OK) {
-        res = typed_res(v->status, ctype, &b);
+    if (igw_http_error_body(r->ch, &b, v.status, v.code, v.msg, &ctype) == IGW_OK) {
+        res = igw_http_res_new(v.status, ctype, b.ptr, b.len);
     }
     if (res != NULL) {
-        error_headers(r, res, v);
+        (void)igw_http_res_hints(res, &v);
     }
     igw_buf_fini(&b);
-    IGW_INFO("http %u %s channel=%s %s", v->status, v->code, r->ch != NULL ? r->ch->name : "-",
-             v->close ? "close" : "");
+    IGW_INFO("http %u %s channel=%s %s", v.status, v.code, r->ch != NULL ? r->ch->name : "-",
+             v.close ? "close" : "");
     finish(r, res);
 }
 
 static void
 reject(struct request *r, uint16_t status, const char *code, const char *msg, bool close)
 {
-    struct verdict v = {status, code, msg, close};
+    struct igw_http_verdict v = {.status = status, .code = code, .msg = msg, .close = close};
+    reply_error(r, &v);
+}
+
+/* Answers with the intake's row of the status table for err; close forces Connection: close. */
+static void
+reject_err(struct request *r, int err, bool close)
+{
+    struct igw_http_verdict v;
+
+    igw_http_verdict_of(IGW_HTTP_INTAKE, err, NULL, NULL, &v);
+    v.close = v.close || close;
     reply_error(r, &v);
 }
 
 /* ---- commit ------------------------------------------------------------------------------- */
 
 static void
-commit_failed(struct request *r, int rv)
+commit_refuse(void *arg, const struct igw_http_verdict *v)
 {
-    switch (rv) {
-    case IGW_ENOSPC:
-        reject(r, 503, "queue_full", "the queue is full; retry later", false);
-        break;
-    case IGW_ECLOSED:
-        reject(r, 503, "shutting_down", "igw is shutting down; retry later", true);
-        break;
-    case IGW_ENOMEM:
-        reject(r, 503, "overloaded", "out of memory; retry later", false);
-        break;
-    case IGW_ETOOBIG:
-        reject(r, 413, "payload_too_large", "message too large for the queue", false);
-        break;
-    default:
-        IGW_ERROR("http commit failed channel=%s: %s", r->ch->name, igw_strerror(rv));
-        reject(r, 500, "internal", "the message could not be stored", false);
-        break;
-    }
+    reply_error(arg, v);
 }
 
 /* Runs on the queue's writer thread after the group commit. */
 static void
-commit_cb(void *arg, int rv, uint64_t id, bool duplicate)
+commit_accept(void *arg, uint64_t id, bool duplicate)
 {
     struct request *r = arg;
     struct igw_accept_resp resp;
     nng_http_res *res;
-    char hex[IGW_QUEUE_ID_STRLEN];
+    int rv = igw_accept_response(&r->in, id, duplicate, &resp);
 
-    if (rv != IGW_OK) {
-        commit_failed(r, rv);
-        return;
-    }
-    igw_queue_id_format(id, hex);
-    IGW_INFO("accepted id=%s channel=%s bytes=%llu%s", hex, r->ch->name,
-             (unsigned long long)r->clen, duplicate ? " duplicate=true" : "");
-    if (!duplicate && r->ch->nroutes > 0 && r->hi->d != NULL) {
-        igw_deliverer_kick(r->hi->d);
-    }
-    rv = igw_accept_response(&r->in, id, duplicate, &resp);
-    res = rv == IGW_OK ? typed_res((uint16_t)resp.status, resp.content_type, &resp.body) : NULL;
+    res = rv == IGW_OK ? igw_http_res_new((uint16_t)resp.status, resp.content_type, resp.body.ptr,
+                                          resp.body.len)
+                       : NULL;
     if (res != NULL && resp.location[0] != '\0') {
         nng_http_res_set_header(res, "Location", resp.location);
     }
@@ -294,11 +235,15 @@ commit_cb(void *arg, int rv, uint64_t id, bool duplicate)
     finish(r, res);
 }
 
+static const struct igw_commit_ops commit_ops = {
+    .name = "http", .via = "", .refuse = commit_refuse, .accept = commit_accept};
+
 /* A refusal whose body a dialect hook already built (e.g. an OperationOutcome). */
 static void
 reply_prepared(struct request *r)
 {
-    nng_http_res *res = typed_res((uint16_t)r->in.errstatus, r->in.errtype, &r->in.errbody);
+    nng_http_res *res = igw_http_res_new((uint16_t)r->in.errstatus, r->in.errtype,
+                                         r->in.errbody.ptr, r->in.errbody.len);
 
     IGW_INFO("http %d refused channel=%s", r->in.errstatus, r->ch->name);
     finish(r, res);
@@ -315,8 +260,14 @@ submit(struct request *r)
 {
     char err[IGW_ERRBUF_SIZE] = "invalid body";
     struct igw_queue_msg m;
+    struct igw_http_verdict v;
     int rv;
 
+    r->commit.ops = &commit_ops;
+    r->commit.arg = r;
+    r->commit.ch = r->ch;
+    r->commit.d = r->hi->d;
+    r->commit.bytes = (size_t)r->clen;
     r->in.ch = r->ch;
     r->in.method = nng_http_req_get_method(r->req);
     r->in.target = nng_http_req_get_uri(r->req);
@@ -333,21 +284,17 @@ submit(struct request *r)
         reply_prepared(r);
         return;
     }
-    if (rv == IGW_EPARSE) {
-        reject(r, 400, igw_ingest_parse_code(&r->in), err, false);
+    if (rv == IGW_EPARSE || rv == IGW_ETRANSLATE) {
+        igw_http_verdict_of(IGW_HTTP_INTAKE, rv, igw_ingest_parse_code(&r->in), err, &v);
+        reply_error(r, &v);
         return;
-    }
-    if (rv == IGW_ETRANSLATE) {
-        reject(r, 422, "translation_failed", err, false);
-        return;
-    }
-    if (rv == IGW_OK) {
-        igw_ingest_msg(&r->in, &m);
-        rv = igw_queue_submit(r->hi->q, &m, commit_cb, r);
     }
     if (rv != IGW_OK) {
-        commit_failed(r, rv); /* on success commit_cb owns r (it may already have run) */
+        igw_commit_fail(&r->commit, rv);
+        return;
     }
+    igw_ingest_msg(&r->in, &m);
+    igw_commit_submit(&r->commit, r->hi->q, &m); /* from here the commit answers and frees r */
 }
 
 /* ---- body --------------------------------------------------------------------------------- */
@@ -404,7 +351,7 @@ start_body(struct request *r)
         r->body = r->clen < BODY_INLINE ? r->small : igw_malloc((size_t)r->clen + 1);
     }
     if (r->body == NULL) {
-        reject(r, 503, "overloaded", "out of memory; retry later", true);
+        reject_err(r, IGW_ENOMEM, true); /* the body is unread: close */
         return;
     }
     r->body[r->clen] = '\0';
@@ -428,10 +375,8 @@ start_body(struct request *r)
 /* Refuses a request whose headers were read: at once when nothing (or too much) is unread,
  * else after reading and dropping the body so the connection can carry the next request. */
 static void
-refuse(struct request *r, uint16_t status, const char *code, const char *msg)
+refuse_v(struct request *r, struct igw_http_verdict v)
 {
-    struct verdict v = {status, code, msg, false};
-
     if (r->clen == 0) {
         reply_error(r, &v);
         return;
@@ -444,6 +389,23 @@ refuse(struct request *r, uint16_t status, const char *code, const char *msg)
     r->rejected = true;
     r->verdict = v;
     start_body(r);
+}
+
+static void
+refuse(struct request *r, uint16_t status, const char *code, const char *msg)
+{
+    struct igw_http_verdict v = {.status = status, .code = code, .msg = msg};
+    refuse_v(r, v);
+}
+
+/* refuse() with the intake's row of the status table for err. */
+static void
+refuse_err(struct request *r, int err)
+{
+    struct igw_http_verdict v;
+
+    igw_http_verdict_of(IGW_HTTP_INTAKE, err, NULL, NULL, &v);
+    refuse_v(r, v);
 }
 
 /* ---- header checks ------------------------------------------------------------------------ */
@@ -498,24 +460,25 @@ route(struct request *r)
 static bool
 check_framing(struct request *r)
 {
-    const char *cl = nng_http_req_get_header(r->req, "Content-Length");
-    const char *expect = nng_http_req_get_header(r->req, "Expect");
+    struct igw_http_framing f;
 
-    if (nng_http_req_get_header(r->req, "Transfer-Encoding") != NULL) {
+    switch (igw_http_framing_read(r->req, &f)) {
+    case IGW_FRAMING_CHUNKED:
         reject(r, 501, "transfer_encoding_unsupported",
                "Transfer-Encoding (chunked bodies) is not supported: send Content-Length", true);
         return false;
-    }
-    r->has_clen = cl != NULL;
-    if (cl != NULL && igw_content_length_parse(cl, &r->clen) != IGW_OK) {
+    case IGW_FRAMING_LENGTH:
         reject(r, 400, "bad_content_length", "invalid Content-Length", true);
         return false;
-    }
-    if (expect != NULL && !igw_header_has_token(expect, "100-continue")) {
+    case IGW_FRAMING_EXPECT:
         reject(r, 417, "expectation_failed", "only Expect: 100-continue is supported", true);
         return false;
+    case IGW_FRAMING_OK:
+        break;
     }
-    r->expect = expect != NULL;
+    r->has_clen = f.has_clen;
+    r->clen = f.clen;
+    r->expect = f.expect;
     return true;
 }
 
@@ -560,17 +523,15 @@ static bool
 check_request(struct request *r, bool overloaded)
 {
     const char *idem = nng_http_req_get_header(r->req, "Idempotency-Key");
-    int st;
+    int rv;
 
     if (overloaded) {
-        refuse(r, 503, "overloaded", "too many requests in flight; retry later");
+        refuse_err(r, IGW_EAGAIN);
         return false;
     }
-    st = igw_http_auth_check(r->hi->cfg, r->ch, nng_http_req_get_header(r->req, "Authorization"));
-    if (st != 0) {
-        refuse(r, (uint16_t)st, st == 401 ? "unauthorized" : "forbidden",
-               st == 401 ? "missing or invalid credentials"
-                         : "these credentials are not valid for this channel");
+    rv = igw_http_auth_check(r->hi->cfg, r->ch, nng_http_req_get_header(r->req, "Authorization"));
+    if (rv != IGW_OK) {
+        refuse_err(r, rv); /* IGW_EAUTH 401, IGW_EPERM 403 */
         return false;
     }
     if (!content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
@@ -604,7 +565,7 @@ handle(nng_aio *aio)
     overloaded = atomic_fetch_add(&hi->inflight, 1) + 1 > hi->cfg->http_max_inflight;
     closing = atomic_load(&hi->closing);
     if (closing) {
-        reject(r, 503, "shutting_down", "igw is shutting down; retry later", true);
+        reject_err(r, IGW_ECLOSED, true);
     } else if (check_framing(r) && check_route(r) && check_request(r, overloaded)) {
         start_body(r);
     }
@@ -613,69 +574,16 @@ handle(nng_aio *aio)
 /* ---- start and stop ----------------------------------------------------------------------- */
 
 static int
-read_pem(const char *path, struct igw_buf *b, char *errbuf, size_t errlen)
-{
-    int rv = igw_buf_read_file(b, path);
-
-    if (rv != IGW_OK) {
-        igw_errbuf_set(errbuf, errlen, "cannot read %s: %s", path, igw_strerror(rv));
-    }
-    return rv;
-}
-
-static int
-setup_tls(struct igw_http_in *hi, char *errbuf, size_t errlen)
-{
-    struct igw_buf cert;
-    struct igw_buf key;
-    nng_tls_config *tls = NULL;
-    int rv;
-
-    igw_buf_init(&cert, PEM_MAX);
-    igw_buf_init(&key, PEM_MAX);
-    rv = read_pem(hi->cfg->tls_cert, &cert, errbuf, errlen);
-    if (rv == IGW_OK) {
-        rv = read_pem(hi->cfg->tls_key, &key, errbuf, errlen);
-    }
-    if (rv == IGW_OK) {
-        int nrv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER);
-        nrv = nrv == 0 ? nng_tls_config_own_cert(tls, cert.ptr, key.ptr, NULL) : nrv;
-        nrv = nrv == 0 ? nng_http_server_set_tls(hi->srv, tls) : nrv;
-        if (nrv != 0) {
-            igw_errbuf_set(errbuf, errlen, "TLS setup failed: %s", nng_strerror(nrv));
-            rv = IGW_EIO;
-        }
-    }
-    if (tls != NULL) {
-        nng_tls_config_free(tls);
-    }
-    if (key.ptr != NULL) {
-        memset(key.ptr, 0, key.len); /* do not leave the private key in freed memory */
-    }
-    igw_buf_fini(&cert);
-    igw_buf_fini(&key);
-    return rv;
-}
-
-static int
 start_server(struct igw_http_in *hi, char *errbuf, size_t errlen)
 {
-    nng_url *url = NULL;
-    int rv = nng_url_parse(&url, hi->cfg->http_listen);
+    struct igw_http_server_opts o = {.listen = hi->cfg->http_listen,
+                                     .tls_cert = hi->cfg->tls_cert,
+                                     .tls_key = hi->cfg->tls_key,
+                                     .what = "http",
+                                     .handle = handle,
+                                     .data = hi};
 
-    rv = rv == 0 ? nng_http_server_hold(&hi->srv, url) : rv;
-    nng_url_free(url);
-    if (rv == 0 && hi->cfg->tls_cert != NULL && setup_tls(hi, errbuf, errlen) != IGW_OK) {
-        return IGW_EIO;
-    }
-    rv = rv == 0 ? igw_http_tree_handler_add(hi->srv, handle, hi) : rv;
-    rv = rv == 0 ? nng_http_server_start(hi->srv) : rv;
-    if (rv != 0) {
-        igw_errbuf_set(errbuf, errlen, "http listen %s: %s", hi->cfg->http_listen,
-                       nng_strerror(rv));
-        return IGW_EIO;
-    }
-    return IGW_OK;
+    return igw_http_server_start(&hi->srv, &o, errbuf, errlen);
 }
 
 static void
@@ -695,9 +603,7 @@ pool_free(struct igw_http_in *hi)
 static void
 free_hi(struct igw_http_in *hi)
 {
-    if (hi->srv != NULL) {
-        nng_http_server_release(hi->srv);
-    }
+    igw_http_server_free(hi->srv);
     pool_free(hi);
     if (hi->pool_mtx != NULL) {
         nng_mtx_free(hi->pool_mtx);
@@ -766,7 +672,7 @@ igw_http_in_stop(igw_http_in *hi)
         return;
     }
     atomic_store(&hi->closing, true);
-    nng_http_server_stop(hi->srv);
+    igw_http_server_stop(hi->srv);
     nng_mtx_lock(hi->mtx);
     while (atomic_load(&hi->inflight) > 0) {
         nng_cv_wait(hi->cv);

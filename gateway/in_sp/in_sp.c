@@ -21,6 +21,8 @@
 #include "igw/log.h"
 #include "core/ingest.h"
 #include "in_sp/in_sp.h"
+#include "http/commit.h"
+#include "http/status.h"
 
 #define SP_WORKERS 16
 #define SP_FIELD_MAX 256   /* longest channel, content type or idempotency key */
@@ -39,6 +41,7 @@ struct worker {
     char content_type[SP_FIELD_MAX + 1];
     char idem[SP_FIELD_MAX + 1];
     struct igw_ingest in;
+    struct igw_commit commit;
 };
 
 struct igw_sp_in {
@@ -117,46 +120,24 @@ reply_error(struct worker *w, int status, const char *code, const char *msg)
 }
 
 static void
-commit_failed(struct worker *w, int rv)
+reply_verdict(struct worker *w, const struct igw_http_verdict *v)
 {
-    switch (rv) {
-    case IGW_ENOSPC:
-        reply_error(w, 503, "queue_full", "the queue is full; retry later");
-        break;
-    case IGW_ECLOSED:
-        reply_error(w, 503, "shutting_down", "igw is shutting down; retry later");
-        break;
-    case IGW_ENOMEM:
-        reply_error(w, 503, "overloaded", "out of memory; retry later");
-        break;
-    case IGW_ETOOBIG:
-        reply_error(w, 413, "payload_too_large", "message too large for the queue");
-        break;
-    default:
-        IGW_ERROR("sp commit failed channel=%s: %s", w->ch->name, igw_strerror(rv));
-        reply_error(w, 500, "internal", "the message could not be stored");
-        break;
-    }
+    reply_error(w, v->status, v->code, v->msg);
+}
+
+static void
+commit_refuse(void *arg, const struct igw_http_verdict *v)
+{
+    reply_verdict(arg, v);
 }
 
 /* Queue writer thread, after the commit. */
 static void
-commit_cb(void *arg, int rv, uint64_t id, bool duplicate)
+commit_accept(void *arg, uint64_t id, bool duplicate)
 {
     struct worker *w = arg;
-    char hex[IGW_QUEUE_ID_STRLEN];
     struct igw_buf b;
 
-    if (rv != IGW_OK) {
-        commit_failed(w, rv);
-        return;
-    }
-    igw_queue_id_format(id, hex);
-    IGW_INFO("accepted id=%s channel=%s bytes=%zu via=sp%s", hex, w->ch->name, w->in.body_len,
-             duplicate ? " duplicate=true" : "");
-    if (!duplicate && w->ch->nroutes > 0 && w->s->d != NULL) {
-        igw_deliverer_kick(w->s->d);
-    }
     igw_buf_init(&b, 256);
     if (igw_http_accept_json(&b, id, duplicate) != IGW_OK) {
         igw_buf_reset(&b);
@@ -164,6 +145,9 @@ commit_cb(void *arg, int rv, uint64_t id, bool duplicate)
     send_reply(w, &b);
     igw_buf_fini(&b);
 }
+
+static const struct igw_commit_ops commit_ops = {
+    .name = "sp", .via = " via=sp", .refuse = commit_refuse, .accept = commit_accept};
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
@@ -242,6 +226,7 @@ handle_request(struct worker *w)
 {
     char err[IGW_ERRBUF_SIZE] = "invalid body";
     struct igw_queue_msg m;
+    struct igw_http_verdict v;
     const char *body = NULL;
     size_t blen = 0;
     int rv;
@@ -257,23 +242,24 @@ handle_request(struct worker *w)
     w->in.body = body;
     w->in.body_len = blen;
     w->in.maps = w->s->maps;
+    w->commit.ops = &commit_ops;
+    w->commit.arg = w;
+    w->commit.ch = w->ch;
+    w->commit.d = w->s->d;
+    w->commit.bytes = blen;
     rv = igw_ingest_prepare(&w->in, err, sizeof(err));
-    if (rv == IGW_EPARSE) {
-        reply_error(w, 400, igw_ingest_parse_code(&w->in), err);
-        return;
-    }
-    if (rv == IGW_ETRANSLATE) {
-        reply_error(w, 422, "translation_failed", err);
+    if (rv == IGW_EPARSE || rv == IGW_ETRANSLATE) {
+        igw_http_verdict_of(IGW_HTTP_INTAKE, rv, igw_ingest_parse_code(&w->in), err, &v);
+        reply_verdict(w, &v);
         return;
     }
     w->state = W_COMMIT;
-    if (rv == IGW_OK) {
-        igw_ingest_msg(&w->in, &m);
-        rv = igw_queue_submit(w->s->q, &m, commit_cb, w);
-    }
     if (rv != IGW_OK) {
-        commit_failed(w, rv); /* on success commit_cb owns w (it may already have run) */
+        igw_commit_fail(&w->commit, rv);
+        return;
     }
+    igw_ingest_msg(&w->in, &m);
+    igw_commit_submit(&w->commit, w->s->q, &m); /* from here the commit answers for w */
 }
 
 static void
@@ -296,7 +282,9 @@ on_received(struct worker *w)
     closing = s->closing;
     nng_mtx_unlock(s->mtx);
     if (closing) {
-        reply_error(w, 503, "shutting_down", "igw is shutting down; retry later");
+        struct igw_http_verdict v;
+        igw_http_verdict_of(IGW_HTTP_INTAKE, IGW_ECLOSED, NULL, NULL, &v);
+        reply_verdict(w, &v);
         return;
     }
     handle_request(w);

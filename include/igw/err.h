@@ -24,7 +24,8 @@ enum igw_err {
     IGW_EIO,        /* I/O error (disk, network) */
     IGW_ETOOBIG,    /* exceeds a size limit */
     IGW_ELIMIT,     /* exceeds a processing limit (depth, iterations) */
-    IGW_EAUTH,      /* authentication failed */
+    IGW_EAUTH,      /* authentication failed: credentials missing or unknown */
+    IGW_EPERM,      /* credentials valid, but not for this resource */
     IGW_EPARSE,     /* malformed input */
     IGW_ECONFIG,    /* bad configuration */
     IGW_EINTERNAL,  /* broken invariant; a bug */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests of gateway/http_route.c: channel path patterns, media types, header helpers. */
+/* Tests of gateway/http/route.c: channel path patterns, media types, header helpers. */
 #include <string.h>
 
 #include "igw/common.h"
