@@ -67,7 +67,5 @@ int igw_table_parse(igw_table **out, const char *file, const char *text, size_t 
 size_t igw_table_size(const igw_table *t);
 /** The unmapped policy, and the fixed code when it is IGW_UNMAPPED_FIXED (else NULL). */
 enum igw_unmapped igw_table_unmapped(const igw_table *t, const char **fixed_code);
-/** The path the table was loaded from (or the file given to igw_table_parse). */
-const char *igw_table_path(const igw_table *t);
 
 #endif /* IGW_MAPTABLE_H */
