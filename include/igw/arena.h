@@ -11,19 +11,24 @@
 
 typedef struct igw_arena igw_arena;
 
-/** Creates an arena that may hold up to limit bytes (0 = unlimited). IGW_OK or IGW_ENOMEM. */
+/** Creates an arena that may hold up to limit bytes (0 = unlimited). On success *out (out not
+ *  NULL) is owned by the caller: free it with igw_arena_free. @return IGW_OK, or IGW_ENOMEM
+ *  (out of memory; *out untouched). */
 int igw_arena_new(igw_arena **out, size_t limit);
 /** Frees the arena and everything allocated from it. NULL-safe. */
 void igw_arena_free(igw_arena *a);
-/** Frees all allocations but keeps the first block for reuse. */
+/** Frees all allocations (every pointer the arena handed out becomes invalid) but keeps the
+ *  first block for reuse. a must not be NULL. Cannot fail. */
 void igw_arena_reset(igw_arena *a);
-/** Returns n bytes aligned to 16, valid until reset/free; NULL on ENOMEM or over limit. */
+/** Returns n bytes aligned to 16, owned by the arena and valid until reset/free; NULL when out
+ *  of memory or over the limit. a must not be NULL. */
 void *igw_arena_alloc(igw_arena *a, size_t n);
-/** Like igw_arena_alloc but zeroed. */
+/** Like igw_arena_alloc but zeroed; same ownership and failures. */
 void *igw_arena_calloc(igw_arena *a, size_t n);
-/** Copies n bytes of s plus a NUL into the arena; NULL on failure. */
+/** Copies n bytes of s (borrowed, not NULL) plus a NUL into the arena; the copy
+ *  is owned by the arena. NULL when out of memory or over the limit. */
 char *igw_arena_strndup(igw_arena *a, const char *s, size_t n);
-/** Bytes currently allocated (for limits and metrics). */
+/** Bytes currently allocated (for limits and metrics). a must not be NULL. */
 size_t igw_arena_used(const igw_arena *a);
 
 /* The bump cursor an arena starts with (arena.c keeps it its first member): [cur, end) is free

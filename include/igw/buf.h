@@ -19,36 +19,51 @@ struct igw_buf {
     size_t max;
 };
 
-/** Initialises an empty buffer that may grow to max bytes. Never fails. */
+/* Unless a function says otherwise, b must not be NULL and must have been initialised; the
+ * buffer owns its storage (b->ptr, NULL until the first append) until igw_buf_fini or
+ * igw_buf_steal. Appending functions leave the buffer unchanged when they fail. Not
+ * thread-safe: one buffer, one thread at a time. */
+
+/** Initialises an empty buffer that may grow to max bytes (not counting the NUL). Allocates
+ *  nothing; never fails. */
 void igw_buf_init(struct igw_buf *b, size_t max);
-/** Frees the storage; the buffer may be initialised again. NULL-safe. */
+/** Frees the storage; the buffer is empty and may be used or initialised again. NULL-safe. */
 void igw_buf_fini(struct igw_buf *b);
-/** Empties the buffer, keeping its storage. */
+/** Empties the buffer, keeping its storage. Cannot fail. */
 void igw_buf_reset(struct igw_buf *b);
-/** Appends n bytes. @return IGW_OK, IGW_ENOMEM or IGW_ETOOBIG. */
+/** Appends n bytes of p (borrowed; may be NULL only when n is 0).
+ *  @return IGW_OK; IGW_ETOOBIG the result would exceed max; IGW_ENOMEM out of memory. */
 int igw_buf_append(struct igw_buf *b, const void *p, size_t n);
-/** Appends a NUL-terminated string. Same errors as igw_buf_append. */
+/** Appends a NUL-terminated string (not NULL). Same errors as igw_buf_append. */
 int igw_buf_puts(struct igw_buf *b, const char *s);
 /** Appends one byte. Same errors as igw_buf_append. */
 int igw_buf_putc(struct igw_buf *b, char c);
-/** Appends printf-formatted text. Same errors as igw_buf_append. */
+/** Appends printf-formatted text. Same errors as igw_buf_append, plus IGW_EINVAL when the
+ *  format cannot be rendered (vsnprintf fails). */
 int igw_buf_printf(struct igw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** igw_buf_printf with a va_list (consumed). Same errors. */
 int igw_buf_vprintf(struct igw_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
-/** Appends s as a JSON string literal (quotes and escapes included). */
+/** Appends n bytes of s (borrowed; NULL only when n is 0) as a JSON string literal, quotes and
+ *  escapes included (bytes are copied as they are: s should be UTF-8). Same errors as
+ *  igw_buf_append. */
 int igw_buf_json_str(struct igw_buf *b, const char *s, size_t n);
 /** Appends v in decimal. Same errors as igw_buf_append. */
 int igw_buf_u64(struct igw_buf *b, uint64_t v);
-/** Ensures room for n more bytes. Same errors as igw_buf_append. */
+/** Ensures room for n more bytes (and the NUL) without changing the content. Same errors as
+ *  igw_buf_append. */
 int igw_buf_reserve(struct igw_buf *b, size_t n);
-/** Appends everything f still holds (until EOF) to b; on success b->ptr is non-NULL and
- *  NUL-terminated even for an empty stream. @return IGW_OK, IGW_EIO (read error), IGW_ETOOBIG
- *  (more than b's max), IGW_ENOMEM. */
+/** Appends everything f (not NULL; borrowed, not closed) still holds (until EOF) to b; on
+ *  success b->ptr is non-NULL and NUL-terminated even for an empty stream. On failure b may
+ *  hold part of the stream. @return IGW_OK, IGW_EIO (read error), IGW_ETOOBIG (more than b's
+ *  max), IGW_ENOMEM. */
 int igw_buf_read_stream(struct igw_buf *b, FILE *f);
-/** Opens path and appends its whole content like igw_buf_read_stream. A file that cannot be
- *  opened gives IGW_EIO with errno from fopen. */
+/** Opens path (not NULL) and appends its whole content like igw_buf_read_stream. A file that
+ *  cannot be opened gives IGW_EIO with errno from fopen. Same errors otherwise. */
 int igw_buf_read_file(struct igw_buf *b, const char *path);
-/** Hands the storage to the caller (free with igw_free) and re-initialises the buffer. */
+/** Hands the storage to the caller (free with igw_free; NULL when nothing was ever appended)
+ *  and leaves the buffer empty with the same max. *len (len may be NULL) gets the length.
+ *  Cannot fail. */
 char *igw_buf_steal(struct igw_buf *b, size_t *len);
 
 #endif /* IGW_BUF_H */

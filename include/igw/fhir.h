@@ -100,16 +100,20 @@ struct igw_fhir_opts {
 int igw_fhir_validate(igw_arena *a, const struct igw_node *resource,
                       const struct igw_fhir_opts *opts, struct igw_fhir_result *out);
 
-/** Parses JSON text (igw_json_parse with lim, NULL = defaults) and validates it. A parse
+/** Parses len bytes of JSON text (borrowed, only read during the call; igw_json_parse with
+ *  lim, NULL = defaults) into arena a and validates it as igw_fhir_validate does. A parse
  *  failure becomes one issue (code structure, or too-costly for a limit, diagnostics with
  *  line:column) and still returns IGW_OK, so the caller answers with an OperationOutcome.
- *  *root (if root is not NULL) receives the tree, or NULL when parsing failed.
- *  @return IGW_OK; IGW_EINVAL (a, text or out NULL; bad expected_type); IGW_ENOMEM. */
+ *  *root (if root is not NULL) receives the tree (in a), or NULL when parsing failed. *out is
+ *  cleared first whenever out is not NULL; the result lives in a.
+ *  @return IGW_OK; IGW_EINVAL (a, text or out NULL; bad expected_type); IGW_ENOMEM (arena
+ *          exhausted while parsing or validating). */
 int igw_fhir_validate_json(igw_arena *a, const char *text, size_t len,
                            const struct igw_parse_limits *lim, const struct igw_fhir_opts *opts,
                            struct igw_node **root, struct igw_fhir_result *out);
 
-/** Builds an OperationOutcome tree for r: {"resourceType":"OperationOutcome","issue":[{
+/** Builds an OperationOutcome tree in arena a for r (borrowed):
+ * {"resourceType":"OperationOutcome","issue":[{
  *  "severity","code","diagnostics","expression":[...]}...]}; with r->truncated a last
  *  information issue (code too-costly) says so. An empty result gives one information issue
  *  (code informational, diagnostics "validation passed"), since issue is required (1..*).
@@ -125,7 +129,8 @@ struct igw_node *igw_fhir_outcome_simple(igw_arena *a, const char *severity, con
                                          const char *diagnostics, const char *expression);
 
 /** True when type[0..len) is an R4 resource type name ("Patient", "Bundle"; case-sensitive,
- *  abstract Resource and DomainResource excluded). type need not be NUL-terminated. */
+ *  abstract Resource and DomainResource excluded). type need not be NUL-terminated; NULL gives
+ *  false. Allocates nothing. */
 bool igw_fhir_resource_type_known(const char *type, size_t len);
 
 #endif /* IGW_FHIR_H */

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "igw/doc.h"
-#include "codec_int.h"
+#include "igw/csv.h"
+#include "igw/utf8.h"
 
 struct cparser {
     igw_arena *a;
@@ -46,21 +46,10 @@ cfail(struct cparser *cp, const char *pos, int rv, const char *fmt, ...)
 static int
 check_utf8(struct cparser *cp)
 {
-    const unsigned char *p = (const unsigned char *)cp->p;
-    const unsigned char *end = (const unsigned char *)cp->end;
+    size_t bad = 0;
 
-    while (p < end) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        {
-            size_t n = igw_utf8_seq(p, end);
-            if (n == 0) {
-                return cfail(cp, (const char *)p, IGW_EPARSE, "invalid UTF-8");
-            }
-            p += n;
-        }
+    if (!igw_utf8_valid(cp->p, (size_t)(cp->end - cp->p), &bad)) {
+        return cfail(cp, cp->p + bad, IGW_EPARSE, "invalid UTF-8");
     }
     return IGW_OK;
 }
@@ -463,3 +452,31 @@ igw_csv_write(const struct igw_node *root, const struct igw_csv_opts *opts, stru
     }
     return rv;
 }
+
+/* ---- the codec (default options) ----------------------------------------------------------- */
+
+static int
+csv_codec_parse(igw_arena *a, const char *text, size_t len, const struct igw_parse_limits *lim,
+                struct igw_node **root, struct igw_parse_error *err)
+{
+    return igw_csv_parse(a, text, len, NULL, lim, root, err);
+}
+
+static int
+csv_codec_write(const struct igw_node *root, struct igw_buf *out, unsigned flags)
+{
+    IGW_UNUSED(flags);
+    return igw_csv_write(root, NULL, out);
+}
+
+static const char *const csv_extensions[] = {"csv", NULL};
+
+const struct igw_codec igw_codec_csv = {
+    .name = "csv",
+    .aliases = NULL,
+    .extensions = csv_extensions,
+    .media_type = "text/csv",
+    .media_match = "csv",
+    .parse = csv_codec_parse,
+    .write = csv_codec_write,
+};

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "igw/doc.h"
-#include "codec_int.h"
+#include "igw/json.h"
+#include "igw/utf8.h"
 
 #define JSON_DEFAULT_DEPTH 256
 
@@ -699,3 +699,16 @@ igw_json_parse(igw_arena *a, const char *text, size_t len, const struct igw_pars
     }
     return rv;
 }
+
+static const char *const json_aliases[] = {"fhir-r4", "dci", NULL};
+static const char *const json_extensions[] = {"json", NULL};
+
+const struct igw_codec igw_codec_json = {
+    .name = "json",
+    .aliases = json_aliases,
+    .extensions = json_extensions,
+    .media_type = "application/json",
+    .media_match = NULL,
+    .parse = igw_json_parse,
+    .write = igw_json_write,
+};

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "igw/doc.h"
+#include "igw/json.h"
 
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull

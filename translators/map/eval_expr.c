@@ -709,9 +709,3 @@ map_eval_fn(uint8_t kind)
         return eval_iif;
     }
 }
-
-int
-map_eval(struct ev *ev, const struct xnode *x, struct val *out)
-{
-    return x->eval(ev, x, out);
-}

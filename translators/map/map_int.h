@@ -393,7 +393,6 @@ struct ev {
 int map_rt_fail(struct ev *ev, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int map_oom(struct ev *ev);
 /* expression evaluators (eval_expr.c) */
-int map_eval(struct ev *ev, const struct xnode *x, struct val *out);
 int map_eval_path(struct ev *ev, const struct xnode *x, struct val *out);
 xeval_fn map_eval_fn(uint8_t kind);
 bool map_truthy(const struct val *v);

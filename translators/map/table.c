@@ -459,12 +459,6 @@ igw_table_name(const igw_table *t)
     return t->name;
 }
 
-const char *
-igw_table_path(const igw_table *t)
-{
-    return t->path;
-}
-
 size_t
 igw_table_size(const igw_table *t)
 {

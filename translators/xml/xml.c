@@ -2,7 +2,7 @@
 /*
  * XML parser: libxml2 builds a DOM from memory (no network, no external entities or DTD
  * loading, no entity substitution, libxml2's default size limits) and we walk it into the
- * neutral tree (model in include/igw/doc.h). Errors are captured per call through a structured
+ * neutral tree (model in include/igw/node.h). Errors are captured per call through a structured
  * error handler on the parser context, so concurrent parses on several threads do not share
  * state. Internal entity references are expanded here, under a byte budget, so entity bombs
  * are bounded even if libxml2 lets one through; references to external entities are rejected.
@@ -19,7 +19,7 @@
 #include <libxml/xmlerror.h>
 
 #include "igw/common.h"
-#include "igw/doc.h"
+#include "igw/xml.h"
 
 #define XML_DEFAULT_DEPTH 256
 #define XML_ENTITY_NEST 32
@@ -508,3 +508,15 @@ out:
     xmlFreeParserCtxt(ctxt);
     return rv;
 }
+
+static const char *const xml_extensions[] = {"xml", NULL};
+
+const struct igw_codec igw_codec_xml = {
+    .name = "xml",
+    .aliases = NULL,
+    .extensions = xml_extensions,
+    .media_type = "application/xml",
+    .media_match = "xml",
+    .parse = igw_xml_parse,
+    .write = igw_xml_write,
+};

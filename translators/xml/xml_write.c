@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "igw/doc.h"
+#include "igw/xml.h"
 
 #define XW_MAX_DEPTH 4096
 

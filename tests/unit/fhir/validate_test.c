@@ -14,9 +14,19 @@
 #include "igw/common.h"
 #include "igw/fhir.h"
 #include "lib/igwt.h"
+#include "lib/igwt_fixtures.h"
 
 static igw_arena *arena;
 static struct igw_fhir_result res;
+
+/* The file's arena, created by the first case that needs it and freed at exit, so every case
+ * runs alone or in any order. */
+static void
+free_arena(void)
+{
+    igw_arena_free(arena);
+    arena = NULL;
+}
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -39,6 +49,7 @@ run(const char *json, size_t len, const struct igw_fhir_opts *o)
 {
     if (arena == NULL) {
         IGWT_OK(igw_arena_new(&arena, 512u << 20));
+        atexit(free_arena);
     }
     igw_arena_reset(arena);
     return igw_fhir_validate_json(arena, json, len, NULL, o, NULL, &res);
@@ -222,12 +233,13 @@ check_fixture(const char *dir, const char *file)
 static unsigned
 check_fixture_dir(const char *sub)
 {
-    const char *shared = getenv("IGW_SHARED");
+    char rel[256];
     char dir[4096];
     unsigned n = 0;
     DIR *d;
 
-    snprintf(dir, sizeof(dir), "%s/fixtures/openimis/%s", shared ? shared : "../shared", sub);
+    snprintf(rel, sizeof(rel), "openimis/%s", sub);
+    IGWT_FIXTURE_DIR(dir, rel);
     d = opendir(dir);
     IGWT_ASSERT(d != NULL);
     for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
@@ -686,16 +698,16 @@ time_validate(const struct igw_node *root)
 static void
 test_speed(void)
 {
-    const char *shared = getenv("IGW_SHARED");
-    char path[4096];
+    char dir[4096];
+    char path[4200];
     size_t len = 0;
     struct igw_node *root = NULL;
     struct igw_parse_error perr;
     char *text;
     double us;
 
-    snprintf(path, sizeof(path), "%s/fixtures/openimis/fhir-r4-api-test-payloads/test_patient.json",
-             shared ? shared : "../shared");
+    IGWT_FIXTURE_DIR(dir, "openimis/fhir-r4-api-test-payloads");
+    snprintf(path, sizeof(path), "%s/test_patient.json", dir);
     text = read_file(path, &len);
     IGWT_ASSERT(text != NULL);
     IGWT_OK(run("{}", 2, NULL)); /* creates and resets the arena */
@@ -751,8 +763,7 @@ test_definitions_corpus(void)
              src ? src : ".");
     d = opendir(dir);
     if (d == NULL) {
-        printf("     skipped: %s not installed (npm ci in translators/fhir/gen)\n", dir);
-        return;
+        IGWT_SKIP("the R4 definitions are not installed (npm ci in translators/fhir/gen)");
     }
     closedir(d);
     for (size_t i = 0; i < IGW_ARRAY_LEN(clean); i++) {
@@ -763,13 +774,6 @@ test_definitions_corpus(void)
                            "Bundle.entry[185].resource.fhirVersion");
 }
 
-static void
-test_cleanup(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
-
 IGWT_MAIN({"fixtures_ig", test_fixtures_ig}, {"fixtures_api", test_fixtures_api},
           {"required", test_required}, {"cardinality", test_cardinality}, {"dates", test_dates},
           {"ids_and_numbers", test_ids_and_numbers}, {"codes", test_codes},
@@ -778,4 +782,4 @@ IGWT_MAIN({"fixtures_ig", test_fixtures_ig}, {"fixtures_api", test_fixtures_api}
           {"primitive_formats", test_primitive_formats}, {"outcome", test_outcome},
           {"parse_errors", test_parse_errors}, {"limits", test_limits},
           {"out_of_memory", test_out_of_memory}, {"speed", test_speed},
-          {"definitions_corpus", test_definitions_corpus}, {"cleanup", test_cleanup})
+          {"definitions_corpus", test_definitions_corpus})

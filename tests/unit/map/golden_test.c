@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Golden cases of the shipped maps (mappings/<name>/tests/<case>/{input,expected}.json) and the
- * throughput of insuree-to-patient (JSON text in, JSON text out, records generated like
- * /work/shared/peers/gen.js).
+ * throughput of insuree-to-patient (JSON text in, JSON text out). The records are generated
+ * deterministically, the same way the peer benchmark generates its openIMIS-like insurees:
+ * record i cycles through fixed first/last names, genders M F O M F, birth dates from 1950,
+ * a family head every fourth record, 50 health facilities, and a phone on four records of five.
  */
 #include <dirent.h>
 #include <stdlib.h>

@@ -117,7 +117,8 @@ static void
 test_conceptmap_fhir_example(void)
 {
     /* modelled on the FHIR R4 example cm-administrative-gender-v2 (no ConceptMap ships in the
-     * shared fixtures); "other" has two targets: forward takes the first, both map back */
+     * openIMIS and DCI fixtures); "other" has two targets: forward takes the first, both map back
+     */
     igw_table *t = load("cm-administrative-gender-v2.json");
     struct igw_table_entry e;
 

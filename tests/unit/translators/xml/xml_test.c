@@ -8,15 +8,26 @@
 #include "igw/common.h"
 #include "igw/doc.h"
 #include "lib/igwt.h"
+#include "lib/igwt_fixtures.h"
 
 static igw_arena *arena;
 static struct igw_parse_error perr;
+
+/* The file's arena, created by the first case that needs it and freed at exit, so every case
+ * runs alone or in any order. */
+static void
+free_arena(void)
+{
+    igw_arena_free(arena);
+    arena = NULL;
+}
 
 static int
 parse_lim(const char *s, size_t len, const struct igw_parse_limits *lim, struct igw_node **root)
 {
     if (arena == NULL) {
         IGWT_OK(igw_arena_new(&arena, 64u << 20));
+        atexit(free_arena);
     }
     igw_arena_reset(arena);
     return igw_xml_parse(arena, s, len, lim, root, &perr);
@@ -441,19 +452,17 @@ read_file(const char *path, size_t *len)
 static void
 test_openimis_fixture(void)
 {
-    const char *shared = getenv("IGW_SHARED");
-    char path[4096];
+    char dir[4096];
+    char path[4200];
     size_t len = 0;
     char *text;
     struct igw_node *r = NULL;
     const struct igw_node *c;
     const struct igw_node *m;
 
-    IGWT_ASSERT(shared != NULL);
-    snprintf(path, sizeof(path),
-             "%s/fixtures/openimis/legacy-xml/"
-             "claim-submit.openimis-be-claim_py.test_extended_claim_submit_xml.xml",
-             shared);
+    IGWT_FIXTURE_DIR(dir, "openimis/legacy-xml");
+    snprintf(path, sizeof(path), "%s/%s", dir,
+             "claim-submit.openimis-be-claim_py.test_extended_claim_submit_xml.xml");
     text = read_file(path, &len);
     IGWT_ASSERT(text != NULL);
     IGWT_OK(parse_lim(text, len, NULL, &r));
@@ -516,17 +525,10 @@ test_threads(void)
     }
 }
 
-static void
-test_cleanup(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
-
 IGWT_MAIN({"model", test_model}, {"mixed_text", test_mixed_text}, {"namespaces", test_namespaces},
           {"encoding_latin1", test_encoding_latin1}, {"entities", test_entities},
           {"billion_laughs", test_billion_laughs}, {"quadratic_blowup", test_quadratic_blowup},
           {"xxe_not_loaded", test_xxe_not_loaded}, {"errors", test_errors},
           {"truncated", test_truncated}, {"limits", test_limits}, {"write", test_write},
           {"json_to_xml", test_json_to_xml}, {"openimis_fixture", test_openimis_fixture},
-          {"threads", test_threads}, {"cleanup", test_cleanup})
+          {"threads", test_threads})

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests for translators/doc.c: the neutral tree helpers and format dispatch. */
+/* Tests for translators/doc/node.c: the neutral tree helpers. */
 #include <math.h>
 #include <string.h>
 
@@ -189,47 +189,8 @@ test_arena_exhaustion(void)
     igw_arena_free(a);
 }
 
-static void
-test_formats(void)
-{
-    IGWT_CHECK(igw_format_parse("json") == IGW_FMT_JSON);
-    IGWT_CHECK(igw_format_parse("fhir-r4") == IGW_FMT_JSON);
-    IGWT_CHECK(igw_format_parse("dci") == IGW_FMT_JSON);
-    IGWT_CHECK(igw_format_parse("XML") == IGW_FMT_XML);
-    IGWT_CHECK(igw_format_parse("csv") == IGW_FMT_CSV);
-    IGWT_CHECK(igw_format_parse("hl7") == IGW_FMT_NONE);
-    IGWT_CHECK(igw_format_parse("") == IGW_FMT_NONE);
-    IGWT_CHECK(igw_format_parse(NULL) == IGW_FMT_NONE);
-    IGWT_CHECK(igw_format_from_path("/a/b/claim.json") == IGW_FMT_JSON);
-    IGWT_CHECK(igw_format_from_path("up.XML") == IGW_FMT_XML);
-    IGWT_CHECK(igw_format_from_path("x.tar.csv") == IGW_FMT_CSV);
-    IGWT_CHECK(igw_format_from_path("dir.json/file") == IGW_FMT_NONE);
-    IGWT_CHECK(igw_format_from_path("noext") == IGW_FMT_NONE);
-    IGWT_CHECK(igw_format_from_path("a.dci") == IGW_FMT_NONE);
-    IGWT_CHECK(igw_format_from_path(NULL) == IGW_FMT_NONE);
-}
-
-static void
-test_dispatch(void)
-{
-    igw_arena *a = new_arena();
-    struct igw_node *root = NULL;
-    struct igw_parse_error err;
-    struct igw_buf out;
-
-    igw_buf_init(&out, 4096);
-    IGWT_OK(igw_doc_parse(IGW_FMT_JSON, a, "[1, \"x\"]", 8, NULL, &root, &err));
-    IGWT_OK(igw_doc_write(IGW_FMT_JSON, root, &out, 0));
-    IGWT_STREQ(out.ptr, "[1,\"x\"]");
-    IGWT_ERR(igw_doc_parse(IGW_FMT_NONE, a, "x", 1, NULL, &root, &err), IGW_EINVAL);
-    IGWT_ERR(igw_doc_write(IGW_FMT_NONE, root, &out, 0), IGW_EINVAL);
-    igw_buf_fini(&out);
-    igw_arena_free(a);
-}
-
 IGWT_MAIN({"constructors", test_constructors}, {"number_format", test_number_format},
           {"append_get", test_append_get}, {"clone_equal", test_clone_equal},
           {"numbers_compare_by_value", test_numbers_compare_by_value},
           {"deep_tree_iterative", test_deep_tree_iterative},
-          {"arena_exhaustion", test_arena_exhaustion}, {"formats", test_formats},
-          {"dispatch", test_dispatch})
+          {"arena_exhaustion", test_arena_exhaustion})

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The neutral document tree: constructors, lookup, deep copy and equality, plus the format
- * dispatch used by the pipeline. Tree walks are iterative (parent pointers), so deep trees
- * never exhaust the C stack.
+ * The neutral document tree (igw/node.h): constructors, lookup, deep copy and equality. The
+ * bottom layer of translators/: it includes no codec. Tree walks are iterative (parent
+ * pointers), so deep trees never exhaust the C stack.
  */
 #include <math.h>
 #include <stdio.h>
@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "igw/common.h"
-#include "igw/doc.h"
-#include "codec_int.h"
+#include "igw/node.h"
 
 struct igw_node *
 igw_node_new(igw_arena *a, enum igw_node_type type)
@@ -372,108 +371,4 @@ igw_node_equal(const struct igw_node *a, const struct igw_node *b)
             return false;
         }
     }
-}
-
-/* ---- formats ----------------------------------------------------------------------------- */
-
-static bool
-ascii_ieq(const char *a, const char *b)
-{
-    for (; *a != '\0' && *b != '\0'; a++, b++) {
-        char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a + 32) : *a;
-        char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b + 32) : *b;
-        if (ca != cb) {
-            return false;
-        }
-    }
-    return *a == *b;
-}
-
-enum igw_format
-igw_format_parse(const char *name)
-{
-    if (name == NULL) {
-        return IGW_FMT_NONE;
-    }
-    if (ascii_ieq(name, "json") || ascii_ieq(name, "fhir-r4") || ascii_ieq(name, "dci")) {
-        return IGW_FMT_JSON;
-    }
-    if (ascii_ieq(name, "xml")) {
-        return IGW_FMT_XML;
-    }
-    if (ascii_ieq(name, "csv")) {
-        return IGW_FMT_CSV;
-    }
-    return IGW_FMT_NONE;
-}
-
-enum igw_format
-igw_format_from_path(const char *path)
-{
-    const char *dot;
-    const char *slash;
-
-    if (path == NULL) {
-        return IGW_FMT_NONE;
-    }
-    dot = strrchr(path, '.');
-    slash = strrchr(path, '/');
-    if (dot == NULL || (slash != NULL && dot < slash)) {
-        return IGW_FMT_NONE;
-    }
-    dot++;
-    if (ascii_ieq(dot, "json") || ascii_ieq(dot, "xml") || ascii_ieq(dot, "csv")) {
-        return igw_format_parse(dot);
-    }
-    return IGW_FMT_NONE;
-}
-
-int
-igw_doc_parse(enum igw_format f, igw_arena *a, const char *text, size_t len,
-              const struct igw_parse_limits *lim, struct igw_node **root,
-              struct igw_parse_error *err)
-{
-    switch (f) {
-    case IGW_FMT_JSON:
-        return igw_json_parse(a, text, len, lim, root, err);
-    case IGW_FMT_XML:
-        return igw_xml_parse(a, text, len, lim, root, err);
-    case IGW_FMT_CSV:
-        return igw_csv_parse(a, text, len, NULL, lim, root, err);
-    default:
-        return IGW_EINVAL;
-    }
-}
-
-int
-igw_doc_write(enum igw_format f, const struct igw_node *root, struct igw_buf *out, unsigned flags)
-{
-    switch (f) {
-    case IGW_FMT_JSON:
-        return igw_json_write(root, out, flags);
-    case IGW_FMT_XML:
-        return igw_xml_write(root, out, flags);
-    case IGW_FMT_CSV:
-        return igw_csv_write(root, NULL, out);
-    default:
-        return IGW_EINVAL;
-    }
-}
-
-void
-igw_parse_error_vset(struct igw_parse_error *err, const char *start, const char *pos,
-                     const char *fmt, va_list ap)
-{
-    char detail[200];
-    unsigned line;
-    unsigned col;
-
-    if (err == NULL) {
-        return;
-    }
-    igw_text_position(start, pos, &line, &col);
-    vsnprintf(detail, sizeof(detail), fmt, ap);
-    err->line = line;
-    err->column = col;
-    snprintf(err->msg, sizeof(err->msg), "line %u, column %u: %s", line, col, detail);
 }

@@ -9,15 +9,26 @@
 #include "igw/common.h"
 #include "igw/doc.h"
 #include "lib/igwt.h"
+#include "lib/igwt_fixtures.h"
 
 static igw_arena *arena;
 static struct igw_parse_error perr;
+
+/* The file's arena, created by the first case that needs it and freed at exit, so every case
+ * runs alone or in any order. */
+static void
+free_arena(void)
+{
+    igw_arena_free(arena);
+    arena = NULL;
+}
 
 static int
 parse_lim(const char *s, size_t len, const struct igw_parse_limits *lim, struct igw_node **root)
 {
     if (arena == NULL) {
         IGWT_OK(igw_arena_new(&arena, 64u << 20));
+        atexit(free_arena);
     }
     igw_arena_reset(arena);
     return igw_json_parse(arena, s, len, lim, root, &perr);
@@ -549,22 +560,13 @@ walk(const char *dir)
 static void
 test_fixtures_round_trip(void)
 {
-    const char *shared = getenv("IGW_SHARED");
     char dir[4096];
 
-    IGWT_ASSERT(shared != NULL);
-    snprintf(dir, sizeof(dir), "%s/fixtures", shared);
+    IGWT_FIXTURE_DIR(dir, "");
     fixtures_seen = 0;
     walk(dir);
     printf("  %d JSON fixtures round-tripped\n", fixtures_seen);
     IGWT_CHECK(fixtures_seen >= 50);
-}
-
-static void
-test_cleanup(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
 }
 
 IGWT_MAIN({"basic", test_basic}, {"scalars_top_level", test_scalars_top_level},
@@ -574,5 +576,4 @@ IGWT_MAIN({"basic", test_basic}, {"scalars_top_level", test_scalars_top_level},
           {"truncated", test_truncated}, {"syntax_errors", test_syntax_errors},
           {"duplicate_keys", test_duplicate_keys}, {"write_pretty", test_write_pretty},
           {"write_built_tree", test_write_built_tree}, {"write_too_big", test_write_too_big},
-          {"escape_runs", test_escape_runs}, {"fixtures_round_trip", test_fixtures_round_trip},
-          {"cleanup", test_cleanup})
+          {"escape_runs", test_escape_runs}, {"fixtures_round_trip", test_fixtures_round_trip})
