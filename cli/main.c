@@ -5,6 +5,7 @@
 
 #include "igw/common.h"
 #include "igw/config.h"
+#include "igw/config_load.h"
 #include "cmds.h"
 
 #ifndef IGW_VERSION

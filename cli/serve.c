@@ -16,6 +16,7 @@
 
 #include "igw/common.h"
 #include "igw/config.h"
+#include "igw/config_load.h"
 #include "igw/gateway.h"
 #include "igw/log.h"
 #include "cmds.h"

@@ -26,6 +26,7 @@
 #include "igw/buf.h"
 #include "igw/common.h"
 #include "igw/config.h"
+#include "igw/config_load.h"
 
 #define VALUE_SHOW_MAX 60
 

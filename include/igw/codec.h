@@ -121,7 +121,7 @@ int igw_doc_parse(enum igw_format f, igw_arena *a, const char *text, size_t len,
 int igw_doc_write(enum igw_format f, const struct igw_node *root, struct igw_buf *out,
                   unsigned flags);
 
-/* ---- helpers for codec authors (translators/doc/parse_error.c) --------------------------- */
+/* ---- helpers for codec authors (translators/codec/parse_error.c) --------------------------- */
 
 /** Fills err (NULL-safe: does nothing) with the 1-based line and byte column of pos in the text
  *  that starts at start (start <= pos, both borrowed) and the message "line L, column C: "

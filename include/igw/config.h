@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * igw configuration: a YAML file (libyaml) read once at start. Every option is documented in
- * docs/CONFIG.md, generated from the option table in gateway/config_opts.c, and in
- * deploy/igw.example.conf. Errors name file:line:column and the option.
+ * igw configuration, the data model: what a loaded configuration says, in plain structs that
+ * every part of the gateway reads (channels, routes, credentials, retry policies). Types only:
+ * loading, checking and freeing are in igw/config_load.h (gateway/config/), so the services
+ * that read a configuration do not depend on the loader, which knows every plugin.
  *
- * Ownership: igw_config_load returns one heap object owning every string and array inside;
- * free it with igw_config_free. The structure is read-only after load and may be shared by
- * threads.
+ * Ownership: one struct igw_config owns every string and array inside it; it is read-only
+ * after load and may be shared by threads.
  */
 #ifndef IGW_CONFIG_H
 #define IGW_CONFIG_H
@@ -138,24 +138,5 @@ struct igw_config {
     struct igw_channel *channels;
     size_t nchannels;
 };
-
-/** Loads and validates a config file. Secrets referenced by `tokens_file`/`password_file` are
- *  read relative to the config file's directory. On error returns IGW_ECONFIG (or IGW_ENOMEM,
- *  IGW_EIO) and writes "file:line:column: option: problem" into errbuf.
- *  @return IGW_OK with *out owned by the caller. */
-int igw_config_load(struct igw_config **out, const char *path, char *errbuf, size_t errlen);
-
-/** Same as igw_config_load for YAML text in memory (name is used in messages). */
-int igw_config_parse(struct igw_config **out, const char *name, const char *text, size_t len,
-                     char *errbuf, size_t errlen);
-
-/** Frees a config; NULL-safe. */
-void igw_config_free(struct igw_config *c);
-
-/** Finds a route by its full name; NULL if none. */
-const struct igw_route *igw_config_route(const struct igw_config *c, const char *name);
-
-/** Writes the option reference (Markdown) to stdout; used to generate docs/CONFIG.md. */
-void igw_config_print_reference(void);
 
 #endif /* IGW_CONFIG_H */

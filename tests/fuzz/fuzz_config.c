@@ -8,6 +8,7 @@
 
 #include "igw/common.h"
 #include "igw/config.h"
+#include "igw/config_load.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

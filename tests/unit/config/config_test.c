@@ -9,6 +9,7 @@
 
 #include "igw/common.h"
 #include "igw/config.h"
+#include "igw/config_load.h"
 #include "igwt.h"
 
 static char tmpdir[256];

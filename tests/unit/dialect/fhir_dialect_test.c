@@ -8,6 +8,7 @@
 #include "igw/buf.h"
 #include "igw/common.h"
 #include "igw/config.h"
+#include "igw/config_load.h"
 #include "igw/queue.h"
 #include "core/ingest.h"
 #include "igwt.h"

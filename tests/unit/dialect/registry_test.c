@@ -6,6 +6,7 @@
 
 #include "igw/common.h"
 #include "igw/config.h"
+#include "igw/config_load.h"
 #include "dialect/dialect.h"
 #include "igwt.h"
 
