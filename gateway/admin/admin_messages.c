@@ -9,6 +9,7 @@
 #include "igw/buf.h"
 #include "igw/common.h"
 #include "igw/log.h"
+#include "igw/utf8.h"
 #include "admin/admin_int.h"
 #include "delivery/deliver.h"
 
@@ -52,40 +53,11 @@ admin_op_stats(igw_admin *a, struct igw_buf *b)
     return rv == IGW_OK ? 200 : admin_queue_err(b, rv);
 }
 
-static size_t
-utf8_seq_len(unsigned c)
-{
-    if (c < 0x80) {
-        return 1;
-    }
-    if ((c & 0xE0) == 0xC0) {
-        return 2;
-    }
-    if ((c & 0xF0) == 0xE0) {
-        return 3;
-    }
-    return (c & 0xF8) == 0xF0 ? 4 : 0;
-}
-
-/* True when p[0..n) is UTF-8 without NUL bytes (then shown as a JSON string). */
+/* True when p[0..n) is valid UTF-8 without NUL bytes (then shown as a JSON string). */
 static bool
 utf8_text(const unsigned char *p, size_t n)
 {
-    size_t i = 0;
-
-    while (i < n) {
-        size_t k = utf8_seq_len(p[i]);
-        if (p[i] == 0 || k == 0 || k > n - i) {
-            return false;
-        }
-        for (size_t m = 1; m < k; m++) {
-            if ((p[i + m] & 0xC0) != 0x80) {
-                return false;
-            }
-        }
-        i += k;
-    }
-    return true;
+    return igw_utf8_valid(p, n, NULL) && memchr(p, 0, n) == NULL;
 }
 
 static int

@@ -28,6 +28,7 @@
 
 #include "igw/common.h"
 #include "igw/log.h"
+#include "igw/utf8.h"
 #include "delivery/output.h"
 #include "out_file/file_conf.h"
 
@@ -104,54 +105,6 @@ file_open(struct file_route *rs)
 
 /* ---- line format -------------------------------------------------------------------------- */
 
-static size_t
-utf8_seq_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    size_t len;
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-    } else {
-        return 0;
-    }
-    if (len > n) {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    /* overlongs, surrogates and > U+10FFFF */
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-        (c == 0xF4 && p[1] > 0x8F)) {
-        return 0;
-    }
-    return len;
-}
-
-static bool
-utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        size_t k = utf8_seq_len(p + i, n - i);
-        if (k == 0) {
-            return false;
-        }
-        i += k;
-    }
-    return true;
-}
-
 static bool
 is_json_line(const char *p, size_t n)
 {
@@ -166,7 +119,7 @@ is_json_line(const char *p, size_t n)
     while (i < n && (p[i] == ' ' || p[i] == '\t')) {
         i++;
     }
-    if (i == n || (p[i] != '{' && p[i] != '[') || !utf8_valid(p, n)) {
+    if (i == n || (p[i] != '{' && p[i] != '[') || !igw_utf8_valid(p, n, NULL)) {
         return false;
     }
     j = cJSON_ParseWithLengthOpts(p, n, &end, 0);
@@ -215,7 +168,7 @@ line_wrapped(struct igw_buf *b, const struct igw_queue_claim *c)
     if (rv != IGW_OK) {
         return rv;
     }
-    if (utf8_valid(c->payload.ptr, c->payload.len)) {
+    if (igw_utf8_valid(c->payload.ptr, c->payload.len, NULL)) {
         rv = igw_buf_puts(b, ",\"body\":");
         rv = rv == IGW_OK ? igw_buf_json_str(b, c->payload.ptr, c->payload.len) : rv;
     } else {
