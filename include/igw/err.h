@@ -2,7 +2,9 @@
 /*
  * igw error codes. Every igw function that can fail returns int: 0 (IGW_OK) on success or one
  * of these codes. Foreign codes (LMDB, nng, curl, errno) are mapped at the module boundary.
- * Human detail goes in a caller-supplied error buffer of IGW_ERRBUF_SIZE bytes.
+ * Human detail goes in a caller-supplied error buffer of IGW_ERRBUF_SIZE bytes. Only codes
+ * that some function returns are listed (a new code comes with its first use); the numbers are
+ * not stable across versions and are never stored or sent.
  */
 #ifndef IGW_ERR_H
 #define IGW_ERR_H
@@ -14,13 +16,10 @@ enum igw_err {
     IGW_ENOMEM,     /* allocation failed */
     IGW_EINVAL,     /* invalid argument or input */
     IGW_EAGAIN,     /* try again later */
-    IGW_ETIMEDOUT,  /* operation timed out */
-    IGW_ENOSPC,     /* store full (LMDB map full) */
+    IGW_ENOSPC,     /* storage full (the queue backend has no room) */
     IGW_ECLOSED,    /* object closed or shutting down */
-    IGW_EPROTO,     /* protocol error from a peer */
     IGW_ETRANSLATE, /* translation (mapping) failed */
     IGW_ENOENT,     /* not found */
-    IGW_EEXIST,     /* already exists */
     IGW_EIO,        /* I/O error (disk, network) */
     IGW_ETOOBIG,    /* exceeds a size limit */
     IGW_ELIMIT,     /* exceeds a processing limit (depth, iterations) */
