@@ -18,7 +18,7 @@ build: deps
 
 run: build
 	@mkdir -p var
-	./$(BUILD)/gateway/igw serve --config $(CONFIG)
+	./$(BUILD)/cli/igw serve --config $(CONFIG)
 
 test:
 	@.ci/deps.sh test

@@ -4,7 +4,7 @@
 #ifndef IGW_GATEWAY_CMDS_H
 #define IGW_GATEWAY_CMDS_H
 
-int igw_cmd_serve(int argc, char **argv); /* gateway/serve.c */
-int igw_cmd_map(int argc, char **argv);   /* gateway/cmd_map.c: igw map run|test|lint */
+int igw_cmd_serve(int argc, char **argv); /* cli/serve.c */
+int igw_cmd_map(int argc, char **argv);   /* cli/cmd_map.c: igw map run|test|lint */
 
 #endif /* IGW_GATEWAY_CMDS_H */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* igw command line: dispatches argv[1] to a subcommand (gateway/cmds.h). */
+/* igw command line: dispatches argv[1] to a subcommand (cli/cmds.h). */
 #include <stdio.h>
 #include <string.h>
 

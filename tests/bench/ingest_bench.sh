@@ -19,7 +19,7 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
-igw=${IGW_BIN:-$build/gateway/igw}  # IGW_BIN: another igw binary (tests/bench/compare.sh)
+igw=${IGW_BIN:-$build/cli/igw}  # IGW_BIN: another igw binary (tests/bench/compare.sh)
 DUR=${DUR:-10}
 E2E_SECS=${E2E_SECS:-60}
 E2E_RATE=${E2E_RATE:-20000}

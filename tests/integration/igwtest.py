@@ -14,7 +14,7 @@ import tempfile
 import time
 import traceback
 
-IGW_BIN = os.environ.get("IGW_BIN", os.path.join(os.path.dirname(__file__), "../../build/gateway/igw"))
+IGW_BIN = os.environ.get("IGW_BIN", os.path.join(os.path.dirname(__file__), "../../build/cli/igw"))
 IGW_SRC = os.environ.get("IGW_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
 IGW_FIXTURES = os.environ.get("IGW_FIXTURES", os.path.join(IGW_SRC, "tests", "fixtures"))
 SIM_DIR = os.path.join(IGW_SRC, "tests", "sim")

@@ -447,7 +447,7 @@ def test_cli_and_generated_reference():
     p = subprocess.run([IGW_BIN, "config", "reference"], capture_output=True, timeout=10)
     assert p.returncode == 0
     with open(os.path.join(IGW_SRC, "docs", "CONFIG.md"), "rb") as f:
-        assert f.read() == p.stdout, "docs/CONFIG.md is stale: build/gateway/igw config reference > docs/CONFIG.md"
+        assert f.read() == p.stdout, "docs/CONFIG.md is stale: build/cli/igw config reference > docs/CONFIG.md"
     p = subprocess.run([IGW_BIN, "version"], capture_output=True, timeout=10)
     assert p.returncode == 0 and p.stdout.startswith(b"igw ")
     p = subprocess.run([IGW_BIN, "config", "check", os.path.join(IGW_SRC, "deploy", "igw.example.conf")],

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests of gateway/config.c: a valid config, defaults, every error kind with its exact
+/* Tests of the configuration loader (gateway/config/): a valid config, defaults, every error kind with its exact
  * line:column, durations, sizes and secrets files. */
 #include <stdio.h>
 #include <stdlib.h>
