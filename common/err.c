@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Error codes: the English text of each (igw_strerror) and the error-buffer writer. */
 #include <stdarg.h>
 #include <stdio.h>
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* One-line log records on stderr (UTC time, level, message) at or above a settable level. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
