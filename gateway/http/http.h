@@ -2,7 +2,7 @@
 /*
  * Gateway-internal HTTP helpers: channel path patterns ("/events/openimis/{event}"), media type
  * comparison and header parsing. Pure functions, no nng, thread-safe; unit-tested by
- * tests/unit/http/route_match_test.c and auth_test.c.
+ * tests/unit/gateway/http/route_match_test.c and auth_test.c.
  */
 #ifndef IGW_GATEWAY_HTTP_INT_H
 #define IGW_GATEWAY_HTTP_INT_H

@@ -4,7 +4,7 @@
  * (HTTP status, error code string, message, Retry-After and Connection: close hints), and the
  * reason phrase of every HTTP status igw answers with. Used by the HTTP intake, the SP intake
  * (its JSON replies carry HTTP-style statuses) and the admin API. Pure lookups over static
- * tables: no nng, no allocation, thread-safe. Unit-tested by tests/unit/http/status_test.c.
+ * tables: no nng, no allocation, thread-safe. Unit-tested by tests/unit/gateway/http/status_test.c.
  */
 #ifndef IGW_GATEWAY_HTTP_STATUS_H
 #define IGW_GATEWAY_HTTP_STATUS_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The function library: strings, regex, dates and time zones, numbers, lists, uuid5, lookup. */
 #include "maptest.h"
-#include "../../../translators/map/map_int.h"
+#include "../../../../translators/map/map_int.h"
 
 #define HDR "map t from json to json\n"
 

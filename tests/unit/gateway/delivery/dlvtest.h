@@ -68,7 +68,7 @@ sink_script(char *out, size_t n)
         snprintf(out, n, "%s/tests/sim/sink.py", src);
         return;
     }
-    /* __FILE__ is .../tests/unit/delivery/dlvtest.h */
+    /* __FILE__ is .../tests/unit/gateway/delivery/dlvtest.h */
     snprintf(out, n, "%s", __FILE__);
     char *p = strstr(out, "/tests/unit/");
     if (p != NULL) {
