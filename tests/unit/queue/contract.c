@@ -155,3 +155,29 @@ qc_stats(igw_queue *q)
     IGWT_OK(igw_queue_stats(q, &s));
     return s;
 }
+
+/* ---- asynchronous submits ---------------------------------------------------------------- */
+
+struct qc_async qc_async_done = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+void
+qc_async_reset(void)
+{
+    pthread_mutex_lock(&qc_async_done.mu);
+    qc_async_done.n = 0;
+    qc_async_done.bad = 0;
+    pthread_mutex_unlock(&qc_async_done.mu);
+}
+
+void
+qc_async_cb(void *arg, int rv, uint64_t id, bool duplicate)
+{
+    IGW_UNUSED(arg);
+    IGW_UNUSED(id);
+    IGW_UNUSED(duplicate);
+    pthread_mutex_lock(&qc_async_done.mu);
+    qc_async_done.n++;
+    qc_async_done.bad += rv != IGW_OK ? 1 : 0;
+    pthread_cond_broadcast(&qc_async_done.cv);
+    pthread_mutex_unlock(&qc_async_done.mu);
+}

@@ -307,26 +307,6 @@ test_events(void)
     qc_finish(q);
 }
 
-static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int n;
-    int bad;
-} async_done = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-
-static void
-async_cb(void *arg, int rv, uint64_t id, bool duplicate)
-{
-    IGW_UNUSED(arg);
-    IGW_UNUSED(id);
-    IGW_UNUSED(duplicate);
-    pthread_mutex_lock(&async_done.mu);
-    async_done.n++;
-    async_done.bad += rv != IGW_OK ? 1 : 0;
-    pthread_cond_broadcast(&async_done.cv);
-    pthread_mutex_unlock(&async_done.mu);
-}
-
 static void
 test_close_pending(void)
 {
@@ -334,16 +314,13 @@ test_close_pending(void)
     struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
     struct igw_queue_msg m;
 
-    pthread_mutex_lock(&async_done.mu);
-    async_done.n = 0;
-    async_done.bad = 0;
-    pthread_mutex_unlock(&async_done.mu);
+    qc_async_reset();
     qc_init_msg(&m, "ch", "x", &r, 1);
     for (int i = 0; i < 500; i++) {
-        IGWT_OK(igw_queue_submit(q, &m, async_cb, NULL));
+        IGWT_OK(igw_queue_submit(q, &m, qc_async_cb, NULL));
     }
     igw_queue_close(q);
-    IGWT_CHECK(async_done.n == 500 && async_done.bad == 0);
+    IGWT_CHECK(qc_async_done.n == 500 && qc_async_done.bad == 0);
     q = qc_reopen();
     IGWT_CHECK(qc_stats(q).messages == 500 && qc_stats(q).pending == 500);
     qc_finish(q);

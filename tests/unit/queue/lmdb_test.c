@@ -329,26 +329,6 @@ gc_thread(void *arg)
     return NULL;
 }
 
-static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int n;
-    int bad;
-} async_done = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-
-static void
-async_cb(void *arg, int rv, uint64_t id, bool duplicate)
-{
-    IGW_UNUSED(arg);
-    IGW_UNUSED(id);
-    IGW_UNUSED(duplicate);
-    pthread_mutex_lock(&async_done.mu);
-    async_done.n++;
-    async_done.bad += rv != IGW_OK ? 1 : 0;
-    pthread_cond_broadcast(&async_done.cv);
-    pthread_mutex_unlock(&async_done.mu);
-}
-
 static void
 test_group_commit(void)
 {
@@ -363,10 +343,7 @@ test_group_commit(void)
     double secs;
     int total = GC_THREADS * GC_PUTS;
 
-    pthread_mutex_lock(&async_done.mu);
-    async_done.n = 0;
-    async_done.bad = 0;
-    pthread_mutex_unlock(&async_done.mu);
+    qc_async_reset();
     for (int i = 0; i < GC_THREADS; i++) {
         pthread_create(&th[i], NULL, gc_thread, q);
     }
@@ -385,18 +362,18 @@ test_group_commit(void)
     c0 = qc_stats(q).commits;
     t0 = igw_mono_ns();
     for (int i = 0; i < 2000; i++) {
-        IGWT_OK(igw_queue_submit(q, &m, async_cb, NULL));
+        IGWT_OK(igw_queue_submit(q, &m, qc_async_cb, NULL));
     }
-    pthread_mutex_lock(&async_done.mu);
-    while (async_done.n < 2000) {
-        pthread_cond_wait(&async_done.cv, &async_done.mu);
+    pthread_mutex_lock(&qc_async_done.mu);
+    while (qc_async_done.n < 2000) {
+        pthread_cond_wait(&qc_async_done.cv, &qc_async_done.mu);
     }
-    pthread_mutex_unlock(&async_done.mu);
+    pthread_mutex_unlock(&qc_async_done.mu);
     secs = (double)(igw_mono_ns() - t0) / 1e9;
     commits = qc_stats(q).commits - c0;
     printf("  group commit: 2000 async submits: %llu commits, %.0f msg/s\n",
            (unsigned long long)commits, 2000 / secs);
-    IGWT_CHECK(async_done.bad == 0);
+    IGWT_CHECK(qc_async_done.bad == 0);
     IGWT_CHECK(commits <= 2000 / 8);
     IGWT_CHECK(qc_stats(q).messages == (uint64_t)total + 2000);
     qc_finish(q);
