@@ -19,16 +19,8 @@
 
 #define MAX_NAMES 512
 
+/* The file's arena (igwt_file_arena), reset at each use. */
 static igw_arena *arena;
-
-/* The file's arena, created by the first case that needs it and freed at exit, so every case
- * runs alone or in any order. */
-static void
-free_arena(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -126,16 +118,6 @@ free_names(char **names, int n)
     }
 }
 
-static void
-ensure_arena(void)
-{
-    if (arena == NULL) {
-        IGWT_OK(igw_arena_new(&arena, 256u << 20));
-        atexit(free_arena);
-    }
-    igw_arena_reset(arena);
-}
-
 static const char *
 mappings_dir(char *buf, size_t size)
 {
@@ -165,7 +147,7 @@ test_bundle_entries_checked(void)
     struct igw_fhir_result res;
     bool found = false;
 
-    ensure_arena();
+    arena = igwt_file_arena(256u << 20);
     IGWT_OK(igw_fhir_validate_json(arena, doc, sizeof(doc) - 1, NULL, NULL, NULL, &res));
     IGWT_CHECK(res.errors > 0);
     for (size_t i = 0; i < res.count; i++) {
@@ -199,7 +181,7 @@ check_case(const char *map, const char *tcase, const char *path, struct tally *t
     if (text == NULL) {
         return; /* a case with expected.xml / expected.csv: not FHIR JSON */
     }
-    ensure_arena();
+    arena = igwt_file_arena(256u << 20);
     if (igw_json_parse(arena, text, len, NULL, &root, &perr) != IGW_OK) {
         fprintf(stderr, "  %s/%s: expected.json does not parse: %u:%u: %s\n", map, tcase, perr.line,
                 perr.column, perr.msg);

@@ -16,17 +16,9 @@
 #include "lib/igwt.h"
 #include "lib/igwt_fixtures.h"
 
+/* The file's arena (igwt_file_arena), reset at each use. */
 static igw_arena *arena;
 static struct igw_fhir_result res;
-
-/* The file's arena, created by the first case that needs it and freed at exit, so every case
- * runs alone or in any order. */
-static void
-free_arena(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -47,11 +39,7 @@ q(const char *s)
 static int
 run(const char *json, size_t len, const struct igw_fhir_opts *o)
 {
-    if (arena == NULL) {
-        IGWT_OK(igw_arena_new(&arena, 512u << 20));
-        atexit(free_arena);
-    }
-    igw_arena_reset(arena);
+    arena = igwt_file_arena(512u << 20);
     return igw_fhir_validate_json(arena, json, len, NULL, o, NULL, &res);
 }
 
