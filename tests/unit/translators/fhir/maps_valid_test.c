@@ -16,6 +16,7 @@
 #include "igw/common.h"
 #include "igw/fhir.h"
 #include "lib/igwt.h"
+#include "lib/igwt_fixtures.h"
 
 #define MAX_NAMES 512
 
@@ -23,34 +24,6 @@
 static igw_arena *arena;
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n = -1;
-
-    *len = 0;
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0) {
-        n = ftell(f);
-    }
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = igw_malloc((size_t)n + 1);
-    }
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        IGW_FREE(buf);
-    }
-    if (buf != NULL) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return buf;
-}
 
 /* buf = a + "/" + b; false (and a reported failure) when it does not fit */
 static bool
@@ -176,7 +149,7 @@ check_case(const char *map, const char *tcase, const char *path, struct tally *t
     struct igw_node *root = NULL;
     const struct igw_node *rt;
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = igwt_read_file(path, &len);
 
     if (text == NULL) {
         return; /* a case with expected.xml / expected.csv: not FHIR JSON */

@@ -455,40 +455,13 @@ test_escape_runs(void)
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    long sz;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0) {
-        sz = ftell(f);
-        if (sz >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            data = igw_malloc((size_t)sz + 1);
-            if (data != NULL && fread(data, 1, (size_t)sz, f) != (size_t)sz) {
-                IGW_FREE(data);
-            }
-            if (data != NULL) {
-                data[sz] = '\0';
-                *len = (size_t)sz;
-            }
-        }
-    }
-    fclose(f);
-    return data;
-}
-
 static int fixtures_seen;
 
 static void
 round_trip_file(const char *path)
 {
     size_t len = 0;
-    char *text = read_file(path, &len);
+    char *text = igwt_read_file(path, &len);
     igw_arena *a = NULL;
     struct igw_node *r1 = NULL;
     struct igw_node *r2 = NULL;
