@@ -88,6 +88,26 @@ extern struct qc_async qc_async_done;
 void qc_async_reset(void);
 void qc_async_cb(void *arg, int rv, uint64_t id, bool duplicate);
 
+/* The results of concurrent submits of one idempotency key: qc_same_thread (a pthread start
+ * routine, arg = a slot below 16 as (void *)(intptr_t)) submits body "same" with key "key-1"
+ * on channel "ch" (route "r") to q; qc_same_done (an igw_queue_submit callback, arg = the slot)
+ * records the result in that slot and counts it in results, under mu, and broadcasts cv.
+ * qc_same_reset sets q and zeroes results; qc_same_wait waits until results reaches n. */
+struct qc_same {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    igw_queue *q;
+    int results;
+    uint64_t ids[16];
+    bool dups[16];
+    int rvs[16];
+};
+extern struct qc_same qc_same;
+void qc_same_reset(igw_queue *q);
+void qc_same_done(void *arg, int rv, uint64_t id, bool duplicate);
+void *qc_same_thread(void *arg);
+void qc_same_wait(int n);
+
 /* ---- the suite's case tables (one per contract file) --------------------------------------- */
 
 extern const struct igwt_case qc_cases_deliver[]; /* contract_deliver.c */
