@@ -434,21 +434,15 @@ qapply_claim(struct qbatch *b, struct qreq *r)
 
 /* ---- complete ---------------------------------------------------------------------------- */
 
+/* The channel of message id copied into out (*len 0 when it is gone or does not decode): the
+ * lookup of qmsg_channel (maint.c), with a missing message not an error. */
 static int
-msg_channel(struct qbatch *b, uint64_t id, char *out, size_t *len)
+msg_channel(struct qbatch *b, uint64_t id, char out[IGW_QUEUE_NAME_MAX], size_t *len)
 {
-    struct qmsg_rec m;
-    struct qkey k;
-    MDB_val v;
-    int rv;
+    struct qbytes ch = {NULL, 0, false};
+    int rv = qmsg_channel(b, id, out, &ch);
 
-    *len = 0;
-    qkey_id(&k, id);
-    rv = qdb_get(b, QDB_MSGS, &k, &v);
-    if (rv == IGW_OK && qrec_msg_decode(&v, &m) == IGW_OK && m.channel.len <= IGW_QUEUE_NAME_MAX) {
-        memcpy(out, m.channel.p, m.channel.len);
-        *len = m.channel.len;
-    }
+    *len = ch.len;
     return rv == IGW_ENOENT ? IGW_OK : rv;
 }
 

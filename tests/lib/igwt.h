@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "igw/arena.h"
 #include "igw/err.h"
 
 struct igwt_case {
@@ -133,6 +134,49 @@ igwt_run(const struct igwt_case *cases, int argc, char **argv)
         return 1;
     }
     return skipped > 0 ? IGWT_SKIP_CODE : 0;
+}
+
+/* ---- arenas ------------------------------------------------------------------------------ */
+
+/** A new arena of at most limit bytes (0: no limit), checked with IGWT_OK. The caller owns the
+ *  result (igw_arena_free); it is NULL when the arena could not be made. */
+static inline igw_arena *
+igwt_arena_new(size_t limit)
+{
+    igw_arena *a = NULL;
+    IGWT_OK(igw_arena_new(&a, limit));
+    return a;
+}
+
+static inline igw_arena **
+igwt_file_arena_slot_(void)
+{
+    static igw_arena *a; /* one per test file: the function is static */
+    return &a;
+}
+
+static inline void
+igwt_file_arena_free_(void)
+{
+    igw_arena **a = igwt_file_arena_slot_();
+    igw_arena_free(*a);
+    *a = NULL;
+}
+
+/** The test file's one arena, reset to empty. The first call makes it with at most limit bytes
+ *  (checked with IGWT_OK; later calls ignore limit) and has it freed at exit, so every case
+ *  runs alone or in any order. The file keeps it (never free it); what was allocated from it
+ *  is valid until the next call. */
+static inline igw_arena *
+igwt_file_arena(size_t limit)
+{
+    igw_arena **a = igwt_file_arena_slot_();
+    if (*a == NULL) {
+        IGWT_OK(igw_arena_new(a, limit));
+        atexit(igwt_file_arena_free_);
+    }
+    igw_arena_reset(*a);
+    return *a;
 }
 
 #define IGWT_MAIN(...)                                                                             \

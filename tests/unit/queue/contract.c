@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The queue contract suite's runner and the helpers its cases share (contract.h). */
 #define IGWT_PART
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,4 +155,81 @@ qc_stats(igw_queue *q)
     struct igw_queue_stats s;
     IGWT_OK(igw_queue_stats(q, &s));
     return s;
+}
+
+/* ---- asynchronous submits ---------------------------------------------------------------- */
+
+struct qc_async qc_async_done = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+void
+qc_async_reset(void)
+{
+    pthread_mutex_lock(&qc_async_done.mu);
+    qc_async_done.n = 0;
+    qc_async_done.bad = 0;
+    pthread_mutex_unlock(&qc_async_done.mu);
+}
+
+void
+qc_async_cb(void *arg, int rv, uint64_t id, bool duplicate)
+{
+    IGW_UNUSED(arg);
+    IGW_UNUSED(id);
+    IGW_UNUSED(duplicate);
+    pthread_mutex_lock(&qc_async_done.mu);
+    qc_async_done.n++;
+    qc_async_done.bad += rv != IGW_OK ? 1 : 0;
+    pthread_cond_broadcast(&qc_async_done.cv);
+    pthread_mutex_unlock(&qc_async_done.mu);
+}
+
+/* ---- concurrent submits of one key ------------------------------------------------------- */
+
+struct qc_same qc_same = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+void
+qc_same_reset(igw_queue *q)
+{
+    pthread_mutex_lock(&qc_same.mu);
+    qc_same.results = 0;
+    pthread_mutex_unlock(&qc_same.mu);
+    qc_same.q = q;
+}
+
+void
+qc_same_done(void *arg, int rv, uint64_t id, bool duplicate)
+{
+    int i = (int)(intptr_t)arg;
+    pthread_mutex_lock(&qc_same.mu);
+    qc_same.ids[i] = id;
+    qc_same.dups[i] = duplicate;
+    qc_same.rvs[i] = rv;
+    qc_same.results++;
+    pthread_cond_broadcast(&qc_same.cv);
+    pthread_mutex_unlock(&qc_same.mu);
+}
+
+void *
+qc_same_thread(void *arg)
+{
+    struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
+    struct igw_queue_msg m;
+
+    qc_init_msg(&m, "ch", "same", &r, 1);
+    m.idem_key = "key-1";
+    m.idem_key_len = 5;
+    if (igw_queue_submit(qc_same.q, &m, qc_same_done, arg) != IGW_OK) {
+        qc_same_done(arg, -1, 0, false);
+    }
+    return NULL;
+}
+
+void
+qc_same_wait(int n)
+{
+    pthread_mutex_lock(&qc_same.mu);
+    while (qc_same.results < n) {
+        pthread_cond_wait(&qc_same.cv, &qc_same.mu);
+    }
+    pthread_mutex_unlock(&qc_same.mu);
 }

@@ -23,6 +23,7 @@
 #ifndef IGW_TEST_QUEUE_CONTRACT_H
 #define IGW_TEST_QUEUE_CONTRACT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,39 @@ void qc_fini_claims(struct igw_queue_claim *c, unsigned n);
 void qc_done(igw_queue *q, uint64_t id, const char *route, enum igw_deliver_result res,
              uint64_t due);
 struct igw_queue_stats qc_stats(igw_queue *q);
+
+/* Counts the results of asynchronous submits: qc_async_cb is an igw_queue_submit callback
+ * (arg unused) that adds one to n, and one to bad when rv is not IGW_OK, under mu, and
+ * broadcasts cv. Reset it with qc_async_reset before a case submits. */
+struct qc_async {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    int bad;
+};
+extern struct qc_async qc_async_done;
+void qc_async_reset(void);
+void qc_async_cb(void *arg, int rv, uint64_t id, bool duplicate);
+
+/* The results of concurrent submits of one idempotency key: qc_same_thread (a pthread start
+ * routine, arg = a slot below 16 as (void *)(intptr_t)) submits body "same" with key "key-1"
+ * on channel "ch" (route "r") to q; qc_same_done (an igw_queue_submit callback, arg = the slot)
+ * records the result in that slot and counts it in results, under mu, and broadcasts cv.
+ * qc_same_reset sets q and zeroes results; qc_same_wait waits until results reaches n. */
+struct qc_same {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    igw_queue *q;
+    int results;
+    uint64_t ids[16];
+    bool dups[16];
+    int rvs[16];
+};
+extern struct qc_same qc_same;
+void qc_same_reset(igw_queue *q);
+void qc_same_done(void *arg, int rv, uint64_t id, bool duplicate);
+void *qc_same_thread(void *arg);
+void qc_same_wait(int n);
 
 /* ---- the suite's case tables (one per contract file) --------------------------------------- */
 

@@ -42,14 +42,6 @@ claim(igw_queue *q, struct igw_queue_claim *out, unsigned max)
 }
 
 static void
-fini(struct igw_queue_claim *c, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        igw_queue_claim_fini(&c[i]);
-    }
-}
-
-static void
 done(igw_queue *q, uint64_t id, const char *route, enum igw_deliver_result res, uint64_t due)
 {
     struct igw_queue_outcome o;
@@ -71,7 +63,7 @@ attempt(igw_queue *q, uint64_t id, const char *route, enum igw_deliver_result re
 
     IGWT_ASSERT(n == 1 && c[0].id == id);
     IGWT_STREQ(c[0].route, route);
-    fini(c, n);
+    qc_fini_claims(c, n);
     done(q, id, route, res, QC_FAR_FUTURE);
 }
 
@@ -162,7 +154,7 @@ test_replay_delivered(void)
     IGWT_CHECK(c[0].payload.len == 2 && memcmp(c[0].payload.ptr, "v2", 2) == 0);
     IGWT_STREQ(c[0].content_type, "text/v2");
     IGWT_CHECK(c[0].attempts == 0);
-    fini(c, n);
+    qc_fini_claims(c, n);
     done(q, id, "r", IGW_DELIVER_OK, 0);
     /* NULL payload: the original body from now on */
     IGWT_OK(replay1(q, id, "r", NULL, NULL));
@@ -170,7 +162,7 @@ test_replay_delivered(void)
     IGWT_ASSERT(n == 1);
     IGWT_CHECK(c[0].payload.len == 4 && memcmp(c[0].payload.ptr, "orig", 4) == 0);
     IGWT_STREQ(c[0].content_type, "application/json");
-    fini(c, n);
+    qc_fini_claims(c, n);
     igw_queue_set_listener(q, NULL, NULL);
     qc_finish(q);
 }
@@ -209,7 +201,7 @@ test_replay_inflight(void)
 
     IGWT_ASSERT(n == 1);
     IGWT_STREQ(c[0].route, "r");
-    fini(c, n);
+    qc_fini_claims(c, n);
     IGWT_ERR(igw_queue_replay(q, id, r, 2), IGW_EAGAIN);
     IGWT_OK(igw_queue_deliveries(q, id, di, 2, &n));
     IGWT_CHECK(n == 2 && di[0].state == IGW_DS_INFLIGHT && di[1].state == IGW_DS_PENDING);
@@ -217,7 +209,7 @@ test_replay_inflight(void)
     n = claim(q, c, 4);
     IGWT_ASSERT(n == 1);
     IGWT_CHECK(c[0].payload.len == 4); /* "raw" still carries the original */
-    fini(c, n);
+    qc_fini_claims(c, n);
     qc_finish(q);
 }
 
@@ -238,7 +230,7 @@ test_replay_pending(void)
     n = claim(q, c, 4);
     IGWT_ASSERT(n == 1);
     IGWT_CHECK(c[0].attempts == 0 && memcmp(c[0].payload.ptr, "v2", 2) == 0);
-    fini(c, n);
+    qc_fini_claims(c, n);
     IGWT_CHECK(claim(q, c, 4) == 0); /* the old due entry is gone */
     qc_finish(q);
 }
@@ -256,13 +248,13 @@ test_replay_ordering(void)
     IGWT_OK(replay1(q, a1, "r", "v2", NULL));
     n = claim(q, c, 4); /* a1 is back in front of a2 */
     IGWT_ASSERT(n == 1 && c[0].id == a1);
-    fini(c, n);
+    qc_fini_claims(c, n);
     done(q, a1, "r", IGW_DELIVER_OK, 0);
     /* a pending follower replayed stays behind its head */
     IGWT_OK(replay1(q, a2, "r", "v3", NULL));
     n = claim(q, c, 4);
     IGWT_ASSERT(n == 1 && c[0].id == a2);
-    fini(c, n);
+    qc_fini_claims(c, n);
     done(q, a2, "r", IGW_DELIVER_OK, 0);
     IGWT_CHECK(claim(q, c, 4) == 0);
     qc_finish(q);
@@ -285,7 +277,7 @@ test_replay_order_key(void)
      * millisecond and then falls back to the id: either order is right. */
     IGWT_ASSERT(n == 2);
     IGWT_CHECK((c[0].id == a2 && c[1].id == a1) || (c[0].id == a1 && c[1].id == a2));
-    fini(c, n);
+    qc_fini_claims(c, n);
     IGWT_CHECK(stats(q).inflight == 2 && stats(q).pending == 0);
     qc_finish(q);
 }

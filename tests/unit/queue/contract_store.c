@@ -39,45 +39,6 @@ test_idempotency(void)
 
 /* ---- idempotency under concurrency ------------------------------------------------------- */
 
-static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int results;
-    uint64_t ids[8];
-    bool dups[8];
-    int rvs[8];
-} same = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-
-static igw_queue *same_q;
-
-static void
-same_done(void *arg, int rv, uint64_t id, bool duplicate)
-{
-    int i = (int)(intptr_t)arg;
-    pthread_mutex_lock(&same.mu);
-    same.ids[i] = id;
-    same.dups[i] = duplicate;
-    same.rvs[i] = rv;
-    same.results++;
-    pthread_cond_broadcast(&same.cv);
-    pthread_mutex_unlock(&same.mu);
-}
-
-static void *
-same_thread(void *arg)
-{
-    struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
-    struct igw_queue_msg m;
-
-    qc_init_msg(&m, "ch", "same", &r, 1);
-    m.idem_key = "key-1";
-    m.idem_key_len = 5;
-    if (igw_queue_submit(same_q, &m, same_done, arg) != IGW_OK) {
-        same_done(arg, -1, 0, false);
-    }
-    return NULL;
-}
-
 /* 8 threads submit the same key at once: one message, 7 duplicates with its id. */
 static void
 test_idempotency_concurrent(void)
@@ -86,24 +47,17 @@ test_idempotency_concurrent(void)
     pthread_t th[8];
     int ndup = 0;
 
-    pthread_mutex_lock(&same.mu);
-    same.results = 0;
-    pthread_mutex_unlock(&same.mu);
-    same_q = q;
+    qc_same_reset(q);
     for (int i = 0; i < 8; i++) {
-        pthread_create(&th[i], NULL, same_thread, (void *)(intptr_t)i);
+        pthread_create(&th[i], NULL, qc_same_thread, (void *)(intptr_t)i);
     }
     for (int i = 0; i < 8; i++) {
         pthread_join(th[i], NULL);
     }
-    pthread_mutex_lock(&same.mu);
-    while (same.results < 8) {
-        pthread_cond_wait(&same.cv, &same.mu);
-    }
-    pthread_mutex_unlock(&same.mu);
+    qc_same_wait(8);
     for (int i = 0; i < 8; i++) {
-        IGWT_CHECK(same.rvs[i] == IGW_OK && same.ids[i] == same.ids[0]);
-        ndup += same.dups[i] ? 1 : 0;
+        IGWT_CHECK(qc_same.rvs[i] == IGW_OK && qc_same.ids[i] == qc_same.ids[0]);
+        ndup += qc_same.dups[i] ? 1 : 0;
     }
     IGWT_CHECK(ndup == 7);
     IGWT_CHECK(qc_stats(q).messages == 1);
@@ -307,26 +261,6 @@ test_events(void)
     qc_finish(q);
 }
 
-static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int n;
-    int bad;
-} async_done = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-
-static void
-async_cb(void *arg, int rv, uint64_t id, bool duplicate)
-{
-    IGW_UNUSED(arg);
-    IGW_UNUSED(id);
-    IGW_UNUSED(duplicate);
-    pthread_mutex_lock(&async_done.mu);
-    async_done.n++;
-    async_done.bad += rv != IGW_OK ? 1 : 0;
-    pthread_cond_broadcast(&async_done.cv);
-    pthread_mutex_unlock(&async_done.mu);
-}
-
 static void
 test_close_pending(void)
 {
@@ -334,16 +268,13 @@ test_close_pending(void)
     struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
     struct igw_queue_msg m;
 
-    pthread_mutex_lock(&async_done.mu);
-    async_done.n = 0;
-    async_done.bad = 0;
-    pthread_mutex_unlock(&async_done.mu);
+    qc_async_reset();
     qc_init_msg(&m, "ch", "x", &r, 1);
     for (int i = 0; i < 500; i++) {
-        IGWT_OK(igw_queue_submit(q, &m, async_cb, NULL));
+        IGWT_OK(igw_queue_submit(q, &m, qc_async_cb, NULL));
     }
     igw_queue_close(q);
-    IGWT_CHECK(async_done.n == 500 && async_done.bad == 0);
+    IGWT_CHECK(qc_async_done.n == 500 && qc_async_done.bad == 0);
     q = qc_reopen();
     IGWT_CHECK(qc_stats(q).messages == 500 && qc_stats(q).pending == 500);
     qc_finish(q);

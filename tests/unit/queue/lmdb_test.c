@@ -82,10 +82,6 @@ struct gate {
     pthread_cond_t cv;
     bool entered;
     bool open;
-    int results;
-    uint64_t ids[16];
-    bool dups[16];
-    int rvs[16];
 };
 
 static struct gate gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
@@ -103,36 +99,6 @@ gate_listener(void *arg, const struct igw_queue_event *ev)
         pthread_cond_wait(&gate.cv, &gate.mu);
     }
     pthread_mutex_unlock(&gate.mu);
-}
-
-static void
-gate_done(void *arg, int rv, uint64_t id, bool duplicate)
-{
-    int i = (int)(intptr_t)arg;
-    pthread_mutex_lock(&gate.mu);
-    gate.ids[i] = id;
-    gate.dups[i] = duplicate;
-    gate.rvs[i] = rv;
-    gate.results++;
-    pthread_cond_broadcast(&gate.cv);
-    pthread_mutex_unlock(&gate.mu);
-}
-
-static igw_queue *idem_q;
-
-static void *
-idem_thread(void *arg)
-{
-    struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
-    struct igw_queue_msg m;
-
-    qc_init_msg(&m, "ch", "same", &r, 1);
-    m.idem_key = "key-1";
-    m.idem_key_len = 5;
-    if (igw_queue_submit(idem_q, &m, gate_done, arg) != IGW_OK) {
-        gate_done(arg, -1, 0, false);
-    }
-    return NULL;
 }
 
 /* The concurrent submits of one key are one group commit while the writer is held. */
@@ -165,12 +131,11 @@ test_idempotency_group(void)
     pthread_mutex_lock(&gate.mu);
     gate.entered = false;
     gate.open = false;
-    gate.results = 0;
     pthread_mutex_unlock(&gate.mu);
-    idem_q = q;
+    qc_same_reset(q);
     igw_queue_set_listener(q, gate_listener, NULL);
     m.idem_key = NULL; /* a new message: its ACCEPTED event holds the writer */
-    IGWT_OK(igw_queue_submit(q, &m, gate_done, (void *)(intptr_t)15));
+    IGWT_OK(igw_queue_submit(q, &m, qc_same_done, (void *)(intptr_t)15));
     pthread_mutex_lock(&gate.mu);
     while (!gate.entered) {
         pthread_cond_wait(&gate.cv, &gate.mu);
@@ -178,7 +143,7 @@ test_idempotency_group(void)
     pthread_mutex_unlock(&gate.mu);
     commits = qc_stats(q).commits;
     for (int i = 0; i < 8; i++) {
-        pthread_create(&th[i], NULL, idem_thread, (void *)(intptr_t)i);
+        pthread_create(&th[i], NULL, qc_same_thread, (void *)(intptr_t)i);
     }
     for (int i = 0; i < 8; i++) {
         pthread_join(th[i], NULL);
@@ -186,14 +151,12 @@ test_idempotency_group(void)
     pthread_mutex_lock(&gate.mu);
     gate.open = true;
     pthread_cond_broadcast(&gate.cv);
-    while (gate.results < 9) {
-        pthread_cond_wait(&gate.cv, &gate.mu);
-    }
     pthread_mutex_unlock(&gate.mu);
+    qc_same_wait(9);
     igw_queue_set_listener(q, NULL, NULL);
     for (int i = 0; i < 8; i++) {
-        IGWT_CHECK(gate.rvs[i] == IGW_OK && gate.ids[i] == gate.ids[0]);
-        ndup += gate.dups[i] ? 1 : 0;
+        IGWT_CHECK(qc_same.rvs[i] == IGW_OK && qc_same.ids[i] == qc_same.ids[0]);
+        ndup += qc_same.dups[i] ? 1 : 0;
     }
     IGWT_CHECK(ndup == 7);
     IGWT_CHECK(qc_stats(q).commits == commits + 1); /* the 8 submits were one group */
@@ -329,26 +292,6 @@ gc_thread(void *arg)
     return NULL;
 }
 
-static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int n;
-    int bad;
-} async_done = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-
-static void
-async_cb(void *arg, int rv, uint64_t id, bool duplicate)
-{
-    IGW_UNUSED(arg);
-    IGW_UNUSED(id);
-    IGW_UNUSED(duplicate);
-    pthread_mutex_lock(&async_done.mu);
-    async_done.n++;
-    async_done.bad += rv != IGW_OK ? 1 : 0;
-    pthread_cond_broadcast(&async_done.cv);
-    pthread_mutex_unlock(&async_done.mu);
-}
-
 static void
 test_group_commit(void)
 {
@@ -363,10 +306,7 @@ test_group_commit(void)
     double secs;
     int total = GC_THREADS * GC_PUTS;
 
-    pthread_mutex_lock(&async_done.mu);
-    async_done.n = 0;
-    async_done.bad = 0;
-    pthread_mutex_unlock(&async_done.mu);
+    qc_async_reset();
     for (int i = 0; i < GC_THREADS; i++) {
         pthread_create(&th[i], NULL, gc_thread, q);
     }
@@ -385,18 +325,18 @@ test_group_commit(void)
     c0 = qc_stats(q).commits;
     t0 = igw_mono_ns();
     for (int i = 0; i < 2000; i++) {
-        IGWT_OK(igw_queue_submit(q, &m, async_cb, NULL));
+        IGWT_OK(igw_queue_submit(q, &m, qc_async_cb, NULL));
     }
-    pthread_mutex_lock(&async_done.mu);
-    while (async_done.n < 2000) {
-        pthread_cond_wait(&async_done.cv, &async_done.mu);
+    pthread_mutex_lock(&qc_async_done.mu);
+    while (qc_async_done.n < 2000) {
+        pthread_cond_wait(&qc_async_done.cv, &qc_async_done.mu);
     }
-    pthread_mutex_unlock(&async_done.mu);
+    pthread_mutex_unlock(&qc_async_done.mu);
     secs = (double)(igw_mono_ns() - t0) / 1e9;
     commits = qc_stats(q).commits - c0;
     printf("  group commit: 2000 async submits: %llu commits, %.0f msg/s\n",
            (unsigned long long)commits, 2000 / secs);
-    IGWT_CHECK(async_done.bad == 0);
+    IGWT_CHECK(qc_async_done.bad == 0);
     IGWT_CHECK(commits <= 2000 / 8);
     IGWT_CHECK(qc_stats(q).messages == (uint64_t)total + 2000);
     qc_finish(q);

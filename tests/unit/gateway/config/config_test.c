@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests of the configuration loader (gateway/config/): a valid config, defaults, every error kind with its exact
- * line:column, durations, sizes and secrets files. */
+/* Tests of the configuration loader (gateway/config/): a valid config, defaults, every error kind
+ * with its exact line:column, durations, sizes and secrets files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

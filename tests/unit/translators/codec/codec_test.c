@@ -6,14 +6,6 @@
 #include "igw/doc.h"
 #include "lib/igwt.h"
 
-static igw_arena *
-new_arena(void)
-{
-    igw_arena *a = NULL;
-    IGWT_OK(igw_arena_new(&a, 0));
-    return a;
-}
-
 static void
 test_formats(void)
 {
@@ -37,7 +29,7 @@ test_formats(void)
 static void
 test_dispatch(void)
 {
-    igw_arena *a = new_arena();
+    igw_arena *a = igwt_arena_new(0);
     struct igw_node *root = NULL;
     struct igw_parse_error err;
     struct igw_buf out;
@@ -91,7 +83,7 @@ test_media_types(void)
 static void
 test_dispatch_all(void)
 {
-    igw_arena *a = new_arena();
+    igw_arena *a = igwt_arena_new(0);
     struct igw_node *root = NULL;
     struct igw_parse_error err;
     struct igw_buf out;

@@ -7,27 +7,15 @@
 #include "igw/doc.h"
 #include "lib/igwt.h"
 
+/* The file's arena (igwt_file_arena), reset at each use. */
 static igw_arena *arena;
 static struct igw_parse_error perr;
-
-/* The file's arena, created by the first case that needs it and freed at exit, so every case
- * runs alone or in any order. */
-static void
-free_arena(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
 
 static int
 parse_opts(const char *s, size_t len, const struct igw_csv_opts *opts,
            const struct igw_parse_limits *lim, struct igw_node **root)
 {
-    if (arena == NULL) {
-        IGWT_OK(igw_arena_new(&arena, 64u << 20));
-        atexit(free_arena);
-    }
-    igw_arena_reset(arena);
+    arena = igwt_file_arena(64u << 20);
     return igw_csv_parse(arena, s, len, opts, lim, root, &perr);
 }
 

@@ -7,18 +7,10 @@
 #include "igw/doc.h"
 #include "lib/igwt.h"
 
-static igw_arena *
-new_arena(void)
-{
-    igw_arena *a = NULL;
-    IGWT_OK(igw_arena_new(&a, 0));
-    return a;
-}
-
 static void
 test_constructors(void)
 {
-    igw_arena *a = new_arena();
+    igw_arena *a = igwt_arena_new(0);
     char src[] = "hello";
     struct igw_node *s = igw_node_string(a, src, 5);
     struct igw_node *r = igw_node_string_ref(a, "static", 6);
@@ -41,7 +33,7 @@ test_constructors(void)
 static void
 test_number_format(void)
 {
-    igw_arena *a = new_arena();
+    igw_arena *a = igwt_arena_new(0);
     struct igw_node *n = igw_node_number(a, 0.1);
     IGWT_ASSERT(n != NULL);
     IGWT_STREQ(n->str, "0.1");
@@ -60,7 +52,7 @@ test_number_format(void)
 static void
 test_append_get(void)
 {
-    igw_arena *a = new_arena();
+    igw_arena *a = igwt_arena_new(0);
     struct igw_node *obj = igw_node_new(a, IGW_NODE_OBJECT);
     struct igw_node *arr = igw_node_new(a, IGW_NODE_ARRAY);
     struct igw_node *s = igw_node_string(a, "x", 1);
@@ -114,8 +106,8 @@ sample(igw_arena *a)
 static void
 test_clone_equal(void)
 {
-    igw_arena *a = new_arena();
-    igw_arena *b = new_arena();
+    igw_arena *a = igwt_arena_new(0);
+    igw_arena *b = igwt_arena_new(0);
     struct igw_node *x = sample(a);
     struct igw_node *y = igw_node_clone(b, x);
     struct igw_node *z;
@@ -124,7 +116,7 @@ test_clone_equal(void)
     IGWT_CHECK(igw_node_equal(x, y));
     IGWT_CHECK(y->parent == NULL);
     igw_arena_free(a); /* the clone must not depend on the source arena */
-    a = new_arena();
+    a = igwt_arena_new(0);
     x = sample(a);
     IGWT_CHECK(igw_node_equal(x, y));
     z = igw_node_clone(a, igw_node_get(y, "a", 1));
@@ -147,7 +139,7 @@ test_clone_equal(void)
 static void
 test_numbers_compare_by_value(void)
 {
-    igw_arena *a = new_arena();
+    igw_arena *a = igwt_arena_new(0);
     IGWT_CHECK(igw_node_equal(igw_node_number_text(a, "1.0", 3), igw_node_number_text(a, "1", 1)));
     IGWT_CHECK(!igw_node_equal(igw_node_number_text(a, "1", 1), igw_node_string(a, "1", 1)));
     IGWT_CHECK(!igw_node_equal(igw_node_string(a, "a\0b", 3), igw_node_string(a, "a\0c", 3)));
@@ -157,7 +149,7 @@ test_numbers_compare_by_value(void)
 static void
 test_deep_tree_iterative(void)
 {
-    igw_arena *a = new_arena();
+    igw_arena *a = igwt_arena_new(0);
     struct igw_node *root = igw_node_new(a, IGW_NODE_ARRAY);
     struct igw_node *cur = root;
     struct igw_node *copy;

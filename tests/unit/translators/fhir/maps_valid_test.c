@@ -16,49 +16,14 @@
 #include "igw/common.h"
 #include "igw/fhir.h"
 #include "lib/igwt.h"
+#include "lib/igwt_fixtures.h"
 
 #define MAX_NAMES 512
 
+/* The file's arena (igwt_file_arena), reset at each use. */
 static igw_arena *arena;
 
-/* The file's arena, created by the first case that needs it and freed at exit, so every case
- * runs alone or in any order. */
-static void
-free_arena(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
-
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n = -1;
-
-    *len = 0;
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0) {
-        n = ftell(f);
-    }
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = igw_malloc((size_t)n + 1);
-    }
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        IGW_FREE(buf);
-    }
-    if (buf != NULL) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return buf;
-}
 
 /* buf = a + "/" + b; false (and a reported failure) when it does not fit */
 static bool
@@ -126,16 +91,6 @@ free_names(char **names, int n)
     }
 }
 
-static void
-ensure_arena(void)
-{
-    if (arena == NULL) {
-        IGWT_OK(igw_arena_new(&arena, 256u << 20));
-        atexit(free_arena);
-    }
-    igw_arena_reset(arena);
-}
-
 static const char *
 mappings_dir(char *buf, size_t size)
 {
@@ -165,7 +120,7 @@ test_bundle_entries_checked(void)
     struct igw_fhir_result res;
     bool found = false;
 
-    ensure_arena();
+    arena = igwt_file_arena(256u << 20);
     IGWT_OK(igw_fhir_validate_json(arena, doc, sizeof(doc) - 1, NULL, NULL, NULL, &res));
     IGWT_CHECK(res.errors > 0);
     for (size_t i = 0; i < res.count; i++) {
@@ -194,12 +149,12 @@ check_case(const char *map, const char *tcase, const char *path, struct tally *t
     struct igw_node *root = NULL;
     const struct igw_node *rt;
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = igwt_read_file(path, &len);
 
     if (text == NULL) {
         return; /* a case with expected.xml / expected.csv: not FHIR JSON */
     }
-    ensure_arena();
+    arena = igwt_file_arena(256u << 20);
     if (igw_json_parse(arena, text, len, NULL, &root, &perr) != IGW_OK) {
         fprintf(stderr, "  %s/%s: expected.json does not parse: %u:%u: %s\n", map, tcase, perr.line,
                 perr.column, perr.msg);

@@ -16,17 +16,9 @@
 #include "lib/igwt.h"
 #include "lib/igwt_fixtures.h"
 
+/* The file's arena (igwt_file_arena), reset at each use. */
 static igw_arena *arena;
 static struct igw_fhir_result res;
-
-/* The file's arena, created by the first case that needs it and freed at exit, so every case
- * runs alone or in any order. */
-static void
-free_arena(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -47,11 +39,7 @@ q(const char *s)
 static int
 run(const char *json, size_t len, const struct igw_fhir_opts *o)
 {
-    if (arena == NULL) {
-        IGWT_OK(igw_arena_new(&arena, 512u << 20));
-        atexit(free_arena);
-    }
-    igw_arena_reset(arena);
+    arena = igwt_file_arena(512u << 20);
     return igw_fhir_validate_json(arena, json, len, NULL, o, NULL, &res);
 }
 
@@ -106,30 +94,6 @@ expect_one_at(int line, const char *json, const struct igw_fhir_opts *o, const c
 #define EXPECT_ONE(json, code, expr) expect_one_at(__LINE__, json, NULL, code, expr)
 
 #define PATIENT "'resourceType':'Patient','id':'p1'"
-
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n = -1;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0) {
-        n = ftell(f);
-    }
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = igw_malloc((size_t)n + 1);
-    }
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        IGW_FREE(buf);
-    }
-    *len = n > 0 ? (size_t)n : 0;
-    fclose(f);
-    return buf;
-}
 
 /* ---- the openIMIS fixtures --------------------------------------------------------------- */
 
@@ -216,7 +180,7 @@ check_fixture(const char *dir, const char *file)
     bool ok;
 
     IGWT_ASSERT(snprintf(path, sizeof(path), "%s/%s", dir, file) < (int)sizeof(path));
-    text = read_file(path, &len);
+    text = igwt_read_file(path, &len);
     IGWT_ASSERT(text != NULL);
     IGWT_OK(run(text, len, NULL));
     ok = res.count == known_count(file) && res.errors == res.count;
@@ -708,7 +672,7 @@ test_speed(void)
 
     IGWT_FIXTURE_DIR(dir, "openimis/fhir-r4-api-test-payloads");
     snprintf(path, sizeof(path), "%s/test_patient.json", dir);
-    text = read_file(path, &len);
+    text = igwt_read_file(path, &len);
     IGWT_ASSERT(text != NULL);
     IGWT_OK(run("{}", 2, NULL)); /* creates and resets the arena */
     IGWT_OK(igw_json_parse(arena, text, len, NULL, &root, &perr));
@@ -733,7 +697,7 @@ check_definitions_file(const char *dir, const char *file, const char *want_expr)
     if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path)) {
         return;
     }
-    text = read_file(path, &len);
+    text = igwt_read_file(path, &len);
     if (text == NULL) {
         return;
     }

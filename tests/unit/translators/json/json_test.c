@@ -11,26 +11,14 @@
 #include "lib/igwt.h"
 #include "lib/igwt_fixtures.h"
 
+/* The file's arena (igwt_file_arena), reset at each use. */
 static igw_arena *arena;
 static struct igw_parse_error perr;
-
-/* The file's arena, created by the first case that needs it and freed at exit, so every case
- * runs alone or in any order. */
-static void
-free_arena(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
 
 static int
 parse_lim(const char *s, size_t len, const struct igw_parse_limits *lim, struct igw_node **root)
 {
-    if (arena == NULL) {
-        IGWT_OK(igw_arena_new(&arena, 64u << 20));
-        atexit(free_arena);
-    }
-    igw_arena_reset(arena);
+    arena = igwt_file_arena(64u << 20);
     return igw_json_parse(arena, s, len, lim, root, &perr);
 }
 
@@ -467,40 +455,13 @@ test_escape_runs(void)
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    long sz;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0) {
-        sz = ftell(f);
-        if (sz >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            data = igw_malloc((size_t)sz + 1);
-            if (data != NULL && fread(data, 1, (size_t)sz, f) != (size_t)sz) {
-                IGW_FREE(data);
-            }
-            if (data != NULL) {
-                data[sz] = '\0';
-                *len = (size_t)sz;
-            }
-        }
-    }
-    fclose(f);
-    return data;
-}
-
 static int fixtures_seen;
 
 static void
 round_trip_file(const char *path)
 {
     size_t len = 0;
-    char *text = read_file(path, &len);
+    char *text = igwt_read_file(path, &len);
     igw_arena *a = NULL;
     struct igw_node *r1 = NULL;
     struct igw_node *r2 = NULL;

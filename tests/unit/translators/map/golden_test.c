@@ -9,30 +9,8 @@
 #include <dirent.h>
 #include <stdlib.h>
 
+#include "lib/igwt_fixtures.h"
 #include "maptest.h"
-
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = igw_malloc((size_t)n + 1);
-        if (buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        } else {
-            igw_free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 static igw_map_set *
 load_set(void)
@@ -57,9 +35,9 @@ run_case(const igw_map *m, const char *dir)
     size_t n2 = 0;
     const char *got = NULL;
     snprintf(path, sizeof(path), "%s/input.json", dir);
-    char *in = slurp(path, &n1);
+    char *in = igwt_read_file(path, &n1);
     snprintf(path, sizeof(path), "%s/expected.json", dir);
-    char *want = slurp(path, &n2);
+    char *want = igwt_read_file(path, &n2);
     int ok = 0;
     if (in == NULL || want == NULL) {
         fprintf(stderr, "  %s: cannot read input.json or expected.json\n", dir);

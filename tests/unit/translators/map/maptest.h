@@ -143,4 +143,22 @@ mt_write_file(const char *rel, const char *text)
 
 #define MT_EQ(map, in, want) IGWT_STREQ(mt_run(map, in), want)
 
+/* The lint findings igw_map_lint reported, as "file:line:column message|" each (cut at the
+ * buffer's end), and how many: start it as {{0}, 0}. */
+struct mt_lint_seen {
+    char text[2048];
+    unsigned n;
+};
+
+/* An igw_map_lint callback (arg: a struct mt_lint_seen) that appends f to it. */
+static inline void
+mt_lint_collect(void *arg, const struct igw_map_finding *f)
+{
+    struct mt_lint_seen *s = arg;
+    size_t len = strlen(s->text);
+    snprintf(s->text + len, sizeof(s->text) - len, "%s:%u:%u %s|", f->file, f->line, f->column,
+             f->message);
+    s->n++;
+}
+
 #endif /* IGW_MAPTEST_H */

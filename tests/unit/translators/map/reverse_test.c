@@ -6,21 +6,6 @@
 
 #define HDR "map t from json to json\n"
 
-struct lint_seen {
-    char text[2048];
-    unsigned n;
-};
-
-static void
-collect(void *arg, const struct igw_map_finding *f)
-{
-    struct lint_seen *s = arg;
-    size_t len = strlen(s->text);
-    snprintf(s->text + len, sizeof(s->text) - len, "%s:%u:%u %s|", f->file, f->line, f->column,
-             f->message);
-    s->n++;
-}
-
 static const char *round_trip_map =
     HDR "table g = \"rg.csv\"\n"
         "let sys = \"urn:sys\"\n"
@@ -117,7 +102,7 @@ test_join_and_xml_style(void)
 static void
 test_not_invertible_and_lint(void)
 {
-    struct lint_seen seen = {{0}, 0};
+    struct mt_lint_seen seen = {{0}, 0};
     const char *out;
     igw_map *m = mt_compile(HDR "table_unused = 1\nlet unused = 3\n"
                                 "name[0].given = concat(a, b)\nflag = a == b\nn = x + 1\n"
@@ -125,7 +110,7 @@ test_not_invertible_and_lint(void)
     IGWT_ASSERT(m != NULL);
     IGWT_CHECK(!igw_map_invertible(m));
     IGWT_ERR(mt_apply_lim(m, true, "{}", NULL, &out), IGW_EINVAL);
-    unsigned n = igw_map_lint(m, collect, &seen);
+    unsigned n = igw_map_lint(m, mt_lint_collect, &seen);
     IGWT_CHECK(n == seen.n && n == 6);
     IGWT_CHECK(strstr(seen.text, "t.map:4:1 rule 'name[0].given' line 4: concat of two fields "
                                  "cannot be inverted|") != NULL);
@@ -144,7 +129,7 @@ test_not_invertible_and_lint(void)
 static void
 test_shipped_map_lint(void)
 {
-    struct lint_seen seen = {{0}, 0};
+    struct mt_lint_seen seen = {{0}, 0};
     igw_map_set *s = NULL;
     char dir[1024];
     char err[IGW_ERRBUF_SIZE];
@@ -154,7 +139,7 @@ test_shipped_map_lint(void)
     const igw_map *m = igw_map_set_get(s, "insuree-to-patient");
     IGWT_ASSERT(m != NULL);
     IGWT_CHECK(!igw_map_invertible(m));
-    IGWT_CHECK(igw_map_lint(m, collect, &seen) >= 1);
+    IGWT_CHECK(igw_map_lint(m, mt_lint_collect, &seen) >= 1);
     IGWT_CHECK(strstr(seen.text, "extension[+].valueBoolean") != NULL);
     IGWT_CHECK(strstr(seen.text, "comparison cannot be inverted") != NULL);
     igw_map_set_free(s);

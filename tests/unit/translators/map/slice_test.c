@@ -7,21 +7,6 @@
 
 #define HDR "map t from json to json\n"
 
-struct lint_seen {
-    char text[2048];
-    unsigned n;
-};
-
-static void
-collect(void *arg, const struct igw_map_finding *f)
-{
-    struct lint_seen *s = arg;
-    size_t len = strlen(s->text);
-    snprintf(s->text + len, sizeof(s->text) - len, "%s:%u:%u %s|", f->file, f->line, f->column,
-             f->message);
-    s->n++;
-}
-
 static const char *slice_map =
     HDR "let head = \"urn:head\"\n"
         "when exists(uuid) {\n"
@@ -111,7 +96,7 @@ test_slice_xml(void)
 static void
 test_oneway(void)
 {
-    struct lint_seen seen = {{0}, 0};
+    struct mt_lint_seen seen = {{0}, 0};
     const char *back;
     igw_map *m = mt_compile(HDR "code = code\noneway display = \"Name \" + code + \"!\"\n"
                                 "oneway for i in list { o[+] = $i }\n"
@@ -123,7 +108,7 @@ test_oneway(void)
     IGWT_STREQ(back, "{\"code\":\"X\",\"display\":\"Name X!\",\"o\":[1,2],\"flag\":true}");
     IGWT_OK(mt_apply_lim(m, true, "{\"code\":\"X\",\"display\":\"other\",\"o\":[1]}", NULL, &back));
     IGWT_STREQ(back, "{\"code\":\"X\"}");
-    IGWT_CHECK(igw_map_lint(m, collect, &seen) == 4);
+    IGWT_CHECK(igw_map_lint(m, mt_lint_collect, &seen) == 4);
     IGWT_CHECK(strstr(seen.text, "t.map:3:8 rule 'display' line 3: oneway: runs forward only, "
                                  "skipped in reverse|") != NULL);
     IGWT_CHECK(strstr(seen.text, "rule 'for' line 4: oneway") != NULL);
@@ -144,10 +129,10 @@ test_when_not_and_empty_invert(void)
 {
     igw_map *m = mt_compile(HDR "when not a { x = b }\nwhen empty(c) { y = d }\n"
                                 "when not exists(e) { z = f }\nwhen not a == 1 { w = g }\n");
-    struct lint_seen seen = {{0}, 0};
+    struct mt_lint_seen seen = {{0}, 0};
     IGWT_ASSERT(m != NULL);
     IGWT_CHECK(!igw_map_invertible(m));
-    IGWT_CHECK(igw_map_lint(m, collect, &seen) == 1);
+    IGWT_CHECK(igw_map_lint(m, mt_lint_collect, &seen) == 1);
     IGWT_CHECK(strstr(seen.text, "line 5: a condition other than exists(path)") != NULL);
     igw_map_free(m);
 }

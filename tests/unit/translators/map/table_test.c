@@ -14,7 +14,8 @@ data_path(const char *name)
 {
     static char path[4096];
     const char *src = getenv("IGW_SRC");
-    snprintf(path, sizeof(path), "%s/tests/unit/translators/map/data/%s", src != NULL ? src : "../..", name);
+    snprintf(path, sizeof(path), "%s/tests/unit/translators/map/data/%s",
+             src != NULL ? src : "../..", name);
     return path;
 }
 

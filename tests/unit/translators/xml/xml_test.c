@@ -10,26 +10,14 @@
 #include "lib/igwt.h"
 #include "lib/igwt_fixtures.h"
 
+/* The file's arena (igwt_file_arena), reset at each use. */
 static igw_arena *arena;
 static struct igw_parse_error perr;
-
-/* The file's arena, created by the first case that needs it and freed at exit, so every case
- * runs alone or in any order. */
-static void
-free_arena(void)
-{
-    igw_arena_free(arena);
-    arena = NULL;
-}
 
 static int
 parse_lim(const char *s, size_t len, const struct igw_parse_limits *lim, struct igw_node **root)
 {
-    if (arena == NULL) {
-        IGWT_OK(igw_arena_new(&arena, 64u << 20));
-        atexit(free_arena);
-    }
-    igw_arena_reset(arena);
+    arena = igwt_file_arena(64u << 20);
     return igw_xml_parse(arena, s, len, lim, root, &perr);
 }
 
@@ -422,33 +410,6 @@ test_json_to_xml(void)
     igw_arena_free(a);
 }
 
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    long sz;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0) {
-        sz = ftell(f);
-        if (sz >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            data = igw_malloc((size_t)sz + 1);
-            if (data != NULL && fread(data, 1, (size_t)sz, f) != (size_t)sz) {
-                IGW_FREE(data);
-            }
-            if (data != NULL) {
-                data[sz] = '\0';
-                *len = (size_t)sz;
-            }
-        }
-    }
-    fclose(f);
-    return data;
-}
-
 static void
 test_openimis_fixture(void)
 {
@@ -463,7 +424,7 @@ test_openimis_fixture(void)
     IGWT_FIXTURE_DIR(dir, "openimis/legacy-xml");
     snprintf(path, sizeof(path), "%s/%s", dir,
              "claim-submit.openimis-be-claim_py.test_extended_claim_submit_xml.xml");
-    text = read_file(path, &len);
+    text = igwt_read_file(path, &len);
     IGWT_ASSERT(text != NULL);
     IGWT_OK(parse_lim(text, len, NULL, &r));
     c = member(r, "Claim");
