@@ -163,6 +163,7 @@ qapply_submit(struct qbatch *b, struct qreq *r)
     struct qkey ik;
     struct qkey k;
     bool dup = false;
+    bool room = false;
     uint64_t id = 0;
     int rv;
 
@@ -174,6 +175,12 @@ qapply_submit(struct qbatch *b, struct qreq *r)
             s->duplicate = dup;
             return rv;
         }
+    }
+    rv = qspace_admit(b, s, &room);
+    if (rv != IGW_OK || !room) {
+        r->rv = IGW_ENOSPC; /* refused at the mark: the txn goes on for the others */
+        b->refused = true;
+        return rv;
     }
     id = b->next_id++;
     m.created_ms = b->now_ms;

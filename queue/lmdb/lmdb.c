@@ -63,6 +63,7 @@ env_open(qlmdb *q, const struct igw_queue_lmdb_opts *opts, char *errbuf, size_t 
     uint64_t map = opts->map_size == 0 ? DEFAULT_MAP_SIZE : opts->map_size;
     long pg = sysconf(_SC_PAGESIZE);
     unsigned flags = MDB_NOTLS | (opts->no_sync ? MDB_NOSYNC : 0);
+    MDB_stat st;
     int dead = 0;
     int rc;
 
@@ -82,6 +83,10 @@ env_open(qlmdb *q, const struct igw_queue_lmdb_opts *opts, char *errbuf, size_t 
     }
     if (rc == MDB_SUCCESS) {
         rc = mdb_reader_check(q->env, &dead); /* slots of a killed process */
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_stat(q->env, &st);
+        q->psize = st.ms_psize;
     }
     if (rc != MDB_SUCCESS) {
         igw_errbuf_set(errbuf, errlen, "queue: cannot open LMDB env %s: %s", q->path,

@@ -13,6 +13,7 @@
  *   apply.c   submit / claim / complete / release applied inside the writer's write txn
  *   order.c   scheduling (due and order entries) and per-key ordering
  *   maint.c   purge, sweep, open-time recovery and the meta records (next id, counters)
+ *   space.c   the high-water mark that keeps room for deliveries, sweeps and purges
  *   writer.c  the writer thread: batching, group commit, map-full handling, events; the
  *             completion thread that runs submit callbacks
  *
@@ -255,6 +256,10 @@ struct qbatch {
     bool events;   /* a listener is set: collect events (else qev_add does nothing) */
     bool accepted; /* a new message was stored */
     bool freed;    /* a message was removed */
+    bool refused;  /* a submit was refused at the high-water mark (space.c) */
+    bool below;    /* after a removal: the pages in use are back below the mark */
+    bool mark_known;
+    uint64_t mark; /* pages a submit may fill up to in this txn (space.c) */
     struct qev *ev;
     size_t nev;
     size_t evcap;
@@ -272,6 +277,7 @@ struct qlmdb {
     MDB_env *env;
     MDB_dbi dbi[QDB_COUNT];
     char *path;
+    unsigned psize; /* LMDB's page size */
     unsigned max_batch;
     uint64_t retain_delivered_ms;
     uint64_t retain_idem_ms;
@@ -395,6 +401,21 @@ int qapply_sweep(struct qbatch *b, struct qreq *r);
 int qmeta_load(struct qbatch *b);
 int qmeta_store(struct qbatch *b);
 int qrecover_inflight(struct qbatch *b);
+
+/* space.c: the high-water mark (docs/QUEUE-FORMAT.md, "Room for deliveries"). Capacity is the
+ * map size in pages, or less when the file system of data.mdb has less room; the reserve is
+ * capacity / QSPACE_RESERVE_DIV, at least QSPACE_RESERVE_MIN_PAGES (at most a quarter). */
+#define QSPACE_RESERVE_DIV 16u
+#define QSPACE_RESERVE_MIN_PAGES 256u
+#define QSPACE_HYSTERESIS_PAGES 8u
+uint64_t qspace_reserve_pages(uint64_t cap_pages);
+/* Pages submit s may add at most (an over-estimate; page size psize). */
+uint64_t qspace_estimate_pages(const struct qsubmit *s, unsigned psize);
+/* *ok: the pages in use in b's txn plus s's estimate stay within the mark. IGW_OK or the error
+ * of measuring (then *ok is false). */
+int qspace_admit(struct qbatch *b, const struct qsubmit *s, bool *ok);
+/* *below: the pages in use are back below the mark (with a small margin). */
+int qspace_below_mark(struct qbatch *b, bool *below);
 
 /* replay.c */
 int qapply_replay(struct qbatch *b, struct qreq *r);

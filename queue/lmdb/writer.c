@@ -42,6 +42,9 @@ qbatch_clear(struct qbatch *b)
     igw_buf_reset(&b->evstr);
     b->accepted = false;
     b->freed = false;
+    b->refused = false;
+    b->below = false;
+    b->mark_known = false;
 }
 
 void
@@ -114,7 +117,9 @@ commit_done(qlmdb *q, struct qbatch *b)
     if (q->nometasync) {
         q->relaxed_commits++;
     }
-    if (b->accepted || b->freed) {
+    if (b->refused) {
+        q->full = true;
+    } else if (b->accepted || (b->freed && b->below)) {
         q->full = false;
     }
     pthread_mutex_unlock(&q->mu);
@@ -169,6 +174,9 @@ txn_apply(qlmdb *q, struct qreq **reqs, size_t n)
     }
     for (size_t i = 0; rv == IGW_OK && i < n; i++) {
         rv = apply_one(b, reqs[i]);
+    }
+    if (rv == IGW_OK && b->freed) {
+        rv = qspace_below_mark(b, &b->below);
     }
     if (rv == IGW_OK) {
         rv = qmeta_store(b);

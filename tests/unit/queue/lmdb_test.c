@@ -15,6 +15,7 @@
 #include "igw/queue_lmdb.h"
 #include "contract.h"
 #include "igwt_tmp.h"
+#include "../../../queue/lmdb/lmdb_int.h"
 
 /* ---- the backend as the contract suite sees it ------------------------------------------- */
 
@@ -267,6 +268,111 @@ test_map_full(void)
     lmdb_finish(q);
 }
 
+/* ---- the high-water mark (queue/lmdb/space.c) -------------------------------------------- */
+
+static void
+test_reserve_size(void)
+{
+    struct qroute r = {"r", 1, false, NULL, 0, false, NULL, 0, NULL};
+    struct qsubmit s;
+
+    IGWT_CHECK(qspace_reserve_pages(2048) == 256);     /* 8 MiB: the 1 MiB floor */
+    IGWT_CHECK(qspace_reserve_pages(262144) == 16384); /* 1 GiB: a sixteenth */
+    IGWT_CHECK(qspace_reserve_pages(256) == 64);       /* 1 MiB: at most a quarter */
+    IGWT_CHECK(qspace_reserve_pages(0) == 0);
+    memset(&s, 0, sizeof(s));
+    s.channel = "ch";
+    s.channel_len = 2;
+    s.nroutes = 1;
+    s.routes = &r;
+    s.body_len = 100;
+    IGWT_CHECK(qspace_estimate_pages(&s, 4096) >= 3 && qspace_estimate_pages(&s, 4096) <= 4);
+    s.body_len = 3000; /* an overflow page of its own */
+    IGWT_CHECK(qspace_estimate_pages(&s, 4096) >= 4);
+    s.body_len = 100000;
+    IGWT_CHECK(qspace_estimate_pages(&s, 4096) >= 100000 / 4096 + 1);
+}
+
+static void
+fill_reset(void)
+{
+    pthread_mutex_lock(&fill.mu);
+    fill.n = fill.ok = fill.nospc = 0;
+    pthread_mutex_unlock(&fill.mu);
+}
+
+static igw_queue *
+reopen(igw_queue *q)
+{
+    char err[IGW_ERRBUF_SIZE] = "";
+
+    igw_queue_close(q);
+    q = NULL;
+    IGWT_OK(lmdb_open_opts(&q, tmpdir, 8 << 20, 1, err, sizeof(err)));
+    return q;
+}
+
+/* Drains and sweeps everything; returns how many messages the sweeps removed. */
+static unsigned
+drain_sweep(igw_queue *q, size_t len, unsigned expect)
+{
+    unsigned removed = 0;
+    unsigned total = 0;
+
+    IGWT_CHECK(drain_all(q, len) == expect);
+    while (igw_queue_sweep(q, QC_FAR_FUTURE, 50, &removed) == IGW_OK && removed > 0) {
+        total += removed;
+    }
+    IGWT_CHECK(!qc_stats(q).full && qc_stats(q).messages == 0);
+    return total;
+}
+
+/* 8 MiB map, flood until refused: room is left, a purge and a restart with deliveries in flight
+ * work while full, everything drains and sweeps, and a refill is accepted up to the mark again. */
+static void
+test_full_recovers(void)
+{
+    igw_queue *q = lmdb_open_at(8 << 20, 1);
+    struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
+    struct igw_queue_claim c[32];
+    struct igw_queue_stats st;
+    struct igw_queue_msg m;
+    char body[3000];
+    uint64_t id;
+    int first;
+    int extra;
+
+    fill_reset();
+    qc_init_msg(&m, "ch", "", &r, 1);
+    m.body = body;
+    m.body_len = sizeof(body);
+    fill_map(q, &m, body, sizeof(body));
+    first = fill.ok;
+    st = qc_stats(q);
+    IGWT_CHECK(fill.nospc > 0 && first > 1000 && st.full);
+    IGWT_CHECK(st.capacity_bytes - st.used_bytes >= 128 * 4096); /* the reserve is untouched */
+    IGWT_ERR(igw_queue_put(q, &m, &id, NULL), IGW_ENOSPC);
+    IGWT_OK(igw_queue_purge(q, 1)); /* an admin delete while full */
+    IGWT_ERR(igw_queue_purge(q, 1), IGW_ENOENT);
+    IGWT_CHECK(qc_claim(q, QC_FAR_FUTURE, c, 32) == 32);
+    qc_fini_claims(c, 32);
+    q = reopen(q); /* in flight at close: recovery writes at open */
+    IGWT_CHECK(qc_stats(q).inflight == 0 && qc_stats(q).messages == (uint64_t)first - 1);
+    /* the purged message's pages take a message or two, then the mark refuses again */
+    for (extra = 0; extra < 8 && igw_queue_put(q, &m, &id, NULL) == IGW_OK; extra++) {
+    }
+    IGWT_CHECK(extra <= 2 && qc_stats(q).full);
+    first += extra - 1;
+    IGWT_CHECK(drain_sweep(q, sizeof(body), (unsigned)first) == (unsigned)first);
+    fill_reset();
+    fill_map(q, &m, body, sizeof(body));
+    IGWT_CHECK(fill.nospc > 0 && fill.ok >= first - 32 && fill.ok <= first + 32);
+    q = reopen(q);
+    IGWT_CHECK(drain_sweep(q, sizeof(body), (unsigned)fill.ok) == (unsigned)fill.ok);
+    IGWT_OK(igw_queue_put(q, &m, &id, NULL));
+    lmdb_finish(q);
+}
+
 /* ---- group commit ------------------------------------------------------------------------ */
 
 #define GC_THREADS 8
@@ -441,6 +547,8 @@ main(int argc, char **argv)
     static const struct igwt_case own[] = {
         {"idempotency_group", test_idempotency_group},
         {"map_full", test_map_full},
+        {"reserve_size", test_reserve_size},
+        {"full_recovers", test_full_recovers},
         {"group_commit", test_group_commit},
         {"stats_capacity", test_stats_capacity},
         {"open_invalid", test_open_invalid},

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Room for deliveries: the high-water mark that stops intake early (docs/QUEUE-FORMAT.md,
+ * "Room for deliveries").
+ *
+ * LMDB is copy-on-write: deleting a record or changing a delivery writes new copies of the pages
+ * on its path and frees the old ones only after the commit (and they are reused only once no
+ * snapshot can see them). A map filled to the last page therefore can no longer delete anything:
+ * claims, outcomes, sweeps and purges fail with MDB_MAP_FULL and the queue never drains. So a
+ * submit is accepted only while the pages in use, measured inside the write transaction from
+ * LMDB's own figures (mdb_stat of every tree, the free list's tree included), plus an estimate of
+ * what the message needs, stay below capacity minus a reserve kept for everything that is not an
+ * accept. Capacity is the map size, or less when the file system holding data.mdb has less room
+ * left (a full disk is handled by the same mark).
+ */
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "igw/common.h"
+#include "lmdb_int.h"
+
+#define MAIN_DBI 1 /* LMDB's main tree (holds the named databases); 0 is the free list */
+
+uint64_t
+qspace_reserve_pages(uint64_t cap_pages)
+{
+    uint64_t floor = QSPACE_RESERVE_MIN_PAGES;
+
+    if (floor > cap_pages / 4) {
+        floor = cap_pages / 4; /* a tiny map keeps three quarters for messages */
+    }
+    return cap_pages / QSPACE_RESERVE_DIV > floor ? cap_pages / QSPACE_RESERVE_DIV : floor;
+}
+
+/* Pages a record of len value bytes (plus its key) may add: an overflow run when it does not fit
+ * in a leaf, else its share of a leaf counted twice (a split leaves two half-full pages). */
+static uint64_t
+record_pages(size_t len, unsigned psize)
+{
+    size_t big = psize / 2 - 64;
+
+    if (len + QF_KEY_MAX > big) {
+        return (len + 64 + psize - 1) / psize + 1;
+    }
+    return 0;
+}
+
+uint64_t
+qspace_estimate_pages(const struct qsubmit *s, unsigned psize)
+{
+    size_t small = 0;
+    uint64_t pages = 2; /* a split of a branch page on the way */
+    size_t msg = 32 + s->channel_len + s->meta_len + s->body_len +
+                 (s->content_type != NULL ? strlen(s->content_type) : 0);
+
+    pages += record_pages(msg, psize);
+    small += record_pages(msg, psize) == 0 ? msg + 24 : 24;
+    for (unsigned i = 0; i < s->nroutes; i++) {
+        const struct qroute *r = &s->routes[i];
+        /* deliv + due + order, keyed by id + route (order by route + key + id) */
+        small += 3 * (40 + r->name_len) + 2 * r->order_len + 64;
+        if (r->has_payload) {
+            size_t pl =
+                16 + r->payload_len + (r->content_type != NULL ? strlen(r->content_type) : 0);
+            pages += record_pages(pl, psize);
+            small += record_pages(pl, psize) == 0 ? pl + 24 + r->name_len : 24;
+        }
+    }
+    if (s->has_idem) {
+        small += 40 + s->channel_len + s->idem_len;
+    }
+    return pages + (2 * small + psize - 1) / psize;
+}
+
+/* Pages the trees of the write transaction occupy: every named database, the main tree, the free
+ * list's tree and the two meta pages. What is not counted is free, or held by an older snapshot. */
+static int
+live_pages(struct qbatch *b, uint64_t *out)
+{
+    qlmdb *q = b->q;
+    MDB_stat st;
+    uint64_t n = 2;
+    int rc = MDB_SUCCESS;
+
+    for (int i = -2; rc == MDB_SUCCESS && i < QDB_COUNT; i++) {
+        MDB_dbi dbi = i == -2 ? 0 : i == -1 ? MAIN_DBI : q->dbi[i];
+        rc = mdb_stat(b->txn, dbi, &st);
+        n += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    }
+    *out = n;
+    return qerr_map(rc, "space stat");
+}
+
+/* Capacity in pages: the map, or what data.mdb plus the file system's free room can hold. */
+static uint64_t
+cap_pages(qlmdb *q)
+{
+    MDB_envinfo info;
+    mdb_filehandle_t fd;
+    struct statvfs vfs;
+    struct stat st;
+    uint64_t cap;
+    uint64_t disk;
+
+    if (mdb_env_info(q->env, &info) != MDB_SUCCESS) {
+        return 0;
+    }
+    cap = info.me_mapsize / q->psize;
+    if (mdb_env_get_fd(q->env, &fd) == MDB_SUCCESS && fstat(fd, &st) == 0 &&
+        fstatvfs(fd, &vfs) == 0) {
+        disk = ((uint64_t)st.st_size + (uint64_t)vfs.f_bavail * vfs.f_frsize) / q->psize;
+        cap = disk < cap ? disk : cap;
+    }
+    return cap;
+}
+
+/* The mark (capacity - reserve), measured once per transaction. */
+static uint64_t
+mark_pages(struct qbatch *b)
+{
+    if (!b->mark_known) {
+        uint64_t cap = cap_pages(b->q);
+        b->mark = cap - qspace_reserve_pages(cap);
+        b->mark_known = true;
+    }
+    return b->mark;
+}
+
+int
+qspace_admit(struct qbatch *b, const struct qsubmit *s, bool *ok)
+{
+    uint64_t live = 0;
+    int rv = live_pages(b, &live);
+
+    *ok = rv == IGW_OK && live + qspace_estimate_pages(s, b->q->psize) <= mark_pages(b);
+    return rv;
+}
+
+int
+qspace_below_mark(struct qbatch *b, bool *below)
+{
+    uint64_t live = 0;
+    int rv = live_pages(b, &live);
+
+    /* room for a few small messages, so a freed page or two does not flip the flag back */
+    *below = rv == IGW_OK && live + QSPACE_HYSTERESIS_PAGES <= mark_pages(b);
+    return rv;
+}
