@@ -256,6 +256,7 @@ struct qbatch {
     bool events;   /* a listener is set: collect events (else qev_add does nothing) */
     bool accepted; /* a new message was stored */
     bool freed;    /* a message was removed */
+    bool was_full; /* q->full when the txn began */
     bool refused;  /* a submit was refused at the high-water mark (space.c) */
     bool below;    /* after a removal: the pages in use are back below the mark */
     bool mark_known;
@@ -323,6 +324,8 @@ struct qlmdb {
     struct qbatch b;
     uint64_t sweep_msg_from;
     struct qkey sweep_idem_from;
+    uint64_t prealloc_bytes; /* data.mdb is allocated up to here (space.c) */
+    bool prealloc_warned;
 };
 
 /* The operations (the facade checked the arguments; see include/igw/queue_backend.h). */
@@ -416,6 +419,9 @@ uint64_t qspace_estimate_pages(const struct qsubmit *s, unsigned psize);
 int qspace_admit(struct qbatch *b, const struct qsubmit *s, bool *ok);
 /* *below: the pages in use are back below the mark (with a small margin). */
 int qspace_below_mark(struct qbatch *b, bool *below);
+/* Keeps data.mdb allocated up to the last page in use plus the reserve (writer thread or open);
+ * a failure (the file system full) is logged once and retried after the next commit. */
+void qspace_preallocate(qlmdb *q);
 
 /* replay.c */
 int qapply_replay(struct qbatch *b, struct qreq *r);

@@ -11,13 +11,17 @@
  * LMDB's own figures (mdb_stat of every tree, the free list's tree included), plus an estimate of
  * what the message needs, stay below capacity minus a reserve kept for everything that is not an
  * accept. Capacity is the map size, or less when the file system holding data.mdb has less room
- * left (a full disk is handled by the same mark).
+ * left (a full disk is handled by the same mark). The reserve is also kept allocated on disk
+ * (posix_fallocate of data.mdb up to the last page in use plus the reserve), so that when
+ * something else fills the file system the pages deliveries need are already the file's.
  */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "igw/common.h"
+#include "igw/log.h"
 #include "lmdb_int.h"
 
 #define MAIN_DBI 1 /* LMDB's main tree (holds the named databases); 0 is the free list */
@@ -133,7 +137,10 @@ qspace_admit(struct qbatch *b, const struct qsubmit *s, bool *ok)
     uint64_t live = 0;
     int rv = live_pages(b, &live);
 
-    *ok = rv == IGW_OK && live + qspace_estimate_pages(s, b->q->psize) <= mark_pages(b);
+    /* once refusing, refuse until usage is clearly back below: no 202/503 flapping at the mark */
+    uint64_t margin = b->was_full || b->refused ? QSPACE_HYSTERESIS_PAGES : 0;
+
+    *ok = rv == IGW_OK && live + qspace_estimate_pages(s, b->q->psize) + margin <= mark_pages(b);
     return rv;
 }
 
@@ -146,4 +153,32 @@ qspace_below_mark(struct qbatch *b, bool *below)
     /* room for a few small messages, so a freed page or two does not flip the flag back */
     *below = rv == IGW_OK && live + QSPACE_HYSTERESIS_PAGES <= mark_pages(b);
     return rv;
+}
+
+void
+qspace_preallocate(qlmdb *q)
+{
+    MDB_envinfo info;
+    mdb_filehandle_t fd;
+    uint64_t cap = cap_pages(q);
+    uint64_t want;
+    int rc;
+
+    if (mdb_env_info(q->env, &info) != MDB_SUCCESS || mdb_env_get_fd(q->env, &fd) != 0) {
+        return;
+    }
+    want = (uint64_t)info.me_last_pgno + 1 + qspace_reserve_pages(cap);
+    want = (want < cap ? want : cap) * q->psize;
+    if (want <= q->prealloc_bytes) {
+        return;
+    }
+    rc = posix_fallocate(fd, 0, (off_t)want);
+    if (rc == 0) {
+        q->prealloc_bytes = want;
+        q->prealloc_warned = false;
+    } else if (!q->prealloc_warned) {
+        IGW_WARN("queue: cannot keep the reserve allocated in %s/data.mdb (%llu bytes): %s",
+                 q->path, (unsigned long long)want, strerror(rc));
+        q->prealloc_warned = true;
+    }
 }

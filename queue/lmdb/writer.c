@@ -163,6 +163,7 @@ txn_apply(qlmdb *q, struct qreq **reqs, size_t n)
     qbatch_clear(b);
     pthread_mutex_lock(&q->mu);
     b->events = q->listener != NULL; /* a listener set during the group sees the next one */
+    b->was_full = q->full;
     pthread_mutex_unlock(&q->mu);
     b->now_ms = igw_now_ms();
     b->next_id = q->next_id;
@@ -196,6 +197,7 @@ txn_apply(qlmdb *q, struct qreq **reqs, size_t n)
         return rv;
     }
     commit_done(q, b);
+    qspace_preallocate(q);
     for (size_t i = 0; i < n; i++) {
         reqs[i]->finished = true;
     }
