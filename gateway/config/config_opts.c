@@ -75,8 +75,9 @@ static const struct opt opts[] = {
      "Queue directory (created with mode 0700), relative to the working directory."},
     {S_QUEUE, "map_size", T_SIZE, CFG(map_size), 0, "1GiB", 64 * 1024, 1ull << 40, NULL, 0,
      NULL, "size", 0,
-     "LMDB map size: the most the queue may hold. When full, new messages get 503 while "
-     "deliveries drain it."},
+     "LMDB map size: the most the queue may hold (less if its file system has less room). "
+     "Intake stops at a mark that keeps 1/16 of it (at least 1 MiB) for deliveries, sweeps "
+     "and purges: new messages get 503 while deliveries drain it."},
     {S_QUEUE, "max_batch", T_UINT, CFG(max_batch), 0, "256", 1, 65536, NULL, 0, NULL, "integer",
      0, "Most requests grouped into one commit (one fsync)."},
     {S_QUEUE, "retain_delivered", T_DUR, CFG(retain_delivered_ms), 0, "1h", 0, 366ull * 86400000,

@@ -198,6 +198,7 @@ def test_full_map_recovers():
         s = env.stats()
         assert s["full"] and s["messages"] == len(env.acked), s
         assert s["map_size"] - s["map_used"] >= 128 * 4096, s  # the reserve stayed free
+        print("  full after %d messages: map_used %d of %d" % (first, s["map_used"], s["map_size"]))
         # an admin DELETE while full, then a second one: both answered
         st, doc = env.admin("DELETE", "/admin/messages/0000000000000001")
         assert st == 200 and doc["status"] == "purged", (st, doc)
@@ -218,6 +219,7 @@ def test_full_map_recovers():
         second, refused = env.flood()
         check_refusal(refused)
         assert second >= first * 0.9, (first, second)
+        print("  refill: %d messages" % second)
         # kill -9 in the full state, restart: nothing stuck, everything acknowledged delivered
         env.gw.kill9()
         env.gw.start()
@@ -282,6 +284,7 @@ def test_full_disk():
         fill_file(filler + "2")
         extra, refused = env.flood(threads=1)
         check_refusal(refused)
+        print("  disk: full after %d messages, %d more after the disk filled" % (first, extra))
         assert extra < 64, extra
         st_before = env.stats()["messages"]
         for _ in range(20):
