@@ -90,7 +90,9 @@ live_pages(struct qbatch *b, uint64_t *out)
     for (int i = -2; rc == MDB_SUCCESS && i < QDB_COUNT; i++) {
         MDB_dbi dbi = i == -2 ? 0 : i == -1 ? MAIN_DBI : q->dbi[i];
         rc = mdb_stat(b->txn, dbi, &st);
-        n += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+        if (rc == MDB_SUCCESS) {
+            n += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+        }
     }
     *out = n;
     return qerr_map(rc, "space stat");

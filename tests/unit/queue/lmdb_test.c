@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The LMDB queue backend (queue/lmdb/): the queue contract suite (contract*.c) run on LMDB,
- * then the cases only LMDB has: a full map and its recovery, group commit, the map size in
+ * then the cases only LMDB has: a full map and its recovery, the high-water mark that keeps a
+ * reserve for deliveries (reserve_size, full_recovers), group commit, the map size in
  * the stats, the options it refuses and its on-disk format (docs/QUEUE-FORMAT.md). Each case
  * works in its own mkdtemp directory.
  */
