@@ -548,10 +548,10 @@ check_auth(struct request *r)
         return false;
     }
     rv = igw_http_auth_check(r->hi->cfg, r->ch, nng_http_req_get_header(r->req, "Authorization"));
-    if (rv == IGW_EAUTH && igw_throttle_fail(r->hi->thr, peer, now)) {
-        IGW_WARN("auth failures over the limit peer=%s channel=%s", peer, r->ch->name);
-    }
     if (rv != IGW_OK) {
+        bool over = rv == IGW_EAUTH && igw_throttle_fail(r->hi->thr, peer, now);
+        IGW_WARN("auth refused peer=%s channel=%s%s", peer, r->ch->name,
+                 over ? " (failures over the limit)" : "");
         refuse_err(r, rv); /* IGW_EAUTH 401, IGW_EPERM 403 */
         return false;
     }
