@@ -90,7 +90,9 @@ struct nng_http_req;
 
 /** The client address of req: the value of the X-Igw-Peer header that igw's connection guard
  *  sets in front of nng's HTTP server (it strips any such header a client sends), or "-" when
- *  the header is absent or empty (no guard: all clients share that one address). req is
+ *  the header is absent (no guard: all clients share that one address), empty, longer than 64
+ *  bytes or not made of address characters (letters, digits, '.', ':', '[', ']', '%', '-', '_';
+ *  so it cannot forge fields of a log line). req is
  *  borrowed and may be NULL ("-"). The result is borrowed from req (valid while req is) or
  *  static; never NULL; nothing is allocated and nothing can fail (gateway/http/peer.c). */
 const char *igw_http_peer(struct nng_http_req *req);
