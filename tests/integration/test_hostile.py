@@ -80,8 +80,16 @@ class Env:
         wait_port(self.admin_port, proc=self.gw.proc)
         return self
 
-    def __exit__(self, *exc):
-        self.gw.cleanup()
+    def __exit__(self, exc_type, *exc):
+        try:
+            if exc_type is None:  # SIGTERM: exit 0 and no sanitizer report
+                rc = self.gw.stop()
+                logs = self.gw.logs()
+                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                    assert bad not in logs, "sanitizer report in the igw log:\n" + logs[-4000:]
+                assert rc == 0, "igw exited with %s" % rc
+        finally:
+            self.gw.cleanup()
 
     def conn(self, port=None, source="127.0.0.1"):
         return http.client.HTTPConnection("127.0.0.1", port or self.gw.port, timeout=10,
