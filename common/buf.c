@@ -6,6 +6,7 @@
 
 #include "igw/common.h"
 #include "igw/buf.h"
+#include "igw/utf8.h"
 
 void
 igw_buf_init(struct igw_buf *b, size_t max)
@@ -126,30 +127,51 @@ igw_buf_printf(struct igw_buf *b, const char *fmt, ...)
     return rv;
 }
 
-/* Characters that need an escape inside a JSON string. */
+/* ASCII characters that need no escape inside a JSON string. */
 static bool
 json_plain(unsigned char c)
 {
-    return c >= 0x20 && c != '"' && c != '\\';
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+static const char replacement[3] = {'\xef', '\xbf', '\xbd'}; /* U+FFFD */
+
+/* Writes (out not NULL) and sizes the text for the byte at p that is not plain: an escape, a
+ * valid UTF-8 sequence as it is, or U+FFFD for a byte that starts no valid sequence. *used gets
+ * the input bytes consumed. */
 static size_t
-json_escape(unsigned char c, char *out)
+json_special(const unsigned char *p, const unsigned char *end, char *out, size_t *used)
 {
     static const char hex[] = "0123456789abcdef";
+    unsigned char c = p[0];
     const char *short_esc = c == '"'    ? "\\\""
                             : c == '\\' ? "\\\\"
                             : c == '\n' ? "\\n"
                             : c == '\r' ? "\\r"
                             : c == '\t' ? "\\t"
                                         : NULL;
+    size_t n;
+
+    *used = 1;
+    if (c >= 0x80) {
+        n = igw_utf8_seq(p, end);
+        *used = n > 0 ? n : 1;
+        if (out != NULL) {
+            memcpy(out, n > 0 ? (const char *)p : replacement, n > 0 ? n : 3);
+        }
+        return n > 0 ? n : 3;
+    }
     if (short_esc != NULL) {
-        memcpy(out, short_esc, 2);
+        if (out != NULL) {
+            memcpy(out, short_esc, 2);
+        }
         return 2;
     }
-    memcpy(out, "\\u00", 4);
-    out[4] = hex[c >> 4];
-    out[5] = hex[c & 15];
+    if (out != NULL) {
+        memcpy(out, "\\u00", 4);
+        out[4] = hex[c >> 4];
+        out[5] = hex[c & 15];
+    }
     return 6;
 }
 
@@ -157,15 +179,17 @@ int
 igw_buf_json_str(struct igw_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + n;
     size_t need = 2;
     size_t i = 0;
-    char tmp[6];
+    size_t used;
     char *o;
     int rv;
 
     /* exact size first (one scan), so a string that fits is never refused for its worst case */
-    for (size_t k = 0; k < n; k++) {
-        need += json_plain(p[k]) ? 1 : json_escape(p[k], tmp);
+    for (size_t k = 0; k < n; k += used) {
+        used = 1;
+        need += json_plain(p[k]) ? 1 : json_special(p + k, end, NULL, &used);
     }
     rv = igw_buf_reserve(b, need);
     if (rv != IGW_OK) {
@@ -182,8 +206,8 @@ igw_buf_json_str(struct igw_buf *b, const char *s, size_t n)
         o += run - i;
         i = run;
         if (i < n) {
-            o += json_escape(p[i], o);
-            i++;
+            o += json_special(p + i, end, o, &used);
+            i += used;
         }
     }
     *o++ = '"';

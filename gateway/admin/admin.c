@@ -264,6 +264,13 @@ igw_admin_start(igw_admin **out, const struct igw_config *cfg, igw_queue *q, igw
     a->maps = maps;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
+    rv = igw_throttle_new(&a->thr, cfg->auth_fail_burst, cfg->auth_fail_per_minute,
+                          cfg->auth_fail_addresses);
+    if (rv != IGW_OK) {
+        igw_errbuf_set(errbuf, errlen, "admin: auth throttle: %s", igw_strerror(rv));
+        igw_admin_stop(a);
+        return rv;
+    }
     if (pthread_create(&a->thread, NULL, worker_main, a) != 0) {
         igw_errbuf_set(errbuf, errlen, "admin: cannot start the worker thread");
         igw_admin_stop(a);
@@ -300,6 +307,7 @@ igw_admin_stop(igw_admin *a)
     }
     pthread_mutex_unlock(&a->mu);
     igw_http_server_free(a->srv);
+    igw_throttle_free(a->thr);
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     igw_free(a);

@@ -23,6 +23,7 @@
 #include "igw/queue.h"
 #include "admin/admin.h"
 #include "http/status.h"
+#include "http/throttle.h"
 
 enum admin_op { OP_STATS = 1, OP_INFO, OP_REPLAY, OP_RELEASE, OP_PURGE };
 
@@ -51,6 +52,7 @@ struct igw_admin {
     unsigned inflight;      /* under mu: handlers running plus queued jobs */
     pthread_t thread;
     bool started;
+    igw_throttle *thr; /* failed authentications per client address (admin_route.c) */
 };
 
 /* ---- admin.c: reply bodies ---------------------------------------------------------------- */

@@ -139,8 +139,12 @@ info_message(const struct igw_queue_message *m, struct igw_buf *b)
     if (rv == IGW_OK) {
         rv = json_kv_str(b, "body", text ? m->body.ptr : NULL, m->body.len);
     }
-    if (rv == IGW_OK && m->meta.len > 0 && m->meta.ptr[0] == '{') {
+    if (rv == IGW_OK && m->meta.len > 0 && m->meta.ptr[0] == '{' &&
+        igw_utf8_valid(m->meta.ptr, m->meta.len, NULL)) {
         rv = igw_buf_printf(b, ",\"metadata\":%s", m->meta.ptr); /* igw's own JSON text */
+    } else if (rv == IGW_OK && m->meta.len > 0) {
+        /* stored by an igw that let bytes that are not UTF-8 through: shown as a string */
+        rv = json_kv_str(b, "metadata", m->meta.ptr, m->meta.len);
     }
     return rv;
 }

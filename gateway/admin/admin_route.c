@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "igw/common.h"
+#include "igw/log.h"
 #include "admin/admin_int.h"
 #include "http/http.h"
 #include "http/server.h"
@@ -41,16 +42,29 @@ check_framing(nng_http_req *req, struct igw_http_verdict *v)
     return true;
 }
 
+/* The admin credentials, after the address's failed-authentication throttle: a throttled
+ * address gets 429 before its credentials are checked (docs/ADMIN-API.md). */
 static bool
 check_auth(const igw_admin *a, nng_http_req *req, struct igw_http_verdict *v)
 {
     /* checked alone (no channels): a channel's token gets 401 here, never 403 */
     static const struct igw_config none;
     struct igw_channel ch;
+    const char *peer = igw_http_peer(req);
+    uint64_t now = igw_mono_ms();
+    unsigned wait = igw_throttle_wait(a->thr, peer, now);
 
+    if (wait > 0) {
+        IGW_WARN("admin auth throttled peer=%s retry_after=%u", peer, wait);
+        v->retry_after = igw_throttle_retry_after(wait);
+        return verdict_set(v, 429, "too_many_auth_failures",
+                           "too many failed authentications from this address; retry later");
+    }
     memset(&ch, 0, sizeof(ch));
     ch.auth = a->cfg->admin_auth;
     if (igw_http_auth_check(&none, &ch, nng_http_req_get_header(req, "Authorization")) != IGW_OK) {
+        bool over = igw_throttle_fail(a->thr, peer, now);
+        IGW_WARN("admin auth refused peer=%s%s", peer, over ? " (failures over the limit)" : "");
         igw_http_verdict_of(IGW_HTTP_ADMIN, IGW_EAUTH, NULL, NULL, v);
         v->challenge = "Bearer realm=\"igw-admin\"";
         return false;

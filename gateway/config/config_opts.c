@@ -50,6 +50,21 @@ static const struct opt opts[] = {
      NULL, "integer", 0,
      "Requests being read or committed at once; beyond it new requests get 503 with "
      "Retry-After."},
+    {S_HTTP, "auth_fail_burst", T_UINT, CFG(auth_fail_burst), 0, "10", 0, 100000, NULL, 0, NULL,
+     "integer", 0,
+     "Failed authentications a client address may make at once, on the channels and on the "
+     "admin API (each keeps its own count); beyond it the address gets 429 with Retry-After, "
+     "before its credentials are checked, until tokens come back. The address is the one igw's "
+     "connection guard reports; without it every client is \"-\" and shares one count. 0: no "
+     "throttling."},
+    {S_HTTP, "auth_fail_per_minute", T_UINT, CFG(auth_fail_per_minute), 0, "30", 1, 6000000,
+     NULL, 0, NULL, "integer", 0,
+     "Failed authentications given back to each address per minute, up to auth_fail_burst: "
+     "the sustained guessing rate an address is held to."},
+    {S_HTTP, "auth_fail_addresses", T_UINT, CFG(auth_fail_addresses), 0, "4096", 16, 1u << 24,
+     NULL, 0, NULL, "integer", 0,
+     "Client addresses whose failures are counted at once (a fixed table: a spray of addresses "
+     "uses no more memory; when it is full the address closest to a full count is forgotten)."},
     {S_HTTP, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_HTTP_TLS, NULL, "section", 0,
      "Server certificate for an https:// listener (TLS 1.2, mbed TLS)."},
     {S_HTTP_TLS, "cert_file", T_PATH, CFG(tls_cert), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,

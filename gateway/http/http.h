@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Gateway-internal HTTP helpers: channel path patterns ("/events/openimis/{event}"), media type
- * comparison and header parsing. Pure functions, no nng, thread-safe; unit-tested by
- * tests/unit/gateway/http/route_match_test.c and auth_test.c.
+ * comparison and header parsing. Pure functions, no nng (igw_http_peer only reads an nng
+ * request), thread-safe; unit-tested by tests/unit/gateway/http/route_match_test.c, auth_test.c
+ * and peer_test.c.
  */
 #ifndef IGW_GATEWAY_HTTP_INT_H
 #define IGW_GATEWAY_HTTP_INT_H
@@ -42,6 +43,11 @@ int igw_path_pattern_check(const char *pattern, char *err, size_t errlen);
 bool igw_path_match(const char *pattern, const char *target, size_t target_len,
                     struct igw_path_match *m);
 
+/** True when every captured parameter of m (not NULL) decodes to valid UTF-8 (RFC 3629). A
+ *  request whose parameters are not is refused at intake with 400, so that no stored metadata
+ *  or answer carries bytes that are not text. */
+bool igw_path_params_utf8(const struct igw_path_match *m);
+
 /** True when the pattern has a "{name}" segment. */
 bool igw_path_has_param(const char *pattern, const char *name);
 
@@ -79,6 +85,17 @@ struct igw_buf;
  *  this one: answer 403). */
 int igw_http_auth_check(const struct igw_config *cfg, const struct igw_channel *ch,
                         const char *authorization);
+
+struct nng_http_req;
+
+/** The client address of req: the value of the X-Igw-Peer header that igw's connection guard
+ *  sets in front of nng's HTTP server (it strips any such header a client sends), or "-" when
+ *  the header is absent (no guard: all clients share that one address), empty, longer than 64
+ *  bytes or not made of address characters (letters, digits, '.', ':', '[', ']', '%', '-', '_';
+ *  so it cannot forge fields of a log line). req is
+ *  borrowed and may be NULL ("-"). The result is borrowed from req (valid while req is) or
+ *  static; never NULL; nothing is allocated and nothing can fail (gateway/http/peer.c). */
+const char *igw_http_peer(struct nng_http_req *req);
 
 /** Decodes standard base64 (with padding) of s[0..len) into out (outlen bytes; no NUL is
  *  added), setting *n to the decoded length. s, out and n must not be NULL (s may be any bytes).

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "igw/common.h"
+#include "igw/utf8.h"
 #include "http/http.h"
 
 /* A segment of a pattern or a path: [p, p + len). */
@@ -246,6 +247,17 @@ igw_path_match(const char *pattern, const char *target, size_t target_len, struc
             return false;
         }
     }
+}
+
+bool
+igw_path_params_utf8(const struct igw_path_match *m)
+{
+    for (unsigned i = 0; i < m->nparams; i++) {
+        if (!igw_utf8_valid(m->params[i].value, m->params[i].value_len, NULL)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 bool

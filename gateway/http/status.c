@@ -113,6 +113,7 @@ igw_http_reason(uint16_t status)
              {415, "Unsupported Media Type"},
              {417, "Expectation Failed"},
              {422, "Unprocessable Content"},
+             {429, "Too Many Requests"},
              {500, "Internal Server Error"},
              {501, "Not Implemented"},
              {503, "Service Unavailable"}};

@@ -29,6 +29,7 @@
 #include "http/commit.h"
 #include "http/server.h"
 #include "http/status.h"
+#include "http/throttle.h"
 
 #define DRAIN_MAX (64 * 1024) /* bodies read and dropped before an early error reply */
 #define BODY_TIMEOUT_MS 30000 /* a body must arrive within this, else the connection closes */
@@ -49,6 +50,7 @@ struct igw_http_in {
     nng_mtx *pool_mtx;
     struct request *pool; /* idle requests (pool_next), at most POOL_MAX */
     unsigned npool;
+    igw_throttle *thr; /* failed authentications per client address */
 };
 
 enum phase { PH_CONTINUE, PH_BODY };
@@ -185,8 +187,8 @@ reply_error(struct request *r, const struct igw_http_verdict *verdict)
         (void)igw_http_res_hints(res, &v);
     }
     igw_buf_fini(&b);
-    IGW_INFO("http %u %s channel=%s %s", v.status, v.code, r->ch != NULL ? r->ch->name : "-",
-             v.close ? "close" : "");
+    IGW_INFO("http %u %s channel=%s peer=%s %s", v.status, v.code,
+             r->ch != NULL ? r->ch->name : "-", igw_http_peer(r->req), v.close ? "close" : "");
     finish(r, res);
 }
 
@@ -245,7 +247,8 @@ reply_prepared(struct request *r)
     nng_http_res *res = igw_http_res_new((uint16_t)r->in.errstatus, r->in.errtype,
                                          r->in.errbody.ptr, r->in.errbody.len);
 
-    IGW_INFO("http %d refused channel=%s", r->in.errstatus, r->ch->name);
+    IGW_INFO("http %d refused channel=%s peer=%s", r->in.errstatus, r->ch->name,
+             igw_http_peer(r->req));
     finish(r, res);
 }
 
@@ -502,6 +505,10 @@ check_route(struct request *r)
         reject(r, 413, "payload_too_large", "the body exceeds the channel's max_body", true);
         return false;
     }
+    if (!igw_path_params_utf8(&r->pm)) {
+        refuse(r, 400, "bad_path_parameter", "a path parameter is not valid UTF-8");
+        return false;
+    }
     return true;
 }
 
@@ -519,19 +526,48 @@ content_type_ok(const struct igw_channel *ch, const char *ct)
     return false;
 }
 
+/* Credentials, after the address's failed-authentication throttle (docs/HTTP-INGEST.md): a
+ * throttled address gets 429 before its credentials are checked, so guessing learns nothing. */
+static bool
+check_auth(struct request *r)
+{
+    const char *peer = igw_http_peer(r->req);
+    uint64_t now = igw_mono_ms();
+    unsigned wait =
+        r->ch->auth.type != IGW_AUTH_NONE ? igw_throttle_wait(r->hi->thr, peer, now) : 0;
+    struct igw_http_verdict v = {
+        .status = 429,
+        .code = "too_many_auth_failures",
+        .msg = "too many failed authentications from this address; retry later"};
+    int rv;
+
+    if (wait > 0) {
+        IGW_WARN("auth throttled peer=%s channel=%s retry_after=%u", peer, r->ch->name, wait);
+        v.retry_after = igw_throttle_retry_after(wait);
+        refuse_v(r, v);
+        return false;
+    }
+    rv = igw_http_auth_check(r->hi->cfg, r->ch, nng_http_req_get_header(r->req, "Authorization"));
+    if (rv != IGW_OK) {
+        bool over = rv == IGW_EAUTH && igw_throttle_fail(r->hi->thr, peer, now);
+        IGW_WARN("auth refused peer=%s channel=%s%s", peer, r->ch->name,
+                 over ? " (failures over the limit)" : "");
+        refuse_err(r, rv); /* IGW_EAUTH 401, IGW_EPERM 403 */
+        return false;
+    }
+    return true;
+}
+
 static bool
 check_request(struct request *r, bool overloaded)
 {
     const char *idem = nng_http_req_get_header(r->req, "Idempotency-Key");
-    int rv;
 
     if (overloaded) {
         refuse_err(r, IGW_EAGAIN);
         return false;
     }
-    rv = igw_http_auth_check(r->hi->cfg, r->ch, nng_http_req_get_header(r->req, "Authorization"));
-    if (rv != IGW_OK) {
-        refuse_err(r, rv); /* IGW_EAUTH 401, IGW_EPERM 403 */
+    if (!check_auth(r)) {
         return false;
     }
     if (!content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
@@ -604,6 +640,7 @@ static void
 free_hi(struct igw_http_in *hi)
 {
     igw_http_server_free(hi->srv);
+    igw_throttle_free(hi->thr);
     pool_free(hi);
     if (hi->pool_mtx != NULL) {
         nng_mtx_free(hi->pool_mtx);
@@ -636,6 +673,12 @@ igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
     hi->q = q;
     hi->d = d;
     hi->maps = maps;
+    rv = igw_throttle_new(&hi->thr, cfg->auth_fail_burst, cfg->auth_fail_per_minute,
+                          cfg->auth_fail_addresses);
+    if (rv != IGW_OK) {
+        igw_errbuf_set(errbuf, errlen, "auth throttle: %s", igw_strerror(rv));
+        goto fail;
+    }
     rv = start_server(hi, errbuf, errlen);
     if (rv != IGW_OK) {
         goto fail;

@@ -45,8 +45,9 @@ int igw_buf_printf(struct igw_buf *b, const char *fmt, ...) __attribute__((forma
 int igw_buf_vprintf(struct igw_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /** Appends n bytes of s (borrowed; NULL only when n is 0) as a JSON string literal, quotes and
- *  escapes included (bytes are copied as they are: s should be UTF-8). Same errors as
- *  igw_buf_append. */
+ *  escapes included. Valid UTF-8 is copied as it is; each byte that starts no valid sequence
+ *  (include/igw/utf8.h) becomes U+FFFD, so the result is always valid JSON text whatever s
+ *  holds. Same errors as igw_buf_append. */
 int igw_buf_json_str(struct igw_buf *b, const char *s, size_t n);
 /** Appends v in decimal. Same errors as igw_buf_append. */
 int igw_buf_u64(struct igw_buf *b, uint64_t v);

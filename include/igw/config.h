@@ -137,6 +137,11 @@ struct igw_config {
     char *mappings_dir;     /* directory of mappings, default "mappings" */
     struct igw_channel *channels;
     size_t nchannels;
+
+    /* failed-authentication throttle of the channels and of the admin API (each its own) */
+    unsigned auth_fail_burst;      /* failures per client address at once; 0 = off */
+    unsigned auth_fail_per_minute; /* failures given back per address and minute */
+    unsigned auth_fail_addresses;  /* addresses counted at once (a fixed table) */
 };
 
 #endif /* IGW_CONFIG_H */

@@ -40,6 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (igw_path_pattern_check(pattern, err, sizeof(err)) == IGW_OK) {
         if (igw_path_match(pattern, target, strlen(target), m)) {
             (void)igw_path_param_get(m, "id");
+            (void)igw_path_params_utf8(m);
         }
         (void)igw_path_has_param(pattern, "id");
         (void)igw_path_same_shape(pattern, target);

@@ -19,6 +19,7 @@
 struct seen {
     uint8_t count[FHIR_TABLES_MAX_NODE_ELEMS];
     uint8_t ext[FHIR_TABLES_MAX_NODE_ELEMS]; /* a "_name" sibling was seen */
+    bool rtype;                              /* a resource's resourceType was seen */
     uint16_t name[FHIR_TABLES_MAX_NODE_ELEMS];
 };
 
@@ -466,6 +467,18 @@ unknown_member(struct fhir_ctx *c, const struct igw_node *m, unsigned node)
     fhir_path_pop(c, saved);
 }
 
+/* A member whose name its object already has (no element definition tells it apart). */
+static void
+duplicate(struct fhir_ctx *c, const struct igw_node *m)
+{
+    char clip[80];
+    size_t saved = fhir_path_push(c, ".", m->key, m->key_len);
+
+    fhir_issue(c, IGW_FHIR_SEV_ERROR, IGW_FHIR_IT_STRUCTURE, "duplicate member '%s'",
+               fhir_clip(clip, sizeof(clip), m->key, m->key_len));
+    fhir_path_pop(c, saved);
+}
+
 /* Records that element idx was seen through name ni; false (and an issue) on a repeat. */
 static bool
 mark_seen(struct fhir_ctx *c, struct seen *s, const struct igw_node *m, const struct fhir_node *nd,
@@ -504,6 +517,10 @@ check_member(struct fhir_ctx *c, const struct igw_node *obj, const struct igw_no
     int ni;
 
     if (root && key_is(m, "resourceType")) {
+        if (s->rtype) {
+            duplicate(c, m); /* FHIR JSON forbids repeated properties: which one would count? */
+        }
+        s->rtype = true;
         return;
     }
     ni = name_find(nd, ext ? k + 1 : k, ext ? kn - 1 : kn);
@@ -512,6 +529,10 @@ check_member(struct fhir_ctx *c, const struct igw_node *obj, const struct igw_no
         return;
     }
     nm = &fhir_names[nd->first_name + (unsigned)ni];
+    if (ext && s->ext[nm->elem] != 0) {
+        duplicate(c, m);
+        return;
+    }
     if (ext) {
         s->ext[nm->elem] = 1;
         check_ext_member(c, obj, m, &fhir_elems[nd->first_elem + nm->elem], nm->slot);

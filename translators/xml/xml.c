@@ -2,10 +2,11 @@
 /*
  * XML parser: libxml2 builds a DOM from memory (no network, no external entities or DTD
  * loading, no entity substitution, libxml2's default size limits) and we walk it into the
- * neutral tree (model in include/igw/node.h). Errors are captured per call through a structured
- * error handler on the parser context, so concurrent parses on several threads do not share
- * state. Internal entity references are expanded here, under a byte budget, so entity bombs
- * are bounded even if libxml2 lets one through; references to external entities are rejected.
+ * neutral tree (model in include/igw/node.h). Any <!DOCTYPE> is refused outright (OWASP's XXE
+ * prevention: no DTD, so no entity declarations at all). Errors are captured per call through a
+ * structured error handler on the parser context, so concurrent parses on several threads do
+ * not share state. The walk still expands internal entity references under a byte budget and
+ * rejects external ones: a second line of defence should a declaration ever get through.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/SAX2.h>
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
@@ -26,6 +28,7 @@
 #define XML_EXPAND_MIN (1u << 20) /* entity expansion budget: max(1 MiB, 4 x input) */
 
 struct xerr {
+    bool doctype; /* a <!DOCTYPE> was met: refused, parsing stopped */
     bool set;
     int code;
     int line;
@@ -419,6 +422,26 @@ convert_element(struct xwalk *w, struct igw_node *parent, const xmlNode *el, uns
     return rv;
 }
 
+/* Any <!DOCTYPE>, with or without an internal subset or external id: refused, as OWASP's XXE
+ * prevention guidance says (no DTD at all: no entities, no external subset, nothing to expand
+ * or fetch). Called before any declaration of the subset is read; parsing stops here. */
+static void
+refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct xerr *x = ctxt != NULL ? ctxt->_private : NULL;
+
+    IGW_UNUSED(name);
+    IGW_UNUSED(external_id);
+    IGW_UNUSED(system_id);
+    if (x != NULL && !x->doctype) {
+        x->doctype = true;
+        x->line = xmlSAX2GetLineNumber(ctx);
+        x->col = xmlSAX2GetColumnNumber(ctx);
+    }
+    xmlStopParser(ctxt);
+}
+
 /* Returns NULL: refuses every external entity or DTD the parser might try to load. */
 static xmlParserInputPtr
 no_resolve(void *ctx, const xmlChar *public_id, const xmlChar *system_id)
@@ -495,7 +518,15 @@ igw_xml_parse(igw_arena *a, const char *text, size_t len, const struct igw_parse
     ctxt->sax->serror = capture_error;
     ctxt->sax->resolveEntity = no_resolve;
     ctxt->sax->externalSubset = NULL;
+    ctxt->sax->internalSubset = refuse_doctype;
     doc = xmlCtxtReadMemory(ctxt, text, (int)len, NULL, NULL, opts);
+    if (x.doctype) {
+        rv = set_err(err, IGW_EPARSE, x.line > 0 ? (unsigned)x.line : 1,
+                     x.col > 0 ? (unsigned)x.col : 1,
+                     "a DOCTYPE is not allowed in XML input (DTDs and entity declarations are "
+                     "refused)");
+        goto out;
+    }
     if (doc == NULL || !ctxt->wellFormed || !ctxt->nsWellFormed) {
         rv = libxml_failure(err, &x);
         goto out;

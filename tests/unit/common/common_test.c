@@ -7,6 +7,7 @@
 #include "igw/common.h"
 #include "igw/buf.h"
 #include "igw/arena.h"
+#include "igw/utf8.h"
 
 static void
 test_buf_limits(void)
@@ -33,6 +34,25 @@ test_buf_json(void)
     igw_buf_init(&b, 1024);
     IGWT_OK(igw_buf_json_str(&b, in, sizeof(in) - 1));
     IGWT_STREQ(b.ptr, "\"a\\\"b\\\\c\\n\\u0001\"");
+    igw_buf_fini(&b);
+}
+
+/* Whatever the bytes, the result is valid UTF-8 JSON: bad bytes become U+FFFD (issue 13). */
+static void
+test_buf_json_invalid_utf8(void)
+{
+    struct igw_buf b;
+    const char in[] = "\xc0\xae\xc0\xae caf\xc3\xa9 \xe2\x82 \xed\xa0\x80 \xf0\x9f\x98\x80\xff";
+    igw_buf_init(&b, 1024);
+    IGWT_OK(igw_buf_json_str(&b, in, sizeof(in) - 1));
+    IGWT_STREQ(b.ptr, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd caf\xc3\xa9 "
+                      "\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                      "\xf0\x9f\x98\x80\xef\xbf\xbd\"");
+    IGWT_CHECK(igw_utf8_valid(b.ptr, b.len, NULL));
+    igw_buf_fini(&b);
+    igw_buf_init(&b, 5); /* one bad byte needs 3 bytes + 2 quotes: fits exactly */
+    IGWT_OK(igw_buf_json_str(&b, "\x80", 1));
+    IGWT_CHECK(b.len == 5);
     igw_buf_fini(&b);
 }
 
@@ -168,6 +188,7 @@ test_strerror(void)
 }
 
 IGWT_MAIN({"buf_limits", test_buf_limits}, {"buf_json", test_buf_json},
+          {"buf_json_invalid_utf8", test_buf_json_invalid_utf8},
           {"buf_json_exact_fit_and_u64", test_buf_json_exact_fit_and_u64},
           {"buf_read_stream", test_buf_read_stream}, {"arena", test_arena},
           {"alloc_injection", test_alloc_injection}, {"oom_buf", test_oom_buf},

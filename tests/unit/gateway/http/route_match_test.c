@@ -136,6 +136,28 @@ test_headers(void)
     IGWT_CHECK(!igw_header_has_token("", "100-continue"));
 }
 
-IGWT_MAIN({"pattern_check", test_pattern_check}, {"match_literal", test_match_literal},
-          {"match_params", test_match_params}, {"match_long", test_match_long},
-          {"shape", test_shape}, {"media_type", test_media_type}, {"headers", test_headers})
+/* Parameters that do not decode to UTF-8 still match (404 would hide the reason) but are
+ * flagged, so the intake refuses them with 400. */
+static void
+test_params_utf8(void)
+{
+    struct igw_path_match m;
+
+    IGWT_CHECK(match("/json/{event}", "/json/%c0%ae%c0%ae", &m)); /* overlong "..": not UTF-8 */
+    IGWT_CHECK(!igw_path_params_utf8(&m));
+    IGWT_CHECK(match("/json/{event}", "/json/caf%C3%A9", &m));
+    IGWT_CHECK(igw_path_params_utf8(&m));
+    IGWT_CHECK(match("/json/{event}", "/json/%ff", &m));
+    IGWT_CHECK(!igw_path_params_utf8(&m));
+    IGWT_CHECK(match("/json/{event}", "/json/%ed%a0%80", &m)); /* a UTF-16 surrogate */
+    IGWT_CHECK(!igw_path_params_utf8(&m));
+    IGWT_CHECK(match("/a/{x}/{y}", "/a/ok/%e2%82", &m)); /* cut short */
+    IGWT_CHECK(!igw_path_params_utf8(&m));
+    IGWT_CHECK(match("/json", "/json", &m));
+    IGWT_CHECK(igw_path_params_utf8(&m));
+}
+
+IGWT_MAIN({"pattern_check", test_pattern_check}, {"params_utf8", test_params_utf8},
+          {"match_literal", test_match_literal}, {"match_params", test_match_params},
+          {"match_long", test_match_long}, {"shape", test_shape}, {"media_type", test_media_type},
+          {"headers", test_headers})

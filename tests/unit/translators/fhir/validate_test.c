@@ -423,6 +423,24 @@ test_resource_type(void)
 
 #define BUNDLE_HEAD "{'resourceType':'Bundle','type':'collection','entry':["
 
+/* FHIR JSON forbids repeated properties: resourceType too (which one would count?), at the top,
+ * inside Bundle entries and contained resources, and a primitive's "_name" sibling. */
+static void
+test_duplicates(void)
+{
+    EXPECT_ONE("{" PATIENT ",'resourceType':'Claim'}", "structure", "Patient.resourceType");
+    EXPECT_ONE("{" PATIENT ",'gender':'male','gender':'female'}", "structure", "Patient.gender");
+    EXPECT_ONE("{" PATIENT ",'birthDate':'2000-01-01','_birthDate':{'id':'a'},"
+               "'_birthDate':{'id':'b'}}",
+               "structure", "Patient._birthDate");
+    EXPECT_ONE(BUNDLE_HEAD "{'resource':{" PATIENT ",'resourceType':'Claim'}}]}", "structure",
+               "Bundle.entry[0].resource.resourceType");
+    EXPECT_ONE("{" PATIENT ",'contained':[{'resourceType':'Patient','resourceType':'Patient',"
+               "'id':'c'}]}",
+               "structure", "Patient.contained[0].resourceType");
+    EXPECT_OK("{" PATIENT ",'birthDate':'2000-01-01','_birthDate':{'id':'a'}}");
+}
+
 static void
 test_bundle(void)
 {
@@ -743,7 +761,7 @@ IGWT_MAIN({"fixtures_ig", test_fixtures_ig}, {"fixtures_api", test_fixtures_api}
           {"ids_and_numbers", test_ids_and_numbers}, {"codes", test_codes},
           {"references", test_references}, {"unknown_elements", test_unknown_elements},
           {"choices", test_choices}, {"resource_type", test_resource_type}, {"bundle", test_bundle},
-          {"primitive_formats", test_primitive_formats}, {"outcome", test_outcome},
-          {"parse_errors", test_parse_errors}, {"limits", test_limits},
+          {"duplicates", test_duplicates}, {"primitive_formats", test_primitive_formats},
+          {"outcome", test_outcome}, {"parse_errors", test_parse_errors}, {"limits", test_limits},
           {"out_of_memory", test_out_of_memory}, {"speed", test_speed},
           {"definitions_corpus", test_definitions_corpus})
