@@ -22,6 +22,7 @@
 #include "igw/config.h"
 #include "igw/queue.h"
 #include "admin/admin.h"
+#include "http/server.h"
 #include "http/status.h"
 
 enum admin_op { OP_STATS = 1, OP_INFO, OP_REPLAY, OP_RELEASE, OP_PURGE };
@@ -41,7 +42,7 @@ struct igw_admin {
     igw_queue *q;
     igw_deliverer *d;
     igw_maps *maps;
-    nng_http_server *srv;
+    igw_http_srv *srv;
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* worker: jobs or closing; stop: inflight reached 0 */
     struct admin_job *head; /* under mu */
