@@ -545,6 +545,16 @@ check_request(struct request *r, bool overloaded)
     return true;
 }
 
+/* The client address the connection guard wrote into the request (http/guard.h); "-" when
+ * nng listens without the guard. */
+static const char *
+peer_of(nng_http_req *req)
+{
+    const char *p = nng_http_req_get_header(req, IGW_GUARD_PEER_HEADER);
+
+    return p != NULL ? p : "-";
+}
+
 /* nng's handler: runs on a task thread for every request, after the headers were read. */
 static void
 handle(nng_aio *aio)
@@ -562,6 +572,8 @@ handle(nng_aio *aio)
     r->haio = aio;
     r->req = nng_aio_get_input(aio, 0);
     r->conn = nng_aio_get_input(aio, 2);
+    IGW_DEBUG("http %s %s from %s", nng_http_req_get_method(r->req), nng_http_req_get_uri(r->req),
+              peer_of(r->req));
     overloaded = atomic_fetch_add(&hi->inflight, 1) + 1 > hi->cfg->http_max_inflight;
     closing = atomic_load(&hi->closing);
     if (closing) {
