@@ -137,7 +137,7 @@ refuse_fd(struct igw_guard *g, int fd, const char *why, const char *peer)
     size_t n = guard_canned(503, buf, sizeof(buf));
 
     if (n > 0) {
-        (void)!write(fd, buf, n);
+        (void)!send(fd, buf, n, MSG_NOSIGNAL);
     }
     close(fd);
     guard_note(g, why, peer, false);

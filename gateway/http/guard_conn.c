@@ -60,7 +60,7 @@ pend_flush(struct gend *e)
     size_t off = 0;
 
     while (off < e->plen) {
-        ssize_t w = write(e->fd, e->pend + off, e->plen - off);
+        ssize_t w = send(e->fd, e->pend + off, e->plen - off, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) {
             continue;
         }
@@ -90,7 +90,7 @@ send_to(struct gend *e, const char *p, size_t n, bool can_write)
 {
     if (e->plen == 0 && can_write) {
         while (n > 0) {
-            ssize_t w = write(e->fd, p, n);
+            ssize_t w = send(e->fd, p, n, MSG_NOSIGNAL);
             if (w < 0 && errno == EINTR) {
                 continue;
             }
@@ -105,6 +105,28 @@ send_to(struct gend *e, const char *p, size_t n, bool can_write)
         }
     }
     return n == 0 || pend_add(e, p, n);
+}
+
+/* When nng stopped reading (it answered early and closed: 413, 401 with a large body), the
+ * rest of the client's bytes are dropped and nng's answer is still read and passed on. */
+static void
+backend_broken(struct gconn *c)
+{
+    igw_free(c->be.pend);
+    c->be.pend = NULL;
+    c->be.plen = 0;
+    c->state = GS_OPAQUE;
+    c->ilen = 0;
+}
+
+/* send_to for the backend side. @return true (kept for the callers' one cleanup path). */
+static bool
+send_be(struct gconn *c, const char *p, size_t n)
+{
+    if (!send_to(&c->be, p, n, !c->connecting)) {
+        backend_broken(c); /* a write error, or out of memory for the pending bytes */
+    }
+    return true;
 }
 
 void
@@ -240,9 +262,12 @@ head_done(struct igw_guard *g, struct gconn *c, const struct igw_guard_head_info
         gconn_refuse(g, c, 503);
         return false;
     }
-    if (!send_to(&c->be, g->out, info->outlen, !c->connecting)) {
+    if (!send_be(c, g->out, info->outlen)) {
         gconn_close(g, c);
         return false;
+    }
+    if (c->state == GS_OPAQUE) {
+        return true; /* nng is gone: its answer, if any, is read next */
     }
     consume(c, info->consumed);
     c->in_head = false;
@@ -272,9 +297,12 @@ process(struct igw_guard *g, struct gconn *c)
             c->ilen = 0;
         } else if (c->state == GS_BODY) {
             size_t k = c->ilen < c->body_left ? c->ilen : (size_t)c->body_left;
-            if (!send_to(&c->be, c->ibuf, k, !c->connecting)) {
+            if (!send_be(c, c->ibuf, k)) {
                 gconn_close(g, c);
                 return false;
+            }
+            if (c->state == GS_OPAQUE) {
+                continue;
             }
             consume(c, k);
             c->body_left -= k;
@@ -388,17 +416,23 @@ gconn_event(struct igw_guard *g, struct gend *e, uint32_t events)
     if (c->dead || e->fd < 0) {
         return;
     }
-    if ((events & EPOLLERR) || (e == &c->be && c->connecting && !backend_connected(c))) {
-        if (e == &c->be && c->connecting) {
-            gconn_refuse(g, c, 503);
-        } else {
-            gconn_close(g, c);
-        }
+    if (e == &c->be && c->connecting && !backend_connected(c)) {
+        gconn_refuse(g, c, 503);
         return;
     }
-    if ((events & EPOLLOUT) && e->plen > 0 && !pend_flush(e)) {
+    if ((events & EPOLLERR) && e == &c->cl) {
         gconn_close(g, c);
         return;
+    }
+    /* nng resets a connection it closes with a body unread (a 413, say): its answer is still
+     * in our receive queue, so an error on the backend side is read like a hang-up */
+    hup = hup || (events & EPOLLERR) != 0;
+    if ((events & EPOLLOUT) && e->plen > 0 && !pend_flush(e)) {
+        if (e == &c->cl) {
+            gconn_close(g, c);
+            return;
+        }
+        backend_broken(c);
     }
     if (e == &c->cl && c->cl.plen == 0 && c->close_after) {
         gconn_close(g, c);
