@@ -259,7 +259,8 @@ sweep(struct igw_guard *g, uint64_t now)
     while (c != NULL) {
         struct gconn *next = c->next;
         if (c->deadline != 0 && now >= c->deadline) {
-            guard_note(g, c->in_head ? "header timeout" : "idle timeout", c->peer, true);
+            guard_note(g, c->in_head || !c->served ? "header timeout" : "idle timeout", c->peer,
+                       true);
             gconn_close(g, c);
         }
         c = next;

@@ -271,6 +271,7 @@ head_done(struct igw_guard *g, struct gconn *c, const struct igw_guard_head_info
     }
     consume(c, info->consumed);
     c->in_head = false;
+    c->served = true;
     if (info->opaque) {
         c->state = GS_OPAQUE; /* igw answers it with Connection: close; forward nothing more */
         c->ilen = 0;
@@ -318,8 +319,10 @@ process(struct igw_guard *g, struct gconn *c)
             }
             if (r == IGW_HEAD_MORE) {
                 if (!c->in_head && g->o.header_timeout_ms) {
+                    /* from the first byte; a new connection keeps its deadline from accept */
+                    uint64_t d = igw_mono_ms() + g->o.header_timeout_ms;
                     c->in_head = true;
-                    c->deadline = igw_mono_ms() + g->o.header_timeout_ms;
+                    c->deadline = c->deadline == 0 || d < c->deadline ? d : c->deadline;
                 }
                 break;
             }

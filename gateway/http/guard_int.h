@@ -51,6 +51,7 @@ struct gconn {
     uint64_t body_left;
     uint64_t deadline; /* igw_mono_ms; 0 = none */
     bool in_head;      /* the first bytes of a header block arrived */
+    bool served;       /* a request was forwarded (else the deadline is the header timeout) */
     bool connecting;   /* the backend connect is in progress */
     bool close_after;  /* close once everything pending to the client is written */
     bool dead;

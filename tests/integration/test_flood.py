@@ -164,6 +164,27 @@ def test_slowloris_real_client_served():
         gw.cleanup()
 
 
+def test_header_timeout_from_accept():
+    """A new connection must finish its first header block within header_timeout of accept: a
+    late first byte does not restart the clock."""
+    gw = Gateway(config(header="1s", idle="10s")).start()
+    socks = []
+    try:
+        t0 = time.time()
+        socks = connect_many(gw.port, 50)
+        time.sleep(0.7)
+        for s in socks:
+            s.sendall(b"P")
+        closed = wait_closed(socks, 3.0)
+        took = time.time() - t0
+        assert closed == 50, closed
+        assert took < 1.6, "closed %.2fs after accept (header_timeout 1s)" % took
+        assert "header timeout" in gw.logs()
+    finally:
+        close_all(socks)
+        gw.cleanup()
+
+
 def test_connection_limits():
     """Per address and in total: the connection over the limit gets 503 with Retry-After and is
     closed at once; the log names the address; a freed slot is usable again."""
@@ -272,5 +293,5 @@ def test_431_and_peer_header():
 
 
 if __name__ == "__main__":
-    run([test_431_and_peer_header, test_connection_limits, test_idle_connections_closed,
+    run([test_431_and_peer_header, test_header_timeout_from_accept, test_connection_limits, test_idle_connections_closed,
          test_slowloris_real_client_served, test_no_spin_at_descriptor_exhaustion])
