@@ -214,7 +214,7 @@ def test_connection_limits():
         assert not any(closed_by_server(s) for s in socks), "refused within the limit"
         raw = raw_request(gw.port, b"", timeout=3)
         assert status_of(raw) == 503 and b"Retry-After" in raw, (raw, gw.logs())
-        assert "connection limit" in gw.logs()
+        eventually(lambda: "connection limit" in gw.logs(), what="the refusal logged")
     finally:
         close_all(socks)
         gw.cleanup()
