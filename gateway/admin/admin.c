@@ -151,6 +151,7 @@ handle(nng_aio *aio)
     struct admin_job *j = IGW_NEW(struct admin_job);
     bool health = false;
 
+    igw_http_server_admit(a->guarded, req);
     pthread_mutex_lock(&a->mu);
     a->inflight++;
     pthread_mutex_unlock(&a->mu);
@@ -237,9 +238,20 @@ worker_main(void *arg)
 static int
 start_server(igw_admin *a, char *errbuf, size_t errlen)
 {
-    struct igw_http_server_opts o = {
-        .listen = a->cfg->admin_listen, .what = "admin", .handle = handle, .data = a};
+    const struct igw_config *cfg = a->cfg;
+    /* the admin listener goes through the same guard, with a quarter of the descriptors */
+    struct igw_guard_opts g = {.max_conns = cfg->http_max_conns,
+                               .fd_share_pct = cfg->http_listen != NULL ? 25 : 100,
+                               .max_per_addr = cfg->http_max_per_addr,
+                               .header_timeout_ms = cfg->http_header_timeout_ms,
+                               .idle_timeout_ms = cfg->http_idle_timeout_ms};
+    struct igw_http_server_opts o = {.listen = cfg->admin_listen,
+                                     .what = "admin",
+                                     .handle = handle,
+                                     .data = a,
+                                     .guard = cfg->http_guard ? &g : NULL};
 
+    a->guarded = igw_http_server_guarded(&o); /* before any handler can run */
     return igw_http_server_start(&a->srv, &o, errbuf, errlen);
 }
 

@@ -22,6 +22,7 @@
 #include "igw/config.h"
 #include "igw/queue.h"
 #include "admin/admin.h"
+#include "http/server.h"
 #include "http/status.h"
 #include "http/throttle.h"
 
@@ -42,7 +43,8 @@ struct igw_admin {
     igw_queue *q;
     igw_deliverer *d;
     igw_maps *maps;
-    nng_http_server *srv;
+    igw_http_srv *srv;
+    bool guarded; /* the guard is in front: X-Igw-Peer is the guard's (set before start) */
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* worker: jobs or closing; stop: inflight reached 0 */
     struct admin_job *head; /* under mu */

@@ -50,6 +50,30 @@ static const struct opt opts[] = {
      NULL, "integer", 0,
      "Requests being read or committed at once; beyond it new requests get 503 with "
      "Retry-After."},
+    {S_HTTP, "guard", T_BOOL, CFG(http_guard), 0, "true", 0, 0, NULL, 0, NULL, "boolean", 0,
+     "Put igw's connection guard in front of the HTTP server on plain http:// listeners (this one "
+     "and admin.listen): it enforces the limits and timeouts below, answers 431 to header blocks "
+     "over 8 KiB and tells handlers the client address (docs/HTTP-INGEST.md). false: nng listens "
+     "itself, with none of these defences. https:// listeners are never guarded."},
+    {S_HTTP, "max_connections", T_UINT, CFG(http_max_conns), 0, "0", 0, 10000000, NULL, 0, NULL,
+     "integer", 0,
+     "Guard: most client connections at once; beyond it a new connection gets 503 with "
+     "Retry-After and is closed. 0: as many as the open-files limit allows (three descriptors "
+     "each, 64 kept for the rest of igw; admin.listen gets a quarter). A larger value is lowered "
+     "to that."},
+    {S_HTTP, "max_connections_per_addr", T_UINT, CFG(http_max_per_addr), 0, "256", 0, 10000000,
+     NULL, 0, NULL, "integer", 0,
+     "Guard: most connections from one client address (503 beyond); 0: no per-address limit. "
+     "Behind a proxy every client has the proxy's address: raise it or set 0."},
+    {S_HTTP, "header_timeout", T_DUR, CFG(http_header_timeout_ms), 0, "10s", 0, 86400000, NULL, 0,
+     NULL, "duration", 0,
+     "Guard: a new connection's first request, and any request once its first byte arrived, must "
+     "have sent its whole header block within this time, else the connection is closed "
+     "(slowloris). 0: off."},
+    {S_HTTP, "idle_timeout", T_DUR, CFG(http_idle_timeout_ms), 0, "60s", 0, 86400000, NULL, 0,
+     NULL, "duration", 0,
+     "Guard: a keep-alive connection with no request and no response traffic for this long is "
+     "closed. 0: off."},
     {S_HTTP, "auth_fail_burst", T_UINT, CFG(auth_fail_burst), 0, "10", 0, 100000, NULL, 0, NULL,
      "integer", 0,
      "Failed authentications a client address may make at once, on the channels and on the "

@@ -3,7 +3,12 @@
  * The nng 1.5 HTTP server plumbing shared by the HTTP intake and the admin API (http/server.h):
  * server start with TLS and the one tree handler, framing headers, responses and the aio finish.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 #include <nng/supplemental/tls/tls.h>
@@ -79,13 +84,18 @@ setup_tls(nng_http_server *srv, const struct igw_http_server_opts *o, char *errb
     return rv;
 }
 
-int
-igw_http_server_start(nng_http_server **out, const struct igw_http_server_opts *o, char *errbuf,
-                      size_t errlen)
+struct igw_http_srv {
+    nng_http_server *nng;
+    igw_guard *guard; /* NULL when nng listens on the public address itself */
+};
+
+static int
+nng_start(nng_http_server **out, const char *listen, const struct igw_http_server_opts *o,
+          char *errbuf, size_t errlen)
 {
     nng_http_server *srv = NULL;
     nng_url *url = NULL;
-    int rv = nng_url_parse(&url, o->listen);
+    int rv = nng_url_parse(&url, listen);
 
     *out = NULL;
     rv = rv == 0 ? nng_http_server_hold(&srv, url) : rv;
@@ -97,30 +107,118 @@ igw_http_server_start(nng_http_server **out, const struct igw_http_server_opts *
     rv = rv == 0 ? igw_http_tree_handler_add(srv, o->handle, o->data) : rv;
     rv = rv == 0 ? nng_http_server_start(srv) : rv;
     if (rv != 0) {
-        igw_errbuf_set(errbuf, errlen, "%s listen %s: %s", o->what, o->listen, nng_strerror(rv));
+        igw_errbuf_set(errbuf, errlen, "%s listen %s: %s", o->what, listen, nng_strerror(rv));
         if (srv != NULL) {
             nng_http_server_release(srv);
         }
-        return IGW_EIO;
+        return rv == NNG_EADDRINUSE ? IGW_EAGAIN : IGW_EIO;
     }
     *out = srv;
     return IGW_OK;
 }
 
-void
-igw_http_server_stop(nng_http_server *srv)
+/* A port of 127.0.0.1 free right now (nng 1.5 shares servers held on the same "host:0", so
+ * each service needs a port of its own). @return the port or 0. */
+static uint16_t
+free_loopback_port(void)
 {
-    if (srv != NULL) {
-        nng_http_server_stop(srv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    uint16_t port = 0;
+
+    if (fd < 0) {
+        return 0;
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
+        port = ntohs(sa.sin_port);
+    }
+    close(fd);
+    return port;
+}
+
+/* nng on a private loopback port, the guard on o->listen. */
+static int
+guarded_start(struct igw_http_srv *s, const struct igw_http_server_opts *o, char *errbuf,
+              size_t errlen)
+{
+    struct igw_guard_opts go = *o->guard;
+    nng_url *url = NULL;
+    char priv[64];
+    int rv = IGW_EIO;
+
+    if (nng_url_parse(&url, o->listen) != 0) {
+        igw_errbuf_set(errbuf, errlen, "%s listen %s: invalid URL", o->what, o->listen);
+        return IGW_EIO;
+    }
+    for (int attempt = 0; attempt < 8; attempt++) {
+        go.backend_port = free_loopback_port();
+        snprintf(priv, sizeof(priv), "http://127.0.0.1:%u", (unsigned)go.backend_port);
+        rv = go.backend_port == 0 ? IGW_EIO : nng_start(&s->nng, priv, o, errbuf, errlen);
+        if (rv != IGW_EAGAIN) {
+            break; /* IGW_EAGAIN: another process took the port in between */
+        }
+    }
+    if (rv == IGW_OK) {
+        go.what = o->what;
+        go.host = url->u_hostname;
+        go.port = url->u_port;
+        rv = igw_guard_start(&s->guard, &go, errbuf, errlen);
+    }
+    nng_url_free(url);
+    return rv == IGW_EAGAIN ? IGW_EIO : rv;
+}
+
+int
+igw_http_server_start(igw_http_srv **out, const struct igw_http_server_opts *o, char *errbuf,
+                      size_t errlen)
+{
+    struct igw_http_srv *s = IGW_NEW(struct igw_http_srv);
+    int rv;
+
+    *out = NULL;
+    if (s == NULL) {
+        return IGW_ENOMEM;
+    }
+    if (igw_http_server_guarded(o)) {
+        rv = guarded_start(s, o, errbuf, errlen);
+    } else {
+        rv = nng_start(&s->nng, o->listen, o, errbuf, errlen);
+    }
+    if (rv != IGW_OK) {
+        igw_http_server_stop(s);
+        igw_http_server_free(s);
+        return rv == IGW_EAGAIN ? IGW_EIO : rv;
+    }
+    *out = s;
+    return IGW_OK;
+}
+
+void
+igw_http_server_stop(igw_http_srv *srv)
+{
+    if (srv == NULL) {
+        return;
+    }
+    igw_guard_stop(srv->guard); /* first: no new bytes reach nng */
+    srv->guard = NULL;
+    if (srv->nng != NULL) {
+        nng_http_server_stop(srv->nng);
     }
 }
 
 void
-igw_http_server_free(nng_http_server *srv)
+igw_http_server_free(igw_http_srv *srv)
 {
-    if (srv != NULL) {
-        nng_http_server_release(srv);
+    if (srv == NULL) {
+        return;
     }
+    igw_guard_stop(srv->guard);
+    if (srv->nng != NULL) {
+        nng_http_server_release(srv->nng);
+    }
+    igw_free(srv);
 }
 
 /* ---- requests and responses --------------------------------------------------------------- */
@@ -193,4 +291,18 @@ igw_http_finish(nng_aio *aio, nng_http_res *res)
     }
     nng_aio_set_output(aio, 0, res);
     nng_aio_finish(aio, 0);
+}
+
+bool
+igw_http_server_guarded(const struct igw_http_server_opts *o)
+{
+    return o->guard != NULL && o->tls_cert == NULL && strncmp(o->listen, "http://", 7) == 0;
+}
+
+void
+igw_http_server_admit(bool guarded, nng_http_req *req)
+{
+    if (!guarded) {
+        (void)nng_http_req_del_header(req, IGW_GUARD_PEER_HEADER);
+    }
 }

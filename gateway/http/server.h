@@ -21,7 +21,12 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
+#include "http/guard.h"
 #include "http/status.h"
+
+/* A running HTTP service: nng's server, and the connection guard in front of it when there is
+ * one (opaque; server.c). */
+typedef struct igw_http_srv igw_http_srv;
 
 /* What a service asks igw_http_server_start for. Every pointer is borrowed for the call only,
  * except data, which the handler receives for as long as the server runs. */
@@ -32,25 +37,42 @@ struct igw_http_server_opts {
     const char *what;     /* names the service in errbuf: "http", "admin" */
     void (*handle)(nng_aio *aio);
     void *data; /* for handle, through nng_http_handler_get_data */
+    /* The connection guard's limits (max_conns, fd_share_pct, max_per_addr, the timeouts; its
+     * what, host, port and backend_port are filled in here), or NULL: nng listens on listen
+     * itself. Ignored for TLS (tls_cert set): the guard does not terminate TLS. */
+    const struct igw_guard_opts *guard;
 };
 
 /** Holds nng's HTTP server for o->listen, loads TLS when o->tls_cert is set, adds one tree
- *  handler on "/" for every method (igw_http_tree_handler_add) and starts the server. On
- *  success *out is the running server (stop and free it with igw_http_server_stop and
- *  igw_http_server_free); on failure *out is NULL and nothing is left held. out and o must not
- *  be NULL. @return IGW_OK or IGW_EIO (bad URL, cannot listen, unreadable PEM files or TLS
+ *  handler on "/" for every method (igw_http_tree_handler_add) and starts the server. With
+ *  o->guard on a plain http:// listener, nng listens on a free port of 127.0.0.1 instead and
+ *  the connection guard (http/guard.h) takes o->listen's address. On success *out is the
+ *  running service (stop and free it with igw_http_server_stop and igw_http_server_free); on
+ *  failure *out is NULL and nothing is left held. out and o must not be NULL.
+ *  @return IGW_OK, IGW_ENOMEM, or IGW_EIO (bad URL, cannot listen, unreadable PEM files or TLS
  *  set-up failure; one line of detail in errbuf: "<what> listen <url>: <nng error>",
  *  "cannot read <file>: ..." or "TLS setup failed: ..."). */
-int igw_http_server_start(nng_http_server **out, const struct igw_http_server_opts *o, char *errbuf,
+int igw_http_server_start(igw_http_srv **out, const struct igw_http_server_opts *o, char *errbuf,
                           size_t errlen);
 
-/** Stops the server: closes the listener and every connection. Handlers already called still
- *  finish their aio (their answers are dropped). NULL-safe. Blocks until nng closed it. */
-void igw_http_server_stop(nng_http_server *srv);
+/** Stops the service: closes the guard (its listener and every client connection) and nng's
+ *  listener and connections. Handlers already called still finish their aio (their answers
+ *  are dropped). NULL-safe. Blocks until both are closed. */
+void igw_http_server_stop(igw_http_srv *srv);
 
-/** Releases the server taken by igw_http_server_start; call once no handler can run any more.
+/** True when igw_http_server_start(o) puts the connection guard in front of nng: o->guard set,
+ *  no TLS, a plain http:// listen address. o must not be NULL. Pure. */
+bool igw_http_server_guarded(const struct igw_http_server_opts *o);
+
+/** Makes the client address of req trustworthy: on a service without the guard (guarded
+ *  false, from igw_http_server_guarded before the start), drops any X-Igw-Peer header the
+ *  client sent itself, so that igw_http_peer answers "-" instead of an address the client
+ *  chose. Call first thing in every handler. req must not be NULL. */
+void igw_http_server_admit(bool guarded, nng_http_req *req);
+
+/** Releases the service taken by igw_http_server_start; call once no handler can run any more.
  *  NULL-safe. */
-void igw_http_server_free(nng_http_server *srv);
+void igw_http_server_free(igw_http_srv *srv);
 
 /** Adds one handler for every method and every path under "/" (igw routes requests itself),
  *  with body collection off (igw reads bodies itself, so it can refuse them first) and data

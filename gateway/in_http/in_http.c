@@ -42,7 +42,8 @@ struct igw_http_in {
     igw_queue *q;
     igw_deliverer *d;
     igw_maps *maps;
-    nng_http_server *srv;
+    igw_http_srv *srv;
+    bool guarded; /* the guard is in front: X-Igw-Peer is the guard's (set before start) */
     nng_mtx *mtx; /* with cv: drain and stop wait for inflight to reach 0 */
     nng_cv *cv;
     atomic_uint inflight; /* requests between handle() and finish() */
@@ -598,6 +599,9 @@ handle(nng_aio *aio)
     r->haio = aio;
     r->req = nng_aio_get_input(aio, 0);
     r->conn = nng_aio_get_input(aio, 2);
+    igw_http_server_admit(hi->guarded, r->req);
+    IGW_DEBUG("http %s %s from %s", nng_http_req_get_method(r->req), nng_http_req_get_uri(r->req),
+              igw_http_peer(r->req));
     overloaded = atomic_fetch_add(&hi->inflight, 1) + 1 > hi->cfg->http_max_inflight;
     closing = atomic_load(&hi->closing);
     if (closing) {
@@ -612,13 +616,21 @@ handle(nng_aio *aio)
 static int
 start_server(struct igw_http_in *hi, char *errbuf, size_t errlen)
 {
-    struct igw_http_server_opts o = {.listen = hi->cfg->http_listen,
-                                     .tls_cert = hi->cfg->tls_cert,
-                                     .tls_key = hi->cfg->tls_key,
+    const struct igw_config *cfg = hi->cfg;
+    struct igw_guard_opts g = {.max_conns = cfg->http_max_conns,
+                               .fd_share_pct = cfg->admin_listen != NULL ? 75 : 100,
+                               .max_per_addr = cfg->http_max_per_addr,
+                               .header_timeout_ms = cfg->http_header_timeout_ms,
+                               .idle_timeout_ms = cfg->http_idle_timeout_ms};
+    struct igw_http_server_opts o = {.listen = cfg->http_listen,
+                                     .tls_cert = cfg->tls_cert,
+                                     .tls_key = cfg->tls_key,
                                      .what = "http",
                                      .handle = handle,
-                                     .data = hi};
+                                     .data = hi,
+                                     .guard = cfg->http_guard ? &g : NULL};
 
+    hi->guarded = igw_http_server_guarded(&o); /* before any handler can run */
     return igw_http_server_start(&hi->srv, &o, errbuf, errlen);
 }
 

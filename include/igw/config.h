@@ -123,6 +123,14 @@ struct igw_config {
     char *tls_key;
     uint64_t http_max_body;     /* hard cap over all channels */
     unsigned http_max_inflight; /* requests being committed at once before 503, default 4096 */
+
+    /* the connection guard in front of nng's HTTP server (gateway/http/guard.h) */
+    bool http_guard;                 /* on plain http:// listeners (default true) */
+    unsigned http_max_conns;         /* total connections, 0 = from the open-files limit */
+    unsigned http_max_per_addr;      /* connections per client address, 0 = unlimited */
+    uint64_t http_header_timeout_ms; /* a header block must arrive within it, 0 = off */
+    uint64_t http_idle_timeout_ms;   /* idle keep-alive connections are closed after it */
+
     char *sp_listen;            /* rep0 address for local producers, NULL = off */
     char *pub_listen;           /* pub0 address for queue events, NULL = off */
     char *admin_listen;         /* admin API "http://127.0.0.1:7401", NULL = off */

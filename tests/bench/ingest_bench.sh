@@ -24,6 +24,7 @@ DUR=${DUR:-10}
 E2E_SECS=${E2E_SECS:-60}
 E2E_RATE=${E2E_RATE:-20000}
 ACCEPT_ONLY=${ACCEPT_ONLY:-0}  # 1: only cases 1 and 2 and their ratio (tests/bench/compare.sh)
+# GUARD=false: igw without its connection guard (docs/HTTP-INGEST.md), to measure the guard's cost
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 work=$(mktemp -d /tmp/igw-bench.XXXXXX)
@@ -110,7 +111,7 @@ mkdir -p "$work/gw/secrets"
 echo bench-token > "$work/gw/secrets/bench.tokens"
 printf '%s\n' \
   "log_level: warn" \
-  "http: { listen: \"http://127.0.0.1:$gw\", max_body: 1MiB, max_inflight: 8192 }" \
+  "http: { listen: \"http://127.0.0.1:$gw\", max_body: 1MiB, max_inflight: 8192, guard: ${GUARD:-true} }" \
   "queue: { path: \"$work/gw/queue\", map_size: 8GiB, max_batch: 1024, retain_delivered: 5s }" \
   "channels:" \
   "  accept:" \

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to the connection guard (guard.c: thread, accept, limits, timeouts; guard_conn.c: one
+ * connection's forwarding in both directions). Everything here runs on the guard's one thread.
+ */
+#ifndef IGW_GATEWAY_HTTP_GUARD_INT_H
+#define IGW_GATEWAY_HTTP_GUARD_INT_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "http/guard.h"
+
+#define GUARD_ADDR_BUCKETS 1024
+#define GUARD_SCRATCH (64 * 1024)
+#define GUARD_IBUF IGW_GUARD_HEAD_MAX
+
+enum gstate { GS_HEAD, GS_BODY, GS_OPAQUE };
+
+struct gconn;
+
+/* One side of a connection: the client's socket or the one to nng's private listener. */
+struct gend {
+    struct gconn *c;
+    int fd;          /* -1 when not open */
+    uint32_t events; /* what epoll watches now */
+    char *pend;      /* bytes still to write to this side (owned) */
+    size_t plen;
+    bool eof;   /* this side's peer closed its writing half */
+    bool in_ep; /* fd is in the epoll set */
+};
+
+/* One client address and how many connections it holds. */
+struct gaddr {
+    struct gaddr *next;
+    struct in6_addr a;
+    unsigned n;
+};
+
+struct gconn {
+    struct gconn *prev, *next; /* every live connection */
+    struct gconn *dead_next;   /* closed in this batch, freed at its end */
+    struct gend cl, be;
+    struct gaddr *addr;
+    char peer[INET6_ADDRSTRLEN];
+    enum gstate state;
+    char *ibuf; /* client bytes not yet forwarded (GUARD_IBUF bytes, only while needed) */
+    size_t ilen;
+    uint64_t body_left;
+    uint64_t deadline; /* igw_mono_ms; 0 = none */
+    bool in_head;      /* the first bytes of a header block arrived */
+    bool served;       /* a request was forwarded (else the deadline is the header timeout) */
+    bool connecting;   /* the backend connect is in progress */
+    bool close_after;  /* close once everything pending to the client is written */
+    bool dead;
+};
+
+struct igw_guard {
+    struct igw_guard_opts o; /* host and port are not kept */
+    char what[16];
+    int lfd, epfd, wakefd, reserve;
+    bool accept_paused;
+    uint64_t resume_ms;
+    pthread_t thr;
+    bool started;
+    atomic_bool stop;
+    struct sockaddr_in be_addr;
+    struct gconn *conns;
+    struct gconn *dead;
+    unsigned nconns;
+    struct gaddr *addrs[GUARD_ADDR_BUCKETS];
+    uint64_t refused, timed_out; /* since the last log line */
+    uint64_t last_log_ms;
+    const char *last_refused; /* reason of the last refusal, for the log line */
+    char last_peer[INET6_ADDRSTRLEN];
+    char scratch[GUARD_SCRATCH];
+    char out[IGW_GUARD_OUT_MAX];
+};
+
+/* guard.c */
+void guard_watch(struct igw_guard *g, struct gend *e, uint32_t events);
+void guard_note(struct igw_guard *g, const char *why, const char *peer, bool timeout);
+
+/* guard_conn.c */
+void gconn_close(struct igw_guard *g, struct gconn *c);
+void gconn_refuse(struct igw_guard *g, struct gconn *c, int status);
+void gconn_event(struct igw_guard *g, struct gend *e, uint32_t events);
+void gconn_interest(struct igw_guard *g, struct gconn *c);
+void gconn_free(struct gconn *c);
+size_t guard_canned(int status, char *buf, size_t cap);
+
+#endif /* IGW_GATEWAY_HTTP_GUARD_INT_H */
