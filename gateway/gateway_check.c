@@ -41,7 +41,8 @@ check_dir_creatable(const char *what, const char *path, char *errbuf, size_t err
     memcpy(buf, path, n + 1);
     while (stat(buf, &st) != 0) {
         char *slash = strrchr(buf, '/');
-        if (errno != ENOENT && errno != ENOTDIR) {
+        if ((errno != ENOENT && errno != ENOTDIR) || strcmp(buf, ".") == 0 ||
+            strcmp(buf, "/") == 0) { /* nothing left to climb (the working directory is gone) */
             igw_errbuf_set(errbuf, errlen, "%s: %s: %s", what, buf, strerror(errno));
             return IGW_EIO;
         }
