@@ -5,7 +5,8 @@ JOBS ?= $(shell nproc)
 CONFIG ?= deploy/igw.example.conf
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench bench-compare asan ubsan fuzz format format-check lint clean
+.PHONY: all deps build run test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long format \
+        format-check lint clean
 
 all: build
 
@@ -25,6 +26,14 @@ test:
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The long forms of the tests that have one (ctest label "chaos": the crash loop, queue-full
+# recovery, connection floods): IGW_CHAOS=1 makes them run their long form. Their knobs
+# (IGW_CHAOS_ROUNDS, IGW_CHAOS_CLIENTS, ...) pass through the environment.
+chaos:
+	@.ci/deps.sh test
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && IGW_CHAOS=1 ctest --output-on-failure -L chaos
+
 # Sanitizer builds: the whole suite under ASan+UBSan (fails on any report).
 asan:
 	@.ci/deps.sh test
@@ -33,12 +42,29 @@ asan:
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
+# The whole suite under ThreadSanitizer (fails on any report). Suppressions, one reason per
+# line, in tests/tsan.supp.
+tsan:
+	@.ci/deps.sh test
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DIGW_SANITIZER=thread >/dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ctest --output-on-failure -j $(JOBS)
+
 # libFuzzer targets, each run briefly on its seed corpus.
 fuzz:
 	@.ci/deps.sh test
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DIGW_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	cd build-fuzz && ctest --output-on-failure -R '^fuzz\.'
+
+# Every fuzz target to 10 million executions (RUNS) or SECONDS_PER_TARGET (default 1800) if it
+# is slower, one after the other; prints a table of the figures (docs/PERFORMANCE.md, Fuzzing).
+fuzz-long:
+	@.ci/deps.sh test
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DIGW_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	tests/fuzz/long.sh build-fuzz
 
 bench:
 	@.ci/deps.sh bench
@@ -67,4 +93,4 @@ lint:
 	@tests/tools/check_size.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz

@@ -6,6 +6,7 @@
 #include "igw/common.h"
 #include "igw/config.h"
 #include "igw/config_load.h"
+#include "igw/gateway.h"
 #include "cmds.h"
 
 #ifndef IGW_VERSION
@@ -18,7 +19,7 @@ usage(FILE *f)
     fprintf(f, "usage: igw <command> [options]\n"
                "  serve --config FILE     run the gateway (SIGTERM or SIGINT to stop)\n"
                "  config reference        print the configuration reference (Markdown)\n"
-               "  config check FILE       load a config and report the first error\n"
+               "  config check FILE       load a config, check what serve would refuse\n"
                "  map run|test|lint ...   run, test or lint mappings\n"
                "  version                 print the version\n"
                "  help                    this text\n");
@@ -33,6 +34,11 @@ config_check(const char *path)
 
     if (igw_config_load(&cfg, path, err, sizeof(err)) != IGW_OK) {
         fprintf(stderr, "igw: %s\n", err);
+        return 1;
+    }
+    if (igw_gateway_check(cfg, err, sizeof(err)) != IGW_OK) {
+        fprintf(stderr, "igw: %s: %s\n", path, err);
+        igw_config_free(cfg);
         return 1;
     }
     printf("%s: ok (%zu channels)\n", path, cfg->nchannels);

@@ -150,6 +150,12 @@ igw_cmd_serve(int argc, char **argv)
         return 1;
     }
     raise_nofile();
+    rv = igw_gateway_check(cfg, err, sizeof(err)); /* the same refusals as igw config check */
+    if (rv != IGW_OK) {
+        fprintf(stderr, "igw: %s: %s\n", path, err);
+        igw_config_free(cfg);
+        return 1;
+    }
     rv = igw_gateway_start(&g, cfg, err, sizeof(err));
     if (rv == IGW_OK) {
         IGW_INFO("listening http=%s sp=%s publish=%s channels=%zu queue=%s",

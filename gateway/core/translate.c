@@ -142,6 +142,20 @@ igw_maps_open(igw_maps **out, const struct igw_config *cfg, char *errbuf, size_t
 }
 
 int
+igw_maps_check(const struct igw_config *cfg, char *errbuf, size_t errlen)
+{
+    struct igw_maps_ref *ref = NULL;
+    int rv;
+
+    if (!config_translates(cfg)) {
+        return IGW_OK;
+    }
+    rv = load_ref(cfg, &ref, errbuf, errlen);
+    ref_release(ref);
+    return rv;
+}
+
+int
 igw_maps_reload(igw_maps *m, char *errbuf, size_t errlen)
 {
     struct igw_maps_ref *ref = NULL;

@@ -29,6 +29,12 @@ struct igw_maps_ref;
  *  errbuf), IGW_ENOMEM. */
 int igw_maps_open(igw_maps **out, const struct igw_config *cfg, char *errbuf, size_t errlen);
 
+/** The checks of igw_maps_open without keeping anything (igw config check): compiles
+ *  cfg->mappings_dir when a route names a map, checks every route's map, frees the set again
+ *  and logs nothing. cfg is borrowed for the call. @return IGW_OK, IGW_ECONFIG (detail as for
+ *  igw_maps_open in errbuf), IGW_ENOMEM. */
+int igw_maps_check(const struct igw_config *cfg, char *errbuf, size_t errlen);
+
 /** Recompiles the mappings directory; on success new messages use the new set, on error the
  *  old set stays in use and errbuf says why. Thread-safe; blocks while compiling.
  *  @return IGW_OK, IGW_ENOENT (no route names a map: nothing to do), IGW_ECONFIG, IGW_ENOMEM. */

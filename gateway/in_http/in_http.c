@@ -82,15 +82,26 @@ struct request {
 
 /* ---- responses ---------------------------------------------------------------------------- */
 
+/* Once inflight is 0, igw_http_in_stop may free hi: nothing may touch hi after the decrement
+ * that reaches 0 unless stop is held off. So a request that is not the last one decrements
+ * without a lock (inflight stays above 0, hi stays alive), and the last one decrements, reads
+ * closing and wakes under mtx, which stop holds while it reads inflight (found by TSan: the
+ * read of closing after the decrement raced with the free). */
 static void
 inflight_done(struct igw_http_in *hi)
 {
-    /* seq_cst pairs with drain/stop: they set closing, then read inflight under mtx */
-    if (atomic_fetch_sub(&hi->inflight, 1) == 1 && atomic_load(&hi->closing)) {
-        nng_mtx_lock(hi->mtx);
-        nng_cv_wake(hi->cv);
-        nng_mtx_unlock(hi->mtx);
+    unsigned old = atomic_load(&hi->inflight);
+
+    while (old > 1) {
+        if (atomic_compare_exchange_weak(&hi->inflight, &old, old - 1)) {
+            return;
+        }
     }
+    nng_mtx_lock(hi->mtx);
+    if (atomic_fetch_sub(&hi->inflight, 1) == 1 && atomic_load(&hi->closing)) {
+        nng_cv_wake(hi->cv);
+    }
+    nng_mtx_unlock(hi->mtx);
 }
 
 /* Clears a request for its next use, keeping the aio and the pool link. */

@@ -18,6 +18,24 @@
 
 typedef struct igw_gateway igw_gateway;
 
+/** Checks everything igw_gateway_start would refuse that the configuration and the file system
+ *  already show, without opening a listener, the queue or a thread, and without creating any
+ *  file or directory (`igw config check`, and `igw serve` before it starts): the mapping set
+ *  compiles and every route's map exists (and runs backwards where asked); the queue directory
+ *  exists as a directory or can be created (its nearest existing ancestor is a writable
+ *  directory) and its LMDB files, when present, are readable and writable; each SP address
+ *  makes an nng listener and an ipc:// socket's directory can be created; each HTTP address
+ *  makes an nng HTTP server; the TLS certificate and key are readable and accepted by nng's TLS
+ *  engine; the admin API has credentials; no two services share a TCP address. What only a
+ *  start can find (a port another process holds, a full disk) is still found by the start.
+ *  cfg is borrowed for the call; errbuf (errlen may be 0) receives one line naming the option
+ *  or file. The checks run in the start's order and the first failure is reported.
+ *  @return IGW_OK, IGW_EINVAL (cfg NULL), IGW_ECONFIG (a map does not compile, a route names
+ *          an unknown map, admin.listen without admin.auth, two services on one address),
+ *          IGW_EIO (a directory cannot be created or written, a file cannot be read, an
+ *          address nng refuses, TLS files nng's TLS engine refuses), IGW_ENOMEM. */
+int igw_gateway_check(const struct igw_config *cfg, char *errbuf, size_t errlen);
+
 /** Starts every service cfg asks for, in order: mappings (compiled), queue (opened; its
  *  directory's parents created 0700), delivery engine, SP sockets, HTTP intake, admin API.
  *  cfg is borrowed and must outlive the gateway. On failure everything already started is

@@ -150,6 +150,18 @@ def eventually(fn, timeout=10.0, interval=0.05, what="condition"):
     raise AssertionError("%s not met within %.1fs (last: %r)" % (what, timeout, last))
 
 
+# Long forms. A test with a long form reads its sizes through chaos_knob; `make chaos` runs
+# every integration test that mentions IGW_CHAOS with IGW_CHAOS=1 (ctest label "chaos"), and
+# `make test` runs their short forms. IGW_CHAOS=1 on its own also works for one test file.
+CHAOS = os.environ.get("IGW_CHAOS", "") not in ("", "0")
+
+
+def chaos_knob(name, short, long):
+    """The integer in environment variable name, else long under IGW_CHAOS=1, else short."""
+    v = os.environ.get(name, "")
+    return int(v) if v.strip() else (long if CHAOS else short)
+
+
 SKIP_CODE = 77  # exit status ctest reports as "Skipped" (SKIP_RETURN_CODE)
 
 

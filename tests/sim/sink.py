@@ -14,6 +14,7 @@ import argparse
 import base64
 import json
 import os
+import random
 import ssl
 import sys
 import threading
@@ -29,6 +30,7 @@ class State:
         self.records = []
         self.delay_ms = 0
         self.seq = 0
+        self.rng = random.Random(int(os.environ.get("IGW_SINK_SEED", "0")) or None)
         self.log = open(log_path, "a", encoding="utf-8") if log_path else None
 
     def reset(self, keep_records=False):
@@ -51,6 +53,8 @@ class State:
                 if "path" in rule and not path.startswith(rule["path"]):
                     continue
                 if "match" in rule and rule["match"].encode() not in body:
+                    continue
+                if "ratio" in rule and self.rng.random() >= float(rule["ratio"]):
                     continue
                 if rule.get("count") is not None:
                     rule["count"] -= 1
@@ -89,6 +93,12 @@ def control_rules(cmd):
         rules.append(dict(base, count=None if count is None else int(count),
                           status=int(cmd["status_4xx"]),
                           body=cmd.get("body", '{"error":"rejected by sink"}')))
+    if cmd.get("flaky"):  # a share of every request fails: {"flaky": 0.3, "status": 503}
+        rules.append(dict(base, count=None, ratio=float(cmd["flaky"]),
+                          status=int(cmd.get("status", 503))))
+    if cmd.get("stall"):  # a share of every request hangs, then 200: {"stall": 0.01, ...}
+        rules.insert(0, dict(base, count=None, ratio=float(cmd["stall"]),
+                             hang_ms=int(cmd.get("stall_ms", 1000))))
     for r in cmd.get("rules", []):
         rules.append(dict(r))
     return rules
