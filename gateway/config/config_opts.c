@@ -73,7 +73,7 @@ static const struct opt opts[] = {
     {S_HTTP, "idle_timeout", T_DUR, CFG(http_idle_timeout_ms), 0, "60s", 0, 86400000, NULL, 0,
      NULL, "duration", 0,
      "Guard: a keep-alive connection with no request and no response traffic for this long is "
-     "closed. 0: off."},
+     "closed; a request waiting for its answer is not idle. 0: off."},
     {S_HTTP, "auth_fail_burst", T_UINT, CFG(auth_fail_burst), 0, "10", 0, 100000, NULL, 0, NULL,
      "integer", 0,
      "Failed authentications a client address may make at once, on the channels and on the "

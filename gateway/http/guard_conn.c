@@ -281,7 +281,7 @@ head_done(struct igw_guard *g, struct gconn *c, const struct igw_guard_head_info
         c->body_left = info->clen;
         c->deadline = 0; /* the body has igw's own 30 s limit */
     } else {
-        c->deadline = g->o.idle_timeout_ms ? igw_mono_ms() + g->o.idle_timeout_ms : 0;
+        c->deadline = 0; /* awaiting the answer: the idle timer starts again with its bytes */
     }
     return true;
 }
@@ -309,7 +309,7 @@ process(struct igw_guard *g, struct gconn *c)
             c->body_left -= k;
             if (c->body_left == 0) {
                 c->state = GS_HEAD;
-                c->deadline = g->o.idle_timeout_ms ? igw_mono_ms() + g->o.idle_timeout_ms : 0;
+                c->deadline = 0; /* awaiting the answer, as above */
             }
         } else {
             r = igw_guard_head_rewrite(c->ibuf, c->ilen, GUARD_IBUF, c->peer, g->out, &info);
