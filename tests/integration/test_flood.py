@@ -5,16 +5,17 @@ connections closed by the idle and header timeouts while a real client is served
 speed, the total and per-address limits (503 with Retry-After), no CPU spin at descriptor
 exhaustion, 431 for a header block over 8 KiB, and X-Igw-Peer written by the guard (a client's
 own copy dropped). Short, bounded forms: each case stops by itself within about 15 s.
-IGW_FLOOD_N (default 2000) sets the number of attacking connections."""
+IGW_FLOOD_N sets the number of attacking connections: 2,000, or 5,000 in the long form
+(IGW_CHAOS=1, `make chaos`)."""
 import os
 import resource
 import socket
 import subprocess
 import time
 
-from igwtest import Gateway, IGW_BIN, eventually, raw_request, run, skip, wait_port
+from igwtest import Gateway, IGW_BIN, chaos_knob, eventually, raw_request, run, skip, wait_port
 
-N = int(os.environ.get("IGW_FLOOD_N", "2000"))
+N = chaos_knob("IGW_FLOOD_N", 2000, 5000)
 TOKEN = "flood-token"
 AUTH = {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"}
 
@@ -117,7 +118,7 @@ def test_idle_connections_closed():
     build lags far behind when igw sent them, so they cannot show "not before" themselves); a
     fresh request works throughout."""
     idle = 2.0
-    raise_nofile(N + 256)
+    raise_nofile(3 * N + 512)  # igw: three descriptors per guarded connection
     gw = Gateway(config(header="5s", idle="%gs" % idle)).start()
     socks = []
     probes = []
@@ -158,7 +159,7 @@ def test_idle_connections_closed():
 def test_slowloris_real_client_served():
     """N connections dribble header lines, never finishing: a real client's requests stay at
     their normal speed, and every slow connection is closed after header_timeout."""
-    raise_nofile(N + 256)
+    raise_nofile(3 * N + 512)  # igw: three descriptors per guarded connection
     gw = Gateway(config(header="3s", idle="10s")).start()
     socks = []
     try:
