@@ -21,8 +21,8 @@
 #include "igw/common.h"
 #include "igw/gateway.h"
 #include "core/translate.h"
+#include "http/server.h"
 
-#define PEM_MAX (1u << 20) /* the limit the HTTP server reads PEM files with */
 #define PATH_MAX_CHECK 1024
 
 /* The nearest existing ancestor of path (path itself included) must be a directory that igw
@@ -144,54 +144,21 @@ check_http_url(const char *key, const char *url, char *errbuf, size_t errlen)
     return IGW_OK;
 }
 
-static int
-read_pem(const char *path, struct igw_buf *b, char *errbuf, size_t errlen)
-{
-    int rv = igw_buf_read_file(b, path);
-
-    if (rv != IGW_OK) {
-        igw_errbuf_set(errbuf, errlen, "cannot read %s: %s", path, igw_strerror(rv));
-        return IGW_EIO;
-    }
-    return IGW_OK;
-}
-
 /* The certificate and key files readable and accepted by nng's TLS engine as the server's
- * own certificate, exactly as the HTTP intake loads them. */
+ * own certificate: the HTTP intake's own loader (http/server.h), run and thrown away. */
 static int
 check_tls(const struct igw_config *cfg, char *errbuf, size_t errlen)
 {
-    struct igw_buf cert;
-    struct igw_buf key;
     nng_tls_config *tls = NULL;
     int rv;
 
     if (cfg->http_listen == NULL || cfg->tls_cert == NULL) {
         return IGW_OK;
     }
-    igw_buf_init(&cert, PEM_MAX);
-    igw_buf_init(&key, PEM_MAX);
-    rv = read_pem(cfg->tls_cert, &cert, errbuf, errlen);
-    if (rv == IGW_OK) {
-        rv = read_pem(cfg->tls_key, &key, errbuf, errlen);
-    }
-    if (rv == IGW_OK) {
-        int nrv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER);
-        nrv = nrv == 0 ? nng_tls_config_own_cert(tls, cert.ptr, key.ptr, NULL) : nrv;
-        if (nrv != 0) {
-            igw_errbuf_set(errbuf, errlen, "TLS setup failed (%s, %s): %s", cfg->tls_cert,
-                           cfg->tls_key, nng_strerror(nrv));
-            rv = IGW_EIO;
-        }
-    }
+    rv = igw_http_tls_config(cfg->tls_cert, cfg->tls_key, &tls, errbuf, errlen);
     if (tls != NULL) {
         nng_tls_config_free(tls);
     }
-    if (key.ptr != NULL) {
-        memset(key.ptr, 0, key.len); /* do not leave the private key in freed memory */
-    }
-    igw_buf_fini(&cert);
-    igw_buf_fini(&key);
     return rv;
 }
 

@@ -50,30 +50,34 @@ read_pem(const char *path, struct igw_buf *b, char *errbuf, size_t errlen)
     return rv;
 }
 
-static int
-setup_tls(nng_http_server *srv, const struct igw_http_server_opts *o, char *errbuf, size_t errlen)
+int
+igw_http_tls_config(const char *cert_file, const char *key_file, nng_tls_config **out, char *errbuf,
+                    size_t errlen)
 {
     struct igw_buf cert;
     struct igw_buf key;
     nng_tls_config *tls = NULL;
     int rv;
 
+    *out = NULL;
     igw_buf_init(&cert, PEM_MAX);
     igw_buf_init(&key, PEM_MAX);
-    rv = read_pem(o->tls_cert, &cert, errbuf, errlen);
+    rv = read_pem(cert_file, &cert, errbuf, errlen);
     if (rv == IGW_OK) {
-        rv = read_pem(o->tls_key, &key, errbuf, errlen);
+        rv = read_pem(key_file, &key, errbuf, errlen);
     }
     if (rv == IGW_OK) {
         int nrv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER);
         nrv = nrv == 0 ? nng_tls_config_own_cert(tls, cert.ptr, key.ptr, NULL) : nrv;
-        nrv = nrv == 0 ? nng_http_server_set_tls(srv, tls) : nrv;
         if (nrv != 0) {
-            igw_errbuf_set(errbuf, errlen, "TLS setup failed: %s", nng_strerror(nrv));
+            igw_errbuf_set(errbuf, errlen, "TLS setup failed (%s, %s): %s", cert_file, key_file,
+                           nng_strerror(nrv));
             rv = IGW_EIO;
         }
     }
-    if (tls != NULL) {
+    if (rv == IGW_OK) {
+        *out = tls;
+    } else if (tls != NULL) {
         nng_tls_config_free(tls);
     }
     if (key.ptr != NULL) {
@@ -81,7 +85,26 @@ setup_tls(nng_http_server *srv, const struct igw_http_server_opts *o, char *errb
     }
     igw_buf_fini(&cert);
     igw_buf_fini(&key);
-    return rv;
+    return rv == IGW_OK ? IGW_OK : IGW_EIO;
+}
+
+static int
+setup_tls(nng_http_server *srv, const struct igw_http_server_opts *o, char *errbuf, size_t errlen)
+{
+    nng_tls_config *tls = NULL;
+    int rv = igw_http_tls_config(o->tls_cert, o->tls_key, &tls, errbuf, errlen);
+    int nrv;
+
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    nrv = nng_http_server_set_tls(srv, tls);
+    nng_tls_config_free(tls); /* the server holds its own reference */
+    if (nrv != 0) {
+        igw_errbuf_set(errbuf, errlen, "TLS setup failed: %s", nng_strerror(nrv));
+        return IGW_EIO;
+    }
+    return IGW_OK;
 }
 
 struct igw_http_srv {

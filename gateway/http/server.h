@@ -20,6 +20,7 @@
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "http/guard.h"
 #include "http/status.h"
@@ -73,6 +74,16 @@ void igw_http_server_admit(bool guarded, nng_http_req *req);
 /** Releases the service taken by igw_http_server_start; call once no handler can run any more.
  *  NULL-safe. */
 void igw_http_server_free(igw_http_srv *srv);
+
+/** Reads the PEM certificate chain and private key (each at most 1 MiB) and builds nng's TLS
+ *  server configuration with them as its own certificate: exactly what an https:// service
+ *  starts with, so `igw config check` can run it too. cert_file, key_file and out must not be
+ *  NULL. On success *out is the caller's (nng_tls_config_free); on failure *out is NULL and
+ *  errbuf says "cannot read <file>: ..." or "TLS setup failed (<cert>, <key>): ...". The key's
+ *  bytes are wiped before they are freed.
+ *  @return IGW_OK or IGW_EIO (a file unreadable or too large, or nng refused the pair). */
+int igw_http_tls_config(const char *cert_file, const char *key_file, nng_tls_config **out,
+                        char *errbuf, size_t errlen);
 
 /** Adds one handler for every method and every path under "/" (igw routes requests itself),
  *  with body collection off (igw reads bodies itself, so it can refuse them first) and data
