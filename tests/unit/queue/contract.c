@@ -102,6 +102,26 @@ qc_init_msg(struct igw_queue_msg *m, const char *channel, const char *body,
     m->nroutes = nroutes;
 }
 
+void
+qc_idem_basics(igw_queue *q, struct igw_queue_msg *m, const struct igw_queue_route_init *r)
+{
+    uint64_t id1 = 0;
+    uint64_t id2 = 0;
+    bool dup = true;
+
+    qc_init_msg(m, "ch", "body", r, 1);
+    m->idem_key = "abc";
+    m->idem_key_len = 3;
+    IGWT_OK(igw_queue_put(q, m, &id1, &dup));
+    IGWT_CHECK(!dup);
+    IGWT_OK(igw_queue_put(q, m, &id2, &dup));
+    IGWT_CHECK(dup && id2 == id1);
+    m->channel = "other";
+    IGWT_OK(igw_queue_put(q, m, &id2, &dup));
+    IGWT_CHECK(!dup && id2 != id1);
+    IGWT_CHECK(qc_stats(q).messages == 2 && qc_stats(q).pending == 2);
+}
+
 uint64_t
 qc_put1(igw_queue *q, const char *route, const char *okey, const char *body)
 {

@@ -64,6 +64,10 @@ void qc_finish(igw_queue *q);
 /* A message on channel with body and routes, content type application/json, meta {"h":1}. */
 void qc_init_msg(struct igw_queue_msg *m, const char *channel, const char *body,
                  const struct igw_queue_route_init *routes, unsigned nroutes);
+/* The idempotency basics on a fresh q: key "abc" on channel "ch" stored once (a repeat is the
+ * same id, marked duplicate), the same key on channel "other" a second message; leaves *m
+ * initialised (channel "other", key "abc", route r) and 2 messages pending. */
+void qc_idem_basics(igw_queue *q, struct igw_queue_msg *m, const struct igw_queue_route_init *r);
 /* Puts one message on channel "ch" with one route (none when route is NULL); checks it is new. */
 uint64_t qc_put1(igw_queue *q, const char *route, const char *okey, const char *body);
 /* Claims up to max deliveries due at now (all routes). */

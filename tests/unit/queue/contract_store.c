@@ -18,22 +18,8 @@ test_idempotency(void)
     igw_queue *q = qc_open(0);
     struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
     struct igw_queue_msg m;
-    uint64_t id1 = 0;
-    uint64_t id2 = 0;
-    bool dup = true;
 
-    qc_init_msg(&m, "ch", "body", &r, 1);
-    m.idem_key = "abc";
-    m.idem_key_len = 3;
-    IGWT_OK(igw_queue_put(q, &m, &id1, &dup));
-    IGWT_CHECK(!dup);
-    IGWT_OK(igw_queue_put(q, &m, &id2, &dup));
-    IGWT_CHECK(dup && id2 == id1);
-    m.channel = "other";
-    IGWT_OK(igw_queue_put(q, &m, &id2, &dup));
-    IGWT_CHECK(!dup && id2 != id1);
-    IGWT_CHECK(qc_stats(q).messages == 2 && qc_stats(q).pending == 2);
-
+    qc_idem_basics(q, &m, &r);
     qc_finish(q);
 }
 

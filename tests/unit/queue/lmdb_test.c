@@ -111,23 +111,10 @@ test_idempotency_group(void)
     struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
     struct igw_queue_msg m;
     pthread_t th[8];
-    uint64_t id1 = 0;
-    uint64_t id2 = 0;
     uint64_t commits;
-    bool dup = true;
     int ndup = 0;
 
-    qc_init_msg(&m, "ch", "body", &r, 1);
-    m.idem_key = "abc";
-    m.idem_key_len = 3;
-    IGWT_OK(igw_queue_put(q, &m, &id1, &dup));
-    IGWT_CHECK(!dup);
-    IGWT_OK(igw_queue_put(q, &m, &id2, &dup));
-    IGWT_CHECK(dup && id2 == id1);
-    m.channel = "other";
-    IGWT_OK(igw_queue_put(q, &m, &id2, &dup));
-    IGWT_CHECK(!dup && id2 != id1);
-    IGWT_CHECK(qc_stats(q).messages == 2 && qc_stats(q).pending == 2);
+    qc_idem_basics(q, &m, &r);
 
     /* 8 threads submit the same key while the writer is held: one group, one message */
     pthread_mutex_lock(&gate.mu);
