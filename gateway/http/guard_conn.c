@@ -53,14 +53,15 @@ pend_add(struct gend *e, const char *p, size_t n)
     return true;
 }
 
-/* Writes what e has pending. @return false on a write error (the connection is to close). */
-static bool
-pend_flush(struct gend *e)
+/* Writes as much of p[0..n) to fd as the socket takes now. @return the bytes written (fewer
+ * than n when the socket is full), or -1 on a write error. */
+static ssize_t
+send_now(int fd, const char *p, size_t n)
 {
     size_t off = 0;
 
-    while (off < e->plen) {
-        ssize_t w = send(e->fd, e->pend + off, e->plen - off, MSG_NOSIGNAL);
+    while (off < n) {
+        ssize_t w = send(fd, p + off, n - off, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) {
             continue;
         }
@@ -68,10 +69,24 @@ pend_flush(struct gend *e)
             break;
         }
         if (w <= 0) {
-            return false;
+            return -1;
         }
         off += (size_t)w;
     }
+    return (ssize_t)off;
+}
+
+/* Writes what e has pending. @return false on a write error (the connection is to close). */
+static bool
+pend_flush(struct gend *e)
+{
+    ssize_t w = send_now(e->fd, e->pend, e->plen);
+    size_t off;
+
+    if (w < 0) {
+        return false;
+    }
+    off = (size_t)w;
     if (off == e->plen) {
         igw_free(e->pend);
         e->pend = NULL;
@@ -89,20 +104,12 @@ static bool
 send_to(struct gend *e, const char *p, size_t n, bool can_write)
 {
     if (e->plen == 0 && can_write) {
-        while (n > 0) {
-            ssize_t w = send(e->fd, p, n, MSG_NOSIGNAL);
-            if (w < 0 && errno == EINTR) {
-                continue;
-            }
-            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                break;
-            }
-            if (w <= 0) {
-                return false;
-            }
-            p += w;
-            n -= (size_t)w;
+        ssize_t w = send_now(e->fd, p, n);
+        if (w < 0) {
+            return false;
         }
+        p += w;
+        n -= (size_t)w;
     }
     return n == 0 || pend_add(e, p, n);
 }
