@@ -257,7 +257,7 @@ lmdb_open(void **out, const struct igw_queue_opts *gopts, char *errbuf, size_t e
         rv = known_routes_load(q);
     }
     if (rv == IGW_OK) {
-        qspace_preallocate(q);
+        qspace_preallocate(q, 0);
     }
     if (rv == IGW_OK) {
         rv = qwriter_start(q);

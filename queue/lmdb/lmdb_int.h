@@ -261,6 +261,7 @@ struct qbatch {
     bool below;    /* after a removal: the pages in use are back below the mark */
     bool mark_known;
     uint64_t mark; /* pages a submit may fill up to in this txn (space.c) */
+    uint64_t cap;  /* the capacity in pages the mark was measured from (with mark_known) */
     struct qev *ev;
     size_t nev;
     size_t evcap;
@@ -420,8 +421,9 @@ int qspace_admit(struct qbatch *b, const struct qsubmit *s, bool *ok);
 /* *below: the pages in use are back below the mark (with a small margin). */
 int qspace_below_mark(struct qbatch *b, bool *below);
 /* Keeps data.mdb allocated up to the last page in use plus the reserve (writer thread or open);
- * a failure (the file system full) is logged once and retried after the next commit. */
-void qspace_preallocate(qlmdb *q);
+ * a failure (the file system full) is logged once and retried after the next commit. cap: the
+ * capacity in pages the commit's transaction already measured, or 0 to measure it here. */
+void qspace_preallocate(qlmdb *q, uint64_t cap);
 
 /* replay.c */
 int qapply_replay(struct qbatch *b, struct qreq *r);

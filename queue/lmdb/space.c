@@ -126,8 +126,8 @@ static uint64_t
 mark_pages(struct qbatch *b)
 {
     if (!b->mark_known) {
-        uint64_t cap = cap_pages(b->q);
-        b->mark = cap - qspace_reserve_pages(cap);
+        b->cap = cap_pages(b->q);
+        b->mark = b->cap - qspace_reserve_pages(b->cap);
         b->mark_known = true;
     }
     return b->mark;
@@ -158,14 +158,16 @@ qspace_below_mark(struct qbatch *b, bool *below)
 }
 
 void
-qspace_preallocate(qlmdb *q)
+qspace_preallocate(qlmdb *q, uint64_t cap)
 {
     MDB_envinfo info;
     mdb_filehandle_t fd;
-    uint64_t cap = cap_pages(q);
     uint64_t want;
     int rc;
 
+    if (cap == 0) {
+        cap = cap_pages(q);
+    }
     if (mdb_env_info(q->env, &info) != MDB_SUCCESS || mdb_env_get_fd(q->env, &fd) != 0) {
         return;
     }

@@ -197,7 +197,7 @@ txn_apply(qlmdb *q, struct qreq **reqs, size_t n)
         return rv;
     }
     commit_done(q, b);
-    qspace_preallocate(q);
+    qspace_preallocate(q, b->mark_known ? b->cap : 0); /* the capacity this txn measured */
     for (size_t i = 0; i < n; i++) {
         reqs[i]->finished = true;
     }
