@@ -368,12 +368,6 @@ igw_dlv_route_ctx(const struct igw_dlv *dl)
     return dl->rs->ctx;
 }
 
-igw_deliverer *
-igw_dlv_engine(const struct igw_dlv *dl)
-{
-    return dl->owner;
-}
-
 void
 igw_dlv_retry_after(struct igw_dlv *dl, bool has, uint64_t wait_ms)
 {

@@ -156,8 +156,6 @@ const struct igw_queue_claim *igw_dlv_claim(const struct igw_dlv *dl);
 /** The route dl belongs to and its output context (route_init's *rctx). */
 const struct igw_route *igw_dlv_route(const struct igw_dlv *dl);
 void *igw_dlv_route_ctx(const struct igw_dlv *dl);
-/** The engine dl belongs to. */
-igw_deliverer *igw_dlv_engine(const struct igw_dlv *dl);
 
 /** Keeps up to 4 KiB of the destination's answer with dl (recorded with a dead letter); the
  *  rest is dropped. Any thread that owns dl at the moment. */
