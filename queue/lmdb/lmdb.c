@@ -257,6 +257,9 @@ lmdb_open(void **out, const struct igw_queue_opts *gopts, char *errbuf, size_t e
         rv = known_routes_load(q);
     }
     if (rv == IGW_OK) {
+        rv = qspace_full_at_open(q, &q->full);
+    }
+    if (rv == IGW_OK) {
         qspace_preallocate(q, 0);
     }
     if (rv == IGW_OK) {

@@ -420,6 +420,9 @@ uint64_t qspace_estimate_pages(const struct qsubmit *s, unsigned psize);
 int qspace_admit(struct qbatch *b, const struct qsubmit *s, bool *ok);
 /* *below: the pages in use are back below the mark (with a small margin). */
 int qspace_below_mark(struct qbatch *b, bool *below);
+/* At open: *full when the store is not back below the mark (the full state a previous run ended
+ * in, which q->full does not keep across a restart), so the hysteresis holds after kill -9. */
+int qspace_full_at_open(qlmdb *q, bool *full);
 /* Keeps data.mdb allocated up to the last page in use plus the reserve (writer thread or open);
  * a failure (the file system full) is logged once and retried after the next commit. cap: the
  * capacity in pages the commit's transaction already measured, or 0 to measure it here. */

@@ -80,16 +80,15 @@ qspace_estimate_pages(const struct qsubmit *s, unsigned psize)
 /* Pages the trees of the write transaction occupy: every named database, the main tree, the free
  * list's tree and the two meta pages. What is not counted is free, or held by an older snapshot. */
 static int
-live_pages(struct qbatch *b, uint64_t *out)
+live_pages(qlmdb *q, MDB_txn *txn, uint64_t *out)
 {
-    qlmdb *q = b->q;
     MDB_stat st;
     uint64_t n = 2;
     int rc = MDB_SUCCESS;
 
     for (int i = -2; rc == MDB_SUCCESS && i < QDB_COUNT; i++) {
         MDB_dbi dbi = i == -2 ? 0 : i == -1 ? MAIN_DBI : q->dbi[i];
-        rc = mdb_stat(b->txn, dbi, &st);
+        rc = mdb_stat(txn, dbi, &st);
         if (rc == MDB_SUCCESS) {
             n += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
         }
@@ -137,7 +136,7 @@ int
 qspace_admit(struct qbatch *b, const struct qsubmit *s, bool *ok)
 {
     uint64_t live = 0;
-    int rv = live_pages(b, &live);
+    int rv = live_pages(b->q, b->txn, &live);
 
     /* once refusing, refuse until usage is clearly back below: no 202/503 flapping at the mark */
     uint64_t margin = b->was_full || b->refused ? QSPACE_HYSTERESIS_PAGES : 0;
@@ -150,7 +149,7 @@ int
 qspace_below_mark(struct qbatch *b, bool *below)
 {
     uint64_t live = 0;
-    int rv = live_pages(b, &live);
+    int rv = live_pages(b->q, b->txn, &live);
 
     /* room for a few small messages, so a freed page or two does not flip the flag back */
     *below = rv == IGW_OK && live + QSPACE_HYSTERESIS_PAGES <= mark_pages(b);
@@ -185,4 +184,21 @@ qspace_preallocate(qlmdb *q, uint64_t cap)
                  q->path, (unsigned long long)want, strerror(rc));
         q->prealloc_warned = true;
     }
+}
+
+int
+qspace_full_at_open(qlmdb *q, bool *full)
+{
+    MDB_txn *txn = NULL;
+    uint64_t live = 0;
+    uint64_t cap = cap_pages(q);
+    int rv = qerr_map(mdb_txn_begin(q->env, NULL, MDB_RDONLY, &txn), "space txn begin");
+
+    if (rv == IGW_OK) {
+        rv = live_pages(q, txn, &live);
+        mdb_txn_abort(txn);
+    }
+    /* the same test as qspace_below_mark: a restart does not reset the hysteresis */
+    *full = rv == IGW_OK && live + QSPACE_HYSTERESIS_PAGES > cap - qspace_reserve_pages(cap);
+    return rv;
 }
