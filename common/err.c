@@ -22,6 +22,8 @@ static const char *const messages[IGW_ERR_COUNT] = {
     [IGW_EPARSE] = "malformed input",
     [IGW_ECONFIG] = "bad configuration",
     [IGW_EINTERNAL] = "internal error",
+    [IGW_ETIMEDOUT] = "timed out",
+    [IGW_ECONFLICT] = "conflict",
 };
 
 const char *

@@ -28,6 +28,8 @@ enum igw_err {
     IGW_EPARSE,     /* malformed input */
     IGW_ECONFIG,    /* bad configuration */
     IGW_EINTERNAL,  /* broken invariant; a bug */
+    IGW_ETIMEDOUT,  /* a time limit passed (an upstream did not answer in time) */
+    IGW_ECONFLICT,  /* the state forbids it: a precondition failed, or nothing to do */
     IGW_ERR_COUNT
 };
 
