@@ -45,7 +45,12 @@
 
 struct igw_path_match;
 
-enum igw_med_next { IGW_MED_CALL = 0, IGW_MED_ANSWER = 1 };
+/* What a mediator decided. IGW_MED_COMMIT: ingest m->commit (or the inbound request when
+ * m->commit.body is NULL) like a request of a write channel: parsed, checked by the dialect,
+ * translated by the channel's routes, committed to the queue and answered by the dialect after
+ * the durable commit (FHIR PATCH: read the current resource, apply the patch, commit the
+ * result as an update; If-Match: read, compare, then commit or answer 412). */
+enum igw_med_next { IGW_MED_CALL = 0, IGW_MED_ANSWER = 1, IGW_MED_COMMIT = 2 };
 
 #define IGW_MED_HEADERS_MAX 8
 
@@ -111,6 +116,11 @@ struct igw_med {
     unsigned ncalls;         /* calls made so far */
     struct igw_med_call call;
     struct igw_med_answer answer;
+    struct {
+        const char *method; /* as the message's method ("PUT"); NULL = the inbound one */
+        const char *body;   /* m->arena; NULL = the inbound body */
+        size_t body_len;
+    } commit;
     char err[IGW_ERRBUF_SIZE]; /* detail for a negative return */
 };
 
@@ -124,7 +134,8 @@ struct igw_mediator_ops {
     int (*channel_init)(const struct igw_channel *ch, void **state, char *err, size_t errlen);
     /** Frees what channel_init built; NULL-safe; may be NULL. */
     void (*channel_fini)(void *state);
-    /** First decision, from the inbound request. @return IGW_MED_CALL, IGW_MED_ANSWER or a
+    /** First decision, from the inbound request. @return IGW_MED_CALL, IGW_MED_ANSWER,
+     *  IGW_MED_COMMIT or a
      *  negative error code (see the top of this file). */
     int (*start)(struct igw_med *m);
     /** Next decision, given the result of the call start/step asked for. Same returns. */
