@@ -6,7 +6,7 @@ CONFIG ?= deploy/igw.example.conf
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build run test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long format \
-        format-check lint clean
+        format-check lint clean install
 
 all: build
 
@@ -91,6 +91,11 @@ lint:
 	  || (echo "banned function used (see docs/CODE_STYLE.md)"; exit 1)
 	@python3 tests/tools/check_deps.py
 	@tests/tools/check_size.sh
+
+# Installs the binary, unit, sysusers.d entry, config and docs (docs/OPERATIONS.md).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -14,12 +14,16 @@ kind=${1:-build}
 # command -> Debian package that provides it
 tools=(cc:build-essential make:build-essential cmake:cmake pkg-config:pkg-config
        python3:python3)
+# Python module -> Debian package (for test scripts)
+pymods=()
 # header -> Debian -dev package that provides it [-> pkg-config module for its include path]
 libs=(nng/nng.h:libnng-dev lmdb.h:liblmdb-dev cjson/cJSON.h:libcjson-dev
       libxml/parser.h:libxml2-dev:libxml-2.0 curl/curl.h:libcurl4-openssl-dev yaml.h:libyaml-dev)
 case "$kind" in
   build) ;;
-  test)  tools+=(clang:clang clang-format:clang-format mdb_stat:lmdb-utils curl:curl) ;;
+  test)  tools+=(clang:clang clang-format:clang-format mdb_stat:lmdb-utils curl:curl
+                 systemd-analyze:systemd)
+         pymods+=(yaml:python3-yaml) ;;
   bench) tools+=(wrk:wrk nginx:nginx-light node:nodejs npm:npm mdb_stat:lmdb-utils curl:curl) ;;
   *) echo "usage: .ci/deps.sh [build|test|bench]" >&2; exit 2 ;;
 esac
@@ -45,6 +49,9 @@ have_header() { # header package [pkg-config module]
 
 for t in "${tools[@]}"; do
   command -v "${t%%:*}" >/dev/null 2>&1 || want "${t#*:}"
+done
+for m in "${pymods[@]}"; do
+  python3 -c "import ${m%%:*}" >/dev/null 2>&1 || want "${m#*:}"
 done
 for l in "${libs[@]}"; do
   IFS=: read -r header pkg pcmod <<<"$l"

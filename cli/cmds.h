@@ -4,7 +4,8 @@
 #ifndef IGW_GATEWAY_CMDS_H
 #define IGW_GATEWAY_CMDS_H
 
-int igw_cmd_serve(int argc, char **argv); /* cli/serve.c */
-int igw_cmd_map(int argc, char **argv);   /* cli/cmd_map.c: igw map run|test|lint */
+int igw_cmd_serve(int argc, char **argv);      /* cli/serve.c */
+int igw_cmd_map(int argc, char **argv);        /* cli/cmd_map.c: igw map run|test|lint */
+int igw_cmd_wait_ready(int argc, char **argv); /* cli/cmd_wait.c: igw wait-ready */
 
 #endif /* IGW_GATEWAY_CMDS_H */
