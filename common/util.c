@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Clocks, constant-time compare, randomness, duration and size parsing. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 
 #include "igw/common.h"
@@ -14,6 +16,15 @@ igw_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+igw_thread_name(const char *name)
+{
+    char n[16];
+
+    (void)snprintf(n, sizeof(n), "%s", name);
+    (void)prctl(PR_SET_NAME, n, 0, 0, 0);
 }
 
 uint64_t

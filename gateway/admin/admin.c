@@ -208,6 +208,8 @@ worker_main(void *arg)
 {
     igw_admin *a = arg;
 
+    igw_thread_name("igw:admin");
+
     pthread_mutex_lock(&a->mu);
     for (;;) {
         struct admin_job *j = a->head;

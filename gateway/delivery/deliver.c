@@ -168,6 +168,8 @@ static void *
 deliver_main(void *arg)
 {
     struct igw_deliverer *d = arg;
+
+    igw_thread_name("igw:deliver");
     while (!atomic_load(&d->stopping)) {
         loop_once(d);
     }

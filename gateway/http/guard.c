@@ -290,6 +290,8 @@ guard_main(void *arg)
     struct epoll_event evs[64];
     uint64_t next_sweep = igw_mono_ms() + SWEEP_MS;
 
+    igw_thread_name("igw:guard");
+
     while (!atomic_load(&g->stop)) {
         bool timed = g->nconns > 0 || g->accept_paused;
         int n = epoll_wait(g->epfd, evs, 64, timed ? SWEEP_MS : -1);

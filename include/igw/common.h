@@ -64,6 +64,11 @@ _Noreturn void igw_panic(const char *fmt, ...) __attribute__((format(printf, 1, 
 uint64_t igw_now_ms(void);
 /** Monotonic milliseconds (for timeouts and rates). */
 uint64_t igw_mono_ms(void);
+
+/** Names the calling thread (at most 15 bytes are kept; longer names are cut), so that `top -H`,
+ *  /proc/<pid>/task/<tid>/comm and the cost account (tests/bench/cost_bench.sh) tell igw's
+ *  threads apart. name must not be NULL. Best effort: failures are ignored. */
+void igw_thread_name(const char *name);
 /** Monotonic nanoseconds (for latency measurement). */
 uint64_t igw_mono_ns(void);
 

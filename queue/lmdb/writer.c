@@ -316,6 +316,8 @@ callback_main(void *arg)
     qlmdb *q = arg;
     struct qreq *r;
 
+    igw_thread_name("igw:complete");
+
     pthread_mutex_lock(&q->cb_mu);
     for (;;) {
         while (q->cb_head == NULL && !q->cb_stop) {
@@ -345,6 +347,8 @@ writer_main(void *arg)
 {
     qlmdb *q = arg;
     size_t n;
+
+    igw_thread_name("igw:writer");
 
     pthread_mutex_lock(&q->mu);
     for (;;) {
