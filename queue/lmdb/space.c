@@ -24,7 +24,12 @@
 #include "igw/log.h"
 #include "lmdb_int.h"
 
-#define MAIN_DBI 1 /* LMDB's main tree (holds the named databases); 0 is the free list */
+#define MAIN_DBI 1
+#define PREALLOC_STEP_MIN                                                                          \
+    256 /* pages the file is extended by at least, when it is extended */ /* LMDB's main tree      \
+                                                                             (holds the named      \
+                                                                             databases); 0 is the  \
+                                                                             free list */
 
 uint64_t
 qspace_reserve_pages(uint64_t cap_pages)
@@ -162,6 +167,7 @@ qspace_preallocate(qlmdb *q, uint64_t cap)
     MDB_envinfo info;
     mdb_filehandle_t fd;
     uint64_t want;
+    uint64_t reserve;
     int rc;
 
     if (cap == 0) {
@@ -170,11 +176,17 @@ qspace_preallocate(qlmdb *q, uint64_t cap)
     if (mdb_env_info(q->env, &info) != MDB_SUCCESS || mdb_env_get_fd(q->env, &fd) != 0) {
         return;
     }
-    want = (uint64_t)info.me_last_pgno + 1 + qspace_reserve_pages(cap);
-    want = (want < cap ? want : cap) * q->psize;
-    if (want <= q->prealloc_bytes) {
+    reserve = qspace_reserve_pages(cap);
+    want = (uint64_t)info.me_last_pgno + 1 + reserve;
+    if ((want < cap ? want : cap) * q->psize <= q->prealloc_bytes) {
         return;
     }
+    /* Allocate ahead by one more reserve (at least PREALLOC_STEP_MIN pages), so the file is
+     * extended once per reserve's worth of growth, not at every commit that uses a new page
+     * (the cost account found one posix_fallocate per group commit, each dearer than its
+     * fdatasync). */
+    want += reserve > PREALLOC_STEP_MIN ? reserve : PREALLOC_STEP_MIN;
+    want = (want < cap ? want : cap) * q->psize;
     rc = posix_fallocate(fd, 0, (off_t)want);
     if (rc == 0) {
         q->prealloc_bytes = want;
