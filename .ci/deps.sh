@@ -24,7 +24,7 @@ case "$kind" in
   test)  tools+=(clang:clang clang-format:clang-format mdb_stat:lmdb-utils curl:curl
                  systemd-analyze:systemd)
          pymods+=(yaml:python3-yaml) ;;
-  bench) tools+=(wrk:wrk nginx:nginx-light node:nodejs npm:npm mdb_stat:lmdb-utils curl:curl) ;;
+  bench) tools+=(wrk:wrk valgrind:valgrind nginx:nginx-light node:nodejs npm:npm mdb_stat:lmdb-utils curl:curl) ;;
   *) echo "usage: .ci/deps.sh [build|test|bench]" >&2; exit 2 ;;
 esac
 
