@@ -18,7 +18,7 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
-igw=${IGW_BIN:-$build/cli/igw}
+igw=$(realpath "${IGW_BIN:-$build/cli/igw}")
 REQUESTS=${REQUESTS:-2000}
 DUR=${DUR:-5}  # seconds of the native (no valgrind) CPU-time run
 WARMUP=${WARMUP:-300}
