@@ -154,8 +154,8 @@ def claim(st, c, by_code=False, contained=False):
             diags.append({"sequence": n + 1, "diagnosisCodeableConcept": {"coding": [
                 {"system": IG + "CodeSystem/diagnosis-ICD10-level1", "code": d["code"], "display": d.get("name")}]}})
     ins = c.get("insuree")
-    pol = None
-    if ins is not None:
+    pol = c.get("policy")
+    if pol is None and ins is not None:
         ips = [ip for ip in st.insuree_policies.get(id(ins), []) if ip.get("policy") is not None]
         if ips:
             pol = max(ips, key=lambda ip: ip.get("effectiveDate") or "")["policy"]

@@ -48,6 +48,8 @@ REFS = {
     ("claim", "insuree"): "insuree",
     ("claim", "healthFacility"): "healthFacility",
     ("claim", "admin"): "claimAdmin",
+    ("claim", "policy"): "policy",
+    ("officer", "location"): "location",
     ("claimAdmin", "healthFacility"): "healthFacility",
     ("premium", "policy"): "policy",
     ("payment", "policy"): "policy",
@@ -164,6 +166,9 @@ class Store:
 
     def _add(self, kind, rec):
         pk = rec.get("id")
+        if isinstance(pk, str) and not pk.isdigit() and not rec.get("uuid") and len(pk) == 36:
+            rec["uuid"] = pk              # HistoryModels (payment, invoice): the key is the uuid
+            pk = None
         if isinstance(pk, str) and not pk.isdigit():
             t, p = decode_global_id(pk)
             pk = int(p) if p and p.isdigit() else None
@@ -242,6 +247,22 @@ class Store:
                             v = rec.pop(alt)
                             break
                 rec[field] = self._resolve(target, v) if v is not None else None
+            if kind == "policy":
+                prem = rec.get("premiums")
+                if rec.get("sumPremiums") is None and isinstance(prem, list):
+                    rec["sumPremiums"] = round(sum(float(x.get("amount") or 0) for x in prem
+                                                   if isinstance(x, dict)), 2)
+                covered = rec.pop("insurees", None)
+                if isinstance(covered, list):
+                    # igw gen lists the covered members: openIMIS's InsureePolicy rows
+                    for x in covered:
+                        ins = self._resolve("insuree", x)
+                        if ins is None:
+                            continue
+                        ip = {"insuree": ins, "policy": rec, "enrollmentDate": rec.get("enrollDate"),
+                              "startDate": rec.get("startDate"), "effectiveDate": rec.get("effectiveDate"),
+                              "expiryDate": rec.get("expiryDate"), "validityFrom": rec.get("validityFrom")}
+                        self._add("insureePolicy", ip)
             if kind == "claim":
                 for sub in ("items", "services"):
                     lst = rec.get(sub) or []
