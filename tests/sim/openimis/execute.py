@@ -358,17 +358,33 @@ def _filtered(ctx, root, args, filters):
                                                        "healthFacilities")
     if root == "insurees" and any(k in ("uuid", "uuid_Iexact") for k, *_ in filters):
         hist = True
-    if not hist:
-        rows = [r for r in rows if _current(r)]
-    if root == "insurees":
-        rows = [r for r in rows if str(r.get("chfId")) not in EXCLUDED_CHFIDS]
+    bkey = ("_base", kind, hist, root == "insurees", st.version)
+    base = ctx.cache.get(bkey)
+    if base is None:
+        base = rows if hist else [r for r in rows if _current(r)]
+        if root == "insurees":
+            base = [r for r in base if str(r.get("chfId")) not in EXCLUDED_CHFIDS]
+        ctx.cache[bkey] = base
+    rows = base
+    for _, path, field, kind_, lookup, v in filters:
+        # exact uuid / code: start from the index instead of scanning (reads by id are common)
+        if path or lookup != "exact" or root == "familyMembers":
+            continue
+        if field == "uuid":
+            c = st.by_uuid[kind].get(str(v).lower())
+        elif field == ("chfId" if kind == "insuree" else "code") and not hist:
+            c = st.by_code[kind].get(str(v))
+        else:
+            continue
+        rows = [c] if c is not None and (hist or _current(c)) and c.get("chfId") not in EXCLUDED_CHFIDS else []
+        break
     if root == "familyMembers":
         fam = st.by_uuid["family"].get(str(args["familyUuid"]).lower())
         rows = [m for m in st.members.get(id(fam), [])] if fam is not None else []
     preds = [sc.make_predicate(path, field, kind_, lookup, v, node_type)
              for _, path, field, kind_, lookup, v in filters]
-    if preds:
-        rows = [r for r in rows if all(p(r) for p in preds)]
+    for p in preds:
+        rows = [r for r in rows if p(r)]
     pl = args.get("parentLocation")
     if pl is not None:
         level = args.get("parentLocationLevel")

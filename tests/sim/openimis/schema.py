@@ -376,6 +376,16 @@ def _leaf(field, kind, lookup, value):
         vals = set(x.strip() for x in str(value).split(","))
         return lambda rec: rec.get(field) is not None and str(_cmp_value(kind, rec.get(field))) in vals
     want = _cmp_value(kind, value)
+    if kind in (D, DT, B):
+        # stored values are normalised at load: compare them as they are (the hot path)
+        if lookup == "exact":
+            return lambda rec: rec.get(field) == want
+        fast = {"ne": lambda rec: rec.get(field) != want,
+                "lt": lambda rec: (rec.get(field) or "~") < want if kind != B else False,
+                "lte": lambda rec: (rec.get(field) or "~") <= want if kind != B else False,
+                "gt": lambda rec: (rec.get(field) or "") > want if kind != B else False,
+                "gte": lambda rec: (rec.get(field) or "") >= want if kind != B else False}
+        return fast[lookup]
     if kind == E or kind == S:
         want = str(want)
     ops = {"exact": lambda a: a == want, "ne": lambda a: a != want, "lt": lambda a: a < want,
