@@ -289,6 +289,14 @@ def test_other_list_filters():
         assert nodes(b, "products") == [{"code": "BCUL0001", "dateFrom": "2020-01-01T00:00:00"}]
         b = q('{ familyMembers(familyUuid: "d0000000-0000-4000-8000-000000000001") { edges { node { chfId head } } } }')
         assert [n["chfId"] for n in nodes(b, "familyMembers")] == ["070707070", "070707071", "070707072"]
+        b = q('{ policiesByInsuree(chfId: "070707071", activeOrLastExpiredOnly: true) { totalCount edges { node { '
+              'policyUuid productCode status balance expiryDate } } } }')
+        assert nodes(b, "policiesByInsuree") == [{"policyUuid": "f0000000-0000-4000-8000-000000000001",
+                                                  "productCode": "BCUL0001", "status": 2, "balance": 0.0,
+                                                  "expiryDate": "2025-03-17"}], b
+        b = q('{ policiesByFamily(familyUuid: "d0000000-0000-4000-8000-000000000002", targetDate: "2023-06-01") '
+              '{ edges { node { policyUuid balance } } } }')
+        assert nodes(b, "policiesByFamily") == [{"policyUuid": "f0000000-0000-4000-8000-000000000002", "balance": 6000.0}]
         # a global id filter and node()
         gid = base64.b64encode(b"InsureeGQLType:4").decode()
         b = q('{ insurees(id: "%s") { edges { node { id chfId } } } }' % gid)

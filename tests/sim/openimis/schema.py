@@ -186,6 +186,11 @@ for t in [
     T("OfficerGQLType", "officer",
       ["uuid", "code", "lastName", "otherNames", "phone", "email", "dob", "validityFrom", "validityTo"],
       filters=ADM_FILTERS),
+    T("PolicyByFamilyOrInsureeGQLType", None,
+      ["policyId", "policyUuid", "policyValue", "productCode", "productName", "startDate", "enrollDate",
+       "effectiveDate", "expiryDate", "officerCode", "officerName", "status", "ded", "dedInPatient",
+       "dedOutPatient", "ceiling", "ceilingInPatient", "ceilingOutPatient", "balance", "validityFrom",
+       "validityTo", "maxInstallments"]),
     T("_", None, generic=True),
 ]:
     TYPES[t.name] = t
@@ -211,10 +216,15 @@ ROOTS = {
     "locationsAll": ("LocationGQLType", dict(EXTRA_COMMON)),
     "products": ("ProductGQLType", {"location": I, "showHistory": B, "search": S}),
     "familyMembers": ("InsureeGQLType", {"familyUuid": S + "!", **EXTRA_COMMON}),
+    "policiesByInsuree": ("PolicyByFamilyOrInsureeGQLType", {"chfId": S + "!", "activeOrLastExpiredOnly": B,
+                                                             "showHistory": B, "orderBy": S, "targetDate": D}),
+    "policiesByFamily": ("PolicyByFamilyOrInsureeGQLType", {"familyUuid": S + "!", "activeOrLastExpiredOnly": B,
+                                                            "showHistory": B, "orderBy": S, "targetDate": D}),
 }
 ROOT_KIND = {"insurees": "insuree", "families": "family", "policies": "policy", "claims": "claim",
              "healthFacilities": "healthFacility", "locations": "location", "locationsAll": "location",
-             "products": "product", "insureePolicy": "insureePolicy", "familyMembers": "insuree"}
+             "products": "product", "insureePolicy": "insureePolicy", "familyMembers": "insuree",
+             "policiesByInsuree": "policy", "policiesByFamily": "policy"}
 PAGING = {"first": I, "last": I, "after": S, "before": S, "offset": I}
 LOOKUP_NAMES = {"exact", "iexact", "istartswith", "icontains", "startswith", "contains", "lt", "lte", "gt",
                 "gte", "isnull", "in", "ne"}
