@@ -216,6 +216,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+        if self.path.startswith("/__sim/"):
+            return
         with self.sim.lock:
             st = self.sim.stats["status"]
             st[str(status)] = st.get(str(status), 0) + 1
