@@ -385,6 +385,12 @@ def test_paging_cursors_and_cap():
         st, body = sim.gql('{ families(first: 5, orderBy: ["-headInsuree__chfId"]) { edges { node { headInsuree { chfId } } } } }')
         heads = [n["headInsuree"]["chfId"] for n in nodes(body, "families")]
         assert heads == sorted(heads, reverse=True) and len(heads) == 5
+        # the primary key (what "id" orders by), both directions
+        st, body = sim.gql('{ a: insurees(first: 3, orderBy: ["id"]) { edges { node { id } } } '
+                           'b: insurees(first: 3, orderBy: ["-id"]) { edges { node { id } } } }')
+        pk = lambda n: int(base64.b64decode(n["node"]["id"]).decode().split(":")[1])
+        assert [pk(n) for n in body["data"]["a"]["edges"]] == [1, 2, 3], body
+        assert [pk(n) for n in body["data"]["b"]["edges"]] == [250, 249, 248], body
         # nested connection paging
         st, body = sim.gql('{ families(first: 1) { edges { node { members(first: 2) { totalCount edgeCount '
                            'pageInfo { hasNextPage } } } } } }')

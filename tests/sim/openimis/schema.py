@@ -439,7 +439,7 @@ def order_key_fns(type_name, order_by):
                         t = TYPES.get(t.objects[seg], TYPES["_"])
                     continue
                 raise ResolverError("Cannot resolve keyword '%s' into field." % seg)
-            out.append((_path_getter(segs), desc))
+            out.append((_path_getter(["_pk" if seg == "id" else seg for seg in segs]), desc))
     return out
 
 
