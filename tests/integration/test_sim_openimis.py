@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "sim", "openimis"))
 from igwtest import IGW_BIN, run  # noqa: E402
-from client import SAMPLE, OpenImisSim, basic  # noqa: E402
+from client import OpenImisSim, basic  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="igw-sim-openimis-")
 CONN = "totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { %s } }"

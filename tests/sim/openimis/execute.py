@@ -7,7 +7,7 @@ import json
 from collections import OrderedDict
 
 import schema as sc
-from gql import Field, GqlSyntaxError, Inline, Spread, parse, resolve_value
+from gql import Field, GqlSyntaxError, Spread, parse, resolve_value
 from store import EXCLUDED_CHFIDS, decode_global_id, global_id
 
 CACHE_MAX = 256
@@ -33,10 +33,6 @@ class Ctx:
         self.set_cookie = None
         self.fragments = {}
         self.roots_used = []
-
-
-def _loc(f):
-    return None
 
 
 def _err(message):

@@ -6,13 +6,11 @@ orderBy, relay connections with graphene's array-offset cursors and the 100-reco
 graphene 2's error answers (validation -> ValidationError, the whole request fails with 400;
 a resolver error -> that field is null and "errors" lists it, HTTP 200)."""
 import base64
-import datetime
 import json
 import re
-from collections import OrderedDict
 
-from gql import Enum, Field, Inline, Spread, parse, resolve_value
-from store import EXCLUDED_CHFIDS, decode_global_id, global_id, norm_date, norm_datetime
+from gql import Enum
+from store import decode_global_id, norm_date, norm_datetime
 
 
 class ValidationError(Exception):
@@ -341,9 +339,9 @@ def make_predicate(path, field, kind, lookup, value, node_type):
             t, pk = decode_global_id(v)
             if pk is not None and pk.isdigit():
                 pks.add(int(pk))
-        def test(x):
-            return x is not None and x.get("_pk") in pks
-        leaf = lambda rec: test(rec)
+
+        def leaf(rec):
+            return rec is not None and rec.get("_pk") in pks
     else:
         leaf = _leaf(field, kind, lookup, value)
     for name, many in reversed(path):

@@ -199,7 +199,8 @@ class Sim:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True     # headers and body are two writes: no 40 ms delayed-ACK stall
+    disable_nagle_algorithm = True
+    timeout = 300                      # an idle kept-alive connection is closed after this     # headers and body are two writes: no 40 ms delayed-ACK stall
     server_version = "openimis-sim/1"
     sim = None
 
