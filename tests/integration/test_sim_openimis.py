@@ -327,6 +327,10 @@ def test_query_language_and_errors():
         for text, want in cases:
             st, body = sim.gql(text)
             assert st == 400 and "data" not in body and want in body["errors"][0]["message"], (text, st, body)
+        st, body = sim.gql('{ insurees(validityFrom_Gte: "2024-01-01") { totalCount } }')   # DateTime needs a time
+        assert st == 400 and 'Expected type "DateTime"' in body["errors"][0]["message"], body
+        st, body = sim.gql('{ insurees(chfId: "07-07") { totalCount } }')
+        assert st == 200 and body["data"]["insurees"] is None and "letters and numbers" in body["errors"][0]["message"]
         st, body = sim.gql('{ insurees(orderBy: ["nope"]) { totalCount } }')
         assert st == 200 and body["data"]["insurees"] is None and "nope" in body["errors"][0]["message"], body
         # GET: queries yes, mutations 405; batches are refused

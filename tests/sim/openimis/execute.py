@@ -4,6 +4,7 @@ HTTP 400 on an unknown field or argument or a bad value, as graphene does), then
 each of which may fail on its own (null + an entry in "errors", HTTP 200)."""
 import datetime
 import json
+import re
 from collections import OrderedDict
 
 import schema as sc
@@ -374,6 +375,12 @@ def _filtered(ctx, root, args, filters):
             continue
         rows = [c] if c is not None and (hist or _current(c)) and c.get("chfId") not in EXCLUDED_CHFIDS else []
         break
+    if root == "insurees":
+        chf = next((v for k, _, field, _, lookup, v in filters if k == "chfId"), None)
+        if chf is not None and (len(chf) > 50 or not re.match(r"^[a-zA-Z0-9]*$", chf)):
+            # openimis-be-insuree_py develop: insuree_number_length and the character check
+            raise sc.ResolverError("Insuree no. can only contain letters and numbers" if len(chf) <= 50
+                                   else "Insuree no. is longer than 50 characters")
     if root == "familyMembers":
         fam = st.by_uuid["family"].get(str(args["familyUuid"]).lower())
         rows = [m for m in st.members.get(id(fam), [])] if fam is not None else []

@@ -283,7 +283,8 @@ def coerce(kind, v, argname):
             raise bad
         return r
     if kind == DT:
-        r = norm_datetime(v) if isinstance(v, str) else None
+        # graphene 2's DateTime (aniso8601.parse_datetime) wants a time part
+        r = norm_datetime(v) if isinstance(v, str) and "T" in v else None
         if r is None:
             raise bad
         return r
