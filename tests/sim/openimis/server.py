@@ -406,7 +406,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="openIMIS simulator (GraphQL + FHIR R4 subset)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
-    ap.add_argument("--data", required=True, help="JSONL records (igw gen)")
+    ap.add_argument("--data", required=True, help="JSONL records (igw gen); - reads stdin")
     ap.add_argument("--users", help="JSON {username: password} or [{username, password}]; default Admin/admin123")
     ap.add_argument("--rate-per-minute", type=int, default=150, help="per client address; 0 = no limit")
     ap.add_argument("--page-max", type=int, default=100, help="RELAY_CONNECTION_MAX_LIMIT")
