@@ -14,6 +14,7 @@
 #include "igw/queue.h"
 #include "igw/queue_lmdb.h"
 #include "admin/admin.h"
+#include "stats/stats.h"
 #include "core/translate.h"
 #include "delivery/deliver.h"
 #include "in_http/in_http.h"
@@ -83,7 +84,12 @@ static int
 start_services(struct igw_gateway *g, char *err, size_t errlen)
 {
     const struct igw_config *cfg = g->cfg;
-    int rv = igw_maps_open(&g->maps, cfg, err, errlen);
+    int rv = igw_stats_init(cfg);
+
+    if (rv != IGW_OK) {
+        IGW_WARN("metrics counters off: %s", igw_strerror(rv)); /* not a reason to refuse */
+    }
+    rv = igw_maps_open(&g->maps, cfg, err, errlen);
 
     if (rv != IGW_OK) {
         IGW_ERROR("cannot load mappings: %s", err);
@@ -181,6 +187,7 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     if (g == NULL) {
         return;
     }
+    igw_stats_set_stopping(); /* /readyz: 503 while intake drains */
     igw_http_in_drain(g->http, drain_ms);
     igw_sp_in_drain(g->sp, drain_ms);
     igw_http_in_stop(g->http);
@@ -189,5 +196,6 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     igw_queue_close(g->q);
     igw_sp_in_stop(g->sp);
     igw_maps_close(g->maps);
+    igw_stats_fini(); /* every service that bumps counters has stopped */
     igw_free(g);
 }
