@@ -62,3 +62,9 @@ dlv_metrics_circuit(const struct route_state *rs)
     unsigned st = rs->br.state == BREAKER_OPEN ? 1u : rs->br.state == BREAKER_HALF_OPEN ? 2u : 0u;
     igw_stats_circuit(rs->cfg, st, igw_now_ms());
 }
+
+void
+igw_dlv_set_status(struct igw_dlv *dl, int status)
+{
+    dl->status = status;
+}
