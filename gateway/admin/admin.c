@@ -291,7 +291,7 @@ start_server(igw_admin *a, char *errbuf, size_t errlen)
 
 int
 igw_admin_start(igw_admin **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                igw_maps *maps, char *errbuf, size_t errlen)
+                igw_maps *maps, igw_alerts *al, char *errbuf, size_t errlen)
 {
     igw_admin *a;
     int rv;
@@ -309,6 +309,7 @@ igw_admin_start(igw_admin **out, const struct igw_config *cfg, igw_queue *q, igw
     a->q = q;
     a->d = d;
     a->maps = maps;
+    a->alerts = al;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
     rv = igw_throttle_new(&a->thr, cfg->auth_fail_burst, cfg->auth_fail_per_minute,

@@ -78,8 +78,9 @@ struct igw_admin {
     unsigned inflight;      /* under mu: handlers running plus queued jobs */
     pthread_t thread;
     bool started;
-    igw_throttle *thr; /* failed authentications per client address (admin_route.c) */
-    igw_audit *audit;  /* every changing action, durably (audit.h) */
+    igw_throttle *thr;  /* failed authentications per client address (admin_route.c) */
+    igw_audit *audit;   /* every changing action, durably (audit.h) */
+    igw_alerts *alerts; /* NULL: no alert rules */
 };
 
 /* ---- admin.c: reply bodies ---------------------------------------------------------------- */

@@ -153,7 +153,6 @@ admin_audit_job(igw_admin *a, const struct admin_job *j, const char *action)
 int
 admin_alerts_write(igw_admin *a, const struct admin_job *j, struct igw_buf *b)
 {
-    (void)a;
     (void)j;
-    return admin_err_json(b, 404, "not_found", "no alerts", NULL);
+    return igw_alerts_json(a->alerts, b) == IGW_OK ? 200 : admin_queue_err(b, IGW_ENOMEM);
 }

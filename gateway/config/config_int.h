@@ -38,6 +38,8 @@ enum sect {
     S_ADMIN,
     S_ADMIN_TLS,
     S_ADMIN_CRED,
+    S_ALERTS,
+    S_ALERT_RULE,
     S_QUEUE,
     S_DELIVERY,
     S_MAPPINGS,
@@ -154,6 +156,8 @@ int cfg_parse_section(struct ctx *c, enum sect s, const yaml_node_t *n, void *ba
 
 /* ---- config_channels.c: T_FN options of the table ------------------------------------------ */
 
+int cfg_fn_alert_rules(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_finish_root(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_admin_credentials(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_channels(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_listen(struct ctx *c, const yaml_node_t *n, void *base);

@@ -19,6 +19,7 @@
 #define RP(f) offsetof(struct igw_retry_policy, f)
 #define AC(f) offsetof(struct auth_conf, f)
 #define AK(f) offsetof(struct admin_cred_conf, f)
+#define AR(f) offsetof(struct igw_alert_rule, f)
 
 /* clang-format off */
 static const struct opt opts[] = {
@@ -37,6 +38,9 @@ static const struct opt opts[] = {
      "The delivery engine that sends stored messages to routes."},
     {S_ROOT, "mappings", T_SECT, 0, 0, NULL, 0, 0, NULL, S_MAPPINGS, NULL, "section", 0,
      "Declarative mappings applied at intake (docs/MAPPING-LANGUAGE.md)."},
+    {S_ROOT, "alerts", T_SECT, 0, 0, NULL, 0, 0, NULL, S_ALERTS, NULL, "section", 0,
+     "Alert rules; each incident fires once and resolves once and is delivered as a message of "
+     "a channel through its routes (docs/ALERTS.md)."},
     {S_ROOT, "channels", T_FN, 0, 0, NULL, 0, 0, NULL, S_CHANNEL, cfg_fn_channels,
      "map of sections", 0,
      "Inbound channels, keyed by channel name ([A-Za-z0-9_-], at most 63 characters)."},
@@ -147,6 +151,30 @@ static const struct opt opts[] = {
     {S_ADMIN_CRED, "password_file", T_STR, AK(password_file), 0, NULL, 0, 0, NULL, 0, NULL,
      "path", 0,
      "File whose first line is the password for HTTP basic authentication as name."},
+
+    {S_ALERTS, "channel", T_STR, CFG(alerts_channel), 0, NULL, 0, 0, NULL, 0, NULL, "name", 0,
+     "The channel incidents are messages of: its routes (webhooks, files, ...) deliver each "
+     "firing and resolution as JSON through the queue, with their retries. The channel must "
+     "have routes and they must not name a map. Required with rules."},
+    {S_ALERTS, "interval", T_DUR, CFG(alerts_interval_ms), 0, "5s", 100, 3600000, NULL, 0, NULL,
+     "duration", 0, "How often the rules are evaluated."},
+    {S_ALERTS, "rules", T_FN, 0, 0, NULL, 0, 0, NULL, S_ALERT_RULE, cfg_fn_alert_rules,
+     "list of sections", 0, "The rules, each with a unique name."},
+    {S_ALERT_RULE, "name", T_STR, AR(name), 0, NULL, 0, 0, NULL, 0, NULL, "string", F_REQUIRED,
+     "Name of the rule ([A-Za-z0-9_.-], at most 63 characters), in incidents and messages."},
+    {S_ALERT_RULE, "kind", T_ENUM, AR(kind), 0, NULL, 1, 0,
+     "dead_letters|queue_depth|circuit_open|storage", 0, NULL, "choice", F_REQUIRED,
+     "dead_letters: at least threshold dead letters on route within window. queue_depth: more "
+     "than threshold deliveries waiting (pending or in flight, every route). circuit_open: the "
+     "route's circuit has not been closed for window. storage: queue storage use at or over "
+     "threshold percent of its limit."},
+    {S_ALERT_RULE, "route", T_STR, AR(route), 0, NULL, 0, 0, NULL, 0, NULL, "route name", 0,
+     "Full route name (channel.route); required by dead_letters and circuit_open."},
+    {S_ALERT_RULE, "threshold", T_UINT, AR(threshold), 0, "1", 0, 4000000000u, NULL, 0, NULL,
+     "integer", 0,
+     "dead_letters: count; queue_depth: deliveries; storage: percent (1..100)."},
+    {S_ALERT_RULE, "window", T_DUR, AR(window_ms), 0, "5m", 0, 366ull * 86400000, NULL, 0, NULL,
+     "duration", 0, "dead_letters: the sliding window; circuit_open: how long open."},
 
     {S_QUEUE, "path", T_STR, CFG(data_dir), 0, "var/queue", 0, 0, NULL, 0, NULL, "path", 0,
      "Queue directory (created with mode 0700), relative to the working directory."},
@@ -313,13 +341,15 @@ struct sect_info {
 };
 
 static const struct sect_info sects[S_COUNT] = {
-    [S_ROOT] = {"", NULL},
+    [S_ROOT] = {"", cfg_finish_root},
     [S_HTTP] = {"http", cfg_finish_http},
     [S_HTTP_TLS] = {"http.tls", NULL},
     [S_SP] = {"sp", cfg_finish_sp},
     [S_ADMIN] = {"admin", cfg_finish_admin},
     [S_ADMIN_TLS] = {"admin.tls", NULL},
     [S_ADMIN_CRED] = {"admin.credentials[]", NULL},
+    [S_ALERTS] = {"alerts", NULL},
+    [S_ALERT_RULE] = {"alerts.rules[]", NULL},
     [S_QUEUE] = {"queue", NULL},
     [S_DELIVERY] = {"delivery", NULL},
     [S_MAPPINGS] = {"mappings", NULL},

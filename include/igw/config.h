@@ -125,6 +125,22 @@ struct igw_admin_cred {
     struct igw_auth auth;
 };
 
+/* An alert rule (alerts.rules, docs/ALERTS.md): what it watches and when it fires. */
+enum igw_alert_kind {
+    IGW_ALERT_DEAD_LETTERS = 1, /* at least threshold dead letters on route within window_ms */
+    IGW_ALERT_QUEUE_DEPTH,      /* more than threshold deliveries waiting (pending + inflight) */
+    IGW_ALERT_CIRCUIT_OPEN,     /* route's circuit not closed for at least window_ms */
+    IGW_ALERT_STORAGE           /* queue storage use at or over threshold percent */
+};
+
+struct igw_alert_rule {
+    char *name;
+    int kind;           /* enum igw_alert_kind */
+    char *route;        /* dead_letters, circuit_open: the route's full name; else NULL */
+    uint64_t threshold; /* count, deliveries or percent by kind */
+    uint64_t window_ms; /* dead_letters: the window; circuit_open: how long open */
+};
+
 struct igw_config {
     char *file;        /* path the config was loaded from */
     char *http_listen; /* "http://127.0.0.1:7400" (NULL = no HTTP input) */
@@ -161,6 +177,13 @@ struct igw_config {
     char *mappings_dir;     /* directory of mappings, default "mappings" */
     struct igw_channel *channels;
     size_t nchannels;
+
+    /* alerts (gateway/alerts/): incidents are messages of alerts_channel, delivered by its
+     * routes; NULL = no alerts */
+    char *alerts_channel;
+    uint64_t alerts_interval_ms; /* how often rules are evaluated */
+    struct igw_alert_rule *alert_rules;
+    size_t nalert_rules;
 
     /* failed-authentication throttle of the channels and of the admin API (each its own) */
     unsigned auth_fail_burst;      /* failures per client address at once; 0 = off */
