@@ -92,6 +92,7 @@ igw_audit_open(igw_audit **out, const char *path, uint64_t max_bytes, char *errb
     if (a == NULL) {
         return IGW_ENOMEM;
     }
+    pthread_mutex_init(&a->mu, NULL);
     a->fd = -1;
     a->max = max_bytes < 4096 ? 4096 : max_bytes;
     a->path = igw_strdup(path);
@@ -101,7 +102,6 @@ igw_audit_open(igw_audit **out, const char *path, uint64_t max_bytes, char *errb
         return IGW_ENOMEM;
     }
     snprintf(a->old_path, strlen(path) + 3, "%s.1", path);
-    pthread_mutex_init(&a->mu, NULL);
     if (open_file(a) != IGW_OK) {
         igw_errbuf_set(errbuf, errlen, "cannot open audit log %s: %s", path, strerror(errno));
         igw_audit_close(a);
@@ -122,8 +122,8 @@ igw_audit_close(igw_audit *a)
     }
     if (a->fd >= 0) {
         close(a->fd);
-        pthread_mutex_destroy(&a->mu);
     }
+    pthread_mutex_destroy(&a->mu);
     igw_free(a->path);
     igw_free(a->old_path);
     igw_free(a);

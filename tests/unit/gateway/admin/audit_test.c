@@ -163,6 +163,19 @@ test_identify(void)
     IGWT_ERR(igw_admin_identify(&cfg, "Basic Ym9iOnh4", &c), IGW_EAUTH); /* bob:xx */
 }
 
+static void
+test_cleanup(void)
+{
+    char p[160];
+    const char *names[] = {"a.jsonl", "a.jsonl.1", "r.jsonl", "r.jsonl.1"};
+
+    for (size_t i = 0; dir[0] != '\0' && i < IGW_ARRAY_LEN(names); i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    IGWT_CHECK(dir[0] == '\0' || rmdir(dir) == 0);
+}
+
 IGWT_MAIN({"append_list_reopen", test_append_list_reopen},
           {"rotation_bounded", test_rotation_bounded}, {"roles", test_roles},
-          {"identify", test_identify})
+          {"identify", test_identify}, {"cleanup", test_cleanup})
