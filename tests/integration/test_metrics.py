@@ -65,6 +65,12 @@ class Env:
 
     def __exit__(self, *exc):
         try:
+            if exc[0] is None:  # SIGTERM: exit 0, no sanitizer report (IGW_SANITIZER builds)
+                rc = self.gw.stop()
+                logs = self.gw.logs()
+                assert rc == 0, (rc, logs[-3000:])
+                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                    assert bad not in logs, logs[-5000:]
             self.gw.cleanup()
         finally:
             self.sink.stop()
