@@ -18,16 +18,17 @@
 #include "igw/config.h"
 
 /* HTTP statuses counted apart; others are counted as "other" (status 0 in the snapshot). */
-#define IGW_STATS_CODES                                                                            \
-    X(200)                                                                                         \
-    X(201) X(202) X(204) X(400) X(401) X(403) X(404) X(405) X(408) X(409) X(411) X(412) X(413)     \
-        X(415) X(422) X(429) X(431) X(500) X(501) X(502) X(503) X(504)
+/* clang-format off */
+#define IGW_STATS_CODES                                                                     \
+    X(200) X(201) X(202) X(204) X(400) X(401) X(403) X(404) X(405) X(408) X(409) X(411)    \
+    X(412) X(413) X(415) X(422) X(429) X(431) X(500) X(501) X(502) X(503) X(504)
 #define IGW_STATS_NCODES 24 /* the codes above plus "other" */
 
 /* Upper bounds of the delivery duration histogram, in seconds (+Inf implied). */
-#define IGW_STATS_BUCKETS                                                                          \
+#define IGW_STATS_BUCKETS                                                                   \
     X(0.005) X(0.01) X(0.025) X(0.05) X(0.1) X(0.25) X(0.5) X(1) X(2.5) X(5) X(10) X(30)
 #define IGW_STATS_NBUCKETS 13 /* the bounds above plus +Inf */
+/* clang-format on */
 
 enum igw_stats_outcome { IGW_OUTCOME_DELIVERED = 0, IGW_OUTCOME_RETRY, IGW_OUTCOME_DEAD };
 #define IGW_STATS_NOUTCOMES 3
