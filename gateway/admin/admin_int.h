@@ -48,7 +48,7 @@ enum admin_op {
     OP_ALERTS
 };
 
-#define ADMIN_QUERY_MAX 512 /* longest query string */
+#define ADMIN_QUERY_MAX 4096 /* longest query string */
 
 /* One queued admin request: what to do, and nng's handler aio to finish with the answer. */
 struct admin_job {
@@ -58,8 +58,8 @@ struct admin_job {
     uint64_t id;
     bool has_route;
     char route[IGW_QUEUE_NAME_MAX + 1];
-    char query[ADMIN_QUERY_MAX];    /* the raw query string (without '?'), "" when none */
-    struct igw_admin_caller caller; /* who asked (admin_route.c), zero for public probes */
+    char query[ADMIN_QUERY_MAX + 1]; /* the raw query string (without '?'), "" when none */
+    struct igw_admin_caller caller;  /* who asked (admin_route.c), zero for public probes */
 };
 
 struct igw_admin {

@@ -234,7 +234,7 @@ admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j,
     if (!check_framing(req, v)) {
         return false;
     }
-    if (query != NULL && strlen(query) >= sizeof(j->query)) {
+    if (query != NULL && strlen(query) > ADMIN_QUERY_MAX) {
         return verdict_set(v, 400, "query_too_long", "the query string is too long");
     }
     snprintf(j->query, sizeof(j->query), "%s", query != NULL ? query : "");

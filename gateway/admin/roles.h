@@ -15,7 +15,10 @@
 
 #include "igw/config.h"
 
-/* Ordered: a higher role may do everything a lower one may. 0 is "nobody" (unauthenticated). */
+/* Ordered: a higher role may do everything a lower one may. 0 is "nobody" (unauthenticated).
+ * IGW_ADMIN_ROLES_DEFINED: the queue branch's stand-in header defines the same values without
+ * IGW_ROLE_NONE unless this one came first. */
+#define IGW_ADMIN_ROLES_DEFINED
 enum igw_admin_role {
     IGW_ROLE_NONE = 0,
     IGW_ROLE_VIEWER = 1,
