@@ -205,6 +205,6 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     igw_queue_close(g->q);
     igw_sp_in_stop(g->sp);
     igw_maps_close(g->maps);
-    igw_stats_fini(); /* every service that bumps counters has stopped */
+    igw_stats_fini(g->cfg); /* every service that bumps counters has stopped */
     igw_free(g);
 }

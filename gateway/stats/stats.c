@@ -82,15 +82,25 @@ igw_stats_init(const struct igw_config *cfg)
         table_free(t);
         return IGW_ENOMEM;
     }
-    table_free(atomic_exchange(&tbl, t));
+    {
+        struct table *none = NULL;
+        if (!atomic_compare_exchange_strong(&tbl, &none, t)) {
+            table_free(t);
+            return IGW_EAGAIN;
+        }
+    }
     atomic_store(&stopping, false);
     return IGW_OK;
 }
 
 void
-igw_stats_fini(void)
+igw_stats_fini(const struct igw_config *cfg)
 {
-    table_free(atomic_exchange(&tbl, NULL));
+    struct table *t = atomic_load(&tbl);
+
+    if (t != NULL && t->cfg == cfg && atomic_compare_exchange_strong(&tbl, &t, NULL)) {
+        table_free(t);
+    }
 }
 
 static struct chan_slot *

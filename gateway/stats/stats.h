@@ -5,9 +5,11 @@
  * circuit state per route. The services bump them on their hot paths (one relaxed atomic add
  * each, no lock, no allocation); the admin API reads a snapshot.
  *
- * One table per process, sized from the configuration by igw_stats_init (the gateway starts
- * one configuration at a time). Before init, or for a channel or route of another
- * configuration, every bump is a no-op. Every function may be called from any thread.
+ * One table per process, sized from the configuration by igw_stats_init and owned by that
+ * configuration until igw_stats_fini(cfg): a second gateway started in the same process while
+ * the first runs gets IGW_EAGAIN and no counters (its bumps are no-ops, as before init and for
+ * a channel or route of another configuration). Every function may be called from any
+ * thread.
  */
 #ifndef IGW_GATEWAY_STATS_H
 #define IGW_GATEWAY_STATS_H
@@ -33,11 +35,13 @@
 enum igw_stats_outcome { IGW_OUTCOME_DELIVERED = 0, IGW_OUTCOME_RETRY, IGW_OUTCOME_DEAD };
 #define IGW_STATS_NOUTCOMES 3
 
-/** Sizes the table for cfg's channels and routes (cfg must outlive the table; earlier counts
- *  are dropped). @return IGW_OK, IGW_ENOMEM (the table is then off: bumps are no-ops). */
+/** Sizes the table for cfg's channels and routes, counts at 0 (cfg must outlive the table).
+ *  @return IGW_OK, IGW_ENOMEM, IGW_EAGAIN (another configuration's table is in place); on an
+ *  error the counters of cfg are off (bumps are no-ops). */
 int igw_stats_init(const struct igw_config *cfg);
-/** Drops the table. Only when no service bumps any more (after they stopped). */
-void igw_stats_fini(void);
+/** Drops the table when it is cfg's (else nothing). Only when no service of cfg bumps or reads
+ *  any more (after they stopped). */
+void igw_stats_fini(const struct igw_config *cfg);
 
 /** A message of ch committed (duplicates excluded). ch may be NULL (no-op). */
 void igw_stats_accepted(const struct igw_channel *ch);

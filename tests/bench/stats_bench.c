@@ -64,6 +64,6 @@ main(int argc, char **argv)
     ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / (double)iters;
     printf("stats_bench: %ld threads x %ld messages: %.1f ns per message per thread\n", nth, iters,
            ns);
-    igw_stats_fini();
+    igw_stats_fini(&cfg);
     return 0;
 }

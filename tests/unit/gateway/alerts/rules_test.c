@@ -56,7 +56,7 @@ test_dead_letter_window(void)
     IGWT_CHECK(!eval_at(&rs, 11300) && rs.value == 0);
     igw_stats_delivery(&routes[0], IGW_OUTCOME_DEAD, 10);
     IGWT_CHECK(!eval_at(&rs, 11400) && rs.value == 1);
-    igw_stats_fini();
+    igw_stats_fini(&cfg);
 }
 
 static void
@@ -79,7 +79,7 @@ test_long_window_many_ticks(void)
     IGWT_CHECK(rs.value == 1);
     t += 11 * 60 * 1000; /* past the hour */
     IGWT_CHECK(!eval_at(&rs, t) && rs.value == 0);
-    igw_stats_fini();
+    igw_stats_fini(&cfg);
 }
 
 static void
@@ -124,7 +124,7 @@ test_circuit_depth_storage(void)
     t.qs.used_bytes = 800;
     IGWT_CHECK(alerts_rule_eval(&rs, &t) && rs.value == 80);
     IGWT_STREQ(alerts_kind_name(IGW_ALERT_STORAGE), "storage");
-    igw_stats_fini();
+    igw_stats_fini(&cfg);
 }
 
 IGWT_MAIN({"dead_letter_window", test_dead_letter_window},

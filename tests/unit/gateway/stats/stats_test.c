@@ -31,6 +31,12 @@ test_counts(void)
     igw_stats_accepted(&ch[0]); /* before init: no-op */
     IGWT_CHECK(igw_stats_nchannels() == 0 && !igw_stats_channel_at(0, &sc));
     IGWT_OK(igw_stats_init(&cfg));
+    {
+        struct igw_config other;
+        memset(&other, 0, sizeof(other));
+        IGWT_ERR(igw_stats_init(&other), IGW_EAGAIN); /* the first one's table stays */
+        igw_stats_fini(&other);                       /* not its table: nothing */
+    }
     IGWT_CHECK(igw_stats_nchannels() == 3 && igw_stats_nroutes() == 3);
     igw_stats_accepted(&ch[1]);
     igw_stats_accepted(&ch[1]);
@@ -60,7 +66,7 @@ test_counts(void)
     IGWT_CHECK(!igw_stats_stopping());
     igw_stats_set_stopping();
     IGWT_CHECK(igw_stats_stopping());
-    igw_stats_fini();
+    igw_stats_fini(&cfg);
     IGWT_CHECK(igw_stats_nroutes() == 0);
 }
 
