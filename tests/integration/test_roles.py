@@ -204,6 +204,41 @@ def test_probes_without_credentials():
         assert st == 200
 
 
+def test_readyz_when_full():
+    """A queue that refuses intake (full) makes /readyz 503 queue_full, and /metrics says so."""
+    cfg = CONFIG.replace('queue: { path: "{dir}/queue" }',
+                         'queue: { path: "{dir}/queue", map_size: 1MiB }')
+    assert "map_size: 1MiB" in cfg
+    sink = Sink()
+    port = free_port()
+    files = {"%s.tokens" % k: "%s\n" % v for k, v in TOKENS.items()}
+    files["bob.password"] = "x\n"
+    gw = Gateway(cfg.replace("SINK", sink.url).replace("LISTEN", "http://127.0.0.1:%d" % port)
+                 .replace("TLS", ""), extra_files=files)
+    try:
+        sink.control(path="/in/dl", fail=100000, status=503)  # nothing drains
+        gw.start()
+        wait_port(port, proc=gw.proc)
+        body = {"pad": "x" * 60000}
+        for _ in range(200):
+            st, _, _ = gw.request("POST", "/dl", body, CH_AUTH)
+            if st == 503:
+                break
+        assert st == 503, "no 503 from a 1 MiB queue"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/readyz")
+        r = conn.getresponse()
+        doc = json.loads(r.read())
+        assert r.status == 503 and doc == {"status": "not_ready", "reasons": ["queue_full"]}, doc
+        conn.request("GET", "/metrics", headers={"Authorization": "Bearer " + TOKENS["viewer"]})
+        r = conn.getresponse()
+        assert "\nigw_queue_full 1\n" in r.read().decode()
+        conn.close()
+    finally:
+        gw.cleanup()
+        sink.stop()
+
+
 def openssl(*args, cwd):
     subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
 
@@ -322,4 +357,5 @@ def test_config_check_refuses():
 
 if __name__ == "__main__":
     run([test_whoami_and_roles, test_audit_log, test_probes_without_credentials,
+         test_readyz_when_full,
          test_tls_admin_listener, test_tls_client_certificates, test_config_check_refuses])
