@@ -245,8 +245,8 @@ def openssl(*args, cwd):
 
 def make_pki(d):
     """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=igw test CA",
-            "-keyout", "ca.key", "-out", "ca.pem", cwd=d)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=igw test CA", "-keyout", "ca.key", "-out", "ca.pem", cwd=d)
     with open(os.path.join(d, "san.ext"), "w") as f:
         f.write("subjectAltName=IP:127.0.0.1\n")
     for name in ("server", "client"):
