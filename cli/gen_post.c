@@ -38,7 +38,9 @@ struct gen_post {
     unsigned busy;
     uint64_t seq, accepted, refused, failed, retries, reported;
     uint64_t started_ms;
+    long auth_status; /* 401 or 403 once seen: every further record would get it too */
     char auth[1100];
+    char key_prefix[64]; /* a copy: the options' string is the caller's */
 };
 
 static size_t
@@ -71,6 +73,7 @@ gen_post_new(struct gen_post **out, const struct gen_post_opts *o, char *err, si
         return IGW_ENOMEM;
     }
     p->o = *o;
+    snprintf(p->key_prefix, sizeof(p->key_prefix), "%s", o->key_prefix);
     p->multi = curl_multi_init();
     p->slots = igw_calloc(o->concurrency, sizeof(struct slot));
     if (p->multi == NULL || p->slots == NULL) {
@@ -106,7 +109,7 @@ slot_start(struct gen_post *p, struct slot *s)
     char key[160];
 
     s->easy = curl_easy_init();
-    snprintf(key, sizeof(key), "Idempotency-Key: %s-%llu", p->o.key_prefix,
+    snprintf(key, sizeof(key), "Idempotency-Key: %s-%llu", p->key_prefix,
              (unsigned long long)s->seq);
     s->headers = curl_slist_append(NULL, "Content-Type: application/json");
     s->headers = s->headers != NULL ? curl_slist_append(s->headers, key) : NULL;
@@ -190,6 +193,9 @@ done(struct gen_post *p, struct slot *s, CURLcode rc)
         p->failed++;
     } else {
         snprintf(what, sizeof(what), "HTTP %ld", status);
+        if (status == 401 || status == 403) {
+            p->auth_status = status;
+        }
         if (status >= 400 && status < 500 && status != 429) {
             p->refused++;
         } else {
@@ -258,8 +264,11 @@ gen_post_send(struct gen_post *p, const char *kind, const char *json, size_t len
     struct slot *s = NULL;
     int rv;
 
-    while (p->busy == p->o.concurrency) {
+    while (p->busy == p->o.concurrency && p->auth_status == 0) {
         pump(p);
+    }
+    if (p->auth_status != 0) {
+        return IGW_EAUTH;
     }
     for (unsigned i = 0; i < p->o.concurrency && s == NULL; i++) {
         s = p->slots[i].state == 0 ? &p->slots[i] : NULL;
@@ -298,6 +307,11 @@ gen_post_summary(const struct gen_post *p, FILE *f)
     uint64_t ms = igw_mono_ms() - p->started_ms;
     uint64_t bad = p->seq - p->accepted;
 
+    if (p->auth_status != 0) {
+        fprintf(f, "igw gen: stopped: the server answered HTTP %ld (check the token)\n",
+                p->auth_status);
+        bad++;
+    }
     fprintf(f,
             "igw gen: posted %llu records in %llu.%01llu s (%llu/s): %llu accepted, %llu "
             "refused (4xx), %llu failed (5xx or connection, after retries), %llu retries\n",
