@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """igw gen (docs/SYNTHETIC-DATA.md) with the real binary: usage errors (exit 2), determinism
 (same seed -> same bytes, another seed -> other bytes), referential integrity and distribution
-bounds over 10,000 insurees (gen_check.py), --kinds, flat memory (peak RSS at 100,000 insurees
+bounds over 10,000 insurees (gen_check.py), --kinds, the records fed to igw's openIMIS maps,
+flat memory (peak RSS at 100,000 insurees
 against 10,000), the progress bar, and --post: into a real igw whose file route must hold
 exactly the generated records, a wrong token (401, exit 1), and 503 + Retry-After answered by
 tests/sim/sink.py (resent after the delay, stored once per Idempotency-Key). Python stdlib."""
@@ -15,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sim"))
-from igwtest import IGW_BIN, Gateway, eventually, run  # noqa: E402
+from igwtest import IGW_BIN, IGW_SRC, Gateway, eventually, run  # noqa: E402
 import gen_check  # noqa: E402
 from sink import Sink  # noqa: E402
 
@@ -151,6 +152,38 @@ def test_progress():
     assert rc == 0 and err == "", err  # stderr is not a terminal here
 
 
+MAPS = {"insuree": ["openimis-insuree-to-patient"], "family": ["openimis-family-to-group"],
+        "policy": ["openimis-policy-to-coverage", "openimis-policy-to-contract"],
+        "claim": ["openimis-claim-to-claim", "openimis-claim-to-claimresponse"],
+        "healthFacility": ["openimis-hf-to-organization", "openimis-hf-to-location"],
+        "product": ["openimis-product-to-insuranceplan"],
+        "invoice": ["openimis-invoice-to-invoice"],
+        "payment": ["openimis-payment-to-paymentnotice"]}
+
+
+def test_records_feed_the_maps():
+    """The records are what igw's openIMIS maps read: each map turns a sample of its kind into
+    a resource with an id (the uuid) and no error."""
+    rc, out, _ = gen("--seed", "11", "--insurees", "200")
+    assert rc == 0
+    sample = {}
+    for ln in out.decode().splitlines():
+        k = json.loads(ln)["kind"]
+        if k in MAPS and len(sample.setdefault(k, [])) < 6:
+            sample[k].append(ln)
+    for kind, maps in MAPS.items():
+        assert sample.get(kind), kind
+        for m in maps:
+            for ln in sample[kind]:
+                p = subprocess.run([IGW_BIN, "map", "run", os.path.join(IGW_SRC, "mappings", m)],
+                                   input=ln.encode(), capture_output=True, timeout=30)
+                assert p.returncode == 0, (m, p.stderr.decode()[:500])
+                res = json.loads(p.stdout)
+                rec = json.loads(ln)
+                assert res["resourceType"] and res.get("id") in (rec.get("uuid"), rec.get("id")), \
+                    (m, res.get("id"))
+
+
 CONFIG = """
 http:
   listen: http://127.0.0.1:{port}
@@ -244,4 +277,4 @@ def test_post_retry_after_503():
 
 run([test_usage_errors, test_deterministic, test_integrity_and_distributions_10k,
      test_integrity_other_seed_small, test_kinds_filter, test_flat_memory, test_progress,
-     test_post_to_igw, test_post_retry_after_503])
+     test_records_feed_the_maps, test_post_to_igw, test_post_retry_after_503])
