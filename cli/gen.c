@@ -369,12 +369,12 @@ finish(struct gen_cli *c, int rv)
 {
     int status = 0;
 
-    if (rv != IGW_OK && rv != IGW_EAUTH) { /* EAUTH: gen_post_summary says it */
+    if (rv != IGW_OK && rv != IGW_EAUTH && rv != IGW_ECLOSED) { /* gen_post_summary says those */
         fprintf(stderr, "igw gen: %s\n",
                 c->io_errno != 0 ? strerror(c->io_errno) : igw_strerror(rv));
         status = 1;
     }
-    if (rv == IGW_EAUTH) {
+    if (rv == IGW_EAUTH || rv == IGW_ECLOSED) {
         status = 1;
     }
     if (c->out != NULL && (fflush(c->out) != 0 || ferror(c->out))) {

@@ -39,6 +39,7 @@ struct gen_post {
     uint64_t seq, accepted, refused, failed, retries, reported;
     uint64_t started_ms;
     long auth_status; /* 401 or 403 once seen: every further record would get it too */
+    bool unreachable; /* a record could not connect after all its retries */
     char auth[1100];
     char key_prefix[64]; /* a copy: the options' string is the caller's */
 };
@@ -191,6 +192,7 @@ done(struct gen_post *p, struct slot *s, CURLcode rc)
     if (rc != CURLE_OK) {
         snprintf(what, sizeof(what), "%s", curl_easy_strerror(rc));
         p->failed++;
+        p->unreachable = p->unreachable || rc == CURLE_COULDNT_CONNECT;
     } else {
         snprintf(what, sizeof(what), "HTTP %ld", status);
         if (status == 401 || status == 403) {
@@ -264,11 +266,14 @@ gen_post_send(struct gen_post *p, const char *kind, const char *json, size_t len
     struct slot *s = NULL;
     int rv;
 
-    while (p->busy == p->o.concurrency && p->auth_status == 0) {
+    while (p->busy == p->o.concurrency && p->auth_status == 0 && !p->unreachable) {
         pump(p);
     }
     if (p->auth_status != 0) {
         return IGW_EAUTH;
+    }
+    if (p->unreachable) {
+        return IGW_ECLOSED;
     }
     for (unsigned i = 0; i < p->o.concurrency && s == NULL; i++) {
         s = p->slots[i].state == 0 ? &p->slots[i] : NULL;
@@ -310,6 +315,10 @@ gen_post_summary(const struct gen_post *p, FILE *f)
     if (p->auth_status != 0) {
         fprintf(f, "igw gen: stopped: the server answered HTTP %ld (check the token)\n",
                 p->auth_status);
+        bad++;
+    }
+    if (p->unreachable) {
+        fprintf(f, "igw gen: stopped: %s does not accept connections\n", p->o.url);
         bad++;
     }
     fprintf(f,

@@ -24,8 +24,8 @@ struct gen_post;
  *  (bad options, message in err), IGW_ENOMEM. */
 int gen_post_new(struct gen_post **out, const struct gen_post_opts *o, char *err, size_t errlen);
 /** Queues one record (json borrowed, copied), waiting while the window is full. @return IGW_OK;
- *  IGW_EAUTH once an answer was 401 or 403 (nothing more is sent); IGW_ENOMEM; IGW_EINVAL (the
- *  URL is too long). */
+ *  IGW_EAUTH once an answer was 401 or 403, IGW_ECLOSED once a record could not connect after
+ *  all its retries (nothing more is sent then); IGW_ENOMEM; IGW_EINVAL (the URL is too long). */
 int gen_post_send(struct gen_post *p, const char *kind, const char *json, size_t len);
 /** Waits until every queued record has its final answer. */
 void gen_post_finish(struct gen_post *p);

@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sim"))
-from igwtest import IGW_BIN, IGW_SRC, Gateway, eventually, run  # noqa: E402
+from igwtest import IGW_BIN, IGW_SRC, Gateway, eventually, free_port, run  # noqa: E402
 import gen_check  # noqa: E402
 from sink import Sink  # noqa: E402
 
@@ -275,6 +275,19 @@ def test_post_retry_after_503():
         sink.stop()
 
 
+def test_post_unreachable():
+    """Nothing listens: each record is retried, then the run stops (exit 1) instead of trying
+    every remaining record."""
+    port = free_port()
+    t0 = time.time()
+    rc, out, err = gen("--insurees", "1000", "--post", "http://127.0.0.1:%d" % port,
+                       "--retries", "1", env={"IGW_GEN_TOKEN": TOKEN})
+    assert rc == 1 and "does not accept connections" in err, err
+    assert "Couldn't connect" in err and TOKEN not in err
+    assert time.time() - t0 < 20
+
+
 run([test_usage_errors, test_deterministic, test_integrity_and_distributions_10k,
      test_integrity_other_seed_small, test_kinds_filter, test_flat_memory, test_progress,
-     test_records_feed_the_maps, test_post_to_igw, test_post_retry_after_503])
+     test_records_feed_the_maps, test_post_to_igw, test_post_retry_after_503,
+     test_post_unreachable])
