@@ -377,7 +377,7 @@ finish(struct gen_cli *c, int rv)
     if (rv == IGW_EAUTH || rv == IGW_ECLOSED) {
         status = 1;
     }
-    if (c->out != NULL && (fflush(c->out) != 0 || ferror(c->out))) {
+    if (c->out != NULL && (fflush(c->out) != 0 || ferror(c->out)) && status == 0) {
         fprintf(stderr, "igw gen: %s: %s\n", c->out_path != NULL ? c->out_path : "stdout",
                 strerror(errno));
         status = 1;

@@ -50,6 +50,11 @@ def test_usage_errors():
         assert msg in err, (args, err)
         assert out == b"", (args, out[:200])
         assert "secret" not in err
+    # output errors: exit 1 with the reason, once
+    rc, out, err = gen("--insurees", "1000", "--out", "/dev/full")
+    assert rc == 1 and err.count("No space left on device") == 1, err
+    rc, out, err = gen("--insurees", "10", "--out", "/nonexistent-dir/x.jsonl")
+    assert rc == 1 and "/nonexistent-dir/x.jsonl: No such file or directory" in err, err
 
 
 def sha(b):
