@@ -4,8 +4,10 @@
 bounds over 10,000 insurees (gen_check.py), --kinds, the records fed to igw's openIMIS maps,
 flat memory (peak RSS at 100,000 insurees
 against 10,000), the progress bar, and --post: into a real igw whose file route must hold
-exactly the generated records, a wrong token (401, exit 1), and 503 + Retry-After answered by
-tests/sim/sink.py (resent after the delay, stored once per Idempotency-Key). Python stdlib."""
+exactly the generated records, the documented insurees channel (map to FHIR Patients on the
+partner simulator), a wrong token (401, exit 1), 503 + Retry-After answered by
+tests/sim/sink.py (resent after the delay, stored once per Idempotency-Key) and a port where
+nothing listens. Python stdlib."""
 import hashlib
 import json
 import os
@@ -19,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from igwtest import IGW_BIN, IGW_SRC, Gateway, eventually, free_port, run  # noqa: E402
 import gen_check  # noqa: E402
 from sink import Sink  # noqa: E402
+from fhir_server import FhirServer  # noqa: E402
 
 TOKEN = "gen-test-token"
 
@@ -245,6 +248,52 @@ def test_post_to_igw():
         gw.cleanup()
 
 
+PATIENT_CONFIG = """
+http:
+  listen: http://127.0.0.1:{port}
+queue:
+  path: queue
+mappings: { dir: "MAPS" }
+channels:
+  insurees:
+    listen: POST /events/openimis/insuree
+    auth: { type: bearer, tokens_file: secrets/gen.tokens }
+    routes:
+      partner:
+        url: "FHIRURL"
+        map: openimis-insuree-to-patient
+        output: fhir-r4
+        fhir: { conditional: identifier }
+"""
+
+
+def test_post_insurees_become_patients():
+    """The documented insurees channel (docs/FHIR-CHANNELS.md): generated insurees posted to it
+    end up as valid FHIR Patients on the partner server, one per chfId."""
+    server = FhirServer()
+    gw = Gateway(PATIENT_CONFIG.replace("FHIRURL", server.url)
+                 .replace("MAPS", os.path.join(IGW_SRC, "mappings")),
+                 extra_files={"secrets/gen.tokens": TOKEN + "\n"}).start()
+    try:
+        rc, out, err = gen("--seed", "4", "--insurees", "60", "--kinds", "insuree", "--post",
+                           "http://127.0.0.1:%d" % gw.port, env={"IGW_GEN_TOKEN": TOKEN})
+        assert rc == 0 and "60 accepted" in err, err
+        _, jsonl, _ = gen("--seed", "4", "--insurees", "60", "--kinds", "insuree")
+        chf = {json.loads(ln)["chfId"] for ln in jsonl.decode().splitlines()[1:]}
+
+        def stored():
+            got = server.store("Patient")
+            return got if len(got) >= 60 else None
+        got = eventually(stored, timeout=60, what="60 Patients on the partner")
+        codes = {i["value"] for p in got for i in p.get("identifier", [])
+                 if i.get("type", {}).get("coding", [{}])[0].get("code") == "Code"}
+        assert codes == chf and len(got) == 60
+        assert gw.stop() == 0
+    finally:
+        gw.cleanup()
+        server.stop()
+
+
 def test_post_retry_after_503():
     sink = Sink()
     try:
@@ -294,5 +343,6 @@ def test_post_unreachable():
 
 run([test_usage_errors, test_deterministic, test_integrity_and_distributions_10k,
      test_integrity_other_seed_small, test_kinds_filter, test_flat_memory, test_progress,
-     test_records_feed_the_maps, test_post_to_igw, test_post_retry_after_503,
+     test_records_feed_the_maps, test_post_to_igw, test_post_insurees_become_patients,
+     test_post_retry_after_503,
      test_post_unreachable])
