@@ -37,7 +37,8 @@ igw_sr_path(const struct igw_node *n, const char *path)
     return n;
 }
 
-/* Turns every relay connection {edges: [{node: X}]} under n into the array [X ...]. */
+/* Turns every relay connection {edges: [{node: X}]} under n into the array [X ...] and drops
+ * null members. */
 static void
 flatten(struct igw_node *n)
 {
@@ -60,8 +61,23 @@ flatten(struct igw_node *n)
             e = next;
         }
     }
+    struct igw_node *prev = NULL;
     for (struct igw_node *c = n->first; c != NULL; c = c->next) {
+        if (n->type == IGW_NODE_OBJECT && c->type == IGW_NODE_NULL) {
+            /* GraphQL's null is an absent value to the record maps */
+            if (prev != NULL) {
+                prev->next = c->next;
+            } else {
+                n->first = c->next;
+            }
+            if (n->last == c) {
+                n->last = prev;
+            }
+            n->count--;
+            continue;
+        }
         flatten(c);
+        prev = c;
     }
 }
 
