@@ -49,7 +49,7 @@ set_sort(igw_search_op *op, const char *v, const char **why)
         for (size_t i = 0; i < op->m->nsorts && so == NULL; i++) {
             so = strcmp(op->m->sorts[i].name, name) == 0 ? &op->m->sorts[i] : NULL;
         }
-        if (so == NULL || op->nkeys + 1 >= SR_KEYS_MAX) {
+        if (so == NULL || op->nkeys + 1 >= SR_KEYS_MAX || op->m->unordered) {
             op->nkeys = 0;
             *why = "a sort key igw cannot sort by upstream";
             return UNSUPPORTED;

@@ -244,13 +244,14 @@ igw_search_next_call(igw_search_op *op, struct igw_buf *body)
     for (size_t i = 0; rv == IGW_OK && i < op->nargs; i++) {
         rv = igw_buf_printf(&q, "%s: %s, ", op->args[i].name, op->args[i].lit);
     }
-    rv = rv == IGW_OK ? igw_buf_puts(&q, "orderBy: [") : rv;
-    for (size_t i = 0; rv == IGW_OK && i < op->nkeys; i++) {
+    rv = rv == IGW_OK && !m->unordered ? igw_buf_puts(&q, "orderBy: [") : rv;
+    for (size_t i = 0; rv == IGW_OK && !m->unordered && i < op->nkeys; i++) {
         rv = igw_buf_printf(&q, "%s\"%s%s\"", i > 0 ? ", " : "", op->keys[i].desc ? "-" : "",
                             op->keys[i].order);
     }
+    rv = rv == IGW_OK && !m->unordered ? igw_buf_puts(&q, "], ") : rv;
     rv = rv == IGW_OK ? igw_buf_printf(&q,
-                                       "], first: %u, offset: %ld) { %spageInfo { "
+                                       "first: %u, offset: %ld) { %spageInfo { "
                                        "hasNextPage } edges { node { %s",
                                        want, op->win_off, op->total ? "totalCount " : "", m->select)
                       : rv;

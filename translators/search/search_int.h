@@ -64,6 +64,7 @@ struct igw_search_map {
     char *select;
     char *id_arg, *id_path;
     struct sm_sort key;  /* default order and tie-break (name unused) */
+    bool unordered;      /* the connection takes no orderBy: records come in the key's order */
     char *updated;       /* DateTime field: versions, and _lastUpdated; NULL = none */
     bool updated_filter; /* the upstream filters on it (_lastUpdated) */
     struct sm_param *params;

@@ -276,9 +276,10 @@ decl_simple(struct cx *c, struct word *w, size_t nw)
     } else if (strcmp(k, "id") == 0 && (nw == 2 || nw == 3)) {
         m->id_arg = dup(c, w[1].s);
         m->id_path = dup(c, w[nw - 1].s);
-    } else if (strcmp(k, "key") == 0 && nw == 4) {
+    } else if (strcmp(k, "key") == 0 && (nw == 4 || (nw == 5 && !strcmp(w[4].s, "unordered")))) {
         m->key.order = dup(c, w[1].s);
         m->key.path = dup(c, w[2].s);
+        m->unordered = nw == 5;
         return parse_cmp(c, &w[3], &m->key.cmp);
     } else if (strcmp(k, "updated") == 0 &&
                (nw == 2 || (nw == 3 && !strcmp(w[2].s, "field-only")))) {
