@@ -437,6 +437,31 @@ test_map_errors(void)
 }
 
 static void
+test_unordered(void)
+{
+    igw_arena *a = igwt_file_arena(0);
+    igw_search_set *s = NULL;
+    igw_search_op *op = NULL;
+    struct igw_search_query q;
+    struct igw_buf b;
+    char err[IGW_ERRBUF_SIZE] = "";
+    const char *t = "search InsurancePlan from products map m\nselect \"id uuid\"\nid uuid\n"
+                    "key id id relay unordered\nparam name string name\nsort name name name\n";
+    IGWT_OK(igw_search_set_new(&s));
+    IGWT_OK(igw_search_set_add(s, "f", t, strlen(t), err, sizeof(err)));
+    IGWT_OK(igw_search_query_parse(a, "name=x&_sort=name", 17, &q, err, sizeof(err)));
+    IGWT_ERR(igw_search_begin(&op, a, s, "InsurancePlan", &q, IGW_SEARCH_STRICT, err, sizeof(err)),
+             IGW_EPARSE);
+    IGWT_OK(igw_search_begin(&op, a, s, "InsurancePlan", &q, 0, err, sizeof(err)));
+    igw_buf_init(&b, 1 << 20);
+    IGWT_OK(igw_search_next_call(op, &b));
+    IGWT_CHECK(strstr(b.ptr, "orderBy") == NULL);
+    IGWT_CHECK(strstr(b.ptr, "products(name_Istartswith") != NULL);
+    igw_buf_fini(&b);
+    igw_search_set_free(s);
+}
+
+static void
 count_params(void *arg, const char *res, const char *param, const char *type, const char *doc)
 {
     (void)res;
@@ -461,4 +486,5 @@ IGWT_MAIN({"query_parse", test_query_parse}, {"plan_types", test_plan_types},
           {"plan_errors", test_plan_errors}, {"token_nomatch", test_token_nomatch},
           {"chain_and_reference", test_chain_and_reference}, {"paging", test_paging},
           {"bundle_extras", test_bundle_extras}, {"read", test_read},
-          {"map_errors", test_map_errors}, {"params_list", test_params_list})
+          {"map_errors", test_map_errors}, {"unordered", test_unordered},
+          {"params_list", test_params_list})
