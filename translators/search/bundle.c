@@ -188,12 +188,12 @@ links(igw_search_op *op, struct igw_buf *b, const char *base)
         rv == IGW_OK ? link(op, b, base, "self", op->have_cursor ? op->cur_raw : NULL, &first) : rv;
     if (rv == IGW_OK && op->nrecs > 0 && op->has_more && !op->summary_count) {
         const struct sr_rec *last = &op->recs[op->nrecs - 1];
-        rv = link(op, b, base, "next", igw_sr_cursor_encode(op, false, last->off + 1, last->node),
-                  &first);
+        const char *c = igw_sr_cursor_encode(op, false, last->off + 1, last->node);
+        rv = c != NULL ? link(op, b, base, "next", c, &first) : IGW_ENOMEM;
     }
     if (rv == IGW_OK && op->nrecs > 0 && op->recs[0].off > 0 && !op->summary_count) {
-        rv = link(op, b, base, "previous",
-                  igw_sr_cursor_encode(op, true, op->recs[0].off, op->recs[0].node), &first);
+        const char *c = igw_sr_cursor_encode(op, true, op->recs[0].off, op->recs[0].node);
+        rv = c != NULL ? link(op, b, base, "previous", c, &first) : IGW_ENOMEM;
     }
     return rv == IGW_OK ? igw_buf_putc(b, ']') : rv;
 }

@@ -54,7 +54,7 @@ month_days(unsigned y, unsigned m)
     return m == 2 && leap ? 29 : D[m - 1];
 }
 
-/* hh:mm[:ss[.f+]] then Z or +hh:mm / -hh:mm (required when a time is given, per FHIR). */
+/* hh:mm[:ss[.f+]] then Z, +hh:mm or -hh:mm (none: UTC). */
 static int
 parse_time(const char *s, int64_t *secs, int64_t *width)
 {
@@ -81,7 +81,9 @@ parse_time(const char *s, int64_t *secs, int64_t *width)
         return IGW_EPARSE;
     }
     int64_t off = 0;
-    if (s[i] == 'Z' && s[i + 1] == '\0') {
+    if (s[i] == '\0') {
+        off = 0; /* FHIR wants a zone with a time; without one, UTC (openIMIS's own clock) */
+    } else if (s[i] == 'Z' && s[i + 1] == '\0') {
         off = 0;
     } else if ((s[i] == '+' || s[i] == '-') && strlen(s + i) == 6 && s[i + 3] == ':' &&
                digits(s + i + 1, 2, &oh) && digits(s + i + 4, 2, &om) && oh < 24 && om < 60) {

@@ -147,7 +147,9 @@ test_plan_errors(void)
     IGWT_ERR(start(a, "Patient", "birthdate=2020-13-01", 0, &op, err), IGW_EPARSE);
     IGWT_ERR(start(a, "Patient", "birthdate=xx2020", 0, &op, err), IGW_EPARSE);
     IGWT_ERR(start(a, "Patient", "birthdate=2020-02-30", 0, &op, err), IGW_EPARSE);
-    IGWT_ERR(start(a, "Patient", "birthdate=2020-01-01T10:00", 0, &op, err), IGW_EPARSE);
+    IGWT_ERR(start(a, "Patient", "birthdate=2020-01-01T25:00Z", 0, &op, err), IGW_EPARSE);
+    IGWT_ERR(start(a, "Patient", "birthdate=2020-01-01T10:00+1:00", 0, &op, err), IGW_EPARSE);
+    IGWT_OK(start(a, "Patient", "_lastUpdated=ge2024-01-01T10:00:00", 0, &op, err));
     IGWT_ERR(start(a, "Patient", "_count=-1", 0, &op, err), IGW_EPARSE);
     IGWT_ERR(start(a, "Patient", "_count=5000", 0, &op, err), IGW_EPARSE);
     IGWT_ERR(start(a, "Patient", "_cursor=bm90IGEgY3Vyc29y", 0, &op, err), IGW_EPARSE);
