@@ -160,7 +160,7 @@ function routesOf(s) {
     const c = r.deliveries || r.states || r;
     return { route: r.route || r.name, pending: num(c.pending), inflight: num(c.inflight),
              delivered: num(c.delivered), dead: num(c.dead),
-             oldest: r.oldest_pending_age_ms ?? r.oldest_pending_ms,
+             oldest: num(c.pending) > 0 ? r.oldest_pending_age_ms : undefined,
              circuit: (r.circuit && (r.circuit.state || r.circuit)) || r.circuit_state || '' };
   });
 }
@@ -316,10 +316,9 @@ async function act(id, action, route, what, body) {
   const text = `${what} message ${id}${route ? ' on route ' + route : ''}?`;
   if ((await ask(text)) === null) return;
   const q = route ? '?route=' + encodeURIComponent(route) : '';
-  let r = await api('POST', `/admin/messages/${id}/${action}${q}`, body);
-  if (action === 'purge' && (r.status === 405 || (r.status === 404 && /endpoint/.test(errText(r))))) {
-    r = await api('DELETE', `/admin/messages/${id}`); /* an igw from before POST .../purge */
-  }
+  /* purge: DELETE, which every admin API version takes (POST .../purge is the same) */
+  const r = action === 'purge' ? await api('DELETE', `/admin/messages/${id}`)
+                               : await api('POST', `/admin/messages/${id}/${action}${q}`, body);
   if (r.status >= 200 && r.status < 300) {
     toast(`${what}: done` + (r.doc && r.doc.status ? ' (' + r.doc.status + ')' : ''));
   } else {
@@ -342,17 +341,17 @@ async function edit(id, d, body) {
 }
 
 function attemptsTable(d) {
-  const list = Array.isArray(d.attempts) ? d.attempts : (d.attempt_list || []);
+  const list = d.attempt_log || [];
   if (!list.length) return null;
   return el('table', { class: 'attempts' }, el('tr', {}, ['#', 'Time', 'Status', 'Error',
     'Duration'].map((h) => el('th', {}, h))), list.map((a, i) => el('tr', {},
-      el('td', { class: 'num' }, a.n ?? i + 1), el('td', {}, fmtTime(a.time_ms ?? a.at_ms)),
+      el('td', { class: 'num' }, a.n ?? i + 1), el('td', {}, fmtTime(a.time_ms)),
       el('td', { class: 'num' }, a.status || ''), el('td', {}, a.error || ''),
       el('td', { class: 'num' }, typeof a.duration_ms === 'number' ? a.duration_ms + ' ms' : ''))));
 }
 
 function deliveryCard(m, d) {
-  const nAttempts = Array.isArray(d.attempts) ? d.attempts.length : d.attempts;
+  const nAttempts = d.attempts;
   const buttons = [];
   if (may('operator')) {
     if (d.state === 'pending') buttons.push(el('button', { class: 'act-retry', onclick: () => act(m.id, 'retry', d.route, 'Retry now') }, 'Retry now'));
@@ -433,7 +432,7 @@ function route() {
   if (path.startsWith('/message/')) renderMessage(path.slice(9));
   else if (path === '/messages') renderMessages(new URLSearchParams(qs || ''));
   else if (path === '/alerts') renderList('Alerts', '/admin/alerts', ['id', 'rule', 'state', 'route', 'fired_ms', 'resolved_ms', 'summary', 'value']);
-  else if (path === '/audit') renderList('Audit', '/admin/audit', ['time_ms', 'who', 'name', 'role', 'action', 'target', 'detail']);
+  else if (path === '/audit') renderList('Audit', '/admin/audit', ['seq', 'ts_ms', 'who', 'role', 'action', 'target', 'detail']);
   else {
     view().replaceChildren(el('div', { id: 'overview' }));
     drawOverview();
