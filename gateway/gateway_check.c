@@ -122,6 +122,25 @@ check_sp_url(const char *key, const char *url, char *errbuf, size_t errlen)
 /* An HTTP listen address as nng's server takes it: held (which parses the URL and allocates
  * the stream listener) and released again, never started. */
 static int
+check_admin_tls(const struct igw_config *cfg, char *errbuf, size_t errlen)
+{
+    nng_tls_config *tls = NULL;
+    int rv;
+
+    if (cfg->admin_listen == NULL || cfg->admin_tls_cert == NULL) {
+        return IGW_OK;
+    }
+    rv = igw_http_tls_config(cfg->admin_tls_cert, cfg->admin_tls_key, &tls, errbuf, errlen);
+    if (rv == IGW_OK && cfg->admin_tls_client_ca != NULL) {
+        rv = igw_http_tls_client_ca(tls, cfg->admin_tls_client_ca, errbuf, errlen);
+    }
+    if (tls != NULL) {
+        nng_tls_config_free(tls);
+    }
+    return rv;
+}
+
+static int
 check_http_url(const char *key, const char *url, char *errbuf, size_t errlen)
 {
     nng_url *u = NULL;
@@ -222,8 +241,10 @@ igw_gateway_check(const struct igw_config *cfg, char *errbuf, size_t errlen)
     rv = rv == IGW_OK ? check_http_url("http.listen", cfg->http_listen, err, elen) : rv;
     rv = rv == IGW_OK ? check_tls(cfg, err, elen) : rv;
     rv = rv == IGW_OK ? check_http_url("admin.listen", cfg->admin_listen, err, elen) : rv;
-    if (rv == IGW_OK && cfg->admin_listen != NULL && cfg->admin_auth.type == IGW_AUTH_NONE) {
-        igw_errbuf_set(err, elen, "admin.listen needs admin.auth");
+    rv = rv == IGW_OK ? check_admin_tls(cfg, err, elen) : rv;
+    if (rv == IGW_OK && cfg->admin_listen != NULL && cfg->admin_auth.type == IGW_AUTH_NONE &&
+        cfg->nadmin_creds == 0) {
+        igw_errbuf_set(err, elen, "admin.listen needs admin.credentials or admin.auth");
         rv = IGW_ECONFIG;
     }
     return rv == IGW_OK ? check_shared_ports(cfg, err, elen) : rv;

@@ -36,6 +36,10 @@ enum sect {
     S_HTTP_TLS,
     S_SP,
     S_ADMIN,
+    S_ADMIN_TLS,
+    S_ADMIN_CRED,
+    S_ALERTS,
+    S_ALERT_RULE,
     S_QUEUE,
     S_DELIVERY,
     S_MAPPINGS,
@@ -88,6 +92,14 @@ struct auth_conf {
     char *token_file;
     char *user;
     char *user_file;
+};
+
+/* One entry of admin.credentials as written, before its secret file is read. */
+struct admin_cred_conf {
+    char *name;
+    int role;
+    char *token_file;
+    char *password_file;
 };
 
 struct ctx {
@@ -144,6 +156,9 @@ int cfg_parse_section(struct ctx *c, enum sect s, const yaml_node_t *n, void *ba
 
 /* ---- config_channels.c: T_FN options of the table ------------------------------------------ */
 
+int cfg_fn_alert_rules(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_finish_root(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_fn_admin_credentials(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_channels(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_listen(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_routes(struct ctx *c, const yaml_node_t *n, void *base);

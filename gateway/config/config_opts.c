@@ -18,6 +18,8 @@
 #define RT(f) offsetof(struct igw_route, f)
 #define RP(f) offsetof(struct igw_retry_policy, f)
 #define AC(f) offsetof(struct auth_conf, f)
+#define AK(f) offsetof(struct admin_cred_conf, f)
+#define AR(f) offsetof(struct igw_alert_rule, f)
 
 /* clang-format off */
 static const struct opt opts[] = {
@@ -36,6 +38,9 @@ static const struct opt opts[] = {
      "The delivery engine that sends stored messages to routes."},
     {S_ROOT, "mappings", T_SECT, 0, 0, NULL, 0, 0, NULL, S_MAPPINGS, NULL, "section", 0,
      "Declarative mappings applied at intake (docs/MAPPING-LANGUAGE.md)."},
+    {S_ROOT, "alerts", T_SECT, 0, 0, NULL, 0, 0, NULL, S_ALERTS, NULL, "section", 0,
+     "Alert rules; each incident fires once and resolves once and is delivered as a message of "
+     "a channel through its routes (docs/ALERTS.md)."},
     {S_ROOT, "channels", T_FN, 0, 0, NULL, 0, 0, NULL, S_CHANNEL, cfg_fn_channels,
      "map of sections", 0,
      "Inbound channels, keyed by channel name ([A-Za-z0-9_-], at most 63 characters)."},
@@ -108,7 +113,68 @@ static const struct opt opts[] = {
     {S_ADMIN, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_IN, cfg_fn_admin_auth, "section", 0,
      "Credentials of the admin API, the same keys as a channel's auth; type bearer or basic is "
      "required whenever admin.listen is set (also on 127.0.0.1). Channel credentials are not "
-     "accepted here: use separate tokens."},
+     "accepted here: use separate tokens. Its callers have the role admin and the name "
+     "\"admin\" (the basic user name with type basic)."},
+    {S_ADMIN, "credentials", T_FN, 0, 0, NULL, 0, 0, NULL, S_ADMIN_CRED, cfg_fn_admin_credentials,
+     "list of sections", 0,
+     "Named admin credentials with roles (docs/ADMIN-API.md, \"Roles\"): viewer reads, operator "
+     "also retries, replays, releases and edits, admin also purges. Each entry has a name, a "
+     "role and exactly one of token_file or password_file. Either this or auth (or both) is "
+     "required whenever admin.listen is set."},
+    {S_ADMIN, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_ADMIN_TLS, NULL, "section", 0,
+     "TLS on the admin listener (then admin.listen is https://HOST:PORT), optionally with "
+     "client certificates."},
+    {S_ADMIN, "audit_file", T_PATH, CFG(admin_audit_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "Audit log of every admin action that changes something (JSON lines, fsync'd before the "
+     "answer), relative to the config file's directory. Unset: audit.jsonl in queue.path."},
+    {S_ADMIN, "audit_max", T_SIZE, CFG(admin_audit_max), 0, "16MiB", 4096, 1ull << 34, NULL, 0,
+     NULL, "size", 0,
+     "Size at which the audit log is rotated: the current file becomes FILE.1 (the previous "
+     "FILE.1 is removed), so at most twice this is kept."},
+    {S_ADMIN_TLS, "cert_file", T_PATH, CFG(admin_tls_cert), 0, NULL, 0, 0, NULL, 0, NULL, "path",
+     0, "PEM certificate chain of the admin listener, relative to the config file's directory."},
+    {S_ADMIN_TLS, "key_file", T_PATH, CFG(admin_tls_key), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "PEM private key (unencrypted) of the admin listener."},
+    {S_ADMIN_TLS, "client_ca_file", T_PATH, CFG(admin_tls_client_ca), 0, NULL, 0, 0, NULL, 0,
+     NULL, "path", 0,
+     "PEM CA certificates: when set, every client must present a certificate signed by one of "
+     "them (the TLS handshake fails otherwise), in addition to its admin credential."},
+    {S_ADMIN_CRED, "name", T_STR, AK(name), 0, NULL, 0, 0, NULL, 0, NULL, "string", F_REQUIRED,
+     "Who this credential is: shown by GET /admin/whoami and written in the audit log "
+     "([A-Za-z0-9_.@-], at most 63 characters; unique). With password_file it is also the "
+     "basic user name."},
+    {S_ADMIN_CRED, "role", T_ENUM, AK(role), 0, NULL, 1, 0, "viewer|operator|admin", 0, NULL,
+     "choice", F_REQUIRED, "What the credential may do: viewer, operator or admin."},
+    {S_ADMIN_CRED, "token_file", T_STR, AK(token_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "File of bearer tokens (one per line, # comments), relative to the config file's "
+     "directory."},
+    {S_ADMIN_CRED, "password_file", T_STR, AK(password_file), 0, NULL, 0, 0, NULL, 0, NULL,
+     "path", 0,
+     "File whose first line is the password for HTTP basic authentication as name."},
+
+    {S_ALERTS, "channel", T_STR, CFG(alerts_channel), 0, NULL, 0, 0, NULL, 0, NULL, "name", 0,
+     "The channel incidents are messages of: its routes (webhooks, files, ...) deliver each "
+     "firing and resolution as JSON through the queue, with their retries. The channel must "
+     "have routes and they must not name a map. Required with rules."},
+    {S_ALERTS, "interval", T_DUR, CFG(alerts_interval_ms), 0, "5s", 100, 3600000, NULL, 0, NULL,
+     "duration", 0, "How often the rules are evaluated."},
+    {S_ALERTS, "rules", T_FN, 0, 0, NULL, 0, 0, NULL, S_ALERT_RULE, cfg_fn_alert_rules,
+     "list of sections", 0, "The rules, each with a unique name."},
+    {S_ALERT_RULE, "name", T_STR, AR(name), 0, NULL, 0, 0, NULL, 0, NULL, "string", F_REQUIRED,
+     "Name of the rule ([A-Za-z0-9_.-], at most 63 characters), in incidents and messages."},
+    {S_ALERT_RULE, "kind", T_ENUM, AR(kind), 0, NULL, 1, 0,
+     "dead_letters|queue_depth|circuit_open|storage", 0, NULL, "choice", F_REQUIRED,
+     "dead_letters: at least threshold dead letters on route within window. queue_depth: more "
+     "than threshold deliveries waiting (pending or in flight, every route). circuit_open: the "
+     "route's circuit has not been closed for window. storage: queue storage use at or over "
+     "threshold percent of its limit."},
+    {S_ALERT_RULE, "route", T_STR, AR(route), 0, NULL, 0, 0, NULL, 0, NULL, "route name", 0,
+     "Full route name (channel.route); required by dead_letters and circuit_open."},
+    {S_ALERT_RULE, "threshold", T_UINT, AR(threshold), 0, "1", 0, 4000000000u, NULL, 0, NULL,
+     "integer", 0,
+     "dead_letters: count; queue_depth: deliveries; storage: percent (1..100)."},
+    {S_ALERT_RULE, "window", T_DUR, AR(window_ms), 0, "5m", 0, 366ull * 86400000, NULL, 0, NULL,
+     "duration", 0, "dead_letters: the sliding window; circuit_open: how long open."},
 
     {S_QUEUE, "path", T_STR, CFG(data_dir), 0, "var/queue", 0, 0, NULL, 0, NULL, "path", 0,
      "Queue directory (created with mode 0700), relative to the working directory."},
@@ -275,11 +341,15 @@ struct sect_info {
 };
 
 static const struct sect_info sects[S_COUNT] = {
-    [S_ROOT] = {"", NULL},
+    [S_ROOT] = {"", cfg_finish_root},
     [S_HTTP] = {"http", cfg_finish_http},
     [S_HTTP_TLS] = {"http.tls", NULL},
     [S_SP] = {"sp", cfg_finish_sp},
     [S_ADMIN] = {"admin", cfg_finish_admin},
+    [S_ADMIN_TLS] = {"admin.tls", NULL},
+    [S_ADMIN_CRED] = {"admin.credentials[]", NULL},
+    [S_ALERTS] = {"alerts", NULL},
+    [S_ALERT_RULE] = {"alerts.rules[]", NULL},
     [S_QUEUE] = {"queue", NULL},
     [S_DELIVERY] = {"delivery", NULL},
     [S_MAPPINGS] = {"mappings", NULL},

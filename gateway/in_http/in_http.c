@@ -30,6 +30,7 @@
 #include "http/server.h"
 #include "http/status.h"
 #include "http/throttle.h"
+#include "stats/stats.h"
 
 #define DRAIN_MAX (64 * 1024) /* bodies read and dropped before an early error reply */
 #define BODY_TIMEOUT_MS 30000 /* a body must arrive within this, else the connection closes */
@@ -172,6 +173,9 @@ finish(struct request *r, nng_http_res *res)
     struct igw_http_in *hi = r->hi;
     nng_aio *haio = r->haio;
 
+    if (res != NULL) {
+        igw_stats_http(r->ch, nng_http_res_get_status(res));
+    }
     request_free(r);
     igw_http_finish(haio, res);
     inflight_done(hi);

@@ -398,6 +398,7 @@ classify_status(struct igw_dlv *dl, long status)
 
     snprintf(what, sizeof(what), "HTTP %ld", status);
     if (status >= 200 && status < 300) {
+        igw_dlv_set_status(dl, (int)status);
         igw_dlv_finish_ok(dl);
         return;
     }

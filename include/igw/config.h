@@ -116,6 +116,31 @@ struct igw_channel {
     size_t nroutes;
 };
 
+/* One admin API credential (admin.credentials): a name shown in the audit log and whoami, the
+ * role it grants (1 viewer, 2 operator, 3 admin: gateway/admin/roles.h) and its secrets (bearer
+ * tokens, or one basic "name:password"). */
+struct igw_admin_cred {
+    char *name;
+    int role;
+    struct igw_auth auth;
+};
+
+/* An alert rule (alerts.rules, docs/ALERTS.md): what it watches and when it fires. */
+enum igw_alert_kind {
+    IGW_ALERT_DEAD_LETTERS = 1, /* at least threshold dead letters on route within window_ms */
+    IGW_ALERT_QUEUE_DEPTH,      /* more than threshold deliveries waiting (pending + inflight) */
+    IGW_ALERT_CIRCUIT_OPEN,     /* route's circuit not closed for at least window_ms */
+    IGW_ALERT_STORAGE           /* queue storage use at or over threshold percent */
+};
+
+struct igw_alert_rule {
+    char *name;
+    int kind;           /* enum igw_alert_kind */
+    char *route;        /* dead_letters, circuit_open: the route's full name; else NULL */
+    uint64_t threshold; /* count, deliveries or percent by kind */
+    uint64_t window_ms; /* dead_letters: the window; circuit_open: how long open */
+};
+
 struct igw_config {
     char *file;        /* path the config was loaded from */
     char *http_listen; /* "http://127.0.0.1:7400" (NULL = no HTTP input) */
@@ -134,8 +159,15 @@ struct igw_config {
     char *sp_listen;            /* rep0 address for local producers, NULL = off */
     char *pub_listen;           /* pub0 address for queue events, NULL = off */
     char *admin_listen;         /* admin API "http://127.0.0.1:7401", NULL = off */
-    struct igw_auth admin_auth; /* admin API credentials (required when admin_listen is set) */
-    char *data_dir;             /* queue directory, default ./var/queue */
+    struct igw_auth admin_auth; /* admin API credentials: role admin (admin.auth, the old form) */
+    struct igw_admin_cred *admin_creds; /* admin.credentials: named, with roles */
+    size_t nadmin_creds;
+    char *admin_tls_cert; /* PEM chain + key: the admin listener speaks https; NULL = plain */
+    char *admin_tls_key;
+    char *admin_tls_client_ca; /* PEM CA bundle: client certificates are required; NULL = none */
+    char *admin_audit_file;    /* audit log (JSON lines); NULL = <queue.path>/audit.jsonl */
+    uint64_t admin_audit_max;  /* bytes of the audit file before it rotates (one old file kept) */
+    char *data_dir;            /* queue directory, default ./var/queue */
     uint64_t map_size;
     unsigned max_batch;
     uint64_t retain_delivered_ms;
@@ -145,6 +177,13 @@ struct igw_config {
     char *mappings_dir;     /* directory of mappings, default "mappings" */
     struct igw_channel *channels;
     size_t nchannels;
+
+    /* alerts (gateway/alerts/): incidents are messages of alerts_channel, delivered by its
+     * routes; NULL = no alerts */
+    char *alerts_channel;
+    uint64_t alerts_interval_ms; /* how often rules are evaluated */
+    struct igw_alert_rule *alert_rules;
+    size_t nalert_rules;
 
     /* failed-authentication throttle of the channels and of the admin API (each its own) */
     unsigned auth_fail_burst;      /* failures per client address at once; 0 = off */
