@@ -195,8 +195,10 @@ function chart(id, title, key, unit, cls) {
   const now = Date.now();
   const pts = S.samples.map((p) => [p.t, p[key]]);
   const max = Math.max(1, ...pts.map((p) => p[1]));
+  /* the x axis spans what has been seen, from 1 minute up to the last hour */
+  const span = Math.min(WINDOW_MS, Math.max(60000, pts.length ? now - pts[0][0] : 0));
   const line = pts.map(([t, v]) => {
-    const x = ((t - (now - WINDOW_MS)) / WINDOW_MS) * W;
+    const x = ((t - (now - span)) / span) * W;
     const y = H - 4 - (v / max) * (H - 12);
     return x.toFixed(1) + ',' + y.toFixed(1);
   }).join(' ');
@@ -206,7 +208,7 @@ function chart(id, title, key, unit, cls) {
   s.append(svg('polyline', { points: line }));
   const last = pts.length ? pts[pts.length - 1][1] : 0;
   return el('div', { class: 'card chart ' + (cls || ''), id },
-    el('h3', {}, title + ' (last hour, max ' + Math.round(max) + ')'),
+    el('h3', {}, `${title} (last ${Math.round(span / 60000)} min, max ${Math.round(max)})`),
     el('div', { class: 'now' }, (Math.round(last * 10) / 10) + ' ' + unit), s);
 }
 
@@ -329,7 +331,8 @@ async function act(id, action, route, what, body) {
 }
 
 async function edit(id, d, body) {
-  const cur = d ? (d.payload ?? '') : (body ?? '');
+  /* a route without a payload of its own delivers the original body */
+  const cur = d && d.payload !== undefined ? (d.payload ?? '') : (body ?? '');
   const text = d ? `Edit the payload of route ${d.route}, then release it:`
                  : 'Edit the body; every route is translated again, then released:';
   const v = await ask(text, typeof cur === 'string' ? cur : JSON.stringify(cur, null, 2));
@@ -357,7 +360,7 @@ function deliveryCard(m, d) {
     if (d.state === 'pending') buttons.push(el('button', { class: 'act-retry', onclick: () => act(m.id, 'retry', d.route, 'Retry now') }, 'Retry now'));
     if (d.state === 'dead') buttons.push(el('button', { class: 'primary act-release', onclick: () => act(m.id, 'release', d.route, 'Release') }, 'Release'));
     buttons.push(el('button', { class: 'act-replay', onclick: () => act(m.id, 'replay', d.route, 'Replay') }, 'Replay'));
-    buttons.push(el('button', { class: 'act-edit', onclick: () => edit(m.id, d) }, 'Edit payload'));
+    buttons.push(el('button', { class: 'act-edit', onclick: () => edit(m.id, d, m.body) }, 'Edit payload'));
   }
   const dl = d.dead_letter;
   return el('div', { class: 'card delivery', 'data-route': d.route, 'data-state': d.state },
@@ -373,7 +376,20 @@ function deliveryCard(m, d) {
       ' ', dl.error || ''), dl.response ? el('pre', {}, dl.response) : null] : null);
 }
 
+/* The message page refreshes itself while a delivery is still on its way. */
+function refreshWhileBusy(m) {
+  clearTimeout(S.msgTimer);
+  const busy = (m.deliveries || []).some((d) => d.state === 'pending' || d.state === 'inflight');
+  const here = location.hash;
+  if (busy) {
+    S.msgTimer = setTimeout(() => {
+      if (location.hash === here && !document.getElementById('confirm').open) renderMessage(m.id);
+    }, POLL_MS);
+  }
+}
+
 async function renderMessage(id) {
+  clearTimeout(S.msgTimer);
   const r = await api('GET', '/admin/messages/' + encodeURIComponent(id));
   if (r.status !== 200 || !r.doc) {
     view().replaceChildren(el('h1', {}, 'Message ' + id), el('p', { class: 'error' }, errText(r)));
@@ -395,12 +411,14 @@ async function renderMessage(id) {
     top.length ? el('div', { class: 'actions' }, top) : null,
     el('h2', {}, 'Body'), el('pre', { id: 'body' }, m.body ?? '(not text, or over 64 KiB)'),
     el('h2', {}, 'Metadata'), el('pre', {}, JSON.stringify(m.metadata, null, 2)),
-    (m.deliveries || []).map((d) => deliveryCard(m, d)));
+    ...(m.deliveries || []).map((d) => deliveryCard(m, d)));
+  refreshWhileBusy(m);
 }
 
 /* ---- alerts and audit (when the igw has them) --------------------------------------------- */
 
-async function renderList(title, path, cols) {
+/* sections: [[key of the answer's array, heading, columns]]; a column ending in _ms is a time */
+async function renderList(title, path, sections) {
   view().replaceChildren(el('h1', {}, title), el('p', { class: 'muted' }, 'Loading…'));
   const r = await api('GET', path);
   if (r.status === 404) {
@@ -411,13 +429,20 @@ async function renderList(title, path, cols) {
     view().replaceChildren(el('h1', {}, title), el('p', { class: 'error' }, errText(r)));
     return;
   }
-  const items = Array.isArray(r.doc) ? r.doc : (r.doc.items || r.doc.alerts || r.doc.incidents || []);
-  const keys = cols.filter((c) => items.some((i) => i[c] !== undefined));
-  const cell = (v, k) => (k.endsWith('_ms') ? fmtTime(v) : typeof v === 'object' && v !== null ? JSON.stringify(v) : v ?? '');
-  view().replaceChildren(el('h1', {}, title), items.length
-    ? el('table', { id: 'list' }, el('tr', {}, keys.map((k) => el('th', {}, k))),
-      items.map((i) => el('tr', {}, keys.map((k) => el('td', {}, cell(i[k], k))))))
-    : el('p', { class: 'muted' }, 'Nothing yet.'));
+  const cell = (v, k) => (k.endsWith('_ms') && k !== 'window_ms' ? fmtTime(v)
+    : typeof v === 'object' && v !== null ? JSON.stringify(v) : v ?? '');
+  const out = [el('h1', {}, title)];
+  for (const [key, heading, cols] of sections) {
+    const items = r.doc[key] || [];
+    if (heading) out.push(el('h2', {}, heading));
+    out.push(items.length
+      ? el('table', { class: 'list', id: 'list-' + key }, el('tr', {}, cols.map((k) => el('th', {}, k))),
+        items.map((i) => el('tr', {}, cols.map((k) => el('td', {}, k === 'state' || k === 'status'
+          ? stateTag(String(i[k] ?? '')) : cell(i[k], k))))))
+      : el('p', { class: 'muted' }, 'Nothing yet.'));
+  }
+  if (r.doc.next) out.push(el('p', { class: 'muted' }, 'Older entries: GET ' + path + '?cursor=' + r.doc.next));
+  view().replaceChildren(...out);
 }
 
 /* ---- router ------------------------------------------------------------------------------ */
@@ -431,8 +456,13 @@ function route() {
   }
   if (path.startsWith('/message/')) renderMessage(path.slice(9));
   else if (path === '/messages') renderMessages(new URLSearchParams(qs || ''));
-  else if (path === '/alerts') renderList('Alerts', '/admin/alerts', ['id', 'rule', 'state', 'route', 'fired_ms', 'resolved_ms', 'summary', 'value']);
-  else if (path === '/audit') renderList('Audit', '/admin/audit', ['seq', 'ts_ms', 'who', 'role', 'action', 'target', 'detail']);
+  else if (path === '/alerts') {
+    renderList('Alerts', '/admin/alerts', [
+      ['rules', 'Rules', ['name', 'kind', 'route', 'threshold', 'window_ms', 'state', 'value']],
+      ['items', 'Incidents', ['incident', 'alert', 'kind', 'route', 'state', 'value', 'started_ms', 'resolved_ms']]]);
+  } else if (path === '/audit') {
+    renderList('Audit', '/admin/audit', [['items', '', ['seq', 'ts_ms', 'who', 'role', 'action', 'target', 'detail']]]);
+  }
   else {
     view().replaceChildren(el('div', { id: 'overview' }));
     drawOverview();
