@@ -94,6 +94,15 @@ class Env:
         finally:
             conn.close()
 
+    def has_stream(self, path):
+        """Whether GET path answers 200 (only the status line is read: a stream never ends)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
+
     def accept(self, path, doc):
         st, _, body = self.gw.request("POST", path, doc, CH_AUTH)
         assert st == 202, (st, body)
@@ -174,6 +183,8 @@ def test_sign_in_and_the_charts_move():
         assert res["who"] == "otto (operator)", res
         assert res["before"] != res["after"], res
         assert float(res["accepted"].split()[0]) > 0, res
+        if e.has_stream("/admin/events"):  # rates counted from the live events
+            assert res["source"] == "rates from the live event stream", res
         st, _, body = e.get("/admin/stats")
         if "routes" in json.loads(body):  # stats per route (issue 11 item 1)
             assert "ev.raw" in res["routes"], res

@@ -68,7 +68,8 @@ const scenarios = {
     const after = await pts();
     const routes = await page.$$eval('#routes tr td:first-child', (tds) => tds.map((t) => t.textContent));
     await page.screenshot({ path: path.join(SHOTS, 'console-overview.png'), fullPage: true });
-    return { who, before, after, routes, accepted: await page.textContent('#chart-accepted .now') };
+    return { who, before, after, routes, accepted: await page.textContent('#chart-accepted .now'),
+             source: await page.textContent('#rate-source') };
   },
 
   async release(page) {

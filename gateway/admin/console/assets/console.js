@@ -131,6 +131,7 @@ function signedIn(w) {
   document.getElementById('top').hidden = false;
   document.getElementById('who').textContent = S.name + ' (' + S.role + ')';
   if (!S.timer) {
+    followEvents();
     poll();
     S.timer = setInterval(poll, POLL_MS);
   }
@@ -143,6 +144,8 @@ function logout(msg) {
   S.token = S.role = null;
   clearInterval(S.timer);
   S.timer = null;
+  if (S.events) S.events.ctl.abort();
+  S.events = null;
   S.samples = [];
   renderLogin(msg);
 }
@@ -172,18 +175,56 @@ function totals(s) {
            delivered: num(d.delivered), dead: num(d.dead), depth: num(d.pending) + num(d.inflight) };
 }
 
+/* Live counts from GET /admin/events (Server-Sent Events read with fetch: EventSource cannot
+ * send the Authorization header). While the stream is up, the rates count its events exactly;
+ * without it (an igw without the stream) they come from the change of the stats' counts. */
+async function followEvents() {
+  const ctl = new AbortController();
+  S.events = { ctl, up: false, counts: { accepted: 0, delivered: 0, dead: 0 } };
+  const mine = S.events;
+  let r;
+  try {
+    r = await fetch('/admin/events', { headers: { Authorization: 'Bearer ' + S.token },
+                                       signal: ctl.signal, cache: 'no-store' });
+  } catch (e) {
+    return;
+  }
+  if (r.status !== 200 || !r.body) return;
+  mine.up = true;
+  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const m = /^event: ?(.*)$/m.exec(block);
+        if (m && m[1] in mine.counts) mine.counts[m[1]]++;
+      }
+    }
+  } catch (e) { /* aborted or cut: fall back to the stats */ }
+  mine.up = false;
+  if (S.events === mine && S.role) setTimeout(followEvents, 5000); /* reconnect */
+}
+
 async function poll() {
   const r = await api('GET', '/admin/stats');
   if (r.status !== 200 || !r.doc) return;
   const now = Date.now();
   const t = totals(r.doc);
   const prev = S.samples[S.samples.length - 1];
+  const ev = S.events && S.events.up ? Object.assign({}, S.events.counts) : null;
   const rate = (k) => {
     if (!prev) return 0;
     const dt = (now - prev.t) / 60000;
-    return dt > 0 ? Math.max(0, (t[k] - prev.raw[k]) / dt) : 0;
+    const d = ev && prev.ev ? ev[k] - prev.ev[k] : t[k] - prev.raw[k];
+    return dt > 0 ? Math.max(0, d / dt) : 0;
   };
-  S.samples.push({ t: now, raw: t, accepted: rate('accepted'), delivered: rate('delivered'),
+  S.samples.push({ t: now, raw: t, ev, accepted: rate('accepted'), delivered: rate('delivered'),
                    failed: rate('dead'), depth: t.depth });
   while (S.samples.length && S.samples[0].t < now - WINDOW_MS) S.samples.shift();
   S.lastStats = r.doc;
@@ -196,7 +237,7 @@ function chart(id, title, key, unit, cls) {
   const pts = S.samples.map((p) => [p.t, p[key]]);
   const max = Math.max(1, ...pts.map((p) => p[1]));
   /* the x axis spans what has been seen, from 1 minute up to the last hour */
-  const span = Math.min(WINDOW_MS, Math.max(60000, pts.length ? now - pts[0][0] : 0));
+  const span = Math.min(WINDOW_MS, Math.max(20000, pts.length ? now - pts[0][0] : 0));
   const line = pts.map(([t, v]) => {
     const x = ((t - (now - span)) / span) * W;
     const y = H - 4 - (v / max) * (H - 12);
@@ -208,7 +249,8 @@ function chart(id, title, key, unit, cls) {
   s.append(svg('polyline', { points: line }));
   const last = pts.length ? pts[pts.length - 1][1] : 0;
   return el('div', { class: 'card chart ' + (cls || ''), id },
-    el('h3', {}, `${title} (last ${Math.round(span / 60000)} min, max ${Math.round(max)})`),
+    el('h3', {}, `${title} (last ${span < 120000 ? Math.round(span / 1000) + ' s'
+                                  : Math.round(span / 60000) + ' min'}, max ${Math.round(max)})`),
     el('div', { class: 'now' }, (Math.round(last * 10) / 10) + ' ' + unit), s);
 }
 
@@ -226,7 +268,8 @@ function drawOverview() {
     el('td', { class: 'num' }, r.delivered), el('td', { class: 'num' }, r.dead),
     el('td', {}, fmtAge(r.oldest)), el('td', {}, r.circuit ? stateTag(r.circuit) : '')));
   const t = totals(s);
-  o.replaceChildren(el('h1', {}, 'Overview'), grid,
+  const live = S.events && S.events.up ? 'rates from the live event stream' : 'rates from the change of the counts';
+  o.replaceChildren(el('h1', {}, 'Overview'), grid, el('p', { class: 'muted', id: 'rate-source' }, live),
     el('p', { class: 'muted' }, `${t.accepted} messages, ${t.delivered} delivered, ${t.dead} dead,` +
        ` ${t.depth} waiting; storage ${fmtBytes(s.map_used)} of ${fmtBytes(s.map_size)}` +
        (s.full ? ' (FULL)' : '')),
