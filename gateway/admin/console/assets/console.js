@@ -299,12 +299,20 @@ async function renderMessages(params) {
   const form = el('form', { class: 'filters', id: 'filters' }, FILTERS.map((f) => el('label', {}, f,
     f === 'state' ? el('select', { name: f }, ['', 'pending', 'inflight', 'delivered', 'dead']
       .map((v) => el('option', { value: v, selected: params.get(f) === v }, v || 'any')))
-      : el('input', { name: f, value: params.get(f) || '', size: f === 'q' ? 18 : 10 }))),
+      : el('input', { name: f, value: params.get(f) || '', size: f === 'q' ? 18 : 10,
+                      placeholder: f === 'since' || f === 'until' ? 'ms or date' : null }))),
     el('button', { class: 'primary', type: 'submit', id: 'search' }, 'Search'));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const q = new URLSearchParams();
-    for (const f of FILTERS) if (form.elements[f].value) q.set(f, form.elements[f].value);
+    for (const f of FILTERS) {
+      let v = form.elements[f].value.trim();
+      /* since/until: Unix ms, or any date the browser parses (2026-12-02T10:00Z) */
+      if (v && (f === 'since' || f === 'until') && !/^\d+$/.test(v) && !isNaN(Date.parse(v))) {
+        v = String(Date.parse(v));
+      }
+      if (v) q.set(f, v);
+    }
     location.hash = '#/messages?' + q.toString();
   });
   const open = el('form', { class: 'filters', id: 'open' }, el('label', {}, 'message id',
