@@ -201,6 +201,8 @@ def test_release_a_dead_letter_until_delivered():
         assert e.state(mid, "dl.out") == "delivered"
         got = [json.loads(r["body"]) for r in e.sink.delivered("/in/dl")]
         assert got == [{"case": "bad", "n": 1}], got
+        if e.get("/admin/audit")[0] == 200:  # the release is in the audit log, by its name
+            assert any("otto" in r and "release" in r and mid in r for r in res["audit"]), res
 
 
 def test_find_edit_and_deliver_a_dead_letter():

@@ -84,7 +84,13 @@ const scenarios = {
     await confirm(page);
     await waitState(page, route, 'delivered');
     await page.screenshot({ path: path.join(SHOTS, 'console-released.png'), fullPage: true });
-    return { deadLetter, state: 'delivered' };
+    // the audit page, when this igw keeps one, names who released what
+    await page.click('#nav-audit');
+    await page.waitForSelector('#list-items, main p.muted:not(:empty)', { timeout: T });
+    await page.waitForFunction(() => !/Loading/.test(document.querySelector('main').textContent), null, { timeout: T });
+    const audit = await page.$$eval('#list-items tr', (trs) => trs.slice(1).map((t) => t.textContent));
+    await page.screenshot({ path: path.join(SHOTS, 'console-audit.png'), fullPage: true });
+    return { deadLetter, state: 'delivered', audit };
   },
 
   async find_edit(page) {
