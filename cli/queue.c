@@ -47,6 +47,10 @@ static const struct sub SUBS[] = {
      "the body (--body: every route is translated again); saving a change replaces it and\n"
      "releases the delivery. The original is kept by the queue.\n"},
     {"stats", qcmd_stats, "stats", "Counts messages and deliveries by channel, route and state.\n"},
+    {"audit", qcmd_audit, "audit [--limit N] [--cursor C] [--all]",
+     "Lists the audit log, newest first: who changed what, when (role viewer).\n"},
+    {"alerts", qcmd_alerts, "alerts",
+     "Lists the alert rules with their state, and the incidents.\n"},
     {"tail", qcmd_tail, "tail [--count N]",
      "Follows the queue's live events (accepted, delivered, retry, dead, ...) until Ctrl-C or N\n"
      "events.\n"},

@@ -5,6 +5,8 @@
  *   queue.c         dispatch, the common options, credentials, exit codes, help texts
  *   queue_http.c    requests (libcurl), answers parsed as JSON (cJSON), the event stream
  *   queue_view.c    ls, show, stats, tail: tables for people, --json for scripts
+ *   queue_admin.c   audit, alerts
+ *   queue_fmt.c     output helpers: tables, JSON values, times
  *   queue_repair.c  retry, replay, release, purge (one message or bulk with a job's progress)
  *                   and edit ($EDITOR on the payload)
  */
@@ -45,6 +47,37 @@ struct qresp {
     char err[256]; /* the transport error when status is 0 */
 };
 
+/* ---- queue_fmt.c: output helpers ------------------------------------------------------ */
+
+#define QTABLE_COLS 8
+#define QCELL_MAX 96
+
+/* A table printed with columns as wide as their widest cell (cells cut at QCELL_MAX - 1
+ * bytes). Zero it with ncols set; qtable_print prints and frees it. */
+struct qtable {
+    int ncols;
+    size_t w[QTABLE_COLS];
+    char (*cells)[QTABLE_COLS][QCELL_MAX];
+    size_t nrows, cap;
+};
+
+/** Adds a row of t->ncols strings (NULL: empty); out of memory leaves the row out. */
+void qtable_row(struct qtable *t, ...);
+/** Prints the rows to stdout, then frees them. */
+void qtable_print(struct qtable *t);
+/** o's string member k, or NULL (o may be NULL). Borrowed from o. */
+const char *qjstr(const cJSON *o, const char *k);
+/** o's number member k, or dflt. */
+double qjnum(const cJSON *o, const char *k, double dflt);
+/** v as an integer into buf; returns buf. */
+const char *qfmt_u(char *buf, size_t n, double v);
+/** Unix ms as ISO 8601 UTC with ms into buf ("" for 0); returns buf. */
+const char *qfmt_time(char *buf, size_t n, double ms);
+/** A duration in ms as "12s", "5min", "1.5h" ("-" below 0); returns buf. */
+const char *qfmt_age(char *buf, size_t n, double ms);
+/** Prints doc as one line of JSON. */
+void qprint_json(const cJSON *doc);
+
 /* ---- queue_http.c ---------------------------------------------------------------------- */
 
 /** Sends method path (path starts with /admin; body: JSON text or NULL) and fills r (free with
@@ -74,6 +107,8 @@ int qcmd_stats(struct qcli *c, int argc, char **argv);
 int qcmd_tail(struct qcli *c, int argc, char **argv);
 int qcmd_repair(struct qcli *c, int argc, char **argv); /* retry|replay|release|purge */
 int qcmd_edit(struct qcli *c, int argc, char **argv);
+int qcmd_audit(struct qcli *c, int argc, char **argv);
+int qcmd_alerts(struct qcli *c, int argc, char **argv);
 
 /* ---- queue.c: shared option helpers ---------------------------------------------------- */
 

@@ -17,22 +17,6 @@
 #define JOB_POLL_MS 200
 #define EDIT_MAX (4u << 20) /* the API's limit of an edit request */
 
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double
-jnum(const cJSON *o, const char *k, double dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
 static void
 print_done(const struct qcli *c, const struct qresp *r)
 {
@@ -45,8 +29,8 @@ print_done(const struct qcli *c, const struct qresp *r)
         cJSON_free(s);
         return;
     }
-    printf("%s %s", jstr(r->doc, "status") != NULL ? jstr(r->doc, "status") : "done",
-           jstr(r->doc, "id") != NULL ? jstr(r->doc, "id") : "");
+    printf("%s %s", qjstr(r->doc, "status") != NULL ? qjstr(r->doc, "status") : "done",
+           qjstr(r->doc, "id") != NULL ? qjstr(r->doc, "id") : "");
     cJSON_ArrayForEach(rt, cJSON_GetObjectItemCaseSensitive(r->doc, "routes"))
     {
         printf(" %s", cJSON_IsString(rt) ? rt->valuestring : "");
@@ -95,7 +79,7 @@ sleep_ms(long ms)
 static void
 progress(const cJSON *job, bool tty)
 {
-    double total = jnum(job, "total", 0), done = jnum(job, "done", 0);
+    double total = qjnum(job, "total", 0), done = qjnum(job, "done", 0);
     int width = 30, filled = total > 0 ? (int)(done / total * width) : width;
 
     if (!tty) {
@@ -117,7 +101,7 @@ follow_job(struct qcli *c, const char *id, struct qresp *r)
     snprintf(path, sizeof(path), "/admin/jobs/%s", id);
     progress(r->doc, tty);
     while (x == QX_OK &&
-           strcmp(jstr(r->doc, "state") ? jstr(r->doc, "state") : "", "running") == 0) {
+           strcmp(qjstr(r->doc, "state") ? qjstr(r->doc, "state") : "", "running") == 0) {
         sleep_ms(JOB_POLL_MS);
         qresp_fini(r);
         x = qhttp(c, "GET", path, NULL, r, false);
@@ -155,7 +139,7 @@ bulk_count(struct qcli *c, const char *path, const struct qfilter *f, int *x)
 
     *x = qhttp(c, "POST", path, body, &r, false);
     if (*x == QX_OK) {
-        n = jnum(r.doc, "count", -1);
+        n = qjnum(r.doc, "count", -1);
     }
     qresp_fini(&r);
     cJSON_free(body);
@@ -207,22 +191,22 @@ repair_bulk(struct qcli *c, const char *action, const struct qfilter *f, bool dr
     body = bulk_body(f, false);
     x = qhttp(c, "POST", path, body, &r, false);
     cJSON_free(body);
-    if (x == QX_OK && jstr(r.doc, "id") != NULL) {
-        char *id = igw_strdup(jstr(r.doc, "id"));
+    if (x == QX_OK && qjstr(r.doc, "id") != NULL) {
+        char *id = igw_strdup(qjstr(r.doc, "id"));
         x = id != NULL ? follow_job(c, id, &r) : QX_SERVER;
         igw_free(id);
     }
     if (x == QX_OK) {
-        const char *st = jstr(r.doc, "state");
+        const char *st = qjstr(r.doc, "state");
         if (c->json) {
             print_done(c, &r);
         } else {
             printf("%s: %s, %.0f of %.0f handled, %.0f changed, %.0f refused\n", action,
-                   st != NULL ? st : "?", jnum(r.doc, "done", 0), jnum(r.doc, "total", 0),
-                   jnum(r.doc, "changed", 0), jnum(r.doc, "failed", 0));
+                   st != NULL ? st : "?", qjnum(r.doc, "done", 0), qjnum(r.doc, "total", 0),
+                   qjnum(r.doc, "changed", 0), qjnum(r.doc, "failed", 0));
         }
         x = st != NULL && strcmp(st, "failed") == 0 ? QX_SERVER
-            : jnum(r.doc, "changed", 0) == 0        ? QX_NOTHING
+            : qjnum(r.doc, "changed", 0) == 0       ? QX_NOTHING
                                                     : QX_OK;
     }
     qresp_fini(&r);
@@ -291,7 +275,7 @@ pick_delivery(const cJSON *msg, const char *route)
     }
     cJSON_ArrayForEach(d, ds)
     {
-        const char *r = jstr(d, "route"), *dot = r != NULL ? strchr(r, '.') : NULL;
+        const char *r = qjstr(d, "route"), *dot = r != NULL ? strchr(r, '.') : NULL;
         if (r != NULL && (strcmp(r, route) == 0 || (dot != NULL && strcmp(dot + 1, route) == 0))) {
             return d;
         }
@@ -405,7 +389,7 @@ qcmd_edit(struct qcli *c, int argc, char **argv)
         qresp_fini(&r);
         return x;
     }
-    text = jstr(r.doc, "body");
+    text = qjstr(r.doc, "body");
     if (!whole) {
         const cJSON *d = pick_delivery(r.doc, route);
         if (d == NULL) {
@@ -416,10 +400,10 @@ qcmd_edit(struct qcli *c, int argc, char **argv)
             qresp_fini(&r);
             return route != NULL ? QX_NOTHING : QX_USAGE;
         }
-        full = jstr(d, "route");
+        full = qjstr(d, "route");
         /* no payload at all: the route delivers the original body */
-        if (jstr(d, "payload") != NULL) {
-            text = jstr(d, "payload");
+        if (qjstr(d, "payload") != NULL) {
+            text = qjstr(d, "payload");
         } else if (cJSON_GetObjectItemCaseSensitive(d, "payload") != NULL ||
                    cJSON_GetObjectItemCaseSensitive(d, "payload_len") != NULL) {
             text = NULL;

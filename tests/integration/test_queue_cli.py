@@ -4,11 +4,13 @@ tests/sim/sink.py: help on every subcommand, the exit codes (0 done, 1 nothing t
 found, 2 usage, 3 credentials, 4 server or network), credentials from the environment or a file
 and never from the command line, stats and show as tables and --json, release / replay / purge
 of one message, edit through $EDITOR, and - where this igw has the endpoints of issue 11 item 1 -
-ls with filters, bulk release with a dry run and a job, and tail on the live events. Python 3
+ls with filters, bulk release with a dry run and a job, tail on the live events, and the audit
+log and alerts (item 5). Python 3
 standard library only."""
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,7 +23,8 @@ from sink import Sink  # noqa: E402
 
 TOKEN = "q-cli-s3cret"
 CH_AUTH = {"Authorization": "Bearer t0k", "Content-Type": "application/json"}
-SUBS = ["ls", "show", "retry", "replay", "release", "purge", "edit", "stats", "tail"]
+SUBS = ["ls", "show", "retry", "replay", "release", "purge", "edit", "stats", "audit", "alerts",
+        "tail"]
 
 CONFIG = """
 http: { listen: "http://127.0.0.1:{port}" }
@@ -29,7 +32,17 @@ admin:
   listen: "http://127.0.0.1:ADMINPORT"
   auth: { type: bearer, tokens_file: admin.tokens }
 queue: { path: "{dir}/queue" }
+alerts:
+  channel: ops
+  interval: 100ms
+  rules:
+    - { name: dl-dead, kind: dead_letters, route: dl.out, threshold: 1, window: 1m }
 channels:
+  ops:
+    listen: POST /internal/alerts
+    auth: { type: bearer, tokens: [never-used-token] }
+    routes:
+      hook: { url: SINK/hook }
   dl:
     listen: POST /dl
     auth: { type: bearer, tokens: [t0k] }
@@ -221,6 +234,27 @@ def test_ls_bulk_and_tail():
         assert p.returncode == 0 and ("accepted", mid) in kinds, out
 
 
+def test_audit_and_alerts():
+    with Env() as e:
+        if not e.has("GET", "/admin/audit"):
+            skip("this igw keeps no audit log yet (issue 11 item 5)")
+        mid = e.dead_letter({"case": "bad", "n": 3})
+        eventually(lambda: any(i["state"] == "firing" for i in e.api("GET", "/admin/alerts")[1]
+                               ["items"]), what="the dead-letter alert")
+        rc, out, _ = e.q("alerts")
+        assert rc == 0 and re.search(r"dl-dead\s+dead_letters\s+dl.out\s+1\s+firing", out), out
+        assert re.search(r"dl-dead-\d+\s+dl-dead\s+dl.out\s+firing", out), out
+        rc, out, _ = e.q("alerts", "--json")
+        assert rc == 0 and json.loads(out)["rules"][0]["name"] == "dl-dead", out
+        assert e.q("release", mid)[0] == 0
+        rc, out, _ = e.q("audit")
+        assert rc == 0 and re.search(r"admin\s+admin\s+release\s+" + mid, out), out
+        rc, out, _ = e.q("audit", "--json", "--limit", "1")
+        items = json.loads(out)["items"]
+        assert rc == 0 and items[0]["action"] == "release" and items[0]["target"] == mid, out
+        assert e.q("audit", "--limit", "0")[0] == 2  # the server's 400
+
+
 if __name__ == "__main__":
     run([test_help_usage_and_credentials, test_stats_show_release_replay_purge,
-         test_edit_through_the_editor, test_ls_bulk_and_tail])
+         test_edit_through_the_editor, test_ls_bulk_and_tail, test_audit_and_alerts])
