@@ -4,7 +4,8 @@ tests/sim/sink.py, and Debian's headless Chromium driven by playwright-core
 (tests/integration/console/, `npm ci` there; never a browser download). Cases: the assets and
 their headers (no credentials, strict CSP, no inline script); sign in and see the charts move
 while messages arrive; open a dead letter and release it until delivered; find a dead letter
-with the state filter, edit its payload and see it delivered; a viewer gets no repair button.
+with the state filter, edit its payload and see it delivered; a viewer gets no repair button and
+sees the alert the dead letter fired.
 Screenshots are kept in the build directory (tests/console-artifacts/). SKIP without node,
 chromium or the npm install."""
 import http.client
@@ -37,7 +38,17 @@ admin:
     - { name: otto, role: operator, token_file: operator.tokens }
     - { name: vera, role: viewer, token_file: viewer.tokens }
 queue: { path: "{dir}/queue" }
+alerts:
+  channel: ops
+  interval: 100ms
+  rules:
+    - { name: dl-dead, kind: dead_letters, route: dl.out, threshold: 1, window: 1m }
 channels:
+  ops:
+    listen: POST /internal/alerts
+    auth: { type: bearer, tokens: [never-used-token] }
+    routes:
+      hook: { url: SINK/hook }
   ev:
     listen: POST /ev
     auth: { type: bearer, tokens: [t0k] }
@@ -224,6 +235,9 @@ def test_a_viewer_gets_no_repair_action():
         mid = e.dead_letter()
         res = e.browser("viewer", VIEWER_TOKEN, IGW_MSG_ID=mid)
         assert res["who"] == "vera (viewer)" and res["buttons"] == [], res
+        # the dead letter fired the alert rule: the alerts page shows the rule and the incident
+        assert any(r.startswith("dl-dead") and "firing" in r for r in res["rules"]), res
+        assert any("dl-dead" in r and "firing" in r for r in res["incidents"]), res
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 // IGW_SHOTS (directory for screenshots). Prints one line "RESULT <json>"; exits 1 on failure.
 // Scenarios: charts (sign-in, live charts, route table), release (open a dead letter by id,
 // release it, see it delivered), find_edit (find the dead letter with the state filter, edit
-// its payload, see it delivered), viewer (a viewer sees no repair action).
+// its payload, see it delivered), viewer (a viewer sees no repair action, and the alerts).
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 
@@ -124,7 +124,13 @@ const scenarios = {
     const who = await signIn(page, env('IGW_CONSOLE_TOKEN'));
     await openById(page, env('IGW_MSG_ID'));
     const buttons = await page.$$eval('.actions button', (bs) => bs.map((b) => b.textContent));
-    return { who, buttons };
+    await page.click('#nav-alerts');
+    await page.waitForSelector('#list-items tr:nth-child(2)', { timeout: T });
+    const rows = (sel) => page.$$eval(sel, (trs) => trs.slice(1).map((t) => t.textContent));
+    const rules = await rows('#list-rules tr');
+    const incidents = await rows('#list-items tr');
+    await page.screenshot({ path: path.join(SHOTS, 'console-alerts.png'), fullPage: true });
+    return { who, buttons, rules, incidents };
   },
 };
 
