@@ -10,6 +10,7 @@ standard library only."""
 import http.client
 import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -85,6 +86,31 @@ class Env:
                            text=True, timeout=timeout, input=stdin)
         assert TOKEN not in p.stdout + p.stderr, "the token was printed"
         return p.returncode, p.stdout, p.stderr
+
+    def q_tty(self, *args, answer=""):
+        """Runs igw queue ARGS with a terminal as stdin and stderr (stdout stays a pipe) and
+        types answer; returns (exit code, everything on the terminal and stdout)."""
+        master, slave = pty.openpty()
+        e = dict(os.environ, IGW_ADMIN_URL=self.url, IGW_ADMIN_TOKEN=TOKEN)
+        p = subprocess.Popen([IGW_BIN, "queue"] + list(args), env=e, stdin=slave,
+                             stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        os.write(master, answer.encode())
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)  # EIO once the process closed its side
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+        out = p.stdout.read()
+        p.wait(timeout=30)
+        text = seen.decode(errors="replace") + out
+        assert TOKEN not in text
+        return p.returncode, text
 
     def api(self, method, path):
         conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)
@@ -217,9 +243,18 @@ def test_ls_bulk_and_tail():
         rc, out, _ = e.q("release", "--route", "dl.out", "--state", "dead", "--dry-run")
         assert rc == 0 and "would change 3" in out, out
         assert e.q("release", "--route", "dl.out", "--state", "dead")[0] == 2  # no --yes, no tty
-        rc, out, _ = e.q("release", "--route", "dl.out", "--state", "dead", "--yes")
-        assert rc == 0 and "3 changed" in out, out
+        # on a terminal: asked to confirm with the count, then a progress bar on stderr
+        rc, tty = e.q_tty("release", "--route", "dl.out", "--state", "dead", answer="y\n")
+        assert rc == 0 and "release 3 message(s)? [y/N]" in tty, tty
+        assert "[" + "#" * 30 + "] 3/3" in tty and "3 changed" in tty, tty
         eventually(lambda: all(e.state(m) == "delivered" for m in dead), what="bulk release")
+        dead2 = e.dead_letter({"case": "bad", "n": 9})
+        e.sink.control(reset=True)
+        rc, tty = e.q_tty("release", "--route", "dl.out", "--state", "dead", answer="n\n")
+        assert rc == 1 and "nothing done" in tty and e.state(dead2) == "dead", tty
+        rc, out, _ = e.q("release", "--route", "dl.out", "--state", "dead", "--yes")
+        assert rc == 0 and "1 changed" in out, out
+        eventually(lambda: e.state(dead2) == "delivered", what="bulk release --yes")
         rc, out, _ = e.q("release", "--route", "dl.out", "--state", "dead", "--dry-run")
         assert rc == 1, out  # nothing left to do
         if not e.has_stream("/admin/events"):
