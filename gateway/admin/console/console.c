@@ -16,7 +16,7 @@
  * no framing, no referrer, no MIME sniffing. connect-src 'self' lets the console call the
  * admin API (same origin) and nothing else. */
 static const char *const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+                               "img-src 'self'; connect-src 'self'; base-uri 'none'; "
                                "form-action 'none'; frame-ancestors 'none'";
 
 bool
