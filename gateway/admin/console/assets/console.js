@@ -450,7 +450,9 @@ async function renderMessage(id) {
   const top = [];
   if (may('operator')) {
     top.push(el('button', { id: 'replay-all', onclick: () => act(m.id, 'replay', null, 'Replay every route of') }, 'Replay all'));
-    top.push(el('button', { id: 'release-all', onclick: () => act(m.id, 'release', null, 'Release every dead delivery of') }, 'Release all'));
+    if ((m.deliveries || []).some((d) => d.state === 'dead')) {
+      top.push(el('button', { id: 'release-all', onclick: () => act(m.id, 'release', null, 'Release every dead delivery of') }, 'Release all'));
+    }
     top.push(el('button', { id: 'edit-body', onclick: () => edit(m.id, null, m.body) }, 'Edit body'));
   }
   if (may('admin')) {
