@@ -7,7 +7,7 @@
 // IGW_SHOTS (directory for screenshots). Prints one line "RESULT <json>"; exits 1 on failure.
 // Scenarios: charts (sign-in, live charts, route table), release (open a dead letter by id,
 // release it, see it delivered), find_edit (find the dead letter with the state filter, edit
-// its payload, see it delivered), viewer (a viewer sees no repair action, and the alerts).
+// its payload, see it delivered), bulk (release every dead letter of a route), viewer (a viewer sees no repair action, and the alerts).
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 
@@ -118,6 +118,25 @@ const scenarios = {
     await waitState(page, route, 'delivered');
     await page.screenshot({ path: path.join(SHOTS, 'console-message.png'), fullPage: true });
     return { listed, original, state: 'delivered' };
+  },
+
+  async bulk(page) {
+    await signIn(page, env('IGW_CONSOLE_TOKEN'));
+    await page.click('#nav-messages');
+    await page.waitForSelector('#filters', { timeout: T });
+    await page.fill('#filters input[name=route]', env('IGW_ROUTE'));
+    await page.selectOption('#filters select[name=state]', 'dead');
+    await page.click('#search');
+    await page.waitForSelector('#message-list', { timeout: T });
+    const listed = await page.$$eval('#message-list tr[data-id]', (trs) => trs.map((t) => t.dataset.id));
+    await page.click('#bulk-release');
+    await page.waitForSelector('#confirm[open]', { timeout: T });
+    const question = await page.textContent('#confirm-text');
+    await page.click('#confirm-ok');
+    await page.waitForFunction(() => /release: done/.test(document.querySelector('#bulk-progress')?.textContent || ''), null, { timeout: T });
+    const progress = await page.textContent('#bulk-progress');
+    await page.screenshot({ path: path.join(SHOTS, 'console-bulk.png'), fullPage: true });
+    return { listed, question, progress };
   },
 
   async viewer(page) {

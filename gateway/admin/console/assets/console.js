@@ -346,7 +346,59 @@ async function renderMessages(params) {
     q.set('cursor', r.doc.next);
     kids.push(el('p', {}, el('a', { href: '#/messages?' + q.toString(), id: 'next' }, 'Older →')));
   }
-  out.replaceChildren(...kids);
+  const bulk = bulkBar(params);
+  out.replaceChildren(...(bulk ? [bulk] : []), ...kids);
+}
+
+/* ---- bulk repairs over the current filter ----------------------------------------------- */
+
+const BULK_FILTERS = ['channel', 'route', 'state', 'since', 'until', 'order_key', 'idempotency_key'];
+
+function bulkBar(params) {
+  const filter = {};
+  for (const f of BULK_FILTERS) {
+    const v = params.get(f);
+    if (v) filter[f] = f === 'since' || f === 'until' ? Number(v) : v;
+  }
+  if (!Object.keys(filter).length || !may('operator')) return null; /* never "everything" */
+  if (params.get('q')) {
+    /* the bulk filter has no text search: it would select more than the list shows */
+    return el('p', { class: 'muted', id: 'bulk' }, 'Bulk repairs: remove the text filter (q) first.');
+  }
+  const actions = [['release', 'Release matching'], ['retry', 'Retry matching'],
+                   ['replay', 'Replay matching']];
+  if (may('admin')) actions.push(['purge', 'Purge matching']);
+  return el('div', { class: 'actions', id: 'bulk' }, el('span', { class: 'muted' }, 'Every match: '),
+    actions.map(([a, label]) => el('button', { id: 'bulk-' + a, class: a === 'purge' ? 'danger' : '',
+                                               onclick: () => bulk(a, filter, params) }, label)),
+    el('span', { id: 'bulk-progress', class: 'muted' }));
+}
+
+async function bulk(action, filter, params) {
+  const dry = await api('POST', '/admin/bulk/' + action, { filter, dry_run: true });
+  if (dry.status !== 200 || !dry.doc) {
+    toast(action + ': ' + errText(dry), true);
+    return;
+  }
+  if (!dry.doc.count) {
+    toast(action + ': no message to change');
+    return;
+  }
+  if ((await ask(`${action} ${dry.doc.count} message(s) matching ${JSON.stringify(filter)}?`)) === null) return;
+  let r = await api('POST', '/admin/bulk/' + action, { filter, dry_run: false });
+  const bar = () => document.getElementById('bulk-progress');
+  while (r.status < 300 && r.doc && r.doc.state === 'running') {
+    if (bar()) bar().textContent = `${action}: ${r.doc.done} of ${r.doc.total}`;
+    await new Promise((res) => setTimeout(res, 300));
+    r = await api('GET', '/admin/jobs/' + encodeURIComponent(r.doc.id));
+  }
+  if (r.status >= 300 || !r.doc) {
+    toast(action + ': ' + errText(r), true);
+    return;
+  }
+  const text = `${action}: ${r.doc.state}, ${r.doc.changed} changed, ${r.doc.failed} refused`;
+  toast(text, r.doc.state !== 'done');
+  renderMessages(params).then(() => { if (bar()) bar().textContent = text; });
 }
 
 /* ---- one message ------------------------------------------------------------------------- */
