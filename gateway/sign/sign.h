@@ -102,6 +102,16 @@ int igw_sign_jwks(struct igw_buf *out);
 /** The partner named name (exact match), or NULL. cfg and name may be NULL (then NULL). */
 const struct igw_partner *igw_partner_find(const struct igw_config *cfg, const char *name);
 
+/** The partner named name in the current context's configuration (igw_sign_start's cfg), or
+ *  NULL (no context, no such partner, name NULL). For code that has no configuration at hand
+ *  (route hooks). */
+const struct igw_partner *igw_partner_current(const char *name);
+
+/** The DCI path of an action: "on-search" -> "/registry/on-search", "notify" ->
+ *  "/registry/notify", "txn-on-status" -> "/registry/txn/on-status", "search" ->
+ *  "/registry/search", ... (static string), or NULL for an unknown or NULL action. */
+const char *igw_dci_action_path(const char *action);
+
 /** Checks an Authorization header value ("Bearer <token>"; NULL = missing) against partner p:
  *  one of its static tokens (partners.<p>.auth, constant time) or an access token igw issued
  *  to it at the token endpoint, still valid. p not NULL. @return IGW_OK, IGW_EAUTH (missing,
@@ -120,8 +130,8 @@ int igw_partner_auth(const struct igw_partner *p, const char *authorization);
  *  (invalid, forged, expired, unknown kid: err.signature.invalid); IGW_EPARSE (body is not a
  *  JSON object with header: err.request.bad); IGW_EAGAIN (p's JWKS not fetched yet, or no
  *  context: err.service.unavailable); IGW_ENOMEM. */
-int igw_sign_verify(const struct igw_partner *p, const char *body, size_t len,
-                    const char **code, char *err, size_t errlen);
+int igw_sign_verify(const struct igw_partner *p, const char *body, size_t len, const char **code,
+                    char *err, size_t errlen);
 
 /* ---- OAuth2 client credentials (POST /oauth2/client/token) --------------------------------- */
 
@@ -132,8 +142,8 @@ int igw_sign_verify(const struct igw_partner *p, const char *body, size_t len,
  *  *status 400 or 401. The token is a JWT signed with igw's key (sub = the partner's name,
  *  exp = now + signing.token_ttl) that igw_partner_auth checks. cfg, status, out not NULL.
  *  @return IGW_OK (an answer is in out, whatever *status), IGW_ENOMEM, IGW_ETOOBIG. */
-int igw_sign_token_answer(const struct igw_config *cfg, const char *form, size_t len,
-                          int *status, struct igw_buf *out);
+int igw_sign_token_answer(const struct igw_config *cfg, const char *form, size_t len, int *status,
+                          struct igw_buf *out);
 
 /* ---- callback addresses --------------------------------------------------------------------- */
 
@@ -149,6 +159,13 @@ int igw_sign_token_answer(const struct igw_config *cfg, const char *form, size_t
 int igw_partner_callback_url(const struct igw_partner *p, const char *sender_uri,
                              const char *dci_path, struct igw_buf *url, const char **code,
                              char *err, size_t errlen);
+
+/** Checks an absolute http(s) URL the way base_urls and sender_uri are read: scheme http or
+ *  https, a host (name, IPv4 or [IPv6]) and optional port, no user info, query, fragment,
+ *  backslash, blanks, dot segments or encoded dots and slashes. The config loader uses it for
+ *  partners.<p>.base_urls and jwks_url. url may be NULL (refused).
+ *  @return IGW_OK, IGW_EINVAL (reason in err). */
+int igw_partner_url_check(const char *url, char *err, size_t errlen);
 
 /* The route hook of a route whose url is `callback:<partner>` (bound by the config loader):
  * per payload (a DCI envelope) the URL is igw_partner_callback_url(partner,

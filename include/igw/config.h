@@ -173,8 +173,8 @@ struct igw_signing {
     char *alg;               /* "RS256" or "ES256" (default RS256) */
     char *previous_key_file; /* the key being retired (public part served); NULL = none */
     char *previous_kid;
-    uint64_t token_ttl_ms;   /* life of an OAuth2 access token igw issues, default 5 min */
-    char *issuer;            /* iss of igw's tokens, default "igw" */
+    uint64_t token_ttl_ms; /* life of an OAuth2 access token igw issues, default 5 min */
+    char *issuer;          /* iss of igw's tokens, default "igw" */
 };
 
 struct igw_config {
