@@ -234,15 +234,17 @@ igw_sign_envelope(const char *header, size_t hlen, const char *message, size_t m
     struct igw_buf pl;
     int rv;
 
-    if (hlen == 0 || mlen == 0) {
-        igw_errbuf_set(err, errlen, "empty header or message");
+    if (hlen == 0) {
+        igw_errbuf_set(err, errlen, "empty header");
         return IGW_EINVAL;
     }
     igw_buf_init(&pl, hlen + mlen + 32);
     rv = igw_buf_puts(&pl, "{\"header\":");
-    if (rv == IGW_OK && (rv = igw_buf_append(&pl, header, hlen)) == IGW_OK &&
-        (rv = igw_buf_puts(&pl, ",\"message\":")) == IGW_OK &&
-        (rv = igw_buf_append(&pl, message, mlen)) == IGW_OK) {
+    if (rv == IGW_OK && (rv = igw_buf_append(&pl, header, hlen)) == IGW_OK && mlen > 0 &&
+        (rv = igw_buf_puts(&pl, ",\"message\":")) == IGW_OK) {
+        rv = igw_buf_append(&pl, message, mlen);
+    }
+    if (rv == IGW_OK) {
         rv = igw_buf_putc(&pl, '}');
     }
     if (rv == IGW_OK) {

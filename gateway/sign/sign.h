@@ -86,8 +86,9 @@ int igw_sign_compact(const void *payload, size_t len, struct igw_buf *out, char 
 
 /** Builds the DCI `signature` value for an envelope: the JWS over {"header":H,"message":M}
  *  where H and M are the raw JSON texts of the header and the message (copied as they are, so
- *  the caller puts the same bytes in its envelope). header and message not NULL. Errors as
- *  igw_sign_compact, plus IGW_EINVAL when hlen or mlen is 0. */
+ *  the caller puts the same bytes in its envelope); mlen 0 (an envelope without a message, a
+ *  callback may have none) signs {"header":H}. header not NULL; message may be NULL when mlen
+ *  is 0. Errors as igw_sign_compact, plus IGW_EINVAL when hlen is 0. */
 int igw_sign_envelope(const char *header, size_t hlen, const char *message, size_t mlen,
                       struct igw_buf *out, char *err, size_t errlen);
 
