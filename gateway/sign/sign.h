@@ -134,6 +134,28 @@ int igw_partner_auth(const struct igw_partner *p, const char *authorization);
 int igw_sign_verify(const struct igw_partner *p, const char *body, size_t len, const char **code,
                     char *err, size_t errlen);
 
+/* What igw_partner_intake decided about an inbound DCI request. */
+struct igw_partner_verdict {
+    const struct igw_partner *partner; /* the partner the credentials belong to, or NULL */
+    int status;                        /* 0 = accepted; else 400, 401 or 503 */
+    const char *code;                  /* DCI Error.code when refused (static), else NULL */
+    char msg[128];                     /* short reason when refused, without secrets */
+};
+
+/** The partner checks of an inbound DCI request to a channel serving the partners named in
+ *  names[0..n) (the channel's dci.partner), in this order: credentials (authorization, the
+ *  Authorization value, NULL = none: a partner with static tokens or a client_id must present
+ *  one of them, else 401 err.request.unauthorized; a partner with neither is identified as
+ *  the only one named or by header.sender_id = its name), the signature (igw_sign_verify: 401
+ *  err.signature.missing / err.signature.invalid, 400 err.request.bad, 503
+ *  err.service.unavailable) and header.sender_uri when present (igw_partner_callback_url: 400
+ *  err.sender_uri.invalid), so that nothing that cannot be answered is acknowledged. cfg, v
+ *  not NULL; names may be NULL when n is 0 (then v->status 0 and no partner). body is the
+ *  received body, never modified. @return IGW_OK (v filled, whatever v->status), IGW_ENOMEM. */
+int igw_partner_intake(const struct igw_config *cfg, char *const *names, size_t n,
+                       const char *authorization, const char *body, size_t len,
+                       struct igw_partner_verdict *v);
+
 /* ---- OAuth2 client credentials (POST /oauth2/client/token) --------------------------------- */
 
 /** Answers a token request: form is the application/x-www-form-urlencoded body (client_id,
