@@ -260,6 +260,28 @@ def test_callback_addresses():
         sink.stop()
 
 
+def test_relay_byte_for_byte():
+    """A signed envelope igw relays reaches the destination as the exact bytes received (odd
+    blanks, key order and all), so the sender's signature still verifies downstream."""
+    sink = Sink()
+    gw = None
+    try:
+        routes = ("  relay:\n    listen: POST /relay\n    routes:\n"
+                  "      fwd: { url: \"%s/registry/search\" }\n" % sink.url)
+        gw = gateway("{ key_file: a.pem }", routes=routes, sink_url=sink.url)
+        body = read("reordered.json").encode()
+        assert body.count(b"\n") > 3 and b"   " in body  # not compact JSON
+        st, _, _ = gw.request("POST", "/relay", body=body,
+                              headers={"Content-Type": "application/json"})
+        assert st == 202, st
+        rec = eventually(lambda: sink.received("/registry/search"), what="relayed")
+        assert rec[0]["body"].encode() == body, "relayed bytes differ"
+    finally:
+        if gw is not None:
+            gw.cleanup()
+        sink.stop()
+
+
 def check_refused(text, want, files=None):
     d = Gateway(text, extra_files=files or {})  # writes the config; never started
     try:
@@ -294,4 +316,5 @@ def test_config_check():
 
 if __name__ == "__main__":
     run([test_jwks_and_token_rs256, test_jwks_and_token_es256, test_rotation,
-         test_token_refusals, test_not_configured, test_callback_addresses, test_config_check])
+         test_token_refusals, test_not_configured, test_callback_addresses, test_relay_byte_for_byte,
+         test_config_check])
