@@ -215,9 +215,9 @@ sign_roundtrip(const char *key, const char *alg)
     igw_buf_init(&sig, 1 << 16);
     igw_buf_init(&env, 1 << 16);
     IGWT_OK(igw_sign_jwks(&jwks));
+    IGWT_ASSERT(igw_buf_putc(&jwks, '\0') == IGW_OK);
     IGWT_CHECK(strstr(jwks.ptr, "\"d\"") == NULL); /* public parts only */
     IGWT_CHECK(strstr(jwks.ptr, alg) != NULL);
-    IGWT_ASSERT(igw_buf_putc(&jwks, '\0') == IGW_OK);
     write_file("igw-jwks.json", jwks.ptr);
     IGWT_OK(igw_sign_envelope(hdr, strlen(hdr), msg, strlen(msg), &sig, err, sizeof(err)));
     IGWT_OK(igw_buf_printf(&env, "{\"signature\":\"%.*s\",\"header\":%s,\"message\":%s}",
