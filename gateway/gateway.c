@@ -20,6 +20,7 @@
 #include "delivery/deliver.h"
 #include "in_http/in_http.h"
 #include "in_sp/in_sp.h"
+#include "sign/sign.h"
 
 struct igw_gateway {
     const struct igw_config *cfg;
@@ -30,6 +31,7 @@ struct igw_gateway {
     igw_http_in *http;
     igw_admin *admin;
     igw_alerts *alerts;
+    igw_sign *sign;
 };
 
 /* Creates every missing parent directory of path (mode 0700); errors are left to the open. */
@@ -95,6 +97,11 @@ start_services(struct igw_gateway *g, char *err, size_t errlen)
 
     if (rv != IGW_OK) {
         IGW_ERROR("cannot load mappings: %s", err);
+        return rv;
+    }
+    rv = igw_sign_start(cfg, &g->sign, err, errlen); /* before any service that signs */
+    if (rv != IGW_OK) {
+        IGW_ERROR("cannot start signing: %s", err);
         return rv;
     }
     rv = open_queue(g, err, errlen);
@@ -205,6 +212,7 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     igw_queue_close(g->q);
     igw_sp_in_stop(g->sp);
     igw_maps_close(g->maps);
+    igw_sign_stop(g->sign); /* after every service that signs or verifies */
     igw_stats_fini(g->cfg); /* every service that bumps counters has stopped */
     igw_free(g);
 }

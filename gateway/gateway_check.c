@@ -22,6 +22,7 @@
 #include "igw/gateway.h"
 #include "core/translate.h"
 #include "http/server.h"
+#include "sign/sign.h"
 
 #define PATH_MAX_CHECK 1024
 
@@ -281,6 +282,7 @@ igw_gateway_check(const struct igw_config *cfg, char *errbuf, size_t errlen)
     rv = rv == IGW_OK ? check_http_url("admin.listen", cfg->admin_listen, err, elen) : rv;
     rv = rv == IGW_OK ? check_admin_tls(cfg, err, elen) : rv;
     rv = rv == IGW_OK ? check_audit(cfg, err, elen) : rv;
+    rv = rv == IGW_OK ? igw_sign_check(cfg, err, elen) : rv;
     if (rv == IGW_OK && cfg->admin_listen != NULL && cfg->admin_auth.type == IGW_AUTH_NONE &&
         cfg->nadmin_creds == 0) {
         igw_errbuf_set(err, elen, "admin.listen needs admin.credentials or admin.auth");

@@ -225,6 +225,7 @@ igw_config_free(struct igw_config *c)
     igw_free(c->data_dir);
     igw_free(c->log_level);
     igw_free(c->mappings_dir);
+    cfg_partners_free(c);
     igw_free(c);
 }
 

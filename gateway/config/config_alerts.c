@@ -102,10 +102,10 @@ cfg_finish_root(struct ctx *c, const yaml_node_t *n, void *base)
     struct igw_config *cfg = base;
     const yaml_node_t *al = cfg_map_get(c, n, "alerts");
     size_t old;
-    int rv = IGW_OK;
+    int rv = cfg_check_partners(c, n);
 
-    if (al == NULL || (cfg->nalert_rules == 0 && cfg->alerts_channel == NULL)) {
-        return IGW_OK;
+    if (rv != IGW_OK || al == NULL || (cfg->nalert_rules == 0 && cfg->alerts_channel == NULL)) {
+        return rv;
     }
     old = cfg_path_push(c, "alerts", 6);
     if (cfg->alerts_channel == NULL) {

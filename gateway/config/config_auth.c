@@ -412,3 +412,56 @@ cfg_fn_admin_credentials(struct ctx *c, const yaml_node_t *n, void *base)
     }
     return rv;
 }
+
+/* ---- DCI partners (partners.<name>.auth, client_secret_file) ------------------------------- */
+
+int
+cfg_fn_partner_auth(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_partner *p = base;
+    int rv = parse_auth_in(c, n, &p->auth);
+    if (rv == IGW_OK && p->auth.type == IGW_AUTH_BASIC) {
+        rv = cfg_fail(c, n, "a partner authenticates with bearer tokens (type bearer)");
+    }
+    return rv;
+}
+
+/* The first secret line of the file named by n into the partner's client_secret. */
+int
+cfg_fn_partner_secret(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_partner *p = base;
+    struct igw_auth tmp = {IGW_AUTH_BEARER, NULL, 0};
+    char *name = NULL;
+    char *path = NULL;
+    struct igw_buf b;
+    int rv = cfg_scalar_dup(c, n, &name);
+
+    igw_buf_init(&b, SECRET_FILE_MAX);
+    if (rv == IGW_OK) {
+        path = cfg_resolve_path(c->dir, name);
+        rv = path == NULL ? IGW_ENOMEM : cfg_read_all(path, &b);
+    }
+    if (rv == IGW_EIO || rv == IGW_ETOOBIG) {
+        rv = cfg_fail(c, n, "cannot read secret file \"%s\" (%s)", name,
+                      rv == IGW_EIO ? strerror(errno) : "larger than 1 MiB");
+    }
+    if (rv == IGW_OK) {
+        rv = add_secret_lines(c, n, name, &b, IGW_AUTH_BEARER, &tmp);
+    }
+    if (rv == IGW_OK && tmp.nsecrets == 0) {
+        rv = cfg_fail(c, n, "secret file \"%s\" holds no secret", name);
+    }
+    if (rv == IGW_OK) {
+        p->client_secret = tmp.secrets[0];
+        tmp.secrets[0].value = NULL;
+    }
+    if (b.ptr != NULL) {
+        memset(b.ptr, 0, b.len);
+    }
+    cfg_auth_fini(&tmp);
+    igw_buf_fini(&b);
+    igw_free(path);
+    igw_free(name);
+    return rv;
+}

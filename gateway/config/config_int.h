@@ -52,6 +52,8 @@ enum sect {
     S_TLS,
     S_AUTH_OUT,
     S_RT_FHIR,
+    S_PARTNER,
+    S_SIGNING,
     S_COUNT
 };
 
@@ -184,6 +186,17 @@ int cfg_finish_route(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_finish_retry(struct ctx *c, const yaml_node_t *n, void *base);
 /* Strict syntax of an nng address (tcp://HOST:PORT, ipc://PATH, http://HOST:PORT). */
 bool cfg_addr_ok(const char *url);
+
+/* ---- config_partners.c: DCI partners and igw's signing key --------------------------------- */
+
+int cfg_fn_partners(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_fn_partner_auth(struct ctx *c, const yaml_node_t *n, void *base);   /* config_auth.c */
+int cfg_fn_partner_secret(struct ctx *c, const yaml_node_t *n, void *base); /* config_auth.c */
+int cfg_finish_partner(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_finish_signing(struct ctx *c, const yaml_node_t *n, void *base);
+/* Checks that every callback:<partner> route names a partner; binds their hook. */
+int cfg_check_partners(struct ctx *c, const yaml_node_t *n);
+void cfg_partners_free(struct igw_config *cfg);
 
 /* ---- config.c ------------------------------------------------------------------------------ */
 

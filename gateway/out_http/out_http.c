@@ -525,7 +525,10 @@ http_route_fini(void *rctx)
     igw_free(rs);
 }
 
-static const struct igw_output_scheme http_schemes[] = {{"http://", true}, {"https://", true}};
+/* callback:<partner>: a DCI callback whose URL the callback hook picks among the partner's
+ * base_urls per payload (out_http/callback.c) */
+static const struct igw_output_scheme http_schemes[] = {
+    {"http://", true}, {"https://", true}, {"callback:", false}};
 
 const struct igw_output_ops igw_output_http = {
     .name = "http",

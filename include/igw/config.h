@@ -144,6 +144,39 @@ struct igw_alert_rule {
     uint64_t window_ms; /* dead_letters: the window; circuit_open: how long open */
 };
 
+/* DCI partners and igw's signing key (gateway/sign/sign.h, docs/DCI.md "Signatures and
+ * partners"). A partner is a system igw exchanges DCI messages with: where its callbacks may
+ * go (base_urls), how it authenticates to igw (auth: static bearer tokens; client_id and
+ * client_secret: OAuth2 client credentials at igw's token endpoint), where its signing keys
+ * are (jwks_url fetched in the background, or jwks_file) and whether igw signs what it sends
+ * it and verifies what it receives. */
+struct igw_partner {
+    char *name;
+    char **base_urls; /* absolute http(s) URLs, no userinfo, query or fragment */
+    size_t nbase_urls;
+    struct igw_auth auth;            /* inbound bearer tokens; IGW_AUTH_NONE = none static */
+    char *client_id;                 /* OAuth2 client id; NULL = no token for this partner */
+    struct igw_secret client_secret; /* read from client_secret_file; never logged */
+    char *jwks_url;                  /* its JWKS (http(s)); NULL = none */
+    char *jwks_file;                 /* or a JWKS file; NULL = none */
+    uint64_t jwks_ttl_ms;            /* refresh interval of a fetched JWKS, default 10 min */
+    uint64_t jwks_min_refetch_ms;    /* least time between two fetches (unknown kid), 30 s */
+    bool sign;                       /* igw signs what it sends this partner (default true) */
+    bool verify;                     /* inbound signatures are verified (default false) */
+};
+
+/* igw's own signing key (signing.*): RS256 or ES256 from a PEM file; during a rotation the
+ * previous key stays in the JWKS so that partners holding older signatures can verify. */
+struct igw_signing {
+    char *key_file;          /* PEM private key; NULL = igw does not sign */
+    char *kid;               /* NULL = the RFC 7638 thumbprint of the key */
+    char *alg;               /* "RS256" or "ES256" (default RS256) */
+    char *previous_key_file; /* the key being retired (public part served); NULL = none */
+    char *previous_kid;
+    uint64_t token_ttl_ms; /* life of an OAuth2 access token igw issues, default 5 min */
+    char *issuer;          /* iss of igw's tokens, default "igw" */
+};
+
 struct igw_config {
     char *file;        /* path the config was loaded from */
     char *http_listen; /* "http://127.0.0.1:7400" (NULL = no HTTP input) */
@@ -192,6 +225,11 @@ struct igw_config {
     unsigned auth_fail_burst;      /* failures per client address at once; 0 = off */
     unsigned auth_fail_per_minute; /* failures given back per address and minute */
     unsigned auth_fail_addresses;  /* addresses counted at once (a fixed table) */
+
+    /* DCI partners and igw's signing key (gateway/sign/) */
+    struct igw_partner *partners;
+    size_t npartners;
+    struct igw_signing signing;
 };
 
 #endif /* IGW_CONFIG_H */
