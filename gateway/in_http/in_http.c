@@ -26,6 +26,7 @@
 #include "igw/log.h"
 #include "core/ingest.h"
 #include "in_http/in_http.h"
+#include "in_http/in_http_face.h"
 #include "http/commit.h"
 #include "http/server.h"
 #include "http/status.h"
@@ -62,6 +63,7 @@ struct request {
     nng_http_req *req;
     nng_http_conn *conn;
     const struct igw_channel *ch;
+    const struct igw_channel *family; /* error shape when ch is NULL (in_http_face.h) */
     struct igw_path_match pm;
     uint64_t clen;
     bool has_clen; /* a Content-Length header was sent */
@@ -192,7 +194,7 @@ reply_error(struct request *r, const struct igw_http_verdict *verdict)
         v.allow = r->allow;
     }
     igw_buf_init(&b, 2048);
-    if (igw_http_error_body(r->ch, &b, v.status, v.code, v.msg, &ctype) == IGW_OK) {
+    if (igw_http_error_body(r->ch != NULL ? r->ch : r->family, &b, v.status, v.code, v.msg, &ctype) == IGW_OK) {
         res = igw_http_res_new(v.status, ctype, b.ptr, b.len);
     }
     if (res != NULL) {
@@ -230,6 +232,21 @@ commit_refuse(void *arg, const struct igw_http_verdict *v)
     reply_error(arg, v);
 }
 
+/* Location, ETag and Last-Modified of an accepted message, when the dialect set them. */
+static void
+set_answer_headers(nng_http_res *res, const struct igw_accept_resp *resp)
+{
+    if (resp->location[0] != '\0') {
+        nng_http_res_set_header(res, "Location", resp->location);
+    }
+    if (resp->etag[0] != '\0') {
+        nng_http_res_set_header(res, "ETag", resp->etag);
+    }
+    if (resp->last_modified[0] != '\0') {
+        nng_http_res_set_header(res, "Last-Modified", resp->last_modified);
+    }
+}
+
 /* Runs on the queue's writer thread after the group commit. */
 static void
 commit_accept(void *arg, uint64_t id, bool duplicate)
@@ -239,11 +256,12 @@ commit_accept(void *arg, uint64_t id, bool duplicate)
     nng_http_res *res;
     int rv = igw_accept_response(&r->in, id, duplicate, &resp);
 
-    res = rv == IGW_OK ? igw_http_res_new((uint16_t)resp.status, resp.content_type, resp.body.ptr,
-                                          resp.body.len)
+    /* an empty body (Prefer: return=minimal) may have no storage yet */
+    res = rv == IGW_OK ? igw_http_res_new((uint16_t)resp.status, resp.content_type,
+                                          resp.body.ptr != NULL ? resp.body.ptr : "", resp.body.len)
                        : NULL;
-    if (res != NULL && resp.location[0] != '\0') {
-        nng_http_res_set_header(res, "Location", resp.location);
+    if (res != NULL) {
+        set_answer_headers(res, &resp);
     }
     igw_buf_fini(&resp.body);
     finish(r, res);
@@ -456,6 +474,7 @@ route(struct request *r)
             continue;
         }
         path_seen = true;
+        r->family = ch;
         add_allow(r, ch->method);
         if (strcmp(method, ch->method) == 0 && (r->ch == NULL || m.literals > r->pm.literals)) {
             r->ch = ch;
@@ -467,6 +486,9 @@ route(struct request *r)
          * local m.scratch */
         igw_path_match(r->ch->path, target, strlen(target), &r->pm);
         return 0;
+    }
+    if (!path_seen) {
+        r->family = igw_in_http_family(cfg, target);
     }
     return path_seen ? 405 : 404;
 }
@@ -501,6 +523,10 @@ static bool
 check_route(struct request *r)
 {
     int st = route(r);
+    if (st != 0 && igw_in_http_trim_slash(r->req)) { /* [base]/ is [base] */
+        r->allow[0] = '\0';
+        st = route(r);
+    }
     if (st == 404) {
         refuse(r, 404, "not_found", "no channel listens on this path");
         return false;
@@ -574,12 +600,17 @@ static bool
 check_request(struct request *r, bool overloaded)
 {
     const char *idem = nng_http_req_get_header(r->req, "Idempotency-Key");
+    struct igw_http_verdict v;
 
     if (overloaded) {
         refuse_err(r, IGW_EAGAIN);
         return false;
     }
     if (!check_auth(r)) {
+        return false;
+    }
+    if (!igw_in_http_negotiate(r->ch, r->req, &v)) {
+        refuse_v(r, v);
         return false;
     }
     if (!content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
