@@ -93,7 +93,9 @@ struct igw_dialect_ops {
     int (*check_input)(struct igw_ingest *in, char *err, size_t errlen);
 
     /** Checks the translated payloads (in->routes[i].payload) before the message is committed;
-     *  refusals and codes as for check_input. */
+     *  refusals and codes as for check_input. It may set a route's payload (and payload_len)
+     *  to what that route must deliver instead, allocated from in->x.arena (FHIR: the
+     *  resource without its id on a conditional-update route). */
     int (*check_output)(struct igw_ingest *in, char *err, size_t errlen);
 
     /** Builds the answer to a committed message (id; duplicate: an idempotency repeat of an
