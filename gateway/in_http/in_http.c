@@ -194,7 +194,8 @@ reply_error(struct request *r, const struct igw_http_verdict *verdict)
         v.allow = r->allow;
     }
     igw_buf_init(&b, 2048);
-    if (igw_http_error_body(r->ch != NULL ? r->ch : r->family, &b, v.status, v.code, v.msg, &ctype) == IGW_OK) {
+    if (igw_http_error_body(r->ch != NULL ? r->ch : r->family, &b, v.status, v.code, v.msg,
+                            &ctype) == IGW_OK) {
         res = igw_http_res_new(v.status, ctype, b.ptr, b.len);
     }
     if (res != NULL) {

@@ -97,7 +97,8 @@ fhir_in_op(const struct igw_ingest *in, const struct igw_path_match *pm)
         return OP_NONE; /* OperationOutcome error bodies only */
     }
     /* a PATCH is committed as the update it results in (fhir-patch mediator) */
-    return in->method != NULL && (strcmp(in->method, "PUT") == 0 || strcmp(in->method, "PATCH") == 0)
+    return in->method != NULL &&
+                   (strcmp(in->method, "PUT") == 0 || strcmp(in->method, "PATCH") == 0)
                ? OP_UPDATE
                : OP_CREATE;
 }
