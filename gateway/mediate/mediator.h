@@ -101,9 +101,11 @@ struct igw_med_answer {
 /** One inbound request being mediated; owned by the engine from start to fini. */
 struct igw_med {
     const struct igw_channel *ch;
-    const void *chstate; /* what the mediator's channel_init built */
-    const char *method;  /* GET, HEAD, POST ... */
-    const char *target;  /* raw request target: path and query, percent-encoded as received */
+    const struct igw_config *cfg; /* the configuration ch belongs to (the CapabilityStatement
+                                   * of fhir-capabilities lists the channels sharing a base) */
+    const void *chstate;          /* what the mediator's channel_init built */
+    const char *method;           /* GET, HEAD, POST ... */
+    const char *target; /* raw request target: path and query, percent-encoded as received */
     const struct igw_path_match *pm;
     const char *(*header)(void *arg, const char *name); /* inbound headers; NULL when absent */
     void *header_arg;

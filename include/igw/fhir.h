@@ -133,6 +133,11 @@ struct igw_node *igw_fhir_outcome_simple(igw_arena *a, const char *severity, con
  *  false. Allocates nothing. */
 bool igw_fhir_resource_type_known(const char *type, size_t len);
 
+/** The i-th R4 resource type name in byte order ("Account", ...; the ones
+ *  igw_fhir_resource_type_known accepts), or NULL past the last. Static strings; allocates
+ *  nothing. */
+const char *igw_fhir_resource_type_at(unsigned i);
+
 /** Applies a JSON Patch (RFC 6902: add, remove, replace, move, copy, test; JSON Pointers of
  *  RFC 6901) to doc in place, in order, as FHIR PATCH with application/json-patch+json does.
  *  patch (borrowed, only read) is the parsed patch document, an array of operations; values

@@ -128,6 +128,17 @@ igw_fhir_resource_type_known(const char *type, size_t len)
     return t >= 0 && fhir_types[t].kind == FHIR_KIND_RESOURCE;
 }
 
+const char *
+igw_fhir_resource_type_at(unsigned i)
+{
+    for (unsigned t = 0; t < fhir_types_count; t++) {
+        if (fhir_types[t].kind == FHIR_KIND_RESOURCE && i-- == 0) {
+            return fhir_types[t].name;
+        }
+    }
+    return NULL;
+}
+
 /* One issue for a document that did not parse. */
 static int
 parse_failure(igw_arena *a, int rv, const struct igw_parse_error *err, struct igw_fhir_result *out)
