@@ -43,8 +43,9 @@ struct param {
 struct caps {
     igw_arena *a;
     unsigned ntypes;
-    uint8_t *mask;     /* per R4 type: 1 << I_* */
-    bool *cond_update; /* per R4 type */
+    const char **names; /* the R4 resource types (igw_fhir_resource_type_at) */
+    uint8_t *mask;      /* per R4 type: 1 << I_* */
+    bool *cond_update;  /* per R4 type */
     bool transaction, patch;
     struct param params[PARAMS_MAX];
     size_t nparams;
@@ -56,7 +57,7 @@ static int
 type_index(const struct caps *c, const char *type, size_t n)
 {
     for (unsigned i = 0; i < c->ntypes; i++) {
-        const char *t = igw_fhir_resource_type_at(i);
+        const char *t = c->names[i];
         if (strlen(t) == n && memcmp(t, type, n) == 0) {
             return (int)i;
         }
@@ -209,7 +210,7 @@ put_params(struct igw_buf *b, const struct caps *c, const char *type)
 static int
 put_resource(struct igw_buf *b, const struct caps *c, unsigned t, bool comma)
 {
-    const char *type = igw_fhir_resource_type_at(t);
+    const char *type = c->names[t];
     bool first = true;
     int rv = igw_buf_puts(b, comma ? ",{" : "{");
 
@@ -308,9 +309,13 @@ igw_fhir_capabilities(const struct igw_config *cfg, const struct igw_channel *ch
     while (igw_fhir_resource_type_at(c->ntypes) != NULL) {
         c->ntypes++;
     }
-    c->mask = igw_arena_calloc(a, c->ntypes);
+    c->names = igw_arena_calloc(a, (c->ntypes + 1) * sizeof(*c->names));
+    for (unsigned i = 0; c->names != NULL && i < c->ntypes; i++) {
+        c->names[i] = igw_fhir_resource_type_at(i);
+    }
+    c->mask = igw_arena_calloc(a, c->ntypes + 1);
     c->cond_update = igw_arena_calloc(a, c->ntypes * sizeof(bool));
-    if (c->mask == NULL || c->cond_update == NULL) {
+    if (c->names == NULL || c->mask == NULL || c->cond_update == NULL) {
         return IGW_ENOMEM;
     }
     collect(c, cfg, base, blen);
