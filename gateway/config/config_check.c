@@ -223,6 +223,7 @@ cfg_finish_channel(struct ctx *c, const yaml_node_t *n, void *base)
     struct igw_channel *ch = base;
     const yaml_node_t *mb = cfg_map_get(c, n, "max_body");
 
+    ch->mappings_dir = c->cfg->mappings_dir;
     if (ch->max_body > c->cfg->http_max_body) {
         size_t old = cfg_path_push(c, "max_body", 8);
         int rv =

@@ -114,6 +114,9 @@ struct igw_channel {
     void *dialect_state;
     struct igw_route *routes;
     size_t nroutes;
+    /* the configuration's mappings directory (borrowed from igw_config.mappings_dir; set by the
+     * loader), for mediators that read files beside the maps (search maps) */
+    const char *mappings_dir;
 };
 
 struct igw_config {

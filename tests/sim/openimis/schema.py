@@ -1,0 +1,509 @@
+# SPDX-License-Identifier: Apache-2.0
+"""openIMIS's GraphQL schema, the subset igw uses, executed over the Store: node types with
+openIMIS's field names, the Django-filter arguments of each list query (graphene-django 2
+naming: lookup appended with one underscore and capitalised, relation paths the same way),
+orderBy, relay connections with graphene's array-offset cursors and the 100-record cap, and
+graphene 2's error answers (validation -> ValidationError, the whole request fails with 400;
+a resolver error -> that field is null and "errors" lists it, HTTP 200)."""
+import base64
+import datetime
+import json
+import re
+from collections import OrderedDict
+
+from gql import Enum, Field, Inline, Spread, parse, resolve_value
+from store import EXCLUDED_CHFIDS, decode_global_id, global_id, norm_date, norm_datetime
+
+
+class ValidationError(Exception):
+    """The document does not fit the schema: HTTP 400, no data."""
+
+    def __init__(self, message, loc=None):
+        super().__init__(message)
+        self.message = message
+        self.loc = loc
+
+
+class ResolverError(Exception):
+    """A resolver failed: the field is null and the error is listed (HTTP 200)."""
+
+
+# ---------------------------------------------------------------- types
+S, D, DT, I, F, B, ID, E = "String", "Date", "DateTime", "Int", "Decimal", "Boolean", "ID", "Enum"
+STR_LOOKUPS = ("exact", "istartswith", "icontains", "iexact")
+CMP = ("exact", "lt", "lte", "gt", "gte")
+
+
+class T:
+    def __init__(self, name, kind=None, scalars=(), objects=None, conns=None, lists=None, filters=None,
+                 rels=None, extended=True, generic=False):
+        self.name = name
+        self.kind = kind
+        self.scalars = set(scalars) | {"id", "__typename"}
+        self.objects = objects or {}        # field -> type name
+        self.conns = conns or {}            # field -> (type name, fn(store, rec) -> rows)
+        self.lists = lists or {}            # field -> type name (list in the record)
+        self.filters = filters or {}        # field -> (scalar type, lookups)
+        self.rels = rels or {}              # field -> (type name, many: fn(store, rec) -> rows | None)
+        self.extended = extended            # connection has totalCount / edgeCount
+        self.generic = generic              # any field of the embedded dict
+
+
+def _f(kind, lookups, *names):
+    return {n: (kind, lookups) for n in names}
+
+
+INS_FILTERS = {}
+INS_FILTERS.update(_f(S, ("exact", "iexact"), "uuid"))
+INS_FILTERS.update(_f(S, STR_LOOKUPS, "chfId", "lastName", "otherNames"))
+INS_FILTERS.update(_f(S, STR_LOOKUPS + ("isnull",), "email", "phone", "passport"))
+INS_FILTERS.update(_f(D, CMP + ("isnull",), "dob"))
+INS_FILTERS.update(_f(E, ("exact", "isnull"), "marital"))
+INS_FILTERS.update(_f(B, ("exact",), "head"))
+INS_FILTERS.update(_f(E, ("exact",), "status"))
+INS_FILTERS.update(_f(DT, CMP + ("isnull",), "validityFrom", "validityTo"))
+INS_FILTERS.update(_f(ID, ("isnull",), "family", "photo"))
+INS_FILTERS.update(_f(ID, ("exact",), "id"))
+
+LOC_FILTERS = {"id": (ID, ("exact", "in")), "uuid": (S, ("exact", "in")), "type": (E, ("exact",))}
+LOC_FILTERS.update(_f(S, STR_LOOKUPS + ("ne",), "code", "name"))
+
+HF_FILTERS = {"id": (ID, ("exact",)), "uuid": (S, ("exact",)), "level": (E, ("exact",)),
+              "careType": (E, ("exact",)), "status": (E, ("exact",)), "subLevel": (S, ("exact", "isnull"))}
+HF_FILTERS.update(_f(S, STR_LOOKUPS, "code", "name", "phone"))
+HF_FILTERS.update(_f(S, STR_LOOKUPS + ("isnull",), "fax", "email"))
+
+FAM_FILTERS = {"uuid": (S, ("exact", "iexact")), "poverty": (B, ("exact", "isnull")),
+               "ethnicity": (S, ("exact",)), "isOffline": (B, ("exact",)), "id": (ID, ("exact",))}
+FAM_FILTERS.update(_f(S, STR_LOOKUPS, "confirmationNo", "address"))
+
+PROD_FILTERS = {"id": (ID, ("exact",)), "uuid": (S, ("exact",)), "location": (ID, ("isnull",))}
+PROD_FILTERS.update(_f(S, ("exact", "icontains", "istartswith"), "code", "name"))
+PROD_FILTERS.update(_f(DT, ("exact", "gt", "gte", "lt", "lte"), "dateFrom", "dateTo"))
+
+POL_FILTERS = {"id": (ID, ("exact",)), "uuid": (S, ("exact",)), "stage": (E, ("exact",)),
+               "status": (I, CMP), "value": (F, CMP)}
+POL_FILTERS.update(_f(D, CMP, "enrollDate", "startDate", "effectiveDate", "expiryDate"))
+
+IP_FILTERS = _f(D, CMP, "enrollmentDate", "startDate", "effectiveDate", "expiryDate")
+
+CLM_FILTERS = {"uuid": (S, ("exact",)), "status": (I, ("exact", "gt")), "visitType": (E, ("exact",)),
+               "feedbackStatus": (I, ("exact",)), "reviewStatus": (I, ("exact",)),
+               "preAuthorization": (B, ("exact",)), "id": (ID, ("exact",))}
+CLM_FILTERS.update(_f(S, STR_LOOKUPS, "code"))
+CLM_FILTERS.update(_f(D, CMP, "dateClaimed", "dateFrom", "dateTo", "dateProcessed"))
+CLM_FILTERS.update(_f(F, CMP, "claimed", "approved"))
+
+ADM_FILTERS = {"id": (ID, ("exact",)), "uuid": (S, ("exact",)), "code": (S, ("exact", "icontains")),
+               "lastName": (S, ("exact",)), "otherNames": (S, ("exact",))}
+
+
+def _members(store, fam):
+    return store.members.get(id(fam), [])
+
+
+def _fam_policies(store, fam):
+    return [p for p in store.family_policies.get(id(fam), []) if p.get("validityTo") is None]
+
+
+def _ins_policies(store, ins):
+    return store.insuree_policies.get(id(ins), [])
+
+
+TYPES = {}
+for t in [
+    T("InsureeGQLType", "insuree",
+      ["uuid", "chfId", "lastName", "otherNames", "dob", "age", "marital", "passport", "phone", "email",
+       "currentAddress", "geolocation", "head", "cardIssued", "status", "statusDate", "offline", "jsonExt",
+       "legacyId", "auditUserId", "validityFrom", "validityTo", "clientMutationId"],
+      objects={"gender": "GenderGQLType", "family": "FamilyGQLType", "currentVillage": "LocationGQLType",
+               "healthFacility": "HealthFacilityGQLType", "typeOfId": "_", "relationship": "_",
+               "profession": "_", "education": "_", "statusReason": "_", "photo": "_"},
+      conns={"insureePolicies": ("InsureePolicyGQLType", _ins_policies)},
+      filters=INS_FILTERS,
+      rels={"gender": ("GenderGQLType", None), "currentVillage": ("LocationGQLType", None),
+            "family": ("FamilyGQLType", None), "healthFacility": ("HealthFacilityGQLType", None)}),
+    T("GenderGQLType", None, ["code", "gender", "altLanguage", "sortOrder"],
+      filters={"code": (E, ("exact", "isnull"))}),
+    T("FamilyGQLType", "family",
+      ["uuid", "poverty", "address", "ethnicity", "isOffline", "confirmationNo", "jsonExt", "validityFrom",
+       "validityTo", "clientMutationId"],
+      objects={"headInsuree": "InsureeGQLType", "location": "LocationGQLType", "familyType": "_",
+               "confirmationType": "_"},
+      conns={"members": ("InsureeGQLType", _members), "policies": ("PolicyGQLType", _fam_policies)},
+      filters=FAM_FILTERS,
+      rels={"location": ("LocationGQLType", None), "headInsuree": ("InsureeGQLType", None),
+            "members": ("InsureeGQLType", _members)}),
+    T("LocationGQLType", "location",
+      ["uuid", "code", "name", "type", "malePopulation", "femalePopulation", "otherPopulation", "families",
+       "validityFrom", "validityTo", "clientMutationId"],
+      objects={"parent": "LocationGQLType"}, filters=LOC_FILTERS,
+      rels={"parent": ("LocationGQLType", None)}, extended=False),
+    T("HealthFacilityGQLType", "healthFacility",
+      ["uuid", "code", "name", "accCode", "level", "careType", "address", "phone", "fax", "email",
+       "servicesPricelist", "itemsPricelist", "offline", "contractStartDate", "contractEndDate", "status",
+       "validityFrom", "validityTo", "clientMutationId"],
+      objects={"location": "LocationGQLType", "legalForm": "_", "subLevel": "_"},
+      filters=HF_FILTERS,
+      rels={"location": ("LocationGQLType", None), "legalForm": ("_Code", None)}),
+    T("_Code", None, ["code"], filters={"code": (S, ("exact",))}),
+    T("ProductGQLType", "product",
+      ["uuid", "code", "name", "dateFrom", "dateTo", "insurancePeriod", "lumpSum", "maxMembers",
+       "maxInstallments", "threshold", "deductible", "deductibleIp", "deductibleOp", "ceiling", "ceilingIp",
+       "ceilingOp", "ceilingInterpretation", "validityFrom", "validityTo"],
+      objects={"location": "LocationGQLType"}, filters=PROD_FILTERS,
+      rels={"location": ("LocationGQLType", None)}),
+    T("PolicyGQLType", "policy",
+      ["uuid", "stage", "status", "value", "enrollDate", "startDate", "effectiveDate", "expiryDate",
+       "sumPremiums", "creationDate", "validityFrom", "validityTo", "contributionPlan", "clientMutationId"],
+      objects={"family": "FamilyGQLType", "product": "ProductGQLType", "officer": "OfficerGQLType"},
+      conns={"insureePolicies": ("InsureePolicyGQLType",
+                                 lambda st, p: [ip for ins in _members(st, p.get("family"))
+                                                for ip in _ins_policies(st, ins) if ip.get("policy") is p])},
+      filters=POL_FILTERS,
+      rels={"product": ("ProductGQLType", None), "officer": ("OfficerGQLType", None),
+            "family": ("FamilyGQLType", None)}),
+    T("InsureePolicyGQLType", "insureePolicy",
+      ["enrollmentDate", "startDate", "effectiveDate", "expiryDate", "validityFrom", "validityTo"],
+      objects={"insuree": "InsureeGQLType", "policy": "PolicyGQLType"}, filters=IP_FILTERS,
+      rels={"insuree": ("InsureeGQLType", None), "policy": ("PolicyGQLType", None)}),
+    T("ClaimGQLType", "claim",
+      ["uuid", "code", "status", "dateFrom", "dateTo", "dateClaimed", "dateProcessed", "claimed", "approved",
+       "reinsured", "valuated", "remunerated", "visitType", "careType", "patientCondition", "referralCode",
+       "explanation", "adjustment", "feedbackStatus", "reviewStatus", "approvalStatus", "rejectionReason",
+       "guaranteeId", "jsonExt", "validityFrom", "validityTo", "submitStamp", "processStamp",
+       "preAuthorization", "attachmentsCount", "restoreId", "clientMutationId"],
+      objects={"insuree": "InsureeGQLType", "healthFacility": "HealthFacilityGQLType",
+               "admin": "ClaimAdminGQLType", "icd": "_", "icd1": "_", "icd2": "_", "icd3": "_", "icd4": "_",
+               "batchRun": "_"},
+      lists={"items": "_", "services": "_"}, filters=CLM_FILTERS,
+      rels={"insuree": ("InsureeGQLType", None), "healthFacility": ("HealthFacilityGQLType", None),
+            "admin": ("ClaimAdminGQLType", None)}),
+    T("ClaimAdminGQLType", "claimAdmin",
+      ["uuid", "code", "lastName", "otherNames", "phone", "emailId", "dob", "validityFrom", "validityTo"],
+      objects={"healthFacility": "HealthFacilityGQLType"}, filters=ADM_FILTERS,
+      rels={"healthFacility": ("HealthFacilityGQLType", None)}),
+    T("OfficerGQLType", "officer",
+      ["uuid", "code", "lastName", "otherNames", "phone", "email", "dob", "validityFrom", "validityTo"],
+      filters=ADM_FILTERS),
+    T("_", None, generic=True),
+]:
+    TYPES[t.name] = t
+
+# list queries: root field -> (node type, extra arguments with their types, history rule)
+EXTRA_COMMON = {"orderBy": "[String]", "clientMutationId": S}
+ROOTS = {
+    "insurees": ("InsureeGQLType", {"showHistory": B, "parentLocation": S, "parentLocationLevel": I,
+                                    "ignoreLocation": B, "additionalFilters": S, **EXTRA_COMMON}),
+    "families": ("FamilyGQLType", {"showHistory": B, "parentLocation": S, "parentLocationLevel": I,
+                                   "nullAsFalsePoverty": B, "additionalFilter": S, "officer": S,
+                                   **EXTRA_COMMON}),
+    "policies": ("PolicyGQLType", {"showHistory": B, "showInactive": B, "regionId": I, "districtId": I,
+                                   "balanceLte": "Float", "balanceGte": "Float", "confirmationType": S,
+                                   **EXTRA_COMMON}),
+    "insureePolicy": ("InsureePolicyGQLType", {"parentLocation": S, "parentLocationLevel": I,
+                                               "additionalFilter": S, **EXTRA_COMMON}),
+    "claims": ("ClaimGQLType", {"diagnosisVariance": I, "codeIsNot": S, "items": "[String]",
+                                "services": "[String]", "jsonExt": S, "attachmentStatus": I, "careType": S,
+                                "showRestored": B, **EXTRA_COMMON}),
+    "healthFacilities": ("HealthFacilityGQLType", {"showHistory": B, **EXTRA_COMMON}),
+    "locations": ("LocationGQLType", dict(EXTRA_COMMON)),
+    "locationsAll": ("LocationGQLType", dict(EXTRA_COMMON)),
+    "products": ("ProductGQLType", {"location": I, "showHistory": B, "search": S}),
+    "familyMembers": ("InsureeGQLType", {"familyUuid": S + "!", **EXTRA_COMMON}),
+}
+ROOT_KIND = {"insurees": "insuree", "families": "family", "policies": "policy", "claims": "claim",
+             "healthFacilities": "healthFacility", "locations": "location", "locationsAll": "location",
+             "products": "product", "insureePolicy": "insureePolicy", "familyMembers": "insuree"}
+PAGING = {"first": I, "last": I, "after": S, "before": S, "offset": I}
+LOOKUP_NAMES = {"exact", "iexact", "istartswith", "icontains", "startswith", "contains", "lt", "lte", "gt",
+                "gte", "isnull", "in", "ne"}
+LEVEL_TYPES = {0: "R", 1: "D", 2: "W", 3: "V"}
+
+
+def _lower_first(s):
+    return s[:1].lower() + s[1:]
+
+
+def resolve_filter(type_name, arg):
+    """'headInsuree_LastName_Icontains' on FamilyGQLType -> ([(rel, many_fn)...], field, scalar
+    type, lookup), or None when the schema has no such filter argument."""
+    parts = arg.split("_")
+    if any(p == "" for p in parts):
+        return None
+    t = TYPES[type_name]
+    path = []
+    i = 0
+    while i < len(parts):
+        name = _lower_first(parts[i]) if i else parts[i]
+        rest = parts[i + 1:]
+        if name in t.filters:
+            kind, lookups = t.filters[name]
+            if not rest and "exact" in lookups:
+                return path, name, kind, "exact"
+            if len(rest) == 1 and rest[0].lower() in lookups and rest[0][:1].isupper():
+                return path, name, kind, rest[0].lower()
+        if name in t.rels and rest:
+            tn, many = t.rels[name]
+            path.append((name, many))
+            t = TYPES[tn]
+            i += 1
+            continue
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- value coercion
+def _show(v):
+    return json.dumps(v) if not isinstance(v, Enum) else str(v)
+
+
+def coerce(kind, v, argname):
+    """A GraphQL input value -> the Python value a filter compares, or ValidationError."""
+    if v is None:
+        return None
+    bad = ValidationError('Argument "%s" has invalid value %s.\nExpected type "%s", found %s.'
+                          % (argname, _show(v), kind, _show(v)))
+    if kind.endswith("!"):
+        kind = kind[:-1]
+    if kind.startswith("["):
+        inner = kind[1:-1]
+        return [coerce(inner, x, argname) for x in (v if isinstance(v, list) else [v])]
+    if kind == D:
+        r = norm_date(v) if isinstance(v, str) and len(v) == 10 else None
+        if r is None:
+            raise bad
+        return r
+    if kind == DT:
+        r = norm_datetime(v) if isinstance(v, str) else None
+        if r is None:
+            raise bad
+        return r
+    if kind == I:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise bad
+        return v
+    if kind in (F, "Float"):
+        if isinstance(v, bool):
+            raise bad
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            raise bad
+    if kind == B:
+        if not isinstance(v, bool):
+            raise bad
+        return v
+    if kind == ID:
+        if isinstance(v, (str, int)) and not isinstance(v, bool):
+            return str(v)
+        raise bad
+    if kind == E:
+        if isinstance(v, (str, int)) and not isinstance(v, bool):
+            return str(v)
+        raise bad
+    if not isinstance(v, str):   # String: graphene 2 refuses an int literal for a String argument
+        raise bad
+    return v
+
+
+def _cmp_value(kind, v):
+    if v is None:
+        return None
+    if kind == DT:
+        return norm_datetime(v) if isinstance(v, str) else v
+    if kind in (F, I):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return None
+    if isinstance(v, dict):
+        return v.get("code")
+    return v
+
+
+def make_predicate(path, field, kind, lookup, value, node_type):
+    """A function rec -> bool for one filter argument."""
+    if kind == ID and lookup in ("exact", "in") and field == "id":
+        vals = value.split(",") if lookup == "in" else [value]
+        pks = set()
+        for v in vals:
+            t, pk = decode_global_id(v)
+            if pk is not None and pk.isdigit():
+                pks.add(int(pk))
+        def test(x):
+            return x is not None and x.get("_pk") in pks
+        leaf = lambda rec: test(rec)
+    else:
+        leaf = _leaf(field, kind, lookup, value)
+    for name, many in reversed(path):
+        leaf = _through(name, many, leaf)
+    return leaf
+
+
+def _through(name, many, inner):
+    if many is None:
+        def fn(rec, _inner=inner):
+            sub = rec.get(name) if rec is not None else None
+            return sub is not None and _inner(sub)
+    else:
+        def fn(rec, _inner=inner, _many=many):
+            return any(_inner(m) for m in _many(STORE[0], rec))
+    return fn
+
+
+STORE = [None]   # the Store the many-relations read (set by execute())
+
+
+def _leaf(field, kind, lookup, value):
+    if lookup == "isnull":
+        want = bool(value)
+        return lambda rec: (rec.get(field) is None) == want
+    if field == "id" and kind == ID:
+        return lambda rec: False
+    if lookup in ("iexact", "icontains", "istartswith"):
+        needle = str(value).casefold()
+        if lookup == "iexact":
+            return lambda rec: rec.get(field) is not None and str(rec.get(field)).casefold() == needle
+        if lookup == "icontains":
+            return lambda rec: rec.get(field) is not None and needle in str(rec.get(field)).casefold()
+        return lambda rec: rec.get(field) is not None and str(rec.get(field)).casefold().startswith(needle)
+    if lookup in ("contains", "startswith"):
+        if lookup == "contains":
+            return lambda rec: rec.get(field) is not None and str(value) in str(rec.get(field))
+        return lambda rec: rec.get(field) is not None and str(rec.get(field)).startswith(str(value))
+    if lookup == "in":
+        vals = set(x.strip() for x in str(value).split(","))
+        return lambda rec: rec.get(field) is not None and str(_cmp_value(kind, rec.get(field))) in vals
+    want = _cmp_value(kind, value)
+    if kind == E or kind == S:
+        want = str(want)
+    ops = {"exact": lambda a: a == want, "ne": lambda a: a != want, "lt": lambda a: a < want,
+           "lte": lambda a: a <= want, "gt": lambda a: a > want, "gte": lambda a: a >= want}
+    op = ops[lookup]
+
+    def fn(rec):
+        a = _cmp_value(kind, rec.get(field))
+        if a is None:
+            return lookup == "ne"
+        if kind in (E, S):
+            a = str(a)
+        try:
+            return op(a)
+        except TypeError:
+            return False
+    return fn
+
+
+# ---------------------------------------------------------------- ordering
+def _camel(seg):
+    parts = seg.split("_")
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+def order_key_fns(type_name, order_by):
+    """orderBy entries -> [(fn(rec) -> value, descending)]; ResolverError on an unknown field."""
+    if isinstance(order_by, str):
+        order_by = [order_by]
+    out = []
+    for entry in order_by or []:
+        entry = re.sub(r"[^\w\-,+]", "", str(entry))
+        for one in [e for e in entry.split(",") if e]:
+            desc = one.startswith("-")
+            one = one.lstrip("-+")
+            t = TYPES[type_name]
+            segs = [_camel(s) for s in one.split("__") if s]
+            for n, seg in enumerate(segs):
+                if seg in t.scalars or seg in t.objects or t.generic:
+                    if seg in t.objects and n + 1 < len(segs):
+                        t = TYPES.get(t.objects[seg], TYPES["_"])
+                    continue
+                raise ResolverError("Cannot resolve keyword '%s' into field." % seg)
+            out.append((_path_getter(segs), desc))
+    return out
+
+
+def _path_getter(segs):
+    def get(rec):
+        v = rec
+        for s in segs:
+            if not isinstance(v, dict):
+                return None
+            v = v.get(s)
+        if isinstance(v, dict):
+            return v.get("code", v.get("_pk"))
+        return v
+    return get
+
+
+def sort_rows(rows, keys):
+    rows = sorted(rows, key=lambda r: r["_pk"])
+    for get, desc in reversed(keys):
+        # PostgreSQL: NULLS LAST ascending, NULLS FIRST descending
+        rows.sort(key=lambda r: (get(r) is None, _sortable(get(r))), reverse=desc)
+    return rows
+
+
+def _sortable(v):
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+# ---------------------------------------------------------------- paging
+def cursor(i):
+    return base64.b64encode(("arrayconnection:%d" % i).encode()).decode()
+
+
+def cursor_offset(c, default):
+    if c is None:
+        return default
+    try:
+        text = base64.b64decode(str(c)).decode()
+        return int(text.split(":", 1)[1]) if text.startswith("arrayconnection:") else default
+    except Exception:
+        return default
+
+
+def paginate(rows, args, field_name, page_max):
+    """graphql-relay connection_from_list_slice with graphene-django 2's max limit."""
+    first, last = args.get("first"), args.get("last")
+    if first is not None and first < 0:
+        raise ResolverError("Argument \"first\" must be a non-negative integer")
+    if last is not None and last < 0:
+        raise ResolverError("Argument \"last\" must be a non-negative integer")
+    if page_max:
+        if first is not None and first > page_max:
+            raise ResolverError("Requesting %d records on the `%s` connection exceeds the `first` limit of %d "
+                                "records." % (first, field_name, page_max))
+        if last is not None and last > page_max:
+            raise ResolverError("Requesting %d records on the `%s` connection exceeds the `last` limit of %d "
+                                "records." % (last, field_name, page_max))
+        if first is None and last is None:
+            first = page_max
+    after, before = args.get("after"), args.get("before")
+    offset = args.get("offset")
+    n = len(rows)
+    after_off = cursor_offset(after, -1)
+    if offset:
+        if before is not None:
+            raise ResolverError("You can't provide a `before` value at the same time as an `offset` value to "
+                                "properly paginate the `%s` connection." % field_name)
+        after_off = after_off + offset if after is not None else offset - 1
+        after = after or cursor(after_off)
+    before_off = cursor_offset(before, n)
+    start = max(after_off, -1) + 1
+    end = min(before_off, n)
+    if first is not None:
+        end = min(end, start + first)
+    if last is not None:
+        start = max(start, end - last)
+    page = rows[start:end] if start < end else []
+    lower = after_off + 1 if after is not None else 0
+    upper = before_off if before is not None else n
+    info = {"startCursor": cursor(start) if page else None, "endCursor": cursor(start + len(page) - 1) if page else None,
+            "hasPreviousPage": last is not None and start > lower,
+            "hasNextPage": first is not None and end < upper}
+    return page, start, info
