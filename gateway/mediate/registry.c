@@ -9,14 +9,15 @@
 #include "mediate/mediator.h"
 
 /* The mediators built in, one declaration each (defined beside what they speak). */
+extern const struct igw_mediator_ops igw_mediator_fhir_read;
+extern const struct igw_mediator_ops igw_mediator_fhir_search;
 extern const struct igw_mediator_ops igw_mediator_fhir_capabilities;
 extern const struct igw_mediator_ops igw_mediator_fhir_patch;
 extern const struct igw_mediator_ops igw_mediator_fhir_if_match;
 
 static const struct igw_mediator_ops *const mediators[] = {
-    &igw_mediator_fhir_capabilities,
-    &igw_mediator_fhir_patch,
-    &igw_mediator_fhir_if_match,
+    &igw_mediator_fhir_read,  &igw_mediator_fhir_search,   &igw_mediator_fhir_capabilities,
+    &igw_mediator_fhir_patch, &igw_mediator_fhir_if_match,
 };
 
 const struct igw_mediator_ops *

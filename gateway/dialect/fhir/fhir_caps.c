@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "igw/arena.h"
 #include "igw/buf.h"
@@ -323,15 +325,82 @@ igw_fhir_capabilities(const struct igw_config *cfg, const struct igw_channel *ch
     return put_caps(out, c, ch, now);
 }
 
+/* The statement of one metadata channel, built on its first request (the search parameters
+ * come from the search maps on disk, which are not read per request) and kept until the
+ * configuration is freed. */
+struct caps_state {
+    nng_mtx *mtx;
+    char *body; /* NULL until built */
+    size_t len;
+};
+
+static int
+caps_init(const struct igw_channel *ch, void **state, char *err, size_t errlen)
+{
+    struct caps_state *cs = IGW_NEW(struct caps_state);
+
+    IGW_UNUSED(ch);
+    if (cs == NULL || nng_mtx_alloc(&cs->mtx) != 0) {
+        igw_free(cs);
+        igw_errbuf_set(err, errlen, "out of memory");
+        return IGW_ENOMEM;
+    }
+    *state = cs;
+    return IGW_OK;
+}
+
+static void
+caps_fini(void *state)
+{
+    struct caps_state *cs = state;
+
+    if (cs != NULL) {
+        nng_mtx_free(cs->mtx);
+        igw_free(cs->body);
+        igw_free(cs);
+    }
+}
+
+/* Builds the statement into cs once (under its lock). */
+static int
+caps_build(struct caps_state *cs, const struct igw_med *m)
+{
+    igw_arena *a = NULL;
+    struct igw_buf b;
+    int rv = IGW_OK;
+
+    nng_mtx_lock(cs->mtx);
+    if (cs->body == NULL) {
+        igw_buf_init(&b, 16u << 20);
+        rv = igw_arena_new(&a, 64u << 20);
+        rv = rv == IGW_OK ? igw_fhir_capabilities(m->cfg, m->ch, m->ch->path, a, &b) : rv;
+        if (rv == IGW_OK) {
+            cs->body = igw_malloc(b.len + 1);
+            rv = cs->body != NULL ? IGW_OK : IGW_ENOMEM;
+        }
+        if (rv == IGW_OK) {
+            memcpy(cs->body, b.ptr, b.len);
+            cs->body[b.len] = '\0';
+            cs->len = b.len;
+        }
+        igw_arena_free(a);
+        igw_buf_fini(&b);
+    }
+    nng_mtx_unlock(cs->mtx);
+    return rv;
+}
+
 static int
 caps_start(struct igw_med *m)
 {
+    struct caps_state *cs = (struct caps_state *)(uintptr_t)m->chstate;
     int rv;
 
     if (strcmp(m->method, "GET") != 0 && strcmp(m->method, "HEAD") != 0) {
         return -IGW_EPARSE;
     }
-    rv = igw_fhir_capabilities(m->cfg, m->ch, m->target, m->arena, &m->answer.body);
+    rv = cs != NULL ? caps_build(cs, m) : IGW_EINVAL;
+    rv = rv == IGW_OK ? igw_buf_append(&m->answer.body, cs->body, cs->len) : rv;
     if (rv != IGW_OK) {
         return rv == IGW_ETOOBIG ? -IGW_ENOMEM : -rv;
     }
@@ -345,5 +414,7 @@ const struct igw_mediator_ops igw_mediator_fhir_capabilities = {
     .name = "fhir-capabilities",
     .description = "GET [base]/metadata: an R4 CapabilityStatement of the FHIR channels on that "
                    "base, from the configuration",
+    .channel_init = caps_init,
+    .channel_fini = caps_fini,
     .start = caps_start,
 };

@@ -6,6 +6,8 @@
  * driven by hand (start asks for the read, step commits the patched resource or answers
  * 404/412/422), If-Match comparison, and the negotiation of fhir_rest.c (406/415).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "igw/arena.h"
@@ -31,20 +33,27 @@ static const char *const spec[][3] = {
     {"update", "PUT", "/fhir/{type}/{id}"},      {"cond", "PUT", "/fhir/{type}"},
     {"patch", "PATCH", "/fhir/{type}/{id}"},     {"bundle", "POST", "/fhir"},
     {"hook", "POST", "/hooks/openimis/patient"}, {"other", "POST", "/other/{type}"},
+    {"read", "GET", "/fhir/{type}/{id}"},        {"search", "GET", "/fhir/{type}"},
 };
 
 static struct igw_channel chans[IGW_ARRAY_LEN(spec)];
 
 static struct igw_config cfg = {.channels = chans, .nchannels = IGW_ARRAY_LEN(chans)};
 
+static char maps_dir[1024];
+
 static void
 setup(void)
 {
+    const char *src = getenv("IGW_SRC");
+
+    snprintf(maps_dir, sizeof(maps_dir), "%s/mappings", src != NULL ? src : "../..");
     for (size_t i = 0; i < IGW_ARRAY_LEN(chans); i++) {
         chans[i].name = s(spec[i][0]);
         chans[i].method = s(spec[i][1]);
         chans[i].path = s(spec[i][2]);
         chans[i].dialect = s(i == 6 ? "plain" : "fhir");
+        chans[i].mappings_dir = maps_dir;
     }
 }
 
@@ -99,7 +108,11 @@ test_capability_statement_valid_r4(void)
     IGWT_CHECK(has_interaction(root, "Patient", "create"));
     IGWT_CHECK(has_interaction(root, "Patient", "update"));
     IGWT_CHECK(has_interaction(root, "Claim", "patch"));
-    IGWT_CHECK(!has_interaction(root, "Patient", "read")); /* no read channel here */
+    IGWT_CHECK(has_interaction(root, "Patient", "read"));
+    IGWT_CHECK(has_interaction(root, "Patient", "search-type"));
+    IGWT_CHECK(!has_interaction(root, "Account", "read")); /* no search map for it */
+    IGWT_CHECK(has_interaction(root, "Account", "create"));
+    IGWT_CHECK(strstr(b.ptr, "{\"name\":\"family\",\"type\":\"string\"") != NULL);
     IGWT_CHECK(strstr(b.ptr, "\"conditionalUpdate\":true") != NULL);
     IGWT_CHECK(strstr(b.ptr, "{\"code\":\"transaction\"},{\"code\":\"batch\"}") != NULL);
     IGWT_CHECK(strstr(b.ptr, "application/json-patch+json") != NULL);
