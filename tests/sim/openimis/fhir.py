@@ -363,6 +363,19 @@ def search(h, rtype, params, path, query):
         single = params["code"]
     if single:
         return read(h, rtype, single, params)   # openIMIS answers the resource itself, not a Bundle
+    fkeys = ("_lastUpdated", "refDate", "refEndDate", "claimDateFrom", "patient", "type", "physicalType")
+    ckey = ("_fhir", rtype, tuple((k, params.get(k)) for k in fkeys), st.version)
+    rows = h.sim.cache.get(ckey)
+    if rows is None:
+        rows = _search_rows(st, rtype, kind, params)
+        if len(h.sim.cache) >= 256:
+            h.sim.cache.clear()
+        h.sim.cache[ckey] = rows
+    return _bundle(h, st, rtype, conv, rows, params, path, query)
+
+
+def _search_rows(st, rtype, kind, params):
+    """The matching current rows in the module's order (validityFrom, then the key)."""
     if rtype == "Organization" and params.get("type", "prov") not in ("prov", ""):
         rows = []
     else:
@@ -389,6 +402,10 @@ def search(h, rtype, params, path, query):
     if preds:
         rows = [r for r in rows if all(p(r) for p in preds)]
     rows.sort(key=lambda r: (r.get("validityFrom") or "", r["_pk"]))
+    return rows
+
+
+def _bundle(h, st, rtype, conv, rows, params, path, query):
     try:
         count = int(params.get("_count") or 10)
         page = int(params.get("page-offset") or 1)

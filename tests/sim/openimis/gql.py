@@ -226,6 +226,8 @@ class _Parser:
     def var_defs(self):
         self.take("p", "(")
         out = []
+        if self.peek("p", ")"):
+            self.fail()
         while not self.peek("p", ")"):
             self.take("p", "$")
             name = self.take("name")
@@ -301,6 +303,8 @@ class _Parser:
     def arguments(self):
         self.take("p", "(")
         out = {}
+        if self.peek("p", ")"):
+            self.fail()
         while not self.peek("p", ")"):
             name = self.take("name")
             self.take("p", ":")

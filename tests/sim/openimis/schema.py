@@ -6,13 +6,11 @@ orderBy, relay connections with graphene's array-offset cursors and the 100-reco
 graphene 2's error answers (validation -> ValidationError, the whole request fails with 400;
 a resolver error -> that field is null and "errors" lists it, HTTP 200)."""
 import base64
-import datetime
 import json
 import re
-from collections import OrderedDict
 
-from gql import Enum, Field, Inline, Spread, parse, resolve_value
-from store import EXCLUDED_CHFIDS, decode_global_id, global_id, norm_date, norm_datetime
+from gql import Enum
+from store import decode_global_id, norm_date, norm_datetime
 
 
 class ValidationError(Exception):
@@ -186,6 +184,11 @@ for t in [
     T("OfficerGQLType", "officer",
       ["uuid", "code", "lastName", "otherNames", "phone", "email", "dob", "validityFrom", "validityTo"],
       filters=ADM_FILTERS),
+    T("PolicyByFamilyOrInsureeGQLType", None,
+      ["policyId", "policyUuid", "policyValue", "productCode", "productName", "startDate", "enrollDate",
+       "effectiveDate", "expiryDate", "officerCode", "officerName", "status", "ded", "dedInPatient",
+       "dedOutPatient", "ceiling", "ceilingInPatient", "ceilingOutPatient", "balance", "validityFrom",
+       "validityTo", "maxInstallments"]),
     T("_", None, generic=True),
 ]:
     TYPES[t.name] = t
@@ -211,10 +214,15 @@ ROOTS = {
     "locationsAll": ("LocationGQLType", dict(EXTRA_COMMON)),
     "products": ("ProductGQLType", {"location": I, "showHistory": B, "search": S}),
     "familyMembers": ("InsureeGQLType", {"familyUuid": S + "!", **EXTRA_COMMON}),
+    "policiesByInsuree": ("PolicyByFamilyOrInsureeGQLType", {"chfId": S + "!", "activeOrLastExpiredOnly": B,
+                                                             "showHistory": B, "orderBy": S, "targetDate": D}),
+    "policiesByFamily": ("PolicyByFamilyOrInsureeGQLType", {"familyUuid": S + "!", "activeOrLastExpiredOnly": B,
+                                                            "showHistory": B, "orderBy": S, "targetDate": D}),
 }
 ROOT_KIND = {"insurees": "insuree", "families": "family", "policies": "policy", "claims": "claim",
              "healthFacilities": "healthFacility", "locations": "location", "locationsAll": "location",
-             "products": "product", "insureePolicy": "insureePolicy", "familyMembers": "insuree"}
+             "products": "product", "insureePolicy": "insureePolicy", "familyMembers": "insuree",
+             "policiesByInsuree": "policy", "policiesByFamily": "policy"}
 PAGING = {"first": I, "last": I, "after": S, "before": S, "offset": I}
 LOOKUP_NAMES = {"exact", "iexact", "istartswith", "icontains", "startswith", "contains", "lt", "lte", "gt",
                 "gte", "isnull", "in", "ne"}
@@ -275,7 +283,8 @@ def coerce(kind, v, argname):
             raise bad
         return r
     if kind == DT:
-        r = norm_datetime(v) if isinstance(v, str) else None
+        # graphene 2's DateTime (aniso8601.parse_datetime) wants a time part
+        r = norm_datetime(v) if isinstance(v, str) and "T" in v else None
         if r is None:
             raise bad
         return r
@@ -331,9 +340,9 @@ def make_predicate(path, field, kind, lookup, value, node_type):
             t, pk = decode_global_id(v)
             if pk is not None and pk.isdigit():
                 pks.add(int(pk))
-        def test(x):
-            return x is not None and x.get("_pk") in pks
-        leaf = lambda rec: test(rec)
+
+        def leaf(rec):
+            return rec is not None and rec.get("_pk") in pks
     else:
         leaf = _leaf(field, kind, lookup, value)
     for name, many in reversed(path):
@@ -376,6 +385,16 @@ def _leaf(field, kind, lookup, value):
         vals = set(x.strip() for x in str(value).split(","))
         return lambda rec: rec.get(field) is not None and str(_cmp_value(kind, rec.get(field))) in vals
     want = _cmp_value(kind, value)
+    if kind in (D, DT, B):
+        # stored values are normalised at load: compare them as they are (the hot path)
+        if lookup == "exact":
+            return lambda rec: rec.get(field) == want
+        fast = {"ne": lambda rec: rec.get(field) != want,
+                "lt": lambda rec: (rec.get(field) or "~") < want if kind != B else False,
+                "lte": lambda rec: (rec.get(field) or "~") <= want if kind != B else False,
+                "gt": lambda rec: (rec.get(field) or "") > want if kind != B else False,
+                "gte": lambda rec: (rec.get(field) or "") >= want if kind != B else False}
+        return fast[lookup]
     if kind == E or kind == S:
         want = str(want)
     ops = {"exact": lambda a: a == want, "ne": lambda a: a != want, "lt": lambda a: a < want,
@@ -419,7 +438,7 @@ def order_key_fns(type_name, order_by):
                         t = TYPES.get(t.objects[seg], TYPES["_"])
                     continue
                 raise ResolverError("Cannot resolve keyword '%s' into field." % seg)
-            out.append((_path_getter(segs), desc))
+            out.append((_path_getter(["_pk" if seg == "id" else seg for seg in segs]), desc))
     return out
 
 

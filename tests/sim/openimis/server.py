@@ -199,6 +199,8 @@ class Sim:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = 300                      # an idle kept-alive connection is closed after this     # headers and body are two writes: no 40 ms delayed-ACK stall
     server_version = "openimis-sim/1"
     sim = None
 
@@ -215,6 +217,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+        if self.path.startswith("/__sim/"):
+            return
         with self.sim.lock:
             st = self.sim.stats["status"]
             st[str(status)] = st.get(str(status), 0) + 1
@@ -402,7 +406,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="openIMIS simulator (GraphQL + FHIR R4 subset)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
-    ap.add_argument("--data", required=True, help="JSONL records (igw gen)")
+    ap.add_argument("--data", required=True, help="JSONL records (igw gen); - reads stdin")
     ap.add_argument("--users", help="JSON {username: password} or [{username, password}]; default Admin/admin123")
     ap.add_argument("--rate-per-minute", type=int, default=150, help="per client address; 0 = no limit")
     ap.add_argument("--page-max", type=int, default=100, help="RELAY_CONNECTION_MAX_LIMIT")

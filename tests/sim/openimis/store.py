@@ -9,6 +9,7 @@ import datetime
 import itertools
 import json
 import re
+import sys
 import threading
 import uuid as uuidlib
 
@@ -145,7 +146,8 @@ class Store:
     # ---- loading ----
     def load_jsonl(self, path):
         pending = []
-        with open(path, "r", encoding="utf-8") as f:
+        f = sys.stdin if path == "-" else open(path, "r", encoding="utf-8")
+        with f:
             for lineno, line in enumerate(f, 1):
                 line = line.strip()
                 if not line or line.startswith("#"):
