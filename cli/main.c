@@ -21,6 +21,7 @@ usage(FILE *f)
                "  config reference        print the configuration reference (Markdown)\n"
                "  config check FILE       load a config, check what serve would refuse\n"
                "  map run|test|lint ...   run, test or lint mappings\n"
+               "  gen [options]           synthetic openIMIS data (igw gen --help)\n"
                "  version                 print the version\n"
                "  help                    this text\n");
     return f == stderr ? 2 : 0;
@@ -76,6 +77,9 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "map") == 0) {
         return igw_cmd_map(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "gen") == 0) {
+        return igw_cmd_gen(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("igw %s\n", IGW_VERSION);
