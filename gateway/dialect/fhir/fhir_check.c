@@ -335,6 +335,7 @@ check_conditional(struct igw_ingest *in, struct issues *is, size_t i)
         const char *text = NULL;
         rv = without_id(in->x.arena, in->root, &text, &ri->payload_len);
         ri->payload = text;
+        ri->content_type = FHIR_CT; /* a PATCH committed as this update came as a JSON Patch */
         return rv;
     }
     return IGW_OK;
