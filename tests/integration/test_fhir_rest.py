@@ -4,19 +4,21 @@ client gets"), with the real `igw serve` and the partner FHIR server simulator
 (tests/sim/fhir_server.py): `[base]` and `[base]/`, OperationOutcomes for 404 and 405 under the
 base, Accept/_format negotiation (406) and Content-Type (415), ETag and Last-Modified, Prefer:
 return=, update by id and conditional update delivered as a FHIR server's would be, and writes
-certain to fail on a conditional-update route refused at intake (422, nothing stored).
+certain to fail on a conditional-update route refused at intake (422, nothing stored); with
+the mediation engine the CapabilityStatement, FHIR PATCH and If-Match (SKIP without it).
 Python 3 standard library only."""
 import functools
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "sim"))
-from igwtest import IGW_SRC, Gateway, eventually, run  # noqa: E402
+from igwtest import IGW_BIN, IGW_SRC, Gateway, eventually, run, skip  # noqa: E402
 from fhir_server import FhirServer  # noqa: E402
 
 FHIR = "application/fhir+json"
@@ -229,6 +231,150 @@ def test_certain_failures_refused_at_intake():
     time.sleep(0.3)
     assert not [r for r in sim().store("Patient") if r["name"][0]["family"] == "NoIdentifier"]
     assert not sim().received("/Patient"), sim().received()
+
+
+# ---- mediated: metadata, PATCH, If-Match (need the mediation engine) -------------------------
+
+MEDIATED = CONFIG + """
+  fhir_metadata:
+    listen: GET /fhir/metadata
+    dialect: fhir
+    answer: fhir-capabilities
+    auth: { type: bearer, tokens: [rest-token] }
+  fhir_patch:
+    listen: PATCH /fhir/{type}/{id}
+    dialect: fhir
+    answer: fhir-patch
+    upstream: partner
+    auth: { type: bearer, tokens: [rest-token] }
+    routes:
+      partner: { url: "FHIRURL", fhir: { conditional: identifier }, retry: { base: 50ms, cap: 200ms } }
+upstreams:
+  partner: { url: "FHIRURL", timeout: 5s }
+"""
+
+
+def mediated(case):
+    """Like fresh, with the mediated channels (fhir_update answers through fhir-if-match);
+    SKIP while igw does not accept them."""
+    @functools.wraps(case)
+    def wrapper():
+        server = FhirServer()
+        text = MEDIATED.replace("""  fhir_update:
+    listen: PUT /fhir/{type}/{id}
+    dialect: fhir
+""", """  fhir_update:
+    listen: PUT /fhir/{type}/{id}
+    dialect: fhir
+    answer: fhir-if-match
+    upstream: partner
+""")
+        g = Gateway(text.replace("FHIRURL", server.url)
+                    .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
+        STATE.update(gw=g, sim=server)
+        try:
+            chk = subprocess.run([IGW_BIN, "config", "check", g.config_path],
+                                 capture_output=True, text=True)
+            if chk.returncode != 0:
+                skip("igw does not accept mediated channels yet: "
+                     + (chk.stdout + chk.stderr).strip().splitlines()[-1][:160])
+            g.start()
+            case()
+        finally:
+            STATE.clear()
+            try:
+                g.cleanup()
+            finally:
+                server.stop()
+    return wrapper
+
+
+def seed(rid, value, family="Kamau"):
+    st, hdrs, body = sim().call("PUT", "/fhir/Patient/" + rid, patient(value, rid, family))
+    assert st in (200, 201), (st, body)
+    return json.loads(body)["meta"]["versionId"]
+
+
+@mediated
+def test_metadata_capability_statement():
+    st, hdrs, body = gw().request("GET", "/fhir/metadata", None, AUTH)
+    assert st == 200 and hdrs["content-type"].startswith(FHIR), (st, body)
+    cs = json.loads(body)
+    assert cs["resourceType"] == "CapabilityStatement" and cs["fhirVersion"] == "4.0.1", cs
+    assert cs["kind"] == "instance" and "application/fhir+json" in cs["format"], cs
+    assert "xml" not in " ".join(cs["format"]), cs["format"]
+    pat = [r for r in cs["rest"][0]["resource"] if r["type"] == "Patient"][0]
+    codes = [i["code"] for i in pat["interaction"]]
+    assert {"create", "update", "patch"} <= set(codes) and "read" not in codes, codes
+    assert pat.get("conditionalUpdate") is True, pat
+    assert [i["code"] for i in cs["rest"][0]["interaction"]] == ["transaction", "batch"], cs
+    assert cs["patchFormat"] == ["application/json-patch+json"], cs
+    for path in ("/fhir/metadata?_format=json", "/fhir/metadata/"):
+        st, _, _ = gw().request("GET", path, None, AUTH)
+        assert st == 200, (path, st)
+    st, _, body = gw().request("GET", "/fhir/metadata?_format=xml", None, AUTH)
+    assert st == 406, (st, body)
+    outcome(body)
+
+
+@mediated
+def test_patch_end_to_end():
+    seed("pk1", "PA-1")
+    patch = [{"op": "replace", "path": "/gender", "value": "male"},
+             {"op": "add", "path": "/birthDate", "value": "1990-04-01"}]
+    jp = dict(AUTH, **{"Content-Type": "application/json-patch+json"})
+    st, hdrs, body = gw().request("PATCH", "/fhir/Patient/pk1", patch, jp)
+    assert st == 200, (st, body)
+    out = json.loads(body)
+    assert out["id"] == "pk1" and out["gender"] == "male" and ETAG.match(hdrs["etag"]), out
+    eventually(lambda: [r for r in with_value("PA-1") if r.get("gender") == "male"
+                        and r.get("birthDate") == "1990-04-01"], what="patched at the partner")
+    assert len(with_value("PA-1")) == 1
+    # If-Match against the partner's version; a mismatch is 412 and nothing is stored
+    version = [r for r in with_value("PA-1")][0]["meta"]["versionId"]
+    st, _, body = gw().request("PATCH", "/fhir/Patient/pk1",
+                               [{"op": "replace", "path": "/gender", "value": "other"}],
+                               dict(jp, **{"If-Match": 'W/"%s"' % version}))
+    assert st == 200, (st, body)
+    st, _, body = gw().request("PATCH", "/fhir/Patient/pk1",
+                               [{"op": "replace", "path": "/gender", "value": "female"}],
+                               dict(jp, **{"If-Match": 'W/"not-it"'}))
+    assert st == 412, (st, body)
+    outcome(body, "conflict")
+    # a failing test op, an invalid result, a missing resource, a wrong media type
+    for ops, want in [([{"op": "test", "path": "/gender", "value": "unknown"}], 422),
+                      ([{"op": "replace", "path": "/gender", "value": "sometimes"}], 422),
+                      ([{"op": "remove", "path": "/nothing"}], 422),
+                      ({"op": "add"}, 400)]:
+        st, _, body = gw().request("PATCH", "/fhir/Patient/pk1", ops, jp)
+        assert st == want, (ops, st, body)
+        outcome(body)
+    st, _, body = gw().request("PATCH", "/fhir/Patient/nobody", patch, jp)
+    assert st == 404, (st, body)
+    outcome(body, "not-found")
+    st, _, body = gw().request("PATCH", "/fhir/Patient/pk1", patch, HDR)
+    assert st == 415, (st, body)
+    eventually(lambda: [r for r in with_value("PA-1") if r["gender"] == "other"],
+               what="the If-Match patch at the partner")
+    time.sleep(0.3)
+    assert with_value("PA-1")[0]["gender"] == "other", with_value("PA-1")
+
+
+@mediated
+def test_if_match_on_update():
+    version = seed("im1", "IM-1")
+    body = patient("IM-1", "im1", family="Otieno")
+    st, _, out = gw().request("PUT", "/fhir/Patient/im1", body, dict(HDR, **{"If-Match": 'W/"0"'}))
+    assert st == 412, (st, out)
+    outcome(out, "conflict")
+    st, _, out = gw().request("PUT", "/fhir/Patient/im1", body,
+                              dict(HDR, **{"If-Match": 'W/"%s"' % version}))
+    assert st == 200, (st, out)
+    eventually(lambda: [r for r in with_value("IM-1") if r["name"][0]["family"] == "Otieno"],
+               what="updated at the partner")
+    # without If-Match the update goes through at once
+    st, _, out = gw().request("PUT", "/fhir/Patient/im1", patient("IM-1", "im1", "Banda"), HDR)
+    assert st == 200, (st, out)
 
 
 if __name__ == "__main__":
