@@ -26,6 +26,7 @@
 #include "igw/log.h"
 #include "core/ingest.h"
 #include "in_http/in_http.h"
+#include "in_http/in_http_med.h"
 #include "http/commit.h"
 #include "http/server.h"
 #include "http/status.h"
@@ -42,6 +43,7 @@ struct igw_http_in {
     igw_queue *q;
     igw_deliverer *d;
     igw_maps *maps;
+    igw_mediate *med; /* channels with answer: (gateway/mediate/) */
     igw_http_srv *srv;
     bool guarded; /* the guard is in front: X-Igw-Peer is the guard's (set before start) */
     nng_mtx *mtx; /* with cv: drain and stop wait for inflight to reach 0 */
@@ -74,6 +76,7 @@ struct request {
     char *body; /* small, or allocated */
     struct igw_ingest in;
     struct igw_commit commit;
+    char wmethod[8]; /* a mediator's commit: the method ingested ("" = the request's) */
     /* kept across uses of a pooled request (not cleared by request_reset) */
     struct request *pool_next;
     nng_aio *io; /* our body read (and 100 Continue write); allocated on first use */
@@ -246,6 +249,7 @@ commit_accept(void *arg, uint64_t id, bool duplicate)
         nng_http_res_set_header(res, "Location", resp.location);
     }
     igw_buf_fini(&resp.body);
+    igw_in_http_invalidate(r->hi->med, r->ch, &r->pm);
     finish(r, res);
 }
 
@@ -270,6 +274,31 @@ req_header(void *arg, const char *name)
     return nng_http_req_get_header(arg, name);
 }
 
+static void submit(struct request *r);
+
+static void
+med_answer(void *arg, nng_http_res *res)
+{
+    finish(arg, res);
+}
+
+/* A mediator ends in a durable write (IGW_MED_COMMIT): ingest body (NULL: the inbound one). */
+static void
+med_commit(void *arg, const char *method, char *body, size_t len)
+{
+    struct request *r = arg;
+
+    snprintf(r->wmethod, sizeof(r->wmethod), "%s", method);
+    if (body != NULL) {
+        if (r->body != r->small) {
+            igw_free(r->body);
+        }
+        r->body = body;
+        r->clen = len;
+    }
+    submit(r);
+}
+
 static void
 submit(struct request *r)
 {
@@ -278,13 +307,19 @@ submit(struct request *r)
     struct igw_http_verdict v;
     int rv;
 
+    if (r->ch->mediator_ops != NULL && r->wmethod[0] == '\0') {
+        /* answered from upstream calls, or back here through med_commit */
+        igw_in_http_mediate(r->hi->med, r->ch, r->req, &r->pm, r->body, (size_t)r->clen, med_answer,
+                            med_commit, r);
+        return;
+    }
     r->commit.ops = &commit_ops;
     r->commit.arg = r;
     r->commit.ch = r->ch;
     r->commit.d = r->hi->d;
     r->commit.bytes = (size_t)r->clen;
     r->in.ch = r->ch;
-    r->in.method = nng_http_req_get_method(r->req);
+    r->in.method = r->wmethod[0] != '\0' ? r->wmethod : nng_http_req_get_method(r->req);
     r->in.target = nng_http_req_get_uri(r->req);
     r->in.pm = &r->pm;
     r->in.header = req_header;
@@ -457,7 +492,11 @@ route(struct request *r)
         }
         path_seen = true;
         add_allow(r, ch->method);
-        if (strcmp(method, ch->method) == 0 && (r->ch == NULL || m.literals > r->pm.literals)) {
+        if (strcmp(ch->method, "GET") == 0) {
+            add_allow(r, "HEAD");
+        }
+        if (igw_in_http_method_is(method, ch->method) &&
+            (r->ch == NULL || m.literals > r->pm.literals)) {
             r->ch = ch;
             r->pm = m;
         }
@@ -509,7 +548,7 @@ check_route(struct request *r)
         refuse(r, 405, "method_not_allowed", "this path takes another method (see Allow)");
         return false;
     }
-    if (!r->has_clen) {
+    if (!r->has_clen && r->ch->mediator_ops == NULL) {
         reject(r, 411, "length_required", "Content-Length is required", true);
         return false;
     }
@@ -679,7 +718,7 @@ free_hi(struct igw_http_in *hi)
 
 int
 igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                  igw_maps *maps, char *errbuf, size_t errlen)
+                  igw_maps *maps, igw_mediate *med, char *errbuf, size_t errlen)
 {
     struct igw_http_in *hi = IGW_NEW(struct igw_http_in);
     int rv;
@@ -696,6 +735,7 @@ igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
     hi->q = q;
     hi->d = d;
     hi->maps = maps;
+    hi->med = med;
     rv = igw_throttle_new(&hi->thr, cfg->auth_fail_burst, cfg->auth_fail_per_minute,
                           cfg->auth_fail_addresses);
     if (rv != IGW_OK) {
