@@ -49,11 +49,13 @@ class State:
         self.paths = []
         self.auth_seen = []
         self.tokens = {}  # token -> expiry (epoch s)
+        self.issued = []  # every token handed out (tests check none reaches a log)
 
     def issue(self, user):
         tok = make_jwt(user, self.ttl)
         with self.lock:
             self.tokens[tok] = time.time() + self.ttl
+            self.issued.append(tok)
             self.logins += 1
         return tok
 
