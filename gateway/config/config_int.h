@@ -48,6 +48,12 @@ enum sect {
     S_TLS,
     S_AUTH_OUT,
     S_RT_FHIR,
+    S_UPSTREAM,
+    S_UP_TLS,
+    S_UP_AUTH,
+    S_UP_LOGIN,
+    S_CH_MEDIATE,
+    S_CH_CACHE,
     S_COUNT
 };
 
@@ -169,6 +175,17 @@ int cfg_finish_route(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_finish_retry(struct ctx *c, const yaml_node_t *n, void *base);
 /* Strict syntax of an nng address (tcp://HOST:PORT, ipc://PATH, http://HOST:PORT). */
 bool cfg_addr_ok(const char *url);
+
+/* ---- config_mediate.c: upstreams and mediating channels ------------------------------------ */
+
+/* The option rows of mediation (merged after opts[] and the outputs' rows). */
+extern const struct opt *const cfg_med_opts;
+extern const size_t cfg_med_nopts;
+int cfg_fn_upstreams(struct ctx *c, const yaml_node_t *n, void *base);
+/* Binds ch to the mediator its `answer` names and to its upstream (channel finisher). */
+int cfg_bind_mediator(struct ctx *c, const yaml_node_t *n, struct igw_channel *ch);
+void cfg_upstreams_free(struct igw_config *cfg);
+void cfg_channel_mediate_free(struct igw_channel *ch);
 
 /* ---- config.c ------------------------------------------------------------------------------ */
 

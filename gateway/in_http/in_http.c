@@ -27,6 +27,7 @@
 #include "core/ingest.h"
 #include "in_http/in_http.h"
 #include "in_http/in_http_face.h"
+#include "in_http/in_http_med.h"
 #include "http/commit.h"
 #include "http/server.h"
 #include "http/status.h"
@@ -43,6 +44,7 @@ struct igw_http_in {
     igw_queue *q;
     igw_deliverer *d;
     igw_maps *maps;
+    igw_mediate *med; /* channels with answer: (gateway/mediate/) */
     igw_http_srv *srv;
     bool guarded; /* the guard is in front: X-Igw-Peer is the guard's (set before start) */
     nng_mtx *mtx; /* with cv: drain and stop wait for inflight to reach 0 */
@@ -76,6 +78,7 @@ struct request {
     char *body; /* small, or allocated */
     struct igw_ingest in;
     struct igw_commit commit;
+    char wmethod[8]; /* a mediator's commit: the method ingested ("" = the request's) */
     /* kept across uses of a pooled request (not cleared by request_reset) */
     struct request *pool_next;
     nng_aio *io; /* our body read (and 100 Continue write); allocated on first use */
@@ -233,21 +236,6 @@ commit_refuse(void *arg, const struct igw_http_verdict *v)
     reply_error(arg, v);
 }
 
-/* Location, ETag and Last-Modified of an accepted message, when the dialect set them. */
-static void
-set_answer_headers(nng_http_res *res, const struct igw_accept_resp *resp)
-{
-    if (resp->location[0] != '\0') {
-        nng_http_res_set_header(res, "Location", resp->location);
-    }
-    if (resp->etag[0] != '\0') {
-        nng_http_res_set_header(res, "ETag", resp->etag);
-    }
-    if (resp->last_modified[0] != '\0') {
-        nng_http_res_set_header(res, "Last-Modified", resp->last_modified);
-    }
-}
-
 /* Runs on the queue's writer thread after the group commit. */
 static void
 commit_accept(void *arg, uint64_t id, bool duplicate)
@@ -262,9 +250,10 @@ commit_accept(void *arg, uint64_t id, bool duplicate)
                                           resp.body.ptr != NULL ? resp.body.ptr : "", resp.body.len)
                        : NULL;
     if (res != NULL) {
-        set_answer_headers(res, &resp);
+        igw_in_http_answer_headers(res, &resp);
     }
     igw_buf_fini(&resp.body);
+    igw_in_http_invalidate(r->hi->med, r->ch, &r->pm);
     finish(r, res);
 }
 
@@ -289,6 +278,31 @@ req_header(void *arg, const char *name)
     return nng_http_req_get_header(arg, name);
 }
 
+static void submit(struct request *r);
+
+static void
+med_answer(void *arg, nng_http_res *res)
+{
+    finish(arg, res);
+}
+
+/* A mediator ends in a durable write (IGW_MED_COMMIT): ingest body (NULL: the inbound one). */
+static void
+med_commit(void *arg, const char *method, char *body, size_t len)
+{
+    struct request *r = arg;
+
+    snprintf(r->wmethod, sizeof(r->wmethod), "%s", method);
+    if (body != NULL) {
+        if (r->body != r->small) {
+            igw_free(r->body);
+        }
+        r->body = body;
+        r->clen = len;
+    }
+    submit(r);
+}
+
 static void
 submit(struct request *r)
 {
@@ -297,13 +311,19 @@ submit(struct request *r)
     struct igw_http_verdict v;
     int rv;
 
+    if (r->ch->mediator_ops != NULL && r->wmethod[0] == '\0') {
+        /* answered from upstream calls, or back here through med_commit */
+        igw_in_http_mediate(r->hi->med, r->ch, r->req, &r->pm, r->body, (size_t)r->clen, med_answer,
+                            med_commit, r);
+        return;
+    }
     r->commit.ops = &commit_ops;
     r->commit.arg = r;
     r->commit.ch = r->ch;
     r->commit.d = r->hi->d;
     r->commit.bytes = (size_t)r->clen;
     r->in.ch = r->ch;
-    r->in.method = nng_http_req_get_method(r->req);
+    r->in.method = r->wmethod[0] != '\0' ? r->wmethod : nng_http_req_get_method(r->req);
     r->in.target = nng_http_req_get_uri(r->req);
     r->in.pm = &r->pm;
     r->in.header = req_header;
@@ -444,21 +464,6 @@ refuse_err(struct request *r, int err)
 
 /* ---- header checks ------------------------------------------------------------------------ */
 
-/* Appends method to the Allow list (no printf: this runs for every request). */
-static void
-add_allow(struct request *r, const char *method)
-{
-    size_t n = strlen(r->allow);
-    size_t m = strlen(method);
-    size_t sep = n > 0 ? 2 : 0;
-
-    if (strstr(r->allow, method) != NULL || n + sep + m >= sizeof(r->allow)) {
-        return;
-    }
-    memcpy(r->allow + n, ", ", sep);
-    memcpy(r->allow + n + sep, method, m + 1);
-}
-
 /* Finds the most specific channel for method and path. 0 on success, else 404 or 405. */
 static int
 route(struct request *r)
@@ -476,8 +481,12 @@ route(struct request *r)
         }
         path_seen = true;
         r->family = ch;
-        add_allow(r, ch->method);
-        if (strcmp(method, ch->method) == 0 && (r->ch == NULL || m.literals > r->pm.literals)) {
+        igw_in_http_allow_add(r->allow, sizeof(r->allow), ch->method);
+        if (strcmp(ch->method, "GET") == 0) {
+            igw_in_http_allow_add(r->allow, sizeof(r->allow), "HEAD");
+        }
+        if (igw_in_http_method_is(method, ch->method) &&
+            (r->ch == NULL || m.literals > r->pm.literals)) {
             r->ch = ch;
             r->pm = m;
         }
@@ -536,7 +545,7 @@ check_route(struct request *r)
         refuse(r, 405, "method_not_allowed", "this path takes another method (see Allow)");
         return false;
     }
-    if (!r->has_clen) {
+    if (!r->has_clen && r->ch->mediator_ops == NULL) {
         reject(r, 411, "length_required", "Content-Length is required", true);
         return false;
     }
@@ -549,20 +558,6 @@ check_route(struct request *r)
         return false;
     }
     return true;
-}
-
-static bool
-content_type_ok(const struct igw_channel *ch, const char *ct)
-{
-    if (ch->ncontent_types == 0) {
-        return true;
-    }
-    for (size_t i = 0; i < ch->ncontent_types; i++) {
-        if (igw_media_type_is(ct, ch->content_types[i])) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* Credentials, after the address's failed-authentication throttle (docs/HTTP-INGEST.md): a
@@ -614,7 +609,7 @@ check_request(struct request *r, bool overloaded)
         refuse_v(r, v);
         return false;
     }
-    if (!content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
+    if (!igw_in_http_content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
         refuse(r, 415, "unsupported_media_type", "Content-Type not allowed on this channel");
         return false;
     }
@@ -711,7 +706,7 @@ free_hi(struct igw_http_in *hi)
 
 int
 igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                  igw_maps *maps, char *errbuf, size_t errlen)
+                  igw_maps *maps, igw_mediate *med, char *errbuf, size_t errlen)
 {
     struct igw_http_in *hi = IGW_NEW(struct igw_http_in);
     int rv;
@@ -728,6 +723,7 @@ igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
     hi->q = q;
     hi->d = d;
     hi->maps = maps;
+    hi->med = med;
     rv = igw_throttle_new(&hi->thr, cfg->auth_fail_burst, cfg->auth_fail_per_minute,
                           cfg->auth_fail_addresses);
     if (rv != IGW_OK) {

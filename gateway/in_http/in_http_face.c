@@ -91,3 +91,45 @@ igw_in_http_negotiate(const struct igw_channel *ch, nng_http_req *req, struct ig
     v->msg = msg != NULL ? msg : "the request's media types cannot be served";
     return false;
 }
+
+void
+igw_in_http_answer_headers(nng_http_res *res, const struct igw_accept_resp *resp)
+{
+    if (resp->location[0] != '\0') {
+        nng_http_res_set_header(res, "Location", resp->location);
+    }
+    if (resp->etag[0] != '\0') {
+        nng_http_res_set_header(res, "ETag", resp->etag);
+    }
+    if (resp->last_modified[0] != '\0') {
+        nng_http_res_set_header(res, "Last-Modified", resp->last_modified);
+    }
+}
+
+void
+igw_in_http_allow_add(char *allow, size_t size, const char *method)
+{
+    size_t n = strlen(allow);
+    size_t m = strlen(method);
+    size_t sep = n > 0 ? 2 : 0;
+
+    if (strstr(allow, method) != NULL || n + sep + m >= size) {
+        return;
+    }
+    memcpy(allow + n, ", ", sep);
+    memcpy(allow + n + sep, method, m + 1);
+}
+
+bool
+igw_in_http_content_type_ok(const struct igw_channel *ch, const char *ct)
+{
+    if (ch->ncontent_types == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < ch->ncontent_types; i++) {
+        if (igw_media_type_is(ct, ch->content_types[i])) {
+            return true;
+        }
+    }
+    return false;
+}
