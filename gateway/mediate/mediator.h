@@ -131,6 +131,9 @@ struct igw_mediator_ops {
     const char *name;
     /** One line for docs and logs. */
     const char *description;
+    /** true when it may end in IGW_MED_COMMIT (its channel then has routes to deliver the
+     *  commit to); a channel whose mediator never commits may have no routes. */
+    bool commits;
     /** Builds per-channel state once at config load (maps named by the channel are checked
      *  there). @return IGW_OK, IGW_ECONFIG (one line in err), IGW_ENOMEM. May be NULL. */
     int (*channel_init)(const struct igw_channel *ch, void **state, char *err, size_t errlen);

@@ -132,7 +132,8 @@ def test_fhir_kit_client_drives_igw():
         seed = {"resourceType": "Patient", "id": PARTNER_ID, "gender": "female",
                 "identifier": [{"system": "https://partner.example.org/chfid", "value": "FKC-P"}],
                 "name": [{"family": "Kamau"}]}
-        st, _, body = partner.call("PUT", "/fhir/Patient/" + PARTNER_ID, seed)
+        st, _, body = partner.call("PUT", "/fhir/Patient/" + PARTNER_ID, seed,
+                                   {"Content-Type": "application/fhir+json"})
         assert st in (200, 201), (st, body)
         r = subprocess.run(["node", "client.mjs", "http://127.0.0.1:%d/fhir" % g.port, TOKEN,
                             PARTNER_ID], cwd=work, capture_output=True, text=True, timeout=120)

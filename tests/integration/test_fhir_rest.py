@@ -290,7 +290,8 @@ def mediated(case):
 
 
 def seed(rid, value, family="Kamau"):
-    st, hdrs, body = sim().call("PUT", "/fhir/Patient/" + rid, patient(value, rid, family))
+    st, hdrs, body = sim().call("PUT", "/fhir/Patient/" + rid, patient(value, rid, family),
+                               {"Content-Type": FHIR})
     assert st in (200, 201), (st, body)
     return json.loads(body)["meta"]["versionId"]
 

@@ -274,6 +274,7 @@ const struct igw_mediator_ops igw_mediator_fhir_patch = {
     .name = "fhir-patch",
     .description = "PATCH [base]/{type}/{id} with a JSON Patch: read the resource upstream, "
                    "apply, validate, commit as an update (If-Match honoured)",
+    .commits = true,
     .start = patch_start,
     .step = step,
 };
@@ -282,6 +283,7 @@ const struct igw_mediator_ops igw_mediator_fhir_if_match = {
     .name = "fhir-if-match",
     .description = "PUT [base]/{type}/{id}: with If-Match, read the resource upstream and commit "
                    "the update only when the version matches (else 412)",
+    .commits = true,
     .start = if_match_start,
     .step = step,
 };
