@@ -33,11 +33,13 @@ igw_channel_translates(const struct igw_channel *ch)
     return false;
 }
 
-/* A mediating channel's request or response map (gateway/mediate/) needs the set too. */
+/* A mediating channel (gateway/mediate/) needs the set too: its request or response map, or
+ * the maps its mediator applies itself (fhir-read/fhir-search turn records into resources). */
 static bool
 channel_mediate_maps(const struct igw_channel *ch)
 {
-    return ch->mediate_request_map != NULL || ch->mediate_response_map != NULL;
+    return ch->answer != NULL || ch->mediate_request_map != NULL ||
+           ch->mediate_response_map != NULL;
 }
 
 static bool

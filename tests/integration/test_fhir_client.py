@@ -33,7 +33,7 @@ upstreams:
   openimis:
     url: "http://127.0.0.1:SIMPORT"
     timeout: 5s
-    auth: { type: login, url: /api/api_fhir_r4/login/, user: Admin, password: admin123 }
+    auth: { type: login, user_file: openimis.user, login: { preset: openimis-graphql } }
   partner: { url: "FHIRURL", timeout: 5s }
 channels:
   fhir_metadata:
@@ -121,7 +121,8 @@ def test_fhir_kit_client_drives_igw():
         sim, simport = start_openimis(work)
         partner = FhirServer()
         g = Gateway(CONFIG.replace("FHIRURL", partner.url).replace("SIMPORT", str(simport))
-                    .replace("TOKEN", TOKEN).replace("MAPS", os.path.join(IGW_SRC, "mappings")))
+                    .replace("TOKEN", TOKEN).replace("MAPS", os.path.join(IGW_SRC, "mappings")),
+                    extra_files={"openimis.user": "Admin:admin123\n"})
         chk = subprocess.run([IGW_BIN, "config", "check", g.config_path], capture_output=True,
                              text=True)
         if chk.returncode != 0:

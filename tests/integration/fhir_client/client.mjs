@@ -4,7 +4,7 @@
 // tests/integration/test_fhir_client.py, which starts igw and the simulators:
 //   node client.mjs BASE_URL TOKEN PARTNER_PATIENT_ID
 // Prints one line per step ("ok <step> <detail>") and exits 1 at the first failure.
-import Client from 'fhir-kit-client';
+import { Client } from 'fhir-kit-client';
 
 const [baseUrl, token, partnerId] = process.argv.slice(2);
 const client = new Client({ baseUrl, bearerToken: token });
