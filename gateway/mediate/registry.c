@@ -16,6 +16,7 @@ extern const struct igw_mediator_ops igw_mediator_fhir_capabilities;
 extern const struct igw_mediator_ops igw_mediator_fhir_patch;
 extern const struct igw_mediator_ops igw_mediator_fhir_if_match;
 
+/* clang-format off: one line per mediator */
 static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_map,
     &igw_mediator_fhir_read,
@@ -24,6 +25,7 @@ static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_fhir_patch,
     &igw_mediator_fhir_if_match,
 };
+/* clang-format on */
 
 const struct igw_mediator_ops *
 igw_mediator_find(const char *name)
