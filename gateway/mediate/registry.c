@@ -16,7 +16,8 @@ extern const struct igw_mediator_ops igw_mediator_fhir_capabilities;
 extern const struct igw_mediator_ops igw_mediator_fhir_patch;
 extern const struct igw_mediator_ops igw_mediator_fhir_if_match;
 
-/* clang-format off: one line per mediator */
+/* one line per mediator */
+/* clang-format off */
 static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_map,
     &igw_mediator_fhir_read,
