@@ -22,6 +22,7 @@ import argparse
 import base64
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -77,6 +78,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *a):
         pass
+
+    def setup(self):
+        super().setup()
+        # headers and body are two writes: without this, Nagle and delayed ACKs add 40 ms
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def send_json(self, status, obj, extra=None):
         data = json.dumps(obj).encode()
@@ -177,6 +183,7 @@ class Upstream:
     """The service in a thread: Upstream(...).start(); .url; .stats(); .stop()."""
 
     def __init__(self, port=0, **kw):
+        ThreadingHTTPServer.request_queue_size = 128  # the default 5 drops SYNs under load
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.httpd.state = State(**kw)
