@@ -431,9 +431,6 @@ cfg_bind_mediator(struct ctx *c, const yaml_node_t *n, struct igw_channel *ch)
     if (ch->upstream != NULL && ch->upstream_ref == NULL) {
         return fail_at(c, n, "upstream", "no upstreams.", ch->upstream, " is defined");
     }
-    if (ch->nroutes > 0) {
-        return fail_at(c, n, "routes", "", "a mediating channel has no routes", "");
-    }
     rv = m->channel_init != NULL ? m->channel_init(ch, &state, err, sizeof(err)) : IGW_OK;
     if (rv == IGW_ECONFIG) {
         return fail_at(c, n, "answer", "", err, "");

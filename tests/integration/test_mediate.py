@@ -370,6 +370,9 @@ def test_config_check_refuses():
         ("  up: { url: \"http://127.0.0.1:1\" }\n",
          "  c:\n    listen: GET /x\n    answer: map\n    upstream: up\n"
          "    mediate: { path: /x, response_map: nosuchmap }\n", b"unknown map 'nosuchmap'"),
+        ("  up: { url: \"http://127.0.0.1:1\", tls: { ca_file: nonexistent.pem } }\n",
+         "  c:\n    listen: GET /x\n    answer: map\n    upstream: up\n    mediate: { path: /x }\n",
+         b"upstreams.up.tls.ca_file"),
         ("  up: { url: \"http://127.0.0.1:1\", auth: { type: login } }\n",
          "  c:\n    listen: GET /x\n    answer: map\n    upstream: up\n    mediate: { path: /x }\n",
          b"needs user_file"),
@@ -380,7 +383,10 @@ def test_config_check_refuses():
             p = subprocess.run([IGW_BIN, "config", "check", gw.config_path], cwd=gw.dir,
                                capture_output=True, timeout=20)
             assert p.returncode == 1 and reason in p.stderr, (reason, p.stderr)
-            assert b"igw.conf:" in p.stderr or b"unknown map" in p.stderr, p.stderr
+            assert b"igw.conf:" in p.stderr or b"unknown map" in p.stderr or b"ca_file" in p.stderr
+            s = subprocess.run([IGW_BIN, "serve", "--config", gw.config_path], cwd=gw.dir,
+                               capture_output=True, timeout=20)
+            assert s.returncode == 1 and reason in s.stderr, (reason, s.stderr)
         finally:
             gw.cleanup()
 
