@@ -62,6 +62,13 @@ static const struct opt med_opts[] = {
      "string", 0, "map mediator: Content-Type of the answer. Unset: application/json (or the "
      "dialect's, application/fhir+json for dialect: fhir)."},
 
+    {S_CH_MEDIATE, "on_success", T_CHOICE, CH(mediate_on_success), 0, "answer", 0, 0,
+     "answer|commit", 0, NULL, "choice", 0,
+     "map mediator: what a 2xx upstream answer leads to. answer: it is the answer. commit: the "
+     "request (its body, or the response_map's output when set) is then committed to the queue "
+     "and delivered to the channel's routes like any write, answered after the durable commit "
+     "(e.g. an upstream that validates before igw accepts)."},
+
     {S_CH_CACHE, "ttl", T_DUR, CH(cache_ttl_ms), 0, "0", 0, 86400000, NULL, 0, NULL, "duration", 0,
      "How long a cacheable answer is served from memory; 0: no cache. A write of the same "
      "resource type through igw drops the entries of that type."},
@@ -383,6 +390,7 @@ cfg_channel_mediate_free(struct igw_channel *ch)
     igw_free(ch->mediate_response_map);
     igw_free(ch->mediate_pass_status);
     igw_free(ch->mediate_content_type);
+    igw_free(ch->mediate_on_success);
 }
 
 /* ---- binding a channel -------------------------------------------------------------------- */

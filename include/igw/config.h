@@ -172,6 +172,7 @@ struct igw_channel {
     char *mediate_response_map;                  /* map: upstream JSON -> answer */
     char *mediate_pass_status;                   /* map: upstream 4xx passed through, "404,410" */
     char *mediate_content_type;                  /* map: answer Content-Type */
+    char *mediate_on_success;                    /* map: "answer" or "commit" */
     uint64_t cache_ttl_ms;                       /* 0 = no cache */
     unsigned cache_max_entries;
     uint64_t cache_max_bytes;

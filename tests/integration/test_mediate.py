@@ -351,6 +351,55 @@ def test_cache_hit_miss_invalidation():
     with_setup([Upstream()], lambda u: "  up: { url: \"%s\" }\n" % u.url, CACHE, body)
 
 
+COMMIT = """
+  checked:
+    listen: POST /checked
+    answer: map
+    upstream: up
+    mediate: { method: POST, path: /items, on_success: commit }
+    routes:
+      log: { url: "file://{dir}/out.jsonl" }
+  mapped:
+    listen: POST /mapped
+    answer: map
+    upstream: up
+    mediate: { method: POST, path: /items, on_success: commit, response_map: created-to-answer }
+    routes:
+      log: { url: "file://{dir}/out.jsonl" }
+  refused:
+    listen: POST /refused
+    answer: map
+    upstream: up
+    mediate: { method: POST, path: /fail, on_success: commit }
+    routes:
+      log: { url: "file://{dir}/out.jsonl" }
+"""
+
+
+def test_commit_after_upstream():
+    """IGW_MED_COMMIT: a 2xx from the upstream, then the durable write and the queue's answer."""
+    def body(gw, up):
+        hdr = {"Content-Type": "application/json"}
+        st, _, doc = get_json(gw, "/checked", "POST", {"name": "one"}, hdr)
+        assert st == 202 and len(doc["id"]) == 16, (st, doc)
+        st, _, doc = get_json(gw, "/mapped", "POST", {"name": "two"}, hdr)
+        assert st == 202, (st, doc)
+        st, _, doc = get_json(gw, "/refused", "POST", {"name": "three"}, hdr)
+        assert st == 502, (st, doc)
+        out = os.path.join(gw.dir, "out.jsonl")
+        deadline = time.time() + 10
+        lines = []
+        while time.time() < deadline and len(lines) < 2:
+            lines = open(out).read().splitlines() if os.path.exists(out) else []
+            time.sleep(0.05)
+        got = sorted(json.dumps(json.loads(x), sort_keys=True) for x in lines)
+        assert got == sorted([json.dumps({"name": "one"}), json.dumps({"name": "two", "ok": True},
+                                                                      sort_keys=True)]), got
+        time.sleep(0.2)
+        assert len(open(out).read().splitlines()) == 2
+    with_setup([Upstream()], lambda u: "  up: { url: \"%s\" }\n" % u.url, COMMIT, body)
+
+
 def test_config_check_refuses():
     cases = [
         ("  up: { url: \"http://127.0.0.1:1\" }\n",
@@ -397,4 +446,5 @@ if __name__ == "__main__":
          test_concurrency_limit_503_retry_after, test_rate_limit_503_without_calling,
          test_bearer_and_basic, test_login_token_once_renewed_and_after_401,
          test_login_presets_fhir_oauth2_and_refused, test_cache_hit_miss_invalidation,
+         test_commit_after_upstream,
          test_config_check_refuses])
