@@ -68,8 +68,11 @@ def with_setup(ups, upstreams, channels, fn, files=None):
     try:
         gw = gateway(upstreams(*servers), channels, files)
         fn(gw, *servers)
+        assert gw.stop() == 0, "igw did not exit 0 after SIGTERM"
         for u in servers:
             assert_clean_log(gw, u)
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert bad not in gw.logs(), gw.logs()[-3000:]
     finally:
         if gw is not None:
             gw.cleanup()
@@ -214,6 +217,29 @@ def test_timeout_hang_and_isolation():
             t.join(10)
         assert results == [504] * 6, results
     with_setup([Upstream(), Upstream()], ups, SLOW, body)
+
+
+def test_stop_while_mediating():
+    """SIGTERM with calls in flight: they are answered (503 or the timeout), igw exits 0."""
+    up = Upstream().start()
+    gw = gateway("  up: { url: \"%s\", timeout: 30s }\n  fast: { url: \"%s\" }\n"
+                 % (up.url, up.url), SLOW.replace("timeout: 600ms", "timeout: 20s"))
+    try:
+        out = []
+        t = threading.Thread(target=lambda: out.append(gw.request("GET", "/hang", timeout=30)[0]))
+        t.start()
+        time.sleep(0.3)
+        t0 = time.time()
+        assert gw.stop() == 0
+        took = time.time() - t0
+        t.join(30)
+        assert out in ([503], [504]), out
+        assert took < 15, took
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert bad not in gw.logs()
+    finally:
+        gw.cleanup()
+        up.stop()
 
 
 def test_concurrency_limit_503_retry_after():
@@ -442,7 +468,7 @@ def test_config_check_refuses():
 
 if __name__ == "__main__":
     run([test_get_head_post_through_maps, test_status_pass_through_and_failures,
-         test_connection_refused_is_502, test_timeout_hang_and_isolation,
+         test_connection_refused_is_502, test_timeout_hang_and_isolation, test_stop_while_mediating,
          test_concurrency_limit_503_retry_after, test_rate_limit_503_without_calling,
          test_bearer_and_basic, test_login_token_once_renewed_and_after_401,
          test_login_presets_fhir_oauth2_and_refused, test_cache_hit_miss_invalidation,
