@@ -91,6 +91,8 @@ static const struct opt med_opts[] = {
      "answers 503 with Retry-After. 0: no limit. openIMIS allows 150 per client address."},
     {S_UPSTREAM, "rate_burst", T_UINT, UP(rate_burst), 0, "0", 0, 60000000, NULL, 0, NULL,
      "integer", 0, "Calls the bucket holds at once; 0: a tenth of rate_per_minute (at least 1)."},
+    {S_UPSTREAM, "max_response", T_SIZE, UP(max_response), 0, "8MiB", 1024, 1ull << 30, NULL, 0,
+     NULL, "size", 0, "Largest answer body igw reads from this upstream; a larger one is 502."},
     {S_UPSTREAM, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_UP_TLS, NULL, "section", 0,
      "TLS settings for an https:// upstream."},
     {S_UPSTREAM, "auth", T_SECT, 0, 0, NULL, 0, 0, NULL, S_UP_AUTH, NULL, "section", 0,

@@ -621,7 +621,8 @@ check_request(struct request *r, bool overloaded)
     if (!check_auth(r)) {
         return false;
     }
-    if (!content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
+    if ((r->clen > 0 || r->ch->mediator_ops == NULL) && /* a GET has no Content-Type */
+        !content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
         refuse(r, 415, "unsupported_media_type", "Content-Type not allowed on this channel");
         return false;
     }

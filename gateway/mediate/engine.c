@@ -119,7 +119,7 @@ answer_mediated(struct mreq *r)
 
     cache_store(r, ctype);
     res = igw_http_res_new((uint16_t)a->status, ctype, a->body.ptr != NULL ? a->body.ptr : "",
-                           a->body.len);
+                           a->no_body ? 0 : a->body.len);
     if (res != NULL) {
         rv |= set_header(res, "ETag", a->etag);
         rv |= set_header(res, "Last-Modified", a->last_modified);

@@ -91,6 +91,7 @@ eng_call_queue(igw_mediate *e, struct mreq *r)
                        ? igw_arena_strndup(r->m.arena, c->cache_tag, strlen(c->cache_tag))
                        : NULL;
     r->up = u;
+    r->rbody.max = u->cfg->max_response;
     wait_push(u, r, false);
 }
 

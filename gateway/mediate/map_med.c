@@ -342,6 +342,11 @@ map_step(struct igw_med *m, const struct igw_med_result *res)
         igw_errbuf_set(m->err, sizeof(m->err), "the upstream has no such resource");
         return -IGW_ENOENT;
     }
+    if ((res->status == 401 || res->status == 403) && !passed(st, res->status)) {
+        igw_errbuf_set(m->err, sizeof(m->err), "the upstream refused igw's credentials (%d)",
+                       res->status);
+        return -IGW_EAUTH;
+    }
     if ((res->status < 200 || res->status > 299) && !passed(st, res->status)) {
         igw_errbuf_set(m->err, sizeof(m->err), "the upstream answered %d", res->status);
         return -IGW_EIO;

@@ -124,7 +124,8 @@ struct igw_upstream {
     uint64_t timeout_ms;      /* one call, default 10 s */
     unsigned max_inflight;    /* calls at once, default 16 */
     unsigned rate_per_minute; /* 0 = unlimited */
-    unsigned rate_burst;      /* token bucket size, default rate_per_minute / 6 (>= 1) */
+    unsigned rate_burst;      /* token bucket size, default rate_per_minute / 10 (>= 1) */
+    uint64_t max_response;    /* largest answer body read from it, default 8 MiB */
     bool tls_verify;
     char *ca_file;
     enum igw_upstream_auth auth;

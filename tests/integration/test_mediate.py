@@ -265,6 +265,20 @@ def test_concurrency_limit_503_retry_after():
                % (u.url, u.url), SLOW, body)
 
 
+def test_limits_of_answers_and_types():
+    def body(gw, up):
+        st, _, doc = get_json(gw, "/items/a?lang=" + "x" * 2500)  # a 2.5 KB answer: too large
+        assert st == 502 and doc["error"]["code"] == "bad_gateway", (st, doc)
+        st, _, doc = get_json(gw, "/items/short")
+        assert st == 200, st
+        st, _, _ = gw.request("GET", "/items/short", headers={"Content-Type": "text/plain"})
+        assert st == 200, st  # GET without a body: content_types does not apply
+    chans = PLAIN.replace("  item:\n    listen: GET /items/{id}\n",
+                          "  item:\n    listen: GET /items/{id}\n    content_types: [application/json]\n")
+    with_setup([Upstream()],
+               lambda u: "  up: { url: \"%s\", max_response: 2KiB }\n" % u.url, chans, body)
+
+
 def test_rate_limit_503_without_calling():
     def body(gw, up):
         codes = [gw.request("GET", "/items/%d" % i) for i in range(4)]
@@ -300,12 +314,24 @@ def test_bearer_and_basic():
                lambda u: "  up: { url: \"%s\", auth: { type: basic, user_file: basic.user } }\n"
                % u.url, AUTH, body2)
 
+    def wrong(gw, up):
+        st, _, doc = get_json(gw, "/items/1")
+        assert st == 502 and doc["error"]["code"] == "upstream_auth", (st, doc)
+    with_setup([Upstream(bearer="another-token")],
+               lambda u: "  up: { url: \"%s\", auth: { type: bearer, token_file: bearer.tok } }\n"
+               % u.url, AUTH, wrong)
+
 
 def test_login_token_once_renewed_and_after_401():
     def body(gw, up):
-        for i in range(5):
-            st, _, _ = get_json(gw, "/items/%d" % i)
-            assert st == 200, st
+        out = []
+        threads = [threading.Thread(target=lambda i=i: out.append(get_json(gw, "/items/%d" % i)[0]))
+                   for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert out == [200] * 8, out
         assert up.state.logins == 1 and up.state.auth_failures == 0, up.state.logins
         time.sleep(2.3)  # the token lives 3 s, renewed 1 s before
         st, _, _ = get_json(gw, "/items/x")
@@ -469,7 +495,8 @@ def test_config_check_refuses():
 if __name__ == "__main__":
     run([test_get_head_post_through_maps, test_status_pass_through_and_failures,
          test_connection_refused_is_502, test_timeout_hang_and_isolation, test_stop_while_mediating,
-         test_concurrency_limit_503_retry_after, test_rate_limit_503_without_calling,
+         test_concurrency_limit_503_retry_after, test_limits_of_answers_and_types,
+         test_rate_limit_503_without_calling,
          test_bearer_and_basic, test_login_token_once_renewed_and_after_401,
          test_login_presets_fhir_oauth2_and_refused, test_cache_hit_miss_invalidation,
          test_commit_after_upstream,
