@@ -71,7 +71,7 @@ def with_setup(ups, upstreams, channels, fn, files=None):
         assert gw.stop() == 0, "igw did not exit 0 after SIGTERM"
         for u in servers:
             assert_clean_log(gw, u)
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        for bad in ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:"):
             assert bad not in gw.logs(), gw.logs()[-3000:]
     finally:
         if gw is not None:
@@ -235,7 +235,7 @@ def test_stop_while_mediating():
         t.join(30)
         assert out in ([503], [504]), out
         assert took < 15, took
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        for bad in ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:"):
             assert bad not in gw.logs()
     finally:
         gw.cleanup()
