@@ -358,9 +358,11 @@ def test_login_presets_fhir_oauth2_and_refused():
                           % (u.url, u.url)), AUTH, body)
 
     def refused(gw, up):
-        st, _, doc = get_json(gw, "/items/1")
-        assert st == 502 and doc["error"]["code"] == "upstream_auth", (st, doc)
+        for _ in range(3):
+            st, _, doc = get_json(gw, "/items/1")
+            assert st == 502 and doc["error"]["code"] == "upstream_auth", (st, doc)
         assert up.state.calls == 0
+        assert up.state.login_attempts == 1, up.state.login_attempts  # backoff: no login flood
     with_setup([Upstream(login="Admin:admin123-secret")],
                lambda u: "  up: { url: \"%s\", auth: { type: login, user_file: bad.user } }\n"
                % u.url, AUTH, refused)

@@ -46,6 +46,7 @@ class State:
         self.lock = threading.Lock()
         self.calls = 0
         self.logins = 0
+        self.login_attempts = 0
         self.auth_failures = 0
         self.paths = []
         self.auth_seen = []
@@ -105,6 +106,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_login(self, path, raw):
         st = self.server.state
+        with st.lock:
+            st.login_attempts += 1
         if path == "/api/graphql":
             try:
                 v = json.loads(raw).get("variables", {})
@@ -134,7 +137,8 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.body()
         if u.path == "/_stats":
             with st.lock:
-                return self.send_json(200, {"calls": st.calls, "logins": st.logins, "auth_failures": st.auth_failures,
+                return self.send_json(200, {"calls": st.calls, "logins": st.logins,
+                                            "login_attempts": st.login_attempts, "auth_failures": st.auth_failures,
                                             "paths": st.paths[-50:], "auth_seen": st.auth_seen[-50:]})
         if u.path == "/_revoke":
             with st.lock:
