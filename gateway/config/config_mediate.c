@@ -115,11 +115,13 @@ static const struct opt med_opts[] = {
     {S_UP_AUTH, "login", T_SECT, UP(login), 0, NULL, 0, 0, NULL, S_UP_LOGIN, NULL, "section", 0,
      "How type login obtains its token."},
 
-    {S_UP_LOGIN, "preset", T_CHOICE, LG(preset), 0, "openimis-graphql", 0, 0,
+    {S_UP_LOGIN, "preset", T_CHOICE, LG(preset), 0, "openimis-fhir", 0, 0,
      "openimis-graphql|openimis-fhir|oauth2|custom", 0, NULL, "choice", 0,
-     "openimis-graphql: POST /api/graphql the tokenAuth mutation, token at data.tokenAuth.token "
-     "(lifetime from the JWT's exp); openimis-fhir: POST /api/api_fhir_r4/login/ "
-     "{\"username\",\"password\"}, token at token; oauth2: client-credentials form POST "
+     "openimis-fhir: POST /api/api_fhir_r4/login/ {\"username\",\"password\"}, token at token "
+     "(lifetime from the JWT's exp; the token is valid for openIMIS's GraphQL API too, and this "
+     "login needs no CSRF cookie); openimis-graphql: POST /api/graphql the tokenAuth mutation, "
+     "token at data.tokenAuth.token (openIMIS checks CSRF on it unless csrf_protect_login is "
+     "false); oauth2: client-credentials form POST "
      "(grant_type=client_credentials) to url, access_token and expires_in; custom: the options "
      "below. Options set below override the preset's."},
     {S_UP_LOGIN, "url", T_STR, LG(url), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,

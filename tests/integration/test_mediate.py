@@ -342,7 +342,8 @@ def test_login_token_once_renewed_and_after_401():
     with_setup([Upstream(login="Admin:admin123-secret", ttl=3)],
                lambda u: ("  up:\n    url: \"%s\"\n    auth:\n      type: login\n"
                           "      user_file: login.user\n"
-                          "      login: { renew_before: 1s }\n" % u.url), AUTH, body)
+                          "      login: { preset: openimis-graphql, renew_before: 1s }\n"
+                          % u.url), AUTH, body)
 
 
 def test_login_presets_fhir_oauth2_and_refused():
@@ -350,8 +351,8 @@ def test_login_presets_fhir_oauth2_and_refused():
         st, _, _ = get_json(gw, "/items/1")
         assert st == 200 and up.state.logins == 1, (st, up.state.logins)
     with_setup([Upstream(login="Admin:admin123-secret")],
-               lambda u: ("  up: { url: \"%s\", auth: { type: login, user_file: login.user,"
-                          " login: { preset: openimis-fhir } } }\n" % u.url), AUTH, body)
+               lambda u: ("  up: { url: \"%s\", auth: { type: login, user_file: login.user } }\n"
+                          % u.url), AUTH, body)  # the default preset: openimis-fhir
     with_setup([Upstream(login="client-7:client-secret-xyz")],
                lambda u: ("  up: { url: \"%s\", auth: { type: login, user_file: client.user,"
                           " login: { preset: oauth2, url: \"%s/oauth/token\" } } }\n"
