@@ -4,7 +4,8 @@
  * known from the configuration and the file system, found without opening a listener, the
  * queue or a thread. The order is the start's order, so check and start name the same first
  * error: mappings, queue directory, SP listeners (and their ipc:// directories), the HTTP
- * intake (listener and TLS files), the admin API, then addresses two services would share.
+ * intake (listener and TLS files), the upstreams' CA files, the admin API, then addresses two
+ * services would share.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -261,6 +262,21 @@ check_shared_ports(const struct igw_config *cfg, char *errbuf, size_t errlen)
     return IGW_OK;
 }
 
+/* Every upstream's CA bundle must be readable (libcurl would fail every call with 502). */
+static int
+check_upstreams(const struct igw_config *cfg, char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->nupstreams; i++) {
+        const char *ca = cfg->upstreams[i].ca_file;
+        if (ca != NULL && access(ca, R_OK) != 0) {
+            igw_errbuf_set(errbuf, errlen, "upstreams.%s.tls.ca_file %s: %s",
+                           cfg->upstreams[i].name, ca, strerror(errno));
+            return IGW_ECONFIG;
+        }
+    }
+    return IGW_OK;
+}
+
 int
 igw_gateway_check(const struct igw_config *cfg, char *errbuf, size_t errlen)
 {
@@ -279,6 +295,7 @@ igw_gateway_check(const struct igw_config *cfg, char *errbuf, size_t errlen)
     rv = rv == IGW_OK ? check_sp_url("sp.publish", cfg->pub_listen, err, elen) : rv;
     rv = rv == IGW_OK ? check_http_url("http.listen", cfg->http_listen, err, elen) : rv;
     rv = rv == IGW_OK ? check_tls(cfg, err, elen) : rv;
+    rv = rv == IGW_OK ? check_upstreams(cfg, err, elen) : rv;
     rv = rv == IGW_OK ? check_http_url("admin.listen", cfg->admin_listen, err, elen) : rv;
     rv = rv == IGW_OK ? check_admin_tls(cfg, err, elen) : rv;
     rv = rv == IGW_OK ? check_audit(cfg, err, elen) : rv;

@@ -62,6 +62,13 @@ static const struct opt med_opts[] = {
      "string", 0, "map mediator: Content-Type of the answer. Unset: application/json (or the "
      "dialect's, application/fhir+json for dialect: fhir)."},
 
+    {S_CH_MEDIATE, "on_success", T_CHOICE, CH(mediate_on_success), 0, "answer", 0, 0,
+     "answer|commit", 0, NULL, "choice", 0,
+     "map mediator: what a 2xx upstream answer leads to. answer: it is the answer. commit: the "
+     "request (its body, or the response_map's output when set) is then committed to the queue "
+     "and delivered to the channel's routes like any write, answered after the durable commit "
+     "(e.g. an upstream that validates before igw accepts)."},
+
     {S_CH_CACHE, "ttl", T_DUR, CH(cache_ttl_ms), 0, "0", 0, 86400000, NULL, 0, NULL, "duration", 0,
      "How long a cacheable answer is served from memory; 0: no cache. A write of the same "
      "resource type through igw drops the entries of that type."},
@@ -84,6 +91,8 @@ static const struct opt med_opts[] = {
      "answers 503 with Retry-After. 0: no limit. openIMIS allows 150 per client address."},
     {S_UPSTREAM, "rate_burst", T_UINT, UP(rate_burst), 0, "0", 0, 60000000, NULL, 0, NULL,
      "integer", 0, "Calls the bucket holds at once; 0: a tenth of rate_per_minute (at least 1)."},
+    {S_UPSTREAM, "max_response", T_SIZE, UP(max_response), 0, "8MiB", 1024, 1ull << 30, NULL, 0,
+     NULL, "size", 0, "Largest answer body igw reads from this upstream; a larger one is 502."},
     {S_UPSTREAM, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_UP_TLS, NULL, "section", 0,
      "TLS settings for an https:// upstream."},
     {S_UPSTREAM, "auth", T_SECT, 0, 0, NULL, 0, 0, NULL, S_UP_AUTH, NULL, "section", 0,
@@ -106,11 +115,13 @@ static const struct opt med_opts[] = {
     {S_UP_AUTH, "login", T_SECT, UP(login), 0, NULL, 0, 0, NULL, S_UP_LOGIN, NULL, "section", 0,
      "How type login obtains its token."},
 
-    {S_UP_LOGIN, "preset", T_CHOICE, LG(preset), 0, "openimis-graphql", 0, 0,
+    {S_UP_LOGIN, "preset", T_CHOICE, LG(preset), 0, "openimis-fhir", 0, 0,
      "openimis-graphql|openimis-fhir|oauth2|custom", 0, NULL, "choice", 0,
-     "openimis-graphql: POST /api/graphql the tokenAuth mutation, token at data.tokenAuth.token "
-     "(lifetime from the JWT's exp); openimis-fhir: POST /api/api_fhir_r4/login/ "
-     "{\"username\",\"password\"}, token at token; oauth2: client-credentials form POST "
+     "openimis-fhir: POST /api/api_fhir_r4/login/ {\"username\",\"password\"}, token at token "
+     "(lifetime from the JWT's exp; the token is valid for openIMIS's GraphQL API too, and this "
+     "login needs no CSRF cookie); openimis-graphql: POST /api/graphql the tokenAuth mutation, "
+     "token at data.tokenAuth.token (openIMIS checks CSRF on it unless csrf_protect_login is "
+     "false); oauth2: client-credentials form POST "
      "(grant_type=client_credentials) to url, access_token and expires_in; custom: the options "
      "below. Options set below override the preset's."},
     {S_UP_LOGIN, "url", T_STR, LG(url), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
@@ -383,6 +394,7 @@ cfg_channel_mediate_free(struct igw_channel *ch)
     igw_free(ch->mediate_response_map);
     igw_free(ch->mediate_pass_status);
     igw_free(ch->mediate_content_type);
+    igw_free(ch->mediate_on_success);
 }
 
 /* ---- binding a channel -------------------------------------------------------------------- */
@@ -430,9 +442,6 @@ cfg_bind_mediator(struct ctx *c, const yaml_node_t *n, struct igw_channel *ch)
     }
     if (ch->upstream != NULL && ch->upstream_ref == NULL) {
         return fail_at(c, n, "upstream", "no upstreams.", ch->upstream, " is defined");
-    }
-    if (ch->nroutes > 0 && !m->commits) { /* its answers come from upstream calls only */
-        return fail_at(c, n, "routes", "", "a mediating channel has no routes", "");
     }
     rv = m->channel_init != NULL ? m->channel_init(ch, &state, err, sizeof(err)) : IGW_OK;
     if (rv == IGW_ECONFIG) {

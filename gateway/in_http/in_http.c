@@ -25,7 +25,7 @@
 #include "igw/common.h"
 #include "igw/log.h"
 #include "core/ingest.h"
-#include "in_http/in_http.h"
+#include "in_http/in_http_int.h"
 #include "in_http/in_http_face.h"
 #include "in_http/in_http_med.h"
 #include "http/commit.h"
@@ -33,59 +33,6 @@
 #include "http/status.h"
 #include "http/throttle.h"
 #include "stats/stats.h"
-
-#define DRAIN_MAX (64 * 1024) /* bodies read and dropped before an early error reply */
-#define BODY_TIMEOUT_MS 30000 /* a body must arrive within this, else the connection closes */
-#define ALLOW_MAX 64
-#define BODY_INLINE 4096 /* bodies up to this (minus the NUL) use the request's own buffer */
-#define POOL_MAX 1024    /* idle request structs kept */
-
-struct igw_http_in {
-    const struct igw_config *cfg;
-    igw_queue *q;
-    igw_deliverer *d;
-    igw_maps *maps;
-    igw_mediate *med; /* channels with answer: (gateway/mediate/) */
-    igw_http_srv *srv;
-    bool guarded; /* the guard is in front: X-Igw-Peer is the guard's (set before start) */
-    nng_mtx *mtx; /* with cv: drain and stop wait for inflight to reach 0 */
-    nng_cv *cv;
-    atomic_uint inflight; /* requests between handle() and finish() */
-    atomic_bool closing;
-    nng_mtx *pool_mtx;
-    struct request *pool; /* idle requests (pool_next), at most POOL_MAX */
-    unsigned npool;
-    igw_throttle *thr; /* failed authentications per client address */
-};
-
-enum phase { PH_CONTINUE, PH_BODY };
-
-struct request {
-    struct igw_http_in *hi;
-    nng_aio *haio; /* nng's handler aio: finished exactly once, by finish() */
-    nng_http_req *req;
-    nng_http_conn *conn;
-    const struct igw_channel *ch;
-    enum igw_http_builtin builtin; /* a fixed route (wellknown.c) instead of a channel */
-    const struct igw_channel *family; /* error shape when ch is NULL (in_http_face.h) */
-    struct igw_path_match pm;
-    uint64_t clen;
-    bool has_clen; /* a Content-Length header was sent */
-    bool expect;
-    bool rejected;                   /* drain the body, then answer with verdict */
-    struct igw_http_verdict verdict; /* close: the connection cannot be reused */
-    char allow[ALLOW_MAX];
-    enum phase phase;
-    char cont[32];
-    char *body; /* small, or allocated */
-    struct igw_ingest in;
-    struct igw_commit commit;
-    char wmethod[8]; /* a mediator's commit: the method ingested ("" = the request's) */
-    /* kept across uses of a pooled request (not cleared by request_reset) */
-    struct request *pool_next;
-    nng_aio *io; /* our body read (and 100 Continue write); allocated on first use */
-    char small[BODY_INLINE];
-};
 
 /* ---- responses ---------------------------------------------------------------------------- */
 
@@ -634,7 +581,8 @@ check_request(struct request *r, bool overloaded)
         refuse_v(r, v);
         return false;
     }
-    if (!igw_in_http_content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
+    if ((r->clen > 0 || r->ch->mediator_ops == NULL) && /* a GET has no Content-Type */
+        !igw_in_http_content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
         refuse(r, 415, "unsupported_media_type", "Content-Type not allowed on this channel");
         return false;
     }
@@ -667,8 +615,8 @@ check_builtin(struct request *r)
 }
 
 /* nng's handler: runs on a task thread for every request, after the headers were read. */
-static void
-handle(nng_aio *aio)
+void
+igw_in_http_handle(nng_aio *aio)
 {
     struct igw_http_in *hi = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
     struct request *r = request_get(hi);
@@ -699,130 +647,4 @@ handle(nng_aio *aio)
     } else if (check_framing(r) && check_route(r) && check_request(r, overloaded)) {
         start_body(r);
     }
-}
-
-/* ---- start and stop ----------------------------------------------------------------------- */
-
-static int
-start_server(struct igw_http_in *hi, char *errbuf, size_t errlen)
-{
-    const struct igw_config *cfg = hi->cfg;
-    struct igw_guard_opts g = {.max_conns = cfg->http_max_conns,
-                               .fd_share_pct = cfg->admin_listen != NULL ? 75 : 100,
-                               .max_per_addr = cfg->http_max_per_addr,
-                               .header_timeout_ms = cfg->http_header_timeout_ms,
-                               .idle_timeout_ms = cfg->http_idle_timeout_ms};
-    struct igw_http_server_opts o = {.listen = cfg->http_listen,
-                                     .tls_cert = cfg->tls_cert,
-                                     .tls_key = cfg->tls_key,
-                                     .what = "http",
-                                     .handle = handle,
-                                     .data = hi,
-                                     .guard = cfg->http_guard ? &g : NULL};
-
-    hi->guarded = igw_http_server_guarded(&o); /* before any handler can run */
-    return igw_http_server_start(&hi->srv, &o, errbuf, errlen);
-}
-
-static void
-pool_free(struct igw_http_in *hi)
-{
-    while (hi->pool != NULL) {
-        struct request *r = hi->pool;
-        hi->pool = r->pool_next;
-        if (r->io != NULL) {
-            nng_aio_free(r->io);
-        }
-        igw_free(r);
-    }
-    hi->npool = 0;
-}
-
-static void
-free_hi(struct igw_http_in *hi)
-{
-    igw_http_server_free(hi->srv);
-    igw_throttle_free(hi->thr);
-    pool_free(hi);
-    if (hi->pool_mtx != NULL) {
-        nng_mtx_free(hi->pool_mtx);
-    }
-    if (hi->cv != NULL) {
-        nng_cv_free(hi->cv);
-    }
-    if (hi->mtx != NULL) {
-        nng_mtx_free(hi->mtx);
-    }
-    igw_free(hi);
-}
-
-int
-igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                  igw_maps *maps, igw_mediate *med, char *errbuf, size_t errlen)
-{
-    struct igw_http_in *hi = IGW_NEW(struct igw_http_in);
-    int rv;
-
-    if (hi == NULL || nng_mtx_alloc(&hi->mtx) != 0 || nng_cv_alloc(&hi->cv, hi->mtx) != 0 ||
-        nng_mtx_alloc(&hi->pool_mtx) != 0) {
-        igw_errbuf_set(errbuf, errlen, "out of memory");
-        rv = IGW_ENOMEM;
-        goto fail;
-    }
-    atomic_init(&hi->inflight, 0);
-    atomic_init(&hi->closing, false);
-    hi->cfg = cfg;
-    hi->q = q;
-    hi->d = d;
-    hi->maps = maps;
-    hi->med = med;
-    rv = igw_throttle_new(&hi->thr, cfg->auth_fail_burst, cfg->auth_fail_per_minute,
-                          cfg->auth_fail_addresses);
-    if (rv != IGW_OK) {
-        igw_errbuf_set(errbuf, errlen, "auth throttle: %s", igw_strerror(rv));
-        goto fail;
-    }
-    rv = start_server(hi, errbuf, errlen);
-    if (rv != IGW_OK) {
-        goto fail;
-    }
-    *out = hi;
-    return IGW_OK;
-fail:
-    if (hi != NULL) {
-        free_hi(hi);
-    }
-    return rv;
-}
-
-void
-igw_http_in_drain(igw_http_in *hi, unsigned timeout_ms)
-{
-    nng_time deadline = nng_clock() + timeout_ms;
-
-    if (hi == NULL) {
-        return;
-    }
-    nng_mtx_lock(hi->mtx);
-    atomic_store(&hi->closing, true);
-    while (atomic_load(&hi->inflight) > 0 && nng_clock() < deadline) {
-        nng_cv_until(hi->cv, deadline);
-    }
-    nng_mtx_unlock(hi->mtx);
-}
-
-void
-igw_http_in_stop(igw_http_in *hi)
-{
-    if (hi == NULL) {
-        return;
-    }
-    atomic_store(&hi->closing, true);
-    igw_http_server_stop(hi->srv);
-    nng_mtx_lock(hi->mtx);
-    while (atomic_load(&hi->inflight) > 0) {
-        nng_cv_wait(hi->cv);
-    }
-    nng_mtx_unlock(hi->mtx);
-    free_hi(hi);
 }

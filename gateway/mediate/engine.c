@@ -119,7 +119,7 @@ answer_mediated(struct mreq *r)
 
     cache_store(r, ctype);
     res = igw_http_res_new((uint16_t)a->status, ctype, a->body.ptr != NULL ? a->body.ptr : "",
-                           a->body.len);
+                           a->no_body ? 0 : a->body.len);
     if (res != NULL) {
         rv |= set_header(res, "ETag", a->etag);
         rv |= set_header(res, "Last-Modified", a->last_modified);
@@ -170,9 +170,11 @@ static void
 push_incoming(igw_mediate *e, struct mreq *r)
 {
     bool closing;
+    bool first;
 
     pthread_mutex_lock(&e->mtx);
     closing = atomic_load(&e->closing);
+    first = e->in_head == NULL;
     if (!closing) {
         r->next = NULL;
         if (e->in_tail != NULL) {
@@ -187,7 +189,10 @@ push_incoming(igw_mediate *e, struct mreq *r)
         eng_fail(r, IGW_ECLOSED, NULL);
         return;
     }
-    (void)curl_multi_wakeup(e->multi);
+    if (first) {
+        /* a list that was not empty has its wakeup pending: one per batch, not per request */
+        (void)curl_multi_wakeup(e->multi);
+    }
 }
 
 /* A decision taken on the submitting thread (after start). */

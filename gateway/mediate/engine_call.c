@@ -14,7 +14,8 @@
 #include "mediate/engine_int.h"
 
 #define LOGIN_TIMEOUT_MS 10000
-#define LOGIN_RETRY_MS 1000 /* after a failed login, the next one waits this long */
+#define LOGIN_RETRY_MS 2000      /* after a failed login the next waits this long, doubling */
+#define LOGIN_RETRY_MAX_MS 60000 /* up to this (openIMIS locks a user out after 5 failures) */
 
 static struct up *
 up_find(igw_mediate *e, const char *name)
@@ -91,6 +92,7 @@ eng_call_queue(igw_mediate *e, struct mreq *r)
                        ? igw_arena_strndup(r->m.arena, c->cache_tag, strlen(c->cache_tag))
                        : NULL;
     r->up = u;
+    r->rbody.max = u->cfg->max_response;
     wait_push(u, r, false);
 }
 
@@ -385,6 +387,18 @@ login_setup(igw_mediate *e, struct up *u)
     return IGW_OK;
 }
 
+/* A failed login: no new one for a while (1st: 2 s, then doubling up to a minute), so that a
+ * wrong password does not hammer the upstream's login (and its lockout). */
+static void
+login_backoff(struct up *u, uint64_t now)
+{
+    u->login_backoff_ms = u->login_backoff_ms == 0 ? LOGIN_RETRY_MS : u->login_backoff_ms * 2;
+    if (u->login_backoff_ms > LOGIN_RETRY_MAX_MS) {
+        u->login_backoff_ms = LOGIN_RETRY_MAX_MS;
+    }
+    u->login_after_ms = now + u->login_backoff_ms;
+}
+
 static void
 fail_waiters(struct up *u, int err)
 {
@@ -403,7 +417,7 @@ start_login(igw_mediate *e, struct up *u)
     if (rv != IGW_OK) {
         IGW_WARN("upstream login upstream=%s: cannot start (%s)", u->cfg->name, igw_strerror(rv));
         login_release(u);
-        u->token_renew_ms = igw_mono_ms() + LOGIN_RETRY_MS;
+        login_backoff(u, igw_mono_ms());
         if (u->token == NULL) {
             fail_waiters(u, IGW_EAUTH);
         }
@@ -429,7 +443,7 @@ login_done(struct up *u, CURLcode rc)
     if (rv != IGW_OK) {
         IGW_WARN("upstream login upstream=%s failed: %s (status %ld)", u->cfg->name,
                  rc != CURLE_OK ? curl_easy_strerror(rc) : igw_strerror(rv), status);
-        u->token_renew_ms = now + LOGIN_RETRY_MS;
+        login_backoff(u, now);
         if (u->token == NULL) {
             fail_waiters(u, IGW_EAUTH);
         }
@@ -439,6 +453,7 @@ login_done(struct up *u, CURLcode rc)
     drop_token(u);
     u->token = tok;
     u->token_renew_ms = now + (ttl > l->renew_before_ms ? ttl - l->renew_before_ms : ttl / 2);
+    u->login_backoff_ms = 0;
     u->logins++;
     IGW_INFO("upstream login upstream=%s ok lifetime=%llus logins=%u", u->cfg->name,
              (unsigned long long)(ttl / 1000), u->logins);
@@ -475,8 +490,11 @@ pump_up(igw_mediate *e, struct up *u, uint64_t now)
     if (u->wait_head == NULL) {
         return;
     }
-    if (needs_login(u, now) && u->login_easy == NULL) {
+    if (needs_login(u, now) && u->login_easy == NULL && now >= u->login_after_ms) {
         start_login(e, u);
+    } else if (u->cfg->auth == IGW_UP_AUTH_LOGIN && u->token == NULL && u->login_easy == NULL) {
+        fail_waiters(u, IGW_EAUTH); /* the last login failed moments ago: do not wait for one */
+        return;
     }
     if (u->cfg->auth == IGW_UP_AUTH_LOGIN && u->token == NULL) {
         return;

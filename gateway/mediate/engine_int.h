@@ -27,9 +27,11 @@ struct up {
     const struct igw_upstream *cfg;
     unsigned inflight;
     struct igw_bucket bucket;
-    char *token;             /* login: the current token (wiped when freed); NULL = none */
-    uint64_t token_renew_ms; /* monotonic: log in again from then on */
-    CURL *login_easy;        /* a login in progress */
+    char *token;               /* login: the current token (wiped when freed); NULL = none */
+    uint64_t token_renew_ms;   /* monotonic: log in again from then on */
+    uint64_t login_after_ms;   /* after a failed login: none before then (monotonic) */
+    uint64_t login_backoff_ms; /* doubles after each failure, reset by a success */
+    CURL *login_easy;          /* a login in progress */
     struct curl_slist *login_hdrs;
     struct igw_buf login_req, login_resp;
     unsigned logins;                    /* logins done (for the log) */

@@ -310,6 +310,25 @@ answer_body(struct igw_med *m, const struct igw_med_result *res)
     return rv == IGW_ETRANSLATE || rv == IGW_ELIMIT ? IGW_ETRANSLATE : rv;
 }
 
+/* on_success: commit: the inbound request, or the response map's output, becomes a write. */
+static int
+commit_after(struct igw_med *m, const struct igw_med_result *res)
+{
+    int rv;
+
+    if (m->ch->mediate_response_map == NULL) {
+        m->commit.body = NULL; /* the inbound body and method */
+        return IGW_MED_COMMIT;
+    }
+    rv = answer_body(m, res);
+    if (rv != IGW_OK) {
+        return -rv;
+    }
+    m->commit.body = m->answer.body.ptr != NULL ? m->answer.body.ptr : "";
+    m->commit.body_len = m->answer.body.len;
+    return IGW_MED_COMMIT;
+}
+
 static int
 map_step(struct igw_med *m, const struct igw_med_result *res)
 {
@@ -323,9 +342,18 @@ map_step(struct igw_med *m, const struct igw_med_result *res)
         igw_errbuf_set(m->err, sizeof(m->err), "the upstream has no such resource");
         return -IGW_ENOENT;
     }
+    if ((res->status == 401 || res->status == 403) && !passed(st, res->status)) {
+        igw_errbuf_set(m->err, sizeof(m->err), "the upstream refused igw's credentials (%d)",
+                       res->status);
+        return -IGW_EAUTH;
+    }
     if ((res->status < 200 || res->status > 299) && !passed(st, res->status)) {
         igw_errbuf_set(m->err, sizeof(m->err), "the upstream answered %d", res->status);
         return -IGW_EIO;
+    }
+    if (res->status >= 200 && res->status <= 299 && m->ch->mediate_on_success != NULL &&
+        strcmp(m->ch->mediate_on_success, "commit") == 0) {
+        return commit_after(m, res);
     }
     m->answer.status = res->status;
     rv = res->status >= 200 && res->status <= 299

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The mediator registry: one line per mediator (docs/internals/MEDIATORS.md). A mediator is a
- * const struct igw_mediator_ops (mediate/mediator.h), declared below and listed once here; the
- * config loader resolves a channel's `answer` option through igw_mediator_find.
+ * const struct igw_mediator_ops (mediate/mediator.h), declared below with extern (not through
+ * its folder's header: a mediator elsewhere, e.g. in dialect/fhir/, includes mediate/mediator.h,
+ * and an include back from here would make a circle of folders) and listed once in the table;
+ * the config loader resolves a channel's `answer` option through igw_mediator_find.
  */
 #include <string.h>
 

@@ -124,7 +124,8 @@ struct igw_upstream {
     uint64_t timeout_ms;      /* one call, default 10 s */
     unsigned max_inflight;    /* calls at once, default 16 */
     unsigned rate_per_minute; /* 0 = unlimited */
-    unsigned rate_burst;      /* token bucket size, default rate_per_minute / 6 (>= 1) */
+    unsigned rate_burst;      /* token bucket size, default rate_per_minute / 10 (>= 1) */
+    uint64_t max_response;    /* largest answer body read from it, default 8 MiB */
     bool tls_verify;
     char *ca_file;
     enum igw_upstream_auth auth;
@@ -175,6 +176,7 @@ struct igw_channel {
     char *mediate_response_map;                  /* map: upstream JSON -> answer */
     char *mediate_pass_status;                   /* map: upstream 4xx passed through, "404,410" */
     char *mediate_content_type;                  /* map: answer Content-Type */
+    char *mediate_on_success;                    /* map: "answer" or "commit" */
     uint64_t cache_ttl_ms;                       /* 0 = no cache */
     unsigned cache_max_entries;
     uint64_t cache_max_bytes;

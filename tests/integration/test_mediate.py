@@ -68,8 +68,11 @@ def with_setup(ups, upstreams, channels, fn, files=None):
     try:
         gw = gateway(upstreams(*servers), channels, files)
         fn(gw, *servers)
+        assert gw.stop() == 0, "igw did not exit 0 after SIGTERM"
         for u in servers:
             assert_clean_log(gw, u)
+        for bad in ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:"):
+            assert bad not in gw.logs(), gw.logs()[-3000:]
     finally:
         if gw is not None:
             gw.cleanup()
@@ -216,6 +219,29 @@ def test_timeout_hang_and_isolation():
     with_setup([Upstream(), Upstream()], ups, SLOW, body)
 
 
+def test_stop_while_mediating():
+    """SIGTERM with calls in flight: they are answered (503 or the timeout), igw exits 0."""
+    up = Upstream().start()
+    gw = gateway("  up: { url: \"%s\", timeout: 30s }\n  fast: { url: \"%s\" }\n"
+                 % (up.url, up.url), SLOW.replace("timeout: 600ms", "timeout: 20s"))
+    try:
+        out = []
+        t = threading.Thread(target=lambda: out.append(gw.request("GET", "/hang", timeout=30)[0]))
+        t.start()
+        time.sleep(0.3)
+        t0 = time.time()
+        assert gw.stop() == 0
+        took = time.time() - t0
+        t.join(30)
+        assert out in ([503], [504]), out
+        assert took < 15, took
+        for bad in ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:"):
+            assert bad not in gw.logs()
+    finally:
+        gw.cleanup()
+        up.stop()
+
+
 def test_concurrency_limit_503_retry_after():
     def body(gw, up):
         out = []
@@ -237,6 +263,20 @@ def test_concurrency_limit_503_retry_after():
         assert json.loads(busy[2])["error"]["code"] == "busy", busy[2]
     with_setup([Upstream()], lambda u: "  up: { url: \"%s\" }\n  fast: { url: \"%s\" }\n"
                % (u.url, u.url), SLOW, body)
+
+
+def test_limits_of_answers_and_types():
+    def body(gw, up):
+        st, _, doc = get_json(gw, "/items/a?lang=" + "x" * 2500)  # a 2.5 KB answer: too large
+        assert st == 502 and doc["error"]["code"] == "bad_gateway", (st, doc)
+        st, _, doc = get_json(gw, "/items/short")
+        assert st == 200, st
+        st, _, _ = gw.request("GET", "/items/short", headers={"Content-Type": "text/plain"})
+        assert st == 200, st  # GET without a body: content_types does not apply
+    chans = PLAIN.replace("  item:\n    listen: GET /items/{id}\n",
+                          "  item:\n    listen: GET /items/{id}\n    content_types: [application/json]\n")
+    with_setup([Upstream()],
+               lambda u: "  up: { url: \"%s\", max_response: 2KiB }\n" % u.url, chans, body)
 
 
 def test_rate_limit_503_without_calling():
@@ -274,12 +314,24 @@ def test_bearer_and_basic():
                lambda u: "  up: { url: \"%s\", auth: { type: basic, user_file: basic.user } }\n"
                % u.url, AUTH, body2)
 
+    def wrong(gw, up):
+        st, _, doc = get_json(gw, "/items/1")
+        assert st == 502 and doc["error"]["code"] == "upstream_auth", (st, doc)
+    with_setup([Upstream(bearer="another-token")],
+               lambda u: "  up: { url: \"%s\", auth: { type: bearer, token_file: bearer.tok } }\n"
+               % u.url, AUTH, wrong)
+
 
 def test_login_token_once_renewed_and_after_401():
     def body(gw, up):
-        for i in range(5):
-            st, _, _ = get_json(gw, "/items/%d" % i)
-            assert st == 200, st
+        out = []
+        threads = [threading.Thread(target=lambda i=i: out.append(get_json(gw, "/items/%d" % i)[0]))
+                   for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert out == [200] * 8, out
         assert up.state.logins == 1 and up.state.auth_failures == 0, up.state.logins
         time.sleep(2.3)  # the token lives 3 s, renewed 1 s before
         st, _, _ = get_json(gw, "/items/x")
@@ -290,7 +342,8 @@ def test_login_token_once_renewed_and_after_401():
     with_setup([Upstream(login="Admin:admin123-secret", ttl=3)],
                lambda u: ("  up:\n    url: \"%s\"\n    auth:\n      type: login\n"
                           "      user_file: login.user\n"
-                          "      login: { renew_before: 1s }\n" % u.url), AUTH, body)
+                          "      login: { preset: openimis-graphql, renew_before: 1s }\n"
+                          % u.url), AUTH, body)
 
 
 def test_login_presets_fhir_oauth2_and_refused():
@@ -298,17 +351,19 @@ def test_login_presets_fhir_oauth2_and_refused():
         st, _, _ = get_json(gw, "/items/1")
         assert st == 200 and up.state.logins == 1, (st, up.state.logins)
     with_setup([Upstream(login="Admin:admin123-secret")],
-               lambda u: ("  up: { url: \"%s\", auth: { type: login, user_file: login.user,"
-                          " login: { preset: openimis-fhir } } }\n" % u.url), AUTH, body)
+               lambda u: ("  up: { url: \"%s\", auth: { type: login, user_file: login.user } }\n"
+                          % u.url), AUTH, body)  # the default preset: openimis-fhir
     with_setup([Upstream(login="client-7:client-secret-xyz")],
                lambda u: ("  up: { url: \"%s\", auth: { type: login, user_file: client.user,"
                           " login: { preset: oauth2, url: \"%s/oauth/token\" } } }\n"
                           % (u.url, u.url)), AUTH, body)
 
     def refused(gw, up):
-        st, _, doc = get_json(gw, "/items/1")
-        assert st == 502 and doc["error"]["code"] == "upstream_auth", (st, doc)
+        for _ in range(3):
+            st, _, doc = get_json(gw, "/items/1")
+            assert st == 502 and doc["error"]["code"] == "upstream_auth", (st, doc)
         assert up.state.calls == 0
+        assert up.state.login_attempts == 1, up.state.login_attempts  # backoff: no login flood
     with_setup([Upstream(login="Admin:admin123-secret")],
                lambda u: "  up: { url: \"%s\", auth: { type: login, user_file: bad.user } }\n"
                % u.url, AUTH, refused)
@@ -351,6 +406,55 @@ def test_cache_hit_miss_invalidation():
     with_setup([Upstream()], lambda u: "  up: { url: \"%s\" }\n" % u.url, CACHE, body)
 
 
+COMMIT = """
+  checked:
+    listen: POST /checked
+    answer: map
+    upstream: up
+    mediate: { method: POST, path: /items, on_success: commit }
+    routes:
+      log: { url: "file://{dir}/out.jsonl" }
+  mapped:
+    listen: POST /mapped
+    answer: map
+    upstream: up
+    mediate: { method: POST, path: /items, on_success: commit, response_map: created-to-answer }
+    routes:
+      log: { url: "file://{dir}/out.jsonl" }
+  refused:
+    listen: POST /refused
+    answer: map
+    upstream: up
+    mediate: { method: POST, path: /fail, on_success: commit }
+    routes:
+      log: { url: "file://{dir}/out.jsonl" }
+"""
+
+
+def test_commit_after_upstream():
+    """IGW_MED_COMMIT: a 2xx from the upstream, then the durable write and the queue's answer."""
+    def body(gw, up):
+        hdr = {"Content-Type": "application/json"}
+        st, _, doc = get_json(gw, "/checked", "POST", {"name": "one"}, hdr)
+        assert st == 202 and len(doc["id"]) == 16, (st, doc)
+        st, _, doc = get_json(gw, "/mapped", "POST", {"name": "two"}, hdr)
+        assert st == 202, (st, doc)
+        st, _, doc = get_json(gw, "/refused", "POST", {"name": "three"}, hdr)
+        assert st == 502, (st, doc)
+        out = os.path.join(gw.dir, "out.jsonl")
+        deadline = time.time() + 10
+        lines = []
+        while time.time() < deadline and len(lines) < 2:
+            lines = open(out).read().splitlines() if os.path.exists(out) else []
+            time.sleep(0.05)
+        got = sorted(json.dumps(json.loads(x), sort_keys=True) for x in lines)
+        assert got == sorted([json.dumps({"name": "one"}), json.dumps({"name": "two", "ok": True},
+                                                                      sort_keys=True)]), got
+        time.sleep(0.2)
+        assert len(open(out).read().splitlines()) == 2
+    with_setup([Upstream()], lambda u: "  up: { url: \"%s\" }\n" % u.url, COMMIT, body)
+
+
 def test_config_check_refuses():
     cases = [
         ("  up: { url: \"http://127.0.0.1:1\" }\n",
@@ -370,6 +474,9 @@ def test_config_check_refuses():
         ("  up: { url: \"http://127.0.0.1:1\" }\n",
          "  c:\n    listen: GET /x\n    answer: map\n    upstream: up\n"
          "    mediate: { path: /x, response_map: nosuchmap }\n", b"unknown map 'nosuchmap'"),
+        ("  up: { url: \"http://127.0.0.1:1\", tls: { ca_file: nonexistent.pem } }\n",
+         "  c:\n    listen: GET /x\n    answer: map\n    upstream: up\n    mediate: { path: /x }\n",
+         b"upstreams.up.tls.ca_file"),
         ("  up: { url: \"http://127.0.0.1:1\", auth: { type: login } }\n",
          "  c:\n    listen: GET /x\n    answer: map\n    upstream: up\n    mediate: { path: /x }\n",
          b"needs user_file"),
@@ -380,15 +487,20 @@ def test_config_check_refuses():
             p = subprocess.run([IGW_BIN, "config", "check", gw.config_path], cwd=gw.dir,
                                capture_output=True, timeout=20)
             assert p.returncode == 1 and reason in p.stderr, (reason, p.stderr)
-            assert b"igw.conf:" in p.stderr or b"unknown map" in p.stderr, p.stderr
+            assert b"igw.conf:" in p.stderr or b"unknown map" in p.stderr or b"ca_file" in p.stderr
+            s = subprocess.run([IGW_BIN, "serve", "--config", gw.config_path], cwd=gw.dir,
+                               capture_output=True, timeout=20)
+            assert s.returncode == 1 and reason in s.stderr, (reason, s.stderr)
         finally:
             gw.cleanup()
 
 
 if __name__ == "__main__":
     run([test_get_head_post_through_maps, test_status_pass_through_and_failures,
-         test_connection_refused_is_502, test_timeout_hang_and_isolation,
-         test_concurrency_limit_503_retry_after, test_rate_limit_503_without_calling,
+         test_connection_refused_is_502, test_timeout_hang_and_isolation, test_stop_while_mediating,
+         test_concurrency_limit_503_retry_after, test_limits_of_answers_and_types,
+         test_rate_limit_503_without_calling,
          test_bearer_and_basic, test_login_token_once_renewed_and_after_401,
          test_login_presets_fhir_oauth2_and_refused, test_cache_hit_miss_invalidation,
+         test_commit_after_upstream,
          test_config_check_refuses])

@@ -138,9 +138,31 @@ test_reason(void)
     for (int e = 0; e <= IGW_ERR_COUNT; e++) {
         IGWT_CHECK(strcmp(igw_http_reason(of(IGW_HTTP_INTAKE, e).status), "Error") != 0);
         IGWT_CHECK(strcmp(igw_http_reason(of(IGW_HTTP_ADMIN, e).status), "Error") != 0);
+        IGWT_CHECK(strcmp(igw_http_reason(of(IGW_HTTP_MEDIATE, e).status), "Error") != 0);
     }
+}
+
+/* a mediating channel: the codes of gateway/mediate/mediator.h */
+static void
+test_mediate(void)
+{
+    struct igw_http_verdict v = of(IGW_HTTP_MEDIATE, IGW_ETIMEDOUT);
+
+    IGWT_CHECK(v.status == 504);
+    IGWT_STREQ(v.code, "upstream_timeout");
+    IGWT_CHECK(of(IGW_HTTP_MEDIATE, IGW_EIO).status == 502);
+    IGWT_CHECK(of(IGW_HTTP_MEDIATE, IGW_EAUTH).status == 502);
+    IGWT_CHECK(of(IGW_HTTP_MEDIATE, IGW_ENOENT).status == 404);
+    IGWT_CHECK(of(IGW_HTTP_MEDIATE, IGW_ECONFLICT).status == 412);
+    IGWT_CHECK(of(IGW_HTTP_MEDIATE, IGW_EPARSE).status == 400);
+    v = of(IGW_HTTP_MEDIATE, IGW_EAGAIN);
+    IGWT_CHECK(v.status == 503 && v.retry_after != NULL);
+    igw_http_verdict_of(IGW_HTTP_MEDIATE, IGW_EIO, NULL, "the upstream answered 500", &v);
+    IGWT_STREQ(v.msg, "the upstream answered 500");
+    IGWT_STREQ(igw_http_reason(502), "Bad Gateway");
+    IGWT_STREQ(igw_http_reason(504), "Gateway Timeout");
 }
 
 IGWT_MAIN({"intake_queue", test_intake_queue}, {"intake_checks", test_intake_checks},
           {"fallback", test_fallback}, {"admin", test_admin}, {"consistent", test_consistent},
-          {"reason", test_reason})
+          {"reason", test_reason}, {"mediate", test_mediate})
