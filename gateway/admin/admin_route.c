@@ -22,23 +22,51 @@ verdict_set(struct igw_http_verdict *v, uint16_t status, const char *code, const
     return false;
 }
 
-/* No Transfer-Encoding (nng 1.5 would hand us an empty body) and no body at all. */
+/* The paths that take a JSON request body, and its limit (0 = no body allowed). */
+static uint64_t
+body_limit(nng_http_req *req)
+{
+    const char *uri = nng_http_req_get_uri(req);
+    size_t plen = strcspn(uri, "?");
+
+    if (strcmp(nng_http_req_get_method(req), "POST") != 0) {
+        return 0;
+    }
+    if (plen > 12 && memcmp(uri, "/admin/bulk/", 12) == 0) {
+        return ADMIN_BULK_BODY_MAX;
+    }
+    if (plen == strlen(PREFIX_MSGS) + 21 && memcmp(uri, PREFIX_MSGS, strlen(PREFIX_MSGS)) == 0 &&
+        memcmp(uri + plen - 5, "/edit", 5) == 0) {
+        return ADMIN_EDIT_BODY_MAX;
+    }
+    return 0;
+}
+
+/* No Transfer-Encoding (nng 1.5 would hand us an empty body), and no body except a bounded
+ * one on the paths that take one (edit, bulk); *clen receives its length. */
 static bool
-check_framing(nng_http_req *req, struct igw_http_verdict *v)
+check_framing(nng_http_req *req, struct igw_http_verdict *v, uint64_t *clen)
 {
     struct igw_http_framing f;
     enum igw_http_framing_fault fault = igw_http_framing_read(req, &f);
+    uint64_t limit = body_limit(req);
 
+    *clen = 0;
     if (fault == IGW_FRAMING_CHUNKED) {
         v->close = true;
         return verdict_set(v, 501, "transfer_encoding_unsupported",
                            "Transfer-Encoding is not supported");
     }
     /* IGW_FRAMING_EXPECT is no fault here: Expect is ignored, as there is no body to expect */
-    if (fault == IGW_FRAMING_LENGTH || f.clen > 0) {
+    if (fault == IGW_FRAMING_LENGTH || (f.clen > 0 && limit == 0)) {
         v->close = true; /* the unread body must not be parsed as the next request */
-        return verdict_set(v, 413, "body_not_allowed", "admin requests take no body");
+        return verdict_set(v, 413, "body_not_allowed", "this admin request takes no body");
     }
+    if (f.clen > limit) {
+        v->close = true;
+        return verdict_set(v, 413, "body_too_large", "the request body is over the limit");
+    }
+    *clen = f.clen;
     return true;
 }
 
@@ -138,6 +166,12 @@ route_message(const char *method, const char *rest, size_t len, struct admin_job
         j->op = OP_REPLAY;
     } else if (alen == 8 && memcmp(action, "/release", 8) == 0) {
         j->op = OP_RELEASE;
+    } else if (alen == 6 && memcmp(action, "/retry", 6) == 0) {
+        j->op = OP_RETRY;
+    } else if (alen == 5 && memcmp(action, "/edit", 5) == 0) {
+        j->op = OP_EDIT;
+    } else if (alen == 6 && memcmp(action, "/purge", 6) == 0) {
+        j->op = OP_PURGE;
     } else {
         return verdict_set(v, 404, "not_found", "no admin endpoint on this path");
     }
@@ -170,13 +204,77 @@ route_request(nng_http_req *req, struct admin_job *j, bool *health, struct igw_h
     if (plen > pre && memcmp(uri, PREFIX_MSGS, pre) == 0) {
         return route_message(method, uri + pre, plen - pre, j, v);
     }
+    if (plen == pre - 1 && memcmp(uri, PREFIX_MSGS, pre - 1) == 0) {
+        j->op = OP_LIST;
+        if (query != NULL && strlen(query) > ADMIN_QUERY_MAX) {
+            return verdict_set(v, 400, "bad_query", "the query string is too long");
+        }
+        if (query != NULL) {
+            memcpy(j->query, query, strlen(query) + 1);
+        }
+        return method_is(method, "GET", "GET", v);
+    }
+    if (plen == 13 && memcmp(uri, "/admin/events", 13) == 0) {
+        j->op = OP_EVENTS;
+        return method_is(method, "GET", "GET", v);
+    }
+    if (plen > 12 && memcmp(uri, "/admin/bulk/", 12) == 0) {
+        static const char *const acts[] = {"release", "replay", "purge", "retry"};
+        for (unsigned i = 0; i < 4; i++) {
+            if (plen - 12 == strlen(acts[i]) && memcmp(uri + 12, acts[i], plen - 12) == 0) {
+                j->op = OP_BULK;
+                j->bulk = (enum admin_bulk_action)(i + 1);
+                return method_is(method, "POST", "POST", v);
+            }
+        }
+        return verdict_set(v, 404, "not_found", "bulk actions: release, replay, purge, retry");
+    }
+    if (plen > 12 && plen <= 12 + 16 && memcmp(uri, "/admin/jobs/", 12) == 0) {
+        j->op = OP_JOB;
+        memcpy(j->job, uri + 12, plen - 12);
+        j->job[plen - 12] = '\0';
+        return method_is(method, "GET", "GET", v);
+    }
     return verdict_set(v, 404, "not_found", "no admin endpoint on this path");
+}
+
+/* The least role each operation needs (docs/openapi/admin.yaml, x-igw-role). */
+static enum igw_admin_role
+op_role(const struct admin_job *j)
+{
+    switch (j->op) {
+    case OP_PURGE:
+        return IGW_ROLE_ADMIN;
+    case OP_BULK:
+        return j->bulk == BULK_PURGE ? IGW_ROLE_ADMIN : IGW_ROLE_OPERATOR;
+    case OP_REPLAY:
+    case OP_RELEASE:
+    case OP_RETRY:
+    case OP_EDIT:
+        return IGW_ROLE_OPERATOR;
+    default:
+        return IGW_ROLE_VIEWER;
+    }
 }
 
 bool
 admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j, bool *health,
                     struct igw_http_verdict *v)
 {
+    uint64_t clen = 0;
+    bool ok;
+
     *health = false;
-    return check_framing(req, v) && check_auth(a, req, v) && route_request(req, j, health, v);
+    if (!check_framing(req, v, &clen)) {
+        return false;
+    }
+    ok = check_auth(a, req, v) && route_request(req, j, health, v);
+    if (ok && !*health && !admin_need(req, op_role(j))) {
+        ok = verdict_set(v, 403, "forbidden", "your admin role does not allow this");
+    }
+    if (!ok && clen > 0) {
+        v->close = true; /* the body is not read */
+    }
+    j->clen = clen;
+    return ok;
 }

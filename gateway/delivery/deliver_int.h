@@ -48,6 +48,7 @@ enum breaker_state { BREAKER_CLOSED = 0, BREAKER_OPEN, BREAKER_HALF_OPEN };
 
 struct breaker {
     enum breaker_state state;
+    atomic_int pub;        /* state, mirrored for igw_deliverer_circuit (any thread) */
     unsigned failures;     /* consecutive failed attempts while closed */
     uint64_t reopen_at_ms; /* monotonic time an open circuit goes half-open */
     bool probe_inflight;   /* half-open: the one probe is running */
@@ -80,9 +81,10 @@ struct igw_dlv {
     struct igw_deliverer *owner;
     struct route_state *rs; /* NULL: a claim for a route the config does not have */
     struct igw_queue_claim claim;
-    bool probe;     /* the half-open circuit's probe */
-    bool started;   /* counted in rs->inflight */
-    bool on_active; /* linked on owner->active */
+    bool probe;             /* the half-open circuit's probe */
+    bool started;           /* counted in rs->inflight */
+    bool on_active;         /* linked on owner->active */
+    uint64_t start_mono_ms; /* when the attempt started (its duration in the outcome) */
     /* result */
     enum igw_deliver_result result;
     bool released;

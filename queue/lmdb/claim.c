@@ -275,17 +275,32 @@ qlmdb_round_wait(void *be, struct igw_queue_round *rd)
     round_collect(rd);
 }
 
-int
-qlmdb_release(void *be, uint64_t id, const char *route)
+static int
+release_call(qlmdb *q, uint64_t id, const char *route, bool retry_now, unsigned *changed)
 {
-    qlmdb *q = be;
     struct qreq r;
+    int rv;
 
     memset(&r, 0, sizeof(r));
     r.kind = QREQ_RELEASE;
     r.u.release.id = id;
     r.u.release.route = route;
-    return qcall(q, &r);
+    r.u.release.retry_now = retry_now;
+    rv = qcall(q, &r);
+    *changed = rv == IGW_OK ? r.u.release.changed : 0;
+    return rv;
+}
+
+int
+qlmdb_release(void *be, uint64_t id, const char *route, unsigned *released)
+{
+    return release_call(be, id, route, false, released);
+}
+
+int
+qlmdb_retry_now(void *be, uint64_t id, const char *route, unsigned *changed)
+{
+    return release_call(be, id, route, true, changed);
 }
 
 int

@@ -381,10 +381,25 @@ deliv_enc(struct qenc *e, const void *rec)
     enc_ostr(e, qbytes_of(r->error, r->error_len));
 }
 
+/* Writes a delivery record; when its state changes (or it is new) the route index and the
+ * route's counters follow in the same txn (index.c). */
 int
 qrec_deliv_put(struct qbatch *b, const struct qkey *k, const struct qdeliv_rec *r)
 {
-    return put_rec(b, QDB_DELIV, k, deliv_enc, r, 0);
+    uint8_t old = 0;
+    MDB_val v;
+    int rv = qdb_get(b, QDB_DELIV, k, &v);
+
+    if (rv == IGW_OK && v.mv_size >= 2 && ((const uint8_t *)v.mv_data)[0] == QF_VERSION) {
+        old = ((const uint8_t *)v.mv_data)[1];
+    } else if (rv != IGW_OK && rv != IGW_ENOENT) {
+        return rv;
+    }
+    rv = put_rec(b, QDB_DELIV, k, deliv_enc, r, 0);
+    if (rv == IGW_OK && old != r->state && k->len > 8) {
+        rv = qidx_deliv_move(b, qget_be64(k->b), (const char *)k->b + 8, k->len - 8, old, r->state);
+    }
+    return rv;
 }
 
 int

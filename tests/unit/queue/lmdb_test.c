@@ -513,7 +513,7 @@ test_disk_format(void)
     IGWT_ASSERT(mdb_env_open(env, tmpdir, MDB_RDONLY, 0600) == MDB_SUCCESS);
     IGWT_ASSERT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == MDB_SUCCESS);
     IGWT_CHECK(raw_get(txn, "meta", "schema", 6, &v) == MDB_SUCCESS && v.mv_size == 9 &&
-               ((unsigned char *)v.mv_data)[0] == 1 && be64((char *)v.mv_data + 1) == 1);
+               ((unsigned char *)v.mv_data)[0] == 1 && be64((char *)v.mv_data + 1) == 2);
     for (int i = 0; i < 8; i++) {
         key[i] = (unsigned char)(id >> (56 - 8 * i));
     }
@@ -524,6 +524,20 @@ test_disk_format(void)
     key[8] = 'r';
     IGWT_CHECK(raw_get(txn, "deliv", key, 9, &v) == MDB_SUCCESS && v.mv_size > 1 &&
                ((unsigned char *)v.mv_data)[0] == 1);
+    /* schema 2 indexes: ichan "ch" 0x00 id; iroute "r" 0x00 state(1 pending) id; rstats "r";
+     * cstats "ch" */
+    {
+        unsigned char ik[3 + 8] = {'c', 'h', 0};
+        unsigned char rk[3 + 8] = {'r', 0, 1};
+        memcpy(ik + 3, key, 8);
+        memcpy(rk + 3, key, 8);
+        IGWT_CHECK(raw_get(txn, "ichan", ik, 11, &v) == MDB_SUCCESS && v.mv_size == 0);
+        IGWT_CHECK(raw_get(txn, "iroute", rk, 11, &v) == MDB_SUCCESS && v.mv_size == 0);
+        IGWT_CHECK(raw_get(txn, "rstats", "r", 1, &v) == MDB_SUCCESS && v.mv_size == 33 &&
+                   ((unsigned char *)v.mv_data)[0] == 1 && be64((char *)v.mv_data + 1) == 1);
+        IGWT_CHECK(raw_get(txn, "cstats", "ch", 2, &v) == MDB_SUCCESS && v.mv_size == 9 &&
+                   be64((char *)v.mv_data + 1) == 1);
+    }
     mdb_txn_abort(txn);
     mdb_env_close(env);
     igwt_rm_tree(tmpdir);
