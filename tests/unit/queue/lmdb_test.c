@@ -543,6 +543,78 @@ test_disk_format(void)
     igwt_rm_tree(tmpdir);
 }
 
+/* Rewrites meta "schema" to v and, for v 1, drops the schema 2 indexes: what an older igw
+ * left behind. */
+static void
+raw_downgrade(uint64_t v)
+{
+    static const char *const idx[] = {"ichan", "iroute", "rstats", "cstats", "attempts"};
+    unsigned char rec[9] = {1};
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {6, (void *)(uintptr_t) "schema"};
+    MDB_val val = {9, rec};
+
+    for (int i = 0; i < 8; i++) {
+        rec[1 + i] = (unsigned char)(v >> (56 - 8 * i));
+    }
+    IGWT_ASSERT(mdb_env_create(&env) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_env_set_maxdbs(env, 16) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_env_open(env, tmpdir, 0, 0600) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_txn_begin(env, NULL, 0, &txn) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_dbi_open(txn, "meta", 0, &dbi) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_put(txn, dbi, &k, &val, 0) == MDB_SUCCESS);
+    for (unsigned i = 0; v == 1 && i < 5; i++) {
+        IGWT_ASSERT(mdb_dbi_open(txn, idx[i], 0, &dbi) == MDB_SUCCESS);
+        IGWT_ASSERT(mdb_drop(txn, dbi, 1) == MDB_SUCCESS);
+    }
+    IGWT_ASSERT(mdb_txn_commit(txn) == MDB_SUCCESS);
+    mdb_env_close(env);
+}
+
+/* A schema 1 queue (no indexes) is upgraded at open: listing, counters and attempts work on
+ * what it held; a newer schema than this igw knows is refused with a clear error. */
+static void
+test_upgrade(void)
+{
+    igw_queue *q = lmdb_open_at(8 << 20, 0);
+    struct igw_queue_route_stats rs[4];
+    struct igw_queue_list_item it[8];
+    struct igw_queue_list_page pg;
+    struct igw_queue_filter f;
+    struct igw_queue_claim c[4];
+    char err[IGW_ERRBUF_SIZE] = "";
+    uint64_t a = qc_put1(q, "r", NULL, "a");
+    uint64_t b = qc_put1(q, "r", NULL, "b");
+    unsigned n = 0;
+
+    IGWT_ASSERT(qc_claim(q, igw_now_ms() + 1, c, 4) == 2);
+    qc_fini_claims(c, 2);
+    qc_done(q, a, "r", IGW_DELIVER_FAIL, 0);
+    qc_done(q, b, "r", IGW_DELIVER_OK, 0);
+    igw_queue_close(q);
+    raw_downgrade(1);
+    q = NULL;
+    IGWT_OK(lmdb_open_opts(&q, tmpdir, 8 << 20, 0, err, sizeof(err)));
+    memset(&f, 0, sizeof(f));
+    f.state = IGW_DS_DEAD;
+    IGWT_OK(igw_queue_list(q, &f, 0, 8, it, &pg));
+    IGWT_CHECK(pg.n == 1 && it[0].id == a && it[0].state == IGW_DS_DEAD);
+    f.channel = "ch";
+    f.state = 0;
+    IGWT_OK(igw_queue_list(q, &f, 0, 8, it, &pg));
+    IGWT_CHECK(pg.n == 2 && it[0].id == b && it[1].id == a);
+    IGWT_OK(igw_queue_route_stats(q, rs, 4, &n));
+    IGWT_CHECK(n == 1 && rs[0].dead == 1 && rs[0].delivered == 1 && rs[0].pending == 0);
+    igw_queue_close(q);
+    raw_downgrade(99);
+    q = NULL;
+    IGWT_ERR(lmdb_open_opts(&q, tmpdir, 8 << 20, 0, err, sizeof(err)), IGW_EIO);
+    IGWT_CHECK(q == NULL);
+    igwt_rm_tree(tmpdir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -555,6 +627,7 @@ main(int argc, char **argv)
         {"stats_capacity", test_stats_capacity},
         {"open_invalid", test_open_invalid},
         {"disk_format", test_disk_format},
+        {"upgrade", test_upgrade},
         {NULL, NULL},
     };
     return qc_main(&lmdb_backend, own, argc, argv);
