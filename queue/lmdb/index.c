@@ -106,8 +106,76 @@ qrec_rstats_decode(const MDB_val *v, uint64_t c[4])
     return IGW_OK;
 }
 
+/* The delta record of (channel or route, name) in b, added when new; NULL without memory. */
+static struct qdelta *
+delta_of(struct qbatch *b, bool channel, const void *name, size_t len)
+{
+    struct qdelta *d;
+
+    for (unsigned i = b->ndl; i-- > 0;) { /* the newest first: usually the same route again */
+        d = &b->dl[i];
+        if (d->channel == channel && d->len == len && memcmp(d->name, name, len) == 0) {
+            return d;
+        }
+    }
+    if (b->ndl == b->dlcap) {
+        unsigned cap = b->dlcap == 0 ? 16 : b->dlcap * 2;
+        struct qdelta *n = igw_realloc(b->dl, cap * sizeof(*n));
+        if (n == NULL) {
+            return NULL;
+        }
+        b->dl = n;
+        b->dlcap = cap;
+    }
+    d = &b->dl[b->ndl++];
+    memset(d, 0, sizeof(*d));
+    d->channel = channel;
+    d->len = (uint8_t)len;
+    memcpy(d->name, name, len);
+    return d;
+}
+
 static int
 rstats_add(struct qbatch *b, const char *route, size_t rlen, uint8_t old, uint8_t new_state)
+{
+    struct qdelta *d = delta_of(b, false, route, rlen);
+
+    if (d == NULL) {
+        return IGW_ENOMEM;
+    }
+    if (old >= IGW_DS_PENDING && old <= IGW_DS_DEAD) {
+        d->d[old - 1]--;
+    }
+    if (new_state >= IGW_DS_PENDING && new_state <= IGW_DS_DEAD) {
+        d->d[new_state - 1]++;
+    }
+    return IGW_OK;
+}
+
+static int
+cstats_add(struct qbatch *b, struct qbytes ch, bool add)
+{
+    struct qdelta *d = delta_of(b, true, ch.p, ch.len);
+
+    if (d == NULL) {
+        return IGW_ENOMEM;
+    }
+    d->d[0] += add ? 1 : -1;
+    return IGW_OK;
+}
+
+static uint64_t
+add_clamped(uint64_t v, int64_t d)
+{
+    if (d < 0 && (uint64_t)(-d) > v) {
+        return 0;
+    }
+    return d < 0 ? v - (uint64_t)(-d) : v + (uint64_t)d;
+}
+
+/* One route's counters: read, change by d, write (deleted when all are 0). */
+static int
+rstats_apply(struct qbatch *b, const struct qdelta *d)
 {
     uint64_t c[4] = {0, 0, 0, 0};
     uint8_t rec[33];
@@ -116,18 +184,15 @@ rstats_add(struct qbatch *b, const char *route, size_t rlen, uint8_t old, uint8_
     int rv;
 
     k.len = 0;
-    kadd(&k, route, rlen);
+    kadd(&k, d->name, d->len);
     rv = qdb_get(b, QDB_RSTATS, &k, &v);
     if (rv == IGW_OK && qrec_rstats_decode(&v, c) != IGW_OK) {
-        IGW_ERROR("queue: corrupt route counters of %.*s: reset", (int)rlen, route);
+        IGW_ERROR("queue: corrupt route counters of %.*s: reset", (int)d->len, d->name);
     } else if (rv != IGW_OK && rv != IGW_ENOENT) {
         return rv;
     }
-    if (old >= IGW_DS_PENDING && old <= IGW_DS_DEAD && c[old - 1] > 0) {
-        c[old - 1]--;
-    }
-    if (new_state >= IGW_DS_PENDING && new_state <= IGW_DS_DEAD) {
-        c[new_state - 1]++;
+    for (int i = 0; i < 4; i++) {
+        c[i] = add_clamped(c[i], d->d[i]);
     }
     if (c[0] == 0 && c[1] == 0 && c[2] == 0 && c[3] == 0) {
         return del_opt(b, QDB_RSTATS, &k); /* a route without deliveries leaves the stats */
@@ -140,7 +205,7 @@ rstats_add(struct qbatch *b, const char *route, size_t rlen, uint8_t old, uint8_
 }
 
 static int
-cstats_add(struct qbatch *b, struct qbytes ch, bool add)
+cstats_apply(struct qbatch *b, const struct qdelta *d)
 {
     uint64_t n = 0;
     uint8_t rec[9];
@@ -149,20 +214,35 @@ cstats_add(struct qbatch *b, struct qbytes ch, bool add)
     int rv;
 
     k.len = 0;
-    kadd(&k, ch.p, ch.len);
+    kadd(&k, d->name, d->len);
     rv = qdb_get(b, QDB_CSTATS, &k, &v);
     if (rv == IGW_OK && v.mv_size == 9 && ((const uint8_t *)v.mv_data)[0] == QF_VERSION) {
         n = qget_be64((const uint8_t *)v.mv_data + 1);
     } else if (rv != IGW_OK && rv != IGW_ENOENT) {
         return rv;
     }
-    n = add ? n + 1 : (n > 0 ? n - 1 : 0);
+    n = add_clamped(n, d->d[0]);
     if (n == 0) {
         return del_opt(b, QDB_CSTATS, &k);
     }
     rec[0] = QF_VERSION;
     qput_be64(rec + 1, n);
     return qdb_put_raw(b, QDB_CSTATS, &k, rec, sizeof(rec), 0);
+}
+
+int
+qidx_flush(struct qbatch *b)
+{
+    int rv = IGW_OK;
+
+    for (unsigned i = 0; rv == IGW_OK && i < b->ndl; i++) {
+        const struct qdelta *d = &b->dl[i];
+        if (d->d[0] != 0 || d->d[1] != 0 || d->d[2] != 0 || d->d[3] != 0) {
+            rv = d->channel ? cstats_apply(b, d) : rstats_apply(b, d);
+        }
+    }
+    b->ndl = 0;
+    return rv;
 }
 
 /* ---- maintained by the writer ------------------------------------------------------------ */

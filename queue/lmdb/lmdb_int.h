@@ -96,6 +96,9 @@ struct qdeliv_rec {
     char order[IGW_QUEUE_ORDER_KEY_MAX];
     size_t error_len;
     char error[QF_ERR_MAX + 1]; /* NUL-terminated */
+    uint8_t stored; /* not encoded: the state the store holds (set by decode and put; 0 = a new
+                       record, as a zeroed struct is): lets qrec_deliv_put move the indexes
+                       without reading the record again */
 };
 
 struct qpayload_rec {
@@ -254,6 +257,15 @@ struct qev {
     uint64_t next_due_ms;
 };
 
+/* Counter changes of one route (rstats) or channel (cstats) during a txn, written once by
+ * qidx_flush before the commit (index.c). */
+struct qdelta {
+    bool channel;
+    uint8_t len;
+    char name[IGW_QUEUE_NAME_MAX];
+    int64_t d[4]; /* route: pending, in flight, delivered, dead; channel: d[0] messages */
+};
+
 struct qbatch {
     qlmdb *q;
     MDB_txn *txn;
@@ -273,6 +285,9 @@ struct qbatch {
     size_t nev;
     size_t evcap;
     struct igw_buf evstr;
+    struct qdelta *dl; /* counter changes of this txn (index.c) */
+    unsigned ndl;
+    unsigned dlcap;
 };
 
 struct qroute_name {
@@ -356,8 +371,7 @@ int qlmdb_retry_now(void *be, uint64_t id, const char *route, unsigned *changed)
 int qlmdb_list(void *be, const struct igw_queue_filter *f, uint64_t before, unsigned max,
                struct igw_queue_list_item *out, struct igw_queue_list_page *pg);
 int qlmdb_route_stats(void *be, struct igw_queue_route_stats *out, unsigned max, unsigned *n);
-int qlmdb_channel_stats(void *be, struct igw_queue_channel_stats *out, unsigned max,
-                        unsigned *n);
+int qlmdb_channel_stats(void *be, struct igw_queue_channel_stats *out, unsigned max, unsigned *n);
 int qlmdb_attempts(void *be, uint64_t id, const char *route, struct igw_queue_attempt *out,
                    unsigned max, unsigned *n, uint32_t *total);
 int qlmdb_payload_get(void *be, uint64_t id, const char *route, struct igw_queue_payload *out);
@@ -377,7 +391,7 @@ int qdb_put_raw(struct qbatch *b, enum qdb db, const struct qkey *k, const void 
                 unsigned flags);
 int qrec_msg_put(struct qbatch *b, const struct qkey *k, const struct qmsg_rec *r);
 int qrec_msg_decode(const MDB_val *v, struct qmsg_rec *r);
-int qrec_deliv_put(struct qbatch *b, const struct qkey *k, const struct qdeliv_rec *r);
+int qrec_deliv_put(struct qbatch *b, const struct qkey *k, struct qdeliv_rec *r);
 int qrec_deliv_decode(const MDB_val *v, struct qdeliv_rec *r);
 int qrec_payload_put(struct qbatch *b, const struct qkey *k, const struct qpayload_rec *r);
 int qrec_payload_decode(const MDB_val *v, struct qpayload_rec *r);
@@ -454,6 +468,9 @@ int qidx_msg(struct qbatch *b, uint64_t id, struct qbytes channel, bool add);
 /* Records one attempt of (id, route), keeping the first and the last ones. */
 int qidx_attempt_add(struct qbatch *b, const struct igw_queue_outcome *o, size_t rlen,
                      const struct qdeliv_rec *d);
+/* Writes the counter changes collected in b (rstats, cstats): once per touched route or
+ * channel, before the commit (qmeta_store). */
+int qidx_flush(struct qbatch *b);
 /* Builds every index from the records (upgrade of a schema 1 queue, at open). */
 int qidx_build(struct qbatch *b);
 void qkey_iroute(struct qkey *k, const char *route, size_t rlen, uint8_t state, bool with_id,

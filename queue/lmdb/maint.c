@@ -407,8 +407,8 @@ qmeta_load(struct qbatch *b)
 int
 qmeta_store(struct qbatch *b)
 {
-    int rv = IGW_OK;
-    if (b->next_id != b->q->next_id) {
+    int rv = qidx_flush(b);
+    if (rv == IGW_OK && b->next_id != b->q->next_id) {
         rv = qrec_u64_put(b, "next_id", b->next_id);
     }
     if (rv == IGW_OK && memcmp(&b->counts, &b->q->counts, sizeof(b->counts)) != 0) {

@@ -381,23 +381,19 @@ deliv_enc(struct qenc *e, const void *rec)
     enc_ostr(e, qbytes_of(r->error, r->error_len));
 }
 
-/* Writes a delivery record; when its state changes (or it is new) the route index and the
- * route's counters follow in the same txn (index.c). */
+/* Writes a delivery record; when its state differs from the stored one (r->stored; 0 = new)
+ * the route index and the route's counters follow in the same txn (index.c). */
 int
-qrec_deliv_put(struct qbatch *b, const struct qkey *k, const struct qdeliv_rec *r)
+qrec_deliv_put(struct qbatch *b, const struct qkey *k, struct qdeliv_rec *r)
 {
-    uint8_t old = 0;
-    MDB_val v;
-    int rv = qdb_get(b, QDB_DELIV, k, &v);
+    int rv = put_rec(b, QDB_DELIV, k, deliv_enc, r, 0);
 
-    if (rv == IGW_OK && v.mv_size >= 2 && ((const uint8_t *)v.mv_data)[0] == QF_VERSION) {
-        old = ((const uint8_t *)v.mv_data)[1];
-    } else if (rv != IGW_OK && rv != IGW_ENOENT) {
-        return rv;
+    if (rv == IGW_OK && r->stored != r->state && k->len > 8) {
+        rv = qidx_deliv_move(b, qget_be64(k->b), (const char *)k->b + 8, k->len - 8, r->stored,
+                             r->state);
     }
-    rv = put_rec(b, QDB_DELIV, k, deliv_enc, r, 0);
-    if (rv == IGW_OK && old != r->state && k->len > 8) {
-        rv = qidx_deliv_move(b, qget_be64(k->b), (const char *)k->b + 8, k->len - 8, old, r->state);
+    if (rv == IGW_OK) {
+        r->stored = r->state;
     }
     return rv;
 }
@@ -424,6 +420,7 @@ qrec_deliv_decode(const MDB_val *v, struct qdeliv_rec *r)
     if (dec_end(&d, "deliv") != IGW_OK) {
         return IGW_EIO;
     }
+    r->stored = r->state;
     r->ordered = order.present;
     r->order_len = order.len;
     if (order.len > 0) {

@@ -39,6 +39,7 @@ void
 qbatch_clear(struct qbatch *b)
 {
     b->nev = 0;
+    b->ndl = 0;
     igw_buf_reset(&b->evstr);
     b->accepted = false;
     b->freed = false;
@@ -51,6 +52,9 @@ void
 qbatch_fini(struct qbatch *b)
 {
     IGW_FREE(b->ev);
+    IGW_FREE(b->dl);
+    b->ndl = 0;
+    b->dlcap = 0;
     igw_buf_fini(&b->evstr);
     b->nev = 0;
     b->evcap = 0;
