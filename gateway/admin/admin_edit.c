@@ -8,6 +8,7 @@
  * then the deliveries go back to pending (igw_queue_replay). The stored original body is never
  * changed, so a later replay starts from it again.
  */
+#include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 
@@ -63,7 +64,11 @@ edit_payload(igw_admin *a, uint64_t id, const char *route, const char *payload, 
         return admin_queue_err(b, rv);
     }
     igw_queue_id_format(id, hex);
-    admin_audit(a, "edit", hex, NULL);
+    {
+        char detail[IGW_QUEUE_NAME_MAX + 64]; /* route names are [A-Za-z0-9_.-]: no escaping */
+        snprintf(detail, sizeof(detail), "{\"route\":\"%s\",\"payload_len\":%zu}", full, len);
+        admin_audit(a, "edit", hex, detail);
+    }
     IGW_INFO("admin edit id=%s route=%s payload_len=%zu", hex, full, len);
     if (a->d != NULL) {
         igw_deliverer_kick(a->d);

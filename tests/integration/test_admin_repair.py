@@ -287,7 +287,15 @@ def test_event_stream():
         assert ("accepted", mid) in kinds and ("delivered", mid) in kinds, kinds
         st, _, doc = e.admin("GET", "/admin/events", token="wrong")
         assert st == 401, doc
+        # a stream still open (and not read) at shutdown does not hold it up
+        s2 = socket.create_connection(("127.0.0.1", e.admin_port), timeout=10)
+        s2.sendall(b"GET /admin/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                   + ADMIN_TOKEN.encode() + b"\r\n\r\n")
+        assert s2.recv(4096).startswith(b"HTTP/1.1 200")
+        for i in range(50):
+            e.accept("/dl", {"n": i})
         assert e.gw.stop() == 0, e.gw.logs()[-2000:]
+        s2.close()
 
 
 def test_indexes_after_kill9():

@@ -408,9 +408,61 @@ test_listeners(void)
     qc_finish(q);
 }
 
+/* A text search over more bodies than one call may search: the pages come back partial with
+ * a cursor that goes on where the search stopped, and following it finds every match once. */
+static void
+test_list_text_budget(void)
+{
+    igw_queue *q = qc_open(0);
+    unsigned total = IGW_QUEUE_TEXT_BUDGET + 300;
+    struct igw_queue_list_item it[8];
+    struct igw_queue_list_page pg;
+    struct igw_queue_filter f;
+    struct igw_queue_msg m;
+    uint64_t found[8];
+    uint64_t before = 0;
+    unsigned nfound = 0;
+    unsigned partials = 0;
+    struct igw_queue_route_init r = {"r", NULL, 0, NULL, 0, NULL};
+
+    qc_async_reset();
+    for (unsigned i = 0; i < total; i++) {
+        qc_init_msg(&m, "ch", i == 0 || i == total - 1 || i == 1000 ? "a needle" : "hay", &r, 1);
+        IGWT_OK(igw_queue_submit(q, &m, qc_async_cb, NULL));
+    }
+    pthread_mutex_lock(&qc_async_done.mu);
+    while (qc_async_done.n < (int)total) {
+        pthread_cond_wait(&qc_async_done.cv, &qc_async_done.mu);
+    }
+    pthread_mutex_unlock(&qc_async_done.mu);
+    IGWT_ASSERT(qc_async_done.bad == 0);
+    memset(&f, 0, sizeof(f));
+    f.text = "needle";
+    f.text_len = 6;
+    for (int call = 0; call < 20; call++) {
+        IGWT_OK(igw_queue_list(q, &f, before, 8, it, &pg));
+        for (unsigned i = 0; i < pg.n && nfound < 8; i++) {
+            found[nfound++] = it[i].id;
+        }
+        partials += pg.partial ? 1 : 0;
+        before = pg.next;
+        if (before == 0) {
+            break;
+        }
+    }
+    IGWT_CHECK(before == 0 && partials >= 1);
+    IGWT_CHECK(nfound == 3 && found[0] > found[1] && found[1] > found[2]);
+    qc_finish(q);
+}
+
 const struct igwt_case qc_cases_admin[] = {
-    {"list_filters", test_list_filters}, {"list_paging", test_list_paging},
-    {"attempts", test_attempts},         {"retry_release_counts", test_retry_release_counts},
-    {"route_stats", test_route_stats},   {"payload_get", test_payload_get},
-    {"listeners", test_listeners},       {NULL, NULL},
+    {"list_text_budget", test_list_text_budget},
+    {"list_filters", test_list_filters},
+    {"list_paging", test_list_paging},
+    {"attempts", test_attempts},
+    {"retry_release_counts", test_retry_release_counts},
+    {"route_stats", test_route_stats},
+    {"payload_get", test_payload_get},
+    {"listeners", test_listeners},
+    {NULL, NULL},
 };
