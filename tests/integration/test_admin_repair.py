@@ -182,7 +182,8 @@ def test_edit_payload_keeps_the_original():
 def test_edit_body_retranslates():
     with Env() as e:
         mid = e.accept("/ev", {"chfId": "5"})
-        eventually(lambda: len(e.bodies("/in/mapped")) == 1, what="v1 delivered")
+        eventually(lambda: e.states(mid) == {"ev.mapped": "delivered", "ev.raw": "delivered"},
+                   what="both delivered")  # an edit while one is in flight is 409 in_flight
         st, _, doc = e.post("/admin/messages/%s/edit" % mid, {"body": '{"chfId":"55"}'})
         assert st == 200 and sorted(doc["routes"]) == ["ev.mapped", "ev.raw"], doc
         eventually(lambda: len(e.bodies("/in/mapped")) == 2 and len(e.bodies("/in/raw")) == 2,
@@ -190,6 +191,8 @@ def test_edit_body_retranslates():
         assert e.bodies("/in/mapped")[1] == {"version": "v1", "id": "55"}
         assert e.bodies("/in/raw")[1] == {"chfId": "55"}  # pass-through carries the edit
         assert json.loads(e.info(mid)["body"]) == {"chfId": "5"}  # the original is kept
+        eventually(lambda: e.states(mid) == {"ev.mapped": "delivered", "ev.raw": "delivered"},
+                   what="edited ones delivered")
         st, _, doc = e.post("/admin/messages/%s/edit" % mid, {"body": '{"other":1}'})
         assert st == 422 and doc["error"]["code"] == "translation_failed", (st, doc)
         st, _, doc = e.post("/admin/messages/%s/edit" % mid, {"body": "not json"})
