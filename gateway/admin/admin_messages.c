@@ -65,6 +65,37 @@ stats_channels(igw_admin *a, const struct igw_queue_route_stats *rs, unsigned nr
     return rv == IGW_OK ? igw_buf_putc(b, ']') : rv;
 }
 
+/* Whether route is among the first nr of rs. */
+static bool
+route_listed(const struct igw_queue_route_stats *rs, unsigned nr, const char *route)
+{
+    for (unsigned i = 0; i < nr; i++) {
+        if (strcmp(rs[i].route, route) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Appends the configured routes without deliveries (zero counts) to rs, so that every route's
+ * circuit shows; rs has room for STATS_ROUTES_MAX. */
+static unsigned
+stats_configured(igw_admin *a, struct igw_queue_route_stats *rs, unsigned nr)
+{
+    for (size_t c = 0; c < a->cfg->nchannels; c++) {
+        const struct igw_channel *ch = &a->cfg->channels[c];
+        for (size_t r = 0; r < ch->nroutes && nr < STATS_ROUTES_MAX; r++) {
+            const char *name = ch->routes[r].name;
+            if (strlen(name) <= IGW_QUEUE_NAME_MAX && !route_listed(rs, nr, name)) {
+                memset(&rs[nr], 0, sizeof(rs[nr]));
+                memcpy(rs[nr].route, name, strlen(name) + 1);
+                nr++;
+            }
+        }
+    }
+    return nr;
+}
+
 static int
 stats_routes(igw_admin *a, const struct igw_queue_route_stats *rs, unsigned nr, struct igw_buf *b)
 {
@@ -119,6 +150,7 @@ admin_op_stats(igw_admin *a, struct igw_buf *b)
                              s.full ? "true" : "false", (unsigned long long)s.commits)
             : rv;
     rv = rv == IGW_OK ? stats_channels(a, rs, nr, b) : rv;
+    nr = stats_configured(a, rs, nr);
     rv = rv == IGW_OK ? stats_routes(a, rs, nr, b) : rv;
     rv = rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
     igw_free(rs);

@@ -267,6 +267,8 @@ def test_stats_per_channel_and_route():
         assert rt["slow.out"]["oldest_pending_ms"] is not None, rt
         assert rt["dl.out"]["oldest_pending_ms"] is None, rt
         assert all(r["circuit"] in ("closed", "open", "half_open") for r in s["routes"]), rt
+        # configured routes without deliveries are listed too, with their circuit
+        assert rt["ev.raw"]["deliveries"]["pending"] == 0 and rt["ev.raw"]["circuit"] == "closed"
 
 
 def test_event_stream():
