@@ -246,9 +246,7 @@ admin_events_fini(igw_admin *a)
     if (ev == NULL) {
         return;
     }
-    if (ev->listening) {
-        igw_queue_listener_remove(a->q, on_event, ev); /* no call after this returns */
-    }
+    igw_queue_listener_remove(a->q, on_event, ev); /* no call after this returns */
     if (ev->tick != NULL) {
         nng_aio_stop(ev->tick);
     }
@@ -282,14 +280,12 @@ admin_events_serve(igw_admin *a, nng_aio *aio)
         igw_free(c);
         return 503;
     }
-    if (!ev->listening) { /* first client: from now on the queue's events come here */
-        pthread_mutex_lock(&ev->mu);
-        bool first = !ev->listening;
-        ev->listening = true;
-        pthread_mutex_unlock(&ev->mu);
-        if (first && igw_queue_listener_add(a->q, on_event, ev) != IGW_OK) {
-            IGW_WARN("admin events: no queue listener slot left");
-        }
+    pthread_mutex_lock(&ev->mu);
+    bool first = !ev->listening; /* first client: from now on the queue's events come here */
+    ev->listening = true;
+    pthread_mutex_unlock(&ev->mu);
+    if (first && igw_queue_listener_add(a->q, on_event, ev) != IGW_OK) {
+        IGW_WARN("admin events: no queue listener slot left");
     }
     pthread_mutex_lock(&ev->mu);
     for (int i = 0; slot < 0 && !ev->closing && i < CLIENTS_MAX; i++) {
