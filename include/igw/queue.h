@@ -351,7 +351,7 @@ struct igw_queue_filter {
 #define IGW_QUEUE_LIST_BUDGET 20000u   /* candidates examined per igw_queue_list call */
 #define IGW_QUEUE_TEXT_BUDGET 2000u    /* bodies searched for text per call */
 #define IGW_QUEUE_TEXT_SCAN (1u << 20) /* bytes of a body searched for text */
-#define IGW_QUEUE_ATTEMPTS_KEPT 16u    /* attempt records kept per delivery: first + last 15 */
+#define IGW_QUEUE_ATTEMPTS_KEPT 8u     /* attempt records kept per delivery: first + last 7 */
 
 /** One message of a listing (copied). state is the message's overall state: dead when any
  *  delivery is dead, else inflight, else pending, else delivered (a message without routes:

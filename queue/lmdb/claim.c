@@ -322,11 +322,19 @@ qlmdb_sweep(void *be, uint64_t now_ms, unsigned limit, unsigned *removed)
     struct qreq r;
     int rv;
 
-    memset(&r, 0, sizeof(r));
-    r.kind = QREQ_SWEEP;
-    r.u.sweep.now_ms = now_ms;
-    r.u.sweep.limit = limit;
-    rv = qcall(q, &r);
-    *removed = r.u.sweep.removed;
-    return rv;
+    /* A large removal in a nearly full map needs free pages for every tree it rewrites (more
+     * trees since the admin indexes): when it does not fit, the same sweep in smaller
+     * transactions does, since each one frees pages for the next. */
+    for (;;) {
+        memset(&r, 0, sizeof(r));
+        r.kind = QREQ_SWEEP;
+        r.u.sweep.now_ms = now_ms;
+        r.u.sweep.limit = limit;
+        rv = qcall(q, &r);
+        *removed = r.u.sweep.removed;
+        if (rv != IGW_ENOSPC || limit <= 16) {
+            return rv;
+        }
+        limit /= 4;
+    }
 }

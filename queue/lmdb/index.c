@@ -354,8 +354,24 @@ qidx_attempt_add(struct qbatch *b, const struct igw_queue_outcome *o, size_t rle
     size_t elen = d->error_len;
     struct qkey k;
     uint32_t seq;
-    int rv = attempt_next_seq(b, o->id, o->route, rlen, &seq);
+    bool room = false;
+    int rv;
 
+    /* Attempt records are the one thing outcomes add to the store: above the high-water mark
+     * (the store full, intake stopped) they are not written, so the reserve stays for
+     * deliveries, sweeps and purges (docs/QUEUE-FORMAT.md, "Room for deliveries"). Measured
+     * once per transaction. */
+    if (b->att_room < 0) {
+        rv = qspace_below_mark(b, &room);
+        if (rv != IGW_OK) {
+            return rv;
+        }
+        b->att_room = room ? 1 : 0;
+    }
+    if (b->att_room == 0) {
+        return IGW_OK;
+    }
+    rv = attempt_next_seq(b, o->id, o->route, rlen, &seq);
     if (rv != IGW_OK || seq == UINT32_MAX) {
         return rv;
     }

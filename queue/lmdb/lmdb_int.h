@@ -285,6 +285,8 @@ struct qbatch {
     size_t nev;
     size_t evcap;
     struct igw_buf evstr;
+    int att_room;      /* attempt records may be written in this txn: -1 not measured yet,
+                          0 no (the store is above its high-water mark), 1 yes (index.c) */
     struct qdelta *dl; /* counter changes of this txn (index.c) */
     unsigned ndl;
     unsigned dlcap;

@@ -31,6 +31,7 @@ qbatch_init(struct qbatch *b, qlmdb *q)
 {
     memset(b, 0, sizeof(*b));
     b->q = q;
+    b->att_room = -1;
     igw_buf_init(&b->evstr, SIZE_MAX / 2);
     return IGW_OK;
 }
@@ -40,6 +41,7 @@ qbatch_clear(struct qbatch *b)
 {
     b->nev = 0;
     b->ndl = 0;
+    b->att_room = -1;
     igw_buf_reset(&b->evstr);
     b->accepted = false;
     b->freed = false;
