@@ -243,6 +243,18 @@ test_map_full(void)
     }
     IGWT_CHECK(qc_stats(q).full && qc_stats(q).messages == (uint64_t)fill.ok);
     IGWT_ERR(igw_queue_put(q, &m, &id, NULL), IGW_ENOSPC);
+    {
+        /* above the mark an outcome writes no attempt record: the reserve is the deliveries' */
+        struct igw_queue_claim c[1];
+        struct igw_queue_attempt at[2];
+        uint32_t total = 9;
+        unsigned na = 9;
+        IGWT_ASSERT(qc_claim(q, igw_now_ms() + 1, c, 1) == 1);
+        qc_done(q, c[0].id, "r", IGW_DELIVER_RETRY, 0);
+        IGWT_OK(igw_queue_attempts(q, c[0].id, "r", at, 2, &na, &total));
+        IGWT_CHECK(na == 0 && total == 0);
+        qc_fini_claims(c, 1);
+    }
     /* everything accepted is intact, and claims and completions still commit */
     seen = drain_all(q, sizeof(body));
     IGWT_CHECK(seen == (unsigned)fill.ok);
