@@ -63,6 +63,7 @@ enum admin_bulk_action { BULK_NONE = 0, BULK_RELEASE, BULK_REPLAY, BULK_PURGE, B
 #define ADMIN_EDIT_BODY_MAX (4u << 20)  /* request body of POST .../edit */
 #define ADMIN_BULK_BODY_MAX (64u << 10) /* request body of POST /admin/bulk/... */
 #define ADMIN_LIST_MAX 500              /* largest page */
+#define ADMIN_STATS_ROUTES_MAX 1024     /* routes in /admin/stats and /metrics */
 
 /* One queued admin request: what to do, and nng's handler aio to finish with the answer. */
 struct admin_job {
@@ -167,6 +168,13 @@ int admin_op_job(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
  *  first, NUL-terminated). @return IGW_OK, IGW_ETIMEDOUT, IGW_EIO (the client went away),
  *  IGW_ENOMEM. */
 int admin_body_read(const struct admin_job *j, struct igw_buf *body);
+
+/* ---- admin_messages.c: per-route counts ---------------------------------------------------- */
+
+/** Appends the configured routes that rs[0..nr) lacks (no deliveries yet) with zero counts, so
+ *  every configured route shows; rs has room for ADMIN_STATS_ROUTES_MAX. @return the new count.
+ */
+unsigned admin_stats_configured(igw_admin *a, struct igw_queue_route_stats *rs, unsigned nr);
 
 /* ---- admin_list.c: filters ---------------------------------------------------------------- */
 

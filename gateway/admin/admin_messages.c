@@ -18,8 +18,6 @@
 #define BODY_SHOW_MAX (64u << 10) /* message bodies shown inline up to this */
 #define DEAD_SHOW_MAX 4096        /* dead-letter response bytes shown */
 
-#define STATS_ROUTES_MAX 1024
-
 static int
 counts_json(struct igw_buf *b, uint64_t p, uint64_t i, uint64_t d, uint64_t x)
 {
@@ -33,9 +31,10 @@ counts_json(struct igw_buf *b, uint64_t p, uint64_t i, uint64_t d, uint64_t x)
 static int
 stats_channels(igw_admin *a, const struct igw_queue_route_stats *rs, unsigned nr, struct igw_buf *b)
 {
-    struct igw_queue_channel_stats *cs = igw_calloc(STATS_ROUTES_MAX, sizeof(*cs));
+    struct igw_queue_channel_stats *cs = igw_calloc(ADMIN_STATS_ROUTES_MAX, sizeof(*cs));
     unsigned nc = 0;
-    int rv = cs == NULL ? IGW_ENOMEM : igw_queue_channel_stats(a->q, cs, STATS_ROUTES_MAX, &nc);
+    int rv =
+        cs == NULL ? IGW_ENOMEM : igw_queue_channel_stats(a->q, cs, ADMIN_STATS_ROUTES_MAX, &nc);
 
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"channels\":[") : rv;
     for (unsigned i = 0; rv == IGW_OK && i < nc; i++) {
@@ -77,14 +76,12 @@ route_listed(const struct igw_queue_route_stats *rs, unsigned nr, const char *ro
     return false;
 }
 
-/* Appends the configured routes without deliveries (zero counts) to rs, so that every route's
- * circuit shows; rs has room for STATS_ROUTES_MAX. */
-static unsigned
-stats_configured(igw_admin *a, struct igw_queue_route_stats *rs, unsigned nr)
+unsigned
+admin_stats_configured(igw_admin *a, struct igw_queue_route_stats *rs, unsigned nr)
 {
     for (size_t c = 0; c < a->cfg->nchannels; c++) {
         const struct igw_channel *ch = &a->cfg->channels[c];
-        for (size_t r = 0; r < ch->nroutes && nr < STATS_ROUTES_MAX; r++) {
+        for (size_t r = 0; r < ch->nroutes && nr < ADMIN_STATS_ROUTES_MAX; r++) {
             const char *name = ch->routes[r].name;
             if (strlen(name) <= IGW_QUEUE_NAME_MAX && !route_listed(rs, nr, name)) {
                 memset(&rs[nr], 0, sizeof(rs[nr]));
@@ -126,12 +123,12 @@ stats_routes(igw_admin *a, const struct igw_queue_route_stats *rs, unsigned nr, 
 int
 admin_op_stats(igw_admin *a, struct igw_buf *b)
 {
-    struct igw_queue_route_stats *rs = igw_calloc(STATS_ROUTES_MAX, sizeof(*rs));
+    struct igw_queue_route_stats *rs = igw_calloc(ADMIN_STATS_ROUTES_MAX, sizeof(*rs));
     struct igw_queue_stats s;
     unsigned nr = 0;
     int rv = rs == NULL ? IGW_ENOMEM : igw_queue_stats(a->q, &s);
 
-    rv = rv == IGW_OK ? igw_queue_route_stats(a->q, rs, STATS_ROUTES_MAX, &nr) : rv;
+    rv = rv == IGW_OK ? igw_queue_route_stats(a->q, rs, ADMIN_STATS_ROUTES_MAX, &nr) : rv;
     if (rv != IGW_OK) {
         igw_free(rs);
         return admin_queue_err(b, rv);
@@ -150,7 +147,7 @@ admin_op_stats(igw_admin *a, struct igw_buf *b)
                              s.full ? "true" : "false", (unsigned long long)s.commits)
             : rv;
     rv = rv == IGW_OK ? stats_channels(a, rs, nr, b) : rv;
-    nr = stats_configured(a, rs, nr);
+    nr = admin_stats_configured(a, rs, nr);
     rv = rv == IGW_OK ? stats_routes(a, rs, nr, b) : rv;
     rv = rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
     igw_free(rs);
