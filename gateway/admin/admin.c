@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The admin HTTP API (docs/ADMIN-API.md): a second nng 1.5 HTTP server on admin.listen with
- * its own credentials. One tree handler on "/" checks framing (no Transfer-Encoding, no body),
- * credentials and the route on nng's task thread, answers /admin/health at once and queues
- * every other request as a job; the admin worker thread runs the queue calls (replay, release
- * and purge block until their group commit) and finishes nng's handler aio.
- * This file holds the handler, the job queue and its worker, the reply helpers and start/stop;
- * admin_int.h lists the other files (request checks, the jobs, replay).
+ * its own credentials. One tree handler on "/" checks framing (no Transfer-Encoding; a bounded
+ * body only on edit and bulk), credentials, route and role on nng's task thread, answers the
+ * probes, whoami, metrics and alerts at once, hands GET /admin/events to admin_events.c and
+ * queues every other request as a job; the admin worker thread runs the queue calls (replay,
+ * release and purge block until their group commit) and finishes nng's handler aio. This file holds
+ * the handler, the job queue and its worker, the reply helpers and start/stop; admin_int.h lists
+ * the other files (request checks, the jobs, replay).
  */
 #include <pthread.h>
 #include <string.h>

@@ -121,10 +121,11 @@ int admin_queue_err(struct igw_buf *b, int rv);
 
 /* ---- admin_route.c (nng task thread) ------------------------------------------------------ */
 
-/** Checks a request: framing (no Transfer-Encoding, no body), the method and path against
- *  the endpoint table, the admin credentials (not for the public probes /healthz and /readyz)
- *  and the caller's role (403 forbidden below the endpoint's role); fills j (op, id, route,
- *  query, caller).
+/** Checks a request: framing (no Transfer-Encoding; no body except a bounded one on edit and
+ *  bulk, whose length goes to j->clen), the method and path against the endpoint table, the
+ *  admin credentials (not for the public probes /healthz and /readyz) and the caller's role
+ *  (403 forbidden below the endpoint's role); fills j (op, id, route, query, caller, bulk,
+ *  job). A refused request with a body gets v->close (the body is never read).
  *  @return true when the request is to be served; false with *v set to the refusal. */
 bool admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j,
                          struct igw_http_verdict *v);
