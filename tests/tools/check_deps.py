@@ -28,7 +28,7 @@ OWNERS = {
     "doc.h": "translators", "node.h": "translators/doc", "codec.h": "translators/codec",
     "json.h": "translators/json", "xml.h": "translators/xml", "csv.h": "translators/csv",
     "map.h": "translators/map", "maptable.h": "translators/map",
-    "fhir.h": "translators/fhir",
+    "fhir.h": "translators/fhir", "dci.h": "translators/dci",
 }
 LAYER = {"cli": 4, "gateway": 3, "translators": 2, "queue": 2, "common": 1}
 SRC_DIRS = ("cli", "gateway", "translators", "queue", "common")
