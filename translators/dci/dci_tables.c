@@ -6,7 +6,7 @@
  */
 #include "dci_tables.h"
 
-const char *const dci_codes[DCI_NCODES] = {
+const char *const dci_codes[] = {
     "err.encryption.invalid",
     "err.receiver_id.invalid",
     "err.request.bad",
@@ -175,9 +175,10 @@ const char *const dci_enums[] = {
 };
 
 const uint16_t dci_alts[] = {
-    32,  33,  34,  35,  36,  44,  45,  46,  47,  48,  26,  29,  37,  14,  63,  87,  63,  133, 134,
-    135, 136, 137, 127, 130, 138, 116, 63,  183, 184, 185, 186, 187, 177, 180, 188, 159, 63,  213,
-    63,  232, 63,  246, 63,  88,  270, 160, 264, 63,  287, 297, 283, 63,  14,  63,  264, 63,  0,
+    32,  33,  34,  35,  36,  44,  45,  46,  47,  48,  26,  29,  37,  14,  63,  99,
+    101, 87,  63,  135, 136, 137, 138, 139, 129, 132, 140, 118, 63,  185, 186, 187,
+    188, 189, 179, 182, 190, 161, 63,  222, 223, 215, 63,  237, 63,  251, 63,  88,
+    275, 162, 269, 63,  301, 303, 292, 304, 288, 63,  14,  63,  269, 63,  0,
 };
 
 const struct dci_prop dci_props[] = {
@@ -261,261 +262,261 @@ const struct dci_prop dci_props[] = {
     {"status_reason_code", 18, 92, 0, DCI_CODE_NONE},
     {"status_reason_message", 21, 93, 0, DCI_CODE_NONE},
     {"data", 4, 94, 0, DCI_CODE_NONE},
-    {"pagination", 10, 100, 0, 24},
+    {"pagination", 10, 102, 0, 24},
     {"locale", 6, 62, 0, DCI_CODE_NONE},
     {"version", 7, 95, 0, DCI_CODE_NONE},
     {"reg_type", 8, 96, 0, DCI_CODE_NONE},
     {"reg_record_type", 15, 97, 0, DCI_CODE_NONE},
     {"reg_records", 11, 98, 1, DCI_CODE_NONE},
-    {"page_size", 9, 101, 1, DCI_CODE_NONE},
-    {"page_number", 11, 102, 1, DCI_CODE_NONE},
-    {"total_count", 11, 103, 0, DCI_CODE_NONE},
+    {"page_size", 9, 103, 1, DCI_CODE_NONE},
+    {"page_number", 11, 104, 1, DCI_CODE_NONE},
+    {"total_count", 11, 105, 0, DCI_CODE_NONE},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 105, 1, DCI_CODE_NONE},
-    {"message", 7, 115, 1, DCI_CODE_NONE},
-    {"version", 7, 106, 0, 36},
-    {"message_id", 10, 107, 1, DCI_CODE_NONE},
+    {"header", 6, 107, 1, DCI_CODE_NONE},
+    {"message", 7, 117, 1, DCI_CODE_NONE},
+    {"version", 7, 108, 0, 36},
+    {"message_id", 10, 109, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 108, 1, 14},
-    {"sender_id", 9, 109, 1, 8},
-    {"sender_uri", 10, 110, 1, 9},
-    {"receiver_id", 11, 111, 0, 1},
-    {"total_count", 11, 112, 1, 34},
-    {"is_msg_encrypted", 16, 113, 0, DCI_CODE_NONE},
-    {"meta", 4, 114, 0, DCI_CODE_NONE},
+    {"action", 6, 110, 1, 14},
+    {"sender_id", 9, 111, 1, 8},
+    {"sender_uri", 10, 112, 1, 9},
+    {"receiver_id", 11, 113, 0, 1},
+    {"total_count", 11, 114, 1, 34},
+    {"is_msg_encrypted", 16, 115, 0, DCI_CODE_NONE},
+    {"meta", 4, 116, 0, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
-    {"subscribe_request", 17, 117, 1, DCI_CODE_NONE},
+    {"subscribe_request", 17, 119, 1, DCI_CODE_NONE},
     {"reference_id", 12, 18, 1, 27},
     {"timestamp", 9, 5, 1, 33},
-    {"subscribe_criteria", 18, 119, 1, 22},
+    {"subscribe_criteria", 18, 121, 1, 22},
     {"locale", 6, 62, 0, DCI_CODE_NONE},
-    {"version", 7, 120, 0, DCI_CODE_NONE},
-    {"reg_type", 8, 121, 0, DCI_CODE_NONE},
-    {"reg_event_type", 14, 122, 1, DCI_CODE_NONE},
-    {"frequency", 9, 123, 0, DCI_CODE_NONE},
-    {"filter_type", 11, 125, 0, 19},
-    {"filter", 6, 126, 1, 19},
-    {"notify_record_type", 18, 145, 1, 23},
-    {"authorize", 9, 146, 0, DCI_CODE_NONE},
+    {"version", 7, 122, 0, DCI_CODE_NONE},
+    {"reg_type", 8, 123, 0, DCI_CODE_NONE},
+    {"reg_event_type", 14, 124, 1, DCI_CODE_NONE},
+    {"frequency", 9, 125, 0, DCI_CODE_NONE},
+    {"filter_type", 11, 127, 0, 19},
+    {"filter", 6, 128, 1, 19},
+    {"notify_record_type", 18, 147, 1, 23},
+    {"authorize", 9, 148, 0, DCI_CODE_NONE},
     {"start_time", 10, 5, 1, DCI_CODE_NONE},
     {"end_time", 8, 5, 0, DCI_CODE_NONE},
-    {"frequency", 9, 124, 1, DCI_CODE_NONE},
-    {"type", 4, 128, 0, DCI_CODE_NONE},
-    {"value", 5, 129, 0, DCI_CODE_NONE},
-    {"type", 4, 131, 0, DCI_CODE_NONE},
-    {"value", 5, 132, 0, DCI_CODE_NONE},
-    {"seq_num", 7, 140, 0, DCI_CODE_NONE},
-    {"expression1", 11, 141, 1, DCI_CODE_NONE},
-    {"condition", 9, 144, 0, DCI_CODE_NONE},
+    {"frequency", 9, 126, 1, DCI_CODE_NONE},
+    {"type", 4, 130, 0, DCI_CODE_NONE},
+    {"value", 5, 131, 0, DCI_CODE_NONE},
+    {"type", 4, 133, 0, DCI_CODE_NONE},
+    {"value", 5, 134, 0, DCI_CODE_NONE},
+    {"seq_num", 7, 142, 0, DCI_CODE_NONE},
+    {"expression1", 11, 143, 1, DCI_CODE_NONE},
+    {"condition", 9, 146, 0, DCI_CODE_NONE},
     {"expression2", 11, 50, 0, DCI_CODE_NONE},
-    {"attribute_name", 14, 142, 1, DCI_CODE_NONE},
-    {"operator", 8, 143, 1, DCI_CODE_NONE},
+    {"attribute_name", 14, 144, 1, DCI_CODE_NONE},
+    {"operator", 8, 145, 1, DCI_CODE_NONE},
     {"attribute_value", 15, 43, 1, DCI_CODE_NONE},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 148, 1, DCI_CODE_NONE},
-    {"message", 7, 158, 1, DCI_CODE_NONE},
-    {"version", 7, 149, 0, 36},
-    {"message_id", 10, 150, 1, DCI_CODE_NONE},
+    {"header", 6, 150, 1, DCI_CODE_NONE},
+    {"message", 7, 160, 1, DCI_CODE_NONE},
+    {"version", 7, 151, 0, 36},
+    {"message_id", 10, 152, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 151, 1, 14},
-    {"sender_id", 9, 152, 1, 8},
-    {"sender_uri", 10, 153, 0, 9},
-    {"receiver_id", 11, 154, 0, 1},
-    {"total_count", 11, 155, 1, 34},
-    {"is_msg_encrypted", 16, 156, 0, DCI_CODE_NONE},
-    {"meta", 4, 157, 0, DCI_CODE_NONE},
+    {"action", 6, 153, 1, 14},
+    {"sender_id", 9, 154, 1, 8},
+    {"sender_uri", 10, 155, 0, 9},
+    {"receiver_id", 11, 156, 0, 1},
+    {"total_count", 11, 157, 1, 34},
+    {"is_msg_encrypted", 16, 158, 0, DCI_CODE_NONE},
+    {"meta", 4, 159, 0, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
-    {"correlation_id", 14, 160, 1, DCI_CODE_NONE},
-    {"subscribe_response", 18, 161, 1, DCI_CODE_NONE},
+    {"correlation_id", 14, 162, 1, DCI_CODE_NONE},
+    {"subscribe_response", 18, 163, 1, DCI_CODE_NONE},
     {"reference_id", 12, 18, 1, 27},
     {"timestamp", 9, 5, 1, 33},
     {"status", 6, 77, 1, DCI_CODE_NONE},
-    {"status_reason_code", 18, 163, 0, DCI_CODE_NONE},
-    {"status_reason_message", 21, 164, 0, DCI_CODE_NONE},
-    {"subscriptions", 13, 165, 0, DCI_CODE_NONE},
-    {"pagination", 10, 197, 0, 24},
+    {"status_reason_code", 18, 165, 0, DCI_CODE_NONE},
+    {"status_reason_message", 21, 166, 0, DCI_CODE_NONE},
+    {"subscriptions", 13, 167, 0, DCI_CODE_NONE},
+    {"pagination", 10, 199, 0, 24},
     {"locale", 6, 62, 0, DCI_CODE_NONE},
-    {"version", 7, 167, 0, DCI_CODE_NONE},
-    {"code", 4, 168, 1, DCI_CODE_NONE},
-    {"status", 6, 169, 1, DCI_CODE_NONE},
-    {"timestamp", 9, 170, 1, 33},
-    {"reg_type", 8, 171, 0, DCI_CODE_NONE},
-    {"reg_event_type", 14, 172, 0, DCI_CODE_NONE},
-    {"frequency", 9, 173, 0, DCI_CODE_NONE},
-    {"filter_type", 11, 175, 0, 19},
-    {"filter", 6, 176, 0, 19},
-    {"notify_record_type", 18, 195, 0, 23},
-    {"locale", 6, 196, 0, DCI_CODE_NONE},
+    {"version", 7, 169, 0, DCI_CODE_NONE},
+    {"code", 4, 170, 1, DCI_CODE_NONE},
+    {"status", 6, 171, 1, DCI_CODE_NONE},
+    {"timestamp", 9, 172, 1, 33},
+    {"reg_type", 8, 173, 0, DCI_CODE_NONE},
+    {"reg_event_type", 14, 174, 0, DCI_CODE_NONE},
+    {"frequency", 9, 175, 0, DCI_CODE_NONE},
+    {"filter_type", 11, 177, 0, 19},
+    {"filter", 6, 178, 0, 19},
+    {"notify_record_type", 18, 197, 0, 23},
+    {"locale", 6, 198, 0, DCI_CODE_NONE},
     {"start_time", 10, 5, 1, DCI_CODE_NONE},
     {"end_time", 8, 5, 0, DCI_CODE_NONE},
-    {"frequency", 9, 174, 1, DCI_CODE_NONE},
-    {"type", 4, 178, 0, DCI_CODE_NONE},
-    {"value", 5, 179, 0, DCI_CODE_NONE},
-    {"type", 4, 181, 0, DCI_CODE_NONE},
-    {"value", 5, 182, 0, DCI_CODE_NONE},
-    {"seq_num", 7, 190, 0, DCI_CODE_NONE},
-    {"expression1", 11, 191, 1, DCI_CODE_NONE},
-    {"condition", 9, 194, 0, DCI_CODE_NONE},
+    {"frequency", 9, 176, 1, DCI_CODE_NONE},
+    {"type", 4, 180, 0, DCI_CODE_NONE},
+    {"value", 5, 181, 0, DCI_CODE_NONE},
+    {"type", 4, 183, 0, DCI_CODE_NONE},
+    {"value", 5, 184, 0, DCI_CODE_NONE},
+    {"seq_num", 7, 192, 0, DCI_CODE_NONE},
+    {"expression1", 11, 193, 1, DCI_CODE_NONE},
+    {"condition", 9, 196, 0, DCI_CODE_NONE},
     {"expression2", 11, 50, 0, DCI_CODE_NONE},
-    {"attribute_name", 14, 192, 1, DCI_CODE_NONE},
-    {"operator", 8, 193, 1, DCI_CODE_NONE},
+    {"attribute_name", 14, 194, 1, DCI_CODE_NONE},
+    {"operator", 8, 195, 1, DCI_CODE_NONE},
     {"attribute_value", 15, 43, 1, DCI_CODE_NONE},
-    {"page_size", 9, 198, 1, DCI_CODE_NONE},
-    {"page_number", 11, 199, 1, DCI_CODE_NONE},
-    {"total_count", 11, 200, 0, DCI_CODE_NONE},
+    {"page_size", 9, 200, 1, DCI_CODE_NONE},
+    {"page_number", 11, 201, 1, DCI_CODE_NONE},
+    {"total_count", 11, 202, 0, DCI_CODE_NONE},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 202, 1, DCI_CODE_NONE},
-    {"message", 7, 212, 0, DCI_CODE_NONE},
-    {"version", 7, 203, 0, 36},
-    {"message_id", 10, 204, 1, DCI_CODE_NONE},
+    {"header", 6, 204, 1, DCI_CODE_NONE},
+    {"message", 7, 214, 0, DCI_CODE_NONE},
+    {"version", 7, 205, 0, 36},
+    {"message_id", 10, 206, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 205, 1, 14},
+    {"action", 6, 207, 1, 14},
     {"status", 6, 77, 1, DCI_CODE_NONE},
     {"status_reason_code", 18, 78, 0, DCI_CODE_NONE},
-    {"status_reason_message", 21, 206, 0, DCI_CODE_NONE},
-    {"total_count", 11, 207, 0, 34},
-    {"completed_count", 15, 208, 0, DCI_CODE_NONE},
-    {"sender_id", 9, 209, 0, 8},
-    {"receiver_id", 11, 210, 0, 1},
-    {"is_msg_encrypted", 16, 211, 0, DCI_CODE_NONE},
+    {"status_reason_message", 21, 208, 0, DCI_CODE_NONE},
+    {"total_count", 11, 209, 0, 34},
+    {"completed_count", 15, 210, 0, DCI_CODE_NONE},
+    {"sender_id", 9, 211, 0, 8},
+    {"receiver_id", 11, 212, 0, 1},
+    {"is_msg_encrypted", 16, 213, 0, DCI_CODE_NONE},
     {"meta", 4, 85, 0, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
-    {"notify_event", 12, 214, 1, DCI_CODE_NONE},
+    {"notify_event", 12, 216, 1, DCI_CODE_NONE},
     {"reference_id", 12, 18, 1, 27},
     {"timestamp", 9, 5, 1, 33},
-    {"data", 4, 216, 1, DCI_CODE_NONE},
+    {"data", 4, 218, 1, DCI_CODE_NONE},
     {"locale", 6, 62, 0, DCI_CODE_NONE},
-    {"version", 7, 217, 0, DCI_CODE_NONE},
+    {"version", 7, 219, 0, DCI_CODE_NONE},
     {"reg_type", 8, 21, 0, DCI_CODE_NONE},
-    {"reg_event_type", 14, 218, 0, DCI_CODE_NONE},
+    {"reg_event_type", 14, 220, 0, DCI_CODE_NONE},
     {"reg_record_type", 15, 22, 1, DCI_CODE_NONE},
-    {"reg_records", 11, 219, 1, DCI_CODE_NONE},
+    {"reg_records", 11, 221, 1, DCI_CODE_NONE},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 221, 1, DCI_CODE_NONE},
-    {"message", 7, 231, 1, DCI_CODE_NONE},
-    {"version", 7, 222, 0, 36},
-    {"message_id", 10, 223, 1, DCI_CODE_NONE},
+    {"header", 6, 226, 1, DCI_CODE_NONE},
+    {"message", 7, 236, 1, DCI_CODE_NONE},
+    {"version", 7, 227, 0, 36},
+    {"message_id", 10, 228, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 224, 1, 14},
-    {"sender_id", 9, 225, 1, 8},
-    {"sender_uri", 10, 226, 1, 9},
-    {"receiver_id", 11, 227, 0, 1},
-    {"total_count", 11, 228, 1, 34},
-    {"is_msg_encrypted", 16, 229, 0, DCI_CODE_NONE},
-    {"meta", 4, 230, 0, DCI_CODE_NONE},
+    {"action", 6, 229, 1, 14},
+    {"sender_id", 9, 230, 1, 8},
+    {"sender_uri", 10, 231, 1, 9},
+    {"receiver_id", 11, 232, 0, 1},
+    {"total_count", 11, 233, 1, 34},
+    {"is_msg_encrypted", 16, 234, 0, DCI_CODE_NONE},
+    {"meta", 4, 235, 0, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
     {"timestamp", 9, 5, 1, 33},
-    {"subscription_codes", 18, 233, 1, 32},
+    {"subscription_codes", 18, 238, 1, 32},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 235, 1, DCI_CODE_NONE},
-    {"message", 7, 245, 1, DCI_CODE_NONE},
-    {"version", 7, 236, 0, 36},
-    {"message_id", 10, 237, 1, DCI_CODE_NONE},
+    {"header", 6, 240, 1, DCI_CODE_NONE},
+    {"message", 7, 250, 1, DCI_CODE_NONE},
+    {"version", 7, 241, 0, 36},
+    {"message_id", 10, 242, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 238, 1, 14},
-    {"sender_id", 9, 239, 1, 8},
-    {"sender_uri", 10, 240, 0, 9},
-    {"receiver_id", 11, 241, 0, 1},
-    {"total_count", 11, 242, 1, 34},
-    {"is_msg_encrypted", 16, 243, 0, DCI_CODE_NONE},
-    {"meta", 4, 244, 0, DCI_CODE_NONE},
+    {"action", 6, 243, 1, 14},
+    {"sender_id", 9, 244, 1, 8},
+    {"sender_uri", 10, 245, 0, 9},
+    {"receiver_id", 11, 246, 0, 1},
+    {"total_count", 11, 247, 1, 34},
+    {"is_msg_encrypted", 16, 248, 0, DCI_CODE_NONE},
+    {"meta", 4, 249, 0, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
-    {"correlation_id", 14, 160, 1, DCI_CODE_NONE},
+    {"correlation_id", 14, 162, 1, DCI_CODE_NONE},
     {"timestamp", 9, 5, 1, 33},
-    {"status", 6, 247, 1, DCI_CODE_NONE},
-    {"status_reason_code", 18, 248, 0, DCI_CODE_NONE},
-    {"status_reason_message", 21, 249, 0, DCI_CODE_NONE},
-    {"subscription_status", 19, 250, 0, DCI_CODE_NONE},
-    {"code", 4, 168, 1, DCI_CODE_NONE},
-    {"status", 6, 169, 1, DCI_CODE_NONE},
+    {"status", 6, 252, 1, DCI_CODE_NONE},
+    {"status_reason_code", 18, 253, 0, DCI_CODE_NONE},
+    {"status_reason_message", 21, 254, 0, DCI_CODE_NONE},
+    {"subscription_status", 19, 255, 0, DCI_CODE_NONE},
+    {"code", 4, 170, 1, DCI_CODE_NONE},
+    {"status", 6, 171, 1, DCI_CODE_NONE},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 253, 1, DCI_CODE_NONE},
-    {"message", 7, 263, 1, DCI_CODE_NONE},
-    {"version", 7, 254, 0, 36},
-    {"message_id", 10, 255, 1, DCI_CODE_NONE},
+    {"header", 6, 258, 1, DCI_CODE_NONE},
+    {"message", 7, 268, 1, DCI_CODE_NONE},
+    {"version", 7, 259, 0, 36},
+    {"message_id", 10, 260, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 256, 1, 14},
-    {"sender_id", 9, 257, 1, 8},
-    {"sender_uri", 10, 258, 1, 9},
-    {"receiver_id", 11, 259, 0, 1},
-    {"total_count", 11, 260, 1, 34},
-    {"is_msg_encrypted", 16, 261, 0, DCI_CODE_NONE},
-    {"meta", 4, 262, 0, DCI_CODE_NONE},
+    {"action", 6, 261, 1, 14},
+    {"sender_id", 9, 262, 1, 8},
+    {"sender_uri", 10, 263, 1, 9},
+    {"receiver_id", 11, 264, 0, 1},
+    {"total_count", 11, 265, 1, 34},
+    {"is_msg_encrypted", 16, 266, 0, DCI_CODE_NONE},
+    {"meta", 4, 267, 0, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
-    {"txnstatus_request", 17, 265, 1, DCI_CODE_NONE},
-    {"reference_id", 12, 266, 1, 27},
-    {"txn_type", 8, 267, 1, DCI_CODE_NONE},
-    {"attribute_type", 14, 268, 1, DCI_CODE_NONE},
-    {"attribute_value", 15, 269, 1, DCI_CODE_NONE},
+    {"txnstatus_request", 17, 270, 1, DCI_CODE_NONE},
+    {"reference_id", 12, 271, 1, 27},
+    {"txn_type", 8, 272, 1, DCI_CODE_NONE},
+    {"attribute_type", 14, 273, 1, DCI_CODE_NONE},
+    {"attribute_value", 15, 274, 1, DCI_CODE_NONE},
     {"locale", 6, 62, 0, DCI_CODE_NONE},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 272, 1, DCI_CODE_NONE},
-    {"message", 7, 282, 0, DCI_CODE_NONE},
-    {"version", 7, 273, 0, 36},
-    {"message_id", 10, 274, 1, DCI_CODE_NONE},
+    {"header", 6, 277, 1, DCI_CODE_NONE},
+    {"message", 7, 287, 0, DCI_CODE_NONE},
+    {"version", 7, 278, 0, 36},
+    {"message_id", 10, 279, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 275, 1, 14},
+    {"action", 6, 280, 1, 14},
     {"status", 6, 77, 1, DCI_CODE_NONE},
     {"status_reason_code", 18, 78, 0, DCI_CODE_NONE},
-    {"status_reason_message", 21, 276, 0, DCI_CODE_NONE},
-    {"total_count", 11, 277, 0, 34},
-    {"completed_count", 15, 278, 0, DCI_CODE_NONE},
-    {"sender_id", 9, 279, 0, 8},
-    {"receiver_id", 11, 280, 0, 1},
-    {"is_msg_encrypted", 16, 281, 0, DCI_CODE_NONE},
+    {"status_reason_message", 21, 281, 0, DCI_CODE_NONE},
+    {"total_count", 11, 282, 0, 34},
+    {"completed_count", 15, 283, 0, DCI_CODE_NONE},
+    {"sender_id", 9, 284, 0, 8},
+    {"receiver_id", 11, 285, 0, 1},
+    {"is_msg_encrypted", 16, 286, 0, DCI_CODE_NONE},
     {"meta", 4, 85, 0, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
-    {"correlation_id", 14, 160, 1, DCI_CODE_NONE},
-    {"txnstatus_response", 18, 284, 1, DCI_CODE_NONE},
-    {"txn_type", 8, 285, 1, DCI_CODE_NONE},
-    {"txn_status", 10, 286, 1, DCI_CODE_NONE},
+    {"correlation_id", 14, 162, 1, DCI_CODE_NONE},
+    {"txnstatus_response", 18, 289, 1, DCI_CODE_NONE},
+    {"txn_type", 8, 290, 1, DCI_CODE_NONE},
+    {"txn_status", 10, 291, 1, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
-    {"correlation_id", 14, 160, 1, DCI_CODE_NONE},
-    {"search_response", 15, 288, 1, DCI_CODE_NONE},
+    {"correlation_id", 14, 162, 1, DCI_CODE_NONE},
+    {"search_response", 15, 293, 1, DCI_CODE_NONE},
     {"reference_id", 12, 18, 1, 27},
     {"timestamp", 9, 5, 1, 33},
     {"status", 6, 77, 1, DCI_CODE_NONE},
     {"status_reason_code", 18, 92, 0, DCI_CODE_NONE},
-    {"status_reason_message", 21, 290, 0, DCI_CODE_NONE},
-    {"data", 4, 291, 0, DCI_CODE_NONE},
-    {"pagination", 10, 197, 0, 24},
+    {"status_reason_message", 21, 295, 0, DCI_CODE_NONE},
+    {"data", 4, 296, 0, DCI_CODE_NONE},
+    {"pagination", 10, 199, 0, 24},
     {"locale", 6, 62, 0, DCI_CODE_NONE},
-    {"version", 7, 292, 0, DCI_CODE_NONE},
-    {"reg_type", 8, 293, 0, DCI_CODE_NONE},
-    {"reg_record_type", 15, 294, 0, DCI_CODE_NONE},
-    {"reg_records", 11, 295, 1, DCI_CODE_NONE},
+    {"version", 7, 297, 0, DCI_CODE_NONE},
+    {"reg_type", 8, 298, 0, DCI_CODE_NONE},
+    {"reg_record_type", 15, 299, 0, DCI_CODE_NONE},
+    {"reg_records", 11, 300, 1, DCI_CODE_NONE},
     {"transaction_id", 14, 88, 1, DCI_CODE_NONE},
-    {"receipt_information", 19, 298, 1, DCI_CODE_NONE},
-    {"beneficiaries", 13, 299, 0, DCI_CODE_NONE},
+    {"receipt_information", 19, 305, 1, DCI_CODE_NONE},
+    {"beneficiaries", 13, 306, 0, DCI_CODE_NONE},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 302, 1, DCI_CODE_NONE},
-    {"message", 7, 312, 1, DCI_CODE_NONE},
-    {"version", 7, 303, 0, 36},
-    {"message_id", 10, 304, 1, DCI_CODE_NONE},
+    {"header", 6, 309, 1, DCI_CODE_NONE},
+    {"message", 7, 319, 1, DCI_CODE_NONE},
+    {"version", 7, 310, 0, 36},
+    {"message_id", 10, 311, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 305, 1, 14},
-    {"sender_id", 9, 306, 1, 8},
-    {"sender_uri", 10, 307, 0, 9},
-    {"receiver_id", 11, 308, 0, 1},
-    {"total_count", 11, 309, 1, 34},
-    {"is_msg_encrypted", 16, 310, 0, DCI_CODE_NONE},
-    {"meta", 4, 311, 0, DCI_CODE_NONE},
+    {"action", 6, 312, 1, 14},
+    {"sender_id", 9, 313, 1, 8},
+    {"sender_uri", 10, 314, 0, 9},
+    {"receiver_id", 11, 315, 0, 1},
+    {"total_count", 11, 316, 1, 34},
+    {"is_msg_encrypted", 16, 317, 0, DCI_CODE_NONE},
+    {"meta", 4, 318, 0, DCI_CODE_NONE},
     {"signature", 9, 1, 0, 11},
-    {"header", 6, 314, 1, DCI_CODE_NONE},
-    {"message", 7, 324, 1, DCI_CODE_NONE},
-    {"version", 7, 315, 0, 36},
-    {"message_id", 10, 316, 1, DCI_CODE_NONE},
+    {"header", 6, 321, 1, DCI_CODE_NONE},
+    {"message", 7, 331, 1, DCI_CODE_NONE},
+    {"version", 7, 322, 0, 36},
+    {"message_id", 10, 323, 1, DCI_CODE_NONE},
     {"message_ts", 10, 5, 1, 21},
-    {"action", 6, 317, 1, 14},
-    {"sender_id", 9, 318, 1, 8},
-    {"sender_uri", 10, 319, 0, 9},
-    {"receiver_id", 11, 320, 0, 1},
-    {"total_count", 11, 321, 1, 34},
-    {"is_msg_encrypted", 16, 322, 0, DCI_CODE_NONE},
-    {"meta", 4, 323, 0, DCI_CODE_NONE},
+    {"action", 6, 324, 1, 14},
+    {"sender_id", 9, 325, 1, 8},
+    {"sender_uri", 10, 326, 0, 9},
+    {"receiver_id", 11, 327, 0, 1},
+    {"total_count", 11, 328, 1, 34},
+    {"is_msg_encrypted", 16, 329, 0, DCI_CODE_NONE},
+    {"meta", 4, 330, 0, DCI_CODE_NONE},
 };
 
-const struct dci_node dci_nodes[DCI_NNODES] = {
+const struct dci_node dci_nodes[] = {
     {1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0},              /* 0 object */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 1 string */
     {1, 0, 0, 0, 0, 0, 0, 3, 10, 0, 0},             /* 2 object */
@@ -602,7 +603,7 @@ const struct dci_node dci_nodes[DCI_NNODES] = {
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 83 string */
     {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 84 boolean */
     {1, 0, 0, 0, 0, 0, 0, 71, 0, 0, 0},             /* 85 object */
-    {7, 0, 0, 0, 0, 0, 0, 15, 2, 0, 0},             /* 86 object */
+    {7, 0, 0, 0, 0, 0, 0, 17, 2, 0, 0},             /* 86 object */
     {1, 0, 0, 0, 0, 0, 0, 71, 3, 0, 0},             /* 87 object */
     {3, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0},             /* 88 string */
     {3, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0},             /* 89 string */
@@ -614,251 +615,258 @@ const struct dci_node dci_nodes[DCI_NNODES] = {
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 95 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 96 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 97 string */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 99, 1, 0, 0},  /* 98 array */
-    {1, 0, 0, 0, 0, 0, 0, 86, 0, 0, 0},             /* 99 object */
-    {1, 0, 0, 0, 0, 0, 0, 86, 3, 0, 0},             /* 100 object */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 101 number */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 102 number */
+    {7, 0, 0, 0, 0, 0, 0, 15, 2, 0, 0},             /* 98 any */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 100, 1, 0, 0}, /* 99 array */
+    {1, 0, 0, 0, 0, 0, 0, 86, 0, 0, 0},             /* 100 object */
+    {1, 0, 0, 0, 0, 0, 0, 86, 0, 0, 0},             /* 101 object */
+    {1, 0, 0, 0, 0, 0, 0, 86, 3, 0, 0},             /* 102 object */
     {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 103 number */
-    {1, 0, 0, 0, 0, 0, 0, 89, 3, 0, 0},             /* 104 object */
-    {1, 0, 0, 0, 0, 0, 0, 92, 10, 0, 0},            /* 105 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 47, 1},             /* 106 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 107 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 48, 1},             /* 108 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 104 number */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 105 number */
+    {1, 0, 0, 0, 0, 0, 0, 89, 3, 0, 0},             /* 106 object */
+    {1, 0, 0, 0, 0, 0, 0, 92, 10, 0, 0},            /* 107 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 47, 1},             /* 108 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 109 string */
-    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 110 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 48, 1},             /* 110 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 111 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 112 integer */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 113 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 102, 0, 0, 0},            /* 114 object */
-    {7, 0, 0, 0, 0, 0, 0, 25, 2, 0, 0},             /* 115 object */
-    {1, 0, 0, 0, 0, 0, 0, 102, 2, 0, 0},            /* 116 object */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 118, 1, 0, 0}, /* 117 array */
-    {1, 0, 0, 0, 0, 0, 0, 104, 4, 0, 0},            /* 118 object */
-    {1, 0, 0, 0, 0, 0, 0, 108, 8, 0, 0},            /* 119 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 120 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 121 string */
+    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 112 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 113 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 114 integer */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 115 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 102, 0, 0, 0},            /* 116 object */
+    {7, 0, 0, 0, 0, 0, 0, 27, 2, 0, 0},             /* 117 object */
+    {1, 0, 0, 0, 0, 0, 0, 102, 2, 0, 0},            /* 118 object */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 120, 1, 0, 0}, /* 119 array */
+    {1, 0, 0, 0, 0, 0, 0, 104, 4, 0, 0},            /* 120 object */
+    {1, 0, 0, 0, 0, 0, 0, 108, 8, 0, 0},            /* 121 object */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 122 string */
-    {1, 0, 0, 0, 0, 0, 0, 116, 3, 0, 0},            /* 123 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 123 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 124 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 49, 4},             /* 125 string */
-    {7, 0, 0, 0, 0, 0, 0, 22, 3, 0, 0},             /* 126 any */
-    {1, 0, 0, 0, 0, 0, 0, 119, 2, 0, 0},            /* 127 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 128 string */
-    {1, 0, 0, 0, 0, 0, 0, 121, 0, 0, 0},            /* 129 object */
-    {1, 0, 0, 0, 0, 0, 0, 121, 2, 0, 0},            /* 130 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 131 string */
-    {7, 0, 0, 0, 0, 0, 0, 17, 5, 0, 0},             /* 132 any */
+    {1, 0, 0, 0, 0, 0, 0, 116, 3, 0, 0},            /* 125 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 126 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 49, 4},             /* 127 string */
+    {7, 0, 0, 0, 0, 0, 0, 24, 3, 0, 0},             /* 128 any */
+    {1, 0, 0, 0, 0, 0, 0, 119, 2, 0, 0},            /* 129 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 130 string */
+    {1, 0, 0, 0, 0, 0, 0, 121, 0, 0, 0},            /* 131 object */
+    {1, 0, 0, 0, 0, 0, 0, 121, 2, 0, 0},            /* 132 object */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 133 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 134 integer */
-    {5, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 135 number */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 136 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 123, 0, 0, 0},            /* 137 object */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 139, 1, 0, 0}, /* 138 array */
-    {1, 0, 0, 0, 0, 0, 0, 123, 4, 0, 0},            /* 139 object */
-    {5, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 140 number */
-    {1, 0, 0, 0, 0, 0, 0, 127, 3, 0, 0},            /* 141 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 142 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 53, 6},             /* 143 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 59, 3},             /* 144 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 145 string */
-    {1, 0, 0, 0, 0, 0, 0, 130, 0, 0, 0},            /* 146 object */
-    {1, 0, 0, 0, 0, 0, 0, 130, 3, 0, 0},            /* 147 object */
-    {1, 0, 0, 0, 0, 0, 0, 133, 10, 0, 0},           /* 148 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 62, 1},             /* 149 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 150 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 63, 2},             /* 151 string */
+    {7, 0, 0, 0, 0, 0, 0, 19, 5, 0, 0},             /* 134 any */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 135 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 136 integer */
+    {5, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 137 number */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 138 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 123, 0, 0, 0},            /* 139 object */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 141, 1, 0, 0}, /* 140 array */
+    {1, 0, 0, 0, 0, 0, 0, 123, 4, 0, 0},            /* 141 object */
+    {5, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 142 number */
+    {1, 0, 0, 0, 0, 0, 0, 127, 3, 0, 0},            /* 143 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 144 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 53, 6},             /* 145 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 59, 3},             /* 146 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 147 string */
+    {1, 0, 0, 0, 0, 0, 0, 130, 0, 0, 0},            /* 148 object */
+    {1, 0, 0, 0, 0, 0, 0, 130, 3, 0, 0},            /* 149 object */
+    {1, 0, 0, 0, 0, 0, 0, 133, 10, 0, 0},           /* 150 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 62, 1},             /* 151 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 152 string */
-    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 153 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 63, 2},             /* 153 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 154 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 155 integer */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 156 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 143, 0, 0, 0},            /* 157 object */
-    {7, 0, 0, 0, 0, 0, 0, 35, 2, 0, 0},             /* 158 object */
-    {1, 0, 0, 0, 0, 0, 0, 143, 3, 0, 0},            /* 159 object */
-    {3, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0},             /* 160 string */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 162, 1, 0, 0}, /* 161 array */
-    {1, 0, 0, 0, 0, 0, 0, 146, 8, 0, 0},            /* 162 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 65, 7},             /* 163 string */
-    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 164 string */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 166, 1, 0, 0}, /* 165 array */
-    {1, 0, 0, 0, 0, 0, 0, 154, 11, 0, 0},           /* 166 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 167 string */
-    {3, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0},             /* 168 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 72, 2},             /* 169 string */
-    {3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 170 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 171 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 172 string */
-    {1, 0, 0, 0, 0, 0, 0, 165, 3, 0, 0},            /* 173 object */
+    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 155 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 156 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 157 integer */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 158 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 143, 0, 0, 0},            /* 159 object */
+    {7, 0, 0, 0, 0, 0, 0, 37, 2, 0, 0},             /* 160 object */
+    {1, 0, 0, 0, 0, 0, 0, 143, 3, 0, 0},            /* 161 object */
+    {3, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0},             /* 162 string */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 164, 1, 0, 0}, /* 163 array */
+    {1, 0, 0, 0, 0, 0, 0, 146, 8, 0, 0},            /* 164 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 65, 7},             /* 165 string */
+    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 166 string */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 168, 1, 0, 0}, /* 167 array */
+    {1, 0, 0, 0, 0, 0, 0, 154, 11, 0, 0},           /* 168 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 169 string */
+    {3, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0},             /* 170 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 72, 2},             /* 171 string */
+    {3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 172 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 173 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 174 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 74, 4},             /* 175 string */
-    {7, 0, 0, 0, 0, 0, 0, 32, 3, 0, 0},             /* 176 any */
-    {1, 0, 0, 0, 0, 0, 0, 168, 2, 0, 0},            /* 177 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 178 string */
-    {1, 0, 0, 0, 0, 0, 0, 170, 0, 0, 0},            /* 179 object */
-    {1, 0, 0, 0, 0, 0, 0, 170, 2, 0, 0},            /* 180 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 181 string */
-    {7, 0, 0, 0, 0, 0, 0, 27, 5, 0, 0},             /* 182 any */
+    {1, 0, 0, 0, 0, 0, 0, 165, 3, 0, 0},            /* 175 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 176 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 74, 4},             /* 177 string */
+    {7, 0, 0, 0, 0, 0, 0, 34, 3, 0, 0},             /* 178 any */
+    {1, 0, 0, 0, 0, 0, 0, 168, 2, 0, 0},            /* 179 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 180 string */
+    {1, 0, 0, 0, 0, 0, 0, 170, 0, 0, 0},            /* 181 object */
+    {1, 0, 0, 0, 0, 0, 0, 170, 2, 0, 0},            /* 182 object */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 183 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 184 integer */
-    {5, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 185 number */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 186 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 172, 0, 0, 0},            /* 187 object */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 189, 1, 0, 0}, /* 188 array */
-    {1, 0, 0, 0, 0, 0, 0, 172, 4, 0, 0},            /* 189 object */
-    {5, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 190 number */
-    {1, 0, 0, 0, 0, 0, 0, 176, 3, 0, 0},            /* 191 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 192 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 78, 6},             /* 193 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 84, 3},             /* 194 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 195 string */
-    {3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 196 string */
-    {1, 0, 0, 0, 0, 0, 0, 179, 3, 0, 0},            /* 197 object */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 198 number */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 199 number */
+    {7, 0, 0, 0, 0, 0, 0, 29, 5, 0, 0},             /* 184 any */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 185 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 186 integer */
+    {5, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 187 number */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 188 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 172, 0, 0, 0},            /* 189 object */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 191, 1, 0, 0}, /* 190 array */
+    {1, 0, 0, 0, 0, 0, 0, 172, 4, 0, 0},            /* 191 object */
+    {5, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 192 number */
+    {1, 0, 0, 0, 0, 0, 0, 176, 3, 0, 0},            /* 193 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 194 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 78, 6},             /* 195 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 84, 3},             /* 196 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 197 string */
+    {3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 198 string */
+    {1, 0, 0, 0, 0, 0, 0, 179, 3, 0, 0},            /* 199 object */
     {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 200 number */
-    {1, 0, 0, 0, 0, 0, 0, 182, 3, 0, 0},            /* 201 object */
-    {1, 0, 0, 0, 0, 0, 0, 185, 13, 0, 0},           /* 202 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 87, 1},             /* 203 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 204 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 88, 1},             /* 205 string */
-    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 206 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 207 integer */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 208 integer */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 209 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 210 string */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 211 boolean */
-    {7, 0, 0, 0, 0, 0, 0, 37, 2, 0, 0},             /* 212 object */
-    {1, 0, 0, 0, 0, 0, 0, 198, 2, 0, 0},            /* 213 object */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 215, 1, 0, 0}, /* 214 array */
-    {1, 0, 0, 0, 0, 0, 0, 200, 4, 0, 0},            /* 215 object */
-    {1, 0, 0, 0, 0, 0, 0, 204, 5, 0, 0},            /* 216 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 217 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 89, 2},             /* 218 string */
-    {1, 0, 0, 0, 0, 0, 0, 209, 0, 0, 0},            /* 219 object */
-    {1, 0, 0, 0, 0, 0, 0, 209, 3, 0, 0},            /* 220 object */
-    {1, 0, 0, 0, 0, 0, 0, 212, 10, 0, 0},           /* 221 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 91, 1},             /* 222 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 223 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 92, 1},             /* 224 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 225 string */
-    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 226 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 227 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 228 integer */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 229 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 222, 0, 0, 0},            /* 230 object */
-    {7, 0, 0, 0, 0, 0, 0, 39, 2, 0, 0},             /* 231 object */
-    {1, 0, 0, 0, 0, 0, 0, 222, 3, 0, 0},            /* 232 object */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 168, 1, 0, 0}, /* 233 array */
-    {1, 0, 0, 0, 0, 0, 0, 225, 3, 0, 0},            /* 234 object */
-    {1, 0, 0, 0, 0, 0, 0, 228, 10, 0, 0},           /* 235 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 93, 1},             /* 236 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 237 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 94, 2},             /* 238 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 239 string */
-    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 240 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 241 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 242 integer */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 243 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 238, 0, 0, 0},            /* 244 object */
-    {7, 0, 0, 0, 0, 0, 0, 41, 2, 0, 0},             /* 245 object */
-    {1, 0, 0, 0, 0, 0, 0, 238, 7, 0, 0},            /* 246 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 96, 4},             /* 247 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 100, 6},            /* 248 string */
-    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 249 string */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 251, 1, 0, 0}, /* 250 array */
-    {1, 0, 0, 0, 0, 0, 0, 245, 2, 0, 0},            /* 251 object */
-    {1, 0, 0, 0, 0, 0, 0, 247, 3, 0, 0},            /* 252 object */
-    {1, 0, 0, 0, 0, 0, 0, 250, 10, 0, 0},           /* 253 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 106, 1},            /* 254 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 255 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 107, 1},            /* 256 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 257 string */
-    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 258 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 259 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 260 integer */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 261 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 260, 0, 0, 0},            /* 262 object */
-    {7, 0, 0, 0, 0, 0, 0, 46, 2, 0, 0},             /* 263 object */
-    {1, 0, 0, 0, 0, 0, 0, 260, 2, 0, 0},            /* 264 object */
-    {1, 0, 0, 0, 0, 0, 0, 262, 5, 0, 0},            /* 265 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 266 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 108, 3},            /* 267 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 111, 3},            /* 268 string */
-    {7, 0, 0, 0, 0, 0, 0, 43, 3, 0, 0},             /* 269 any */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 18, 1, 0, 0},  /* 270 array */
-    {1, 0, 0, 0, 0, 0, 0, 267, 3, 0, 0},            /* 271 object */
-    {1, 0, 0, 0, 0, 0, 0, 270, 13, 0, 0},           /* 272 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 114, 1},            /* 273 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 274 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 115, 2},            /* 275 string */
-    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 276 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 277 integer */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 278 integer */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 201 number */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 202 number */
+    {1, 0, 0, 0, 0, 0, 0, 182, 3, 0, 0},            /* 203 object */
+    {1, 0, 0, 0, 0, 0, 0, 185, 13, 0, 0},           /* 204 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 87, 1},             /* 205 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 206 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 88, 1},             /* 207 string */
+    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 208 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 209 integer */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 210 integer */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 211 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 212 string */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 213 boolean */
+    {7, 0, 0, 0, 0, 0, 0, 41, 2, 0, 0},             /* 214 object */
+    {1, 0, 0, 0, 0, 0, 0, 198, 2, 0, 0},            /* 215 object */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 217, 1, 0, 0}, /* 216 array */
+    {1, 0, 0, 0, 0, 0, 0, 200, 4, 0, 0},            /* 217 object */
+    {1, 0, 0, 0, 0, 0, 0, 204, 5, 0, 0},            /* 218 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 219 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 89, 2},             /* 220 string */
+    {7, 0, 0, 0, 0, 0, 0, 39, 2, 0, 0},             /* 221 any */
+    {1, 0, 0, 0, 0, 0, 0, 209, 0, 0, 0},            /* 222 object */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 224, 1, 0, 0}, /* 223 array */
+    {1, 0, 0, 0, 0, 0, 0, 209, 0, 0, 0},            /* 224 object */
+    {1, 0, 0, 0, 0, 0, 0, 209, 3, 0, 0},            /* 225 object */
+    {1, 0, 0, 0, 0, 0, 0, 212, 10, 0, 0},           /* 226 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 91, 1},             /* 227 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 228 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 92, 1},             /* 229 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 230 string */
+    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 231 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 232 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 233 integer */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 234 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 222, 0, 0, 0},            /* 235 object */
+    {7, 0, 0, 0, 0, 0, 0, 43, 2, 0, 0},             /* 236 object */
+    {1, 0, 0, 0, 0, 0, 0, 222, 3, 0, 0},            /* 237 object */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 170, 1, 0, 0}, /* 238 array */
+    {1, 0, 0, 0, 0, 0, 0, 225, 3, 0, 0},            /* 239 object */
+    {1, 0, 0, 0, 0, 0, 0, 228, 10, 0, 0},           /* 240 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 93, 1},             /* 241 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 242 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 94, 2},             /* 243 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 244 string */
+    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 245 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 246 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 247 integer */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 248 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 238, 0, 0, 0},            /* 249 object */
+    {7, 0, 0, 0, 0, 0, 0, 45, 2, 0, 0},             /* 250 object */
+    {1, 0, 0, 0, 0, 0, 0, 238, 7, 0, 0},            /* 251 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 96, 4},             /* 252 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 100, 6},            /* 253 string */
+    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 254 string */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 256, 1, 0, 0}, /* 255 array */
+    {1, 0, 0, 0, 0, 0, 0, 245, 2, 0, 0},            /* 256 object */
+    {1, 0, 0, 0, 0, 0, 0, 247, 3, 0, 0},            /* 257 object */
+    {1, 0, 0, 0, 0, 0, 0, 250, 10, 0, 0},           /* 258 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 106, 1},            /* 259 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 260 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 107, 1},            /* 261 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 262 string */
+    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 263 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 264 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 265 integer */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 266 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 260, 0, 0, 0},            /* 267 object */
+    {7, 0, 0, 0, 0, 0, 0, 50, 2, 0, 0},             /* 268 object */
+    {1, 0, 0, 0, 0, 0, 0, 260, 2, 0, 0},            /* 269 object */
+    {1, 0, 0, 0, 0, 0, 0, 262, 5, 0, 0},            /* 270 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 271 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 108, 3},            /* 272 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 111, 3},            /* 273 string */
+    {7, 0, 0, 0, 0, 0, 0, 47, 3, 0, 0},             /* 274 any */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 18, 1, 0, 0},  /* 275 array */
+    {1, 0, 0, 0, 0, 0, 0, 267, 3, 0, 0},            /* 276 object */
+    {1, 0, 0, 0, 0, 0, 0, 270, 13, 0, 0},           /* 277 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 114, 1},            /* 278 string */
     {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 279 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 280 string */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 281 boolean */
-    {7, 0, 0, 0, 0, 0, 0, 50, 2, 0, 0},             /* 282 object */
-    {1, 0, 0, 0, 0, 0, 0, 283, 3, 0, 0},            /* 283 object */
-    {1, 0, 0, 0, 0, 0, 0, 286, 2, 0, 0},            /* 284 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 117, 3},            /* 285 string */
-    {7, 0, 0, 0, 0, 0, 0, 48, 2, 0, 0},             /* 286 any */
-    {1, 0, 0, 0, 0, 0, 0, 288, 3, 0, 0},            /* 287 object */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 289, 1, 0, 0}, /* 288 array */
-    {1, 0, 0, 0, 0, 0, 0, 291, 8, 0, 0},            /* 289 object */
-    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 290 string */
-    {1, 0, 0, 0, 0, 0, 0, 299, 4, 0, 0},            /* 291 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 292 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 293 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 294 string */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 296, 1, 0, 0}, /* 295 array */
-    {1, 0, 0, 0, 0, 0, 0, 303, 0, 0, 0},            /* 296 object */
-    {1, 0, 0, 0, 0, 0, 0, 303, 2, 0, 0},            /* 297 object */
-    {1, 0, 0, 0, 0, 0, 0, 305, 1, 0, 0},            /* 298 object */
-    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 300, 1, 0, 0}, /* 299 array */
-    {1, 0, 0, 0, 0, 0, 0, 306, 0, 0, 0},            /* 300 object */
-    {1, 0, 0, 0, 0, 0, 0, 306, 3, 0, 0},            /* 301 object */
-    {1, 0, 0, 0, 0, 0, 0, 309, 10, 0, 0},           /* 302 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 120, 1},            /* 303 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 304 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 121, 1},            /* 305 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 306 string */
-    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 307 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 308 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 309 integer */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 310 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 319, 0, 0, 0},            /* 311 object */
-    {7, 0, 0, 0, 0, 0, 0, 52, 2, 0, 0},             /* 312 object */
-    {1, 0, 0, 0, 0, 0, 0, 319, 3, 0, 0},            /* 313 object */
-    {1, 0, 0, 0, 0, 0, 0, 322, 10, 0, 0},           /* 314 object */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 122, 1},            /* 315 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 316 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 123, 1},            /* 317 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 318 string */
-    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 319 string */
-    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 320 string */
-    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 321 integer */
-    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 322 boolean */
-    {1, 0, 0, 0, 0, 0, 0, 332, 0, 0, 0},            /* 323 object */
-    {7, 0, 0, 0, 0, 0, 0, 54, 2, 0, 0},             /* 324 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 115, 2},            /* 280 string */
+    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 281 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 282 integer */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 283 integer */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 284 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 285 string */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 286 boolean */
+    {7, 0, 0, 0, 0, 0, 0, 56, 2, 0, 0},             /* 287 object */
+    {1, 0, 0, 0, 0, 0, 0, 283, 3, 0, 0},            /* 288 object */
+    {1, 0, 0, 0, 0, 0, 0, 286, 2, 0, 0},            /* 289 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 117, 3},            /* 290 string */
+    {7, 0, 0, 0, 0, 0, 0, 54, 2, 0, 0},             /* 291 any */
+    {1, 0, 0, 0, 0, 0, 0, 288, 3, 0, 0},            /* 292 object */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 294, 1, 0, 0}, /* 293 array */
+    {1, 0, 0, 0, 0, 0, 0, 291, 8, 0, 0},            /* 294 object */
+    {3, 0, 0, 0, 999, 0, 0, 0, 0, 0, 0},            /* 295 string */
+    {1, 0, 0, 0, 0, 0, 0, 299, 4, 0, 0},            /* 296 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 297 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 298 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 299 string */
+    {7, 0, 0, 0, 0, 0, 0, 52, 2, 0, 0},             /* 300 any */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 302, 1, 0, 0}, /* 301 array */
+    {1, 0, 0, 0, 0, 0, 0, 303, 0, 0, 0},            /* 302 object */
+    {1, 0, 0, 0, 0, 0, 0, 303, 0, 0, 0},            /* 303 object */
+    {1, 0, 0, 0, 0, 0, 0, 303, 2, 0, 0},            /* 304 object */
+    {1, 0, 0, 0, 0, 0, 0, 305, 1, 0, 0},            /* 305 object */
+    {2, 0, DCI_N_SINGLE, 0, 0, 0, 0, 307, 1, 0, 0}, /* 306 array */
+    {1, 0, 0, 0, 0, 0, 0, 306, 0, 0, 0},            /* 307 object */
+    {1, 0, 0, 0, 0, 0, 0, 306, 3, 0, 0},            /* 308 object */
+    {1, 0, 0, 0, 0, 0, 0, 309, 10, 0, 0},           /* 309 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 120, 1},            /* 310 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 311 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 121, 1},            /* 312 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 313 string */
+    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 314 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 315 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 316 integer */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 317 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 319, 0, 0, 0},            /* 318 object */
+    {7, 0, 0, 0, 0, 0, 0, 58, 2, 0, 0},             /* 319 object */
+    {1, 0, 0, 0, 0, 0, 0, 319, 3, 0, 0},            /* 320 object */
+    {1, 0, 0, 0, 0, 0, 0, 322, 10, 0, 0},           /* 321 object */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 122, 1},            /* 322 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 323 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 123, 1},            /* 324 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 325 string */
+    {3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 326 string */
+    {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 327 string */
+    {4, 0, DCI_N_NUMSTR, 0, 0, 0, 0, 0, 0, 0, 0},   /* 328 integer */
+    {6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},              /* 329 boolean */
+    {1, 0, 0, 0, 0, 0, 0, 332, 0, 0, 0},            /* 330 object */
+    {7, 0, 0, 0, 0, 0, 0, 60, 2, 0, 0},             /* 331 object */
 };
 
-const struct dci_endpoint dci_endpoints[DCI_NENDPOINTS] = {
+const struct dci_endpoint dci_endpoints[] = {
     {"/registry/search", "search", 0, DCI_EP_ASYNC},
     {"/registry/on-search", "on-search", 72, DCI_EP_CALLBACK},
-    {"/registry/subscribe", "subscribe", 104, DCI_EP_ASYNC},
-    {"/registry/on-subscribe", "on-subscribe", 147, 0},
-    {"/registry/notify", "notify", 201, DCI_EP_CALLBACK},
-    {"/registry/unsubscribe", "unsubscribe", 220, DCI_EP_ASYNC},
-    {"/registry/on-unsubscribe", "on-unsubscribe", 234, 0},
-    {"/registry/txn/status", "txn-status", 252, DCI_EP_ASYNC},
-    {"/registry/txn/on-status", "txn-on-status", 271, DCI_EP_CALLBACK},
-    {"/registry/sync/search", "search", 301, DCI_EP_SYNC},
-    {"/registry/sync/txn/status", "txn-status", 313, DCI_EP_SYNC},
+    {"/registry/subscribe", "subscribe", 106, DCI_EP_ASYNC},
+    {"/registry/on-subscribe", "on-subscribe", 149, 0},
+    {"/registry/notify", "notify", 203, DCI_EP_CALLBACK},
+    {"/registry/unsubscribe", "unsubscribe", 225, DCI_EP_ASYNC},
+    {"/registry/on-unsubscribe", "on-unsubscribe", 239, 0},
+    {"/registry/txn/status", "txn-status", 257, DCI_EP_ASYNC},
+    {"/registry/txn/on-status", "txn-on-status", 276, DCI_EP_CALLBACK},
+    {"/registry/sync/search", "search", 308, DCI_EP_SYNC},
+    {"/registry/sync/txn/status", "txn-status", 320, DCI_EP_SYNC},
 };
 
 const unsigned dci_default_code = 2; /* err.request.bad */
 
-_Static_assert(DCI_NCODES == 37, "dci_tables.h: DCI_NCODES");
-_Static_assert(DCI_NNODES == 325, "dci_tables.h: DCI_NNODES");
-_Static_assert(DCI_NENDPOINTS == 11, "dci_tables.h: DCI_NENDPOINTS");
+const unsigned dci_ncodes = 37;
+const unsigned dci_nnodes = 332;
+const unsigned dci_nendpoints = 11;

@@ -17,9 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DCI_NCODES 37
-#define DCI_NNODES 325
-#define DCI_NENDPOINTS 11
 #define DCI_CODE_NONE 0xFFu
 
 enum dci_type {
@@ -74,12 +71,15 @@ struct dci_endpoint {
     uint8_t flags; /* DCI_EP_* */
 };
 
-extern const char *const dci_codes[DCI_NCODES]; /* sorted by bytes */
+extern const char *const dci_codes[]; /* sorted by bytes */
+extern const unsigned dci_ncodes;
 extern const char *const dci_enums[];
 extern const uint16_t dci_alts[];
 extern const struct dci_prop dci_props[];
-extern const struct dci_node dci_nodes[DCI_NNODES];
-extern const struct dci_endpoint dci_endpoints[DCI_NENDPOINTS];
+extern const struct dci_node dci_nodes[];
+extern const unsigned dci_nnodes;
+extern const struct dci_endpoint dci_endpoints[];
+extern const unsigned dci_nendpoints;
 extern const unsigned dci_default_code; /* err.request.bad */
 
 #endif /* IGW_DCI_TABLES_H */

@@ -36,7 +36,7 @@ struct vctx {
 static int
 code_index(const char *code)
 {
-    size_t lo = 0, hi = DCI_NCODES;
+    size_t lo = 0, hi = dci_ncodes;
 
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -64,7 +64,7 @@ igw_dci_code_known(const char *code)
 const struct igw_dci_endpoint *
 igw_dci_endpoint_at(size_t i)
 {
-    return i < DCI_NENDPOINTS ? (const struct igw_dci_endpoint *)(const void *)&dci_endpoints[i]
+    return i < dci_nendpoints ? (const struct igw_dci_endpoint *)(const void *)&dci_endpoints[i]
                               : NULL;
 }
 
@@ -73,7 +73,7 @@ igw_dci_endpoint_find(const char *action, bool sync)
 {
     const struct dci_endpoint *async_ep = NULL;
 
-    for (size_t i = 0; action != NULL && i < DCI_NENDPOINTS; i++) {
+    for (size_t i = 0; action != NULL && i < dci_nendpoints; i++) {
         const struct dci_endpoint *e = &dci_endpoints[i];
         if (strcmp(e->action, action) != 0) {
             continue;
@@ -99,7 +99,7 @@ igw_dci_endpoint_info(const struct igw_dci_endpoint *ep, struct igw_dci_endpoint
 static bool
 action_known(const char *s, size_t len)
 {
-    for (size_t i = 0; i < DCI_NENDPOINTS; i++) {
+    for (size_t i = 0; i < dci_nendpoints; i++) {
         if (strlen(dci_endpoints[i].action) == len &&
             memcmp(dci_endpoints[i].action, s, len) == 0) {
             return true;
@@ -304,9 +304,9 @@ walk_string(struct vctx *c, const struct igw_node *n, const struct dci_node *s)
     }
     for (unsigned k = 0; k < s->n_enum && !in; k++) {
         const char *e = dci_enums[s->first_enum + k];
-        in = strlen(e) == n->len && ((s->flags & DCI_N_NOCASE) != 0
-                                         ? strncasecmp(e, n->str, n->len) == 0
-                                         : memcmp(e, n->str, n->len) == 0);
+        in = strlen(e) == n->len &&
+             ((s->flags & DCI_N_NOCASE) != 0 ? strncasecmp(e, n->str, n->len) == 0
+                                             : memcmp(e, n->str, n->len) == 0);
     }
     if (!in) {
         unsigned act = (unsigned)code_index(IGW_DCI_ACTION_INVALID);

@@ -22,7 +22,8 @@
 #               callback's request action ("search" on on-search), frequency without
 #               end_time (DRIFT_OPTIONAL); in the C walk, "" for an optional member that is not
 #               a plain string (the samples' "meta": "", "completed_count": ""), null for an
-#               optional member, enums without regard to case (DRIFT_NOCASE).
+#               optional member, enums without regard to case (DRIFT_NOCASE), reg_records
+#               as an array or an object (DRIFT_OBJ_OR_ARRAY).
 # Needs Python 3 and PyYAML (Debian python3-yaml). The output is deterministic; it is passed
 # through clang-format when that is on PATH. tests/unit/translators/dci checks it is current.
 
@@ -83,6 +84,8 @@ DRIFT_SINGLE = True  # "search_request": {...} (official samples)
 # "action": "search" where the spec says on-search)
 DRIFT_CALLBACK_ACTION = {"on-search": "search", "on-subscribe": "subscribe",
                          "on-unsubscribe": "unsubscribe", "txn-on-status": "txn-status"}
+# members that are an array in some registries' text and an object in others (dci.md 7.4)
+DRIFT_OBJ_OR_ARRAY = ["reg_records"]
 # enums matched without regard to case ("response_entity": "member")
 DRIFT_NOCASE = ["response_entity", "sort_order"]
 # members the spec requires that the official samples leave out (a subscription's frequency
@@ -202,6 +205,12 @@ def build(s, extra_required, header=False):
         req = list(s.get("required", [])) + list(extra_required)
         plist = []
         for name, ps in s.get("properties", {}).items():
+            if name in DRIFT_OBJ_OR_ARRAY:
+                r = resolve(ps)
+                if r.get("type") == "object":
+                    ps = {"anyOf": [ps, {"type": "array", "items": ps}]}
+                elif r.get("type") == "array":
+                    ps = {"anyOf": [ps, r.get("items", {})]}
             if name in DRIFT_NOCASE:
                 ps = dict(resolve(ps), **{"x-igw-nocase": True})
             plist.append((name, ps))
@@ -284,7 +293,7 @@ w(" * (%s %s, OpenAPI %s). Do not edit: change the generator and run it again." 
 w(" */")
 w('#include "dci_tables.h"')
 w("")
-w("const char *const dci_codes[DCI_NCODES] = {")
+w("const char *const dci_codes[] = {")
 for c in codes:
     w("    %s," % cstr(c))
 w("};")
@@ -306,7 +315,7 @@ for name, child, req, code in props:
                                  "DCI_CODE_NONE" if code is None else str(code_index[code])))
 w("};")
 w("")
-w("const struct dci_node dci_nodes[DCI_NNODES] = {")
+w("const struct dci_node dci_nodes[] = {")
 for i, n in enumerate(nodes):
     flags = " | ".join(n["flags"]) if n["flags"] else "0"
     w("    {%d, %d, %s, %d, %d, %d, %d, %d, %d, %d, %d}, /* %d %s */" % (
@@ -314,7 +323,7 @@ for i, n in enumerate(nodes):
         n["first"], n["n"], n["first_enum"], n["n_enum"], i, n["desc"]))
 w("};")
 w("")
-w("const struct dci_endpoint dci_endpoints[DCI_NENDPOINTS] = {")
+w("const struct dci_endpoint dci_endpoints[] = {")
 for path, action, root, sync, callback, asyn in endpoints:
     flags = [f for f, on in (("DCI_EP_SYNC", sync), ("DCI_EP_CALLBACK", callback),
                              ("DCI_EP_ASYNC", asyn)) if on]
@@ -323,9 +332,9 @@ w("};")
 w("")
 w("const unsigned dci_default_code = %d; /* %s */" % (code_index[DEFAULT_CODE], DEFAULT_CODE))
 w("")
-w("_Static_assert(DCI_NCODES == %d, \"dci_tables.h: DCI_NCODES\");" % len(codes))
-w("_Static_assert(DCI_NNODES == %d, \"dci_tables.h: DCI_NNODES\");" % len(nodes))
-w("_Static_assert(DCI_NENDPOINTS == %d, \"dci_tables.h: DCI_NENDPOINTS\");" % len(endpoints))
+w("const unsigned dci_ncodes = %d;" % len(codes))
+w("const unsigned dci_nnodes = %d;" % len(nodes))
+w("const unsigned dci_nendpoints = %d;" % len(endpoints))
 text = "\n".join(o) + "\n"
 
 cf = shutil.which("clang-format")
