@@ -18,7 +18,8 @@ tools=(cc:build-essential make:build-essential cmake:cmake pkg-config:pkg-config
 pymods=()
 # header -> Debian -dev package that provides it [-> pkg-config module for its include path]
 libs=(nng/nng.h:libnng-dev lmdb.h:liblmdb-dev cjson/cJSON.h:libcjson-dev
-      libxml/parser.h:libxml2-dev:libxml-2.0 curl/curl.h:libcurl4-openssl-dev yaml.h:libyaml-dev)
+      libxml/parser.h:libxml2-dev:libxml-2.0 curl/curl.h:libcurl4-openssl-dev yaml.h:libyaml-dev
+      jose/jose.h:libjose-dev jansson.h:libjansson-dev openssl/evp.h:libssl-dev)
 case "$kind" in
   build) ;;
   test)  tools+=(clang:clang clang-format:clang-format mdb_stat:lmdb-utils curl:curl

@@ -219,6 +219,7 @@ cmdmap_test(int argc, char **argv)
     for (size_t i = 0; i < maps.n; i++) {
         test_map(maps.v[i], base_of(maps.v[i]), set, a, &t, &log);
     }
+    cmdmap_search_tests(dir, &maps, set, a, &t.passed, &t.failed, &log);
     printf("%u passed, %u failed\n", t.passed, t.failed);
     if (t.passed + t.failed == 0) {
         fprintf(stderr, "igw map test: no cases under %s/<map>/tests/<case>/\n", dir);

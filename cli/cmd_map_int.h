@@ -77,6 +77,13 @@ igw_map_set *cmdmap_dir_set(const char *dir, const struct names *maps);
 /* igw map test [DIR]: 0 when every case passed and there was one, 1 otherwise, 2 for usage. */
 int cmdmap_test(int argc, char **argv);
 
+/* ---- cmd_map_search.c --------------------------------------------------------------------- */
+
+/* The golden cases of the search maps under dir (DIR/<map>/search-tests/<case>/), counted into
+ * passed/failed, one line each to stdout; maps is the record-map set (NULL: the cases fail). */
+void cmdmap_search_tests(const char *dir, const struct names *mapdirs, const igw_map_set *maps,
+                         igw_arena *a, unsigned *passed, unsigned *failed, struct igw_buf *log);
+
 /* ---- tree_diff.c -------------------------------------------------------------------------- */
 
 /* Prints the differences of got against want to log, one "    -want +got at PATH: ..." line

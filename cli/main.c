@@ -22,6 +22,7 @@ usage(FILE *f)
                "  config check FILE       load a config, check what serve would refuse\n"
                "  map run|test|lint ...   run, test or lint mappings\n"
                "  wait-ready --config FILE  wait until the admin API's /readyz answers 200\n"
+               "  gen [options]           synthetic openIMIS data (igw gen --help)\n"
                "  version                 print the version\n"
                "  help                    this text\n");
     return f == stderr ? 2 : 0;
@@ -80,6 +81,9 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "wait-ready") == 0) {
         return igw_cmd_wait_ready(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "gen") == 0) {
+        return igw_cmd_gen(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("igw %s\n", IGW_VERSION);

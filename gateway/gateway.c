@@ -14,10 +14,13 @@
 #include "igw/queue.h"
 #include "igw/queue_lmdb.h"
 #include "admin/admin.h"
+#include "alerts/alerts.h"
+#include "stats/stats.h"
 #include "core/translate.h"
 #include "delivery/deliver.h"
 #include "in_http/in_http.h"
 #include "in_sp/in_sp.h"
+#include "sign/sign.h"
 
 struct igw_gateway {
     const struct igw_config *cfg;
@@ -27,6 +30,8 @@ struct igw_gateway {
     igw_sp_in *sp;
     igw_http_in *http;
     igw_admin *admin;
+    igw_alerts *alerts;
+    igw_sign *sign;
 };
 
 /* Creates every missing parent directory of path (mode 0700); errors are left to the open. */
@@ -83,10 +88,20 @@ static int
 start_services(struct igw_gateway *g, char *err, size_t errlen)
 {
     const struct igw_config *cfg = g->cfg;
-    int rv = igw_maps_open(&g->maps, cfg, err, errlen);
+    int rv = igw_stats_init(cfg);
+
+    if (rv != IGW_OK) {
+        IGW_WARN("metrics counters off: %s", igw_strerror(rv)); /* not a reason to refuse */
+    }
+    rv = igw_maps_open(&g->maps, cfg, err, errlen);
 
     if (rv != IGW_OK) {
         IGW_ERROR("cannot load mappings: %s", err);
+        return rv;
+    }
+    rv = igw_sign_start(cfg, &g->sign, err, errlen); /* before any service that signs */
+    if (rv != IGW_OK) {
+        IGW_ERROR("cannot start signing: %s", err);
         return rv;
     }
     rv = open_queue(g, err, errlen);
@@ -110,8 +125,14 @@ start_services(struct igw_gateway *g, char *err, size_t errlen)
             IGW_ERROR("cannot start HTTP: %s", err);
         }
     }
+    if (rv == IGW_OK && cfg->nalert_rules > 0) {
+        rv = igw_alerts_start(&g->alerts, cfg, g->q, g->d, err, errlen);
+        if (rv != IGW_OK) {
+            IGW_ERROR("cannot start alerts: %s", err);
+        }
+    }
     if (rv == IGW_OK && cfg->admin_listen != NULL) {
-        rv = igw_admin_start(&g->admin, cfg, g->q, g->d, g->maps, err, errlen);
+        rv = igw_admin_start(&g->admin, cfg, g->q, g->d, g->maps, g->alerts, err, errlen);
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start the admin API: %s", err);
         }
@@ -181,13 +202,17 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     if (g == NULL) {
         return;
     }
+    igw_stats_set_stopping(); /* /readyz: 503 while intake drains */
     igw_http_in_drain(g->http, drain_ms);
     igw_sp_in_drain(g->sp, drain_ms);
     igw_http_in_stop(g->http);
-    igw_admin_stop(g->admin); /* its jobs call the queue and kick the deliverer */
+    igw_admin_stop(g->admin);   /* its jobs call the queue and kick the deliverer */
+    igw_alerts_stop(g->alerts); /* puts incidents into the queue */
     igw_deliverer_stop(g->d);
     igw_queue_close(g->q);
     igw_sp_in_stop(g->sp);
     igw_maps_close(g->maps);
+    igw_sign_stop(g->sign); /* after every service that signs or verifies */
+    igw_stats_fini(g->cfg); /* every service that bumps counters has stopped */
     igw_free(g);
 }

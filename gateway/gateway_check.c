@@ -22,6 +22,7 @@
 #include "igw/gateway.h"
 #include "core/translate.h"
 #include "http/server.h"
+#include "sign/sign.h"
 
 #define PATH_MAX_CHECK 1024
 
@@ -121,6 +122,63 @@ check_sp_url(const char *key, const char *url, char *errbuf, size_t errlen)
 
 /* An HTTP listen address as nng's server takes it: held (which parses the URL and allocates
  * the stream listener) and released again, never started. */
+/* admin.audit_file: its directory exists and is writable (serve does not create it), and the
+ * file, when it exists, is a regular file igw can append to. The default (in queue.path) is
+ * covered by check_queue. */
+static int
+check_audit(const struct igw_config *cfg, char *errbuf, size_t errlen)
+{
+    const char *p = cfg->admin_audit_file;
+    char dir[PATH_MAX_CHECK];
+    const char *slash;
+    struct stat st;
+
+    if (cfg->admin_listen == NULL || p == NULL) {
+        return IGW_OK;
+    }
+    slash = strrchr(p, '/');
+    if (strlen(p) >= sizeof(dir)) {
+        igw_errbuf_set(errbuf, errlen, "admin.audit_file: path too long");
+        return IGW_ECONFIG;
+    }
+    if (slash == NULL) {
+        memcpy(dir, ".", 2);
+    } else {
+        size_t n = slash == p ? 1 : (size_t)(slash - p);
+        memcpy(dir, p, n);
+        dir[n] = '\0';
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        igw_errbuf_set(errbuf, errlen, "admin.audit_file: directory %s is missing or not writable",
+                       dir);
+        return IGW_EIO;
+    }
+    if (stat(p, &st) == 0 && (!S_ISREG(st.st_mode) || access(p, W_OK) != 0)) {
+        igw_errbuf_set(errbuf, errlen, "admin.audit_file: %s is not a writable file", p);
+        return IGW_EIO;
+    }
+    return IGW_OK;
+}
+
+static int
+check_admin_tls(const struct igw_config *cfg, char *errbuf, size_t errlen)
+{
+    nng_tls_config *tls = NULL;
+    int rv;
+
+    if (cfg->admin_listen == NULL || cfg->admin_tls_cert == NULL) {
+        return IGW_OK;
+    }
+    rv = igw_http_tls_config(cfg->admin_tls_cert, cfg->admin_tls_key, &tls, errbuf, errlen);
+    if (rv == IGW_OK && cfg->admin_tls_client_ca != NULL) {
+        rv = igw_http_tls_client_ca(tls, cfg->admin_tls_client_ca, errbuf, errlen);
+    }
+    if (tls != NULL) {
+        nng_tls_config_free(tls);
+    }
+    return rv;
+}
+
 static int
 check_http_url(const char *key, const char *url, char *errbuf, size_t errlen)
 {
@@ -222,8 +280,12 @@ igw_gateway_check(const struct igw_config *cfg, char *errbuf, size_t errlen)
     rv = rv == IGW_OK ? check_http_url("http.listen", cfg->http_listen, err, elen) : rv;
     rv = rv == IGW_OK ? check_tls(cfg, err, elen) : rv;
     rv = rv == IGW_OK ? check_http_url("admin.listen", cfg->admin_listen, err, elen) : rv;
-    if (rv == IGW_OK && cfg->admin_listen != NULL && cfg->admin_auth.type == IGW_AUTH_NONE) {
-        igw_errbuf_set(err, elen, "admin.listen needs admin.auth");
+    rv = rv == IGW_OK ? check_admin_tls(cfg, err, elen) : rv;
+    rv = rv == IGW_OK ? check_audit(cfg, err, elen) : rv;
+    rv = rv == IGW_OK ? igw_sign_check(cfg, err, elen) : rv;
+    if (rv == IGW_OK && cfg->admin_listen != NULL && cfg->admin_auth.type == IGW_AUTH_NONE &&
+        cfg->nadmin_creds == 0) {
+        igw_errbuf_set(err, elen, "admin.listen needs admin.credentials or admin.auth");
         rv = IGW_ECONFIG;
     }
     return rv == IGW_OK ? check_shared_ports(cfg, err, elen) : rv;

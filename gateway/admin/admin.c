@@ -47,11 +47,11 @@ admin_err_json(struct igw_buf *b, int status, const char *code, const char *msg,
 /* Hands a JSON response to nng (a body always: nng then sends Content-Length), with the
  * headers v asks for (v may be NULL). */
 static void
-reply(nng_aio *aio, int status, const struct igw_buf *b, const struct igw_http_verdict *v)
+reply_as(nng_aio *aio, int status, const char *ctype, const struct igw_buf *b,
+         const struct igw_http_verdict *v)
 {
-    nng_http_res *res =
-        igw_http_res_new((uint16_t)status, "application/json", b->ptr != NULL ? b->ptr : "{}",
-                         b->ptr != NULL ? b->len : 2);
+    nng_http_res *res = igw_http_res_new((uint16_t)status, ctype, b->ptr != NULL ? b->ptr : "{}",
+                                         b->ptr != NULL ? b->len : 2);
     int rv = res != NULL ? nng_http_res_set_header(res, "Cache-Control", "no-store") : NNG_ENOMEM;
 
     if (rv == 0 && v != NULL) {
@@ -62,6 +62,12 @@ reply(nng_aio *aio, int status, const struct igw_buf *b, const struct igw_http_v
         res = NULL;
     }
     igw_http_finish(aio, res); /* NULL: nng closes the connection */
+}
+
+static void
+reply(nng_aio *aio, int status, const struct igw_buf *b, const struct igw_http_verdict *v)
+{
+    reply_as(aio, status, "application/json", b, v);
 }
 
 static void
@@ -130,14 +136,16 @@ enqueue(igw_admin *a, struct admin_job *j, struct igw_http_verdict *v)
     return ok;
 }
 
+/* An op answered here on the task thread: probes, whoami, metrics, alerts (none blocks). */
 static void
-reply_health(nng_aio *aio)
+reply_inline(igw_admin *a, const struct admin_job *j)
 {
     struct igw_buf b;
+    int st;
 
-    igw_buf_init(&b, 64);
-    igw_buf_puts(&b, "{\"status\":\"ok\"}");
-    reply(aio, 200, &b, NULL);
+    igw_buf_init(&b, RESP_MAX);
+    st = admin_inline(a, j, &b);
+    reply_as(j->aio, st, st == 200 ? admin_op_ctype(j->op) : "application/json", &b, NULL);
     igw_buf_fini(&b);
 }
 
@@ -149,7 +157,6 @@ handle(nng_aio *aio)
     nng_http_req *req = nng_aio_get_input(aio, 0);
     struct igw_http_verdict v = {0};
     struct admin_job *j = IGW_NEW(struct admin_job);
-    bool health = false;
 
     igw_http_server_admit(a->guarded, req);
     pthread_mutex_lock(&a->mu);
@@ -158,10 +165,10 @@ handle(nng_aio *aio)
     if (j == NULL) {
         igw_http_verdict_of(IGW_HTTP_ADMIN, IGW_ENOMEM, NULL, NULL, &v);
         v.close = true;
-    } else if (admin_request_check(a, req, j, &health, &v)) {
+    } else if (admin_request_check(a, req, j, &v)) {
         j->aio = aio;
-        if (health) {
-            reply_health(aio);
+        if (j->op > OP_INLINE) {
+            reply_inline(a, j);
         } else if (enqueue(a, j, &v)) {
             j = NULL; /* the worker owns it */
         }
@@ -194,6 +201,9 @@ run_job(igw_admin *a, struct admin_job *j)
         break;
     case OP_RELEASE:
         st = admin_op_release(a, j, &b);
+        break;
+    case OP_AUDIT:
+        st = admin_op_audit(a, j, &b);
         break;
     default:
         st = admin_op_purge(a, j, &b);
@@ -237,6 +247,27 @@ worker_main(void *arg)
 
 /* ---- start and stop ----------------------------------------------------------------------- */
 
+/* admin.audit_file, or audit.jsonl in the queue directory. */
+static int
+open_audit(igw_admin *a, char *errbuf, size_t errlen)
+{
+    const struct igw_config *cfg = a->cfg;
+    struct igw_buf path;
+    int rv = IGW_OK;
+
+    igw_buf_init(&path, 4096);
+    if (cfg->admin_audit_file != NULL) {
+        rv = igw_buf_puts(&path, cfg->admin_audit_file);
+    } else {
+        rv = igw_buf_printf(&path, "%s/audit.jsonl",
+                            cfg->data_dir != NULL ? cfg->data_dir : "var/queue");
+    }
+    rv = rv == IGW_OK ? igw_audit_open(&a->audit, path.ptr, cfg->admin_audit_max, errbuf, errlen)
+                      : rv;
+    igw_buf_fini(&path);
+    return rv;
+}
+
 static int
 start_server(igw_admin *a, char *errbuf, size_t errlen)
 {
@@ -249,6 +280,9 @@ start_server(igw_admin *a, char *errbuf, size_t errlen)
                                .idle_timeout_ms = cfg->http_idle_timeout_ms};
     struct igw_http_server_opts o = {.listen = cfg->admin_listen,
                                      .what = "admin",
+                                     .tls_cert = cfg->admin_tls_cert,
+                                     .tls_key = cfg->admin_tls_key,
+                                     .tls_client_ca = cfg->admin_tls_client_ca,
                                      .handle = handle,
                                      .data = a,
                                      .guard = cfg->http_guard ? &g : NULL};
@@ -259,13 +293,14 @@ start_server(igw_admin *a, char *errbuf, size_t errlen)
 
 int
 igw_admin_start(igw_admin **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                igw_maps *maps, char *errbuf, size_t errlen)
+                igw_maps *maps, igw_alerts *al, char *errbuf, size_t errlen)
 {
     igw_admin *a;
     int rv;
 
-    if (cfg->admin_listen == NULL || cfg->admin_auth.type == IGW_AUTH_NONE) {
-        igw_errbuf_set(errbuf, errlen, "admin.listen needs admin.auth");
+    if (cfg->admin_listen == NULL ||
+        (cfg->admin_auth.type == IGW_AUTH_NONE && cfg->nadmin_creds == 0)) {
+        igw_errbuf_set(errbuf, errlen, "admin.listen needs admin.credentials or admin.auth");
         return IGW_EINVAL;
     }
     a = IGW_NEW(igw_admin);
@@ -276,12 +311,18 @@ igw_admin_start(igw_admin **out, const struct igw_config *cfg, igw_queue *q, igw
     a->q = q;
     a->d = d;
     a->maps = maps;
+    a->alerts = al;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
     rv = igw_throttle_new(&a->thr, cfg->auth_fail_burst, cfg->auth_fail_per_minute,
                           cfg->auth_fail_addresses);
     if (rv != IGW_OK) {
         igw_errbuf_set(errbuf, errlen, "admin: auth throttle: %s", igw_strerror(rv));
+        igw_admin_stop(a);
+        return rv;
+    }
+    rv = open_audit(a, errbuf, errlen);
+    if (rv != IGW_OK) {
         igw_admin_stop(a);
         return rv;
     }
@@ -322,6 +363,7 @@ igw_admin_stop(igw_admin *a)
     pthread_mutex_unlock(&a->mu);
     igw_http_server_free(a->srv);
     igw_throttle_free(a->thr);
+    igw_audit_close(a->audit);
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     igw_free(a);

@@ -17,15 +17,17 @@
 #include "igw/queue.h"
 #include "delivery/deliver.h"
 #include "core/translate.h"
+#include "alerts/alerts.h"
 
 typedef struct igw_admin igw_admin;
 
-/** Starts the admin API on cfg->admin_listen (must be set, with cfg->admin_auth). cfg, q, d
- *  and maps must outlive it (d may be NULL: replays are then picked up by the next round).
+/** Starts the admin API on cfg->admin_listen (must be set, with cfg->admin_credentials or
+ *  cfg->admin_auth). cfg, q, d, maps and al must outlive it (d may be NULL: replays are then
+ *  picked up by the next round; al may be NULL: no alert rules, GET /admin/alerts lists none).
  *  @return IGW_OK, IGW_ENOMEM, IGW_EINVAL (no listen or no credentials), IGW_EIO (cannot
  *  listen; detail in errbuf). */
 int igw_admin_start(igw_admin **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                    igw_maps *maps, char *errbuf, size_t errlen);
+                    igw_maps *maps, igw_alerts *al, char *errbuf, size_t errlen);
 
 /** Stops the admin API: new requests get 503, queued jobs are finished (their queue calls
  *  complete: call before igw_queue_close), the worker is joined, the server closed and a

@@ -196,7 +196,8 @@ admin_op_release(igw_admin *a, const struct admin_job *j, struct igw_buf *b)
     if (a->d != NULL) {
         igw_deliverer_kick(a->d);
     }
-    IGW_INFO("admin release id=%016llx", (unsigned long long)j->id);
+    IGW_INFO("admin release id=%016llx who=%s", (unsigned long long)j->id, j->caller.name);
+    admin_audit_job(a, j, "release");
     return done_json(b, j->id, "released");
 }
 
@@ -208,6 +209,7 @@ admin_op_purge(igw_admin *a, const struct admin_job *j, struct igw_buf *b)
     if (rv != IGW_OK) {
         return admin_queue_err(b, rv);
     }
-    IGW_INFO("admin purge id=%016llx", (unsigned long long)j->id);
+    IGW_INFO("admin purge id=%016llx who=%s", (unsigned long long)j->id, j->caller.name);
+    admin_audit_job(a, j, "purge");
     return done_json(b, j->id, "purged");
 }

@@ -164,7 +164,9 @@ replay_done(igw_admin *a, const struct admin_job *j, const struct replay *r, str
         igw_deliverer_kick(a->d);
     }
     igw_queue_id_format(j->id, hex);
-    IGW_INFO("admin replay id=%s channel=%s routes=%u", hex, r->m.channel, r->nrr);
+    IGW_INFO("admin replay id=%s channel=%s routes=%u who=%s", hex, r->m.channel, r->nrr,
+             j->caller.name);
+    admin_audit_job(a, j, "replay");
     rv = igw_buf_printf(b, "{\"id\":\"%s\",\"status\":\"replayed\",\"routes\":[", hex);
     for (unsigned i = 0; rv == IGW_OK && i < r->nrr; i++) {
         rv = i > 0 ? igw_buf_putc(b, ',') : IGW_OK;

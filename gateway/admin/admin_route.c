@@ -3,6 +3,7 @@
  * Admin request checks on nng's task thread (admin_int.h): framing (no Transfer-Encoding, no
  * body), the admin credentials, then the method and path of each endpoint. Never blocks.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "igw/common.h"
@@ -43,13 +44,10 @@ check_framing(nng_http_req *req, struct igw_http_verdict *v)
 }
 
 /* The admin credentials, after the address's failed-authentication throttle: a throttled
- * address gets 429 before its credentials are checked (docs/ADMIN-API.md). */
+ * address gets 429 before its credentials are checked (docs/ADMIN-API.md). Fills j->caller. */
 static bool
-check_auth(const igw_admin *a, nng_http_req *req, struct igw_http_verdict *v)
+check_auth(const igw_admin *a, nng_http_req *req, struct admin_job *j, struct igw_http_verdict *v)
 {
-    /* checked alone (no channels): a channel's token gets 401 here, never 403 */
-    static const struct igw_config none;
-    struct igw_channel ch;
     const char *peer = igw_http_peer(req);
     uint64_t now = igw_mono_ms();
     unsigned wait = igw_throttle_wait(a->thr, peer, now);
@@ -60,9 +58,9 @@ check_auth(const igw_admin *a, nng_http_req *req, struct igw_http_verdict *v)
         return verdict_set(v, 429, "too_many_auth_failures",
                            "too many failed authentications from this address; retry later");
     }
-    memset(&ch, 0, sizeof(ch));
-    ch.auth = a->cfg->admin_auth;
-    if (igw_http_auth_check(&none, &ch, nng_http_req_get_header(req, "Authorization")) != IGW_OK) {
+    /* checked alone (no channels): a channel's token gets 401 here, never 403 */
+    if (igw_admin_identify(a->cfg, nng_http_req_get_header(req, "Authorization"), &j->caller) !=
+        IGW_OK) {
         bool over = igw_throttle_fail(a->thr, peer, now);
         IGW_WARN("admin auth refused peer=%s%s", peer, over ? " (failures over the limit)" : "");
         igw_http_verdict_of(IGW_HTTP_ADMIN, IGW_EAUTH, NULL, NULL, v);
@@ -144,39 +142,119 @@ route_message(const char *method, const char *rest, size_t len, struct admin_job
     return method_is(method, "POST", "POST", v);
 }
 
-/* Fills j from the method and target; false with *v set when refused. *health for
- * GET /admin/health. */
+/* The endpoints on fixed paths: method, the job (or inline answer), the least role. A row per
+ * endpoint; /admin/messages/{id}[/action] is routed by route_message. */
+struct endpoint {
+    const char *path;
+    const char *method;
+    enum admin_op op;
+    enum igw_admin_role need; /* IGW_ROLE_NONE: no credentials at all (probes) */
+};
+
+static const struct endpoint endpoints[] = {
+    {"/healthz", "GET", OP_HEALTHZ, IGW_ROLE_NONE},
+    {"/readyz", "GET", OP_READYZ, IGW_ROLE_NONE},
+    {"/admin/health", "GET", OP_HEALTH, IGW_ROLE_VIEWER},
+    {"/admin/whoami", "GET", OP_WHOAMI, IGW_ROLE_VIEWER},
+    {"/metrics", "GET", OP_METRICS, IGW_ROLE_VIEWER},
+    {"/admin/stats", "GET", OP_STATS, IGW_ROLE_VIEWER},
+    {"/admin/audit", "GET", OP_AUDIT, IGW_ROLE_VIEWER},
+    {"/admin/alerts", "GET", OP_ALERTS, IGW_ROLE_VIEWER},
+};
+
+static const struct endpoint *
+endpoint_find(const char *uri, size_t plen)
+{
+    for (size_t i = 0; i < IGW_ARRAY_LEN(endpoints); i++) {
+        if (strlen(endpoints[i].path) == plen && memcmp(uri, endpoints[i].path, plen) == 0) {
+            return &endpoints[i];
+        }
+    }
+    return NULL;
+}
+
+/* The least role of a message op: reads for viewers, repairs for operators, purge for admins. */
+static enum igw_admin_role
+message_role(enum admin_op op)
+{
+    switch (op) {
+    case OP_INFO:
+        return IGW_ROLE_VIEWER;
+    case OP_PURGE:
+        return IGW_ROLE_ADMIN;
+    default:
+        return IGW_ROLE_OPERATOR;
+    }
+}
+
 static bool
-route_request(nng_http_req *req, struct admin_job *j, bool *health, struct igw_http_verdict *v)
+check_role(const struct admin_job *j, enum igw_admin_role need, struct igw_http_verdict *v)
+{
+    if (igw_admin_allowed(&j->caller, need)) {
+        return true;
+    }
+    IGW_WARN("admin forbidden who=%s role=%s needs=%s", j->caller.name,
+             igw_admin_role_name(j->caller.role), igw_admin_role_name(need));
+    return verdict_set(v, 403, "forbidden", "this credential's role may not do this");
+}
+
+bool
+admin_query_get(const char *query, const char *key, char *out, size_t outlen)
+{
+    size_t klen = strlen(key);
+    const char *p = query;
+
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, "&");
+        if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            size_t vlen = n - klen - 1;
+            if (vlen >= outlen) {
+                return false;
+            }
+            memcpy(out, p + klen + 1, vlen);
+            out[vlen] = '\0';
+            return true;
+        }
+        p = p[n] == '&' ? p + n + 1 : NULL;
+    }
+    return false;
+}
+
+bool
+admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j,
+                    struct igw_http_verdict *v)
 {
     const char *method = nng_http_req_get_method(req);
     const char *uri = nng_http_req_get_uri(req);
     size_t plen = strcspn(uri, "?");
     const char *query = uri[plen] == '?' ? uri + plen + 1 : NULL;
+    const struct endpoint *e = endpoint_find(uri, plen);
     size_t pre = strlen(PREFIX_MSGS);
 
-    *health = false;
+    if (!check_framing(req, v)) {
+        return false;
+    }
+    if (query != NULL && strlen(query) > ADMIN_QUERY_MAX) {
+        return verdict_set(v, 400, "query_too_long", "the query string is too long");
+    }
+    snprintf(j->query, sizeof(j->query), "%s", query != NULL ? query : "");
+    if (e != NULL && e->need == IGW_ROLE_NONE) { /* public probes: no credentials asked */
+        j->op = e->op;
+        return method_is(method, e->method, e->method, v);
+    }
+    if (!check_auth(a, req, j, v)) {
+        return false;
+    }
     if (query != NULL && !parse_query(query, j, v)) {
         return false;
     }
-    if (plen == 13 && memcmp(uri, "/admin/health", 13) == 0) {
-        *health = true;
-        return method_is(method, "GET", "GET", v);
-    }
-    if (plen == 12 && memcmp(uri, "/admin/stats", 12) == 0) {
-        j->op = OP_STATS;
-        return method_is(method, "GET", "GET", v);
+    if (e != NULL) {
+        j->op = e->op;
+        return method_is(method, e->method, e->method, v) && check_role(j, e->need, v);
     }
     if (plen > pre && memcmp(uri, PREFIX_MSGS, pre) == 0) {
-        return route_message(method, uri + pre, plen - pre, j, v);
+        return route_message(method, uri + pre, plen - pre, j, v) &&
+               check_role(j, message_role(j->op), v);
     }
     return verdict_set(v, 404, "not_found", "no admin endpoint on this path");
-}
-
-bool
-admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j, bool *health,
-                    struct igw_http_verdict *v)
-{
-    *health = false;
-    return check_framing(req, v) && check_auth(a, req, v) && route_request(req, j, health, v);
 }

@@ -209,9 +209,25 @@ igw_config_free(struct igw_config *c)
     igw_free(c->pub_listen);
     igw_free(c->admin_listen);
     cfg_auth_fini(&c->admin_auth);
+    for (size_t i = 0; i < c->nadmin_creds; i++) {
+        igw_free(c->admin_creds[i].name);
+        cfg_auth_fini(&c->admin_creds[i].auth);
+    }
+    igw_free(c->admin_creds);
+    igw_free(c->admin_tls_cert);
+    igw_free(c->admin_tls_key);
+    igw_free(c->admin_tls_client_ca);
+    igw_free(c->admin_audit_file);
+    for (size_t i = 0; i < c->nalert_rules; i++) {
+        igw_free(c->alert_rules[i].name);
+        igw_free(c->alert_rules[i].route);
+    }
+    igw_free(c->alert_rules);
+    igw_free(c->alerts_channel);
     igw_free(c->data_dir);
     igw_free(c->log_level);
     igw_free(c->mappings_dir);
+    cfg_partners_free(c);
     igw_free(c);
 }
 

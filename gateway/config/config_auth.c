@@ -312,3 +312,156 @@ cfg_fn_auth_out(struct ctx *c, const yaml_node_t *n, void *base)
     auth_conf_fini(&ac);
     return rv;
 }
+
+/* ---- admin.credentials -------------------------------------------------------------------- */
+
+static bool
+cred_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= 63 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-") == n;
+}
+
+/* The secret of one entry: the tokens of token_file, or "name:<first line of password_file>". */
+static int
+cred_secrets(struct ctx *c, const yaml_node_t *n, const struct admin_cred_conf *k,
+             struct igw_admin_cred *out)
+{
+    struct igw_auth tmp;
+    struct igw_buf b;
+    int rv;
+
+    if ((k->token_file == NULL) == (k->password_file == NULL)) {
+        return cfg_fail(c, n, "needs exactly one of token_file or password_file");
+    }
+    if (k->token_file != NULL) {
+        out->auth.type = IGW_AUTH_BEARER;
+        return load_secrets(c, "token_file", k->token_file, IGW_AUTH_BEARER, n, &out->auth);
+    }
+    memset(&tmp, 0, sizeof(tmp));
+    /* a password is any printable line (type none: no bearer or basic shape asked) */
+    rv = load_secrets(c, "password_file", k->password_file, IGW_AUTH_NONE, n, &tmp);
+    igw_buf_init(&b, 8192);
+    if (rv == IGW_OK) {
+        rv = igw_buf_printf(&b, "%s:", k->name);
+        rv = rv == IGW_OK ? igw_buf_append(&b, tmp.secrets[0].value, tmp.secrets[0].len) : rv;
+        rv = rv == IGW_OK ? add_secret(&out->auth, b.ptr, b.len) : rv;
+        out->auth.type = IGW_AUTH_BASIC;
+    }
+    if (b.ptr != NULL) {
+        memset(b.ptr, 0, b.len);
+    }
+    igw_buf_fini(&b);
+    cfg_auth_fini(&tmp);
+    return rv;
+}
+
+static int
+parse_one_cred(struct ctx *c, const yaml_node_t *n, struct igw_admin_cred *out)
+{
+    struct admin_cred_conf k;
+    int rv;
+
+    memset(&k, 0, sizeof(k));
+    rv = cfg_parse_section(c, S_ADMIN_CRED, n, &k);
+    if (rv == IGW_OK && !cred_name_ok(k.name)) {
+        rv = cfg_fail(c, cfg_map_get(c, n, "name"),
+                      "name must be 1..63 characters of [A-Za-z0-9_.@-]");
+    }
+    if (rv == IGW_OK) {
+        rv = cred_secrets(c, n, &k, out);
+    }
+    if (rv == IGW_OK) {
+        out->name = k.name;
+        out->role = k.role;
+        k.name = NULL;
+    }
+    igw_free(k.name);
+    igw_free(k.token_file);
+    igw_free(k.password_file);
+    return rv;
+}
+
+int
+cfg_fn_admin_credentials(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_config *cfg = base;
+    size_t cnt;
+    int rv = IGW_OK;
+
+    if (n->type != YAML_SEQUENCE_NODE) {
+        return cfg_fail(c, n, "expected a list of {name, role, token_file|password_file}, got %s",
+                        cfg_node_kind(n));
+    }
+    cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    cfg->admin_creds = igw_calloc(cnt + 1, sizeof(*cfg->admin_creds));
+    if (cfg->admin_creds == NULL) {
+        return IGW_ENOMEM;
+    }
+    for (size_t i = 0; rv == IGW_OK && i < cnt; i++) {
+        const yaml_node_t *item = cfg_node_at(c, n->data.sequence.items.start[i]);
+        rv = parse_one_cred(c, item, &cfg->admin_creds[i]);
+        cfg->nadmin_creds = i + 1; /* freed with the config, also when partly filled */
+        for (size_t j = 0; rv == IGW_OK && j < i; j++) {
+            if (strcmp(cfg->admin_creds[j].name, cfg->admin_creds[i].name) == 0) {
+                rv =
+                    cfg_fail(c, item, "duplicate credential name \"%s\"", cfg->admin_creds[i].name);
+            }
+        }
+    }
+    return rv;
+}
+
+/* ---- DCI partners (partners.<name>.auth, client_secret_file) ------------------------------- */
+
+int
+cfg_fn_partner_auth(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_partner *p = base;
+    int rv = parse_auth_in(c, n, &p->auth);
+    if (rv == IGW_OK && p->auth.type == IGW_AUTH_BASIC) {
+        rv = cfg_fail(c, n, "a partner authenticates with bearer tokens (type bearer)");
+    }
+    return rv;
+}
+
+/* The first secret line of the file named by n into the partner's client_secret. */
+int
+cfg_fn_partner_secret(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_partner *p = base;
+    struct igw_auth tmp = {IGW_AUTH_BEARER, NULL, 0};
+    char *name = NULL;
+    char *path = NULL;
+    struct igw_buf b;
+    int rv = cfg_scalar_dup(c, n, &name);
+
+    igw_buf_init(&b, SECRET_FILE_MAX);
+    if (rv == IGW_OK) {
+        path = cfg_resolve_path(c->dir, name);
+        rv = path == NULL ? IGW_ENOMEM : cfg_read_all(path, &b);
+    }
+    if (rv == IGW_EIO || rv == IGW_ETOOBIG) {
+        rv = cfg_fail(c, n, "cannot read secret file \"%s\" (%s)", name,
+                      rv == IGW_EIO ? strerror(errno) : "larger than 1 MiB");
+    }
+    if (rv == IGW_OK) {
+        rv = add_secret_lines(c, n, name, &b, IGW_AUTH_BEARER, &tmp);
+    }
+    if (rv == IGW_OK && tmp.nsecrets == 0) {
+        rv = cfg_fail(c, n, "secret file \"%s\" holds no secret", name);
+    }
+    if (rv == IGW_OK) {
+        p->client_secret = tmp.secrets[0];
+        tmp.secrets[0].value = NULL;
+    }
+    if (b.ptr != NULL) {
+        memset(b.ptr, 0, b.len);
+    }
+    cfg_auth_fini(&tmp);
+    igw_buf_fini(&b);
+    igw_free(path);
+    igw_free(name);
+    return rv;
+}

@@ -151,16 +151,24 @@ cfg_finish_admin(struct ctx *c, const yaml_node_t *n, void *base)
     if (rv != IGW_OK || l == NULL) {
         return rv;
     }
-    if (strncmp(l, "http://", 7) != 0) {
-        return cfg_fail(c, cfg_map_get(c, n, "listen"), "listen must be http://HOST:PORT");
+    if (strncmp(l, "http://", 7) != 0 && strncmp(l, "https://", 8) != 0) {
+        return cfg_fail(c, cfg_map_get(c, n, "listen"), "listen must be http(s)://HOST:PORT");
+    }
+    if ((strncmp(l, "https://", 8) == 0) != (cfg->admin_tls_cert != NULL)) {
+        return cfg_fail(c, cfg_map_get(c, n, "listen"),
+                        "an https:// listen needs tls.cert_file and tls.key_file, and tls needs "
+                        "https://");
+    }
+    if ((cfg->admin_tls_cert == NULL) != (cfg->admin_tls_key == NULL)) {
+        return cfg_fail(c, cfg_map_get(c, n, "tls"), "tls needs both cert_file and key_file");
     }
     if (cfg->http_listen != NULL && strcmp(cfg->http_listen, l) == 0) {
         return cfg_fail(c, cfg_map_get(c, n, "listen"), "listen must differ from http.listen");
     }
-    if (cfg->admin_auth.type == IGW_AUTH_NONE) {
+    if (cfg->admin_auth.type == IGW_AUTH_NONE && cfg->nadmin_creds == 0) {
         return cfg_fail(c, n,
-                        "listen needs auth (type bearer with a tokens_file, or basic): the admin "
-                        "API can replay and purge messages");
+                        "listen needs credentials (or auth: type bearer with a tokens_file, or "
+                        "basic): the admin API can replay and purge messages");
     }
     return IGW_OK;
 }
@@ -223,6 +231,7 @@ cfg_finish_channel(struct ctx *c, const yaml_node_t *n, void *base)
     struct igw_channel *ch = base;
     const yaml_node_t *mb = cfg_map_get(c, n, "max_body");
 
+    ch->mappings_dir = c->cfg->mappings_dir;
     if (ch->max_body > c->cfg->http_max_body) {
         size_t old = cfg_path_push(c, "max_body", 8);
         int rv =

@@ -36,6 +36,10 @@ enum sect {
     S_HTTP_TLS,
     S_SP,
     S_ADMIN,
+    S_ADMIN_TLS,
+    S_ADMIN_CRED,
+    S_ALERTS,
+    S_ALERT_RULE,
     S_QUEUE,
     S_DELIVERY,
     S_MAPPINGS,
@@ -49,6 +53,8 @@ enum sect {
     S_TLS,
     S_AUTH_OUT,
     S_RT_FHIR,
+    S_PARTNER,
+    S_SIGNING,
     S_COUNT
 };
 
@@ -89,6 +95,14 @@ struct auth_conf {
     char *token_file;
     char *user;
     char *user_file;
+};
+
+/* One entry of admin.credentials as written, before its secret file is read. */
+struct admin_cred_conf {
+    char *name;
+    int role;
+    char *token_file;
+    char *password_file;
 };
 
 struct ctx {
@@ -145,6 +159,9 @@ int cfg_parse_section(struct ctx *c, enum sect s, const yaml_node_t *n, void *ba
 
 /* ---- config_channels.c: T_FN options of the table ------------------------------------------ */
 
+int cfg_fn_alert_rules(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_finish_root(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_fn_admin_credentials(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_channels(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_listen(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_fn_routes(struct ctx *c, const yaml_node_t *n, void *base);
@@ -170,6 +187,17 @@ int cfg_finish_route(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_finish_retry(struct ctx *c, const yaml_node_t *n, void *base);
 /* Strict syntax of an nng address (tcp://HOST:PORT, ipc://PATH, http://HOST:PORT). */
 bool cfg_addr_ok(const char *url);
+
+/* ---- config_partners.c: DCI partners and igw's signing key --------------------------------- */
+
+int cfg_fn_partners(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_fn_partner_auth(struct ctx *c, const yaml_node_t *n, void *base);   /* config_auth.c */
+int cfg_fn_partner_secret(struct ctx *c, const yaml_node_t *n, void *base); /* config_auth.c */
+int cfg_finish_partner(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_finish_signing(struct ctx *c, const yaml_node_t *n, void *base);
+/* Checks that every callback:<partner> route names a partner; binds their hook. */
+int cfg_check_partners(struct ctx *c, const yaml_node_t *n);
+void cfg_partners_free(struct igw_config *cfg);
 
 /* ---- config.c ------------------------------------------------------------------------------ */
 

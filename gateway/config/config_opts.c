@@ -18,6 +18,9 @@
 #define RT(f) offsetof(struct igw_route, f)
 #define RP(f) offsetof(struct igw_retry_policy, f)
 #define AC(f) offsetof(struct auth_conf, f)
+#define AK(f) offsetof(struct admin_cred_conf, f)
+#define AR(f) offsetof(struct igw_alert_rule, f)
+#define PT(f) offsetof(struct igw_partner, f)
 
 /* clang-format off */
 static const struct opt opts[] = {
@@ -36,10 +39,20 @@ static const struct opt opts[] = {
      "The delivery engine that sends stored messages to routes."},
     {S_ROOT, "mappings", T_SECT, 0, 0, NULL, 0, 0, NULL, S_MAPPINGS, NULL, "section", 0,
      "Declarative mappings applied at intake (docs/MAPPING-LANGUAGE.md)."},
+    {S_ROOT, "alerts", T_SECT, 0, 0, NULL, 0, 0, NULL, S_ALERTS, NULL, "section", 0,
+     "Alert rules; each incident fires once and resolves once and is delivered as a message of "
+     "a channel through its routes (docs/ALERTS.md)."},
+    {S_ROOT, "partners", T_FN, 0, 0, NULL, 0, 0, NULL, S_PARTNER, cfg_fn_partners,
+     "map of sections", 0,
+     "DCI partners, keyed by name ([A-Za-z0-9_-]): where their callbacks may go, their "
+     "credentials and signing keys (docs/DCI.md, \"Signatures and partners\")."},
+    {S_ROOT, "signing", T_SECT, 0, 0, NULL, 0, 0, NULL, S_SIGNING, NULL, "section", 0,
+     "igw's own signing key: signs DCI messages and access tokens; its public part is served "
+     "at GET /.well-known/jwks.json on http.listen."},
+
     {S_ROOT, "channels", T_FN, 0, 0, NULL, 0, 0, NULL, S_CHANNEL, cfg_fn_channels,
      "map of sections", 0,
      "Inbound channels, keyed by channel name ([A-Za-z0-9_-], at most 63 characters)."},
-
     {S_HTTP, "listen", T_STR, CFG(http_listen), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
      "Listen address, http://HOST:PORT (or https:// with http.tls). Unset: no HTTP input."},
     {S_HTTP, "max_body", T_SIZE, CFG(http_max_body), 0, "1MiB", 1, 1u << 30, NULL, 0, NULL,
@@ -108,7 +121,68 @@ static const struct opt opts[] = {
     {S_ADMIN, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_IN, cfg_fn_admin_auth, "section", 0,
      "Credentials of the admin API, the same keys as a channel's auth; type bearer or basic is "
      "required whenever admin.listen is set (also on 127.0.0.1). Channel credentials are not "
-     "accepted here: use separate tokens."},
+     "accepted here: use separate tokens. Its callers have the role admin and the name "
+     "\"admin\" (the basic user name with type basic)."},
+    {S_ADMIN, "credentials", T_FN, 0, 0, NULL, 0, 0, NULL, S_ADMIN_CRED, cfg_fn_admin_credentials,
+     "list of sections", 0,
+     "Named admin credentials with roles (docs/ADMIN-API.md, \"Roles\"): viewer reads, operator "
+     "also retries, replays, releases and edits, admin also purges. Each entry has a name, a "
+     "role and exactly one of token_file or password_file. Either this or auth (or both) is "
+     "required whenever admin.listen is set."},
+    {S_ADMIN, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_ADMIN_TLS, NULL, "section", 0,
+     "TLS on the admin listener (then admin.listen is https://HOST:PORT), optionally with "
+     "client certificates."},
+    {S_ADMIN, "audit_file", T_PATH, CFG(admin_audit_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "Audit log of every admin action that changes something (JSON lines, fsync'd before the "
+     "answer), relative to the config file's directory. Unset: audit.jsonl in queue.path."},
+    {S_ADMIN, "audit_max", T_SIZE, CFG(admin_audit_max), 0, "16MiB", 4096, 1ull << 34, NULL, 0,
+     NULL, "size", 0,
+     "Size at which the audit log is rotated: the current file becomes FILE.1 (the previous "
+     "FILE.1 is removed), so at most twice this is kept."},
+    {S_ADMIN_TLS, "cert_file", T_PATH, CFG(admin_tls_cert), 0, NULL, 0, 0, NULL, 0, NULL, "path",
+     0, "PEM certificate chain of the admin listener, relative to the config file's directory."},
+    {S_ADMIN_TLS, "key_file", T_PATH, CFG(admin_tls_key), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "PEM private key (unencrypted) of the admin listener."},
+    {S_ADMIN_TLS, "client_ca_file", T_PATH, CFG(admin_tls_client_ca), 0, NULL, 0, 0, NULL, 0,
+     NULL, "path", 0,
+     "PEM CA certificates: when set, every client must present a certificate signed by one of "
+     "them (the TLS handshake fails otherwise), in addition to its admin credential."},
+    {S_ADMIN_CRED, "name", T_STR, AK(name), 0, NULL, 0, 0, NULL, 0, NULL, "string", F_REQUIRED,
+     "Who this credential is: shown by GET /admin/whoami and written in the audit log "
+     "([A-Za-z0-9_.@-], at most 63 characters; unique). With password_file it is also the "
+     "basic user name."},
+    {S_ADMIN_CRED, "role", T_ENUM, AK(role), 0, NULL, 1, 0, "viewer|operator|admin", 0, NULL,
+     "choice", F_REQUIRED, "What the credential may do: viewer, operator or admin."},
+    {S_ADMIN_CRED, "token_file", T_STR, AK(token_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "File of bearer tokens (one per line, # comments), relative to the config file's "
+     "directory."},
+    {S_ADMIN_CRED, "password_file", T_STR, AK(password_file), 0, NULL, 0, 0, NULL, 0, NULL,
+     "path", 0,
+     "File whose first line is the password for HTTP basic authentication as name."},
+
+    {S_ALERTS, "channel", T_STR, CFG(alerts_channel), 0, NULL, 0, 0, NULL, 0, NULL, "name", 0,
+     "The channel incidents are messages of: its routes (webhooks, files, ...) deliver each "
+     "firing and resolution as JSON through the queue, with their retries. The channel must "
+     "have routes and they must not name a map. Required with rules."},
+    {S_ALERTS, "interval", T_DUR, CFG(alerts_interval_ms), 0, "5s", 100, 3600000, NULL, 0, NULL,
+     "duration", 0, "How often the rules are evaluated."},
+    {S_ALERTS, "rules", T_FN, 0, 0, NULL, 0, 0, NULL, S_ALERT_RULE, cfg_fn_alert_rules,
+     "list of sections", 0, "The rules, each with a unique name."},
+    {S_ALERT_RULE, "name", T_STR, AR(name), 0, NULL, 0, 0, NULL, 0, NULL, "string", F_REQUIRED,
+     "Name of the rule ([A-Za-z0-9_.-], at most 63 characters), in incidents and messages."},
+    {S_ALERT_RULE, "kind", T_ENUM, AR(kind), 0, NULL, 1, 0,
+     "dead_letters|queue_depth|circuit_open|storage", 0, NULL, "choice", F_REQUIRED,
+     "dead_letters: at least threshold dead letters on route within window. queue_depth: more "
+     "than threshold deliveries waiting (pending or in flight, every route). circuit_open: the "
+     "route's circuit has not been closed for window. storage: queue storage use at or over "
+     "threshold percent of its limit."},
+    {S_ALERT_RULE, "route", T_STR, AR(route), 0, NULL, 0, 0, NULL, 0, NULL, "route name", 0,
+     "Full route name (channel.route); required by dead_letters and circuit_open."},
+    {S_ALERT_RULE, "threshold", T_UINT, AR(threshold), 0, "1", 0, 4000000000u, NULL, 0, NULL,
+     "integer", 0,
+     "dead_letters: count; queue_depth: deliveries; storage: percent (1..100)."},
+    {S_ALERT_RULE, "window", T_DUR, AR(window_ms), 0, "5m", 0, 366ull * 86400000, NULL, 0, NULL,
+     "duration", 0, "dead_letters: the sliding window; circuit_open: how long open."},
 
     {S_QUEUE, "path", T_STR, CFG(data_dir), 0, "var/queue", 0, 0, NULL, 0, NULL, "path", 0,
      "Queue directory (created with mode 0700), relative to the working directory."},
@@ -202,7 +276,9 @@ static const struct opt opts[] = {
 
     {S_ROUTE, "url", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_url, "url", F_REQUIRED,
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "
-     "message; PATH relative to the working directory), tcp:// or ipc:// (nng socket)."},
+     "message; PATH relative to the working directory), tcp:// or ipc:// (nng socket), "
+     "callback:PARTNER (a DCI callback to one of partners.PARTNER.base_urls, chosen per message "
+     "by its header.sender_uri: docs/DCI.md)."},
     {S_ROUTE, "timeout", T_DUR, RT(timeout_ms), 0, "10s", 1, 3600000, NULL, 0, NULL, "duration",
      0, "Limit on one delivery attempt."},
     {S_ROUTE, "concurrency", T_UINT, RT(concurrency), 0, "8", 1, 1024, NULL, 0, NULL, "integer",
@@ -251,6 +327,59 @@ static const struct opt opts[] = {
      "redelivery updates instead of duplicating); Bundles are POSTed to <url>; 412 (several "
      "matches) dead-letters at once, 409 is retried. none: the route's method and url as "
      "configured."},
+
+    {S_PARTNER, "base_urls", T_LIST, PT(base_urls), PT(nbase_urls), NULL, 0, 0, NULL, 0, NULL,
+     "list of urls", 0,
+     "Absolute http(s) URLs the partner's DCI endpoints live under (no user info, query or "
+     "fragment). A callback goes to one of them + the DCI path (/registry/on-search, ...): the "
+     "one the request's header.sender_uri is under, the first when it has none; a sender_uri "
+     "under none of them is refused with err.sender_uri.invalid."},
+    {S_PARTNER, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_IN, cfg_fn_partner_auth, "section", 0,
+     "Static bearer tokens the partner presents (type bearer, tokens_file). Unset: only access "
+     "tokens from the token endpoint (client_id)."},
+    {S_PARTNER, "client_id", T_STR, PT(client_id), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
+     "OAuth2 client id of the partner at POST /oauth2/client/token (client credentials); "
+     "needs client_secret_file. Unset: no access tokens for it."},
+    {S_PARTNER, "client_secret_file", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_partner_secret,
+     "path", 0,
+     "File whose first line is the partner's OAuth2 client secret, relative to the config "
+     "file's directory."},
+    {S_PARTNER, "jwks_url", T_STR, PT(jwks_url), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
+     "http(s) URL of the partner's JWKS, usually <base>/.well-known/jwks.json: fetched in the "
+     "background at start, every jwks_ttl, and again when a message names an unknown kid."},
+    {S_PARTNER, "jwks_file", T_PATH, PT(jwks_file), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "The partner's JWKS as a file instead of jwks_url (read at start)."},
+    {S_PARTNER, "jwks_ttl", T_DUR, PT(jwks_ttl_ms), 0, "10m", 1000, 7ull * 86400000, NULL, 0,
+     NULL, "duration", 0, "How long a fetched JWKS is used before it is fetched again."},
+    {S_PARTNER, "jwks_min_refetch", T_DUR, PT(jwks_min_refetch_ms), 0, "30s", 0, 86400000, NULL,
+     0, NULL, "duration", 0,
+     "Least time between two fetches of the JWKS (an unknown kid asks for one): a stream of "
+     "made-up kids cannot make igw hammer the partner."},
+    {S_PARTNER, "sign", T_BOOL, PT(sign), 0, "true", 0, 0, NULL, 0, NULL, "boolean", 0,
+     "Sign what igw sends this partner (needs signing.key_file)."},
+    {S_PARTNER, "verify", T_BOOL, PT(verify), 0, "false", 0, 0, NULL, 0, NULL, "boolean", 0,
+     "Verify the signature of every message from this partner (needs jwks_url or jwks_file): "
+     "a missing one is refused with err.signature.missing, an invalid, forged or expired one "
+     "with err.signature.invalid (HTTP 401)."},
+
+    {S_SIGNING, "key_file", T_PATH, CFG(signing.key_file), 0, NULL, 0, 0, NULL, 0, NULL, "path",
+     0, "PEM private key (RSA of at least 2048 bits for RS256, P-256 for ES256), relative to the "
+     "config file's directory. Unset: igw signs nothing."},
+    {S_SIGNING, "alg", T_CHOICE, CFG(signing.alg), 0, "RS256", 0, 0, "RS256|ES256", 0, NULL,
+     "choice", 0, "JWS algorithm of the key."},
+    {S_SIGNING, "kid", T_STR, CFG(signing.kid), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
+     "Key id in the JWKS and in every signature. Unset: the key's RFC 7638 thumbprint."},
+    {S_SIGNING, "previous_key_file", T_PATH, CFG(signing.previous_key_file), 0, NULL, 0, 0, NULL,
+     0, NULL, "path", 0,
+     "During a key rotation: the retired key (same alg); only its public part is served, after "
+     "the current key, so partners still verify what it signed. Remove it once they all have "
+     "the new one."},
+    {S_SIGNING, "previous_kid", T_STR, CFG(signing.previous_kid), 0, NULL, 0, 0, NULL, 0, NULL,
+     "string", 0, "Key id of previous_key_file. Unset: its thumbprint."},
+    {S_SIGNING, "token_ttl", T_DUR, CFG(signing.token_ttl_ms), 0, "5m", 10000, 86400000, NULL, 0,
+     NULL, "duration", 0, "Life of an access token issued at POST /oauth2/client/token."},
+    {S_SIGNING, "issuer", T_STR, CFG(signing.issuer), 0, "igw", 0, 0, NULL, 0, NULL, "string", 0,
+     "iss claim of the access tokens igw issues."},
 };
 /* clang-format on */
 
@@ -294,11 +423,15 @@ struct sect_info {
 };
 
 static const struct sect_info sects[S_COUNT] = {
-    [S_ROOT] = {"", NULL},
+    [S_ROOT] = {"", cfg_finish_root},
     [S_HTTP] = {"http", cfg_finish_http},
     [S_HTTP_TLS] = {"http.tls", NULL},
     [S_SP] = {"sp", cfg_finish_sp},
     [S_ADMIN] = {"admin", cfg_finish_admin},
+    [S_ADMIN_TLS] = {"admin.tls", NULL},
+    [S_ADMIN_CRED] = {"admin.credentials[]", NULL},
+    [S_ALERTS] = {"alerts", NULL},
+    [S_ALERT_RULE] = {"alerts.rules[]", NULL},
     [S_QUEUE] = {"queue", NULL},
     [S_DELIVERY] = {"delivery", NULL},
     [S_MAPPINGS] = {"mappings", NULL},
@@ -312,6 +445,8 @@ static const struct sect_info sects[S_COUNT] = {
     [S_TLS] = {"channels.<name>.routes.<name>.tls", NULL},
     [S_AUTH_OUT] = {"channels.<name>.routes.<name>.auth", NULL},
     [S_RT_FHIR] = {"channels.<name>.routes.<name>.fhir", NULL},
+    [S_PARTNER] = {"partners.<name>", cfg_finish_partner},
+    [S_SIGNING] = {"signing", cfg_finish_signing},
 };
 
 /* ---- "did you mean" ----------------------------------------------------------------------- */

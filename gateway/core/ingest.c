@@ -17,6 +17,7 @@
 #include "core/ingest.h"
 #include "core/translate.h"
 #include "core/dialect.h"
+#include "stats/stats.h"
 
 #define KEYS_MAX 65536 /* order keys of one message, all routes */
 #define META_MAX 16384 /* metadata of one message */
@@ -376,6 +377,9 @@ igw_ingest_prepare(struct igw_ingest *in, char *err, size_t errlen)
     if (rv == IGW_OK && in->root != NULL && in->maps != NULL) {
         rv = igw_xlate_run(&in->x, in->maps, in->ch, in->root, in->routes, err, errlen);
         rv = rv == IGW_ELIMIT ? IGW_ETRANSLATE : rv;
+        if (rv == IGW_ETRANSLATE) {
+            igw_stats_map_error(in->ch);
+        }
     }
     if (rv == IGW_OK && d != NULL && d->check_output != NULL) {
         rv = d->check_output(in, err, errlen);

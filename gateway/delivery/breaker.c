@@ -79,6 +79,7 @@ breaker_open(struct igw_deliverer *d, struct route_state *rs, const struct igw_d
     rs->br.state = BREAKER_OPEN;
     rs->br.reopen_at_ms = igw_mono_ms() + open_ms(rs);
     rs->br.failures = 0;
+    dlv_metrics_circuit(rs);
     if (was_closed) {
         atomic_fetch_add(&d->st_open_circuits, 1);
         IGW_WARN("circuit open route=%s failures=%u open_ms=%" PRIu64 " last_error=\"%s\"",
@@ -94,6 +95,7 @@ breaker_close(struct igw_deliverer *d, struct route_state *rs)
 {
     rs->br.state = BREAKER_CLOSED;
     rs->br.failures = 0;
+    dlv_metrics_circuit(rs);
     atomic_fetch_sub(&d->st_open_circuits, 1);
     IGW_INFO("circuit closed route=%s (probe delivered)", rs->cfg->name);
 }
@@ -146,6 +148,7 @@ breaker_tick(struct igw_deliverer *d, uint64_t mono_ms)
         if (mono_ms >= rs->br.reopen_at_ms) {
             rs->br.state = BREAKER_HALF_OPEN;
             rs->br.probe_inflight = false;
+            dlv_metrics_circuit(rs);
             d->want_claim = true;
             IGW_INFO("circuit half-open route=%s (one probe)", rs->cfg->name);
         } else if (rs->br.reopen_at_ms - mono_ms < next) {

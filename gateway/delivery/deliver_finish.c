@@ -92,6 +92,9 @@ static void
 finish_common(struct igw_deliverer *d, struct igw_dlv *dl)
 {
     struct route_state *rs = dl->rs;
+    if (dl->started && !dl->released) {
+        dlv_metrics_outcome(dl);
+    }
     if (dl->started) {
         dl->started = false;
         rs->inflight--;
@@ -103,15 +106,6 @@ finish_common(struct igw_deliverer *d, struct igw_dlv *dl)
         breaker_record(d, rs, dl);
     }
     done_push(d, dl);
-}
-
-static void
-log_dead(const struct igw_dlv *dl)
-{
-    char id[IGW_QUEUE_ID_STRLEN];
-    igw_queue_id_format(dl->claim.id, id);
-    IGW_WARN("dead-letter id=%s route=%s attempts=%" PRIu32 " status=%d error=\"%s\"", id,
-             dl->claim.route, dl->claim.attempts + 1, dl->status, dl->error);
 }
 
 void
@@ -138,7 +132,6 @@ igw_dlv_finish_fail(struct igw_dlv *dl, int status, const char *what, enum igw_d
     snprintf(dl->error, sizeof(dl->error), "%s", what);
     atomic_fetch_add(&d->st_attempts, 1);
     atomic_fetch_add(&d->st_dead, 1);
-    log_dead(dl);
     finish_common(d, dl);
 }
 
@@ -175,14 +168,11 @@ igw_dlv_finish_transient(struct igw_dlv *dl, int status, const char *what)
         dl->result = IGW_DELIVER_FAIL;
         snprintf(dl->error, sizeof(dl->error), "retries exhausted: %s", what);
         atomic_fetch_add(&d->st_dead, 1);
-        log_dead(dl);
     } else {
         dl->result = IGW_DELIVER_RETRY;
         dl->next_due_ms = next;
         snprintf(dl->error, sizeof(dl->error), "%s", what);
         atomic_fetch_add(&d->st_retried, 1);
-        IGW_DEBUG("retry route=%s attempt=%" PRIu32 " in_ms=%" PRIu64 " error=\"%s\"",
-                  dl->claim.route, attempts, next - now, what);
     }
     finish_common(d, dl);
 }

@@ -80,9 +80,10 @@ struct igw_dlv {
     struct igw_deliverer *owner;
     struct route_state *rs; /* NULL: a claim for a route the config does not have */
     struct igw_queue_claim claim;
-    bool probe;     /* the half-open circuit's probe */
-    bool started;   /* counted in rs->inflight */
-    bool on_active; /* linked on owner->active */
+    bool probe;          /* the half-open circuit's probe */
+    bool started;        /* counted in rs->inflight */
+    uint64_t started_us; /* monotonic start of the attempt (deliver_metrics.c) */
+    bool on_active;      /* linked on owner->active */
     /* result */
     enum igw_deliver_result result;
     bool released;
@@ -165,6 +166,16 @@ void dlv_round_finish(struct igw_deliverer *d);
 void dlv_start_routes(struct igw_deliverer *d, uint64_t now, uint64_t mono);
 /** Finishes every backlog delivery as released, due at now. */
 void dlv_release_backlogs(struct igw_deliverer *d, uint64_t now);
+
+/* ---- deliver_metrics.c: counters and the outcome log line --------------------------------- */
+
+/** Monotonic microseconds (attempt durations). */
+uint64_t dlv_clock_us(void);
+/** The attempt of dl finished (result set; not a release): logs its one outcome line at info
+ *  (delivered, retry scheduled) or warn (dead), never a body, and bumps the counters. */
+void dlv_metrics_outcome(const struct igw_dlv *dl);
+/** The circuit of rs changed to state (enum breaker_state). */
+void dlv_metrics_circuit(const struct route_state *rs);
 
 /* ---- breaker.c ---------------------------------------------------------------------------- */
 

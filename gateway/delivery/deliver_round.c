@@ -221,6 +221,7 @@ start_one(struct igw_deliverer *d, struct igw_dlv *dl)
 {
     struct route_state *rs = dl->rs;
     dl->started = true;
+    dl->started_us = dlv_clock_us();
     rs->inflight++;
     atomic_fetch_add(&d->st_inflight, 1);
     rs->ops->start(dl);

@@ -169,6 +169,9 @@ void igw_dlv_active_add(struct igw_dlv *dl);
 
 /** Finishes dl as delivered. */
 void igw_dlv_finish_ok(struct igw_dlv *dl);
+/** Records the destination's status of a successful attempt (an HTTP 2xx) before
+ *  igw_dlv_finish_ok, for the outcome log line and the counters; outputs without one skip it. */
+void igw_dlv_set_status(struct igw_dlv *dl, int status);
 /** Finishes dl after a transient failure (what: "HTTP 503", "timeout"; copied): retried at a
  *  backoff time, or dead "retries exhausted: <what>" when the policy says so. */
 void igw_dlv_finish_transient(struct igw_dlv *dl, int status, const char *what);

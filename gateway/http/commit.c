@@ -7,6 +7,7 @@
 #include "igw/common.h"
 #include "igw/log.h"
 #include "http/commit.h"
+#include "stats/stats.h"
 
 void
 igw_commit_fail(struct igw_commit *c, int err)
@@ -34,6 +35,9 @@ commit_cb(void *arg, int rv, uint64_t id, bool duplicate)
     igw_queue_id_format(id, hex);
     IGW_INFO("accepted id=%s channel=%s bytes=%zu%s%s", hex, c->ch->name, c->bytes, c->ops->via,
              duplicate ? " duplicate=true" : "");
+    if (!duplicate) {
+        igw_stats_accepted(c->ch);
+    }
     if (!duplicate && c->ch->nroutes > 0 && c->d != NULL) {
         igw_deliverer_kick(c->d);
     }

@@ -88,6 +88,26 @@ igw_http_tls_config(const char *cert_file, const char *key_file, nng_tls_config 
     return rv == IGW_OK ? IGW_OK : IGW_EIO;
 }
 
+int
+igw_http_tls_client_ca(nng_tls_config *tls, const char *ca_file, char *errbuf, size_t errlen)
+{
+    struct igw_buf ca;
+    int rv;
+
+    igw_buf_init(&ca, PEM_MAX);
+    rv = read_pem(ca_file, &ca, errbuf, errlen);
+    if (rv == IGW_OK) {
+        int nrv = nng_tls_config_ca_chain(tls, ca.ptr, NULL);
+        nrv = nrv == 0 ? nng_tls_config_auth_mode(tls, NNG_TLS_AUTH_MODE_REQUIRED) : nrv;
+        if (nrv != 0) {
+            igw_errbuf_set(errbuf, errlen, "TLS client CA %s: %s", ca_file, nng_strerror(nrv));
+            rv = IGW_EIO;
+        }
+    }
+    igw_buf_fini(&ca);
+    return rv == IGW_OK ? IGW_OK : IGW_EIO;
+}
+
 static int
 setup_tls(nng_http_server *srv, const struct igw_http_server_opts *o, char *errbuf, size_t errlen)
 {
@@ -95,6 +115,12 @@ setup_tls(nng_http_server *srv, const struct igw_http_server_opts *o, char *errb
     int rv = igw_http_tls_config(o->tls_cert, o->tls_key, &tls, errbuf, errlen);
     int nrv;
 
+    if (rv == IGW_OK && o->tls_client_ca != NULL) {
+        rv = igw_http_tls_client_ca(tls, o->tls_client_ca, errbuf, errlen);
+        if (rv != IGW_OK) {
+            nng_tls_config_free(tls);
+        }
+    }
     if (rv != IGW_OK) {
         return rv;
     }

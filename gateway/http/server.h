@@ -32,10 +32,11 @@ typedef struct igw_http_srv igw_http_srv;
 /* What a service asks igw_http_server_start for. Every pointer is borrowed for the call only,
  * except data, which the handler receives for as long as the server runs. */
 struct igw_http_server_opts {
-    const char *listen;   /* "http://host:port" (required) */
-    const char *tls_cert; /* PEM certificate file; NULL serves plain HTTP */
-    const char *tls_key;  /* PEM private key file (required with tls_cert) */
-    const char *what;     /* names the service in errbuf: "http", "admin" */
+    const char *listen;        /* "http://host:port" (required) */
+    const char *tls_cert;      /* PEM certificate file; NULL serves plain HTTP */
+    const char *tls_key;       /* PEM private key file (required with tls_cert) */
+    const char *tls_client_ca; /* PEM CA file: client certificates required; NULL = not asked */
+    const char *what;          /* names the service in errbuf: "http", "admin" */
     void (*handle)(nng_aio *aio);
     void *data; /* for handle, through nng_http_handler_get_data */
     /* The connection guard's limits (max_conns, fd_share_pct, max_per_addr, the timeouts; its
@@ -82,6 +83,11 @@ void igw_http_server_free(igw_http_srv *srv);
  *  errbuf says "cannot read <file>: ..." or "TLS setup failed (<cert>, <key>): ...". The key's
  *  bytes are wiped before they are freed.
  *  @return IGW_OK or IGW_EIO (a file unreadable or too large, or nng refused the pair). */
+/** Makes tls require a client certificate signed by a CA of the PEM file ca_file (at most
+ *  1 MiB). tls and ca_file must not be NULL. @return IGW_OK, or IGW_EIO (unreadable file or a
+ *  CA nng refuses; errbuf says which). */
+int igw_http_tls_client_ca(nng_tls_config *tls, const char *ca_file, char *errbuf, size_t errlen);
+
 int igw_http_tls_config(const char *cert_file, const char *key_file, nng_tls_config **out,
                         char *errbuf, size_t errlen);
 

@@ -30,6 +30,7 @@
 #include "http/server.h"
 #include "http/status.h"
 #include "http/throttle.h"
+#include "stats/stats.h"
 
 #define DRAIN_MAX (64 * 1024) /* bodies read and dropped before an early error reply */
 #define BODY_TIMEOUT_MS 30000 /* a body must arrive within this, else the connection closes */
@@ -62,6 +63,7 @@ struct request {
     nng_http_req *req;
     nng_http_conn *conn;
     const struct igw_channel *ch;
+    enum igw_http_builtin builtin; /* a fixed route (wellknown.c) instead of a channel */
     struct igw_path_match pm;
     uint64_t clen;
     bool has_clen; /* a Content-Length header was sent */
@@ -172,6 +174,9 @@ finish(struct request *r, nng_http_res *res)
     struct igw_http_in *hi = r->hi;
     nng_aio *haio = r->haio;
 
+    if (res != NULL) {
+        igw_stats_http(r->ch, nng_http_res_get_status(res));
+    }
     request_free(r);
     igw_http_finish(haio, res);
     inflight_done(hi);
@@ -312,6 +317,26 @@ submit(struct request *r)
     igw_commit_submit(&r->commit, r->hi->q, &m); /* from here the commit answers and frees r */
 }
 
+/* POST /oauth2/client/token (wellknown.c) or a channel's message; a refused client counts as a
+ * failed authentication of its address. */
+static void
+submit_or_token(struct request *r)
+{
+    int st = 0;
+    nng_http_res *res;
+
+    if (r->builtin != IGW_HTTP_BUILTIN_TOKEN) {
+        submit(r);
+        return;
+    }
+    res = igw_http_builtin_token(r->hi->cfg, nng_http_req_get_header(r->req, "Content-Type"),
+                                 r->body != NULL ? r->body : "", (size_t)r->clen, &st);
+    if (st == 401) {
+        (void)igw_throttle_fail(r->hi->thr, igw_http_peer(r->req), igw_mono_ms());
+    }
+    finish(r, res); /* NULL (out of memory): the connection is closed */
+}
+
 /* ---- body --------------------------------------------------------------------------------- */
 
 static void
@@ -335,12 +360,12 @@ io_cb(void *arg)
 
     if (rv == NNG_ETIMEDOUT) {
         /* nng closes the connection when it aborts a read, so no 408 can be written */
-        IGW_INFO("http body timeout channel=%s: connection closed", r->ch->name);
+        IGW_INFO("http body timeout: connection closed");
         finish(r, NULL);
         return;
     }
     if (rv != 0) {
-        IGW_DEBUG("http body read failed channel=%s: %s", r->ch->name, nng_strerror(rv));
+        IGW_DEBUG("http body read failed: %s", nng_strerror(rv));
         finish(r, NULL); /* the client went away: nobody to answer */
         return;
     }
@@ -352,7 +377,7 @@ io_cb(void *arg)
         reply_error(r, &r->verdict);
         return;
     }
-    submit(r);
+    submit_or_token(r);
 }
 
 /* Starts reading the body (after a 100 Continue when the client asked for one). */
@@ -371,7 +396,7 @@ start_body(struct request *r)
     }
     r->body[r->clen] = '\0';
     if (r->clen == 0) {
-        submit(r); /* nothing to read (a refusal with no body never gets here) */
+        submit_or_token(r); /* nothing to read (a refusal with no body never gets here) */
         return;
     }
     if (!r->expect || r->rejected) {
@@ -593,6 +618,27 @@ check_request(struct request *r, bool overloaded)
     return true;
 }
 
+/* A fixed route (wellknown.c): true when its body is to be read (the token endpoint). */
+static bool
+check_builtin(struct request *r)
+{
+    unsigned wait = igw_throttle_wait(r->hi->thr, igw_http_peer(r->req), igw_mono_ms());
+
+    if (r->builtin == IGW_HTTP_BUILTIN_405) {
+        refuse(r, 405, "method_not_allowed", "this path takes another method");
+    } else if (r->builtin == IGW_HTTP_BUILTIN_JWKS) {
+        finish(r, igw_http_builtin_jwks());
+    } else if (!check_framing(r)) {
+    } else if (!r->has_clen || r->clen > IGW_HTTP_TOKEN_BODY_MAX) {
+        reject(r, 413, "payload_too_large", "a token request has at most 8 KiB", true);
+    } else if (wait > 0) {
+        reject(r, 429, "too_many_auth_failures", "too many failed authentications", true);
+    } else {
+        return true;
+    }
+    return false;
+}
+
 /* nng's handler: runs on a task thread for every request, after the headers were read. */
 static void
 handle(nng_aio *aio)
@@ -615,8 +661,14 @@ handle(nng_aio *aio)
               igw_http_peer(r->req));
     overloaded = atomic_fetch_add(&hi->inflight, 1) + 1 > hi->cfg->http_max_inflight;
     closing = atomic_load(&hi->closing);
+    r->builtin =
+        igw_http_builtin_of(hi->cfg, nng_http_req_get_method(r->req), nng_http_req_get_uri(r->req));
     if (closing) {
         reject_err(r, IGW_ECLOSED, true);
+    } else if (r->builtin != IGW_HTTP_BUILTIN_NONE) {
+        if (check_builtin(r)) {
+            start_body(r);
+        }
     } else if (check_framing(r) && check_route(r) && check_request(r, overloaded)) {
         start_body(r);
     }

@@ -28,4 +28,29 @@ void igw_http_in_drain(igw_http_in *h, unsigned timeout_ms);
  *  frees h. NULL-safe. Blocks. */
 void igw_http_in_stop(igw_http_in *h);
 
+/* ---- the fixed DCI routes (wellknown.c) ---------------------------------------------------- */
+
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+
+enum igw_http_builtin {
+    IGW_HTTP_BUILTIN_NONE = 0,
+    IGW_HTTP_BUILTIN_JWKS,  /* GET /.well-known/jwks.json, when signing.key_file is set */
+    IGW_HTTP_BUILTIN_TOKEN, /* POST /oauth2/client/token, when a partner has a client_id */
+    IGW_HTTP_BUILTIN_405    /* one of those paths with another method */
+};
+
+#define IGW_HTTP_TOKEN_BODY_MAX 8192 /* largest token request body */
+
+/** Which fixed route method and uri (not NULL) are, given cfg. Pure. */
+enum igw_http_builtin igw_http_builtin_of(const struct igw_config *cfg, const char *method,
+                                          const char *uri);
+/** igw's JWKS as a 200 response (caller hands it to nng), NULL when out of memory. */
+nng_http_res *igw_http_builtin_jwks(void);
+/** The token endpoint's answer to a request body[0..len) (content_type may be NULL): 200 with a
+ *  token, or 400/401/503 with an RFC 6749 error object; *status is the status. NULL when out of
+ *  memory. */
+nng_http_res *igw_http_builtin_token(const struct igw_config *cfg, const char *content_type,
+                                     const char *body, size_t len, int *status);
+
 #endif /* IGW_GATEWAY_IN_HTTP_H */

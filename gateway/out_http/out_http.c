@@ -398,6 +398,7 @@ classify_status(struct igw_dlv *dl, long status)
 
     snprintf(what, sizeof(what), "HTTP %ld", status);
     if (status >= 200 && status < 300) {
+        igw_dlv_set_status(dl, (int)status);
         igw_dlv_finish_ok(dl);
         return;
     }
@@ -524,7 +525,10 @@ http_route_fini(void *rctx)
     igw_free(rs);
 }
 
-static const struct igw_output_scheme http_schemes[] = {{"http://", true}, {"https://", true}};
+/* callback:<partner>: a DCI callback whose URL the callback hook picks among the partner's
+ * base_urls per payload (out_http/callback.c) */
+static const struct igw_output_scheme http_schemes[] = {
+    {"http://", true}, {"https://", true}, {"callback:", false}};
 
 const struct igw_output_ops igw_output_http = {
     .name = "http",

@@ -118,6 +118,67 @@ struct igw_channel {
     void *dialect_state;
     struct igw_route *routes;
     size_t nroutes;
+    /* the configuration's mappings directory (borrowed from igw_config.mappings_dir; set by the
+     * loader), for mediators that read files beside the maps (search maps) */
+    const char *mappings_dir;
+};
+
+/* One admin API credential (admin.credentials): a name shown in the audit log and whoami, the
+ * role it grants (1 viewer, 2 operator, 3 admin: gateway/admin/roles.h) and its secrets (bearer
+ * tokens, or one basic "name:password"). */
+struct igw_admin_cred {
+    char *name;
+    int role;
+    struct igw_auth auth;
+};
+
+/* An alert rule (alerts.rules, docs/ALERTS.md): what it watches and when it fires. */
+enum igw_alert_kind {
+    IGW_ALERT_DEAD_LETTERS = 1, /* at least threshold dead letters on route within window_ms */
+    IGW_ALERT_QUEUE_DEPTH,      /* more than threshold deliveries waiting (pending + inflight) */
+    IGW_ALERT_CIRCUIT_OPEN,     /* route's circuit not closed for at least window_ms */
+    IGW_ALERT_STORAGE           /* queue storage use at or over threshold percent */
+};
+
+struct igw_alert_rule {
+    char *name;
+    int kind;           /* enum igw_alert_kind */
+    char *route;        /* dead_letters, circuit_open: the route's full name; else NULL */
+    uint64_t threshold; /* count, deliveries or percent by kind */
+    uint64_t window_ms; /* dead_letters: the window; circuit_open: how long open */
+};
+
+/* DCI partners and igw's signing key (gateway/sign/sign.h, docs/DCI.md "Signatures and
+ * partners"). A partner is a system igw exchanges DCI messages with: where its callbacks may
+ * go (base_urls), how it authenticates to igw (auth: static bearer tokens; client_id and
+ * client_secret: OAuth2 client credentials at igw's token endpoint), where its signing keys
+ * are (jwks_url fetched in the background, or jwks_file) and whether igw signs what it sends
+ * it and verifies what it receives. */
+struct igw_partner {
+    char *name;
+    char **base_urls; /* absolute http(s) URLs, no userinfo, query or fragment */
+    size_t nbase_urls;
+    struct igw_auth auth;            /* inbound bearer tokens; IGW_AUTH_NONE = none static */
+    char *client_id;                 /* OAuth2 client id; NULL = no token for this partner */
+    struct igw_secret client_secret; /* read from client_secret_file; never logged */
+    char *jwks_url;                  /* its JWKS (http(s)); NULL = none */
+    char *jwks_file;                 /* or a JWKS file; NULL = none */
+    uint64_t jwks_ttl_ms;            /* refresh interval of a fetched JWKS, default 10 min */
+    uint64_t jwks_min_refetch_ms;    /* least time between two fetches (unknown kid), 30 s */
+    bool sign;                       /* igw signs what it sends this partner (default true) */
+    bool verify;                     /* inbound signatures are verified (default false) */
+};
+
+/* igw's own signing key (signing.*): RS256 or ES256 from a PEM file; during a rotation the
+ * previous key stays in the JWKS so that partners holding older signatures can verify. */
+struct igw_signing {
+    char *key_file;          /* PEM private key; NULL = igw does not sign */
+    char *kid;               /* NULL = the RFC 7638 thumbprint of the key */
+    char *alg;               /* "RS256" or "ES256" (default RS256) */
+    char *previous_key_file; /* the key being retired (public part served); NULL = none */
+    char *previous_kid;
+    uint64_t token_ttl_ms; /* life of an OAuth2 access token igw issues, default 5 min */
+    char *issuer;          /* iss of igw's tokens, default "igw" */
 };
 
 struct igw_config {
@@ -138,8 +199,15 @@ struct igw_config {
     char *sp_listen;            /* rep0 address for local producers, NULL = off */
     char *pub_listen;           /* pub0 address for queue events, NULL = off */
     char *admin_listen;         /* admin API "http://127.0.0.1:7401", NULL = off */
-    struct igw_auth admin_auth; /* admin API credentials (required when admin_listen is set) */
-    char *data_dir;             /* queue directory, default ./var/queue */
+    struct igw_auth admin_auth; /* admin API credentials: role admin (admin.auth, the old form) */
+    struct igw_admin_cred *admin_creds; /* admin.credentials: named, with roles */
+    size_t nadmin_creds;
+    char *admin_tls_cert; /* PEM chain + key: the admin listener speaks https; NULL = plain */
+    char *admin_tls_key;
+    char *admin_tls_client_ca; /* PEM CA bundle: client certificates are required; NULL = none */
+    char *admin_audit_file;    /* audit log (JSON lines); NULL = <queue.path>/audit.jsonl */
+    uint64_t admin_audit_max;  /* bytes of the audit file before it rotates (one old file kept) */
+    char *data_dir;            /* queue directory, default ./var/queue */
     uint64_t map_size;
     unsigned max_batch;
     uint64_t retain_delivered_ms;
@@ -150,10 +218,22 @@ struct igw_config {
     struct igw_channel *channels;
     size_t nchannels;
 
+    /* alerts (gateway/alerts/): incidents are messages of alerts_channel, delivered by its
+     * routes; NULL = no alerts */
+    char *alerts_channel;
+    uint64_t alerts_interval_ms; /* how often rules are evaluated */
+    struct igw_alert_rule *alert_rules;
+    size_t nalert_rules;
+
     /* failed-authentication throttle of the channels and of the admin API (each its own) */
     unsigned auth_fail_burst;      /* failures per client address at once; 0 = off */
     unsigned auth_fail_per_minute; /* failures given back per address and minute */
     unsigned auth_fail_addresses;  /* addresses counted at once (a fixed table) */
+
+    /* DCI partners and igw's signing key (gateway/sign/) */
+    struct igw_partner *partners;
+    size_t npartners;
+    struct igw_signing signing;
 };
 
 #endif /* IGW_CONFIG_H */

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Config loader, DCI partners and igw's signing key (docs/DCI.md, "Signatures and
+ * partners"): the named map partners.<name>, the finishers of a partner and of signing, the
+ * cross-check of callback:<partner> routes (and the binding of their route hook) and the
+ * freeing. The keys and JWKS files themselves are read by gateway/sign (igw_sign_check, run
+ * by `igw config check` and at start), which knows PEM and JOSE.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "igw/common.h"
+#include "config/config_int.h"
+#include "delivery/output.h"
+#include "sign/sign.h"
+
+#define PARTNER_NAME_MAX 63
+#define CALLBACK_SCHEME "callback:"
+
+static int
+check_partner_name(struct ctx *c, const yaml_node_t *k)
+{
+    size_t len = k->type == YAML_SCALAR_NODE ? k->data.scalar.length : 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = k->data.scalar.value[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-')) {
+            return cfg_fail(c, k, "invalid partner name (use letters, digits, '_' and '-')");
+        }
+    }
+    if (len == 0 || len > PARTNER_NAME_MAX) {
+        return cfg_fail(c, k, "partner name must have 1 to %d characters", PARTNER_NAME_MAX);
+    }
+    return IGW_OK;
+}
+
+static int
+parse_one_partner(struct ctx *c, const yaml_node_t *k, const yaml_node_t *v, struct igw_partner *p)
+{
+    size_t old;
+    int rv = check_partner_name(c, k);
+
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    old = cfg_path_push(c, (const char *)k->data.scalar.value, k->data.scalar.length);
+    p->name = igw_strndup((const char *)k->data.scalar.value, k->data.scalar.length);
+    rv = p->name == NULL ? IGW_ENOMEM : cfg_apply_defaults(c, S_PARTNER, p);
+    if (rv == IGW_OK) {
+        rv = cfg_parse_section(c, S_PARTNER, v, p);
+    }
+    if (rv == IGW_OK) {
+        cfg_path_pop(c, old);
+    }
+    return rv;
+}
+
+int
+cfg_fn_partners(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_config *cfg = base;
+    size_t count;
+    int rv = IGW_OK;
+
+    if (n->type != YAML_MAPPING_NODE) {
+        return cfg_fail(c, n, "expected a mapping of partner names, got %s", cfg_node_kind(n));
+    }
+    count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    cfg->partners = igw_calloc(count + 1, sizeof(struct igw_partner));
+    if (cfg->partners == NULL) {
+        return IGW_ENOMEM;
+    }
+    for (size_t i = 0; rv == IGW_OK && i < count; i++) {
+        yaml_node_pair_t *pr = &n->data.mapping.pairs.start[i];
+        const yaml_node_t *k = cfg_node_at(c, pr->key);
+        rv = parse_one_partner(c, k, cfg_node_at(c, pr->value), &cfg->partners[i]);
+        cfg->npartners = i + 1;
+        for (size_t j = 0; rv == IGW_OK && j < i; j++) {
+            if (strcmp(cfg->partners[j].name, cfg->partners[i].name) == 0) {
+                rv = cfg_fail(c, k, "partner \"%s\" defined twice", cfg->partners[i].name);
+            }
+        }
+    }
+    return rv;
+}
+
+static int
+check_url_opt(struct ctx *c, const yaml_node_t *n, const char *key, const char *url)
+{
+    char why[IGW_ERRBUF_SIZE];
+    const yaml_node_t *at = cfg_is_null(n) ? n : cfg_map_get(c, n, key);
+    if (igw_partner_url_check(url, why, sizeof(why)) != IGW_OK) {
+        return cfg_fail(c, at != NULL ? at : n, "%s: %s", key, why);
+    }
+    return IGW_OK;
+}
+
+int
+cfg_finish_partner(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_partner *p = base;
+    int rv = IGW_OK;
+
+    for (size_t i = 0; rv == IGW_OK && i < p->nbase_urls; i++) {
+        rv = check_url_opt(c, n, "base_urls", p->base_urls[i]);
+    }
+    if (rv == IGW_OK && p->jwks_url != NULL) {
+        rv = check_url_opt(c, n, "jwks_url", p->jwks_url);
+    }
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    if (p->jwks_url != NULL && p->jwks_file != NULL) {
+        return cfg_fail(c, n, "give jwks_url or jwks_file, not both");
+    }
+    if (p->verify && p->jwks_url == NULL && p->jwks_file == NULL) {
+        return cfg_fail(c, n, "verify: true needs jwks_url or jwks_file");
+    }
+    if ((p->client_id == NULL) != (p->client_secret.value == NULL)) {
+        return cfg_fail(c, n, "client_id and client_secret_file go together");
+    }
+    return IGW_OK;
+}
+
+int
+cfg_finish_signing(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_config *cfg = base;
+    if (cfg->signing.previous_key_file != NULL && cfg->signing.key_file == NULL) {
+        return cfg_fail(c, n, "previous_key_file needs key_file");
+    }
+    return IGW_OK;
+}
+
+/* callback:<partner> routes name a partner, are delivered by an output that takes hooks, and
+ * get the callback hook. */
+static int
+check_route(struct ctx *c, const yaml_node_t *n, struct igw_route *r)
+{
+    const char *name = r->url + strlen(CALLBACK_SCHEME);
+    const struct igw_output_ops *o = igw_output_of_route(r);
+    const struct igw_partner *p = igw_partner_find(c->cfg, name);
+
+    if (p == NULL) {
+        return cfg_fail(c, n, "route %s: url %s names no partner (partners.%s)", r->name, r->url,
+                        name);
+    }
+    if (p->nbase_urls == 0) {
+        return cfg_fail(c, n, "route %s: partner %s has no base_urls", r->name, name);
+    }
+    if (o == NULL || !o->takes_hook || r->hook != NULL) {
+        return cfg_fail(c, n, "route %s: a callback route takes no other hook", r->name);
+    }
+    r->hook = &igw_dci_callback_hook;
+    return IGW_OK;
+}
+
+int
+cfg_check_partners(struct ctx *c, const yaml_node_t *n)
+{
+    struct igw_config *cfg = c->cfg;
+    for (size_t i = 0; i < cfg->nchannels; i++) {
+        for (size_t j = 0; j < cfg->channels[i].nroutes; j++) {
+            struct igw_route *r = &cfg->channels[i].routes[j];
+            int rv;
+            if (r->url == NULL || strncasecmp(r->url, CALLBACK_SCHEME, 9) != 0) {
+                continue;
+            }
+            rv = check_route(c, n, r);
+            if (rv != IGW_OK) {
+                return rv;
+            }
+        }
+    }
+    return IGW_OK;
+}
+
+void
+cfg_partners_free(struct igw_config *cfg)
+{
+    for (size_t i = 0; i < cfg->npartners; i++) {
+        struct igw_partner *p = &cfg->partners[i];
+        igw_free(p->name);
+        cfg_free_list(p->base_urls, p->nbase_urls);
+        cfg_auth_fini(&p->auth);
+        igw_free(p->client_id);
+        if (p->client_secret.value != NULL) {
+            memset(p->client_secret.value, 0, p->client_secret.len);
+        }
+        igw_free(p->client_secret.value);
+        igw_free(p->jwks_url);
+        igw_free(p->jwks_file);
+    }
+    igw_free(cfg->partners);
+    cfg->partners = NULL;
+    cfg->npartners = 0;
+    igw_free(cfg->signing.key_file);
+    igw_free(cfg->signing.kid);
+    igw_free(cfg->signing.alg);
+    igw_free(cfg->signing.previous_key_file);
+    igw_free(cfg->signing.previous_kid);
+    igw_free(cfg->signing.issuer);
+}
