@@ -15,6 +15,7 @@
 #include "igw/common.h"
 #include "igw/doc.h"
 #include "dialect/dci/dci_int.h"
+#include "sign/sign.h"
 
 static const struct igw_node *
 str_at(const struct igw_node *obj, const char *key)
@@ -103,17 +104,55 @@ refuse(struct igw_ingest *in, int status, const char *code, const char *message,
     return IGW_EPARSE;
 }
 
+/* The partner checks (gateway/sign: credentials, signature, sender_uri under its base URLs)
+ * when the channel names partners. A refusal with 401/503 is the spec's HttpErrorResponse, a
+ * 400 a Response ERR. */
+static int
+check_partner(struct igw_ingest *in, char *err, size_t errlen)
+{
+    const char *auth = in->header != NULL ? in->header(in->header_arg, "Authorization") : NULL;
+    struct igw_partner_verdict v;
+    int rv;
+
+    if (in->ch->ndci_partners == 0) {
+        return IGW_OK;
+    }
+    rv = igw_partner_intake(NULL, in->ch->dci_partners, in->ch->ndci_partners, auth, in->body,
+                            in->body_len, &v);
+    if (rv != IGW_OK || v.status == 0) {
+        return rv;
+    }
+    if (v.status == 400) {
+        return refuse(in, 400, v.code, v.msg, err, errlen);
+    }
+    igw_buf_reset(&in->errbody);
+    if (dci_http_errors(&in->errbody, v.code, v.msg) != IGW_OK) {
+        igw_buf_reset(&in->errbody);
+        return IGW_ENOMEM;
+    }
+    in->errstatus = v.status;
+    in->errtype = DCI_CT;
+    igw_errbuf_set(err, errlen, "%s: %s", v.code, v.msg);
+    return IGW_EPARSE;
+}
+
 int
 dci_check_input(struct igw_ingest *in, char *err, size_t errlen)
 {
     const struct igw_dci_endpoint *ep = dci_endpoint_of(in);
     struct igw_dci_error e;
+    int rv;
 
     if (ep == NULL) {
         return refuse(in, 404, "err.request.not_found",
                       "the path names no DCI endpoint (/registry/search, /registry/sync/search, "
                       "/registry/on-search, ...)",
                       err, errlen);
+    }
+    /* who sent it first: an unauthenticated sender learns nothing about the schema */
+    rv = check_partner(in, err, errlen);
+    if (rv != IGW_OK) {
+        return rv;
     }
     if (igw_dci_validate(in->root, ep, &e)) {
         return IGW_OK;
