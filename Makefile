@@ -5,8 +5,8 @@ JOBS ?= $(shell nproc)
 CONFIG ?= deploy/igw.example.conf
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long format \
-        format-check lint clean install
+.PHONY: all deps build run demo-fhir test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long \
+        format format-check lint clean install
 
 all: build
 
@@ -20,6 +20,11 @@ build: deps
 run: build
 	@mkdir -p var
 	./$(BUILD)/cli/igw serve --config $(CONFIG)
+
+# igw as a FHIR server in front of the openIMIS simulator (deploy/examples/fhir-facade.yaml):
+# FHIR base http://127.0.0.1:7400/fhir, bearer token demo-token; Ctrl-C stops everything.
+demo-fhir: build
+	deploy/examples/demo-fhir.sh $(BUILD)
 
 test:
 	@.ci/deps.sh test

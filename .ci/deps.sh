@@ -23,7 +23,7 @@ libs=(nng/nng.h:libnng-dev lmdb.h:liblmdb-dev cjson/cJSON.h:libcjson-dev
 case "$kind" in
   build) ;;
   test)  tools+=(clang:clang clang-format:clang-format mdb_stat:lmdb-utils curl:curl
-                 systemd-analyze:systemd)
+                 systemd-analyze:systemd chromium:chromium node:nodejs npm:npm) # chromium, node: it.console
          pymods+=(yaml:python3-yaml) ;;
   bench) tools+=(wrk:wrk valgrind:valgrind nginx:nginx-light node:nodejs npm:npm mdb_stat:lmdb-utils curl:curl) ;;
   *) echo "usage: .ci/deps.sh [build|test|bench]" >&2; exit 2 ;;
@@ -87,6 +87,19 @@ fhir_definitions() {
     echo "igw: npm ci failed: the FHIR definitions case of gw.fhir.validate_test will SKIP"
 }
 
+# playwright-core for the console's end-to-end test (it.console; pinned by the
+# package-lock.json there). It drives Debian's chromium and never downloads a browser; without
+# npm or chromium, or offline, those cases report SKIP.
+console_e2e() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/integration/console"
+  [ -d "$dir/node_modules/playwright-core" ] && return 0
+  command -v npm >/dev/null 2>&1 || { echo "igw: npm not found: it.console's browser cases will SKIP"; return 0; }
+  echo "igw: installing playwright-core (npm ci in $dir)"
+  (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "igw: npm ci failed: it.console's browser cases will SKIP"
+}
+
 if [ ${#missing[@]} -gt 0 ]; then
   if [ -n "${DEPS_DRY_RUN:-}" ]; then
     echo "igw: missing Debian packages: ${missing[*]}"
@@ -101,4 +114,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if [ "$kind" = test ] && [ -z "${DEPS_DRY_RUN:-}" ]; then
   fhir_definitions
+  console_e2e
 fi

@@ -23,6 +23,7 @@ usage(FILE *f)
                "  map run|test|lint ...   run, test or lint mappings\n"
                "  wait-ready --config FILE  wait until the admin API's /readyz answers 200\n"
                "  gen [options]           synthetic openIMIS data (igw gen --help)\n"
+               "  queue ls|show|... ...   find, look at and repair messages (admin API)\n"
                "  version                 print the version\n"
                "  help                    this text\n");
     return f == stderr ? 2 : 0;
@@ -84,6 +85,9 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "gen") == 0) {
         return igw_cmd_gen(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "queue") == 0) {
+        return igw_cmd_queue(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("igw %s\n", IGW_VERSION);

@@ -21,12 +21,14 @@
 #include "in_http/in_http.h"
 #include "in_sp/in_sp.h"
 #include "sign/sign.h"
+#include "mediate/mediate.h"
 
 struct igw_gateway {
     const struct igw_config *cfg;
     igw_queue *q;
     igw_deliverer *d;
     igw_maps *maps;
+    igw_mediate *med;
     igw_sp_in *sp;
     igw_http_in *http;
     igw_admin *admin;
@@ -119,8 +121,14 @@ start_services(struct igw_gateway *g, char *err, size_t errlen)
             IGW_ERROR("cannot start the SP sockets: %s", err);
         }
     }
+    if (rv == IGW_OK) {
+        rv = igw_mediate_start(&g->med, cfg, g->maps, err, errlen);
+        if (rv != IGW_OK) {
+            IGW_ERROR("cannot start mediation: %s", err);
+        }
+    }
     if (rv == IGW_OK && cfg->http_listen != NULL) {
-        rv = igw_http_in_start(&g->http, cfg, g->q, g->d, g->maps, err, errlen);
+        rv = igw_http_in_start(&g->http, cfg, g->q, g->d, g->maps, g->med, err, errlen);
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start HTTP: %s", err);
         }
@@ -205,7 +213,9 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     igw_stats_set_stopping(); /* /readyz: 503 while intake drains */
     igw_http_in_drain(g->http, drain_ms);
     igw_sp_in_drain(g->sp, drain_ms);
+    igw_mediate_stop(g->med); /* answers what it still mediates, so the intake can stop */
     igw_http_in_stop(g->http);
+    igw_mediate_free(g->med);
     igw_admin_stop(g->admin);   /* its jobs call the queue and kick the deliverer */
     igw_alerts_stop(g->alerts); /* puts incidents into the queue */
     igw_deliverer_stop(g->d);

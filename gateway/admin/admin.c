@@ -17,6 +17,7 @@
 #include "igw/common.h"
 #include "igw/log.h"
 #include "admin/admin_int.h"
+#include "admin/console/console.h"
 #include "http/server.h"
 #include "http/status.h"
 
@@ -162,7 +163,9 @@ handle(nng_aio *aio)
     pthread_mutex_lock(&a->mu);
     a->inflight++;
     pthread_mutex_unlock(&a->mu);
-    if (j == NULL) {
+    if (igw_console_path(req)) {
+        igw_console_serve(aio, req); /* static assets, no credentials (console.h) */
+    } else if (j == NULL) {
         igw_http_verdict_of(IGW_HTTP_ADMIN, IGW_ENOMEM, NULL, NULL, &v);
         v.close = true;
     } else if (admin_request_check(a, req, j, &v)) {

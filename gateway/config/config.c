@@ -185,6 +185,7 @@ channel_free(struct igw_channel *ch)
     igw_free(ch->fhir_base_url);
     igw_free(ch->dci_action);
     cfg_free_list(ch->dci_partners, ch->ndci_partners);
+    cfg_channel_mediate_free(ch);
     for (size_t i = 0; i < ch->nroutes; i++) {
         route_free(&ch->routes[i]);
     }
@@ -201,6 +202,7 @@ igw_config_free(struct igw_config *c)
         channel_free(&c->channels[i]);
     }
     igw_free(c->channels);
+    cfg_upstreams_free(c);
     igw_free(c->file);
     igw_free(c->http_listen);
     igw_free(c->tls_cert);

@@ -196,8 +196,10 @@ cfg_fn_listen(struct ctx *c, const yaml_node_t *n, void *base)
         goto out;
     }
     *sp = '\0';
-    if (!cfg_choice_index("POST|PUT|PATCH", text, &idx)) {
-        rv = cfg_fail(c, n, "method \"%.16s\" not supported (expected POST, PUT or PATCH)", text);
+    if (!cfg_choice_index("POST|PUT|PATCH|GET|DELETE", text, &idx)) {
+        rv = cfg_fail(c, n,
+                      "method \"%.16s\" not supported (expected POST, PUT, PATCH, GET or DELETE)",
+                      text);
         goto out;
     }
     while (*++sp == ' ') {

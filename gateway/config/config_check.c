@@ -252,7 +252,8 @@ cfg_finish_channel(struct ctx *c, const yaml_node_t *n, void *base)
         }
     }
     int rv = lower_content_types(c, n, ch);
-    return rv == IGW_OK ? bind_dialect(c, n, ch) : rv;
+    rv = rv == IGW_OK ? bind_dialect(c, n, ch) : rv;
+    return rv == IGW_OK ? cfg_bind_mediator(c, n, ch) : rv;
 }
 
 /* Binds the route hook its options ask for (fhir.conditional: identifier binds the FHIR

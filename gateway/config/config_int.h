@@ -55,6 +55,12 @@ enum sect {
     S_RT_FHIR,
     S_PARTNER,
     S_SIGNING,
+    S_UPSTREAM,
+    S_UP_TLS,
+    S_UP_AUTH,
+    S_UP_LOGIN,
+    S_CH_MEDIATE,
+    S_CH_CACHE,
     S_COUNT
 };
 
@@ -198,6 +204,16 @@ int cfg_finish_signing(struct ctx *c, const yaml_node_t *n, void *base);
 /* Checks that every callback:<partner> route names a partner; binds their hook. */
 int cfg_check_partners(struct ctx *c, const yaml_node_t *n);
 void cfg_partners_free(struct igw_config *cfg);
+/* ---- config_mediate.c: upstreams and mediating channels ------------------------------------ */
+
+/* The option rows of mediation (merged after opts[] and the outputs' rows). */
+extern const struct opt *const cfg_med_opts;
+extern const size_t cfg_med_nopts;
+int cfg_fn_upstreams(struct ctx *c, const yaml_node_t *n, void *base);
+/* Binds ch to the mediator its `answer` names and to its upstream (channel finisher). */
+int cfg_bind_mediator(struct ctx *c, const yaml_node_t *n, struct igw_channel *ch);
+void cfg_upstreams_free(struct igw_config *cfg);
+void cfg_channel_mediate_free(struct igw_channel *ch);
 
 /* ---- config.c ------------------------------------------------------------------------------ */
 

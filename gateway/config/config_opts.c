@@ -50,6 +50,10 @@ static const struct opt opts[] = {
      "igw's own signing key: signs DCI messages and access tokens; its public part is served "
      "at GET /.well-known/jwks.json on http.listen."},
 
+    {S_ROOT, "upstreams", T_FN, 0, 0, NULL, 0, 0, NULL, S_UPSTREAM, cfg_fn_upstreams,
+     "map of sections", 0,
+     "HTTP services that mediating channels (answer:) call synchronously, keyed by name "
+     "(docs/MEDIATION.md)."},
     {S_ROOT, "channels", T_FN, 0, 0, NULL, 0, 0, NULL, S_CHANNEL, cfg_fn_channels,
      "map of sections", 0,
      "Inbound channels, keyed by channel name ([A-Za-z0-9_-], at most 63 characters)."},
@@ -209,8 +213,8 @@ static const struct opt opts[] = {
 
     {S_CHANNEL, "listen", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_listen, "METHOD /path",
      F_REQUIRED,
-     "Method (POST, PUT or PATCH) and path pattern; a {name} segment captures a path "
-     "parameter, e.g. POST /events/openimis/{event}."},
+     "Method (POST, PUT, PATCH; GET or DELETE with answer:) and path pattern; a {name} segment "
+     "captures a path parameter, e.g. POST /events/openimis/{event}."},
     {S_CHANNEL, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_IN, cfg_fn_auth_in, "section", 0,
      "Credentials a client must present. Unset: no authentication."},
     {S_CHANNEL, "max_body", T_SIZE, CH(max_body), 0, NULL, 1, 1u << 30, NULL, 0, NULL, "size", 0,
@@ -388,7 +392,7 @@ static const struct opt opts[] = {
 static size_t
 opt_count(void)
 {
-    size_t n = IGW_ARRAY_LEN(opts);
+    size_t n = IGW_ARRAY_LEN(opts) + cfg_med_nopts;
     for (size_t k = 0; k < igw_output_count(); k++) {
         const struct igw_output_config_map *m = igw_output_at(k)->config_map;
         n += m != NULL ? m->nopts : 0;
@@ -414,7 +418,7 @@ opt_at(size_t i)
         }
         i -= m->nopts;
     }
-    return NULL;
+    return i < cfg_med_nopts ? &cfg_med_opts[i] : NULL;
 }
 
 struct sect_info {
@@ -447,6 +451,12 @@ static const struct sect_info sects[S_COUNT] = {
     [S_RT_FHIR] = {"channels.<name>.routes.<name>.fhir", NULL},
     [S_PARTNER] = {"partners.<name>", cfg_finish_partner},
     [S_SIGNING] = {"signing", cfg_finish_signing},
+    [S_UPSTREAM] = {"upstreams.<name>", NULL},
+    [S_UP_TLS] = {"upstreams.<name>.tls", NULL},
+    [S_UP_AUTH] = {"upstreams.<name>.auth", NULL},
+    [S_UP_LOGIN] = {"upstreams.<name>.auth.login", NULL},
+    [S_CH_MEDIATE] = {"channels.<name>.mediate", NULL},
+    [S_CH_CACHE] = {"channels.<name>.cache", NULL},
 };
 
 /* ---- "did you mean" ----------------------------------------------------------------------- */

@@ -64,6 +64,17 @@ struct igw_dialect_ops {
      *  borrowed. */
     bool (*accept_unparsed)(const struct igw_channel *ch, const char *body, size_t len);
 
+    /** Checks what a request asks for and sends before its body is read (the media types of
+     *  Accept, a `_format` query parameter, Content-Type), on the intake's thread after
+     *  authentication. header(arg, name) reads a request header (NULL when absent); target is
+     *  the raw request target. @return 0 to go on, or the HTTP status to refuse with (406 the
+     *  dialect cannot produce what is asked for, 415 it cannot read what is sent, 400), with
+     *  *code (machine code) and *msg (human message) set to static strings; the refusal body
+     *  is the dialect's refusal op. May be NULL (anything goes). */
+    int (*check_request)(const struct igw_channel *ch, const char *method, const char *target,
+                         const char *(*header)(void *arg, const char *name), void *arg,
+                         const char **code, const char **msg);
+
     /** Derives the message's idempotency key from its content when the request carries none
      *  (e.g. a sender id and message id in the envelope), so that a repeat is committed once
      *  and answered with duplicate = true. Runs after the body is parsed (in->root, may be
@@ -82,7 +93,9 @@ struct igw_dialect_ops {
     int (*check_input)(struct igw_ingest *in, char *err, size_t errlen);
 
     /** Checks the translated payloads (in->routes[i].payload) before the message is committed;
-     *  refusals and codes as for check_input. */
+     *  refusals and codes as for check_input. It may set a route's payload (and payload_len)
+     *  to what that route must deliver instead, allocated from in->x.arena (FHIR: the
+     *  resource without its id on a conditional-update route). */
     int (*check_output)(struct igw_ingest *in, char *err, size_t errlen);
 
     /** Builds the answer to a committed message (id; duplicate: an idempotency repeat of an

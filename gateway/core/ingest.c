@@ -79,6 +79,8 @@ igw_accept_response(const struct igw_ingest *in, uint64_t id, bool duplicate,
 
     igw_buf_init(&out->body, ERRBODY_MAX);
     out->location[0] = '\0';
+    out->etag[0] = '\0';
+    out->last_modified[0] = '\0';
     if (d != NULL && d->answer != NULL) {
         return d->answer(in, id, duplicate, out);
     }

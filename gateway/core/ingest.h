@@ -56,7 +56,9 @@ struct igw_ingest {
 struct igw_accept_resp {
     int status;
     const char *content_type;
-    char location[512]; /* empty = no Location header */
+    char location[512];     /* empty = no Location header */
+    char etag[64];          /* ETag header value (W/"<version>"); empty = none */
+    char last_modified[40]; /* Last-Modified (an HTTP-date); empty = none */
     struct igw_buf body;
 };
 

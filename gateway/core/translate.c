@@ -33,11 +33,20 @@ igw_channel_translates(const struct igw_channel *ch)
     return false;
 }
 
+/* A mediating channel (gateway/mediate/) needs the set too: its request or response map, or
+ * the maps its mediator applies itself (fhir-read/fhir-search turn records into resources). */
+static bool
+channel_mediate_maps(const struct igw_channel *ch)
+{
+    return ch->answer != NULL || ch->mediate_request_map != NULL ||
+           ch->mediate_response_map != NULL;
+}
+
 static bool
 config_translates(const struct igw_config *cfg)
 {
     for (size_t i = 0; i < cfg->nchannels; i++) {
-        if (igw_channel_translates(&cfg->channels[i])) {
+        if (igw_channel_translates(&cfg->channels[i]) || channel_mediate_maps(&cfg->channels[i])) {
             return true;
         }
     }
@@ -50,6 +59,14 @@ check_routes(const struct igw_config *cfg, const igw_map_set *set, char *errbuf,
 {
     for (size_t i = 0; i < cfg->nchannels; i++) {
         const struct igw_channel *ch = &cfg->channels[i];
+        const char *mm[2] = {ch->mediate_request_map, ch->mediate_response_map};
+        for (size_t j = 0; j < 2; j++) {
+            if (mm[j] != NULL && igw_map_set_get(set, mm[j]) == NULL) {
+                igw_errbuf_set(errbuf, errlen, "channel %s: unknown map '%s' (looked in %s/)",
+                               ch->name, mm[j], cfg->mappings_dir);
+                return IGW_ECONFIG;
+            }
+        }
         for (size_t j = 0; j < ch->nroutes; j++) {
             const struct igw_route *r = &ch->routes[j];
             const igw_map *m = r->map != NULL ? igw_map_set_get(set, r->map) : NULL;
@@ -113,6 +130,19 @@ ref_acquire(igw_maps *m)
     }
     pthread_mutex_unlock(&m->mtx);
     return ref;
+}
+
+const igw_map_set *
+igw_maps_hold(igw_maps *m, struct igw_maps_ref **ref)
+{
+    *ref = m != NULL ? ref_acquire(m) : NULL;
+    return *ref != NULL ? (*ref)->set : NULL;
+}
+
+void
+igw_maps_unhold(struct igw_maps_ref *ref)
+{
+    ref_release(ref);
 }
 
 int

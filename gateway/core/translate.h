@@ -40,6 +40,13 @@ int igw_maps_check(const struct igw_config *cfg, char *errbuf, size_t errlen);
  *  @return IGW_OK, IGW_ENOENT (no route names a map: nothing to do), IGW_ECONFIG, IGW_ENOMEM. */
 int igw_maps_reload(igw_maps *m, char *errbuf, size_t errlen);
 
+/** The set in use, held until igw_maps_unhold(*ref) (a reload meanwhile keeps it alive), or
+ *  NULL (and *ref NULL) when no map is loaded. m may be NULL. Thread-safe. */
+const igw_map_set *igw_maps_hold(igw_maps *m, struct igw_maps_ref **ref);
+
+/** Releases what igw_maps_hold took; NULL-safe. */
+void igw_maps_unhold(struct igw_maps_ref *ref);
+
 /** Frees the holder; call when no intake can use it any more. NULL-safe. */
 void igw_maps_close(igw_maps *m);
 

@@ -304,7 +304,8 @@ igw_http_res_new(uint16_t status, const char *content_type, const void *body, si
     if (nng_http_res_set_status(res, status) != 0 ||
         nng_http_res_set_reason(res, igw_http_reason(status)) != 0 ||
         nng_http_res_set_header(res, "Content-Type", content_type) != 0 ||
-        nng_http_res_copy_data(res, body, len) != 0) {
+        (len > 0 ? nng_http_res_copy_data(res, body, len)
+                 : nng_http_res_set_header(res, "Content-Length", "0")) != 0) {
         nng_http_res_free(res);
         return NULL;
     }

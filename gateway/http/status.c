@@ -23,6 +23,7 @@ struct row {
 
 #define IN IGW_HTTP_INTAKE
 #define AD IGW_HTTP_ADMIN
+#define MD IGW_HTTP_MEDIATE
 
 static const struct row rows[] = {
     /* storing a received message (queue submit and its commit callback) */
@@ -53,10 +54,27 @@ static const struct row rows[] = {
     {IGW_EPARSE, AD, 422, NULL, NULL, NULL, false},
     {IGW_ETRANSLATE, AD, 422, "translation_failed", NULL, NULL, false},
     {IGW_OK, AD, 500, "internal", NULL, NULL, false}, /* fallback: igw_strerror(err) */
+    /* a mediating channel: a mediator's error codes (gateway/mediate/mediator.h) */
+    {IGW_EPARSE, MD, 400, "invalid_request", NULL, NULL, false},
+    {IGW_ENOENT, MD, 404, "not_found", NULL, NULL, false},
+    {IGW_ECONFLICT, MD, 412, "precondition_failed", NULL, NULL, false},
+    {IGW_ETRANSLATE, MD, 502, "translation_failed", NULL, NULL, false},
+    {IGW_ETIMEDOUT, MD, 504, "upstream_timeout", "the upstream did not answer in time", NULL,
+     false},
+    {IGW_EIO, MD, 502, "bad_gateway", NULL, NULL, false},
+    {IGW_ETOOBIG, MD, 502, "bad_gateway", "the upstream's answer is too large", NULL, false},
+    {IGW_EAUTH, MD, 502, "upstream_auth", "the upstream refused igw's credentials", NULL, false},
+    {IGW_EAGAIN, MD, 503, "busy", "too many requests in flight; retry later", RETRY_AFTER_BUSY,
+     false},
+    {IGW_ENOMEM, MD, 503, "overloaded", "out of memory; retry later", RETRY_AFTER_BUSY, false},
+    {IGW_ECLOSED, MD, 503, "shutting_down", "igw is shutting down; retry later", RETRY_AFTER_BUSY,
+     true},
+    {IGW_OK, MD, 500, "internal", NULL, NULL, false}, /* fallback: igw_strerror(err) */
 };
 
 #undef IN
 #undef AD
+#undef MD
 
 static const struct row *
 find(enum igw_http_service svc, int err)
@@ -116,7 +134,9 @@ igw_http_reason(uint16_t status)
              {429, "Too Many Requests"},
              {500, "Internal Server Error"},
              {501, "Not Implemented"},
-             {503, "Service Unavailable"}};
+             {502, "Bad Gateway"},
+             {503, "Service Unavailable"},
+             {504, "Gateway Timeout"}};
     for (size_t i = 0; i < IGW_ARRAY_LEN(t); i++) {
         if (t[i].status == status) {
             return t[i].text;

@@ -15,8 +15,9 @@
 /* Who answers: statuses and codes are the same for both, the wording is not ("the queue is full;
  * retry later" to a sender, "the queue is full" to an operator). */
 enum igw_http_service {
-    IGW_HTTP_INTAKE, /* HTTP and SP intake: storing a received message */
-    IGW_HTTP_ADMIN,  /* the admin API: queue calls on an operator's behalf */
+    IGW_HTTP_INTAKE,  /* HTTP and SP intake: storing a received message */
+    IGW_HTTP_ADMIN,   /* the admin API: queue calls on an operator's behalf */
+    IGW_HTTP_MEDIATE, /* a mediating channel: answering from upstream calls (gateway/mediate/) */
 };
 
 /* One refusal as a service sends it. Every string is static or borrowed from the caller. */
@@ -34,11 +35,12 @@ struct igw_http_verdict {
  *  Errors without a row of their own get the service's fallback: 500 "internal", message "the
  *  message could not be stored" (intake) or igw_strerror(err) (admin). Two rows take part of the
  *  answer from the caller: IGW_EPARSE uses code (the input format's code, "invalid_json"), and
- *  IGW_EPARSE and IGW_ETRANSLATE use detail as the message (the parser's or mapping's error
+ *  IGW_EPARSE and IGW_ETRANSLATE use detail as the message (mediation: every row but the limits
+ *  and IGW_ECLOSED) (the parser's or mapping's error
  *  text); code and detail may be NULL ("invalid_body" and igw_strerror(err) then). Other rows
  *  ignore both. err may be IGW_OK (answered as the fallback; a caller bug). svc must be one
  *  of the enum's values and v must not be NULL; nothing is returned. Cheap: one scan of a
- *  static array of 19 rows. */
+ *  static array of 31 rows. */
 void igw_http_verdict_of(enum igw_http_service svc, int err, const char *code, const char *detail,
                          struct igw_http_verdict *v);
 

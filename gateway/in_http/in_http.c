@@ -26,6 +26,8 @@
 #include "igw/log.h"
 #include "core/ingest.h"
 #include "in_http/in_http.h"
+#include "in_http/in_http_face.h"
+#include "in_http/in_http_med.h"
 #include "http/commit.h"
 #include "http/server.h"
 #include "http/status.h"
@@ -43,6 +45,7 @@ struct igw_http_in {
     igw_queue *q;
     igw_deliverer *d;
     igw_maps *maps;
+    igw_mediate *med; /* channels with answer: (gateway/mediate/) */
     igw_http_srv *srv;
     bool guarded; /* the guard is in front: X-Igw-Peer is the guard's (set before start) */
     nng_mtx *mtx; /* with cv: drain and stop wait for inflight to reach 0 */
@@ -64,6 +67,7 @@ struct request {
     nng_http_conn *conn;
     const struct igw_channel *ch;
     enum igw_http_builtin builtin; /* a fixed route (wellknown.c) instead of a channel */
+    const struct igw_channel *family; /* error shape when ch is NULL (in_http_face.h) */
     struct igw_path_match pm;
     uint64_t clen;
     bool has_clen; /* a Content-Length header was sent */
@@ -76,6 +80,7 @@ struct request {
     char *body; /* small, or allocated */
     struct igw_ingest in;
     struct igw_commit commit;
+    char wmethod[8]; /* a mediator's commit: the method ingested ("" = the request's) */
     /* kept across uses of a pooled request (not cleared by request_reset) */
     struct request *pool_next;
     nng_aio *io; /* our body read (and 100 Continue write); allocated on first use */
@@ -197,7 +202,8 @@ reply_error(struct request *r, const struct igw_http_verdict *verdict)
         v.allow = r->allow;
     }
     igw_buf_init(&b, 2048);
-    if (igw_http_error_body(r->ch, &b, v.status, v.code, v.msg, &ctype) == IGW_OK) {
+    if (igw_http_error_body(r->ch != NULL ? r->ch : r->family, &b, v.status, v.code, v.msg,
+                            &ctype) == IGW_OK) {
         res = igw_http_res_new(v.status, ctype, b.ptr, b.len);
     }
     if (res != NULL) {
@@ -244,13 +250,15 @@ commit_accept(void *arg, uint64_t id, bool duplicate)
     nng_http_res *res;
     int rv = igw_accept_response(&r->in, id, duplicate, &resp);
 
-    res = rv == IGW_OK ? igw_http_res_new((uint16_t)resp.status, resp.content_type, resp.body.ptr,
-                                          resp.body.len)
+    /* an empty body (Prefer: return=minimal) may have no storage yet */
+    res = rv == IGW_OK ? igw_http_res_new((uint16_t)resp.status, resp.content_type,
+                                          resp.body.ptr != NULL ? resp.body.ptr : "", resp.body.len)
                        : NULL;
-    if (res != NULL && resp.location[0] != '\0') {
-        nng_http_res_set_header(res, "Location", resp.location);
+    if (res != NULL) {
+        igw_in_http_answer_headers(res, &resp);
     }
     igw_buf_fini(&resp.body);
+    igw_in_http_invalidate(r->hi->med, r->ch, &r->pm);
     finish(r, res);
 }
 
@@ -275,6 +283,31 @@ req_header(void *arg, const char *name)
     return nng_http_req_get_header(arg, name);
 }
 
+static void submit(struct request *r);
+
+static void
+med_answer(void *arg, nng_http_res *res)
+{
+    finish(arg, res);
+}
+
+/* A mediator ends in a durable write (IGW_MED_COMMIT): ingest body (NULL: the inbound one). */
+static void
+med_commit(void *arg, const char *method, char *body, size_t len)
+{
+    struct request *r = arg;
+
+    snprintf(r->wmethod, sizeof(r->wmethod), "%s", method);
+    if (body != NULL) {
+        if (r->body != r->small) {
+            igw_free(r->body);
+        }
+        r->body = body;
+        r->clen = len;
+    }
+    submit(r);
+}
+
 static void
 submit(struct request *r)
 {
@@ -283,13 +316,19 @@ submit(struct request *r)
     struct igw_http_verdict v;
     int rv;
 
+    if (r->ch->mediator_ops != NULL && r->wmethod[0] == '\0') {
+        /* answered from upstream calls, or back here through med_commit */
+        igw_in_http_mediate(r->hi->med, r->ch, r->req, &r->pm, r->body, (size_t)r->clen, med_answer,
+                            med_commit, r);
+        return;
+    }
     r->commit.ops = &commit_ops;
     r->commit.arg = r;
     r->commit.ch = r->ch;
     r->commit.d = r->hi->d;
     r->commit.bytes = (size_t)r->clen;
     r->in.ch = r->ch;
-    r->in.method = nng_http_req_get_method(r->req);
+    r->in.method = r->wmethod[0] != '\0' ? r->wmethod : nng_http_req_get_method(r->req);
     r->in.target = nng_http_req_get_uri(r->req);
     r->in.pm = &r->pm;
     r->in.header = req_header;
@@ -450,21 +489,6 @@ refuse_err(struct request *r, int err)
 
 /* ---- header checks ------------------------------------------------------------------------ */
 
-/* Appends method to the Allow list (no printf: this runs for every request). */
-static void
-add_allow(struct request *r, const char *method)
-{
-    size_t n = strlen(r->allow);
-    size_t m = strlen(method);
-    size_t sep = n > 0 ? 2 : 0;
-
-    if (strstr(r->allow, method) != NULL || n + sep + m >= sizeof(r->allow)) {
-        return;
-    }
-    memcpy(r->allow + n, ", ", sep);
-    memcpy(r->allow + n + sep, method, m + 1);
-}
-
 /* Finds the most specific channel for method and path. 0 on success, else 404 or 405. */
 static int
 route(struct request *r)
@@ -481,8 +505,13 @@ route(struct request *r)
             continue;
         }
         path_seen = true;
-        add_allow(r, ch->method);
-        if (strcmp(method, ch->method) == 0 && (r->ch == NULL || m.literals > r->pm.literals)) {
+        r->family = ch;
+        igw_in_http_allow_add(r->allow, sizeof(r->allow), ch->method);
+        if (strcmp(ch->method, "GET") == 0) {
+            igw_in_http_allow_add(r->allow, sizeof(r->allow), "HEAD");
+        }
+        if (igw_in_http_method_is(method, ch->method) &&
+            (r->ch == NULL || m.literals > r->pm.literals)) {
             r->ch = ch;
             r->pm = m;
         }
@@ -492,6 +521,9 @@ route(struct request *r)
          * local m.scratch */
         igw_path_match(r->ch->path, target, strlen(target), &r->pm);
         return 0;
+    }
+    if (!path_seen) {
+        r->family = igw_in_http_family(cfg, target);
     }
     return path_seen ? 405 : 404;
 }
@@ -526,6 +558,10 @@ static bool
 check_route(struct request *r)
 {
     int st = route(r);
+    if (st != 0 && igw_in_http_trim_slash(r->req)) { /* [base]/ is [base] */
+        r->allow[0] = '\0';
+        st = route(r);
+    }
     if (st == 404) {
         refuse(r, 404, "not_found", "no channel listens on this path");
         return false;
@@ -534,7 +570,7 @@ check_route(struct request *r)
         refuse(r, 405, "method_not_allowed", "this path takes another method (see Allow)");
         return false;
     }
-    if (!r->has_clen) {
+    if (!r->has_clen && r->ch->mediator_ops == NULL) {
         reject(r, 411, "length_required", "Content-Length is required", true);
         return false;
     }
@@ -547,20 +583,6 @@ check_route(struct request *r)
         return false;
     }
     return true;
-}
-
-static bool
-content_type_ok(const struct igw_channel *ch, const char *ct)
-{
-    if (ch->ncontent_types == 0) {
-        return true;
-    }
-    for (size_t i = 0; i < ch->ncontent_types; i++) {
-        if (igw_media_type_is(ct, ch->content_types[i])) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* Credentials, after the address's failed-authentication throttle (docs/HTTP-INGEST.md): a
@@ -599,6 +621,7 @@ static bool
 check_request(struct request *r, bool overloaded)
 {
     const char *idem = nng_http_req_get_header(r->req, "Idempotency-Key");
+    struct igw_http_verdict v;
 
     if (overloaded) {
         refuse_err(r, IGW_EAGAIN);
@@ -607,7 +630,11 @@ check_request(struct request *r, bool overloaded)
     if (!check_auth(r)) {
         return false;
     }
-    if (!content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
+    if (!igw_in_http_negotiate(r->ch, r->req, &v)) {
+        refuse_v(r, v);
+        return false;
+    }
+    if (!igw_in_http_content_type_ok(r->ch, nng_http_req_get_header(r->req, "Content-Type"))) {
         refuse(r, 415, "unsupported_media_type", "Content-Type not allowed on this channel");
         return false;
     }
@@ -731,7 +758,7 @@ free_hi(struct igw_http_in *hi)
 
 int
 igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q, igw_deliverer *d,
-                  igw_maps *maps, char *errbuf, size_t errlen)
+                  igw_maps *maps, igw_mediate *med, char *errbuf, size_t errlen)
 {
     struct igw_http_in *hi = IGW_NEW(struct igw_http_in);
     int rv;
@@ -748,6 +775,7 @@ igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
     hi->q = q;
     hi->d = d;
     hi->maps = maps;
+    hi->med = med;
     rv = igw_throttle_new(&hi->thr, cfg->auth_fail_burst, cfg->auth_fail_per_minute,
                           cfg->auth_fail_addresses);
     if (rv != IGW_OK) {

@@ -11,13 +11,16 @@
 #include "igw/queue.h"
 #include "core/translate.h"
 #include "delivery/deliver.h"
+#include "mediate/mediate.h"
 
 typedef struct igw_http_in igw_http_in;
 
-/** Starts the HTTP listener (cfg->http_listen must be set). cfg, q and d must outlive it.
+/** Starts the HTTP listener (cfg->http_listen must be set). cfg, q, d and med (the mediation
+ *  engine answering channels with answer:, may be NULL without such channels) must outlive it.
  *  @return IGW_OK, IGW_ENOMEM, IGW_EIO (cannot listen; detail in errbuf). */
 int igw_http_in_start(igw_http_in **out, const struct igw_config *cfg, igw_queue *q,
-                      igw_deliverer *d, igw_maps *maps, char *errbuf, size_t errlen);
+                      igw_deliverer *d, igw_maps *maps, igw_mediate *med, char *errbuf,
+                      size_t errlen);
 
 /** Stops intake: new requests get 503 with Connection: close; waits up to timeout_ms for the
  *  requests in flight (reading bodies or committing) to be answered. Blocks: call from the

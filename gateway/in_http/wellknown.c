@@ -57,8 +57,7 @@ json_res(uint16_t status, const struct igw_buf *b)
     nng_http_res *res =
         igw_http_res_new(status, "application/json", b->ptr != NULL ? b->ptr : "", b->len);
     if (res != NULL) {
-        (void)nng_http_res_set_header(res, "Cache-Control",
-                                      status == 200 ? "no-store" : "no-store");
+        (void)nng_http_res_set_header(res, "Cache-Control", "no-store"); /* RFC 6749 5.1 */
     }
     return res;
 }

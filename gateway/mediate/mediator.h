@@ -101,9 +101,11 @@ struct igw_med_answer {
 /** One inbound request being mediated; owned by the engine from start to fini. */
 struct igw_med {
     const struct igw_channel *ch;
-    const void *chstate; /* what the mediator's channel_init built */
-    const char *method;  /* GET, HEAD, POST ... */
-    const char *target;  /* raw request target: path and query, percent-encoded as received */
+    const struct igw_config *cfg; /* the configuration ch belongs to (the CapabilityStatement
+                                   * of fhir-capabilities lists the channels sharing a base) */
+    const void *chstate;          /* what the mediator's channel_init built */
+    const char *method;           /* GET, HEAD, POST ... */
+    const char *target; /* raw request target: path and query, percent-encoded as received */
     const struct igw_path_match *pm;
     const char *(*header)(void *arg, const char *name); /* inbound headers; NULL when absent */
     void *header_arg;
@@ -129,6 +131,9 @@ struct igw_mediator_ops {
     const char *name;
     /** One line for docs and logs. */
     const char *description;
+    /** true when it may end in IGW_MED_COMMIT (its channel then has routes to deliver the
+     *  commit to); a channel whose mediator never commits may have no routes. */
+    bool commits;
     /** Builds per-channel state once at config load (maps named by the channel are checked
      *  there). @return IGW_OK, IGW_ECONFIG (one line in err), IGW_ENOMEM. May be NULL. */
     int (*channel_init)(const struct igw_channel *ch, void **state, char *err, size_t errlen);

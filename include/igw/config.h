@@ -95,6 +95,48 @@ struct igw_route {
     const struct igw_route_hook *hook;
 };
 
+/* How igw authenticates to an upstream of a mediating channel (gateway/mediate/). */
+enum igw_upstream_auth {
+    IGW_UP_AUTH_NONE = 0,
+    IGW_UP_AUTH_BEARER,
+    IGW_UP_AUTH_BASIC,
+    IGW_UP_AUTH_LOGIN
+};
+
+/* A login call that yields a token igw then sends as Authorization: Bearer (openIMIS's JWT
+ * from GraphQL tokenAuth, or an OAuth2 client-credentials access token). */
+struct igw_upstream_login {
+    char *preset;       /* "openimis-graphql", "openimis-fhir", "oauth2" or "custom" */
+    char *url;          /* absolute token URL; NULL = the upstream's url + path */
+    char *path;         /* path under the upstream's url */
+    char *content_type; /* of body */
+    char *body;         /* template: {user} and {password} replaced, encoded for content_type */
+    char *token_path;   /* dotted JSON path of the token in the answer: "data.tokenAuth.token" */
+    char *expires_path; /* dotted JSON path of a lifetime in seconds; NULL = `exp` of the JWT */
+    uint64_t default_ttl_ms;  /* when neither gives a lifetime */
+    uint64_t renew_before_ms; /* renew this long before the expiry */
+};
+
+/* An HTTP service a mediating channel calls (config `upstreams.<name>`). */
+struct igw_upstream {
+    char *name;
+    char *url;                /* base: http(s)://host[:port][/path], no trailing '/' */
+    uint64_t timeout_ms;      /* one call, default 10 s */
+    unsigned max_inflight;    /* calls at once, default 16 */
+    unsigned rate_per_minute; /* 0 = unlimited */
+    unsigned rate_burst;      /* token bucket size, default rate_per_minute / 6 (>= 1) */
+    bool tls_verify;
+    char *ca_file;
+    enum igw_upstream_auth auth;
+    char *auth_type;          /* as written: none, bearer, basic, login */
+    char *token_file;         /* bearer */
+    char *user_file;          /* basic and login: one user:password line */
+    struct igw_secret secret; /* the bearer token or user:password read from the file */
+    struct igw_upstream_login login;
+};
+
+struct igw_mediator_ops; /* gateway/mediate/mediator.h: opaque here */
+
 struct igw_channel {
     char *name;
     char *method; /* e.g. "POST" */
@@ -121,6 +163,25 @@ struct igw_channel {
     /* the configuration's mappings directory (borrowed from igw_config.mappings_dir; set by the
      * loader), for mediators that read files beside the maps (search maps) */
     const char *mappings_dir;
+
+    /* synchronous mediation (gateway/mediate/, docs/MEDIATION.md); answer NULL = the queue */
+    char *answer;   /* mediator name: "map", "fhir-read" ...; NULL = commit to the queue */
+    char *upstream; /* name of the upstream the mediator calls by default */
+    const struct igw_mediator_ops *mediator_ops; /* resolved by the loader; NULL = queue */
+    void *mediator_state;                        /* what its channel_init built */
+    const struct igw_upstream *upstream_ref;     /* resolved `upstream`, or NULL */
+    uint64_t mediate_timeout_ms;                 /* whole mediation, 504 after it */
+    unsigned mediate_max_inflight;               /* requests mediated at once, 503 beyond */
+    unsigned mediate_max_calls;                  /* upstream calls per request */
+    char *mediate_method;                        /* map mediator: upstream method */
+    char *mediate_path;                          /* map mediator: path template */
+    char *mediate_request_map;                   /* map: request -> upstream body */
+    char *mediate_response_map;                  /* map: upstream JSON -> answer */
+    char *mediate_pass_status;                   /* map: upstream 4xx passed through, "404,410" */
+    char *mediate_content_type;                  /* map: answer Content-Type */
+    uint64_t cache_ttl_ms;                       /* 0 = no cache */
+    unsigned cache_max_entries;
+    uint64_t cache_max_bytes;
 };
 
 /* One admin API credential (admin.credentials): a name shown in the audit log and whoami, the
@@ -217,6 +278,8 @@ struct igw_config {
     char *mappings_dir;     /* directory of mappings, default "mappings" */
     struct igw_channel *channels;
     size_t nchannels;
+    struct igw_upstream *upstreams; /* upstreams.<name> of mediating channels */
+    size_t nupstreams;
 
     /* alerts (gateway/alerts/): incidents are messages of alerts_channel, delivered by its
      * routes; NULL = no alerts */

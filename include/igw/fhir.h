@@ -133,4 +133,21 @@ struct igw_node *igw_fhir_outcome_simple(igw_arena *a, const char *severity, con
  *  false. Allocates nothing. */
 bool igw_fhir_resource_type_known(const char *type, size_t len);
 
+/** The i-th R4 resource type name in byte order ("Account", ...; the ones
+ *  igw_fhir_resource_type_known accepts), or NULL past the last. Static strings; allocates
+ *  nothing. */
+const char *igw_fhir_resource_type_at(unsigned i);
+
+/** Applies a JSON Patch (RFC 6902: add, remove, replace, move, copy, test; JSON Pointers of
+ *  RFC 6901) to doc in place, in order, as FHIR PATCH with application/json-patch+json does.
+ *  patch (borrowed, only read) is the parsed patch document, an array of operations; values
+ *  are cloned into arena a (not NULL), so doc may then outlive patch within a. Number text is
+ *  kept as written (a FHIR decimal's precision). On error doc is left partly patched (patch a
+ *  tree you discard on error) and err gets "operation <i>: <reason>".
+ *  @return IGW_OK; IGW_EINVAL (a, doc or patch NULL, not an array, a malformed operation or
+ *  pointer, an array index out of range, a move into itself); IGW_ENOENT (a path or from that
+ *  does not exist); IGW_ECONFLICT (a test operation failed); IGW_ENOMEM (arena exhausted). */
+int igw_json_patch_apply(igw_arena *a, struct igw_node *doc, const struct igw_node *patch,
+                         char *err, size_t errlen);
+
 #endif /* IGW_FHIR_H */

@@ -80,7 +80,7 @@ for v in old new; do
   fi
 done
 
-map=$src/mappings/insuree-to-patient
+map=$src/tests/bench/maps/insuree-to-patient
 echo "generating $N records"
 node "$here/peers/gen-records.mjs" "$N" > "$work/recs.jsonl"
 

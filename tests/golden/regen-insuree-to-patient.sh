@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Regenerates mappings/insuree-to-patient/tests/<case>/{input,expected}.json: inputs are records
+# Regenerates tests/bench/maps/insuree-to-patient/tests/<case>/{input,expected}.json: inputs are records
 # of the benchmark's record generator (tests/bench/peers/gen.js) or hand-made edge cases; expected
 # outputs are what the JSONata peer (tests/bench/peers/insuree-to-patient.jsonata) returns for them.
 # Needs node and npm: JSONata is installed from npm into BUILD_DIR/tests/bench/peers by
@@ -12,7 +12,7 @@ peers=$src/tests/bench/peers
 build=${1:-$src/build}
 "$peers/install.sh" "$build/tests/bench/peers"
 export NODE_PATH="$build/tests/bench/peers/node_modules"
-out=$src/mappings/insuree-to-patient/tests
+out=$src/tests/bench/maps/insuree-to-patient/tests
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -61,7 +61,7 @@ def mapdir(tmp, version="v1", broken=False):
     """A mappings directory with the shipped insuree-to-patient map and a small strict map."""
     d = os.path.join(tmp, "mappings")
     os.makedirs(os.path.join(d, "strict"), exist_ok=True)
-    src = os.path.join(IGW_SRC, "mappings", "insuree-to-patient")
+    src = os.path.join(IGW_SRC, "tests", "bench", "maps", "insuree-to-patient")
     dst = os.path.join(d, "insuree-to-patient")
     if not os.path.exists(dst):
         os.symlink(src, dst)

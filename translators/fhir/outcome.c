@@ -128,6 +128,45 @@ igw_fhir_resource_type_known(const char *type, size_t len)
     return t >= 0 && fhir_types[t].kind == FHIR_KIND_RESOURCE;
 }
 
+/* True when name is a code of the R4 resource-types value set (the tables also hold a few
+ * types of later versions, such as SubscriptionStatus, that an R4 document cannot name). */
+static bool
+in_resource_types(const char *name)
+{
+    static const char url[] = "http://hl7.org/fhir/ValueSet/resource-types";
+
+    for (unsigned v = 0; v < fhir_vsets_count; v++) {
+        const struct fhir_vset *vs = &fhir_vsets[v];
+        size_t lo = 0;
+        size_t hi = vs->n_codes;
+        if (strcmp(vs->url, url) != 0) {
+            continue;
+        }
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(fhir_codes[vs->first_code + mid].code, name) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo < vs->n_codes && strcmp(fhir_codes[vs->first_code + lo].code, name) == 0;
+    }
+    return true; /* no such value set in the tables: trust the type list */
+}
+
+const char *
+igw_fhir_resource_type_at(unsigned i)
+{
+    for (unsigned t = 0; t < fhir_types_count; t++) {
+        if (fhir_types[t].kind == FHIR_KIND_RESOURCE && in_resource_types(fhir_types[t].name) &&
+            i-- == 0) {
+            return fhir_types[t].name;
+        }
+    }
+    return NULL;
+}
+
 /* One issue for a document that did not parse. */
 static int
 parse_failure(igw_arena *a, int rv, const struct igw_parse_error *err, struct igw_fhir_result *out)

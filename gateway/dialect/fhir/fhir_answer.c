@@ -50,11 +50,10 @@ service_base(const struct igw_ingest *in, unsigned drop, char *out, size_t outle
     snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), t);
 }
 
-/* An instant (FHIR instant, UTC, milliseconds). */
+/* An instant (FHIR instant, UTC, milliseconds) of ms (Unix ms). */
 static void
-instant_now(char *out, size_t outlen)
+instant_of(uint64_t ms, char *out, size_t outlen)
 {
-    uint64_t ms = igw_now_ms();
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
 
@@ -65,6 +64,12 @@ instant_now(char *out, size_t outlen)
         return;
     }
     snprintf(out + strlen(out), outlen - strlen(out), ".%03uZ", (unsigned)(ms % 1000u));
+}
+
+static void
+instant_now(char *out, size_t outlen)
+{
+    instant_of(igw_now_ms(), out, outlen);
 }
 
 /* Copies a FHIR id (string node or param) into out; false when empty or too long. */
@@ -175,6 +180,8 @@ answer_resource(const struct igw_ingest *in, const struct igw_path_match *pm, en
     char id[FHIR_ID_MAX + 1];
     char base[BASE_MAX];
     char now[40];
+    uint64_t ms = igw_now_ms();
+    enum fhir_return ret = fhir_rest_prefer(in);
     int rv;
     int n;
 
@@ -188,11 +195,15 @@ answer_resource(const struct igw_ingest *in, const struct igw_path_match *pm, en
     if (n < 0 || (size_t)n >= sizeof(out->location)) {
         out->location[0] = '\0'; /* a base too long for a Location: leave it out */
     }
-    instant_now(now, sizeof(now));
+    instant_of(ms, now, sizeof(now));
+    fhir_rest_validators(out, vid, ms);
     out->status = op == OP_CREATE && !duplicate ? 201 : 200;
     out->content_type = FHIR_CT;
-    rv = put_resource(&out->body, in->root, type, id, vid, now);
-    if (rv == IGW_ETOOBIG) { /* too large to echo: the Location and an outcome instead */
+    if (ret == RET_MINIMAL) {
+        return IGW_OK; /* Prefer: return=minimal: the headers only */
+    }
+    rv = ret == RET_OUTCOME ? IGW_ETOOBIG : put_resource(&out->body, in->root, type, id, vid, now);
+    if (rv == IGW_ETOOBIG) { /* asked for, or too large to echo: the Location and an outcome */
         igw_buf_reset(&out->body);
         rv = answer_outcome(in, out, vid, duplicate);
         out->status = op == OP_CREATE && !duplicate ? 201 : 200;

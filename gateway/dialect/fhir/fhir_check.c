@@ -17,6 +17,7 @@
 #include "igw/fhir.h"
 #include "igw/queue.h"
 #include "dialect/fhir/fhir_in_int.h"
+#include "dialect/fhir/fhir_out.h"
 
 #define ISSUES_MAX 100
 #define EXPR_MAX 96
@@ -126,7 +127,13 @@ check_update_id(const struct igw_ingest *in, const struct igw_path_match *pm, st
     char diag[IGW_ERRBUF_SIZE];
 
     snprintf(expr, sizeof(expr), "%s.id", type);
-    if (id == NULL) {
+    if (p == NULL) { /* PUT [base]/{type}?search: a conditional update, the id is optional */
+        if (in->target == NULL || strchr(in->target, '?') == NULL) {
+            issue_add(is, IGW_FHIR_SEV_ERROR, IGW_FHIR_IT_REQUIRED, NULL,
+                      "an update needs an id in the URL, or search parameters (conditional "
+                      "update: PUT [base]/{type}?identifier=...)");
+        }
+    } else if (id == NULL) {
         issue_add(is, IGW_FHIR_SEV_ERROR, IGW_FHIR_IT_REQUIRED, expr,
                   "an update needs the resource's id (it must equal the id in the URL)");
     } else if (p != NULL && (p->value_len != id->len || memcmp(p->value, id->str, id->len) != 0)) {
@@ -264,6 +271,76 @@ check_payload(struct igw_ingest *in, struct issues *is, size_t i)
     return rv;
 }
 
+/* ---- conditional-update routes ------------------------------------------------------------ */
+
+/* The resource's JSON without its top-level id, in the arena (the partner finds the resource
+ * by identifier, and FHIR refuses a conditional update whose body id is not the match's). */
+static int
+without_id(igw_arena *a, const struct igw_node *res, const char **out, size_t *outlen)
+{
+    struct igw_buf b;
+    bool first = true;
+    int rv;
+
+    igw_buf_init(&b, (size_t)64 << 20);
+    rv = igw_buf_putc(&b, '{');
+    for (const struct igw_node *m = res->first; rv == IGW_OK && m != NULL; m = m->next) {
+        if (m->key_len == 2 && memcmp(m->key, "id", 2) == 0) {
+            continue;
+        }
+        rv = first ? IGW_OK : igw_buf_putc(&b, ',');
+        first = false;
+        rv = rv == IGW_OK ? igw_buf_json_str(&b, m->key, m->key_len) : rv;
+        rv = rv == IGW_OK ? igw_buf_putc(&b, ':') : rv;
+        rv = rv == IGW_OK ? igw_json_write(m, &b, 0) : rv;
+    }
+    rv = rv == IGW_OK ? igw_buf_putc(&b, '}') : rv;
+    if (rv == IGW_OK) {
+        *out = igw_arena_strndup(a, b.ptr, b.len);
+        *outlen = b.len;
+        rv = *out != NULL ? IGW_OK : IGW_ENOMEM;
+    }
+    igw_buf_fini(&b);
+    return rv == IGW_ETOOBIG ? IGW_ENOMEM : rv;
+}
+
+/* A route with fhir.conditional: identifier must be able to send what it will get (a resource
+ * with an identifier value, or a transaction/batch Bundle): else the delivery is certain to be
+ * dead-lettered, so the request is refused now (422). The received resource goes without its
+ * id (the client's id is igw's, the partner's resource is found by identifier). */
+static int
+check_conditional(struct igw_ingest *in, struct issues *is, size_t i)
+{
+    const struct igw_route *r = &in->ch->routes[i];
+    struct igw_queue_route_init *ri = &in->routes[i];
+    const char *pl = ri->payload != NULL ? ri->payload : in->body;
+    size_t len = ri->payload != NULL ? ri->payload_len : in->body_len;
+    char why[IGW_ERRBUF_SIZE] = "";
+    char diag[IGW_ERRBUF_SIZE + IGW_QUEUE_NAME_MAX + 16];
+    struct igw_buf url;
+    const char *method = NULL;
+    int rv = igw_fhir_out_target(r, pl, len, &url, &method, why, sizeof(why));
+
+    igw_buf_fini(&url);
+    if (rv == IGW_EINVAL) {
+        snprintf(diag, sizeof(diag), "route %s: %s", r->name, why);
+        issue_add(is, IGW_FHIR_SEV_ERROR, IGW_FHIR_IT_PROCESSING, NULL, diag);
+        return IGW_OK;
+    }
+    if (rv != IGW_OK) {
+        return rv == IGW_ENOENT ? IGW_OK : rv;
+    }
+    if (ri->payload == NULL && method != NULL && strcmp(method, "PUT") == 0 &&
+        member(in->root, "id") != NULL) {
+        const char *text = NULL;
+        rv = without_id(in->x.arena, in->root, &text, &ri->payload_len);
+        ri->payload = text;
+        ri->content_type = FHIR_CT; /* a PATCH committed as this update came as a JSON Patch */
+        return rv;
+    }
+    return IGW_OK;
+}
+
 int
 fhir_in_check_output(struct igw_ingest *in, char *err, size_t errlen)
 {
@@ -273,14 +350,20 @@ fhir_in_check_output(struct igw_ingest *in, char *err, size_t errlen)
     IGW_UNUSED(err);
     IGW_UNUSED(errlen);
     for (size_t i = 0; rv == IGW_OK && i < in->ch->nroutes; i++) {
-        if (!route_is_fhir(&in->ch->routes[i]) || in->x.arena == NULL) {
+        bool cond = igw_fhir_out_conditional(&in->ch->routes[i]) && in->root != NULL;
+        if ((!route_is_fhir(&in->ch->routes[i]) && !cond) || in->x.arena == NULL) {
             continue;
         }
         if (is == NULL && (is = IGW_NEW(struct issues)) == NULL) {
             return IGW_ENOMEM;
         }
-        is->a = in->x.arena;
-        rv = check_payload(in, is, i);
+        if (is->a == NULL) {
+            fhir_in_match_params(in, &is->pm);
+            is->a = in->x.arena;
+        }
+        cond = cond && fhir_in_op(in, &is->pm) != OP_NONE;
+        rv = route_is_fhir(&in->ch->routes[i]) ? check_payload(in, is, i) : IGW_OK;
+        rv = rv == IGW_OK && cond ? check_conditional(in, is, i) : rv;
     }
     if (rv == IGW_OK && is != NULL && is->errors > 0) {
         rv = refuse(in, 422, is);

@@ -96,7 +96,11 @@ fhir_in_op(const struct igw_ingest *in, const struct igw_path_match *pm)
     if (fhir_in_param(pm, "type") == NULL) {
         return OP_NONE; /* OperationOutcome error bodies only */
     }
-    return in->method != NULL && strcmp(in->method, "PUT") == 0 ? OP_UPDATE : OP_CREATE;
+    /* a PATCH is committed as the update it results in (fhir-patch mediator) */
+    return in->method != NULL &&
+                   (strcmp(in->method, "PUT") == 0 || strcmp(in->method, "PATCH") == 0)
+               ? OP_UPDATE
+               : OP_CREATE;
 }
 
 bool
@@ -193,12 +197,15 @@ issue_type(int status)
     case 404:
         return "not-found";
     case 405:
+    case 406:
     case 415:
     case 501:
         return "not-supported";
     case 411:
     case 413:
         return "too-long";
+    case 412:
+        return "conflict";
     case 422:
         return "processing";
     case 503:
@@ -224,6 +231,7 @@ const struct igw_dialect_ops igw_dialect_fhir = {
     .channel_init = fhir_channel_init,
     .channel_fini = fhir_channel_fini,
     .accept_unparsed = fhir_in_accept_unparsed,
+    .check_request = fhir_in_check_request,
     .check_input = fhir_in_check_input,
     .check_output = fhir_in_check_output,
     .answer = fhir_in_answer,

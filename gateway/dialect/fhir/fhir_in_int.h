@@ -106,4 +106,24 @@ int fhir_in_check_output(struct igw_ingest *in, char *err, size_t errlen);
 int fhir_in_answer(const struct igw_ingest *in, uint64_t id, bool duplicate,
                    struct igw_accept_resp *out);
 
+/* ---- fhir_rest.c -------------------------------------------------------------------------- */
+
+/* What `Prefer: return=` asks a write to answer with. */
+enum fhir_return { RET_REPRESENTATION, RET_MINIMAL, RET_OUTCOME };
+
+/** check_request: 406 when Accept or `_format` asks for anything but FHIR JSON, 415 when a
+ *  write's Content-Type is not FHIR JSON (a PATCH's not a JSON Patch); else 0. */
+int fhir_in_check_request(const struct igw_channel *ch, const char *method, const char *target,
+                          const char *(*header)(void *arg, const char *name), void *arg,
+                          const char **code, const char **msg);
+
+/** True when an Accept value (NULL or blank: anything) admits FHIR JSON. */
+bool fhir_rest_accept_ok(const char *accept);
+
+/** The request's `Prefer: return=` (representation when absent or unknown). */
+enum fhir_return fhir_rest_prefer(const struct igw_ingest *in);
+
+/** Sets out->etag to W/"<vid>" and out->last_modified to the HTTP-date of ms (Unix ms). */
+void fhir_rest_validators(struct igw_accept_resp *out, const char *vid, uint64_t ms);
+
 #endif /* IGW_GATEWAY_DIALECT_FHIR_IN_INT_H */

@@ -373,9 +373,11 @@ test_error_structure(void)
 static void
 test_error_listen(void)
 {
+    expect_error("channels:\n  c:\n    listen: TRACE /c\n",
+                 "igw.conf:3:13: channels.c.listen: method \"TRACE\" not supported (expected "
+                 "POST, PUT, PATCH, GET or DELETE)");
     expect_error("channels:\n  c:\n    listen: GET /c\n",
-                 "igw.conf:3:13: channels.c.listen: method \"GET\" not supported (expected "
-                 "POST, PUT or PATCH)");
+                 "igw.conf:3:13: channels.c.listen: a GET channel needs an answer: mediator");
     expect_error("channels:\n  c:\n    listen: POST /a//b\n",
                  "igw.conf:3:13: channels.c.listen: invalid path pattern \"/a//b\": empty path "
                  "segment");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Golden cases of the shipped maps (mappings/<name>/tests/<case>/{input,expected}.json) and the
+ * Golden cases of the shipped maps (mappings/<name>/tests/<case>/{input,expected}.json, and
+ * the benchmark's tests/bench/maps/) and the
  * throughput of insuree-to-patient (JSON text in, JSON text out). The records are generated
  * deterministically, the same way the peer benchmark generates its openIMIS-like insurees:
  * record i cycles through fixed first/last names, genders M F O M F, birth dates from 1950,
@@ -12,14 +13,16 @@
 #include "lib/igwt_fixtures.h"
 #include "maptest.h"
 
+/* The map set of rel under the source tree: "mappings" (the shipped maps) or
+ * "tests/bench/maps" (the benchmark's flat-record map). */
 static igw_map_set *
-load_set(void)
+load_set(const char *rel)
 {
     char dir[1024];
     char err[IGW_ERRBUF_SIZE];
     igw_map_set *s = NULL;
     const char *src = getenv("IGW_SRC");
-    snprintf(dir, sizeof(dir), "%s/mappings", src != NULL ? src : "../..");
+    snprintf(dir, sizeof(dir), "%s/%s", src != NULL ? src : "../..", rel);
     if (igw_map_set_load(&s, dir, err, sizeof(err)) != IGW_OK) {
         fprintf(stderr, "  load: %s\n", err);
         return NULL;
@@ -58,17 +61,18 @@ run_case(const igw_map *m, const char *dir)
     return ok;
 }
 
-static void
-test_golden_cases(void)
+/* Runs the JSON golden cases of every map of the set under rel; returns how many ran. */
+static unsigned
+golden_cases(const char *rel)
 {
-    igw_map_set *s = load_set();
+    igw_map_set *s = load_set(rel);
     unsigned cases = 0;
     IGWT_ASSERT(s != NULL);
     for (size_t i = 0; i < igw_map_set_count(s); i++) {
         const igw_map *m = igw_map_set_at(s, i);
         char tdir[1024];
         const char *src = getenv("IGW_SRC");
-        snprintf(tdir, sizeof(tdir), "%s/mappings/%s/tests", src != NULL ? src : "../..",
+        snprintf(tdir, sizeof(tdir), "%s/%s/%s/tests", src != NULL ? src : "../..", rel,
                  igw_map_name(m));
         DIR *d = opendir(tdir);
         struct dirent *e;
@@ -91,9 +95,18 @@ test_golden_cases(void)
             closedir(d);
         }
     }
-    printf("  %u golden cases\n", cases);
-    IGWT_CHECK(cases > 0);
     igw_map_set_free(s);
+    return cases;
+}
+
+static void
+test_golden_cases(void)
+{
+    unsigned cases = golden_cases("mappings");
+    unsigned bench = golden_cases("tests/bench/maps");
+
+    printf("  %u golden cases, %u of the benchmark's map\n", cases, bench);
+    IGWT_CHECK(cases > 0 && bench > 0);
 }
 
 static const char *first_names[] = {"John", "Jane",   "Amina",  "Baraka", "Neema",
@@ -127,7 +140,7 @@ gen_record(char *buf, size_t cap, long i)
 static void
 test_throughput(void)
 {
-    igw_map_set *s = load_set();
+    igw_map_set *s = load_set("tests/bench/maps");
     const igw_map *m = igw_map_set_get(s, "insuree-to-patient");
     const char *env = getenv("IGW_MAP_BENCH_N");
     long n = env != NULL ? atol(env) : 20000;

@@ -134,7 +134,7 @@ test_shipped_map_lint(void)
     char dir[1024];
     char err[IGW_ERRBUF_SIZE];
     const char *src = getenv("IGW_SRC");
-    snprintf(dir, sizeof(dir), "%s/mappings", src != NULL ? src : "../..");
+    snprintf(dir, sizeof(dir), "%s/tests/bench/maps", src != NULL ? src : "../..");
     IGWT_OK(igw_map_set_load(&s, dir, err, sizeof(err)));
     const igw_map *m = igw_map_set_get(s, "insuree-to-patient");
     IGWT_ASSERT(m != NULL);

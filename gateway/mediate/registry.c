@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The mediator registry: one line per mediator (docs/internals/MEDIATORS.md). A mediator is a
+ * const struct igw_mediator_ops (mediate/mediator.h), declared below and listed once here; the
+ * config loader resolves a channel's `answer` option through igw_mediator_find.
+ */
+#include <string.h>
+
+#include "igw/common.h"
+#include "mediate/mediator.h"
+
+extern const struct igw_mediator_ops igw_mediator_map;
+extern const struct igw_mediator_ops igw_mediator_fhir_read;
+extern const struct igw_mediator_ops igw_mediator_fhir_search;
+extern const struct igw_mediator_ops igw_mediator_fhir_capabilities;
+extern const struct igw_mediator_ops igw_mediator_fhir_patch;
+extern const struct igw_mediator_ops igw_mediator_fhir_if_match;
+
+/* one line per mediator */
+/* clang-format off */
+static const struct igw_mediator_ops *const mediators[] = {
+    &igw_mediator_map,
+    &igw_mediator_fhir_read,
+    &igw_mediator_fhir_search,
+    &igw_mediator_fhir_capabilities,
+    &igw_mediator_fhir_patch,
+    &igw_mediator_fhir_if_match,
+};
+/* clang-format on */
+
+const struct igw_mediator_ops *
+igw_mediator_find(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < IGW_ARRAY_LEN(mediators); i++) {
+        if (strcmp(mediators[i]->name, name) == 0) {
+            return mediators[i];
+        }
+    }
+    return NULL;
+}
+
+const struct igw_mediator_ops *
+igw_mediator_at(unsigned i)
+{
+    return i < IGW_ARRAY_LEN(mediators) ? mediators[i] : NULL;
+}
