@@ -15,7 +15,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from igwtest import IGW_FIXTURES, Gateway, eventually, run  # noqa: E402
+from igwtest import IGW_FIXTURES, IGW_SRC, Gateway, eventually, run  # noqa: E402
 
 VALID = os.path.join(IGW_FIXTURES, "dci", "valid")
 SIGN = os.path.join(IGW_FIXTURES, "dci", "sign")
@@ -27,6 +27,7 @@ HEX16 = re.compile(r"^[0-9a-f]{16}$")
 CONFIG = """
 http: { listen: "http://127.0.0.1:{port}", max_body: 1MiB, auth_fail_burst: 100 }
 queue: { path: "{dir}/queue" }
+mappings: { dir: "MAPS" }
 partners:
   crvs: { base_urls: ["http://127.0.0.1/dci"], jwks_file: jwks-ab.json, verify: true }
 channels:
@@ -53,9 +54,14 @@ channels:
   registry_sync_txn:
     listen: POST /dci/social/registry/sync/txn/status
     dialect: dci
+    answer: dci-txn-status
+    auth: { type: bearer, tokens: [demo-token] }
+  failing:
+    listen: POST /dci/fail/registry/{op}
+    dialect: dci
     auth: { type: bearer, tokens: [demo-token] }
     routes:
-      out: { url: "file://out/dci.ndjson" }
+      down: { url: "http://127.0.0.1:9/never", retry: { base: 50ms, cap: 100ms, max_attempts: 2 } }
   signed:
     listen: POST /dci/signed/registry/{op}
     dialect: dci
@@ -81,8 +87,6 @@ ENDPOINTS = [
     ("txn-status", "/registry/txn/status",
      "FR-CORE-RG-TXN-STATUS-01 SR-CORE-RG-ASYNC-TXNSTATUS-01 CRVS-CORE-RG-TXN-STATUS-01",
      "SR-CORE-RG-ASYNC-TXNSTATUS-NEG-01"),
-    ("sync-txn-status", "/registry/sync/txn/status", "SR-CORE-RG-SYNC-TXNSTATUS-01",
-     "SR-CORE-RG-SYNC-TXNSTATUS-NEG-01"),
     ("on-search", "/registry/on-search", "SR-CORE-SP-ON-SEARCH-01", "SR-CORE-SP-ON-SEARCH-NEG-01"),
     ("on-subscribe", "/registry/on-subscribe", "SR-CORE-SP-ON-SUBSCRIBE-01",
      "SR-CORE-SP-ON-SUBSCRIBE-NEG-01"),
@@ -109,7 +113,7 @@ def valid(name):
 def gateway():
     with open(os.path.join(SIGN, "jwks-ab.json")) as f:
         jwks = f.read()
-    return Gateway(CONFIG, extra_files={"jwks-ab.json": jwks}).start()
+    return Gateway(CONFIG.replace("MAPS", os.path.join(IGW_SRC, "mappings")), extra_files={"jwks-ab.json": jwks}).start()
 
 
 def post(gw, path, body, headers=None):
@@ -372,6 +376,69 @@ def test_signatures():
         gw.cleanup()
 
 
+def txn_status(gw, corr, sender=None, atype="correlation_id"):
+    body = valid("sync-txn-status")
+    body["header"]["message_id"] = "ts-%s-%s" % (corr, sender)
+    if sender:
+        body["header"]["sender_id"] = sender
+    body["message"]["txnstatus_request"].update(attribute_type=atype, attribute_value=corr)
+    st, _, b = post(gw, "/registry/sync/txn/status", body)
+    return st, b
+
+
+def test_txn_status():
+    """/registry/sync/txn/status answered from igw's own state (dci-txn-status): a spec-valid
+    TxnStatusResponse (SR-CORE-RG-SYNC-TXNSTATUS-01: accepted by igw's own txn/on-status
+    check) with received -> callback delivered, or failed; only for the same sender; a
+    schema-invalid request refused (SR-CORE-RG-SYNC-TXNSTATUS-NEG-01)."""
+    covers("SR-CORE-RG-SYNC-TXNSTATUS-01 SR-CORE-RG-SYNC-TXNSTATUS-NEG-01")
+    gw = gateway()
+    try:
+        corr = ack(*post(gw, "/registry/search", valid("search"))[0:3:2])["correlation_id"]
+
+        def delivered():
+            st, b = txn_status(gw, corr)
+            assert st == 200, (st, b)
+            return b if b["message"]["txnstatus_response"]["txn_status"]["search_response"][0][
+                "status"] == "succ" else None
+        b = eventually(delivered, what="callback delivered")
+        assert b["header"]["action"] == "txn-on-status" and b["header"]["status"] == "succ"
+        assert b["header"]["receiver_id"] == "spmis.example.org"
+        m = b["message"]
+        assert m["correlation_id"] == corr and m["transaction_id"] == "txn-0005", m
+        ts = m["txnstatus_response"]["txn_status"]
+        assert ts["transaction_id"] == "txn-0001" and ts["correlation_id"] == corr, ts
+        item = ts["search_response"][0]
+        assert item["reference_id"] == "ref-0001", item
+        assert item["status_reason_message"] == "callback delivered", item
+        # the answer passes igw's own schema check of a txn/on-status callback
+        ack(*post(gw, "/registry/txn/on-status", b)[0:3:2])
+        # a delivery that is given up: failed (rjct)
+        fb = valid("search")
+        fb["header"]["message_id"] = "to-fail"
+        st, _, r = post(gw, "/dci/fail/registry/search", fb)
+        fcorr = ack(st, r)["correlation_id"]
+
+        def failed():
+            st, b = txn_status(gw, fcorr)
+            s = b["message"]["txnstatus_response"]["txn_status"]["search_response"][0]
+            return s if s["status"] == "rjct" else None
+        assert "failed" in eventually(failed, what="dead-lettered")["status_reason_message"]
+        # another sender, an unknown id, another attribute type: not found
+        for args in ((corr, "intruder.example.org"), ("00000000000000ff",), ("zz",),
+                     ("txn-0001", None, "transaction_id")):
+            st, b = txn_status(gw, *args)
+            err(st, b, "err.request.not_found", 404)
+        body = valid("sync-txn-status")
+        del body["message"]["txnstatus_request"]["txn_type"]
+        err(*post(gw, "/registry/sync/txn/status", body)[0:3:2], "err.request.bad")
+        st, _, b = post(gw, "/registry/sync/txn/status", valid("sync-txn-status"),
+                        {"Content-Type": "application/json"})
+        http_errors(st, b, "err.request.unauthorized", 401)
+    finally:
+        gw.cleanup()
+
+
 def test_compliance_ids_named():
     """Every envelope-related requirement of the compliance catalogue is named by a case here
     (the callback workflows, client-side and extra checks belong to the registry facade and the
@@ -389,5 +456,5 @@ def test_compliance_ids_named():
 
 if __name__ == "__main__":
     run([test_ack_every_endpoint, test_refuse_invalid_every_endpoint, test_duplicate_message_id,
-         test_header_and_message_rules, test_intake_refusals, test_signatures,
+         test_header_and_message_rules, test_intake_refusals, test_signatures, test_txn_status,
          test_compliance_ids_named])
