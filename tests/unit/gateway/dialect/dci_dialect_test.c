@@ -129,7 +129,8 @@ test_options(void)
 {
     struct igw_config *cfg;
 
-    cfg = load("channels:\n  a:\n    listen: POST /dci/registry/{op}\n    dialect: dci\n"
+    cfg = load("partners:\n  spmis: { base_urls: [\"https://spmis.example.org/dci\"] }\n"
+               "channels:\n  a:\n    listen: POST /dci/registry/{op}\n    dialect: dci\n"
                "  s:\n    listen: POST /s\n    dialect: dci\n"
                "    dci: { action: search, sync: true, partner: [spmis] }\n");
     IGWT_STREQ(cfg->channels[0].dialect_ops->name, "dci");
@@ -147,6 +148,9 @@ test_options(void)
     load_rv("channels:\n  a:\n    listen: POST /a\n    dialect: dci\n    input: xml\n",
             IGW_ECONFIG);
     load_rv("channels:\n  a:\n    listen: POST /a\n    dialect: dci\n    dci: { action: pay }\n",
+            IGW_ECONFIG);
+    /* a partner the partners: section does not have */
+    load_rv("channels:\n  a:\n    listen: POST /a\n    dialect: dci\n    dci: { partner: [x] }\n",
             IGW_ECONFIG);
 }
 
