@@ -45,10 +45,10 @@ struct igw_queue_jetstream_opts {
                                says tls:// */
     const char *tls_cert;   /* client certificate and key (both or neither); NULL = none */
     const char *tls_key;
-    unsigned replicas;      /* stream replicas when creating them: 1..5; 0 = 1 */
-    uint64_t ack_wait_ms;   /* lease of an in-flight delivery; 0 = 60000 */
-    uint64_t timeout_ms;    /* per request to JetStream; 0 = 5000 */
-    unsigned max_batch;     /* most submits published as one group; 0 = 256 */
+    unsigned replicas;    /* stream replicas when creating them: 1..5; 0 = 1 */
+    uint64_t ack_wait_ms; /* lease of an in-flight delivery; 0 = 60000 */
+    uint64_t timeout_ms;  /* per request to JetStream; 0 = 5000 */
+    unsigned max_batch;   /* most submits published as one group; 0 = 256 */
 };
 
 /** The backend's operations (queue/jetstream/), registered as "jetstream" in

@@ -53,8 +53,8 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         uint64_t id = meta->Sequence.Stream;
         pthread_mutex_lock(&s->mu);
-        if (!jsv_purged(s, id) && jsv_add(s, id, natsMsg_GetData(msg),
-                                          (size_t)natsMsg_GetDataLength(msg)) == NULL) {
+        if (!jsv_purged(s, id) &&
+            jsv_add(s, id, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg)) == NULL) {
             IGW_WARN("queue jetstream: message %llu not loaded (unreadable or out of memory)",
                      (unsigned long long)id);
         }
@@ -432,6 +432,14 @@ const struct igw_queue_backend igw_queue_backend_jetstream = {
     .deliveries = jsv_deliveries,
     .dead_get = jsv_dead_get,
     .release = jso_release,
+#ifdef QJS_ADMIN
+    .retry_now = jso_retry_now,
+    .list = jsa_list,
+    .route_stats = jsa_route_stats,
+    .channel_stats = jsa_channel_stats,
+    .attempts = jsa_attempts,
+    .payload_get = jsa_payload_get,
+#endif
     .purge = jso_purge,
     .sweep = jso_sweep,
     .message_get = jsv_message_get,

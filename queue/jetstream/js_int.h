@@ -34,11 +34,30 @@
 #define QJS_IDEM_BUCKETS 4096u
 #define QJS_REC_VERSION 1u
 
+/* The admin operations of queue.h (igw_queue_list, attempts, per-route counts, retry now) came
+ * with the interface of branch i11-api; QJS_ADMIN says whether this build has them. */
+#ifdef IGW_QUEUE_ATTEMPTS_KEPT
+#define QJS_ADMIN 1
+#define QJS_ATT_KEPT IGW_QUEUE_ATTEMPTS_KEPT
+#else
+#define QJS_ATT_KEPT 16u
+#endif
+
+/* One recorded attempt (kept with the delivery: the first and the last ones). */
+struct jsatt {
+    uint32_t n; /* 1-based among all attempts */
+    uint64_t time_ms;
+    uint32_t duration_ms;
+    int status;
+    uint8_t result; /* enum igw_deliver_result */
+    char *error;    /* owned; NULL = none */
+};
+
 /* One delivery (message, route). */
 struct jsd {
     struct jsm *m;
-    uint16_t ri;    /* route index in the message */
-    uint8_t state;  /* enum igw_delivery_state */
+    uint16_t ri;   /* route index in the message */
+    uint8_t state; /* enum igw_delivery_state */
     bool ordered;
     char route[IGW_QUEUE_NAME_MAX + 1];
     uint32_t attempts;
@@ -47,16 +66,19 @@ struct jsd {
     uint64_t lease_ms; /* in flight: another instance may take it over after this */
     uint64_t dead_ms;
     int last_status;
-    char *last_error;  /* owned; NULL = none */
+    char *last_error; /* owned; NULL = none */
     char owner[QJS_NAME_MAX + 1];
-    uint64_t rev;      /* revision of its record in the bucket; 0 = none yet (initial state) */
-    char *okey;        /* owned current order key (when ordered) */
+    uint64_t rev; /* revision of its record in the bucket; 0 = none yet (initial state) */
+    char *okey;   /* owned current order key (when ordered) */
     size_t okey_len;
-    bool ovr;          /* replayed: the payload below replaces the stored one */
-    bool ovr_payload;  /* ovr: true = ovr_data is the payload, false = the original body */
+    bool ovr;         /* replayed: the payload below replaces the stored one */
+    bool ovr_payload; /* ovr: true = ovr_data is the payload, false = the original body */
     struct igw_buf ovr_data;
-    char *ovr_ct;      /* owned; NULL = the message's content type */
+    char *ovr_ct;            /* owned; NULL = the message's content type */
     struct igw_buf response; /* a dead letter's response body */
+    uint32_t att_total;      /* attempts ever recorded (not reset by replay or release) */
+    unsigned natt;           /* kept in att (<= QJS_ATT_KEPT) */
+    struct jsatt *att;       /* owned; NULL when natt is 0 */
 };
 
 /* One stored message. */
@@ -66,9 +88,10 @@ struct jsm {
     uint64_t done_ms; /* latest delivered outcome */
     char channel[IGW_QUEUE_NAME_MAX + 1];
     unsigned nroutes;
-    unsigned active;  /* deliveries pending or in flight */
-    struct jsd *d;    /* nroutes */
-    char *raw;        /* the record (js_rec.c) while a delivery is active; NULL otherwise */
+    unsigned active; /* deliveries pending or in flight */
+    size_t body_len;
+    struct jsd *d; /* nroutes */
+    char *raw;     /* the record (js_rec.c) while a delivery is active; NULL otherwise */
     size_t raw_len;
 };
 
@@ -134,9 +157,9 @@ typedef struct qjs {
     uint64_t commits;
     struct jsidem *idem[QJS_IDEM_BUCKETS];
     uint64_t nidem;
-    uint64_t *purged;   /* ids purged through a marker (sorted), so a late record is dropped */
+    uint64_t *purged; /* ids purged through a marker (sorted), so a late record is dropped */
     size_t npurged, cappurged;
-    uint64_t sweep_from; /* id the next sweep starts at */
+    uint64_t sweep_from;        /* id the next sweep starts at */
     const struct jsd **scratch; /* jsv_scan's key table */
     size_t scratch_cap;
 
@@ -144,7 +167,7 @@ typedef struct qjs {
     void *listener_arg;
 
     struct qjs_job *head, *tail; /* the writer's queue */
-    void *ackbatch;   /* the group waiting for its acknowledgements (js_submit.c) */
+    void *ackbatch;              /* the group waiting for its acknowledgements (js_submit.c) */
     uint64_t ack_gen;
     char msg_subject[QJS_NAME_MAX + 16];
     bool closing;
@@ -180,6 +203,7 @@ int jsrec_encode_deliv(struct igw_buf *b, const struct jsd *d);
 /* Decodes a delivery record into d's state fields (replacing owned ones). IGW_OK, IGW_EIO,
  * IGW_ENOMEM. */
 int jsrec_decode_deliv(const char *raw, size_t len, struct jsd *d);
+void jsatt_free(struct jsatt *a, unsigned n);
 /* Bucket keys: "d.<id hex>.<route index>", "i.<hex channel>.<hex key>", "x.<id hex>". */
 void jskey_deliv(char *out, size_t len, uint64_t id, unsigned ri);
 int jskey_idem(struct igw_buf *b, const char *key, size_t klen); /* key = channel NUL idem */
@@ -228,21 +252,34 @@ int jsv_fetch_raw(qjs *s, uint64_t id, char **raw, size_t *len);
 /* ---- js_ops.c ---------------------------------------------------------------------------- */
 
 int jsw_start(qjs *s);
-void jsw_stop(qjs *s); /* runs the queued jobs (closing), stops the writer */
+void jsw_stop(qjs *s);   /* runs the queued jobs (closing), stops the writer */
 int jsw_recover(qjs *s); /* at open: our in-flight deliveries back to pending */
 void jsw_emit(qjs *s, enum igw_queue_event_kind k, const struct jsm *m, const struct jsd *d,
               const char *error); /* mu held */
 
 int jso_submit(void *be, const struct igw_queue_msg *m, igw_queue_done_fn cb, void *arg);
 int jso_put(void *be, const struct igw_queue_msg *m, uint64_t *id, bool *duplicate);
-int jso_claim(void *be, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter,
-              void *arg, struct igw_queue_claim *out, unsigned *n);
+int jso_claim(void *be, uint64_t now_ms, unsigned max, igw_queue_route_filter_fn filter, void *arg,
+              struct igw_queue_claim *out, unsigned *n);
 int jso_complete(void *be, const struct igw_queue_outcome *o, unsigned n);
 int jso_round_start(void *be, struct igw_queue_round *rd, void (*notify)(void *arg),
                     void *notify_arg);
 bool jso_round_done(void *be, struct igw_queue_round *rd);
 void jso_round_wait(void *be, struct igw_queue_round *rd);
+#ifdef QJS_ADMIN
+int jso_release(void *be, uint64_t id, const char *route, unsigned *released);
+int jso_retry_now(void *be, uint64_t id, const char *route, unsigned *changed);
+/* js_admin.c */
+int jsa_list(void *be, const struct igw_queue_filter *f, uint64_t before, unsigned max,
+             struct igw_queue_list_item *out, struct igw_queue_list_page *pg);
+int jsa_route_stats(void *be, struct igw_queue_route_stats *out, unsigned max, unsigned *n);
+int jsa_channel_stats(void *be, struct igw_queue_channel_stats *out, unsigned max, unsigned *n);
+int jsa_attempts(void *be, uint64_t id, const char *route, struct igw_queue_attempt *out,
+                 unsigned max, unsigned *n, uint32_t *total);
+int jsa_payload_get(void *be, uint64_t id, const char *route, struct igw_queue_payload *out);
+#else
 int jso_release(void *be, uint64_t id, const char *route);
+#endif
 int jso_purge(void *be, uint64_t id);
 int jso_sweep(void *be, uint64_t now_ms, unsigned limit, unsigned *removed);
 int jso_replay(void *be, uint64_t id, const struct igw_queue_replay_route *routes, unsigned n);

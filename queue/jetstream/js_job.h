@@ -5,7 +5,15 @@
 
 #include "js_int.h"
 
-enum jsjob_kind { JK_SUBMIT = 1, JK_ROUND, JK_RELEASE, JK_PURGE, JK_SWEEP, JK_REPLAY };
+enum jsjob_kind {
+    JK_SUBMIT = 1,
+    JK_ROUND,
+    JK_RELEASE,
+    JK_PURGE,
+    JK_SWEEP,
+    JK_REPLAY,
+    JK_RETRY_NOW
+};
 
 struct jsquota {
     char route[IGW_QUEUE_NAME_MAX + 1];
@@ -44,7 +52,7 @@ struct qjs_job {
     const struct igw_queue_replay_route *routes;
     unsigned nroutes;
     bool detached; /* nobody waits: the writer frees it when done */
-    bool remote; /* purge: a marker another instance wrote (no event, no writes) */
+    bool remote;   /* purge: a marker another instance wrote (no event, no writes) */
 };
 
 void jsjob_free(struct qjs_job *j);

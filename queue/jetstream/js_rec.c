@@ -213,10 +213,30 @@ jsrec_encode_deliv(struct igw_buf *b, const struct jsd *d)
     rv = rv ? rv : put_blob(b, d->ovr_data.ptr, d->ovr_data.len, true);
     rv = rv ? rv : put_str(b, d->ovr_ct);
     rv = rv ? rv : put_blob(b, d->response.ptr, d->response.len, true);
+    rv = rv ? rv : put_u32(b, d->att_total);
+    rv = rv ? rv : put_u32(b, d->natt);
+    for (unsigned i = 0; rv == IGW_OK && i < d->natt; i++) {
+        const struct jsatt *a = &d->att[i];
+        rv = put_u32(b, a->n);
+        rv = rv ? rv : put_u64(b, a->time_ms);
+        rv = rv ? rv : put_u32(b, a->duration_ms);
+        rv = rv ? rv : put_u32(b, (uint32_t)a->status);
+        rv = rv ? rv : igw_buf_putc(b, (char)a->result);
+        rv = rv ? rv : put_str(b, a->error);
+    }
     if (rv != IGW_OK) {
         igw_buf_fini(b);
     }
     return rv;
+}
+
+void
+jsatt_free(struct jsatt *a, unsigned n)
+{
+    for (unsigned i = 0; a != NULL && i < n; i++) {
+        igw_free(a[i].error);
+    }
+    igw_free(a);
 }
 
 static int
@@ -249,6 +269,8 @@ jsrec_decode_deliv(const char *raw, size_t len, struct jsd *d)
     const char *resp;
     size_t err_len, owner_len, okey_len, data_len, ct_len, resp_len;
     uint8_t state, flags;
+    uint32_t att_total, natt;
+    struct jsatt *att = NULL;
     int rv;
 
     if (get_u8(&r) != 'D' || get_u8(&r) != QJS_REC_VERSION) {
@@ -268,9 +290,36 @@ jsrec_decode_deliv(const char *raw, size_t len, struct jsd *d)
     data = get_blob(&r, &data_len);
     ct = get_blob(&r, &ct_len);
     resp = get_blob(&r, &resp_len);
-    if (r.bad || state < IGW_DS_PENDING || state > IGW_DS_DEAD || owner_len > QJS_NAME_MAX) {
+    att_total = get_u32(&r);
+    natt = get_u32(&r);
+    if (!r.bad && natt > QJS_ATT_KEPT) {
         return IGW_EIO;
     }
+    if (!r.bad && natt > 0 && (att = igw_calloc(natt, sizeof(*att))) == NULL) {
+        return IGW_ENOMEM;
+    }
+    for (unsigned i = 0; !r.bad && i < natt; i++) {
+        const char *e;
+        size_t el;
+        att[i].n = get_u32(&r);
+        att[i].time_ms = get_u64(&r);
+        att[i].duration_ms = get_u32(&r);
+        att[i].status = (int)get_u32(&r);
+        att[i].result = get_u8(&r);
+        e = get_blob(&r, &el);
+        if (!r.bad && e != NULL && (att[i].error = igw_strndup(e, el)) == NULL) {
+            jsatt_free(att, natt);
+            return IGW_ENOMEM;
+        }
+    }
+    if (r.bad || state < IGW_DS_PENDING || state > IGW_DS_DEAD || owner_len > QJS_NAME_MAX) {
+        jsatt_free(att, natt);
+        return IGW_EIO;
+    }
+    jsatt_free(d->att, d->natt);
+    d->att = att;
+    d->natt = natt;
+    d->att_total = att_total;
     d->state = state;
     memcpy(d->owner, owner ? owner : "", owner_len);
     d->owner[owner_len] = '\0';

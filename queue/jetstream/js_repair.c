@@ -21,6 +21,49 @@ route_of(struct jsm *m, const char *route)
     return NULL;
 }
 
+/* Retry now: pending deliveries due later become due now (attempts kept). */
+static void
+do_retry_now(qjs *s, struct qjs_job *j)
+{
+    struct jsm *m;
+    uint64_t now = igw_now_ms();
+    bool wrote = false;
+
+    pthread_mutex_lock(&s->mu);
+    m = jsv_find(s, j->mid);
+    if (m == NULL || (j->route != NULL && route_of(m, j->route) == NULL)) {
+        pthread_mutex_unlock(&s->mu);
+        j->rv = IGW_ENOENT;
+        return;
+    }
+    j->rv = IGW_OK;
+    for (unsigned i = 0; i < m->nroutes; i++) {
+        struct jsd *d = &m->d[i];
+        struct jsd nd;
+        struct igw_buf rec;
+        int w;
+        if (d->state != IGW_DS_PENDING || d->due_ms <= now ||
+            (j->route != NULL && strcmp(d->route, j->route) != 0)) {
+            continue;
+        }
+        nd = *d;
+        nd.due_ms = now;
+        w = jsrec_encode_deliv(&rec, &nd);
+        pthread_mutex_unlock(&s->mu);
+        w = w ? w : jsw_write_deliv(s, d, &rec, nd.rev);
+        pthread_mutex_lock(&s->mu);
+        if (w == IGW_OK) {
+            wrote = true;
+            j->removed++;
+            jsw_emit(s, IGW_QEV_RETRY, m, d, NULL);
+        } else if (w != IGW_EAGAIN) {
+            j->rv = w;
+        }
+    }
+    s->commits += wrote ? 1 : 0;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void
 do_release(qjs *s, struct qjs_job *j)
 {
@@ -55,6 +98,7 @@ do_release(qjs *s, struct qjs_job *j)
         pthread_mutex_lock(&s->mu);
         if (w == IGW_OK) {
             wrote = true;
+            j->removed++; /* the count of released deliveries */
             jsw_emit(s, IGW_QEV_RELEASED, m, d, NULL);
         } else if (w != IGW_EAGAIN) {
             j->rv = w;
@@ -281,6 +325,9 @@ jsw_run(qjs *s, struct qjs_job *j)
     case JK_REPLAY:
         do_replay(s, j);
         break;
+    case JK_RETRY_NOW:
+        do_retry_now(s, j);
+        break;
     default:
         j->rv = IGW_EINVAL;
         break;
@@ -297,18 +344,44 @@ call(qjs *s, struct qjs_job *j)
     return rv;
 }
 
-int
-jso_release(void *be, uint64_t id, const char *route)
+/* Release (kind JK_RELEASE) or retry now (JK_RETRY_NOW); *count what changed. */
+static int
+route_job(void *be, enum jsjob_kind kind, uint64_t id, const char *route, unsigned *count)
 {
     struct qjs_job *j = IGW_NEW(struct qjs_job);
+    int rv;
     if (j == NULL) {
         return IGW_ENOMEM;
     }
-    j->kind = JK_RELEASE;
+    j->kind = kind;
     j->mid = id;
     j->route = route;
-    return call(be, j);
+    rv = jsw_call(be, j);
+    *count = j->removed;
+    jsjob_free(j);
+    return rv;
 }
+
+#ifdef QJS_ADMIN
+int
+jso_release(void *be, uint64_t id, const char *route, unsigned *released)
+{
+    return route_job(be, JK_RELEASE, id, route, released);
+}
+
+int
+jso_retry_now(void *be, uint64_t id, const char *route, unsigned *changed)
+{
+    return route_job(be, JK_RETRY_NOW, id, route, changed);
+}
+#else
+int
+jso_release(void *be, uint64_t id, const char *route)
+{
+    unsigned n = 0;
+    return route_job(be, JK_RELEASE, id, route, &n);
+}
+#endif
 
 int
 jso_purge(void *be, uint64_t id)

@@ -159,7 +159,35 @@ apply_outcome(qjs *s, const struct igw_queue_outcome *o, int *rv)
             ev = IGW_QEV_DEAD;
         }
     }
-    w = jsrec_encode_deliv(&rec, &nd);
+    w = IGW_OK;
+    if (!o->released) {
+        /* the attempt record: the first one and the last ones are kept (borrowed strings) */
+        unsigned keep = d->natt < QJS_ATT_KEPT ? d->natt : QJS_ATT_KEPT - 1;
+        struct jsatt *a = igw_calloc(keep + 1, sizeof(*a));
+        if (a == NULL) {
+            w = IGW_ENOMEM;
+        } else {
+            if (keep > 0) {
+                a[0] = d->att[0];
+                memcpy(&a[1], &d->att[d->natt - keep + 1], (keep - 1) * sizeof(*a));
+            }
+            a[keep].n = d->att_total + 1;
+            a[keep].time_ms = now;
+#ifdef QJS_ADMIN
+            a[keep].duration_ms = o->duration_ms;
+#endif
+            a[keep].status = o->status;
+            a[keep].result = (uint8_t)o->result;
+            a[keep].error = js_unconst(o->error);
+            nd.att = a;
+            nd.natt = keep + 1;
+            nd.att_total = d->att_total + 1;
+        }
+    }
+    w = w ? w : jsrec_encode_deliv(&rec, &nd);
+    if (nd.att != d->att) {
+        igw_free(nd.att);
+    }
     pthread_mutex_unlock(&s->mu);
     w = w ? w : jsw_write_deliv(s, d, &rec, nd.rev);
     if (w == IGW_OK) {

@@ -54,6 +54,9 @@ deliv_fini(struct jsd *d)
     IGW_FREE(d->ovr_ct);
     igw_buf_fini(&d->ovr_data);
     igw_buf_fini(&d->response);
+    jsatt_free(d->att, d->natt);
+    d->att = NULL;
+    d->natt = 0;
 }
 
 static void
@@ -108,6 +111,7 @@ jsv_prepare(const char *raw, size_t len)
         return NULL;
     }
     m->created_ms = r.created_ms;
+    m->body_len = r.body_len;
     memcpy(m->channel, r.channel, r.channel_len);
     for (unsigned i = 0; i < r.nroutes; i++) {
         struct jsd *d = &m->d[i];
@@ -334,7 +338,7 @@ jsv_scan(qjs *s, bool (*fn)(void *arg, struct jsd *d), void *arg)
                 s->scratch[h] = d;
             }
             if (head && !fn(arg, d)) {
-                    return IGW_OK;
+                return IGW_OK;
             }
         }
     }
