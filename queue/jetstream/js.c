@@ -74,7 +74,7 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 static struct jsm *
 wait_msg(qjs *s, uint64_t id)
 {
-    uint64_t until = igw_now_ms() + 2000;
+    uint64_t until = igw_now_ms() + 200; /* else dropped: a later compare-and-set refreshes it */
     struct jsm *m;
     while ((m = jsv_find(s, id)) == NULL && id > s->max_id && !jsv_purged(s, id) &&
            !s->watch_stop && igw_now_ms() < until) {
@@ -212,6 +212,42 @@ wait_flag(qjs *s, bool *flag, uint64_t ms)
 
 static void js_close(void *be);
 
+/* The comma-separated URLs of servers (spaces around them allowed) as the server pool. */
+static natsStatus
+set_servers(natsOptions *no, const char *servers)
+{
+    const char *urls[32];
+    char *copy = igw_strdup(servers);
+    int n = 0;
+    natsStatus st;
+
+    if (copy == NULL) {
+        return NATS_NO_MEMORY;
+    }
+    for (char *p = copy; *p != '\0' && n < 32;) {
+        char *end = strchr(p, ',');
+        if (end != NULL) {
+            *end = '\0';
+        }
+        while (*p == ' ') {
+            p++;
+        }
+        for (char *t = p + strlen(p); t > p && t[-1] == ' '; t--) {
+            t[-1] = '\0';
+        }
+        if (*p != '\0') {
+            urls[n++] = p;
+        }
+        if (end == NULL) {
+            break;
+        }
+        p = end + 1;
+    }
+    st = n > 0 ? natsOptions_SetServers(no, urls, n) : NATS_INVALID_ARG;
+    igw_free(copy);
+    return st;
+}
+
 static natsStatus
 connect_nats(qjs *s, const struct igw_queue_jetstream_opts *o)
 {
@@ -219,7 +255,7 @@ connect_nats(qjs *s, const struct igw_queue_jetstream_opts *o)
     natsStatus st = natsOptions_Create(&no);
 
     if (st == NATS_OK) {
-        st = natsOptions_SetURL(no, o->servers ? o->servers : "nats://127.0.0.1:4222");
+        st = set_servers(no, o->servers ? o->servers : "nats://127.0.0.1:4222");
     }
     if (st == NATS_OK) {
         st = natsOptions_SetMaxReconnect(no, -1); /* ride out a node's loss */
@@ -328,6 +364,11 @@ js_open(void **be, const struct igw_queue_opts *opts, char *errbuf, size_t errle
     s->max_batch = o->max_batch ? o->max_batch : 256;
     s->retain_delivered_ms = opts->retain_delivered_ms;
     s->retain_idem_ms = opts->retain_idempotency_ms;
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        s->opened_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    }
 
     if ((st = connect_nats(s, o)) != NATS_OK) {
         fail(errbuf, errlen, "connect", st);

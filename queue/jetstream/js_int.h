@@ -33,6 +33,7 @@
 #define QJS_NAME_MAX 64
 #define QJS_IDEM_BUCKETS 4096u
 #define QJS_REC_VERSION 1u
+#define QJS_BUF_MAX ((size_t)0xFFFFFFFFu) /* bodies and payloads are < 4 GiB (queue.h) */
 
 /* The admin operations of queue.h (igw_queue_list, attempts, per-route counts, retry now) came
  * with the interface of branch i11-api; QJS_ADMIN says whether this build has them. */
@@ -169,6 +170,7 @@ typedef struct qjs {
     struct qjs_job *head, *tail; /* the writer's queue */
     void *ackbatch;              /* the group waiting for its acknowledgements (js_submit.c) */
     uint64_t ack_gen;
+    uint64_t opened_us; /* wall clock at open (Nats-Msg-Id of our publishes) */
     char msg_subject[QJS_NAME_MAX + 16];
     bool closing;
     bool stop;
@@ -210,6 +212,23 @@ int jskey_idem(struct igw_buf *b, const char *key, size_t klen); /* key = channe
 void jskey_purge(char *out, size_t len, uint64_t id);
 /* Parses a bucket key: 'd' (id, ri), 'i' (key bytes into b), 'x' (id); 0 when unknown. */
 char jskey_parse(const char *k, uint64_t *id, unsigned *ri, struct igw_buf *b);
+/* Is st a passing failure (no leader or responder yet, a timeout, a reconnect in progress)? */
+bool js_transient(natsStatus st);
+/* Runs call (assigning st) again while it fails with a passing error, backing off, for at most
+ * the backend's timeout in all. */
+#define JS_RETRY(s, st, call)                                                                      \
+    do {                                                                                           \
+        uint64_t until_ = igw_now_ms() + (uint64_t)(s)->timeout_ms;                                \
+        int64_t back_ = 20;                                                                        \
+        for (;;) {                                                                                 \
+            (st) = (call);                                                                         \
+            if (!js_transient(st) || igw_now_ms() + (uint64_t)back_ >= until_) {                   \
+                break;                                                                             \
+            }                                                                                      \
+            nats_Sleep(back_);                                                                     \
+            back_ = back_ < 250 ? back_ * 2 : 250;                                                 \
+        }                                                                                          \
+    } while (0)
 /* natsStatus / jsErrCode to an igw error, with a log line. */
 int js_err(natsStatus s, jsErrCode jerr, const char *what);
 
@@ -230,6 +249,8 @@ bool jsv_is_head(qjs *s, const struct jsd *d);
 int jsv_scan(qjs *s, bool (*fn)(void *arg, struct jsd *d), void *arg);
 /* When d can be handed out (UINT64_MAX = not now). */
 uint64_t jsv_ready_at(qjs *s, const struct jsd *d);
+/* Can d be handed out by a claim for now_ms (its due time, or its lease ran out)? */
+bool jsv_claimable(qjs *s, const struct jsd *d, uint64_t now_ms);
 void jsv_lower(qjs *s, struct jsm *m); /* m has active deliveries again: lower s->lo */
 struct jsidem *jsv_idem_find(qjs *s, const char *key, size_t klen);
 int jsv_idem_put(qjs *s, const char *key, size_t klen, uint64_t id, uint64_t created, uint64_t rev);

@@ -35,7 +35,10 @@ struct qjs_job {
     bool dup;
     struct jsm *prep; /* the prepared view entry (linked after the acknowledgement) */
     struct jsidem *prep_idem;
-    int slot_rv; /* the publish result (ack handler) */
+    int slot_rv;       /* the publish result (ack handler) */
+    natsStatus pub_st; /* the last publish attempt's result */
+    jsErrCode pub_jerr;
+    bool acked;
     uint64_t seq;
     /* round */
     struct igw_queue_round *rd;

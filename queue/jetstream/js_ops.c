@@ -64,9 +64,9 @@ jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
 
     jskey_deliv(key, sizeof(key), d->m->id, d->ri);
     if (last_rev == 0) {
-        st = kvStore_Create(&rev, s->kv, key, rec->ptr, (int)rec->len);
+        JS_RETRY(s, st, kvStore_Create(&rev, s->kv, key, rec->ptr, (int)rec->len));
     } else {
-        st = kvStore_Update(&rev, s->kv, key, rec->ptr, (int)rec->len, last_rev);
+        JS_RETRY(s, st, kvStore_Update(&rev, s->kv, key, rec->ptr, (int)rec->len, last_rev));
     }
     if (st == NATS_OK) {
         pthread_mutex_lock(&s->mu);
@@ -76,11 +76,16 @@ jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
         igw_buf_fini(rec);
         return IGW_OK;
     }
-    igw_buf_fini(rec);
     if (st == NATS_ERR) {
         kvEntry *e = NULL;
-        /* wrong last sequence: another instance wrote first; take its record */
-        if (kvStore_Get(&e, s->kv, key) == NATS_OK && e != NULL) {
+        natsStatus gs;
+        bool ours = false;
+        /* wrong last sequence: another instance wrote first, or our own write whose answer
+         * was lost (a retry after a timeout); take the stored record */
+        JS_RETRY(s, gs, kvStore_Get(&e, s->kv, key));
+        if (gs == NATS_OK && e != NULL) {
+            ours = kvEntry_Operation(e) == kvOp_Put && (size_t)kvEntry_ValueLen(e) == rec->len &&
+                   memcmp(kvEntry_Value(e), rec->ptr, rec->len) == 0;
             pthread_mutex_lock(&s->mu);
             if (kvEntry_Operation(e) == kvOp_Put) {
                 jsv_apply_deliv(s, d, kvEntry_Value(e), (size_t)kvEntry_ValueLen(e),
@@ -89,8 +94,10 @@ jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
             pthread_mutex_unlock(&s->mu);
             kvEntry_Destroy(e);
         }
-        return IGW_EAGAIN;
+        igw_buf_fini(rec);
+        return ours ? IGW_OK : IGW_EAGAIN;
     }
+    igw_buf_fini(rec);
     return js_err(st, 0, "write delivery");
 }
 

@@ -33,6 +33,9 @@ due_one(void *arg, struct jsd *d)
 {
     struct due_scan *ds = arg;
     uint64_t t = jsv_ready_at(ds->s, d);
+    if (d->state == IGW_DS_INFLIGHT && strcmp(d->owner, ds->s->instance) == 0) {
+        return true; /* our own claim: its worker reports it */
+    }
     if (t < ds->min) {
         ds->min = t;
     }
@@ -147,7 +150,7 @@ jsv_fetch_raw(qjs *s, uint64_t id, char **raw, size_t *len)
     pthread_mutex_unlock(&s->mu);
     jsOptions_Init(&o);
     o.Wait = s->timeout_ms;
-    st = js_GetMsg(&msg, s->js, s->msg_stream, id, &o, &jerr);
+    JS_RETRY(s, st, js_GetMsg(&msg, s->js, s->msg_stream, id, &o, &jerr));
     if (st != NATS_OK) {
         return js_err(st, jerr, "read message");
     }

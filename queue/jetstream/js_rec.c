@@ -423,6 +423,13 @@ jskey_parse(const char *k, uint64_t *id, unsigned *ri, struct igw_buf *b)
     return 0;
 }
 
+bool
+js_transient(natsStatus st)
+{
+    return st == NATS_NO_RESPONDERS || st == NATS_TIMEOUT || st == NATS_NO_SERVER ||
+           st == NATS_CONNECTION_DISCONNECTED || st == NATS_STALE_CONNECTION;
+}
+
 int
 js_err(natsStatus s, jsErrCode jerr, const char *what)
 {
@@ -431,6 +438,9 @@ js_err(natsStatus s, jsErrCode jerr, const char *what)
     }
     IGW_WARN("queue jetstream: %s: %s (jetstream error %d)", what, natsStatus_GetText(s),
              (int)jerr);
+    if (js_transient(s)) {
+        return IGW_ETIMEDOUT; /* the cluster did not answer in time: retry later */
+    }
     switch (s) {
     case NATS_NO_MEMORY:
         return IGW_ENOMEM;

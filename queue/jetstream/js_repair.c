@@ -113,7 +113,9 @@ static int
 drop_stored(qjs *s, struct jsm *m)
 {
     jsErrCode jerr = 0;
-    natsStatus st = js_DeleteMsg(s->js, s->msg_stream, m->id, NULL, &jerr);
+    natsStatus st;
+
+    JS_RETRY(s, st, js_DeleteMsg(s->js, s->msg_stream, m->id, NULL, &jerr));
 
     if (st != NATS_OK && st != NATS_NOT_FOUND && jerr != 10037) {
         return js_err(st, jerr, "delete message");
@@ -156,7 +158,7 @@ do_purge(qjs *s, struct qjs_job *j)
         return;
     }
     jskey_purge(key, sizeof(key), j->mid);
-    st = kvStore_Put(&rev, s->kv, key, "p", 1); /* tells the other instances first */
+    JS_RETRY(s, st, kvStore_Put(&rev, s->kv, key, "p", 1)); /* the others learn it first */
     if (st != NATS_OK) {
         j->rv = js_err(st, 0, "purge marker");
         return;

@@ -49,7 +49,7 @@ static bool
 route_one(void *arg, struct jsd *d)
 {
     struct routes_scan *rs = arg;
-    if (jsv_ready_at(rs->s, d) <= rs->now && (rs->rv = add_route(rs, d->route)) != IGW_OK) {
+    if (jsv_claimable(rs->s, d, rs->now) && (rs->rv = add_route(rs, d->route)) != IGW_OK) {
         return false;
     }
     return true;
@@ -220,7 +220,7 @@ cand_one(void *arg, struct jsd *d)
 {
     struct cand_scan *cs = arg;
     uint64_t at = jsv_ready_at(cs->s, d);
-    if (at > cs->now) {
+    if (!jsv_claimable(cs->s, d, cs->now)) {
         return true;
     }
     if (cs->n == cs->cap) {
@@ -274,8 +274,8 @@ fill_claim(qjs *s, struct jsd *d, struct igw_queue_claim *c)
     int rv = jsv_fetch_raw(s, d->m->id, &raw, &len);
 
     memset(c, 0, sizeof(*c));
-    igw_buf_init(&c->payload, SIZE_MAX);
-    igw_buf_init(&c->meta, SIZE_MAX);
+    igw_buf_init(&c->payload, QJS_BUF_MAX);
+    igw_buf_init(&c->meta, QJS_BUF_MAX);
     if (rv != IGW_OK) {
         return rv;
     }
@@ -333,7 +333,9 @@ do_claim(qjs *s, struct qjs_job *j, bool *wrote)
         igw_free(cs.c);
         return IGW_ENOMEM;
     }
-    qsort(cs.c, cs.n, sizeof(*cs.c), cand_cmp);
+    if (cs.n > 1) {
+        qsort(cs.c, cs.n, sizeof(*cs.c), cand_cmp);
+    }
     for (size_t i = 0; i < cs.n && rd->n < rd->max; i++) {
         struct jsd *d = cs.c[i].d;
         struct jsquota *q = quota_of(j, d->route);
@@ -350,7 +352,7 @@ do_claim(qjs *s, struct qjs_job *j, bool *wrote)
             break;
         }
         pthread_mutex_lock(&s->mu);
-        if (jsv_ready_at(s, d) > rd->now_ms) { /* changed by a watcher meanwhile */
+        if (!jsv_claimable(s, d, rd->now_ms)) { /* changed by a watcher meanwhile */
             pthread_mutex_unlock(&s->mu);
             igw_queue_claim_fini(c);
             continue;

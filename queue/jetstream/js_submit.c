@@ -145,8 +145,10 @@ jsw_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
         if (pa != NULL) {
             j->seq = pa->Sequence;
             j->slot_rv = IGW_OK;
+            j->acked = true;
         } else {
-            j->slot_rv = js_err(pae ? pae->Err : NATS_ERR, pae ? pae->ErrCode : 0, "publish");
+            j->pub_st = pae ? pae->Err : NATS_ERR;
+            j->pub_jerr = pae ? pae->ErrCode : 0; /* logged once, when the group gives up */
         }
         cur_batch(s)->left--;
         pthread_cond_broadcast(&s->cv);
@@ -155,60 +157,90 @@ jsw_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
     natsMsg_Destroy(msg);
 }
 
-/* Publishes the records of the jobs not yet answered and waits for their acknowledgements. */
+/* Publishes the records of the jobs (rv IGW_OK, not duplicates) and waits for their
+ * acknowledgements; a publish that failed in passing (no stream leader yet, a timeout, a
+ * reconnect) is published again with the same Nats-Msg-Id, so JetStream stores it once (its
+ * duplicate window) and acknowledges the retry with the first sequence. */
 static void
 publish_group(qjs *s, struct qjs_job **jobs, unsigned n)
 {
-    struct ackbatch ab = {++s->ack_gen, jobs, n, 0};
-    uint64_t deadline;
+    uint64_t batch = ++s->ack_gen;
+    uint64_t deadline = igw_now_ms() + (uint64_t)s->timeout_ms;
+    int64_t back = 20;
 
-    pthread_mutex_lock(&s->mu);
-    s->ackbatch = &ab;
-    pthread_mutex_unlock(&s->mu);
     for (unsigned i = 0; i < n; i++) {
-        natsMsg *msg = NULL;
-        char slot[48];
-        natsStatus st;
-        if (jobs[i]->rv != IGW_OK || jobs[i]->dup) {
-            continue;
-        }
-        jobs[i]->slot_rv = IGW_EIO;
-        snprintf(slot, sizeof(slot), "%llu.%u", (unsigned long long)ab.gen, i);
-        st = natsMsg_Create(&msg, s->msg_subject, NULL, jobs[i]->rec.ptr, (int)jobs[i]->rec.len);
-        if (st == NATS_OK) {
-            st = natsMsgHeader_Set(msg, "Igw-Slot", slot);
+        jobs[i]->slot_rv = IGW_ETIMEDOUT;
+        jobs[i]->pub_st = NATS_TIMEOUT;
+        jobs[i]->acked = false;
+    }
+    for (;;) {
+        struct ackbatch ab = {++s->ack_gen, jobs, n, 0};
+        bool again = false;
+
+        pthread_mutex_lock(&s->mu);
+        s->ackbatch = &ab;
+        pthread_mutex_unlock(&s->mu);
+        for (unsigned i = 0; i < n; i++) {
+            natsMsg *msg = NULL;
+            char slot[48];
+            char msgid[QJS_NAME_MAX + 48];
+            natsStatus st;
+            if (jobs[i]->rv != IGW_OK || jobs[i]->dup || jobs[i]->acked) {
+                continue;
+            }
+            snprintf(slot, sizeof(slot), "%llu.%u", (unsigned long long)ab.gen, i);
+            /* unique across restarts: the instance, when it opened, the group, the slot */
+            snprintf(msgid, sizeof(msgid), "%s.%llx.%llu.%u", s->instance,
+                     (unsigned long long)s->opened_us, (unsigned long long)batch, i);
+            st =
+                natsMsg_Create(&msg, s->msg_subject, NULL, jobs[i]->rec.ptr, (int)jobs[i]->rec.len);
+            if (st == NATS_OK) {
+                st = natsMsgHeader_Set(msg, "Igw-Slot", slot);
+            }
+            if (st == NATS_OK) {
+                st = natsMsgHeader_Set(msg, "Nats-Msg-Id", msgid);
+            }
+            pthread_mutex_lock(&s->mu);
+            ab.left++;
+            pthread_mutex_unlock(&s->mu);
+            if (st == NATS_OK) {
+                st = js_PublishMsgAsync(s->js, &msg, NULL);
+            }
+            if (st != NATS_OK) {
+                natsMsg_Destroy(msg);
+                pthread_mutex_lock(&s->mu);
+                ab.left--;
+                jobs[i]->pub_st = st;
+                pthread_mutex_unlock(&s->mu);
+            }
         }
         pthread_mutex_lock(&s->mu);
-        ab.left++;
+        while (ab.left > 0 && igw_now_ms() < deadline) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 20 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        }
+        s->ackbatch = NULL; /* later acknowledgements of this round are dropped */
+        for (unsigned i = 0; i < n; i++) {
+            again = again || (jobs[i]->rv == IGW_OK && !jobs[i]->dup && !jobs[i]->acked &&
+                              js_transient(jobs[i]->pub_st));
+        }
         pthread_mutex_unlock(&s->mu);
-        if (st == NATS_OK) {
-            st = js_PublishMsgAsync(s->js, &msg, NULL);
+        if (!again || igw_now_ms() + (uint64_t)back >= deadline) {
+            break;
         }
-        if (st != NATS_OK) {
-            natsMsg_Destroy(msg);
-            pthread_mutex_lock(&s->mu);
-            ab.left--;
-            jobs[i]->slot_rv = js_err(st, 0, "publish");
-            pthread_mutex_unlock(&s->mu);
-        }
+        nats_Sleep(back);
+        back = back < 250 ? back * 2 : 250;
     }
-    deadline = igw_now_ms() + (uint64_t)s->timeout_ms;
-    pthread_mutex_lock(&s->mu);
-    while (ab.left > 0 && igw_now_ms() < deadline) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-    }
-    s->ackbatch = NULL; /* late acknowledgements are dropped: the submit failed (IGW_EIO) */
-    pthread_mutex_unlock(&s->mu);
     for (unsigned i = 0; i < n; i++) {
         if (jobs[i]->rv == IGW_OK && !jobs[i]->dup) {
-            jobs[i]->rv = jobs[i]->slot_rv;
+            jobs[i]->rv =
+                jobs[i]->acked ? IGW_OK : js_err(jobs[i]->pub_st, jobs[i]->pub_jerr, "publish");
             jobs[i]->id = jobs[i]->seq;
             if (jobs[i]->rv != IGW_OK) {
                 IGW_WARN("queue jetstream: accept not acknowledged: %s", igw_strerror(jobs[i]->rv));
@@ -235,7 +267,7 @@ claim_key(qjs *s, struct qjs_job *j)
         val[i] = (unsigned char)(j->id >> (8 * i));
         val[8 + i] = (unsigned char)(created >> (8 * i));
     }
-    st = kvStore_Create(&rev, s->kv, key.ptr, val, sizeof(val));
+    JS_RETRY(s, st, kvStore_Create(&rev, s->kv, key.ptr, val, sizeof(val)));
     if (st == NATS_OK) {
         struct jsidem *e = j->prep_idem;
         j->prep_idem = NULL;
@@ -249,8 +281,15 @@ claim_key(qjs *s, struct qjs_job *j)
         pthread_mutex_unlock(&s->mu);
     } else {
         kvEntry *ke = NULL;
-        if (kvStore_Get(&ke, s->kv, key.ptr) == NATS_OK && ke != NULL &&
-            kvEntry_ValueLen(ke) == 16) {
+        natsStatus gs;
+        JS_RETRY(s, gs, kvStore_Get(&ke, s->kv, key.ptr));
+        if (gs == NATS_OK && ke != NULL && kvEntry_ValueLen(ke) == 16 &&
+            memcmp(kvEntry_Value(ke), val, 8) == 0) {
+            /* our own create whose answer was lost */
+            pthread_mutex_lock(&s->mu);
+            jsv_idem_put(s, j->idem, j->idem_len, j->id, created, kvEntry_Revision(ke));
+            pthread_mutex_unlock(&s->mu);
+        } else if (gs == NATS_OK && ke != NULL && kvEntry_ValueLen(ke) == 16) {
             const unsigned char *v = kvEntry_Value(ke);
             uint64_t id = 0;
             uint64_t cr = 0;
@@ -259,7 +298,7 @@ claim_key(qjs *s, struct qjs_job *j)
                 id |= (uint64_t)v[i] << (8 * i);
                 cr |= (uint64_t)v[8 + i] << (8 * i);
             }
-            js_DeleteMsg(s->js, s->msg_stream, j->id, NULL, &jerr); /* our copy */
+            JS_RETRY(s, gs, js_DeleteMsg(s->js, s->msg_stream, j->id, NULL, &jerr)); /* ours */
             j->id = id;
             j->dup = true;
             pthread_mutex_lock(&s->mu);

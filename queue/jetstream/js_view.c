@@ -121,8 +121,8 @@ jsv_prepare(const char *raw, size_t len)
         d->state = IGW_DS_PENDING;
         d->due_ms = r.created_ms;
         memcpy(d->route, r.routes[i].name, r.routes[i].name_len);
-        igw_buf_init(&d->ovr_data, SIZE_MAX);
-        igw_buf_init(&d->response, SIZE_MAX);
+        igw_buf_init(&d->ovr_data, QJS_BUF_MAX);
+        igw_buf_init(&d->response, QJS_BUF_MAX);
         if (r.routes[i].okey != NULL) {
             d->ordered = true;
             d->okey_len = r.routes[i].okey_len;
@@ -262,13 +262,22 @@ jsv_apply_deliv(qjs *s, struct jsd *d, const char *raw, size_t len, uint64_t rev
 uint64_t
 jsv_ready_at(qjs *s, const struct jsd *d)
 {
+    IGW_UNUSED(s);
     if (d->state == IGW_DS_PENDING) {
         return d->due_ms;
     }
-    if (d->state == IGW_DS_INFLIGHT && strcmp(d->owner, s->instance) != 0) {
-        return d->lease_ms; /* another instance's lease: taken over when it runs out */
+    if (d->state == IGW_DS_INFLIGHT && d->lease_ms > 0) {
+        return d->lease_ms; /* taken over (by any instance) when the lease runs out */
     }
     return UINT64_MAX;
+}
+
+bool
+jsv_claimable(qjs *s, const struct jsd *d, uint64_t now_ms)
+{
+    uint64_t at = jsv_ready_at(s, d);
+    /* a lease runs out in real time, whatever time the caller claims for */
+    return at <= now_ms && (d->state != IGW_DS_INFLIGHT || d->lease_ms <= igw_now_ms());
 }
 
 static uint64_t
