@@ -156,7 +156,7 @@ def test_cluster():
             conf = (CONFIG.replace("SERVERS", cluster.client_urls(order))
                     .replace("INSTANCE", "inst%d" % k).replace("SINK_URL", sink.url))
             gws.append(Gateway(conf))
-        chk = __import__("subprocess").run([IGW_BIN, "config", "check", "--config", gws[0].config_path],
+        chk = __import__("subprocess").run([IGW_BIN, "config", "check", gws[0].config_path],
                                            capture_output=True, text=True)
         if "without the JetStream backend" in chk.stdout + chk.stderr:
             skip("igw built without the JetStream backend (libnats)")
