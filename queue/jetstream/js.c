@@ -423,11 +423,40 @@ js_open(void **be, const struct igw_queue_opts *opts, char *errbuf, size_t errle
     return IGW_OK;
 }
 
+/* IGW_JS_DUMP=1: the active deliveries of the view on stderr at close (for debugging tests). */
+static void
+dump_view(qjs *s)
+{
+    uint64_t now = igw_now_ms();
+    const char *e = getenv("IGW_JS_DUMP");
+    if (e == NULL || *e != '1') {
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nms; i++) {
+        const struct jsm *m = s->ms[i];
+        for (unsigned r = 0; m->active > 0 && r < m->nroutes; r++) {
+            const struct jsd *d = &m->d[r];
+            if (d->state == IGW_DS_PENDING || d->state == IGW_DS_INFLIGHT) {
+                fprintf(stderr,
+                        "JSDUMP %s id=%llu route=%s state=%u owner=%s lease=%lld due=%lld "
+                        "rev=%llu att=%u key=%.*s\n",
+                        s->instance, (unsigned long long)m->id, d->route, d->state, d->owner,
+                        (long long)(d->lease_ms - now), (long long)(d->due_ms - now),
+                        (unsigned long long)d->rev, d->attempts, (int)d->okey_len,
+                        d->okey ? d->okey : "");
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void
 js_close(void *be)
 {
     qjs *s = be;
 
+    dump_view(s);
     jsw_stop(s);
     if (s->msub != NULL) {
         natsSubscription_Unsubscribe(s->msub);

@@ -33,8 +33,9 @@ due_one(void *arg, struct jsd *d)
 {
     struct due_scan *ds = arg;
     uint64_t t = jsv_ready_at(ds->s, d);
-    if (d->state == IGW_DS_INFLIGHT && strcmp(d->owner, ds->s->instance) == 0) {
-        return true; /* our own claim: its worker reports it */
+    if (d->state == IGW_DS_INFLIGHT && strcmp(d->owner, ds->s->instance) == 0 &&
+        d->lease_ms > igw_now_ms()) {
+        return true; /* our own claim, its lease running: its worker reports it */
     }
     if (t < ds->min) {
         ds->min = t;

@@ -372,10 +372,12 @@ do_claim(qjs *s, struct qjs_job *j, bool *wrote)
             continue;
         }
         igw_queue_claim_fini(c);
-        if (w != IGW_EAGAIN) {
-            rv = rd->n == 0 ? w : IGW_OK;
+        if (w == IGW_ETIMEDOUT || w == IGW_ENOMEM) {
+            rv = rd->n == 0 ? w : IGW_OK; /* the cluster or memory: stop this round */
             break;
         }
+        /* a lost race (IGW_EAGAIN) or a record that cannot be written: the next candidate, so
+         * one bad delivery never holds up the others */
     }
     igw_free(cs.c);
     return rv;

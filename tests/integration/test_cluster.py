@@ -201,8 +201,10 @@ def test_cluster():
         except AssertionError:
             if os.environ.get("IT_CLUSTER_DIAG"):
                 n0 = len(missing())
+                print("DIAG first missing:", sorted(missing())[:4])
                 for gw in gws:
                     gw.stop()
+                    print("\n".join(ln for ln in gw.logs().splitlines() if "JSDUMP" in ln)[:3000])
                     start(gw)
                 time.sleep(10)
                 print("DIAG missing before restart %d, after %d" % (n0, len(missing())))
