@@ -58,6 +58,33 @@ struct qjs_job {
     bool remote;   /* purge: a marker another instance wrote (no event, no writes) */
 };
 
+/* One delivery write of a group (jsw_write_group). */
+struct jsw_item {
+    struct jsd *d;
+    struct igw_buf rec; /* consumed */
+    uint64_t last_rev;
+    int rv; /* out: IGW_OK (applied to d), IGW_EAGAIN (lost a race: d refreshed), or an error */
+    /* acknowledgement (ack handler) */
+    bool acked;
+    uint64_t seq;
+    natsStatus st;
+    jsErrCode jerr;
+};
+
+/* What the ack handler fills: submit jobs (jobs) or delivery writes (items). */
+struct ackbatch {
+    uint64_t gen;
+    struct qjs_job **jobs;
+    struct jsw_item *items;
+    unsigned n;
+    unsigned left;
+};
+
+/* Writes n delivery records at once (asynchronous publishes to the bucket's subjects with the
+ * expected last revision, one wait for all acknowledgements), each as jsw_write_deliv would;
+ * what fails in passing is written again one by one. Called without mu on the writer thread. */
+void jsw_write_group(qjs *s, struct jsw_item *it, unsigned n);
+
 void jsjob_free(struct qjs_job *j);
 int jsw_queue(qjs *s, struct qjs_job *j);
 int jsw_call(qjs *s, struct qjs_job *j);

@@ -101,6 +101,93 @@ jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
     return js_err(st, 0, "write delivery");
 }
 
+/* The bucket's subject of a delivery key (what kvStore_Update publishes to). */
+static void
+kv_subject(qjs *s, char *out, size_t len, const struct jsd *d)
+{
+    char key[64];
+    jskey_deliv(key, sizeof(key), d->m->id, d->ri);
+    snprintf(out, len, "$KV.%s.%s", s->bucket, key);
+}
+
+void
+jsw_write_group(qjs *s, struct jsw_item *it, unsigned n)
+{
+    struct ackbatch ab = {0, NULL, it, n, 0};
+    uint64_t deadline = igw_now_ms() + (uint64_t)s->timeout_ms;
+
+    if (n == 1) { /* nothing to overlap */
+        it[0].rv = jsw_write_deliv(s, it[0].d, &it[0].rec, it[0].last_rev);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    ab.gen = ++s->ack_gen;
+    s->ackbatch = &ab;
+    pthread_mutex_unlock(&s->mu);
+    for (unsigned i = 0; i < n; i++) {
+        natsMsg *msg = NULL;
+        char subj[128 + QJS_NAME_MAX];
+        char slot[48];
+        char rev[24];
+        natsStatus st;
+
+        it[i].acked = false;
+        it[i].st = NATS_TIMEOUT;
+        it[i].jerr = 0;
+        kv_subject(s, subj, sizeof(subj), it[i].d);
+        snprintf(slot, sizeof(slot), "%llu.%u", (unsigned long long)ab.gen, i);
+        snprintf(rev, sizeof(rev), "%llu", (unsigned long long)it[i].last_rev);
+        st = natsMsg_Create(&msg, subj, NULL, it[i].rec.ptr, (int)it[i].rec.len);
+        if (st == NATS_OK) {
+            st = natsMsgHeader_Set(msg, "Igw-Slot", slot);
+        }
+        if (st == NATS_OK) {
+            st = natsMsgHeader_Set(msg, "Nats-Expected-Last-Subject-Sequence", rev);
+        }
+        pthread_mutex_lock(&s->mu);
+        ab.left++;
+        pthread_mutex_unlock(&s->mu);
+        if (st == NATS_OK) {
+            st = js_PublishMsgAsync(s->js, &msg, NULL);
+        }
+        if (st != NATS_OK) {
+            natsMsg_Destroy(msg);
+            pthread_mutex_lock(&s->mu);
+            ab.left--;
+            it[i].st = st;
+            pthread_mutex_unlock(&s->mu);
+        }
+    }
+    pthread_mutex_lock(&s->mu);
+    while (ab.left > 0 && igw_now_ms() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+    s->ackbatch = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        if (it[i].acked) {
+            jsv_apply_deliv(s, it[i].d, it[i].rec.ptr, it[i].rec.len, it[i].seq);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    for (unsigned i = 0; i < n; i++) {
+        if (it[i].acked) {
+            it[i].rv = IGW_OK;
+            igw_buf_fini(&it[i].rec);
+        } else {
+            /* a lost race (wrong last sequence), a passing failure or no answer: the one-by-one
+             * path retries, and tells our own landed write from another instance's */
+            it[i].rv = jsw_write_deliv(s, it[i].d, &it[i].rec, it[i].last_rev);
+        }
+    }
+}
+
 /* ---- the writer thread -------------------------------------------------------------------- */
 
 static void

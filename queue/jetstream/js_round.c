@@ -107,8 +107,11 @@ round_job(qjs *s, struct igw_queue_round *rd, struct qjs_job **out, bool *trivia
 
 /* ---- on the writer ------------------------------------------------------------------------ */
 
+/* Prepares the write of outcome o into *it (and its event kind into *ev): false when the
+ * outcome is ignored (not in flight here) or cannot be encoded (*rv set). */
 static bool
-apply_outcome(qjs *s, const struct igw_queue_outcome *o, int *rv)
+prepare_outcome(qjs *s, const struct igw_queue_outcome *o, struct jsw_item *it,
+                enum igw_queue_event_kind *evk, int *rv)
 {
     struct jsm *m;
     struct jsd *d = NULL;
@@ -189,17 +192,15 @@ apply_outcome(qjs *s, const struct igw_queue_outcome *o, int *rv)
         igw_free(nd.att);
     }
     pthread_mutex_unlock(&s->mu);
-    w = w ? w : jsw_write_deliv(s, d, &rec, nd.rev);
-    if (w == IGW_OK) {
-        pthread_mutex_lock(&s->mu);
-        jsw_emit(s, ev, m, d, ev == IGW_QEV_RELEASED ? NULL : o->error);
-        pthread_mutex_unlock(&s->mu);
-        return true;
-    }
-    if (w != IGW_EAGAIN) {
+    if (w != IGW_OK) {
         *rv = w;
+        return false;
     }
-    return false;
+    it->d = d;
+    it->rec = rec;
+    it->last_rev = nd.rev;
+    *evk = ev;
+    return true;
 }
 
 struct cand {
@@ -324,31 +325,34 @@ do_claim(qjs *s, struct qjs_job *j, bool *wrote)
 {
     struct igw_queue_round *rd = j->rd;
     struct cand_scan cs = {s, rd->now_ms, NULL, 0, 0, false};
+    struct jsw_item *it;
+    unsigned k = 0;
+    unsigned w = 0;
     int rv;
 
     pthread_mutex_lock(&s->mu);
     rv = jsv_scan(s, cand_one, &cs);
     pthread_mutex_unlock(&s->mu);
-    if (rv != IGW_OK || cs.oom) {
+    it = rv == IGW_OK && !cs.oom ? igw_calloc(rd->max, sizeof(*it)) : NULL;
+    if (it == NULL) {
         igw_free(cs.c);
         return IGW_ENOMEM;
     }
     if (cs.n > 1) {
         qsort(cs.c, cs.n, sizeof(*cs.c), cand_cmp);
     }
-    for (size_t i = 0; i < cs.n && rd->n < rd->max; i++) {
+    for (size_t i = 0; i < cs.n && k < rd->max; i++) {
         struct jsd *d = cs.c[i].d;
         struct jsquota *q = quota_of(j, d->route);
-        struct igw_queue_claim *c = &rd->out[rd->n];
-        struct igw_buf rec;
+        struct igw_queue_claim *c = &rd->out[k];
         struct jsd nd;
-        int w;
+        int e;
 
         if (q == NULL || q->left == 0) {
             continue;
         }
-        if ((w = fill_claim(s, d, c)) != IGW_OK) {
-            rv = rd->n == 0 ? w : IGW_OK;
+        if ((e = fill_claim(s, d, c)) != IGW_OK) {
+            rv = e;
             break;
         }
         pthread_mutex_lock(&s->mu);
@@ -361,26 +365,40 @@ do_claim(qjs *s, struct qjs_job *j, bool *wrote)
         nd.state = IGW_DS_INFLIGHT;
         snprintf(nd.owner, sizeof(nd.owner), "%s", s->instance);
         nd.lease_ms = igw_now_ms() + s->ack_wait_ms;
-        w = jsrec_encode_deliv(&rec, &nd);
+        e = jsrec_encode_deliv(&it[k].rec, &nd);
         pthread_mutex_unlock(&s->mu);
-        w = w ? w : jsw_write_deliv(s, d, &rec, nd.rev);
-        if (w == IGW_OK) {
-            *wrote = true;
-            c->attempts = nd.attempts;
-            q->left--;
-            rd->n++;
-            continue;
-        }
-        igw_queue_claim_fini(c);
-        if (w == IGW_ETIMEDOUT || w == IGW_ENOMEM) {
-            rv = rd->n == 0 ? w : IGW_OK; /* the cluster or memory: stop this round */
+        if (e != IGW_OK) {
+            igw_queue_claim_fini(c);
+            rv = e;
             break;
         }
-        /* a lost race (IGW_EAGAIN) or a record that cannot be written: the next candidate, so
-         * one bad delivery never holds up the others */
+        it[k].d = d;
+        it[k].last_rev = nd.rev;
+        c->attempts = nd.attempts;
+        q->left--;
+        k++;
     }
+    if (k > 0) {
+        jsw_write_group(s, it, k);
+    }
+    for (unsigned i = 0; i < k; i++) {
+        if (it[i].rv == IGW_OK) {
+            if (w != i) {
+                rd->out[w] = rd->out[i];
+            }
+            w++;
+            continue;
+        }
+        igw_queue_claim_fini(&rd->out[i]);
+        if ((it[i].rv == IGW_ETIMEDOUT || it[i].rv == IGW_ENOMEM) && rv == IGW_OK) {
+            rv = it[i].rv; /* the cluster or memory */
+        }
+    }
+    rd->n = w;
+    *wrote = *wrote || w > 0;
+    igw_free(it);
     igw_free(cs.c);
-    return rv;
+    return w > 0 ? IGW_OK : rv;
 }
 
 void
@@ -392,8 +410,40 @@ jsw_round(qjs *s, struct qjs_job *j)
     rd->complete_rv = IGW_OK;
     rd->claim_rv = IGW_OK;
     rd->n = 0;
-    for (unsigned i = 0; i < rd->noutcomes; i++) {
-        wrote = apply_outcome(s, &rd->outcomes[i], &rd->complete_rv) || wrote;
+    if (rd->noutcomes > 0) {
+        struct jsw_item *it = igw_calloc(rd->noutcomes, sizeof(*it));
+        enum igw_queue_event_kind *ev = igw_calloc(rd->noutcomes, sizeof(*ev));
+        const struct igw_queue_outcome **src = igw_calloc(rd->noutcomes, sizeof(*src));
+        unsigned k = 0;
+
+        if (it == NULL || ev == NULL || src == NULL) {
+            rd->complete_rv = IGW_ENOMEM;
+        }
+        for (unsigned i = 0; rd->complete_rv == IGW_OK && i < rd->noutcomes; i++) {
+            if (prepare_outcome(s, &rd->outcomes[i], &it[k], &ev[k], &rd->complete_rv)) {
+                src[k++] = &rd->outcomes[i];
+            }
+        }
+        if (k > 0) {
+            jsw_write_group(s, it, k);
+        }
+        pthread_mutex_lock(&s->mu);
+        for (unsigned i = 0; i < k; i++) {
+            if (it[i].rv == IGW_OK) {
+                wrote = true;
+                jsw_emit(s, ev[i], it[i].d->m, it[i].d,
+                         ev[i] == IGW_QEV_RELEASED ? NULL : src[i]->error);
+            } else if (it[i].rv != IGW_EAGAIN && rd->complete_rv == IGW_OK) {
+                rd->complete_rv = it[i].rv;
+            }
+        }
+        pthread_mutex_unlock(&s->mu);
+        for (unsigned i = k; it != NULL && i < rd->noutcomes; i++) {
+            igw_buf_fini(&it[i].rec);
+        }
+        igw_free(it);
+        igw_free(ev);
+        igw_free(src);
     }
     if (rd->max > 0) {
         rd->claim_rv = do_claim(s, j, &wrote);

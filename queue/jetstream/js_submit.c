@@ -112,13 +112,6 @@ jso_put(void *be, const struct igw_queue_msg *m, uint64_t *id, bool *duplicate)
 
 /* ---- the writer's side -------------------------------------------------------------------- */
 
-struct ackbatch {
-    uint64_t gen;
-    struct qjs_job **jobs;
-    unsigned n;
-    unsigned left;
-};
-
 static struct ackbatch *
 cur_batch(qjs *s)
 {
@@ -141,8 +134,14 @@ jsw_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
     }
     pthread_mutex_lock(&s->mu);
     if (cur_batch(s) != NULL && cur_batch(s)->gen == gen && i < cur_batch(s)->n) {
-        struct qjs_job *j = cur_batch(s)->jobs[i];
-        if (pa != NULL) {
+        struct qjs_job *j = cur_batch(s)->jobs ? cur_batch(s)->jobs[i] : NULL;
+        struct jsw_item *it = j == NULL ? &cur_batch(s)->items[i] : NULL;
+        if (it != NULL) {
+            it->acked = pa != NULL;
+            it->seq = pa ? pa->Sequence : 0;
+            it->st = pa ? NATS_OK : pae ? pae->Err : NATS_ERR;
+            it->jerr = pae ? pae->ErrCode : 0;
+        } else if (pa != NULL) {
             j->seq = pa->Sequence;
             j->slot_rv = IGW_OK;
             j->acked = true;
@@ -174,7 +173,7 @@ publish_group(qjs *s, struct qjs_job **jobs, unsigned n)
         jobs[i]->acked = false;
     }
     for (;;) {
-        struct ackbatch ab = {++s->ack_gen, jobs, n, 0};
+        struct ackbatch ab = {++s->ack_gen, jobs, NULL, n, 0};
         bool again = false;
 
         pthread_mutex_lock(&s->mu);
