@@ -193,7 +193,7 @@ static void
 do_sweep(qjs *s, struct qjs_job *j)
 {
     struct jsm *pick[256];
-    struct jsidem *keys[256];
+    struct jsidem *keys[256]; /* copies: the watcher may drop the view's entry meanwhile */
     unsigned np = 0;
     unsigned nk = 0;
     unsigned limit = j->limit < 256 ? j->limit : 256;
@@ -211,7 +211,12 @@ do_sweep(qjs *s, struct qjs_job *j)
         for (size_t b = 0; b < QJS_IDEM_BUCKETS && np + nk < limit; b++) {
             for (struct jsidem *e = s->idem[b]; e != NULL && np + nk < limit; e = e->next) {
                 if (e->created_ms + s->retain_idem_ms <= now) {
-                    keys[nk++] = e;
+                    struct jsidem *c = igw_malloc(sizeof(*c) + e->klen);
+                    if (c == NULL) {
+                        break;
+                    }
+                    memcpy(c, e, sizeof(*c) + e->klen);
+                    keys[nk++] = c;
                 }
             }
         }
@@ -243,9 +248,17 @@ do_sweep(qjs *s, struct qjs_job *j)
         }
         igw_buf_fini(&key);
         pthread_mutex_lock(&s->mu);
-        jsv_idem_del(s, keys[k]);
+        {
+            struct jsidem *e = jsv_idem_find(s, keys[k]->key, keys[k]->klen);
+            if (e != NULL && e->rev == keys[k]->rev) {
+                jsv_idem_del(s, e);
+            }
+        }
         j->removed++;
         pthread_mutex_unlock(&s->mu);
+    }
+    for (unsigned k = 0; k < nk; k++) {
+        igw_free(keys[k]);
     }
     pthread_mutex_lock(&s->mu);
     s->commits += j->removed > 0 ? 1 : 0;
