@@ -74,7 +74,7 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 static struct jsm *
 wait_msg(qjs *s, uint64_t id)
 {
-    uint64_t until = igw_now_ms() + 200; /* else dropped: a later compare-and-set refreshes it */
+    uint64_t until = igw_now_ms() + 20; /* else dropped: a later compare-and-set refreshes it */
     struct jsm *m;
     while ((m = jsv_find(s, id)) == NULL && id > s->max_id && !jsv_purged(s, id) &&
            !s->watch_stop && igw_now_ms() < until) {

@@ -180,6 +180,12 @@ jsw_write_group(qjs *s, struct jsw_item *it, unsigned n)
         if (it[i].acked) {
             it[i].rv = IGW_OK;
             igw_buf_fini(&it[i].rec);
+        } else if (it[i].st == NATS_TIMEOUT) {
+            /* no answer at all: the cluster is slow or away; one by one would wait again per
+             * write. A claim that landed anyway comes back when its lease runs out; an
+             * outcome is recorded again by the engine. */
+            it[i].rv = IGW_ETIMEDOUT;
+            igw_buf_fini(&it[i].rec);
         } else {
             /* a lost race (wrong last sequence), a passing failure or no answer: the one-by-one
              * path retries, and tells our own landed write from another instance's */
