@@ -23,9 +23,14 @@ libs=(nng/nng.h:libnng-dev lmdb.h:liblmdb-dev cjson/cJSON.h:libcjson-dev
 case "$kind" in
   build) ;;
   test)  tools+=(clang:clang clang-format:clang-format mdb_stat:lmdb-utils curl:curl
-                 systemd-analyze:systemd chromium:chromium node:nodejs npm:npm) # chromium, node: it.console
+                 systemd-analyze:systemd chromium:chromium node:nodejs npm:npm # chromium, node: it.console
+                 nats-server:nats-server)
+         # the JetStream queue backend (built when libnats is found) and its tests
+         libs+=(nats/nats.h:libnats-dev)
          pymods+=(yaml:python3-yaml) ;;
-  bench) tools+=(wrk:wrk valgrind:valgrind nginx:nginx-light node:nodejs npm:npm mdb_stat:lmdb-utils curl:curl) ;;
+  bench) tools+=(wrk:wrk valgrind:valgrind nginx:nginx-light node:nodejs npm:npm mdb_stat:lmdb-utils curl:curl
+                 nats-server:nats-server)
+         libs+=(nats/nats.h:libnats-dev) ;;
   *) echo "usage: .ci/deps.sh [build|test|bench]" >&2; exit 2 ;;
 esac
 

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "igw/common.h"
 #include "igw/gateway.h"
 #include "igw/log.h"
 #include "igw/queue.h"
+#include "igw/queue_jetstream.h"
 #include "igw/queue_lmdb.h"
 #include "admin/admin.h"
 #include "alerts/alerts.h"
@@ -69,19 +71,48 @@ make_ipc_parents(const char *url)
 static int
 open_queue(struct igw_gateway *g, char *err, size_t errlen)
 {
-    struct igw_queue_lmdb_opts lo = {g->cfg->data_dir, g->cfg->map_size, g->cfg->max_batch, false};
+    const struct igw_config *cfg = g->cfg;
+    struct igw_queue_lmdb_opts lo = {cfg->data_dir, cfg->map_size, cfg->max_batch, false};
+    struct igw_queue_jetstream_opts jo;
     struct igw_queue_opts o;
+    char host[65] = "igw";
+    bool js = cfg->queue_backend != NULL && strcmp(cfg->queue_backend, "jetstream") == 0;
     int rv;
 
     memset(&o, 0, sizeof(o));
-    o.backend = "lmdb";
-    o.backend_opts = &lo;
-    o.retain_delivered_ms = g->cfg->retain_delivered_ms;
-    o.retain_idempotency_ms = g->cfg->retain_idempotency_ms;
-    make_parents(lo.path);
+    memset(&jo, 0, sizeof(jo));
+    o.retain_delivered_ms = cfg->retain_delivered_ms;
+    o.retain_idempotency_ms = cfg->retain_idempotency_ms;
+    if (js) {
+        if (cfg->js_instance == NULL && gethostname(host, sizeof(host) - 1) == 0) {
+            for (char *p = host; *p != '\0'; p++) { /* a host name's dots are not allowed */
+                *p = (*p == '.' ? '-' : *p);
+            }
+        }
+        jo.servers = cfg->js_servers;
+        jo.name = cfg->js_name;
+        jo.instance = cfg->js_instance != NULL ? cfg->js_instance : host;
+        jo.creds_file = cfg->js_creds;
+        jo.tls_ca = cfg->js_tls_ca;
+        jo.tls_cert = cfg->js_tls_cert;
+        jo.tls_key = cfg->js_tls_key;
+        jo.replicas = cfg->js_replicas;
+        jo.ack_wait_ms = cfg->js_ack_wait_ms;
+        jo.timeout_ms = cfg->js_timeout_ms;
+        jo.max_batch = cfg->max_batch;
+        o.backend = "jetstream";
+        o.backend_opts = &jo;
+    } else {
+        o.backend = "lmdb";
+        o.backend_opts = &lo;
+        make_parents(lo.path);
+    }
     rv = igw_queue_open(&g->q, &o, err, errlen);
     if (rv != IGW_OK) {
-        IGW_ERROR("cannot open queue %s: %s", lo.path, err[0] != '\0' ? err : igw_strerror(rv));
+        IGW_ERROR("cannot open queue %s: %s", js ? "on jetstream" : lo.path,
+                  err[0] != '\0' ? err : igw_strerror(rv));
+    } else if (js) {
+        IGW_INFO("queue on jetstream (%s) as instance %s", jo.name ? jo.name : "igw", jo.instance);
     }
     return rv;
 }

@@ -227,6 +227,14 @@ igw_config_free(struct igw_config *c)
     igw_free(c->alert_rules);
     igw_free(c->alerts_channel);
     igw_free(c->data_dir);
+    igw_free(c->queue_backend);
+    igw_free(c->js_servers);
+    igw_free(c->js_name);
+    igw_free(c->js_instance);
+    igw_free(c->js_creds);
+    igw_free(c->js_tls_ca);
+    igw_free(c->js_tls_cert);
+    igw_free(c->js_tls_key);
     igw_free(c->log_level);
     igw_free(c->mappings_dir);
     cfg_partners_free(c);

@@ -13,6 +13,7 @@
 #include "http/http.h"
 #include "dialect/dialect.h"
 #include "config/config_int.h"
+#include "igw/queue_backend.h"
 #include "delivery/output.h"
 #include "dialect/fhir/fhir_out.h"
 
@@ -138,6 +139,51 @@ cfg_finish_sp(struct ctx *c, const yaml_node_t *n, void *base)
         rv = cfg_fail(c, cfg_map_get(c, n, "publish"), "publish must differ from listen");
     }
     return rv;
+}
+
+static bool
+js_name_ok(const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    if (n == 0 || n > 64) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The queue: a backend this build has, names JetStream accepts, a TLS certificate with its key. */
+int
+cfg_finish_queue(struct ctx *c, const yaml_node_t *n, void *base)
+{
+    struct igw_config *cfg = base;
+    const yaml_node_t *js = cfg_map_get(c, n, "jetstream");
+    bool jetstream = cfg->queue_backend != NULL && strcmp(cfg->queue_backend, "jetstream") == 0;
+
+    if (jetstream && igw_queue_backend_find("jetstream") == NULL) {
+        return cfg_fail(c, cfg_map_get(c, n, "backend"),
+                        "this igw was built without the JetStream backend (libnats)");
+    }
+    if (js == NULL) {
+        return IGW_OK;
+    }
+    if (!js_name_ok(cfg->js_name)) {
+        return cfg_fail(c, cfg_map_get(c, js, "name"), "use [A-Za-z0-9_-], at most 64 characters");
+    }
+    if (cfg->js_instance != NULL && !js_name_ok(cfg->js_instance)) {
+        return cfg_fail(c, cfg_map_get(c, js, "instance"),
+                        "use [A-Za-z0-9_-], at most 64 characters");
+    }
+    if ((cfg->js_tls_cert == NULL) != (cfg->js_tls_key == NULL)) {
+        return cfg_fail(c, js, "tls_cert_file and tls_key_file go together");
+    }
+    return IGW_OK;
 }
 
 /* The admin API: plain http://, its own address, and always credentials. */

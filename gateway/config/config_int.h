@@ -41,6 +41,7 @@ enum sect {
     S_ALERTS,
     S_ALERT_RULE,
     S_QUEUE,
+    S_QUEUE_JS,
     S_DELIVERY,
     S_MAPPINGS,
     S_CHANNEL,
@@ -187,6 +188,7 @@ void cfg_auth_fini(struct igw_auth *a);
 
 int cfg_finish_http(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_finish_sp(struct ctx *c, const yaml_node_t *n, void *base);
+int cfg_finish_queue(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_finish_admin(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_finish_channel(struct ctx *c, const yaml_node_t *n, void *base);
 int cfg_finish_route(struct ctx *c, const yaml_node_t *n, void *base);

@@ -34,7 +34,8 @@ static const struct opt opts[] = {
     {S_ROOT, "admin", T_SECT, 0, 0, NULL, 0, 0, NULL, S_ADMIN, NULL, "section", 0,
      "Admin HTTP API (docs/ADMIN-API.md) on its own address and credentials."},
     {S_ROOT, "queue", T_SECT, 0, 0, NULL, 0, 0, NULL, S_QUEUE, NULL, "section", 0,
-     "The durable LMDB queue every accepted message is committed to before the reply."},
+     "The durable queue every accepted message is committed to before the reply (LMDB, or NATS "
+     "JetStream with queue.backend)."},
     {S_ROOT, "delivery", T_SECT, 0, 0, NULL, 0, 0, NULL, S_DELIVERY, NULL, "section", 0,
      "The delivery engine that sends stored messages to routes."},
     {S_ROOT, "mappings", T_SECT, 0, 0, NULL, 0, 0, NULL, S_MAPPINGS, NULL, "section", 0,
@@ -208,6 +209,40 @@ static const struct opt opts[] = {
     {S_QUEUE, "retain_idempotency", T_DUR, CFG(retain_idempotency_ms), 0, "24h", 0,
      366ull * 86400000, NULL, 0, NULL, "duration", 0,
      "How long an Idempotency-Key is remembered (a repeat returns the first message's id)."},
+    /* the queue backend: LMDB here, or a NATS JetStream cluster shared by several igw
+     * instances (docs/JETSTREAM.md) */
+    {S_QUEUE, "backend", T_CHOICE, CFG(queue_backend), 0, "lmdb", 0, 0, "lmdb|jetstream", 0,
+     NULL, "choice", 0,
+     "Where the queue is kept: lmdb (queue.path on this machine) or jetstream (a NATS "
+     "JetStream cluster, queue.jetstream; several igw instances may share it)."},
+    {S_QUEUE, "jetstream", T_SECT, 0, 0, NULL, 0, 0, NULL, S_QUEUE_JS, NULL, "section", 0,
+     "The NATS JetStream cluster of queue.backend jetstream."},
+    {S_QUEUE_JS, "servers", T_STR, CFG(js_servers), 0, "nats://127.0.0.1:4222", 0, 0, NULL, 0,
+     NULL, "urls", 0,
+     "Comma-separated NATS server URLs (nats:// or tls://); the client reconnects to any."},
+    {S_QUEUE_JS, "name", T_STR, CFG(js_name), 0, "igw", 0, 0, NULL, 0, NULL, "name", 0,
+     "Prefix of the stream <name>_MSG and the key-value bucket <name>_STATE ([A-Za-z0-9_-], at "
+     "most 64 characters); every instance of one gateway uses the same name."},
+    {S_QUEUE_JS, "instance", T_STR, CFG(js_instance), 0, NULL, 0, 0, NULL, 0, NULL, "name", 0,
+     "This instance's name, distinct among the instances sharing the queue ([A-Za-z0-9_-]). "
+     "Unset: the host name. At start, deliveries this name left in flight return to pending."},
+    {S_QUEUE_JS, "credentials_file", T_PATH, CFG(js_creds), 0, NULL, 0, 0, NULL, 0, NULL,
+     "path", 0, "NATS credentials file (user JWT and NKey seed), relative to the config file."},
+    {S_QUEUE_JS, "tls_ca_file", T_PATH, CFG(js_tls_ca), 0, NULL, 0, 0, NULL, 0, NULL, "path", 0,
+     "CA bundle that verifies the NATS servers; set: TLS to the servers."},
+    {S_QUEUE_JS, "tls_cert_file", T_PATH, CFG(js_tls_cert), 0, NULL, 0, 0, NULL, 0, NULL, "path",
+     0, "Client certificate (PEM) for NATS servers that require one; with tls_key_file."},
+    {S_QUEUE_JS, "tls_key_file", T_PATH, CFG(js_tls_key), 0, NULL, 0, 0, NULL, 0, NULL, "path",
+     0, "Private key of tls_cert_file."},
+    {S_QUEUE_JS, "replicas", T_UINT, CFG(js_replicas), 0, "1", 1, 5, NULL, 0, NULL, "integer", 0,
+     "Replicas of the stream and the bucket when igw creates them (3 in a 3-node cluster: an "
+     "accept is acknowledged once a majority has it)."},
+    {S_QUEUE_JS, "ack_wait", T_DUR, CFG(js_ack_wait_ms), 0, "60s", 1000, 86400000, NULL, 0, NULL,
+     "duration", 0,
+     "Lease of an in-flight delivery: when its instance dies, another one takes the delivery "
+     "over after this. Keep it above every route's timeout."},
+    {S_QUEUE_JS, "timeout", T_DUR, CFG(js_timeout_ms), 0, "5s", 100, 600000, NULL, 0, NULL,
+     "duration", 0, "Most time one request to JetStream may take (an accept then fails: 503)."},
 
     {S_MAPPINGS, "dir", T_STR, CFG(mappings_dir), 0, "mappings", 0, 0, NULL, 0, NULL, "path", 0,
      "Directory of mappings (one folder per map, mappings/<name>/map), relative to the working "
@@ -447,7 +482,8 @@ static const struct sect_info sects[S_COUNT] = {
     [S_ADMIN_CRED] = {"admin.credentials[]", NULL},
     [S_ALERTS] = {"alerts", NULL},
     [S_ALERT_RULE] = {"alerts.rules[]", NULL},
-    [S_QUEUE] = {"queue", NULL},
+    [S_QUEUE] = {"queue", cfg_finish_queue},
+    [S_QUEUE_JS] = {"queue.jetstream", NULL},
     [S_DELIVERY] = {"delivery", NULL},
     [S_MAPPINGS] = {"mappings", NULL},
     [S_CHANNEL] = {"channels.<name>", cfg_finish_channel},

@@ -32,6 +32,9 @@ static const struct row rows[] = {
      true},
     {IGW_ENOMEM, IN, 503, "overloaded", "out of memory; retry later", RETRY_AFTER_BUSY, false},
     {IGW_ETOOBIG, IN, 413, "payload_too_large", "message too large for the queue", NULL, false},
+    /* a clustered queue (jetstream) that did not answer within its timeout */
+    {IGW_ETIMEDOUT, IN, 503, "queue_unavailable", "the queue's cluster did not answer; retry later",
+     RETRY_AFTER_BUSY, false},
     /* too many requests in flight (the queue never returns IGW_EAGAIN to a submit) */
     {IGW_EAGAIN, IN, 503, "overloaded", "too many requests in flight; retry later",
      RETRY_AFTER_BUSY, false},

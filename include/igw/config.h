@@ -281,6 +281,18 @@ struct igw_config {
     unsigned max_batch;
     uint64_t retain_delivered_ms;
     uint64_t retain_idempotency_ms;
+    /* queue.backend and queue.jetstream (docs/JETSTREAM.md) */
+    char *queue_backend; /* "lmdb" (default) or "jetstream" */
+    char *js_servers;    /* comma-separated NATS URLs */
+    char *js_name;       /* stream / bucket prefix */
+    char *js_instance;   /* this instance's name; NULL = the host name */
+    char *js_creds;      /* credentials file, NULL = none */
+    char *js_tls_ca;
+    char *js_tls_cert;
+    char *js_tls_key;
+    unsigned js_replicas;
+    uint64_t js_ack_wait_ms;
+    uint64_t js_timeout_ms;
     char *log_level;
     unsigned deliver_batch; /* deliveries claimed per round, default 256 */
     char *mappings_dir;     /* directory of mappings, default "mappings" */

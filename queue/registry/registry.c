@@ -8,10 +8,14 @@
 #include <string.h>
 
 #include "igw/queue_backend.h"
+#include "igw/queue_jetstream.h"
 #include "igw/queue_lmdb.h"
 
 static const struct igw_queue_backend *const backends[] = {
     &igw_queue_backend_lmdb, /* queue/lmdb/: LMDB in a local directory */
+#ifdef IGW_HAVE_JETSTREAM
+    &igw_queue_backend_jetstream, /* queue/jetstream/: NATS JetStream, several instances */
+#endif
 };
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))

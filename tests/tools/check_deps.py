@@ -24,6 +24,7 @@ OWNERS = {
     # folders; config_load.h is the loader, which knows every plugin's options.
     "config.h": "gateway/model", "config_load.h": "gateway/config", "gateway.h": "gateway",
     "queue.h": "queue", "queue_backend.h": "queue", "queue_lmdb.h": "queue/lmdb",
+    "queue_jetstream.h": "queue/jetstream",
     # doc.h is an umbrella over the tree, the codec seam and the built-in codecs
     "doc.h": "translators", "node.h": "translators/doc", "codec.h": "translators/codec",
     "json.h": "translators/json", "xml.h": "translators/xml", "csv.h": "translators/csv",

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The queue contract suite on the JetStream backend, against a real nats-server with JetStream
+ * that this test starts on a free loopback port with a store in a temporary directory (and
+ * stops at exit). Each case's location is a fresh stream prefix. SKIP (77) when the backend was
+ * not built (no libnats) or nats-server is not installed. Own cases: two instances on one queue
+ * (no double hand-out, takeover after the lease), bad options.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "igw/common.h"
+#include "igw/queue_backend.h"
+#include "igw/queue_jetstream.h"
+#include "contract.h"
+#include "igwt_tmp.h"
+
+static char url[64];
+static char store[128];
+static pid_t server = -1;
+static unsigned serial;
+
+static int
+js_fresh(char *loc, size_t len)
+{
+    snprintf(loc, len, "c%ld_%u", (long)getpid(), ++serial);
+    return IGW_OK;
+}
+
+static int
+js_open_as(igw_queue **q, const char *loc, const char *inst, uint64_t ack_wait_ms,
+           uint64_t retain_ms, char *errbuf, size_t errlen)
+{
+    struct igw_queue_jetstream_opts jo;
+    struct igw_queue_opts o;
+
+    memset(&jo, 0, sizeof(jo));
+    jo.servers = url;
+    jo.name = loc;
+    jo.instance = inst;
+    jo.ack_wait_ms = ack_wait_ms;
+    memset(&o, 0, sizeof(o));
+    o.backend = "jetstream";
+    o.backend_opts = &jo;
+    o.retain_delivered_ms = retain_ms;
+    o.retain_idempotency_ms = retain_ms;
+    return igw_queue_open(q, &o, errbuf, errlen);
+}
+
+static int
+js_open(igw_queue **q, const char *loc, uint64_t retain_ms, char *errbuf, size_t errlen)
+{
+    return js_open_as(q, loc, "t", 0, retain_ms, errbuf, errlen);
+}
+
+static void
+js_remove(const char *loc)
+{
+    IGW_UNUSED(loc); /* the server's whole store goes at exit */
+}
+
+static const struct qc_backend js_backend = {"jetstream", js_fresh, js_open, js_remove};
+
+/* ---- the server --------------------------------------------------------------------------- */
+
+static void
+stop_server(void)
+{
+    if (server > 0) {
+        kill(server, SIGKILL);
+        waitpid(server, NULL, 0);
+        server = -1;
+    }
+    if (store[0] != '\0') {
+        igwt_rm_tree(store);
+    }
+}
+
+static int
+free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = -1;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &al) == 0) {
+        port = ntohs(a.sin_port);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return port;
+}
+
+static bool
+reachable(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    return ok;
+}
+
+/* Starts nats-server -js; false (with the reason in why) when it cannot run here. */
+static bool
+start_server(char *why, size_t len)
+{
+    static const char *const where[] = {"/usr/sbin/nats-server", "/usr/bin/nats-server",
+                                        "/usr/local/bin/nats-server"};
+    const char *bin = getenv("NATS_SERVER");
+    char portstr[16];
+    int port = free_port();
+
+    for (size_t i = 0; bin == NULL && i < sizeof(where) / sizeof(where[0]); i++) {
+        bin = access(where[i], X_OK) == 0 ? where[i] : NULL;
+    }
+    if (bin == NULL || access(bin, X_OK) != 0) {
+        snprintf(why, len, "nats-server not installed (NATS_SERVER or /usr/sbin/nats-server)");
+        return false;
+    }
+    if (port < 0 || igwt_tmpdir(store, sizeof(store), "igwjs") == NULL) {
+        snprintf(why, len, "no free port or temporary directory");
+        return false;
+    }
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    snprintf(url, sizeof(url), "nats://127.0.0.1:%d", port);
+    server = fork();
+    if (server == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        execl(bin, bin, "-js", "-a", "127.0.0.1", "-p", portstr, "-sd", store, (char *)NULL);
+        _exit(127);
+    }
+    atexit(stop_server);
+    for (int i = 0; i < 200; i++) {
+        if (reachable(port)) {
+            usleep(200 * 1000); /* JetStream ready shortly after the port */
+            return true;
+        }
+        usleep(25 * 1000);
+    }
+    snprintf(why, len, "nats-server did not start on port %d", port);
+    return false;
+}
+
+/* ---- own cases ---------------------------------------------------------------------------- */
+
+/* Two instances on one queue: a delivery is handed out once; one left in flight by an instance
+ * that stops without completing comes back to the other after the lease. */
+static void
+test_two_instances(void)
+{
+    char loc[QC_LOC_MAX];
+    char err[IGW_ERRBUF_SIZE] = "";
+    igw_queue *a = NULL;
+    igw_queue *b = NULL;
+    struct igw_queue_claim ca[16];
+    struct igw_queue_claim cb[16];
+    unsigned na;
+    unsigned nb;
+    uint64_t seen[16] = {0};
+
+    js_fresh(loc, sizeof(loc));
+    IGWT_OK(js_open_as(&a, loc, "a", 1500, 0, err, sizeof(err)));
+    IGWT_OK(js_open_as(&b, loc, "b", 1500, 0, err, sizeof(err)));
+    for (int i = 0; i < 10; i++) {
+        qc_put1(i % 2 ? a : b, "r", NULL, "x");
+    }
+    for (int i = 0; i < 100 && qc_stats(a).messages < 10; i++) {
+        usleep(20 * 1000); /* b's accepts reach a through the stream */
+    }
+    IGWT_CHECK(qc_stats(a).messages == 10);
+    na = qc_claim(a, igw_now_ms(), ca, 6);
+    nb = qc_claim(b, igw_now_ms(), cb, 16);
+    IGWT_CHECK(na == 6);
+    IGWT_CHECK(na + nb == 10);
+    for (unsigned i = 0; i < na; i++) {
+        seen[ca[i].id]++;
+    }
+    for (unsigned i = 0; i < nb; i++) {
+        seen[cb[i].id]++;
+        qc_done(b, cb[i].id, "r", IGW_DELIVER_OK, 0);
+    }
+    for (int i = 1; i <= 10; i++) {
+        IGWT_CHECK(seen[i] == 1); /* no double hand-out */
+    }
+    qc_fini_claims(cb, nb);
+    qc_fini_claims(ca, na);
+    igw_queue_close(a); /* a's 6 stay in flight under a's name */
+    IGWT_CHECK(qc_claim(b, igw_now_ms(), cb, 16) == 0);
+    usleep(1700 * 1000); /* the lease runs out */
+    nb = qc_claim(b, igw_now_ms(), cb, 16);
+    IGWT_CHECK(nb == na);
+    qc_fini_claims(cb, nb);
+    igw_queue_close(b);
+}
+
+static void
+test_bad_options(void)
+{
+    struct igw_queue_jetstream_opts jo;
+    struct igw_queue_opts o;
+    igw_queue *q = NULL;
+    char err[IGW_ERRBUF_SIZE] = "";
+
+    memset(&o, 0, sizeof(o));
+    o.backend = "jetstream";
+    IGWT_ERR(igw_queue_open(&q, &o, err, sizeof(err)), IGW_EINVAL); /* no options */
+    memset(&jo, 0, sizeof(jo));
+    jo.servers = url;
+    jo.name = "bad.name";
+    o.backend_opts = &jo;
+    IGWT_ERR(igw_queue_open(&q, &o, err, sizeof(err)), IGW_EINVAL);
+    jo.name = "ok";
+    jo.replicas = 9;
+    IGWT_ERR(igw_queue_open(&q, &o, err, sizeof(err)), IGW_EINVAL);
+    jo.replicas = 0;
+    jo.servers = "nats://127.0.0.1:1";
+    jo.timeout_ms = 300;
+    IGWT_ERR(igw_queue_open(&q, &o, err, sizeof(err)), IGW_EIO);
+    IGWT_CHECK(strstr(err, "connect") != NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct igwt_case own[] = {
+        {"two_instances", test_two_instances},
+        {"bad_options", test_bad_options},
+        {NULL, NULL},
+    };
+    char why[256];
+
+    if (igw_queue_backend_find("jetstream") == NULL) {
+        printf("SKIP: built without the JetStream backend (libnats not found)\n");
+        return IGWT_SKIP_CODE;
+    }
+    if (!start_server(why, sizeof(why))) {
+        printf("SKIP: %s\n", why);
+        return IGWT_SKIP_CODE;
+    }
+    return qc_main(&js_backend, own, argc, argv);
+}
