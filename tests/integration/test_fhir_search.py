@@ -35,7 +35,7 @@ upstreams:
   openimis:
     url: "http://127.0.0.1:SIMPORT"
     timeout: 3s
-    auth: { type: login, url: /api/api_fhir_r4/login/, user: Admin, password: admin123 }
+    auth: { type: login, user_file: oi.user, login: { preset: openimis-fhir } }
 channels:
   fhir_read:
     listen: GET /fhir/{type}/{id}
@@ -93,7 +93,7 @@ class Env:
         if not line.startswith("ready"):
             raise AssertionError("simulator did not start: %r" % line)
         cfg = CONFIG.replace("MAPS", MAPS).replace("SIMPORT", str(self.simport)).replace("TOKEN", TOKEN)
-        self.gw = Gateway(cfg)
+        self.gw = Gateway(cfg, extra_files={"oi.user": "Admin:admin123\n"})
         chk = subprocess.run([IGW_BIN, "config", "check", self.gw.config_path],
                              capture_output=True, text=True)
         if chk.returncode != 0:
