@@ -49,6 +49,7 @@ channels:
     auth: { type: bearer, tokens: [TOKEN] }
     answer: fhir-search
     upstream: openimis
+    mediate: { timeout: 2s }
   fhir_search_post:
     listen: POST /fhir/{type}/_search
     dialect: fhir
@@ -250,7 +251,7 @@ def test_bad_queries(env):
     for qs in ["birthdate=19x0", "birthdate=zz2020", "birthdate=2020-02-30", "family=%ZZ", "family=%00",
                "_count=-3", "_cursor=garbage", "family=" + "x" * 10300]:
         st, _, b = env.get("/fhir/Patient?" + qs)
-        assert st == 400 and b and b["resourceType"] == "OperationOutcome", (qs, st, b)
+        assert st == 400 and b and b["resourceType"] == "OperationOutcome", (qs[:60], st, b)
 
 
 @fresh()
@@ -281,19 +282,29 @@ def test_concurrent(env):
 
 @fresh()
 def test_upstream_failures(env):
-    env.control(fail="500")
+    st, _, b = env.get("/fhir/Patient?family=Doe&_count=1")  # igw logs in and keeps the token
+    assert st == 200, (st, b)
+    env.control(fail="500", path="/api/graphql")
     st, _, b = env.get("/fhir/Patient?family=Doe")
     assert st == 502 and b["resourceType"] == "OperationOutcome", (st, b)
-    env.control(reset=True, fail="hang", hang_ms=10000)
+    env.control(reset=True, fail="hang", hang_ms=10000, path="/api/graphql")
     t0 = time.time()
     st, _, b = env.get("/fhir/Patient?family=Doe", timeout=20)
-    assert st == 504 and time.time() - t0 < 9, (st, time.time() - t0)
+    took = time.time() - t0
+    assert st == 504 and b["resourceType"] == "OperationOutcome" and 1.5 < took < 3.5, (st, took, b)
     env.control(reset=True, fail="token")
     st, _, b = env.get("/fhir/Patient?family=Doe")
     assert st == 502 and b["resourceType"] == "OperationOutcome", (st, b)
+    assert "admin123" not in env.gw.logs()
 
+
+@fresh()
+def test_upstream_login_fails(env):
+    env.control(fail="500", path="/api/api_fhir_r4/login/")
+    st, _, b = env.get("/fhir/Patient?family=Doe")
+    assert st == 502 and b["resourceType"] == "OperationOutcome", (st, b)
 
 if __name__ == "__main__":
     run([test_every_type_prefix_modifier, test_read_and_404, test_include_and_chain, test_sort_stable,
          test_strict_and_lenient, test_bad_queries, test_post_search, test_paging_10000, test_concurrent,
-         test_upstream_failures])
+         test_upstream_failures, test_upstream_login_fails])
