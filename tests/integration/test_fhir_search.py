@@ -259,7 +259,13 @@ def test_post_search(env):
     st, _, body = env.gw.request("POST", "/fhir/Patient/_search", body="family=Doe&_count=5",
                                  headers=dict(H, **{"Content-Type": "application/x-www-form-urlencoded"}))
     b = json.loads(body)
-    assert st == 200 and b["type"] == "searchset" and len(ids(b)) == 5
+    assert st == 200 and b["type"] == "searchset" and len(ids(b)) == 5, (st, b)
+    assert all(e["resource"]["name"][0]["family"] == "Doe" for e in b["entry"] if e["search"]["mode"] == "match")
+    assert ids(b) == ids(env.get("/fhir/Patient?family=Doe&_count=5")[2])
+    st, _, body = env.gw.request("POST", "/fhir/Patient/_search", body='{"family": "Doe"}',
+                                 headers=dict(H, **{"Content-Type": "application/fhir+json"}))
+    b = json.loads(body)
+    assert st == 415 and b["resourceType"] == "OperationOutcome" and "form" in b["issue"][0]["diagnostics"], (st, b)
 
 
 @fresh(n=N_INSUREES)
