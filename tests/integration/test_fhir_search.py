@@ -252,6 +252,15 @@ def test_bad_queries(env):
                "_count=-3", "_cursor=garbage", "family=" + "x" * 10300]:
         st, _, b = env.get("/fhir/Patient?" + qs)
         assert st == 400 and b and b["resourceType"] == "OperationOutcome", (qs[:60], st, b)
+    # over the HTTP guard's 8 KiB header block (docs/HTTP-INGEST.md): the FHIR base's shape too
+    st, _, b = env.get("/fhir/Patient?family=" + "x" * 20000)
+    assert st == 400 and b["issue"][0]["details"]["text"] == "request_line_too_long", (st, b)
+    st, _, b = env.get("/fhir/Patient?family=Doe", {"X-Filler": "y" * 9000})
+    assert st == 431 and b["resourceType"] == "OperationOutcome", (st, b)
+    st, _, b = env.get("/elsewhere?q=" + "x" * 10300)
+    assert st == 431 and b["error"]["code"] == "header_too_large", (st, b)
+    st, _, b = env.get("/fhir/Patient?family=Doe&_count=1")
+    assert st == 200, (st, b)
 
 
 @fresh()
