@@ -285,6 +285,52 @@ def test_paging_10000(env):
     assert st == 200 and b["total"] == N_INSUREES and not b.get("entry")
 
 
+
+def mutate(env, changes):
+    req = urllib.request.Request("http://127.0.0.1:%d/__sim/mutate" % env.simport,
+                                 data=json.dumps({"changes": changes}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, timeout=10))
+
+
+@fresh(n=N_INSUREES)
+def test_paging_while_changing(env):
+    """10,000 results in pages of 500 while, between pages, records already seen are deleted,
+    records ahead are updated or deleted, and new ones are created: no duplicate, no record that
+    stayed gets skipped, no deleted one comes back."""
+    uid = lambda i: "e%07d-0000-4000-8000-000000000000" % i  # noqa: E731
+    everyone = [uid(i) for i in range(1, N_INSUREES + 1)]
+    got, url, page, deleted_ahead, created = [], "/fhir/Patient?_count=500", 0, set(), []
+    while url is not None and page < 100:
+        st, _, b = env.get(url)
+        assert st == 200, (st, b)
+        got += ids(b)
+        nxt = [l["url"] for l in b["link"] if l["relation"] == "next"]
+        url = urllib.parse.urlsplit(nxt[0])._replace(scheme="", netloc="").geturl() if nxt else None
+        page += 1
+        seen = set(got)
+        ahead = [u for u in everyone if u not in seen and u not in deleted_ahead]
+        behind = [u for u in got if u not in created][page * 15:page * 15 + 15]
+        changes = [{"kind": "insuree", "op": "delete", "uuid": u} for u in behind]
+        changes += [{"kind": "insuree", "op": "update", "uuid": u, "set": {"lastName": "Moved"}}
+                    for u in ahead[:10]]
+        for u in ahead[10:13]:
+            changes.append({"kind": "insuree", "op": "delete", "uuid": u})
+            deleted_ahead.add(u)
+        for k in range(5):
+            n = 900000 + page * 10 + k
+            created.append(uid(n))
+            changes.append({"kind": "insuree", "op": "create", "set": {
+                "uuid": uid(n), "chfId": "%09d" % n, "lastName": "New", "otherNames": "N",
+                "dob": "1990-01-01", "gender": "F", "family": "d0000001-0000-4000-8000-000000000000"}})
+        if url is not None:
+            mutate(env, changes)
+    assert len(got) == len(set(got)), len(got) - len(set(got))
+    missing = [u for u in everyone if u not in deleted_ahead and u not in set(got)]
+    assert not missing, (len(missing), missing[:3])
+    assert not deleted_ahead & set(got)
+    assert set(created[:-5]) <= set(got)  # created before the last page: after the position
+
 @fresh()
 def test_concurrent(env):
     def one(i):
@@ -321,5 +367,6 @@ def test_upstream_login_fails(env):
 
 if __name__ == "__main__":
     run([test_every_type_prefix_modifier, test_read_and_404, test_include_and_chain, test_sort_stable,
-         test_strict_and_lenient, test_bad_queries, test_post_search, test_paging_10000, test_concurrent,
+         test_strict_and_lenient, test_bad_queries, test_post_search, test_paging_10000, test_paging_while_changing,
+         test_concurrent,
          test_upstream_failures, test_upstream_login_fails])
