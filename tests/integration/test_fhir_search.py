@@ -83,10 +83,14 @@ def data_file(path, n):
 
 
 class Env:
-    def __init__(self, n=200, extra=None):
+    def __init__(self, n=200, extra=None, gen=False):
         self.dir = tempfile.mkdtemp(prefix="igw-fs-")
         data = os.path.join(self.dir, "data.jsonl")
-        data_file(data, n)
+        if gen:
+            with open(data, "w") as f:
+                subprocess.run([IGW_BIN, "gen", "--seed", "1", "--insurees", "300"], stdout=f, check=True, timeout=60)
+        else:
+            data_file(data, n)
         self.simport = free_port()
         self.sim = subprocess.Popen([sys.executable, SIM, "--port", str(self.simport), "--data", data]
                                     + (extra or []), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -331,6 +335,28 @@ def test_paging_while_changing(env):
     assert not deleted_ahead & set(got)
     assert set(created[:-5]) <= set(got)  # created before the last page: after the position
 
+
+TYPES = ["Patient", "Group", "Coverage", "Contract", "Claim", "ClaimResponse", "Organization",
+         "Location", "InsurancePlan"]
+
+
+def test_every_type_read_and_search():
+    """Over `igw gen` data (every kind): each resource type with a search map in mappings/ is
+    searched (a page of 3 with a next link) and its first result read by id."""
+    env = Env(0, gen=True)
+    try:
+        for t in TYPES:
+            st, _, b = env.get("/fhir/%s?_count=3" % t)
+            assert st == 200 and b["type"] == "searchset", (t, st, b)
+            got = ids(b)
+            assert len(got) == 3 and [l for l in b["link"] if l["relation"] == "next"], (t, got, b["link"])
+            assert all(e["resource"]["resourceType"] == t for e in b["entry"] if e["search"]["mode"] == "match")
+            st, hd, r = env.get("/fhir/%s/%s" % (t, got[0]))
+            assert st == 200 and r["resourceType"] == t and r["id"] == got[0], (t, st, r)
+            assert hd.get("etag", "").startswith('W/"'), (t, hd)
+    finally:
+        env.close()
+
 @fresh()
 def test_concurrent(env):
     def one(i):
@@ -368,5 +394,5 @@ def test_upstream_login_fails(env):
 if __name__ == "__main__":
     run([test_every_type_prefix_modifier, test_read_and_404, test_include_and_chain, test_sort_stable,
          test_strict_and_lenient, test_bad_queries, test_post_search, test_paging_10000, test_paging_while_changing,
-         test_concurrent,
+         test_every_type_read_and_search, test_concurrent,
          test_upstream_failures, test_upstream_login_fails])
