@@ -279,6 +279,13 @@ def test_post_search(env):
                                  headers=dict(H, **{"Content-Type": "application/fhir+json"}))
     b = json.loads(body)
     assert st == 415 and b["resourceType"] == "OperationOutcome" and "form" in b["issue"][0]["diagnostics"], (st, b)
+    form = dict(H, **{"Content-Type": "application/x-www-form-urlencoded"})
+    st, _, body = env.gw.request("POST", "/fhir/Patient/_search", body="family=" + "x" * 9000, headers=form)
+    b = json.loads(body)
+    assert st == 200 and ids(b) == [], (st, str(b)[:200])  # too long for a GET, fine as a form
+    st, _, body = env.gw.request("POST", "/fhir/Patient/_search", body="family=" + "x" * 10300, headers=form)
+    b = json.loads(body)
+    assert st == 400 and b["resourceType"] == "OperationOutcome", (st, str(b)[:200])
 
 
 @fresh(n=N_INSUREES)
