@@ -175,18 +175,24 @@ static const struct opt opts[] = {
     {S_ALERT_RULE, "name", T_STR, AR(name), 0, NULL, 0, 0, NULL, 0, NULL, "string", F_REQUIRED,
      "Name of the rule ([A-Za-z0-9_.-], at most 63 characters), in incidents and messages."},
     {S_ALERT_RULE, "kind", T_ENUM, AR(kind), 0, NULL, 1, 0,
-     "dead_letters|queue_depth|circuit_open|storage", 0, NULL, "choice", F_REQUIRED,
+     "dead_letters|queue_depth|circuit_open|storage|oldest_pending", 0, NULL, "choice",
+     F_REQUIRED,
      "dead_letters: at least threshold dead letters on route within window. queue_depth: more "
-     "than threshold deliveries waiting (pending or in flight, every route). circuit_open: the "
-     "route's circuit has not been closed for window. storage: queue storage use at or over "
-     "threshold percent of its limit."},
+     "than threshold deliveries waiting (pending or in flight) on route, or on every route "
+     "together without one. circuit_open: the route's circuit has not been closed for window. "
+     "storage: queue storage use at or over threshold percent of its limit. oldest_pending: "
+     "the oldest pending delivery of route (of any route without one) has waited window or "
+     "longer."},
     {S_ALERT_RULE, "route", T_STR, AR(route), 0, NULL, 0, 0, NULL, 0, NULL, "route name", 0,
-     "Full route name (channel.route); required by dead_letters and circuit_open."},
+     "Full route name (channel.route); required by dead_letters and circuit_open, optional for "
+     "queue_depth and oldest_pending (then that route alone), refused by storage."},
     {S_ALERT_RULE, "threshold", T_UINT, AR(threshold), 0, "1", 0, 4000000000u, NULL, 0, NULL,
      "integer", 0,
      "dead_letters: count; queue_depth: deliveries; storage: percent (1..100)."},
     {S_ALERT_RULE, "window", T_DUR, AR(window_ms), 0, "5m", 0, 366ull * 86400000, NULL, 0, NULL,
-     "duration", 0, "dead_letters: the sliding window; circuit_open: how long open."},
+     "duration", 0,
+     "dead_letters: the sliding window; circuit_open: how long open; oldest_pending: the age "
+     "(above 0)."},
 
     {S_QUEUE, "path", T_STR, CFG(data_dir), 0, "var/queue", 0, 0, NULL, 0, NULL, "path", 0,
      "Queue directory (created with mode 0700), relative to the working directory."},
@@ -226,11 +232,14 @@ static const struct opt opts[] = {
     {S_CHANNEL, "input", T_CHOICE, CH(input), 0, "json", 0, 0, "json|xml|csv|any", 0, NULL,
      "choice", 0, "Body format; json bodies are parsed on receipt and rejected with 400 when "
      "malformed."},
-    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir", 0, NULL,
-     "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, or a FHIR R4 "
-     "OperationOutcome for FHIR-facing channels."},
+    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir|dci", 0, NULL,
+     "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, a FHIR R4 "
+     "OperationOutcome for FHIR-facing channels, or DCI (SPDCI 1.0.0) envelopes checked and "
+     "answered with DCI Responses (docs/DCI.md)."},
     {S_CHANNEL, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_FHIR, NULL, "section", 0,
      "FHIR server behaviour of a dialect: fhir channel (docs/FHIR-CHANNELS.md)."},
+    {S_CHANNEL, "dci", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_DCI, NULL, "section", 0,
+     "DCI endpoint behaviour of a dialect: dci channel (docs/DCI.md)."},
     {S_CHANNEL, "routes", T_FN, 0, 0, NULL, 0, 0, NULL, S_ROUTE, cfg_fn_routes, "map of sections",
      0,
      "Destinations of every accepted message, keyed by route name; the full name is "
@@ -258,6 +267,27 @@ static const struct opt opts[] = {
     {S_CH_FHIR, "base_url", T_STR, CH(fhir_base_url), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
      "Absolute service base used in Location headers and response Bundles, e.g. "
      "https://igw.example.org/fhir. Unset: the base path of the request (/fhir)."},
+
+    {S_CH_DCI, "action", T_CHOICE, CH(dci_action), 0, "auto", 0, 0,
+     "auto|search|on-search|subscribe|on-subscribe|notify|unsubscribe|on-unsubscribe|"
+     "txn-status|txn-on-status",
+     0, NULL, "choice", 0,
+     "The DCI endpoint the channel is: the header.action it takes and the message schema it "
+     "checks. auto: the endpoint whose DCI path (/registry/search, /registry/sync/search, "
+     "/registry/on-search, ...) ends the request path, so one channel with path "
+     "/dci/social/registry/{op} serves several."},
+    {S_CH_DCI, "sync", T_BOOL, CH(dci_sync), 0, "false", 0, 0, NULL, 0, NULL, "boolean", 0,
+     "The synchronous variant (/registry/sync/search, /registry/sync/txn/status: answered in "
+     "the HTTP response, no sender_uri needed) of dci.action search or txn-status."},
+    {S_CH_DCI, "partner", T_LIST, CH(dci_partners), CH(ndci_partners), NULL, 0, 0, NULL, 0, NULL,
+     "list of strings", 0,
+     "Names of the partners (partners: section) that send to this channel: their credentials, "
+     "signature keys and callback base URLs. Unset: no partner checks."},
+    {S_CH_DCI, "max_items", T_UINT, CH(dci_max_items), 0, "100", 1, 100000, NULL, 0, NULL,
+     "integer", 0,
+     "Most items one message may carry in its batch (search_request, subscribe_request, "
+     "notify_event, search_response, subscribe_response, subscription_codes); more is refused "
+     "with rjct.total_count.limit_exceeded."},
 
     {S_ROUTE, "url", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_url, "url", F_REQUIRED,
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "
@@ -423,6 +453,7 @@ static const struct sect_info sects[S_COUNT] = {
     [S_CHANNEL] = {"channels.<name>", cfg_finish_channel},
     [S_AUTH_IN] = {"channels.<name>.auth", NULL},
     [S_CH_FHIR] = {"channels.<name>.fhir", NULL},
+    [S_CH_DCI] = {"channels.<name>.dci", NULL},
     [S_ROUTE] = {"channels.<name>.routes.<name>", cfg_finish_route},
     [S_RETRY] = {"channels.<name>.routes.<name>.retry", cfg_finish_retry},
     [S_CIRCUIT] = {"channels.<name>.routes.<name>.circuit", NULL},
