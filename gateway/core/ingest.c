@@ -243,7 +243,9 @@ meta_headers(struct igw_buf *b, const struct igw_ingest *in)
 
     for (size_t i = 0; rv == IGW_OK && i < IGW_ARRAY_LEN(names); i++) {
         const char *v = NULL;
-        if (in->header != NULL) {
+        if (i == 0 && in->content_type != NULL) {
+            v = in->content_type; /* a mediator's commit may have set another body's type */
+        } else if (in->header != NULL) {
             v = in->header(in->header_arg, names[i]);
         } else if (i == 0) {
             v = in->content_type;

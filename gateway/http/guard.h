@@ -66,6 +66,17 @@ struct igw_guard_opts {
     unsigned max_per_addr;      /* connections per client address; 0 = no per-address limit */
     uint64_t header_timeout_ms; /* a request's header block must arrive within it; 0 = off */
     uint64_t idle_timeout_ms;   /* a connection idle between requests is closed; 0 = off */
+    /* Optional (NULL: the guard's own plain JSON 431 for every header block over the limit):
+     * builds the refusal of a header block over IGW_GUARD_HEAD_MAX in the error shape of the
+     * service the request is for (a FHIR base answers an OperationOutcome). line[0..n) is what
+     * arrived of the request line, leading blank lines skipped; line_whole is false when the
+     * request line alone is over the limit (it is then cut, the query usually). Writes a
+     * complete HTTP/1.1 response that ends with the connection (Connection: close) into
+     * buf[0..cap) and returns its length, or 0 to leave the guard's own 431. Called on the
+     * guard's thread: it must not block; arg is head_refusal_arg. */
+    size_t (*head_refusal)(const void *arg, const char *line, size_t n, bool line_whole, char *buf,
+                           size_t cap);
+    const void *head_refusal_arg;
 };
 
 /** Binds o->host:o->port, starts the guard's thread and returns it in *out. Every pointer in o

@@ -210,12 +210,36 @@ gconn_close(struct igw_guard *g, struct gconn *c)
     g->dead = c;
 }
 
+/* The refusal of c's header block over the limit: the head_refusal hook's, else the canned 431.
+ * @return its length in buf (0: none fits). */
+static size_t
+head_refusal(struct igw_guard *g, struct gconn *c, char *buf, size_t cap)
+{
+    size_t start = 0;
+    size_t n = 0;
+    const char *nl;
+
+    if (g->o.head_refusal != NULL) {
+        while (start < c->ilen && (c->ibuf[start] == '\r' || c->ibuf[start] == '\n')) {
+            start++;
+        }
+        nl = memchr(c->ibuf + start, '\n', c->ilen - start);
+        n = nl != NULL ? (size_t)(nl - (c->ibuf + start)) : c->ilen - start;
+        if (n > 0 && c->ibuf[start + n - 1] == '\r') {
+            n--;
+        }
+        n = g->o.head_refusal(g->o.head_refusal_arg, c->ibuf + start, n, nl != NULL, buf, cap);
+    }
+    return n > 0 && n < cap ? n : guard_canned(431, buf, cap);
+}
+
 /* Answers status itself (431, 503) and closes once the answer is written. */
 void
 gconn_refuse(struct igw_guard *g, struct gconn *c, int status)
 {
-    char buf[512];
-    size_t n = guard_canned(status, buf, sizeof(buf));
+    char buf[GUARD_REFUSAL_MAX];
+    size_t n = status == 431 ? head_refusal(g, c, buf, sizeof(buf))
+                             : guard_canned(status, buf, sizeof(buf));
 
     guard_note(g, status == 431 ? "header block over 8 KiB (431)" : "no backend (503)", c->peer,
                false);

@@ -16,6 +16,7 @@
 #define GUARD_ADDR_BUCKETS 1024
 #define GUARD_SCRATCH (64 * 1024)
 #define GUARD_IBUF IGW_GUARD_HEAD_MAX
+#define GUARD_REFUSAL_MAX 2048 /* a refusal the guard writes itself, head_refusal's too */
 
 enum gstate { GS_HEAD, GS_BODY, GS_OPAQUE };
 

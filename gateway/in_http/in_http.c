@@ -240,11 +240,12 @@ med_answer(void *arg, nng_http_res *res)
 
 /* A mediator ends in a durable write (IGW_MED_COMMIT): ingest body (NULL: the inbound one). */
 static void
-med_commit(void *arg, const char *method, char *body, size_t len)
+med_commit(void *arg, const char *method, const char *ctype, char *body, size_t len)
 {
     struct request *r = arg;
 
     snprintf(r->wmethod, sizeof(r->wmethod), "%s", method);
+    snprintf(r->wctype, sizeof(r->wctype), "%s", ctype != NULL ? ctype : "");
     if (body != NULL) {
         if (r->body != r->small) {
             igw_free(r->body);
@@ -280,7 +281,8 @@ submit(struct request *r)
     r->in.pm = &r->pm;
     r->in.header = req_header;
     r->in.header_arg = r->req;
-    r->in.content_type = nng_http_req_get_header(r->req, "Content-Type");
+    r->in.content_type =
+        r->wctype[0] != '\0' ? r->wctype : nng_http_req_get_header(r->req, "Content-Type");
     r->in.idem_key = nng_http_req_get_header(r->req, "Idempotency-Key");
     r->in.body = r->body != NULL ? r->body : "";
     r->in.body_len = (size_t)r->clen;

@@ -4,11 +4,13 @@
  * `[base]`; a path under a family's base that no channel matches gets that family's error
  * shape; the dialect negotiates media types before the body is read.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "igw/buf.h"
 #include "igw/common.h"
 #include "core/dialect.h"
+#include "http/guard.h"
 #include "in_http/in_http_face.h"
 
 #define TRIM_MAX 8192 /* longer targets are routed as sent */
@@ -132,4 +134,50 @@ igw_in_http_content_type_ok(const struct igw_channel *ch, const char *ct)
         }
     }
     return false;
+}
+
+size_t
+igw_in_http_head_refusal(const void *arg, const char *line, size_t n, bool line_whole, char *buf,
+                         size_t cap)
+{
+    const struct igw_config *cfg = arg;
+    const char *sp = memchr(line, ' ', n);
+    char target[IGW_GUARD_HEAD_MAX + 1];
+    const struct igw_channel *fam;
+    const struct igw_dialect_ops *d;
+    const char *ct = "application/json";
+    struct igw_buf b;
+    size_t tn;
+    size_t out = 0;
+    int status = line_whole ? 431 : 400;
+    int len;
+
+    if (sp == NULL) {
+        return 0;
+    }
+    tn = n - (size_t)(sp + 1 - line);
+    memcpy(target, sp + 1, tn < sizeof(target) - 1 ? tn : sizeof(target) - 1);
+    target[tn < sizeof(target) - 1 ? tn : sizeof(target) - 1] = '\0';
+    fam = target[0] == '/' ? igw_in_http_family(cfg, target) : NULL;
+    d = igw_channel_dialect(fam);
+    if (d == NULL || d->refusal == NULL) {
+        return 0;
+    }
+    igw_buf_init(&b, cap / 2);
+    if (d->refusal(fam, &b, status, line_whole ? "header_too_large" : "request_line_too_long",
+                   line_whole ? "the request's headers are over 8 KiB"
+                              : "the request line is over 8 KiB: a query value is too long for "
+                                "a URL (a search can send its parameters as a form body)",
+                   &ct) == IGW_OK) {
+        len = snprintf(buf, cap,
+                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nConnection: close\r\n"
+                       "Content-Length: %zu\r\n\r\n",
+                       status, igw_http_reason((uint16_t)status), ct, b.len);
+        if (len > 0 && (size_t)len + b.len < cap) {
+            memcpy(buf + len, b.ptr, b.len);
+            out = (size_t)len + b.len;
+        }
+    }
+    igw_buf_fini(&b);
+    return out;
 }

@@ -46,4 +46,12 @@ void igw_in_http_allow_add(char *allow, size_t size, const char *method);
 /** True when ct is one of the channel's content_types (or the channel lists none). */
 bool igw_in_http_content_type_ok(const struct igw_channel *ch, const char *ct);
 
+/** The connection guard's head_refusal hook (http/guard.h), arg the config (borrowed for the
+ *  server's life): a request line over the guard's limit on a path under a family's base gets
+ *  400 in that family's error shape (a FHIR base: an OperationOutcome), headers over it 431 in
+ *  that shape; outside every family 0 (the guard's own plain JSON 431). Allocates and frees
+ *  its body within the call; never blocks. */
+size_t igw_in_http_head_refusal(const void *arg, const char *line, size_t n, bool line_whole,
+                                char *buf, size_t cap);
+
 #endif /* IGW_GATEWAY_IN_HTTP_FACE_H */

@@ -66,7 +66,8 @@ struct request {
     char *body; /* small, or allocated */
     struct igw_ingest in;
     struct igw_commit commit;
-    char wmethod[8]; /* a mediator's commit: the method ingested ("" = the request's) */
+    char wmethod[8];  /* a mediator's commit: the method ingested ("" = the request's) */
+    char wctype[128]; /* and its body's media type ("" = the request's Content-Type) */
     /* kept across uses of a pooled request (not cleared by request_reset) */
     struct request *pool_next;
     nng_aio *io; /* our body read (and 100 Continue write); allocated on first use */

@@ -14,7 +14,7 @@ void
 igw_in_http_mediate(igw_mediate *e, const struct igw_channel *ch, nng_http_req *req,
                     const struct igw_path_match *pm, const char *body, size_t len,
                     void (*answer)(void *, nng_http_res *),
-                    void (*commit)(void *, const char *, char *, size_t), void *arg)
+                    void (*commit)(void *, const char *, const char *, char *, size_t), void *arg)
 {
     struct igw_mediate_req rq = {.ch = ch,
                                  .method = nng_http_req_get_method(req),

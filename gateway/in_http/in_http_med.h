@@ -21,7 +21,8 @@
 void igw_in_http_mediate(igw_mediate *e, const struct igw_channel *ch, nng_http_req *req,
                          const struct igw_path_match *pm, const char *body, size_t len,
                          void (*answer)(void *, nng_http_res *),
-                         void (*commit)(void *, const char *, char *, size_t), void *arg);
+                         void (*commit)(void *, const char *, const char *, char *, size_t),
+                         void *arg);
 
 /** After a committed write on ch: drops the cached answers tagged with its {type} parameter
  *  (nothing when the path has none or e is NULL). */

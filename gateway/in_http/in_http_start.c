@@ -20,7 +20,9 @@ start_server(struct igw_http_in *hi, char *errbuf, size_t errlen)
                                .fd_share_pct = cfg->admin_listen != NULL ? 75 : 100,
                                .max_per_addr = cfg->http_max_per_addr,
                                .header_timeout_ms = cfg->http_header_timeout_ms,
-                               .idle_timeout_ms = cfg->http_idle_timeout_ms};
+                               .idle_timeout_ms = cfg->http_idle_timeout_ms,
+                               .head_refusal = igw_in_http_head_refusal,
+                               .head_refusal_arg = cfg};
     struct igw_http_server_opts o = {.listen = cfg->http_listen,
                                      .tls_cert = cfg->tls_cert,
                                      .tls_key = cfg->tls_key,

@@ -141,11 +141,12 @@ answer_mediated(struct mreq *r)
 static void
 commit(struct mreq *r)
 {
-    void (*fn)(void *, const char *, char *, size_t) = r->rq.commit;
+    void (*fn)(void *, const char *, const char *, char *, size_t) = r->rq.commit;
     void *arg = r->rq.arg;
     char *body = NULL;
     size_t len = r->m.commit.body_len;
     const char *method = r->m.commit.method;
+    char ctype[128] = "";
 
     if (r->m.commit.body != NULL) {
         body = igw_malloc(len + 1);
@@ -162,8 +163,11 @@ commit(struct mreq *r)
              : strcmp(method, "PATCH") == 0  ? "PATCH"
              : strcmp(method, "DELETE") == 0 ? "DELETE"
                                              : "POST";
+    if (r->m.commit.content_type != NULL) {
+        snprintf(ctype, sizeof(ctype), "%s", r->m.commit.content_type);
+    }
     mreq_free(r);
-    fn(arg, method, body, len);
+    fn(arg, method, ctype[0] != '\0' ? ctype : NULL, body, len);
 }
 
 static void

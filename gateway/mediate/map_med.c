@@ -326,6 +326,9 @@ commit_after(struct igw_med *m, const struct igw_med_result *res)
     }
     m->commit.body = m->answer.body.ptr != NULL ? m->answer.body.ptr : "";
     m->commit.body_len = m->answer.body.len;
+    m->commit.content_type = m->ch->dialect != NULL && strcmp(m->ch->dialect, "fhir") == 0
+                                 ? "application/fhir+json"
+                                 : "application/json"; /* the response map's JSON */
     return IGW_MED_COMMIT;
 }
 

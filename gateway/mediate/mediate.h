@@ -43,8 +43,10 @@ struct igw_mediate_req {
      * none could be built (out of memory: close the connection). */
     void (*answer)(void *arg, nng_http_res *res);
     /* IGW_MED_COMMIT: ingest the request as a write (method, body: igw_malloc'd, owned by the
-     * callee from here; body NULL = the inbound body, method NULL = the inbound method). */
-    void (*commit)(void *arg, const char *method, char *body, size_t len);
+     * callee from here; body NULL = the inbound body, method NULL = the inbound method;
+     * content_type: the body's media type, valid during the call only, NULL = the inbound
+     * Content-Type). */
+    void (*commit)(void *arg, const char *method, const char *content_type, char *body, size_t len);
     void *arg;
 };
 

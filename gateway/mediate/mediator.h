@@ -126,6 +126,11 @@ struct igw_med {
         const char *method; /* as the message's method ("PUT"); NULL = the inbound one */
         const char *body;   /* m->arena; NULL = the inbound body */
         size_t body_len;
+        /* the media type of body, carried by the committed message and delivered as its
+         * Content-Type where a route does not set one (a FHIR PATCH committed as a PUT:
+         * application/fhir+json, not the inbound application/json-patch+json); static or
+         * m->arena, at most 127 bytes; NULL = the inbound Content-Type */
+        const char *content_type;
     } commit;
     char err[IGW_ERRBUF_SIZE]; /* detail for a negative return */
 };

@@ -48,14 +48,21 @@ mappings: { dir: "$src/mappings" }
 upstreams:
   openimis:
     url: "http://127.0.0.1:$simport"
-    auth: { type: login, url: /api/api_fhir_r4/login/, user: Admin, password: admin123 }
+    auth: { type: login, user_file: openimis.user, login: { preset: openimis-fhir } }
 channels:
   fhir_search:
     listen: GET /fhir/{type}
     dialect: fhir
     answer: fhir-search
     upstream: openimis
+  fhir_search_cached:
+    listen: GET /cached/fhir/{type}
+    dialect: fhir
+    answer: fhir-search
+    upstream: openimis
+    cache: { ttl: 60s }
 CONF
+echo "Admin:admin123" > "$work/openimis.user"
 if ! "$igw" config check "$work/igw.conf" > "$work/check.out" 2>&1; then
   echo "through igw: SKIPPED, igw does not accept the mediated channel yet: $(tail -1 "$work/check.out")"
   exit 77
@@ -64,3 +71,6 @@ fi
 pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 echo "through igw: $(python3 "$here/search_load.py" igw "$port" GET "/fhir/Patient?$Q" "$N" "$C" -)"
+echo "direct to the simulator again: $(python3 "$here/search_load.py" direct "$simport" POST /api/graphql "$N" "$C" \
+  "$work/call.json" "Content-Type:application/json" "Authorization:Bearer $tok")"
+echo "through igw, cache on (one query, so every search after the first is a hit): $(python3 "$here/search_load.py" igw-cached "$port" GET "/cached/fhir/Patient?$Q" "$N" "$C" -)"

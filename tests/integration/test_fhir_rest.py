@@ -361,6 +361,50 @@ def test_patch_end_to_end():
     assert with_value("PA-1")[0]["gender"] == "other", with_value("PA-1")
 
 
+
+def test_patch_commit_content_type():
+    """A PATCH is committed as a PUT of the patched resource: every route gets it as
+    application/fhir+json, a plain (not conditional) route too, never the inbound
+    application/json-patch+json."""
+    from sink import Sink  # noqa: E402
+    server, sink = FhirServer(), Sink()
+    text = CONFIG + """
+  fhir_patch:
+    listen: PATCH /fhir/{type}/{id}
+    dialect: fhir
+    answer: fhir-patch
+    upstream: partner
+    auth: { type: bearer, tokens: [rest-token] }
+    routes:
+      partner: { url: "FHIRURL", fhir: { conditional: identifier }, retry: { base: 50ms, cap: 200ms } }
+      copy: { url: "SINKURL/copy", retry: { base: 50ms, cap: 200ms } }
+upstreams:
+  partner: { url: "FHIRURL", timeout: 5s }
+"""
+    g = Gateway(text.replace("FHIRURL", server.url).replace("SINKURL", sink.url)
+                .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
+    STATE.update(gw=g, sim=server)
+    try:
+        g.start()
+        seed("pc1", "PC-1")
+        st, _, body = g.request("PATCH", "/fhir/Patient/pc1", [{"op": "replace", "path": "/gender", "value": "male"}],
+                                dict(AUTH, **{"Content-Type": "application/json-patch+json"}))
+        assert st == 200, (st, body)
+        got = eventually(lambda: sink.delivered("/copy"), what="the patched resource at the plain route")
+        hdrs = {k.lower(): v for k, v in got[0]["headers"].items()}
+        assert hdrs["content-type"] == FHIR, hdrs
+        res = json.loads(got[0]["body"])
+        assert res["resourceType"] == "Patient" and res["gender"] == "male", res
+        eventually(lambda: [r for r in with_value("PC-1") if r.get("gender") == "male"], what="patched at the partner")
+    finally:
+        STATE.clear()
+        try:
+            g.cleanup()
+        finally:
+            server.stop()
+            sink.stop()
+
+
 @mediated
 def test_if_match_on_update():
     version = seed("im1", "IM-1")

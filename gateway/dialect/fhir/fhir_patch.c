@@ -235,6 +235,7 @@ apply(struct igw_med *m, const struct pstate *s, struct igw_node *res)
         return -IGW_ENOMEM;
     }
     m->commit.method = "PUT";
+    m->commit.content_type = FHIR_CT; /* the patched resource, not the JSON Patch */
     return IGW_MED_COMMIT;
 }
 

@@ -152,8 +152,17 @@ format_ok(const char *target)
     return strcasecmp(f, "json") == 0 || json_type(f, strlen(f));
 }
 
+/* True when target's path ends in /_search: FHIR's POST [base]/{type}/_search, whose body is
+ * the query as a form (application/x-www-form-urlencoded), never a resource. */
 static bool
-content_type_ok(const char *method, const char *ct)
+is_search_post(const char *method, const char *target)
+{
+    size_t n = strcspn(target, "?");
+    return strcmp(method, "POST") == 0 && n >= 8 && memcmp(target + n - 8, "/_search", 8) == 0;
+}
+
+static bool
+content_type_ok(const char *method, const char *target, const char *ct)
 {
     size_t n;
     const char *t;
@@ -166,6 +175,9 @@ content_type_ok(const char *method, const char *ct)
     t = trim(ct, &n);
     if (strcmp(method, "PATCH") == 0) {
         return n == 27 && strncasecmp(t, "application/json-patch+json", 27) == 0;
+    }
+    if (is_search_post(method, target)) {
+        return n == 33 && strncasecmp(t, "application/x-www-form-urlencoded", 33) == 0;
     }
     return json_type(t, n);
 }
@@ -182,10 +194,13 @@ fhir_in_check_request(const struct igw_channel *ch, const char *method, const ch
                "Accept: application/fhir+xml cannot be served";
         return 406;
     }
-    if (!content_type_ok(method, header(arg, "Content-Type"))) {
+    if (!content_type_ok(method, target, header(arg, "Content-Type"))) {
         *code = "unsupported_media_type";
         *msg = strcmp(method, "PATCH") == 0
                    ? "a FHIR PATCH must be a JSON Patch (application/json-patch+json)"
+               : is_search_post(method, target)
+                   ? "a FHIR search by POST sends its parameters as a form "
+                     "(application/x-www-form-urlencoded)"
                    : "igw reads FHIR JSON only (application/fhir+json or application/json)";
         return 415;
     }
