@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= deploy/igw.example.conf
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run demo-fhir test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long \
+.PHONY: all deps build run demo-fhir cluster test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long \
         format format-check lint clean install
 
 all: build
@@ -29,7 +29,13 @@ demo-fhir: build
 test:
 	@.ci/deps.sh test
 	@$(MAKE) --no-print-directory build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE cluster
+
+# The JetStream cluster test (3 nats-server nodes, 2 igw instances, kill -9 and a cut node).
+cluster:
+	@.ci/deps.sh test
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && ctest --output-on-failure -L cluster
 
 # The long forms of the tests that have one (ctest label "chaos": the crash loop, queue-full
 # recovery, connection floods): IGW_CHAOS=1 makes them run their long form. Their knobs
@@ -45,7 +51,7 @@ asan:
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIGW_SANITIZER=address,undefined >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -LE cluster
 
 # The whole suite under ThreadSanitizer (fails on any report). Suppressions, one reason per
 # line, in tests/tsan.supp.
@@ -54,7 +60,7 @@ tsan:
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DIGW_SANITIZER=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp" \
-	  ctest --output-on-failure -j $(JOBS)
+	  ctest --output-on-failure -j $(JOBS) -LE cluster
 
 # libFuzzer targets, each run briefly on its seed corpus.
 fuzz:
