@@ -4,6 +4,7 @@
  * backend), then makes one call through the backend's operations (include/igw/queue_backend.h).
  * It also holds what needs no storage: the id's external form and freeing copied-out results.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "igw/common.h"
@@ -13,9 +14,19 @@
 #define DEFAULT_RETAIN_DELIVERED_MS 3600000ull
 #define DEFAULT_RETAIN_IDEM_MS 86400000ull
 
+struct listener {
+    igw_queue_event_fn fn;
+    void *arg;
+};
+
 struct igw_queue {
     const struct igw_queue_backend *ops;
     void *be; /* the backend's state */
+    /* event listeners, fanned out here (the backend has one: dispatch); slot 0 is
+     * igw_queue_set_listener's */
+    pthread_mutex_t lmu;
+    struct listener lis[IGW_QUEUE_LISTENERS_MAX]; /* under lmu */
+    bool dispatching;                             /* under lmu: dispatch is registered */
 };
 
 /* ---- open / close ------------------------------------------------------------------------ */
@@ -48,8 +59,10 @@ igw_queue_open(igw_queue **out, const struct igw_queue_opts *opts, char *errbuf,
         return IGW_ENOMEM;
     }
     q->ops = ops;
+    pthread_mutex_init(&q->lmu, NULL);
     rv = ops->open(&q->be, &o, errbuf, errlen);
     if (rv != IGW_OK) {
+        pthread_mutex_destroy(&q->lmu);
         igw_free(q);
         return rv;
     }
@@ -64,15 +77,91 @@ igw_queue_close(igw_queue *q)
         return;
     }
     q->ops->close(q->be);
+    pthread_mutex_destroy(&q->lmu);
     igw_free(q);
+}
+
+/* The backend's one listener: calls every registered one, under lmu (so a removal returns
+ * only once no call of the removed listener runs). */
+static void
+dispatch(void *arg, const struct igw_queue_event *ev)
+{
+    igw_queue *q = arg;
+
+    pthread_mutex_lock(&q->lmu);
+    for (unsigned i = 0; i < IGW_QUEUE_LISTENERS_MAX; i++) {
+        if (q->lis[i].fn != NULL) {
+            q->lis[i].fn(q->lis[i].arg, ev);
+        }
+    }
+    pthread_mutex_unlock(&q->lmu);
+}
+
+/* Registers dispatch with the backend while any listener is set (events are only collected
+ * then). Under lmu. */
+static void
+dispatch_sync(igw_queue *q)
+{
+    bool any = false;
+
+    for (unsigned i = 0; i < IGW_QUEUE_LISTENERS_MAX; i++) {
+        any = any || q->lis[i].fn != NULL;
+    }
+    if (any != q->dispatching) {
+        q->ops->set_listener(q->be, any ? dispatch : NULL, any ? q : NULL);
+        q->dispatching = any;
+    }
 }
 
 void
 igw_queue_set_listener(igw_queue *q, igw_queue_event_fn fn, void *arg)
 {
-    if (q != NULL) {
-        q->ops->set_listener(q->be, fn, arg);
+    if (q == NULL) {
+        return;
     }
+    pthread_mutex_lock(&q->lmu);
+    q->lis[0].fn = fn;
+    q->lis[0].arg = fn != NULL ? arg : NULL;
+    dispatch_sync(q);
+    pthread_mutex_unlock(&q->lmu);
+}
+
+int
+igw_queue_listener_add(igw_queue *q, igw_queue_event_fn fn, void *arg)
+{
+    int rv = IGW_ENOSPC;
+
+    if (q == NULL || fn == NULL) {
+        return IGW_EINVAL;
+    }
+    pthread_mutex_lock(&q->lmu);
+    for (unsigned i = 1; rv != IGW_OK && i < IGW_QUEUE_LISTENERS_MAX; i++) {
+        if (q->lis[i].fn == NULL) {
+            q->lis[i].fn = fn;
+            q->lis[i].arg = arg;
+            rv = IGW_OK;
+        }
+    }
+    dispatch_sync(q);
+    pthread_mutex_unlock(&q->lmu);
+    return rv;
+}
+
+void
+igw_queue_listener_remove(igw_queue *q, igw_queue_event_fn fn, void *arg)
+{
+    if (q == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&q->lmu);
+    for (unsigned i = 1; i < IGW_QUEUE_LISTENERS_MAX; i++) {
+        if (q->lis[i].fn == fn && q->lis[i].arg == arg) {
+            q->lis[i].fn = NULL;
+            q->lis[i].arg = NULL;
+        }
+    }
+    dispatch_sync(q);
+    pthread_mutex_unlock(&q->lmu);
 }
 
 /* ---- accept ------------------------------------------------------------------------------ */
@@ -251,15 +340,136 @@ igw_queue_dead_info_fini(struct igw_queue_dead_info *d)
 }
 
 int
-igw_queue_release(igw_queue *q, uint64_t id, const char *route)
+igw_queue_release(igw_queue *q, uint64_t id, const char *route, unsigned *released)
 {
+    unsigned dummy = 0;
+
+    if (released != NULL) {
+        *released = 0;
+    }
     if (q == NULL) {
         return IGW_EINVAL;
     }
     if (route != NULL && !qcheck_name(route)) {
         return IGW_ENOENT;
     }
-    return q->ops->release(q->be, id, route);
+    return q->ops->release(q->be, id, route, released != NULL ? released : &dummy);
+}
+
+int
+igw_queue_retry_now(igw_queue *q, uint64_t id, const char *route, unsigned *changed)
+{
+    unsigned dummy = 0;
+
+    if (changed != NULL) {
+        *changed = 0;
+    }
+    if (q == NULL) {
+        return IGW_EINVAL;
+    }
+    if (route != NULL && !qcheck_name(route)) {
+        return IGW_ENOENT;
+    }
+    return q->ops->retry_now(q->be, id, route, changed != NULL ? changed : &dummy);
+}
+
+/* ---- listing, per-route counts, attempts -------------------------------------------------- */
+
+int
+igw_queue_list(igw_queue *q, const struct igw_queue_filter *f, uint64_t before, unsigned max,
+               struct igw_queue_list_item *out, struct igw_queue_list_page *pg)
+{
+    static const struct igw_queue_filter none;
+
+    if (pg != NULL) {
+        memset(pg, 0, sizeof(*pg));
+    }
+    if (q == NULL || pg == NULL || (out == NULL && max > 0)) {
+        return IGW_EINVAL;
+    }
+    f = f != NULL ? f : &none;
+    if ((f->channel != NULL && !qcheck_name(f->channel)) ||
+        (f->route != NULL && !qcheck_name(f->route)) ||
+        (f->idem_key != NULL && (f->channel == NULL || f->idem_key_len == 0 ||
+                                 f->idem_key_len > IGW_QUEUE_IDEM_KEY_MAX)) ||
+        (f->order_key != NULL && f->order_key_len > IGW_QUEUE_ORDER_KEY_MAX) ||
+        (f->text != NULL && f->text_len == 0) || (unsigned)f->state > IGW_DS_DEAD) {
+        return IGW_EINVAL;
+    }
+    return q->ops->list(q->be, f, before, max, out, pg);
+}
+
+int
+igw_queue_route_stats(igw_queue *q, struct igw_queue_route_stats *out, unsigned max, unsigned *n)
+{
+    if (n != NULL) {
+        *n = 0;
+    }
+    if (q == NULL || n == NULL || (out == NULL && max > 0)) {
+        return IGW_EINVAL;
+    }
+    return q->ops->route_stats(q->be, out, max, n);
+}
+
+int
+igw_queue_channel_stats(igw_queue *q, struct igw_queue_channel_stats *out, unsigned max,
+                        unsigned *n)
+{
+    if (n != NULL) {
+        *n = 0;
+    }
+    if (q == NULL || n == NULL || (out == NULL && max > 0)) {
+        return IGW_EINVAL;
+    }
+    return q->ops->channel_stats(q->be, out, max, n);
+}
+
+int
+igw_queue_attempts(igw_queue *q, uint64_t id, const char *route, struct igw_queue_attempt *out,
+                   unsigned max, unsigned *n, uint32_t *total)
+{
+    uint32_t dummy = 0;
+
+    if (n != NULL) {
+        *n = 0;
+    }
+    if (total != NULL) {
+        *total = 0;
+    }
+    if (q == NULL || n == NULL || route == NULL || !qcheck_name(route) ||
+        (out == NULL && max > 0)) {
+        return IGW_EINVAL;
+    }
+    return q->ops->attempts(q->be, id, route, out, max, n, total != NULL ? total : &dummy);
+}
+
+int
+igw_queue_payload_get(igw_queue *q, uint64_t id, const char *route, struct igw_queue_payload *out)
+{
+    if (out == NULL) {
+        return IGW_EINVAL;
+    }
+    memset(out, 0, sizeof(*out));
+    igw_buf_init(&out->data, 0);
+    if (q == NULL || route == NULL || !qcheck_name(route)) {
+        return IGW_EINVAL;
+    }
+    int rv = q->ops->payload_get(q->be, id, route, out);
+    if (rv != IGW_OK) {
+        igw_queue_payload_fini(out);
+        igw_buf_init(&out->data, 0);
+    }
+    return rv;
+}
+
+void
+igw_queue_payload_fini(struct igw_queue_payload *p)
+{
+    if (p != NULL) {
+        igw_free(p->content_type);
+        p->content_type = NULL;
+        igw_buf_fini(&p->data);
+    }
 }
 
 int

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The admin HTTP API (docs/ADMIN-API.md): a second nng 1.5 HTTP server on admin.listen with
- * its own credentials. One tree handler on "/" checks framing (no Transfer-Encoding, no body),
- * credentials and the route on nng's task thread, answers /admin/health at once and queues
- * every other request as a job; the admin worker thread runs the queue calls (replay, release
- * and purge block until their group commit) and finishes nng's handler aio.
- * This file holds the handler, the job queue and its worker, the reply helpers and start/stop;
- * admin_int.h lists the other files (request checks, the jobs, replay).
+ * its own credentials. One tree handler on "/" checks framing (no Transfer-Encoding; a bounded
+ * body only on edit and bulk), credentials, route and role on nng's task thread, answers the
+ * probes, whoami, metrics and alerts at once, hands GET /admin/events to admin_events.c and
+ * queues every other request as a job; the admin worker thread runs the queue calls (replay,
+ * release and purge block until their group commit) and finishes nng's handler aio. This file holds
+ * the handler, the job queue and its worker, the reply helpers and start/stop; admin_int.h lists
+ * the other files (request checks, the jobs, replay).
  */
 #include <pthread.h>
 #include <string.h>
@@ -106,6 +107,44 @@ admin_queue_err(struct igw_buf *b, int rv)
     return admin_err_json(b, v.status, v.code, v.msg, NULL);
 }
 
+/* ---- request bodies (worker thread) ------------------------------------------------------- */
+
+#define BODY_TIMEOUT_MS 10000
+
+int
+admin_body_read(const struct admin_job *j, struct igw_buf *body)
+{
+    nng_aio *io = NULL;
+    nng_iov iov;
+    int rv;
+
+    igw_buf_reset(body);
+    if (j->clen == 0) {
+        return IGW_EINVAL; /* edit and bulk need a body */
+    }
+    rv = igw_buf_reserve(body, (size_t)j->clen + 1);
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    if (nng_aio_alloc(&io, NULL, NULL) != 0) {
+        return IGW_ENOMEM;
+    }
+    iov.iov_buf = body->ptr;
+    iov.iov_len = (size_t)j->clen;
+    nng_aio_set_iov(io, 1, &iov);
+    nng_aio_set_timeout(io, BODY_TIMEOUT_MS);
+    nng_http_conn_read_all(j->conn, io);
+    nng_aio_wait(io);
+    rv = nng_aio_result(io);
+    nng_aio_free(io);
+    if (rv != 0) {
+        return rv == NNG_ETIMEDOUT ? IGW_ETIMEDOUT : IGW_EIO;
+    }
+    body->len = (size_t)j->clen;
+    body->ptr[body->len] = '\0';
+    return IGW_OK;
+}
+
 /* ---- requests (nng task thread) ----------------------------------------------------------- */
 
 static bool
@@ -170,8 +209,16 @@ handle(nng_aio *aio)
         v.close = true;
     } else if (admin_request_check(a, req, j, &v)) {
         j->aio = aio;
+        j->conn = nng_aio_get_input(aio, 2);
         if (j->op > OP_INLINE) {
             reply_inline(a, j);
+        } else if (j->op == OP_EVENTS) {
+            if (admin_events_serve(a, aio) != 0) { /* 0: it took the connection over */
+                v.status = 503;
+                v.code = "unavailable";
+                v.msg = "too many event streams";
+                v.close = true;
+            }
         } else if (enqueue(a, j, &v)) {
             j = NULL; /* the worker owns it */
         }
@@ -207,6 +254,21 @@ run_job(igw_admin *a, struct admin_job *j)
         break;
     case OP_AUDIT:
         st = admin_op_audit(a, j, &b);
+        break;
+    case OP_RETRY:
+        st = admin_op_retry(a, j, &b);
+        break;
+    case OP_EDIT:
+        st = admin_op_edit(a, j, &b);
+        break;
+    case OP_LIST:
+        st = admin_op_list(a, j, &b);
+        break;
+    case OP_BULK:
+        st = admin_op_bulk(a, j, &b);
+        break;
+    case OP_JOB:
+        st = admin_op_job(a, j, &b);
         break;
     default:
         st = admin_op_purge(a, j, &b);
@@ -335,6 +397,13 @@ igw_admin_start(igw_admin **out, const struct igw_config *cfg, igw_queue *q, igw
         return IGW_ENOMEM;
     }
     a->started = true;
+    rv = admin_bulk_init(a);
+    rv = rv == IGW_OK ? admin_events_init(a) : rv;
+    if (rv != IGW_OK) {
+        igw_errbuf_set(errbuf, errlen, "admin: %s", igw_strerror(rv));
+        igw_admin_stop(a);
+        return rv;
+    }
     rv = start_server(a, errbuf, errlen);
     if (rv != IGW_OK) {
         igw_admin_stop(a);
@@ -364,7 +433,9 @@ igw_admin_stop(igw_admin *a)
         pthread_cond_wait(&a->cv, &a->mu);
     }
     pthread_mutex_unlock(&a->mu);
+    admin_events_fini(a); /* before the server is freed: it ends the streams */
     igw_http_server_free(a->srv);
+    admin_bulk_fini(a);
     igw_throttle_free(a->thr);
     igw_audit_close(a->audit);
     pthread_cond_destroy(&a->cv);

@@ -2,10 +2,13 @@
 /*
  * Private to gateway/admin/: the admin API's state and what its files call in each other.
  *   admin.c          the nng handler (task thread), the job queue and its worker, start/stop,
- *                    reply helpers
+ *                    reply helpers, request bodies
  *   admin_route.c    request checks on the task thread: framing, credentials, method and path
- *   admin_messages.c jobs: stats, message info, release, purge
- *   admin_replay.c   the replay job (re-translation with the current mapping set)
+ *   admin_messages.c jobs: stats, message info (attempts, payloads), release, retry, purge
+ *   admin_list.c     the listing job, query and JSON filters
+ *   admin_bulk.c     bulk repairs by filter (dry run, jobs on their own thread, progress)
+ *   admin_replay.c   replay and edit (re-translation with the current mapping set)
+ *   admin_events.c   GET /admin/events: Server-Sent Events of queue events
  *   admin_ops.c      probes, whoami and the audit listing
  *   metrics.c        GET /metrics (Prometheus text format)
  *   roles.c, audit.c roles and the audit log (their own headers: roles.h, audit.h)
@@ -39,6 +42,12 @@ enum admin_op {
     OP_RELEASE,
     OP_PURGE,
     OP_AUDIT,
+    OP_RETRY,
+    OP_EDIT,
+    OP_LIST,
+    OP_BULK,
+    OP_JOB,
+    OP_EVENTS,       /* served on the task thread too: it takes the connection over */
     OP_INLINE = 100, /* not an op: the ones below never block */
     OP_HEALTH,
     OP_HEALTHZ,
@@ -48,7 +57,13 @@ enum admin_op {
     OP_ALERTS
 };
 
-#define ADMIN_QUERY_MAX 4096 /* longest query string */
+enum admin_bulk_action { BULK_NONE = 0, BULK_RELEASE, BULK_REPLAY, BULK_PURGE, BULK_RETRY };
+
+#define ADMIN_QUERY_MAX 4096            /* longest query string */
+#define ADMIN_EDIT_BODY_MAX (4u << 20)  /* request body of POST .../edit */
+#define ADMIN_BULK_BODY_MAX (64u << 10) /* request body of POST /admin/bulk/... */
+#define ADMIN_LIST_MAX 500              /* largest page */
+#define ADMIN_STATS_ROUTES_MAX 1024     /* routes in /admin/stats and /metrics */
 
 /* One queued admin request: what to do, and nng's handler aio to finish with the answer. */
 struct admin_job {
@@ -60,7 +75,13 @@ struct admin_job {
     char route[IGW_QUEUE_NAME_MAX + 1];
     char query[ADMIN_QUERY_MAX + 1]; /* the raw query string (without '?'), "" when none */
     struct igw_admin_caller caller;  /* who asked (admin_route.c), zero for public probes */
+    enum admin_bulk_action bulk;
+    char job[IGW_QUEUE_ID_STRLEN]; /* GET /admin/jobs/{id} */
+    nng_http_conn *conn;           /* edit and bulk: the request body is read on the worker */
+    uint64_t clen;
 };
+
+struct admin_bulk_state; /* admin_bulk.c */
 
 struct igw_admin {
     const struct igw_config *cfg;
@@ -78,9 +99,11 @@ struct igw_admin {
     unsigned inflight;      /* under mu: handlers running plus queued jobs */
     pthread_t thread;
     bool started;
-    igw_throttle *thr;  /* failed authentications per client address (admin_route.c) */
-    igw_audit *audit;   /* every changing action, durably (audit.h) */
-    igw_alerts *alerts; /* NULL: no alert rules */
+    igw_throttle *thr;             /* failed authentications per client address (admin_route.c) */
+    igw_audit *audit;              /* every changing action, durably (audit.h) */
+    igw_alerts *alerts;            /* NULL: no alert rules */
+    struct admin_bulk_state *bulk; /* bulk jobs (admin_bulk.c) */
+    struct admin_events *events;   /* SSE clients (admin_events.c) */
 };
 
 /* ---- admin.c: reply bodies ---------------------------------------------------------------- */
@@ -98,10 +121,11 @@ int admin_queue_err(struct igw_buf *b, int rv);
 
 /* ---- admin_route.c (nng task thread) ------------------------------------------------------ */
 
-/** Checks a request: framing (no Transfer-Encoding, no body), the method and path against
- *  the endpoint table, the admin credentials (not for the public probes /healthz and /readyz)
- *  and the caller's role (403 forbidden below the endpoint's role); fills j (op, id, route,
- *  query, caller).
+/** Checks a request: framing (no Transfer-Encoding; no body except a bounded one on edit and
+ *  bulk, whose length goes to j->clen), the method and path against the endpoint table, the
+ *  admin credentials (not for the public probes /healthz and /readyz) and the caller's role
+ *  (403 forbidden below the endpoint's role); fills j (op, id, route, query, caller, bulk,
+ *  job). A refused request with a body gets v->close (the body is never read).
  *  @return true when the request is to be served; false with *v set to the refusal. */
 bool admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j,
                          struct igw_http_verdict *v);
@@ -133,5 +157,85 @@ int admin_op_release(igw_admin *a, const struct admin_job *j, struct igw_buf *b)
 int admin_op_purge(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
 int admin_op_replay(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
 int admin_op_audit(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
+int admin_op_retry(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
+int admin_op_edit(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
+int admin_op_list(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
+int admin_op_bulk(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
+int admin_op_job(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
+
+/* ---- admin.c: request bodies (worker thread) --------------------------------------------- */
+
+/** Reads the request body of j (j->clen bytes from j->conn, at most 10 s) into body (reset
+ *  first, NUL-terminated). @return IGW_OK, IGW_ETIMEDOUT, IGW_EIO (the client went away),
+ *  IGW_ENOMEM. */
+int admin_body_read(const struct admin_job *j, struct igw_buf *body);
+
+/* ---- admin_messages.c: per-route counts ---------------------------------------------------- */
+
+/** Appends the configured routes that rs[0..nr) lacks (no deliveries yet) with zero counts, so
+ *  every configured route shows; rs has room for ADMIN_STATS_ROUTES_MAX. @return the new count.
+ */
+unsigned admin_stats_configured(igw_admin *a, struct igw_queue_route_stats *rs, unsigned nr);
+
+/* ---- admin_list.c: filters ---------------------------------------------------------------- */
+
+/* A filter with the storage its strings point into. */
+struct admin_filter {
+    struct igw_queue_filter f;
+    char channel[IGW_QUEUE_NAME_MAX + 1];
+    char route[IGW_QUEUE_NAME_MAX + 1];
+    char order_key[IGW_QUEUE_ORDER_KEY_MAX + 1];
+    char idem_key[IGW_QUEUE_IDEM_KEY_MAX + 1];
+    char text[257];
+};
+
+/** Parses a JSON filter object (bulk) into *af; NULL json = no filter. false with msg set
+ *  (static text) when a field is refused. */
+bool admin_filter_json(const void *json, struct admin_filter *af, const char **msg);
+
+/** "pending" ... "dead" for a state; "unknown" otherwise. */
+const char *admin_state_name(enum igw_delivery_state s);
+
+/* ---- admin_replay.c: replay and edit ------------------------------------------------------ */
+
+/** Replays message id (route NULL = every configured route) with the current maps; with
+ *  edit_body (not NULL) that body is translated instead of the stored one and every route,
+ *  pass-through ones too, carries the result. Writes the answer into b (the done JSON with
+ *  `status`) and returns the HTTP status. who not NULL: the audit record ("replay", or "edit"
+ *  with the body before and after) is written before the answer; NULL: none (a bulk job
+ *  writes its own, with the filter and count). */
+int admin_replay_id(igw_admin *a, const struct igw_admin_caller *who, uint64_t id,
+                    const char *route, const struct igw_buf *edit_body, const char *status,
+                    struct igw_buf *b);
+
+/* ---- admin_edit.c: the audit detail of an edit -------------------------------------------- */
+
+#define ADMIN_AUDIT_DETAIL_MAX                                                                     \
+    (512u << 10)                         /* an edit's audit detail, well under the record max      \
+                                          */
+#define ADMIN_AUDIT_SIDE_MAX (32u << 10) /* bytes of before and of after kept in the audit */
+
+/** Writes {"route":R,"before":S,"before_len":N,"after":S,"after_len":N[,"truncated":true]} into
+ *  d (reset first; route NULL: no "route"): the edited content before and after, each cut to its
+ *  first ADMIN_AUDIT_SIDE_MAX bytes (truncated then says so; the lengths are the full ones).
+ *  before/after may be NULL when their length is 0. @return IGW_OK or IGW_ENOMEM. */
+int admin_edit_detail(struct igw_buf *d, const char *route, const void *before, size_t blen,
+                      const void *after, size_t alen);
+
+/* ---- admin_bulk.c ------------------------------------------------------------------------- */
+
+int admin_bulk_init(igw_admin *a);
+/** Stops the bulk thread (the running job stops after its current message) and frees. */
+void admin_bulk_fini(igw_admin *a);
+
+/* ---- admin_events.c ----------------------------------------------------------------------- */
+
+struct admin_events;
+int admin_events_init(igw_admin *a);
+void admin_events_fini(igw_admin *a);
+/** GET /admin/events on nng's task thread: takes over the connection (SSE) and finishes aio.
+ *  @return 0 when served, or 503 (too many clients, shutting down, no memory): the caller
+ *  answers and finishes aio. */
+int admin_events_serve(igw_admin *a, nng_aio *aio);
 
 #endif /* IGW_GATEWAY_ADMIN_ADMIN_INT_H */

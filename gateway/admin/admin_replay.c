@@ -28,6 +28,7 @@ struct replay {
     unsigned ndi;
     struct igw_queue_replay_route *rr;
     unsigned nrr;
+    const struct igw_buf *edit; /* an edited body: translated instead of the stored one */
 };
 
 static const char *
@@ -77,8 +78,8 @@ replay_prepare(igw_admin *a, struct replay *r, const struct igw_channel *ch, str
     r->in.header = replay_header;
     r->in.header_arg = &r->m;
     r->in.content_type = r->m.content_type;
-    r->in.body = r->m.body.ptr;
-    r->in.body_len = r->m.body.len;
+    r->in.body = r->edit != NULL ? r->edit->ptr : r->m.body.ptr;
+    r->in.body_len = r->edit != NULL ? r->edit->len : r->m.body.len;
     r->in.maps = a->maps;
     r->prepared = true;
     rv = igw_ingest_prepare(&r->in, err, sizeof(err));
@@ -118,7 +119,7 @@ has_delivery(const struct replay *r, const char *route)
 
 /* The configured routes the message has (or the one asked for); HTTP status or 0. */
 static int
-replay_routes(igw_admin *a, const struct admin_job *j, struct replay *r,
+replay_routes(igw_admin *a, uint64_t id, const char *route, struct replay *r,
               const struct igw_channel *ch, struct igw_buf *b)
 {
     int rv;
@@ -128,24 +129,30 @@ replay_routes(igw_admin *a, const struct admin_job *j, struct replay *r,
     if (r->di == NULL || r->rr == NULL) {
         return admin_queue_err(b, IGW_ENOMEM);
     }
-    rv = igw_queue_deliveries(a->q, j->id, r->di, r->m.nroutes + 1, &r->ndi);
+    rv = igw_queue_deliveries(a->q, id, r->di, r->m.nroutes + 1, &r->ndi);
     if (rv != IGW_OK) {
         return admin_queue_err(b, rv);
     }
     for (size_t i = 0; i < ch->nroutes; i++) {
         const struct igw_route *rt = &ch->routes[i];
         const struct igw_queue_route_init *ri = &r->in.routes[i];
-        if ((j->has_route && !route_named(rt, j->route)) || !has_delivery(r, rt->name)) {
+        if ((route != NULL && !route_named(rt, route)) || !has_delivery(r, rt->name)) {
             continue;
         }
         r->rr[r->nrr].route = rt->name;
         r->rr[r->nrr].payload = ri->payload;
         r->rr[r->nrr].payload_len = ri->payload != NULL ? ri->payload_len : 0;
         r->rr[r->nrr].content_type = ri->content_type;
+        if (ri->payload == NULL && r->edit != NULL) {
+            /* pass-through: the edited body itself (the stored original is kept) */
+            r->rr[r->nrr].payload = r->edit->ptr;
+            r->rr[r->nrr].payload_len = r->edit->len;
+            r->rr[r->nrr].content_type = r->m.content_type;
+        }
         r->nrr++;
     }
     if (r->nrr == 0) {
-        return j->has_route
+        return route != NULL
                    ? admin_err_json(b, 404, "unknown_route",
                                     "the message has no configured route of this name", NULL)
                    : admin_err_json(b, 409, "no_routes",
@@ -155,7 +162,8 @@ replay_routes(igw_admin *a, const struct admin_job *j, struct replay *r,
 }
 
 static int
-replay_done(igw_admin *a, const struct admin_job *j, const struct replay *r, struct igw_buf *b)
+replay_done(igw_admin *a, const struct igw_admin_caller *who, uint64_t id, const char *route,
+            const struct replay *r, const char *status, struct igw_buf *b)
 {
     char hex[IGW_QUEUE_ID_STRLEN];
     int rv;
@@ -163,11 +171,24 @@ replay_done(igw_admin *a, const struct admin_job *j, const struct replay *r, str
     if (a->d != NULL) {
         igw_deliverer_kick(a->d);
     }
-    igw_queue_id_format(j->id, hex);
-    IGW_INFO("admin replay id=%s channel=%s routes=%u who=%s", hex, r->m.channel, r->nrr,
-             j->caller.name);
-    admin_audit_job(a, j, "replay");
-    rv = igw_buf_printf(b, "{\"id\":\"%s\",\"status\":\"replayed\",\"routes\":[", hex);
+    igw_queue_id_format(id, hex);
+    IGW_INFO("admin %s id=%s channel=%s routes=%u who=%s", status, hex, r->m.channel, r->nrr,
+             who != NULL ? who->name : "-");
+    if (who != NULL && r->edit != NULL) { /* the original body is kept: before and after */
+        struct igw_buf d;
+        igw_buf_init(&d, ADMIN_AUDIT_DETAIL_MAX);
+        rv = admin_edit_detail(&d, NULL, r->m.body.ptr, r->m.body.len, r->edit->ptr, r->edit->len);
+        igw_audit_write(a->audit, who, "edit", hex, rv == IGW_OK ? d.ptr : NULL);
+        igw_buf_fini(&d);
+    } else if (who != NULL) {
+        char detail[IGW_QUEUE_NAME_MAX + 32]; /* route names are [A-Za-z0-9_.-]: no escaping */
+        if (route != NULL) {
+            snprintf(detail, sizeof(detail), "{\"route\":\"%s\"}", route);
+        }
+        igw_audit_write(a->audit, who, "replay", hex, route != NULL ? detail : NULL);
+    }
+    igw_buf_reset(b);
+    rv = igw_buf_printf(b, "{\"id\":\"%s\",\"status\":\"%s\",\"routes\":[", hex, status);
     for (unsigned i = 0; rv == IGW_OK && i < r->nrr; i++) {
         rv = i > 0 ? igw_buf_putc(b, ',') : IGW_OK;
         rv = rv == IGW_OK ? igw_buf_json_str(b, r->rr[i].route, strlen(r->rr[i].route)) : rv;
@@ -179,10 +200,18 @@ replay_done(igw_admin *a, const struct admin_job *j, const struct replay *r, str
 int
 admin_op_replay(igw_admin *a, const struct admin_job *j, struct igw_buf *b)
 {
+    return admin_replay_id(a, &j->caller, j->id, j->has_route ? j->route : NULL, NULL, "replayed",
+                           b);
+}
+
+int
+admin_replay_id(igw_admin *a, const struct igw_admin_caller *who, uint64_t id, const char *route,
+                const struct igw_buf *edit_body, const char *status, struct igw_buf *b)
+{
     struct replay *r = IGW_NEW(struct replay);
     const struct igw_channel *ch = NULL;
     int st = 0;
-    int rv = r == NULL ? IGW_ENOMEM : igw_queue_message_get(a->q, j->id, &r->m);
+    int rv = r == NULL ? IGW_ENOMEM : igw_queue_message_get(a->q, id, &r->m);
 
     if (rv != IGW_OK) {
         st = admin_queue_err(b, rv);
@@ -194,13 +223,14 @@ admin_op_replay(igw_admin *a, const struct admin_job *j, struct igw_buf *b)
                             NULL);
         goto cleanup;
     }
+    r->edit = edit_body;
     st = replay_prepare(a, r, ch, b);
-    st = st == 0 ? replay_routes(a, j, r, ch, b) : st;
+    st = st == 0 ? replay_routes(a, id, route, r, ch, b) : st;
     if (st != 0) {
         goto cleanup;
     }
-    rv = igw_queue_replay(a->q, j->id, r->rr, r->nrr);
-    st = rv == IGW_OK ? replay_done(a, j, r, b) : admin_queue_err(b, rv);
+    rv = igw_queue_replay(a->q, id, r->rr, r->nrr);
+    st = rv == IGW_OK ? replay_done(a, who, id, route, r, status, b) : admin_queue_err(b, rv);
 cleanup:
     if (r != NULL) {
         if (r->prepared) {

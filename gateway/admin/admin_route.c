@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Admin request checks on nng's task thread (admin_int.h): framing (no Transfer-Encoding, no
- * body), the admin credentials, then the method and path of each endpoint. Never blocks.
+ * body except a bounded one on edit and bulk), the admin credentials, then the method and path
+ * of each endpoint and the least role it needs (the endpoint table). Never blocks.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,23 +24,51 @@ verdict_set(struct igw_http_verdict *v, uint16_t status, const char *code, const
     return false;
 }
 
-/* No Transfer-Encoding (nng 1.5 would hand us an empty body) and no body at all. */
+/* The paths that take a JSON request body, and its limit (0 = no body allowed). */
+static uint64_t
+body_limit(nng_http_req *req)
+{
+    const char *uri = nng_http_req_get_uri(req);
+    size_t plen = strcspn(uri, "?");
+
+    if (strcmp(nng_http_req_get_method(req), "POST") != 0) {
+        return 0;
+    }
+    if (plen > 12 && memcmp(uri, "/admin/bulk/", 12) == 0) {
+        return ADMIN_BULK_BODY_MAX;
+    }
+    if (plen == strlen(PREFIX_MSGS) + 21 && memcmp(uri, PREFIX_MSGS, strlen(PREFIX_MSGS)) == 0 &&
+        memcmp(uri + plen - 5, "/edit", 5) == 0) {
+        return ADMIN_EDIT_BODY_MAX;
+    }
+    return 0;
+}
+
+/* No Transfer-Encoding (nng 1.5 would hand us an empty body), and no body except a bounded
+ * one on the paths that take one (edit, bulk); *clen receives its length. */
 static bool
-check_framing(nng_http_req *req, struct igw_http_verdict *v)
+check_framing(nng_http_req *req, struct igw_http_verdict *v, uint64_t *clen)
 {
     struct igw_http_framing f;
     enum igw_http_framing_fault fault = igw_http_framing_read(req, &f);
+    uint64_t limit = body_limit(req);
 
+    *clen = 0;
     if (fault == IGW_FRAMING_CHUNKED) {
         v->close = true;
         return verdict_set(v, 501, "transfer_encoding_unsupported",
                            "Transfer-Encoding is not supported");
     }
     /* IGW_FRAMING_EXPECT is no fault here: Expect is ignored, as there is no body to expect */
-    if (fault == IGW_FRAMING_LENGTH || f.clen > 0) {
+    if (fault == IGW_FRAMING_LENGTH || (f.clen > 0 && limit == 0)) {
         v->close = true; /* the unread body must not be parsed as the next request */
-        return verdict_set(v, 413, "body_not_allowed", "admin requests take no body");
+        return verdict_set(v, 413, "body_not_allowed", "this admin request takes no body");
     }
+    if (f.clen > limit) {
+        v->close = true;
+        return verdict_set(v, 413, "body_too_large", "the request body is over the limit");
+    }
+    *clen = f.clen;
     return true;
 }
 
@@ -107,7 +136,7 @@ method_is(const char *m, const char *want, const char *allow, struct igw_http_ve
     return verdict_set(v, 405, "method_not_allowed", "this path takes another method (see Allow)");
 }
 
-/* /admin/messages/{id}[/replay|/release] */
+/* /admin/messages/{id}[/replay|/release|/retry|/edit|/purge] */
 static bool
 route_message(const char *method, const char *rest, size_t len, struct admin_job *j,
               struct igw_http_verdict *v)
@@ -136,6 +165,12 @@ route_message(const char *method, const char *rest, size_t len, struct admin_job
         j->op = OP_REPLAY;
     } else if (alen == 8 && memcmp(action, "/release", 8) == 0) {
         j->op = OP_RELEASE;
+    } else if (alen == 6 && memcmp(action, "/retry", 6) == 0) {
+        j->op = OP_RETRY;
+    } else if (alen == 5 && memcmp(action, "/edit", 5) == 0) {
+        j->op = OP_EDIT;
+    } else if (alen == 6 && memcmp(action, "/purge", 6) == 0) {
+        j->op = OP_PURGE;
     } else {
         return verdict_set(v, 404, "not_found", "no admin endpoint on this path");
     }
@@ -143,23 +178,31 @@ route_message(const char *method, const char *rest, size_t len, struct admin_job
 }
 
 /* The endpoints on fixed paths: method, the job (or inline answer), the least role. A row per
- * endpoint; /admin/messages/{id}[/action] is routed by route_message. */
+ * endpoint; /admin/messages/{id}[/action] is routed by route_message, /admin/jobs/{id} by its
+ * prefix (role viewer). */
 struct endpoint {
     const char *path;
     const char *method;
     enum admin_op op;
-    enum igw_admin_role need; /* IGW_ROLE_NONE: no credentials at all (probes) */
+    enum igw_admin_role need;    /* IGW_ROLE_NONE: no credentials at all (probes) */
+    enum admin_bulk_action bulk; /* OP_BULK: which one */
 };
 
 static const struct endpoint endpoints[] = {
-    {"/healthz", "GET", OP_HEALTHZ, IGW_ROLE_NONE},
-    {"/readyz", "GET", OP_READYZ, IGW_ROLE_NONE},
-    {"/admin/health", "GET", OP_HEALTH, IGW_ROLE_VIEWER},
-    {"/admin/whoami", "GET", OP_WHOAMI, IGW_ROLE_VIEWER},
-    {"/metrics", "GET", OP_METRICS, IGW_ROLE_VIEWER},
-    {"/admin/stats", "GET", OP_STATS, IGW_ROLE_VIEWER},
-    {"/admin/audit", "GET", OP_AUDIT, IGW_ROLE_VIEWER},
-    {"/admin/alerts", "GET", OP_ALERTS, IGW_ROLE_VIEWER},
+    {"/healthz", "GET", OP_HEALTHZ, IGW_ROLE_NONE, BULK_NONE},
+    {"/readyz", "GET", OP_READYZ, IGW_ROLE_NONE, BULK_NONE},
+    {"/admin/health", "GET", OP_HEALTH, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/admin/whoami", "GET", OP_WHOAMI, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/metrics", "GET", OP_METRICS, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/admin/stats", "GET", OP_STATS, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/admin/audit", "GET", OP_AUDIT, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/admin/alerts", "GET", OP_ALERTS, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/admin/messages", "GET", OP_LIST, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/admin/events", "GET", OP_EVENTS, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/admin/bulk/release", "POST", OP_BULK, IGW_ROLE_OPERATOR, BULK_RELEASE},
+    {"/admin/bulk/replay", "POST", OP_BULK, IGW_ROLE_OPERATOR, BULK_REPLAY},
+    {"/admin/bulk/retry", "POST", OP_BULK, IGW_ROLE_OPERATOR, BULK_RETRY},
+    {"/admin/bulk/purge", "POST", OP_BULK, IGW_ROLE_ADMIN, BULK_PURGE},
 };
 
 static const struct endpoint *
@@ -220,9 +263,11 @@ admin_query_get(const char *query, const char *key, char *out, size_t outlen)
     return false;
 }
 
-bool
-admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j,
-                    struct igw_http_verdict *v)
+/* Fills j from the method, path and query, after the credentials; false with *v set when
+ * refused (401, 403, 404, 405, 400). */
+static bool
+route_request(const igw_admin *a, nng_http_req *req, struct admin_job *j,
+              struct igw_http_verdict *v)
 {
     const char *method = nng_http_req_get_method(req);
     const char *uri = nng_http_req_get_uri(req);
@@ -230,10 +275,6 @@ admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j,
     const char *query = uri[plen] == '?' ? uri + plen + 1 : NULL;
     const struct endpoint *e = endpoint_find(uri, plen);
     size_t pre = strlen(PREFIX_MSGS);
-
-    if (!check_framing(req, v)) {
-        return false;
-    }
     if (query != NULL && strlen(query) > ADMIN_QUERY_MAX) {
         return verdict_set(v, 400, "query_too_long", "the query string is too long");
     }
@@ -250,11 +291,40 @@ admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j,
     }
     if (e != NULL) {
         j->op = e->op;
+        j->bulk = e->bulk;
         return method_is(method, e->method, e->method, v) && check_role(j, e->need, v);
     }
     if (plen > pre && memcmp(uri, PREFIX_MSGS, pre) == 0) {
         return route_message(method, uri + pre, plen - pre, j, v) &&
                check_role(j, message_role(j->op), v);
     }
+    if (plen > 12 && memcmp(uri, "/admin/bulk/", 12) == 0) {
+        return verdict_set(v, 404, "not_found", "bulk actions: release, replay, purge, retry");
+    }
+    if (plen > 12 && plen <= 12 + 16 && memcmp(uri, "/admin/jobs/", 12) == 0) {
+        j->op = OP_JOB;
+        memcpy(j->job, uri + 12, plen - 12);
+        j->job[plen - 12] = '\0';
+        return method_is(method, "GET", "GET", v) && check_role(j, IGW_ROLE_VIEWER, v);
+    }
     return verdict_set(v, 404, "not_found", "no admin endpoint on this path");
+}
+
+bool
+admin_request_check(const igw_admin *a, nng_http_req *req, struct admin_job *j,
+                    struct igw_http_verdict *v)
+{
+    uint64_t clen = 0;
+
+    if (!check_framing(req, v, &clen)) {
+        return false;
+    }
+    j->clen = clen;
+    if (!route_request(a, req, j, v)) {
+        if (clen > 0) {
+            v->close = true; /* the body is not read */
+        }
+        return false;
+    }
+    return true;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GET /metrics (docs/METRICS.md): the Prometheus text exposition format 0.0.4 of the counters
- * in stats/stats.h and a snapshot of the queue (igw_queue_stats, which never waits for the
- * writer). Names and labels follow Prometheus's conventions: igw_ prefix, base units (seconds,
- * bytes), _total on counters, one HELP and TYPE per family. Built on nng's task thread.
+ * in stats/stats.h and a snapshot of the queue (igw_queue_stats and igw_queue_route_stats,
+ * which never wait for the writer). Names and labels follow Prometheus's conventions: igw_ prefix,
+ * base units (seconds, bytes), _total on counters, one HELP and TYPE per family. Built on nng's
+ * task thread.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -188,6 +189,49 @@ write_queue(igw_admin *a, struct igw_buf *b)
     return rv == IGW_OK ? igw_buf_printf(b, "igw_queue_full %d\n", s.full ? 1 : 0) : rv;
 }
 
+/* Per route: deliveries by state and the oldest pending age, from the queue's per-route
+ * counters (kept by its writer: no scan, never waits for it); every configured route shows. */
+static int
+write_route_queue(igw_admin *a, struct igw_buf *b)
+{
+    static const char *const states[] = {"pending", "inflight", "delivered", "dead"};
+    struct igw_queue_route_stats *rs = igw_calloc(ADMIN_STATS_ROUTES_MAX, sizeof(*rs));
+    uint64_t now = igw_now_ms();
+    unsigned nr = 0;
+    int rv;
+
+    if (rs == NULL || igw_queue_route_stats(a->q, rs, ADMIN_STATS_ROUTES_MAX, &nr) != IGW_OK) {
+        igw_free(rs);
+        return rs == NULL ? IGW_ENOMEM : IGW_OK; /* left out, as the other queue families */
+    }
+    nr = admin_stats_configured(a, rs, nr);
+    rv = family(b, "igw_queue_route_deliveries", "gauge",
+                "Deliveries in the queue by route and state.");
+    for (unsigned i = 0; rv == IGW_OK && i < nr; i++) {
+        const uint64_t v[] = {rs[i].pending, rs[i].inflight, rs[i].delivered, rs[i].dead};
+        for (unsigned k = 0; rv == IGW_OK && k < IGW_ARRAY_LEN(states); k++) {
+            rv = igw_buf_puts(b, "igw_queue_route_deliveries{route=\"");
+            rv = rv == IGW_OK ? label(b, rs[i].route) : rv;
+            rv = rv == IGW_OK ? igw_buf_printf(b, "\",state=\"%s\"} %" PRIu64 "\n", states[k], v[k])
+                              : rv;
+        }
+    }
+    rv = rv == IGW_OK ? family(b, "igw_queue_oldest_pending_age_seconds", "gauge",
+                               "Age of the route's oldest pending delivery (0: none pending).")
+                      : rv;
+    for (unsigned i = 0; rv == IGW_OK && i < nr; i++) {
+        uint64_t t = rs[i].oldest_pending_ms;
+        uint64_t age = t != 0 && now > t ? now - t : 0;
+        rv = igw_buf_puts(b, "igw_queue_oldest_pending_age_seconds{route=\"");
+        rv = rv == IGW_OK ? label(b, rs[i].route) : rv;
+        rv = rv == IGW_OK
+                 ? igw_buf_printf(b, "\"} %" PRIu64 ".%03u\n", age / 1000, (unsigned)(age % 1000))
+                 : rv;
+    }
+    igw_free(rs);
+    return rv;
+}
+
 int
 admin_metrics_write(igw_admin *a, struct igw_buf *b)
 {
@@ -198,5 +242,6 @@ admin_metrics_write(igw_admin *a, struct igw_buf *b)
     rv = rv == IGW_OK ? write_histogram(b, n) : rv;
     rv = rv == IGW_OK ? write_circuits(b, n) : rv;
     rv = rv == IGW_OK ? write_queue(a, b) : rv;
+    rv = rv == IGW_OK ? write_route_queue(a, b) : rv;
     return rv;
 }

@@ -31,6 +31,8 @@ struct igw_alerts {
     igw_queue *q;
     igw_deliverer *d;
     struct rule_state *rules;
+    struct igw_queue_route_stats *rs; /* a tick's per-route counters (alerts thread only) */
+    bool want_rs;                     /* a rule reads them */
     pthread_t thread;
     bool started;
     pthread_mutex_t mu; /* the fields below, and the incidents */
@@ -189,6 +191,10 @@ evaluate(igw_alerts *a)
     memset(&t, 0, sizeof(t));
     t.now_ms = igw_now_ms();
     t.have_q = igw_queue_stats(a->q, &t.qs) == IGW_OK;
+    if (a->want_rs) {
+        t.have_rs = igw_queue_route_stats(a->q, a->rs, ALERTS_ROUTES_MAX, &t.nrs) == IGW_OK;
+        t.rs = a->rs;
+    }
     pthread_mutex_lock(&a->mu);
     for (unsigned i = 0; i < a->cfg->nalert_rules; i++) {
         bool on = alerts_rule_eval(&a->rules[i], &t);
@@ -244,9 +250,15 @@ igw_alerts_start(igw_alerts **out, const struct igw_config *cfg, igw_queue *q, i
         }
     }
     a->rules = igw_calloc(cfg->nalert_rules + 1, sizeof(*a->rules));
+    for (size_t i = 0; i < cfg->nalert_rules; i++) {
+        int k = cfg->alert_rules[i].kind;
+        a->want_rs = a->want_rs || k == IGW_ALERT_OLDEST_PENDING ||
+                     (k == IGW_ALERT_QUEUE_DEPTH && cfg->alert_rules[i].route != NULL);
+    }
+    a->rs = a->want_rs ? igw_calloc(ALERTS_ROUTES_MAX, sizeof(*a->rs)) : NULL;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
-    if (a->rules == NULL || a->ch == NULL) {
+    if (a->rules == NULL || a->ch == NULL || (a->want_rs && a->rs == NULL)) {
         igw_errbuf_set(errbuf, errlen, "alerts: %s", a->ch == NULL ? "no channel" : "no memory");
         igw_alerts_stop(a);
         return a->ch == NULL ? IGW_EINVAL : IGW_ENOMEM;
@@ -283,6 +295,7 @@ igw_alerts_stop(igw_alerts *a)
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     igw_free(a->rules);
+    igw_free(a->rs);
     igw_free(a);
 }
 

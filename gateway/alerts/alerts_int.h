@@ -12,7 +12,8 @@
 #include "igw/config.h"
 #include "igw/queue.h"
 
-#define RULE_SAMPLES 1024 /* dead_letters: counter samples kept per rule (ring) */
+#define RULE_SAMPLES 1024      /* dead_letters: counter samples kept per rule (ring) */
+#define ALERTS_ROUTES_MAX 1024 /* routes whose queue counters a tick reads */
 
 struct sample {
     uint64_t t_ms;
@@ -34,6 +35,9 @@ struct tick {
     uint64_t now_ms;
     bool have_q;
     struct igw_queue_stats qs;
+    bool have_rs; /* rs: the queue's per-route counters (igw_queue_route_stats) */
+    const struct igw_queue_route_stats *rs;
+    unsigned nrs;
 };
 
 /** Measures rs's value at t and returns whether its condition holds. */

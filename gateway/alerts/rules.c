@@ -2,7 +2,8 @@
 /*
  * Alert rules (alerts_int.h): each kind's value and condition. dead_letters counts the route's
  * dead letters within the window from samples of the dead-letter counter (a ring; the value is
- * the counter now minus the last sample at or before the window's start).
+ * the counter now minus the last sample at or before the window's start); queue_depth of a
+ * route and oldest_pending read the queue's per-route counters of the tick.
  */
 #include <string.h>
 
@@ -20,6 +21,8 @@ alerts_kind_name(int kind)
         return "queue_depth";
     case IGW_ALERT_CIRCUIT_OPEN:
         return "circuit_open";
+    case IGW_ALERT_OLDEST_PENDING:
+        return "oldest_pending";
     default:
         return "storage";
     }
@@ -76,6 +79,34 @@ dead_in_window(struct rule_state *rs, uint64_t now, uint64_t count)
     return count >= rs->ring[rs->head].count ? count - rs->ring[rs->head].count : 0;
 }
 
+/* The queue's counters of route, or NULL when it has none (no delivery yet: all zero). */
+static const struct igw_queue_route_stats *
+queue_route(const struct tick *t, const char *route)
+{
+    for (unsigned i = 0; i < t->nrs; i++) {
+        if (strcmp(t->rs[i].route, route) == 0) {
+            return &t->rs[i];
+        }
+    }
+    return NULL;
+}
+
+/* Age in ms of the oldest pending delivery of route (NULL: of any route); 0 when none. */
+static uint64_t
+oldest_pending_age(const struct tick *t, const char *route)
+{
+    uint64_t oldest = 0;
+
+    for (unsigned i = 0; i < t->nrs; i++) {
+        uint64_t o = t->rs[i].oldest_pending_ms;
+        if ((route == NULL || strcmp(t->rs[i].route, route) == 0) && o != 0 &&
+            (oldest == 0 || o < oldest)) {
+            oldest = o;
+        }
+    }
+    return oldest != 0 && t->now_ms > oldest ? t->now_ms - oldest : 0;
+}
+
 bool
 alerts_rule_eval(struct rule_state *rs, const struct tick *t)
 {
@@ -97,11 +128,25 @@ alerts_rule_eval(struct rule_state *rs, const struct tick *t)
         rs->value = t->now_ms > sr.circuit_since_ms ? t->now_ms - sr.circuit_since_ms : 0;
         return rs->value >= r->window_ms;
     case IGW_ALERT_QUEUE_DEPTH:
+        if (r->route != NULL) {
+            const struct igw_queue_route_stats *q = t->have_rs ? queue_route(t, r->route) : NULL;
+            if (!t->have_rs) {
+                return rs->firing; /* unknown: no change */
+            }
+            rs->value = q != NULL ? q->pending + q->inflight : 0;
+            return rs->value > r->threshold;
+        }
         if (!t->have_q) {
             return rs->firing; /* unknown: no change */
         }
         rs->value = t->qs.pending + t->qs.inflight;
         return rs->value > r->threshold;
+    case IGW_ALERT_OLDEST_PENDING:
+        if (!t->have_rs) {
+            return rs->firing;
+        }
+        rs->value = oldest_pending_age(t, r->route);
+        return rs->value >= r->window_ms;
     default:
         if (!t->have_q || t->qs.capacity_bytes == 0) {
             return rs->firing;

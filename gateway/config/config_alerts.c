@@ -20,12 +20,13 @@ static int
 check_rule(struct ctx *c, const yaml_node_t *n, const struct igw_alert_rule *r)
 {
     bool needs_route = r->kind == IGW_ALERT_DEAD_LETTERS || r->kind == IGW_ALERT_CIRCUIT_OPEN;
+    bool may_route = r->kind == IGW_ALERT_QUEUE_DEPTH || r->kind == IGW_ALERT_OLDEST_PENDING;
 
     if (!rule_name_ok(r->name)) {
         return cfg_fail(c, cfg_map_get(c, n, "name"),
                         "name must be 1..63 characters of [A-Za-z0-9_.-]");
     }
-    if (needs_route != (r->route != NULL)) {
+    if (!may_route && needs_route != (r->route != NULL)) {
         return cfg_fail(c, n, needs_route ? "this kind needs route" : "this kind takes no route");
     }
     if (r->kind == IGW_ALERT_STORAGE && (r->threshold < 1 || r->threshold > 100)) {
@@ -33,6 +34,9 @@ check_rule(struct ctx *c, const yaml_node_t *n, const struct igw_alert_rule *r)
     }
     if (r->kind == IGW_ALERT_DEAD_LETTERS && (r->threshold < 1 || r->window_ms == 0)) {
         return cfg_fail(c, n, "dead_letters: threshold and window must be above 0");
+    }
+    if (r->kind == IGW_ALERT_OLDEST_PENDING && r->window_ms == 0) {
+        return cfg_fail(c, cfg_map_get(c, n, "window"), "oldest_pending: window must be above 0");
     }
     return IGW_OK;
 }

@@ -175,18 +175,24 @@ static const struct opt opts[] = {
     {S_ALERT_RULE, "name", T_STR, AR(name), 0, NULL, 0, 0, NULL, 0, NULL, "string", F_REQUIRED,
      "Name of the rule ([A-Za-z0-9_.-], at most 63 characters), in incidents and messages."},
     {S_ALERT_RULE, "kind", T_ENUM, AR(kind), 0, NULL, 1, 0,
-     "dead_letters|queue_depth|circuit_open|storage", 0, NULL, "choice", F_REQUIRED,
+     "dead_letters|queue_depth|circuit_open|storage|oldest_pending", 0, NULL, "choice",
+     F_REQUIRED,
      "dead_letters: at least threshold dead letters on route within window. queue_depth: more "
-     "than threshold deliveries waiting (pending or in flight, every route). circuit_open: the "
-     "route's circuit has not been closed for window. storage: queue storage use at or over "
-     "threshold percent of its limit."},
+     "than threshold deliveries waiting (pending or in flight) on route, or on every route "
+     "together without one. circuit_open: the route's circuit has not been closed for window. "
+     "storage: queue storage use at or over threshold percent of its limit. oldest_pending: "
+     "the oldest pending delivery of route (of any route without one) has waited window or "
+     "longer."},
     {S_ALERT_RULE, "route", T_STR, AR(route), 0, NULL, 0, 0, NULL, 0, NULL, "route name", 0,
-     "Full route name (channel.route); required by dead_letters and circuit_open."},
+     "Full route name (channel.route); required by dead_letters and circuit_open, optional for "
+     "queue_depth and oldest_pending (then that route alone), refused by storage."},
     {S_ALERT_RULE, "threshold", T_UINT, AR(threshold), 0, "1", 0, 4000000000u, NULL, 0, NULL,
      "integer", 0,
      "dead_letters: count; queue_depth: deliveries; storage: percent (1..100)."},
     {S_ALERT_RULE, "window", T_DUR, AR(window_ms), 0, "5m", 0, 366ull * 86400000, NULL, 0, NULL,
-     "duration", 0, "dead_letters: the sliding window; circuit_open: how long open."},
+     "duration", 0,
+     "dead_letters: the sliding window; circuit_open: how long open; oldest_pending: the age "
+     "(above 0)."},
 
     {S_QUEUE, "path", T_STR, CFG(data_dir), 0, "var/queue", 0, 0, NULL, 0, NULL, "path", 0,
      "Queue directory (created with mode 0700), relative to the working directory."},

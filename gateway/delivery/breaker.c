@@ -25,6 +25,7 @@ void
 breaker_init(struct breaker *b)
 {
     b->state = BREAKER_CLOSED;
+    atomic_store(&b->pub, BREAKER_CLOSED);
     b->failures = 0;
     b->reopen_at_ms = 0;
     b->probe_inflight = false;
@@ -77,6 +78,7 @@ breaker_open(struct igw_deliverer *d, struct route_state *rs, const struct igw_d
 {
     bool was_closed = rs->br.state == BREAKER_CLOSED;
     rs->br.state = BREAKER_OPEN;
+    atomic_store(&rs->br.pub, BREAKER_OPEN);
     rs->br.reopen_at_ms = igw_mono_ms() + open_ms(rs);
     rs->br.failures = 0;
     dlv_metrics_circuit(rs);
@@ -94,6 +96,7 @@ static void
 breaker_close(struct igw_deliverer *d, struct route_state *rs)
 {
     rs->br.state = BREAKER_CLOSED;
+    atomic_store(&rs->br.pub, BREAKER_CLOSED);
     rs->br.failures = 0;
     dlv_metrics_circuit(rs);
     atomic_fetch_sub(&d->st_open_circuits, 1);
@@ -147,6 +150,7 @@ breaker_tick(struct igw_deliverer *d, uint64_t mono_ms)
         }
         if (mono_ms >= rs->br.reopen_at_ms) {
             rs->br.state = BREAKER_HALF_OPEN;
+            atomic_store(&rs->br.pub, BREAKER_HALF_OPEN);
             rs->br.probe_inflight = false;
             dlv_metrics_circuit(rs);
             d->want_claim = true;

@@ -394,6 +394,20 @@ igw_deliverer_stats(igw_deliverer *d, struct igw_deliverer_stats *s)
     s->open_circuits = atomic_load(&d->st_open_circuits);
 }
 
+const char *
+igw_deliverer_circuit(igw_deliverer *d, const char *route)
+{
+    static const char *const names[] = {"closed", "open", "half_open"};
+
+    for (size_t i = 0; d != NULL && route != NULL && i < d->nroutes; i++) {
+        if (strcmp(d->routes[i].cfg->name, route) == 0) {
+            int s = atomic_load(&d->routes[i].br.pub);
+            return s >= 0 && s <= 2 ? names[s] : "none";
+        }
+    }
+    return "none";
+}
+
 void
 igw_deliverer_stop(igw_deliverer *d)
 {

@@ -32,6 +32,11 @@ struct igw_deliverer_stats {
 /** Copies the engine's counters (atomic; any thread). */
 void igw_deliverer_stats(igw_deliverer *d, struct igw_deliverer_stats *s);
 
+/** The circuit state of route (full name): "closed", "open", "half_open", or "none" when d is
+ *  NULL or the engine has no such route. Static strings; any thread (an atomic mirror of the
+ *  breaker's state, docs/DELIVERY.md). */
+const char *igw_deliverer_circuit(igw_deliverer *d, const char *route);
+
 /** Stops the engine: in-flight transfers get up to 2 s to finish, then are released back to
  *  pending (not counted as attempts). Frees d. NULL-safe. Call it before igw_queue_close: the
  *  outcomes are recorded in the queue (if it is already closed they are lost, and the queue

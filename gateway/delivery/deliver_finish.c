@@ -212,6 +212,11 @@ outcome_fill(struct igw_queue_outcome *o, const struct igw_dlv *dl)
     o->error = dl->error[0] != '\0' ? dl->error : NULL;
     o->status = dl->status;
     o->released = dl->released;
+    if (dl->started && !dl->released) {
+        uint64_t now = dlv_clock_us();
+        uint64_t ms = (now > dl->started_us ? now - dl->started_us : 0) / 1000u;
+        o->duration_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+    }
     if (dl->result == IGW_DELIVER_FAIL && dl->response.len > 0) {
         o->response = dl->response.ptr;
         o->response_len = dl->response.len;

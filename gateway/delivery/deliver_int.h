@@ -48,6 +48,7 @@ enum breaker_state { BREAKER_CLOSED = 0, BREAKER_OPEN, BREAKER_HALF_OPEN };
 
 struct breaker {
     enum breaker_state state;
+    atomic_int pub;        /* state, mirrored for igw_deliverer_circuit (any thread) */
     unsigned failures;     /* consecutive failed attempts while closed */
     uint64_t reopen_at_ms; /* monotonic time an open circuit goes half-open */
     bool probe_inflight;   /* half-open: the one probe is running */
@@ -82,7 +83,8 @@ struct igw_dlv {
     struct igw_queue_claim claim;
     bool probe;          /* the half-open circuit's probe */
     bool started;        /* counted in rs->inflight */
-    uint64_t started_us; /* monotonic start of the attempt (deliver_metrics.c) */
+    uint64_t started_us; /* monotonic start of the attempt: its duration in the metrics, the log
+                            and the stored attempt record (one clock for all three) */
     bool on_active;      /* linked on owner->active */
     /* result */
     enum igw_deliver_result result;

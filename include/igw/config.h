@@ -198,17 +198,22 @@ struct igw_admin_cred {
 /* An alert rule (alerts.rules, docs/ALERTS.md): what it watches and when it fires. */
 enum igw_alert_kind {
     IGW_ALERT_DEAD_LETTERS = 1, /* at least threshold dead letters on route within window_ms */
-    IGW_ALERT_QUEUE_DEPTH,      /* more than threshold deliveries waiting (pending + inflight) */
+    IGW_ALERT_QUEUE_DEPTH,      /* more than threshold deliveries waiting (pending + inflight),
+                                   of route when set, else of every route */
     IGW_ALERT_CIRCUIT_OPEN,     /* route's circuit not closed for at least window_ms */
-    IGW_ALERT_STORAGE           /* queue storage use at or over threshold percent */
+    IGW_ALERT_STORAGE,          /* queue storage use at or over threshold percent */
+    IGW_ALERT_OLDEST_PENDING    /* the oldest pending delivery (of route when set, else of any
+                                   route) waiting for at least window_ms */
 };
 
 struct igw_alert_rule {
     char *name;
     int kind;           /* enum igw_alert_kind */
-    char *route;        /* dead_letters, circuit_open: the route's full name; else NULL */
+    char *route;        /* dead_letters, circuit_open: the route's full name; queue_depth,
+                           oldest_pending: that route only, or NULL (every route); else NULL */
     uint64_t threshold; /* count, deliveries or percent by kind */
-    uint64_t window_ms; /* dead_letters: the window; circuit_open: how long open */
+    uint64_t window_ms; /* dead_letters: the window; circuit_open: how long open;
+                           oldest_pending: the age */
 };
 
 /* DCI partners and igw's signing key (gateway/sign/sign.h, docs/DCI.md "Signatures and

@@ -178,9 +178,10 @@ struct igw_queue_outcome {
     const char *error;    /* short text for RETRY/FAIL ("HTTP 503", "timeout"); may be NULL */
     const void *response; /* response body kept with a dead letter; may be NULL */
     size_t response_len;
-    int status;    /* protocol status (HTTP code), 0 if none */
-    bool released; /* true: the worker gave the claim back untried (shutdown, circuit
-                      open); attempts is not incremented, next_due_ms applies */
+    int status;           /* protocol status (HTTP code), 0 if none */
+    bool released;        /* true: the worker gave the claim back untried (shutdown, circuit
+                             open); attempts is not incremented, next_due_ms applies */
+    uint32_t duration_ms; /* how long the attempt took (kept in its attempt record) */
 };
 
 /** Records outcomes of claimed deliveries (one group commit). Unknown or not-in-flight records
@@ -296,10 +297,21 @@ int igw_queue_dead_get(igw_queue *q, uint64_t id, const char *route,
 void igw_queue_dead_info_fini(struct igw_queue_dead_info *d);
 
 /** Dead-lettered deliveries return to pending, due now, with attempts reset (route NULL = all
- *  routes of the message). Deliveries that are not dead are left alone (IGW_OK). Blocks until
- *  committed. @return IGW_OK, IGW_ENOENT (no such message, or no such route), IGW_EIO,
+ *  routes of the message). Deliveries that are not dead are left alone (IGW_OK). *released
+ *  (may be NULL; set to 0 first) receives how many deliveries were released, so a caller can
+ *  tell "nothing to do" from a release. Blocks until committed.
+ *  @return IGW_OK, IGW_ENOENT (no such message, or no such route), IGW_EIO,
  *  IGW_ECLOSED, IGW_ENOMEM, IGW_EINVAL (q NULL). */
-int igw_queue_release(igw_queue *q, uint64_t id, const char *route);
+int igw_queue_release(igw_queue *q, uint64_t id, const char *route, unsigned *released);
+
+/** Retry now: pending deliveries of message id (route NULL = all its routes) whose next try is
+ *  later than now become due now (the backoff is skipped; attempts are kept). An ordered
+ *  follower waiting for its head only gets its due time moved (it still waits for the head).
+ *  *changed (may be NULL; set to 0 first) receives how many deliveries were moved. Each gives
+ *  an IGW_QEV_RETRY event with next_due_ms now. Blocks until committed.
+ *  @return IGW_OK, IGW_ENOENT (no such message, or no such route of it), IGW_EIO, IGW_ECLOSED,
+ *          IGW_ENOMEM, IGW_EINVAL (q NULL). */
+int igw_queue_retry_now(igw_queue *q, uint64_t id, const char *route, unsigned *changed);
 
 /** Removes a message and all its records (any state). Its idempotency key is kept until it
  *  expires, so a producer's retry is still answered as a duplicate. Blocks until committed.
@@ -315,6 +327,123 @@ int igw_queue_purge(igw_queue *q, uint64_t id);
  *  removed may be NULL; it is set to 0 first. limit 0: IGW_OK, nothing done.
  *  @return IGW_OK, IGW_ECLOSED, IGW_EIO, IGW_ENOSPC, IGW_ENOMEM, IGW_EINVAL (q NULL). */
 int igw_queue_sweep(igw_queue *q, uint64_t now_ms, unsigned limit, unsigned *removed);
+
+/* ---- listing, per-route counts, attempts -------------------------------------------------- */
+
+/** What igw_queue_list selects; every field set narrows it (AND). Zeroed = everything. All
+ *  pointers are borrowed for the call. */
+struct igw_queue_filter {
+    const char *channel;           /* NULL = any channel */
+    const char *route;             /* NULL = any route */
+    enum igw_delivery_state state; /* 0 = any; else a delivery (of route, when set) in it */
+    uint64_t since_ms;             /* 0 = none; else created_ms >= since_ms */
+    uint64_t until_ms;             /* 0 = none; else created_ms < until_ms */
+    const char *order_key;         /* NULL = any; else a delivery (of route) with this key */
+    size_t order_key_len;
+    const char *idem_key; /* NULL = any; else the message this (channel, key) produced (needs
+                             channel) */
+    size_t idem_key_len;
+    const void *text; /* NULL = any; else the original body contains these bytes (first
+                         IGW_QUEUE_TEXT_SCAN bytes of each body; bounded, see igw_queue_list) */
+    size_t text_len;
+};
+
+#define IGW_QUEUE_LIST_BUDGET 20000u   /* candidates examined per igw_queue_list call */
+#define IGW_QUEUE_TEXT_BUDGET 2000u    /* bodies searched for text per call */
+#define IGW_QUEUE_TEXT_SCAN (1u << 20) /* bytes of a body searched for text */
+#define IGW_QUEUE_ATTEMPTS_KEPT 8u     /* attempt records kept per delivery: first + last 7 */
+
+/** One message of a listing (copied). state is the message's overall state: dead when any
+ *  delivery is dead, else inflight, else pending, else delivered (a message without routes:
+ *  delivered). */
+struct igw_queue_list_item {
+    uint64_t id;
+    uint64_t created_ms;
+    char channel[IGW_QUEUE_NAME_MAX + 1];
+    size_t body_len;
+    enum igw_delivery_state state;
+};
+
+/** The result of one igw_queue_list call. */
+struct igw_queue_list_page {
+    unsigned n;        /* items written to out */
+    uint64_t next;     /* pass as `before` for the next page; 0 = nothing older */
+    bool partial;      /* the budget ran out before out was full (next continues the scan) */
+    uint64_t examined; /* candidates examined */
+};
+
+/** Lists messages matching f, newest first (descending id), with id < before (0 = no bound):
+ *  keyset paging, so messages accepted meanwhile (higher ids) never shift a page. Walks one
+ *  index (messages by channel, deliveries by route and state, or all messages), picking the
+ *  smallest by its counters, and checks the other filters per candidate; at most
+ *  IGW_QUEUE_LIST_BUDGET candidates and IGW_QUEUE_TEXT_BUDGET text searches per call, then
+ *  returns with partial set. since/until also bound the walk (ids grow with acceptance time).
+ *  One read txn on the caller's thread; never waits for the writer. f NULL = no filter.
+ *  @return IGW_OK (page filled), IGW_EINVAL (q, pg NULL, out NULL with max > 0, idem_key
+ *          without channel, a name that is not valid), IGW_EIO, IGW_ENOMEM. */
+int igw_queue_list(igw_queue *q, const struct igw_queue_filter *f, uint64_t before, unsigned max,
+                   struct igw_queue_list_item *out, struct igw_queue_list_page *pg);
+
+/** Deliveries of one route by state, and its oldest pending delivery. */
+struct igw_queue_route_stats {
+    char route[IGW_QUEUE_NAME_MAX + 1];
+    uint64_t pending;
+    uint64_t inflight;
+    uint64_t delivered;
+    uint64_t dead;
+    uint64_t oldest_pending_ms; /* created_ms of the oldest message with a pending delivery of
+                                   the route; 0 = none pending */
+};
+
+/** Copies the counters of every route that has or had deliveries (route-name byte order) into
+ *  out (up to max); *n receives how many were copied. Counters kept by the writer in the same
+ *  commit as the records: no scan. Never waits for the writer.
+ *  @return IGW_OK, IGW_EIO, IGW_EINVAL (q or n NULL, out NULL with max > 0). */
+int igw_queue_route_stats(igw_queue *q, struct igw_queue_route_stats *out, unsigned max,
+                          unsigned *n);
+
+struct igw_queue_channel_stats {
+    char channel[IGW_QUEUE_NAME_MAX + 1];
+    uint64_t messages; /* stored messages of the channel */
+};
+
+/** Copies the message count of every channel with stored messages into out (up to max, byte
+ *  order); *n receives how many. @return as igw_queue_route_stats. */
+int igw_queue_channel_stats(igw_queue *q, struct igw_queue_channel_stats *out, unsigned max,
+                            unsigned *n);
+
+/** One recorded attempt of a delivery. */
+struct igw_queue_attempt {
+    uint32_t n;           /* 1-based number among all attempts of the delivery */
+    uint64_t time_ms;     /* when the outcome was recorded */
+    uint32_t duration_ms; /* how long the attempt took (struct igw_queue_outcome.duration_ms) */
+    int status;           /* protocol status, 0 if none */
+    enum igw_deliver_result result;
+    char error[IGW_ERRBUF_SIZE]; /* "" if none */
+};
+
+/** Copies the kept attempts of (id, route), oldest first, into out (up to max, at most
+ *  IGW_QUEUE_ATTEMPTS_KEPT are kept: the first and the last ones); *n receives how many were
+ *  copied and *total (may be NULL) how many attempts were ever recorded (replays and releases
+ *  do not reset it). Never waits for the writer.
+ *  @return IGW_OK (also with 0 attempts), IGW_EIO, IGW_EINVAL (q, n, route NULL, out NULL
+ *          with max > 0, route not a valid name). */
+int igw_queue_attempts(igw_queue *q, uint64_t id, const char *route, struct igw_queue_attempt *out,
+                       unsigned max, unsigned *n, uint32_t *total);
+
+/** A route's own translated payload, copied. Free with igw_queue_payload_fini. */
+struct igw_queue_payload {
+    char *content_type;  /* owned; NULL = the message's */
+    struct igw_buf data; /* owned */
+};
+
+/** Copies the translated payload of (id, route) into *out (always initialised).
+ *  @return IGW_OK, IGW_ENOENT (the route has none: it delivers the original body; or no such
+ *          delivery), IGW_EIO, IGW_ENOMEM, IGW_EINVAL (q, route or out NULL, bad name). */
+int igw_queue_payload_get(igw_queue *q, uint64_t id, const char *route,
+                          struct igw_queue_payload *out);
+/** Frees what *p owns. NULL-safe. */
+void igw_queue_payload_fini(struct igw_queue_payload *p);
 
 /* ---- message read and replay ------------------------------------------------------------- */
 
@@ -410,5 +539,19 @@ struct igw_queue_event {
  *  nothing happens. arg is borrowed until the listener is replaced or the queue is closed. */
 typedef void (*igw_queue_event_fn)(void *arg, const struct igw_queue_event *ev);
 void igw_queue_set_listener(igw_queue *q, igw_queue_event_fn fn, void *arg);
+
+#define IGW_QUEUE_LISTENERS_MAX 8 /* set_listener's one plus 7 added ones */
+
+/** Adds a listener besides igw_queue_set_listener's (same rules: a queue thread, after each
+ *  commit, must not block; arg borrowed until removed). Every listener sees every event.
+ *  Listeners are called one after the other under one lock, so a slow one delays the others.
+ *  @return IGW_OK, IGW_EINVAL (q or fn NULL), IGW_ENOSPC (IGW_QUEUE_LISTENERS_MAX - 1 added
+ *          already). */
+int igw_queue_listener_add(igw_queue *q, igw_queue_event_fn fn, void *arg);
+
+/** Removes the listener (fn, arg) added by igw_queue_listener_add; once it returns, fn is no
+ *  longer called (a call in progress has finished). Unknown pairs and q NULL: nothing. Never
+ *  call it from a listener. */
+void igw_queue_listener_remove(igw_queue *q, igw_queue_event_fn fn, void *arg);
 
 #endif /* IGW_QUEUE_H */

@@ -74,8 +74,24 @@ struct igw_queue_backend {
                       unsigned *n);
     /** igw_queue_dead_get. route is a valid name; *out is zeroed with an empty response. */
     int (*dead_get)(void *be, uint64_t id, const char *route, struct igw_queue_dead_info *out);
-    /** igw_queue_release. route is NULL (all routes) or a valid name. */
-    int (*release)(void *be, uint64_t id, const char *route);
+    /** igw_queue_release. route is NULL (all routes) or a valid name; released is not NULL
+     *  and *released is 0. */
+    int (*release)(void *be, uint64_t id, const char *route, unsigned *released);
+    /** igw_queue_retry_now, checked as release (changed not NULL, 0). */
+    int (*retry_now)(void *be, uint64_t id, const char *route, unsigned *changed);
+    /** igw_queue_list. f is not NULL (zeroed when the caller gave none), its names valid,
+     *  idem_key only with channel; pg is zeroed; out is not NULL when max > 0. */
+    int (*list)(void *be, const struct igw_queue_filter *f, uint64_t before, unsigned max,
+                struct igw_queue_list_item *out, struct igw_queue_list_page *pg);
+    /** igw_queue_route_stats (n not NULL, *n 0). */
+    int (*route_stats)(void *be, struct igw_queue_route_stats *out, unsigned max, unsigned *n);
+    /** igw_queue_channel_stats (n not NULL, *n 0). */
+    int (*channel_stats)(void *be, struct igw_queue_channel_stats *out, unsigned max, unsigned *n);
+    /** igw_queue_attempts. route is a valid name, n not NULL (*n 0), total not NULL. */
+    int (*attempts)(void *be, uint64_t id, const char *route, struct igw_queue_attempt *out,
+                    unsigned max, unsigned *n, uint32_t *total);
+    /** igw_queue_payload_get. route is a valid name; *out is zeroed with an empty buffer. */
+    int (*payload_get)(void *be, uint64_t id, const char *route, struct igw_queue_payload *out);
     /** igw_queue_purge. */
     int (*purge)(void *be, uint64_t id);
     /** igw_queue_sweep. limit > 0, removed is not NULL and *removed is 0. */

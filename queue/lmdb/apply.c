@@ -194,6 +194,9 @@ qapply_submit(struct qbatch *b, struct qreq *r)
     for (unsigned i = 0; rv == IGW_OK && i < s->nroutes; i++) {
         rv = submit_route(b, id, &s->routes[i]);
     }
+    if (rv == IGW_OK) {
+        rv = qidx_msg(b, id, m.channel, true);
+    }
     if (rv == IGW_OK && s->has_idem) {
         struct qidem_rec ir = {id, b->now_ms};
         rv = qrec_idem_put(b, &ik, &ir);
@@ -508,6 +511,10 @@ complete_apply(struct qbatch *b, const struct igw_queue_outcome *o, size_t rlen,
     d->attempts++;
     d->last_attempt_ms = b->now_ms;
     set_error(d, o->error, o->status);
+    rv = qidx_attempt_add(b, o, rlen, d);
+    if (rv != IGW_OK) {
+        return rv;
+    }
     switch (o->result) {
     case IGW_DELIVER_OK:
         *kind = IGW_QEV_DELIVERED;
@@ -579,9 +586,35 @@ qapply_complete(struct qbatch *b, struct qreq *r)
 
 /* ---- release ----------------------------------------------------------------------------- */
 
+/* Retry now: a pending delivery due later than now becomes due now (its due entry moves). */
 static int
-release_one(struct qbatch *b, uint64_t id, const char *route, size_t rlen, struct qbytes channel)
+retry_one(struct qbatch *b, uint64_t id, const char *route, size_t rlen, struct qbytes channel,
+          struct qdeliv_rec *d, unsigned *changed)
 {
+    struct qkey k;
+    int rv;
+
+    if (d->state != IGW_DS_PENDING || d->next_due_ms <= b->now_ms) {
+        return IGW_OK;
+    }
+    qkey_due(&k, d->next_due_ms, id, route, rlen);
+    rv = qdb_del(b, QDB_DUE, &k);
+    if (rv == IGW_OK || rv == IGW_ENOENT) {
+        rv = qdeliv_schedule(b, id, route, rlen, d, b->now_ms);
+    }
+    if (rv == IGW_OK) {
+        (*changed)++;
+        rv = qev_add(b, IGW_QEV_RETRY, id, channel, route, rlen, qbytes_str(NULL), d->attempts,
+                     b->now_ms);
+    }
+    return rv;
+}
+
+static int
+release_one(struct qbatch *b, struct qrelease_req *rel, const char *route, size_t rlen,
+            struct qbytes channel)
+{
+    uint64_t id = rel->id;
     struct qdeliv_rec d;
     struct qkey k;
     MDB_val v;
@@ -592,7 +625,13 @@ release_one(struct qbatch *b, uint64_t id, const char *route, size_t rlen, struc
     if (rv != IGW_OK) {
         return rv;
     }
-    if (qrec_deliv_decode(&v, &d) != IGW_OK || d.state != IGW_DS_DEAD) {
+    if (qrec_deliv_decode(&v, &d) != IGW_OK) {
+        return IGW_OK;
+    }
+    if (rel->retry_now) {
+        return retry_one(b, id, route, rlen, channel, &d, &rel->changed);
+    }
+    if (d.state != IGW_DS_DEAD) {
         return IGW_OK;
     }
     rv = qdb_del(b, QDB_DEAD, &k);
@@ -603,6 +642,7 @@ release_one(struct qbatch *b, uint64_t id, const char *route, size_t rlen, struc
     if (rv == IGW_OK) {
         count_dec(&b->counts.dead);
         b->counts.pending++;
+        rel->changed++;
         rv = qev_add(b, IGW_QEV_RELEASED, id, channel, route, rlen, qbytes_str(NULL), 0, b->now_ms);
     }
     return rv;
@@ -610,8 +650,9 @@ release_one(struct qbatch *b, uint64_t id, const char *route, size_t rlen, struc
 
 /* Calls release_one for every delivery of message id. */
 static int
-release_all(struct qbatch *b, uint64_t id, struct qbytes channel)
+release_all(struct qbatch *b, struct qrelease_req *rel, struct qbytes channel)
 {
+    uint64_t id = rel->id;
     MDB_cursor *cur = NULL;
     struct qkey pos;
     MDB_val key;
@@ -633,7 +674,7 @@ release_all(struct qbatch *b, uint64_t id, struct qbytes channel)
         memcpy(pos.b, key.mv_data, key.mv_size);
         pos.b[key.mv_size] = 0;
         pos.len = key.mv_size + 1;
-        rv = release_one(b, id, (const char *)pos.b + 8, key.mv_size - 8, channel);
+        rv = release_one(b, rel, (const char *)pos.b + 8, key.mv_size - 8, channel);
     }
     if (cur != NULL) {
         mdb_cursor_close(cur);
@@ -667,9 +708,9 @@ qapply_release(struct qbatch *b, struct qreq *r)
         return rv;
     }
     if (rel->route == NULL) {
-        return release_all(b, rel->id, qbytes_of(channel, clen));
+        return release_all(b, rel, qbytes_of(channel, clen));
     }
-    rv = release_one(b, rel->id, rel->route, strlen(rel->route), qbytes_of(channel, clen));
+    rv = release_one(b, rel, rel->route, strlen(rel->route), qbytes_of(channel, clen));
     if (rv == IGW_ENOENT) {
         r->rv = IGW_ENOENT;
         rv = IGW_OK;

@@ -275,17 +275,32 @@ qlmdb_round_wait(void *be, struct igw_queue_round *rd)
     round_collect(rd);
 }
 
-int
-qlmdb_release(void *be, uint64_t id, const char *route)
+static int
+release_call(qlmdb *q, uint64_t id, const char *route, bool retry_now, unsigned *changed)
 {
-    qlmdb *q = be;
     struct qreq r;
+    int rv;
 
     memset(&r, 0, sizeof(r));
     r.kind = QREQ_RELEASE;
     r.u.release.id = id;
     r.u.release.route = route;
-    return qcall(q, &r);
+    r.u.release.retry_now = retry_now;
+    rv = qcall(q, &r);
+    *changed = rv == IGW_OK ? r.u.release.changed : 0;
+    return rv;
+}
+
+int
+qlmdb_release(void *be, uint64_t id, const char *route, unsigned *released)
+{
+    return release_call(be, id, route, false, released);
+}
+
+int
+qlmdb_retry_now(void *be, uint64_t id, const char *route, unsigned *changed)
+{
+    return release_call(be, id, route, true, changed);
 }
 
 int
@@ -307,11 +322,19 @@ qlmdb_sweep(void *be, uint64_t now_ms, unsigned limit, unsigned *removed)
     struct qreq r;
     int rv;
 
-    memset(&r, 0, sizeof(r));
-    r.kind = QREQ_SWEEP;
-    r.u.sweep.now_ms = now_ms;
-    r.u.sweep.limit = limit;
-    rv = qcall(q, &r);
-    *removed = r.u.sweep.removed;
-    return rv;
+    /* A large removal in a nearly full map needs free pages for every tree it rewrites (more
+     * trees since the admin indexes): when it does not fit, the same sweep in smaller
+     * transactions does, since each one frees pages for the next. */
+    for (;;) {
+        memset(&r, 0, sizeof(r));
+        r.kind = QREQ_SWEEP;
+        r.u.sweep.now_ms = now_ms;
+        r.u.sweep.limit = limit;
+        rv = qcall(q, &r);
+        *removed = r.u.sweep.removed;
+        if (rv != IGW_ENOSPC || limit <= 16) {
+            return rv;
+        }
+        limit /= 4;
+    }
 }

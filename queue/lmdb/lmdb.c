@@ -18,8 +18,9 @@
 #define DEFAULT_MAP_SIZE (1ull << 30)
 #define DEFAULT_MAX_BATCH 256u
 
-static const char *const db_names[QDB_COUNT] = {"meta", "msgs",  "payloads", "deliv",
-                                                "due",  "order", "dead",     "idem"};
+static const char *const db_names[QDB_COUNT] = {"meta",   "msgs",   "payloads", "deliv", "due",
+                                                "order",  "dead",   "idem",     "ichan", "iroute",
+                                                "rstats", "cstats", "attempts"};
 
 /* ---- open / close ------------------------------------------------------------------------ */
 
@@ -382,6 +383,12 @@ const struct igw_queue_backend igw_queue_backend_lmdb = {
     .deliveries = qlmdb_deliveries,
     .dead_get = qlmdb_dead_get,
     .release = qlmdb_release,
+    .retry_now = qlmdb_retry_now,
+    .list = qlmdb_list,
+    .route_stats = qlmdb_route_stats,
+    .channel_stats = qlmdb_channel_stats,
+    .attempts = qlmdb_attempts,
+    .payload_get = qlmdb_payload_get,
     .purge = qlmdb_purge,
     .sweep = qlmdb_sweep,
     .message_get = qlmdb_message_get,

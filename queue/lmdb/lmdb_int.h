@@ -35,7 +35,7 @@
 typedef struct qlmdb qlmdb;
 
 #define QF_VERSION 1u        /* first byte of every value */
-#define QF_SCHEMA 1u         /* meta "schema" */
+#define QF_SCHEMA 2u         /* meta "schema" (1: before the admin indexes; upgraded at open) */
 #define QF_OSTR_NONE 0xFFFFu /* u16 length meaning "absent" (NULL) */
 #define QF_KEY_MAX 511       /* LMDB's default max key size */
 #define QF_ERR_MAX (IGW_ERRBUF_SIZE - 1)
@@ -49,6 +49,11 @@ enum qdb {
     QDB_ORDER,
     QDB_DEAD,
     QDB_IDEM,
+    QDB_ICHAN,    /* schema 2: channel, 0x00, id -> empty */
+    QDB_IROUTE,   /* schema 2: route, 0x00, state, id -> empty */
+    QDB_RSTATS,   /* schema 2: route -> deliveries by state */
+    QDB_CSTATS,   /* schema 2: channel -> messages */
+    QDB_ATTEMPTS, /* schema 2: id, route, 0x00, seq -> attempt record */
     QDB_COUNT
 };
 
@@ -91,6 +96,9 @@ struct qdeliv_rec {
     char order[IGW_QUEUE_ORDER_KEY_MAX];
     size_t error_len;
     char error[QF_ERR_MAX + 1]; /* NUL-terminated */
+    uint8_t stored; /* not encoded: the state the store holds (set by decode and put; 0 = a new
+                       record, as a zeroed struct is): lets qrec_deliv_put move the indexes
+                       without reading the record again */
 };
 
 struct qpayload_rec {
@@ -196,6 +204,8 @@ struct qcomplete_req {
 struct qrelease_req {
     uint64_t id;
     const char *route; /* NULL = all */
+    bool retry_now;    /* igw_queue_retry_now: pending deliveries due now (else: release dead) */
+    unsigned changed;  /* out: deliveries released or moved */
 };
 
 struct qpurge_req {
@@ -247,6 +257,15 @@ struct qev {
     uint64_t next_due_ms;
 };
 
+/* Counter changes of one route (rstats) or channel (cstats) during a txn, written once by
+ * qidx_flush before the commit (index.c). */
+struct qdelta {
+    bool channel;
+    uint8_t len;
+    char name[IGW_QUEUE_NAME_MAX];
+    int64_t d[4]; /* route: pending, in flight, delivered, dead; channel: d[0] messages */
+};
+
 struct qbatch {
     qlmdb *q;
     MDB_txn *txn;
@@ -266,6 +285,11 @@ struct qbatch {
     size_t nev;
     size_t evcap;
     struct igw_buf evstr;
+    int att_room;      /* attempt records may be written in this txn: -1 not measured yet,
+                          0 no (the store is above its high-water mark), 1 yes (index.c) */
+    struct qdelta *dl; /* counter changes of this txn (index.c) */
+    unsigned ndl;
+    unsigned dlcap;
 };
 
 struct qroute_name {
@@ -344,7 +368,15 @@ int qlmdb_stats(void *be, struct igw_queue_stats *s);
 int qlmdb_deliveries(void *be, uint64_t id, struct igw_queue_delivery_info *out, unsigned max,
                      unsigned *n);
 int qlmdb_dead_get(void *be, uint64_t id, const char *route, struct igw_queue_dead_info *out);
-int qlmdb_release(void *be, uint64_t id, const char *route);
+int qlmdb_release(void *be, uint64_t id, const char *route, unsigned *released);
+int qlmdb_retry_now(void *be, uint64_t id, const char *route, unsigned *changed);
+int qlmdb_list(void *be, const struct igw_queue_filter *f, uint64_t before, unsigned max,
+               struct igw_queue_list_item *out, struct igw_queue_list_page *pg);
+int qlmdb_route_stats(void *be, struct igw_queue_route_stats *out, unsigned max, unsigned *n);
+int qlmdb_channel_stats(void *be, struct igw_queue_channel_stats *out, unsigned max, unsigned *n);
+int qlmdb_attempts(void *be, uint64_t id, const char *route, struct igw_queue_attempt *out,
+                   unsigned max, unsigned *n, uint32_t *total);
+int qlmdb_payload_get(void *be, uint64_t id, const char *route, struct igw_queue_payload *out);
 int qlmdb_purge(void *be, uint64_t id);
 int qlmdb_sweep(void *be, uint64_t now_ms, unsigned limit, unsigned *removed);
 int qlmdb_message_get(void *be, uint64_t id, struct igw_queue_message *out);
@@ -361,7 +393,7 @@ int qdb_put_raw(struct qbatch *b, enum qdb db, const struct qkey *k, const void 
                 unsigned flags);
 int qrec_msg_put(struct qbatch *b, const struct qkey *k, const struct qmsg_rec *r);
 int qrec_msg_decode(const MDB_val *v, struct qmsg_rec *r);
-int qrec_deliv_put(struct qbatch *b, const struct qkey *k, const struct qdeliv_rec *r);
+int qrec_deliv_put(struct qbatch *b, const struct qkey *k, struct qdeliv_rec *r);
 int qrec_deliv_decode(const MDB_val *v, struct qdeliv_rec *r);
 int qrec_payload_put(struct qbatch *b, const struct qkey *k, const struct qpayload_rec *r);
 int qrec_payload_decode(const MDB_val *v, struct qpayload_rec *r);
@@ -427,6 +459,29 @@ int qspace_full_at_open(qlmdb *q, bool *full);
  * a failure (the file system full) is logged once and retried after the next commit. cap: the
  * capacity in pages the commit's transaction already measured, or 0 to measure it here. */
 void qspace_preallocate(qlmdb *q, uint64_t cap);
+
+/* index.c: the admin indexes (schema 2), maintained in the same txn as the records */
+/* A delivery moved from state old to new (0 = absent): its iroute entry and rstats counters. */
+int qidx_deliv_move(struct qbatch *b, uint64_t id, const char *route, size_t rlen, uint8_t old,
+                    uint8_t new_state);
+/* A message stored (add) or removed: its ichan entry and cstats count; removal also drops its
+ * attempt records. */
+int qidx_msg(struct qbatch *b, uint64_t id, struct qbytes channel, bool add);
+/* Records one attempt of (id, route), keeping the first and the last ones. */
+int qidx_attempt_add(struct qbatch *b, const struct igw_queue_outcome *o, size_t rlen,
+                     const struct qdeliv_rec *d);
+/* Writes the counter changes collected in b (rstats, cstats): once per touched route or
+ * channel, before the commit (qmeta_store). */
+int qidx_flush(struct qbatch *b);
+/* Builds every index from the records (upgrade of a schema 1 queue, at open). */
+int qidx_build(struct qbatch *b);
+void qkey_iroute(struct qkey *k, const char *route, size_t rlen, uint8_t state, bool with_id,
+                 uint64_t id);
+void qkey_ichan(struct qkey *k, const char *ch, size_t clen, bool with_id, uint64_t id);
+void qkey_att(struct qkey *k, uint64_t id, const char *route, size_t rlen, bool with_seq,
+              uint32_t seq);
+/* rstats value: version, then pending, inflight, delivered, dead (u64 each) */
+int qrec_rstats_decode(const MDB_val *v, uint64_t c[4]);
 
 /* replay.c */
 int qapply_replay(struct qbatch *b, struct qreq *r);

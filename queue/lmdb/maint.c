@@ -97,6 +97,9 @@ remove_delivery(struct qbatch *b, const struct qkey *dk, const MDB_val *val)
     if (rv == IGW_OK) {
         rv = qdb_del(b, QDB_DELIV, dk);
     }
+    if (rv == IGW_OK && d.state != 0) {
+        rv = qidx_deliv_move(b, id, route, rlen, d.state, 0);
+    }
     if (rv == IGW_OK) {
         switch (d.state) {
         case IGW_DS_PENDING:
@@ -135,6 +138,12 @@ remove_message(struct qbatch *b, uint64_t id)
             break;
         }
         rv = remove_delivery(b, &dk, &val);
+    }
+    if (rv == IGW_OK) {
+        char channel[IGW_QUEUE_NAME_MAX];
+        struct qbytes ch = {NULL, 0, false};
+        rv = qmsg_channel(b, id, channel, &ch);
+        rv = rv == IGW_OK ? qidx_msg(b, id, ch, false) : rv;
     }
     if (rv == IGW_OK) {
         qkey_id(&dk, id);
@@ -323,6 +332,15 @@ load_schema(struct qbatch *b)
     if (rv == IGW_OK) {
         rv = qrec_u64_decode(&v, &schema);
     }
+    if (rv == IGW_OK && schema == 1) {
+        /* upgrade: the admin indexes are built from the records in this (open) txn; a failure
+         * aborts it and leaves the schema 1 queue as it was */
+        IGW_INFO("queue: upgrading the queue format from schema 1 to %u (building indexes)",
+                 QF_SCHEMA);
+        rv = qidx_build(b);
+        rv = rv == IGW_OK ? qrec_u64_put(b, "schema", QF_SCHEMA) : rv;
+        return rv;
+    }
     if (rv == IGW_OK && schema != QF_SCHEMA) {
         IGW_ERROR("queue: unsupported queue format schema %llu (want %u)",
                   (unsigned long long)schema, QF_SCHEMA);
@@ -389,8 +407,8 @@ qmeta_load(struct qbatch *b)
 int
 qmeta_store(struct qbatch *b)
 {
-    int rv = IGW_OK;
-    if (b->next_id != b->q->next_id) {
+    int rv = qidx_flush(b);
+    if (rv == IGW_OK && b->next_id != b->q->next_id) {
         rv = qrec_u64_put(b, "next_id", b->next_id);
     }
     if (rv == IGW_OK && memcmp(&b->counts, &b->q->counts, sizeof(b->counts)) != 0) {

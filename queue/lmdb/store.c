@@ -381,10 +381,21 @@ deliv_enc(struct qenc *e, const void *rec)
     enc_ostr(e, qbytes_of(r->error, r->error_len));
 }
 
+/* Writes a delivery record; when its state differs from the stored one (r->stored; 0 = new)
+ * the route index and the route's counters follow in the same txn (index.c). */
 int
-qrec_deliv_put(struct qbatch *b, const struct qkey *k, const struct qdeliv_rec *r)
+qrec_deliv_put(struct qbatch *b, const struct qkey *k, struct qdeliv_rec *r)
 {
-    return put_rec(b, QDB_DELIV, k, deliv_enc, r, 0);
+    int rv = put_rec(b, QDB_DELIV, k, deliv_enc, r, 0);
+
+    if (rv == IGW_OK && r->stored != r->state && k->len > 8) {
+        rv = qidx_deliv_move(b, qget_be64(k->b), (const char *)k->b + 8, k->len - 8, r->stored,
+                             r->state);
+    }
+    if (rv == IGW_OK) {
+        r->stored = r->state;
+    }
+    return rv;
 }
 
 int
@@ -409,6 +420,7 @@ qrec_deliv_decode(const MDB_val *v, struct qdeliv_rec *r)
     if (dec_end(&d, "deliv") != IGW_OK) {
         return IGW_EIO;
     }
+    r->stored = r->state;
     r->ordered = order.present;
     r->order_len = order.len;
     if (order.len > 0) {

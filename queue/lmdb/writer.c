@@ -31,6 +31,7 @@ qbatch_init(struct qbatch *b, qlmdb *q)
 {
     memset(b, 0, sizeof(*b));
     b->q = q;
+    b->att_room = -1;
     igw_buf_init(&b->evstr, SIZE_MAX / 2);
     return IGW_OK;
 }
@@ -39,6 +40,8 @@ void
 qbatch_clear(struct qbatch *b)
 {
     b->nev = 0;
+    b->ndl = 0;
+    b->att_room = -1;
     igw_buf_reset(&b->evstr);
     b->accepted = false;
     b->freed = false;
@@ -51,6 +54,9 @@ void
 qbatch_fini(struct qbatch *b)
 {
     IGW_FREE(b->ev);
+    IGW_FREE(b->dl);
+    b->ndl = 0;
+    b->dlcap = 0;
     igw_buf_fini(&b->evstr);
     b->nev = 0;
     b->evcap = 0;

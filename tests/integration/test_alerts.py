@@ -35,6 +35,8 @@ alerts:
     - { name: flaky-open, kind: circuit_open, route: fl.out, window: 300ms }
     - { name: depth, kind: queue_depth, threshold: 100000 }
     - { name: disk, kind: storage, threshold: 1 }
+    - { name: fl-depth, kind: queue_depth, route: fl.out, threshold: 0 }
+    - { name: fl-old, kind: oldest_pending, route: fl.out, window: 300ms }
 channels:
   dl:
     listen: POST /dl
@@ -123,11 +125,23 @@ def test_incidents_fire_and_resolve_once():
         e.sink.control(reset=True, keep_records=True)
         eventually(lambda: [h["status"] for h in e.hooks("flaky-open")] == ["firing", "resolved"],
                    timeout=10, what="flaky-open resolved once the sink recovered")
+        # the route's own depth and oldest pending age (the queue's per-route counters): the
+        # held delivery fired each once, its delivery resolved each once
+        for name in ("fl-depth", "fl-old"):
+            eventually(lambda: [h["status"] for h in e.hooks(name)] == ["firing", "resolved"],
+                       timeout=10, what=name + " fired and resolved")
+            fired = e.hooks(name)[0]
+            assert fired["route"] == "fl.out", fired
+        assert e.hooks("fl-depth")[0]["kind"] == "queue_depth" and \
+            e.hooks("fl-depth")[0]["value"] >= 1, e.hooks("fl-depth")
+        assert e.hooks("fl-old")[0]["kind"] == "oldest_pending" and \
+            e.hooks("fl-old")[0]["value"] >= 300, e.hooks("fl-old")
         # storage over 1 % of a 1 MiB queue: firing, and only once
         assert [h["status"] for h in e.hooks("disk")] == ["firing"], e.hooks("disk")
         assert e.hooks("depth") == []
         time.sleep(0.5)  # a few more evaluations: still no duplicates
         assert len(e.hooks("dl-dead")) == 2 and len(e.hooks("disk")) == 1, e.hooks()
+        assert len(e.hooks("fl-depth")) == 2 and len(e.hooks("fl-old")) == 2, e.hooks()
         doc = e.alerts()
         rules = {r["name"]: r for r in doc["rules"]}
         assert rules["dl-dead"]["state"] == "ok" and rules["disk"]["state"] == "firing", rules
@@ -157,9 +171,15 @@ def test_config_refuses_bad_rules():
                  (base.replace("channel: ops", "channel: nope"), 'no channel "nope"'),
                  (base.replace("kind: storage, threshold: 1", "kind: storage, threshold: 101"),
                   "1..100"),
-                 (base.replace("{ name: depth, kind: queue_depth,",
-                               "{ name: depth, kind: queue_depth, route: dl.out,"),
+                 (base.replace("{ name: disk, kind: storage,",
+                               "{ name: disk, kind: storage, route: dl.out,"),
                   "takes no route"),
+                 (base.replace("kind: oldest_pending, route: fl.out, window: 300ms",
+                               "kind: oldest_pending, route: fl.out, window: 0s"),
+                  "window must be above 0"),
+                 (base.replace("kind: queue_depth, route: fl.out,",
+                               "kind: queue_depth, route: fl.nope,"),
+                  'no route "fl.nope"'),
                  (base.replace("kind: circuit_open, route: fl.out,", "kind: circuit_open,"),
                   "needs route")]
         for text, want in cases:

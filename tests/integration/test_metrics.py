@@ -141,8 +141,15 @@ def test_metrics_values_and_logs():
         assert m['igw_queue_messages'] == 5, m
         assert 0 < m['igw_queue_storage_used_bytes'] <= m['igw_queue_storage_limit_bytes'], m
         assert m['igw_queue_full'] == 0, m
+        # per route: depth by state and the oldest pending age (0: nothing pending)
+        assert m['igw_queue_route_deliveries{route="ev.ok",state="delivered"}'] == 5, m
+        assert m['igw_queue_route_deliveries{route="ev.ok",state="pending"}'] == 0, m
+        assert m['igw_queue_route_deliveries{route="ev.bad",state="dead"}'] == dead, m
+        assert m['igw_queue_oldest_pending_age_seconds{route="ev.ok"}'] == 0, m
+        assert m['igw_queue_oldest_pending_age_seconds{route="ev.bad"}'] == 0, m
         for fam in ("igw_messages_accepted_total", "igw_deliveries_total",
-                    "igw_delivery_duration_seconds", "igw_circuit_state"):
+                    "igw_delivery_duration_seconds", "igw_circuit_state",
+                    "igw_queue_route_deliveries", "igw_queue_oldest_pending_age_seconds"):
             assert "# TYPE %s " % fam in text, fam
 
         logs = e.gw.logs()
@@ -165,6 +172,13 @@ def test_retry_and_circuit():
         eventually(opened, what="circuit open")
         m = samples(e.scrape())
         assert m['igw_deliveries_total{route="ev.bad",outcome="retry"}'] >= 1, m
+        # the open circuit holds ev.bad's deliveries: pending, and their age grows
+        assert m['igw_queue_route_deliveries{route="ev.bad",state="pending"}'] >= 1, m
+        assert m['igw_queue_route_deliveries{route="ev.ok",state="pending"}'] == 0, m
+        age = m['igw_queue_oldest_pending_age_seconds{route="ev.bad"}']
+        assert age > 0, m
+        eventually(lambda: samples(e.scrape())['igw_queue_oldest_pending_age_seconds'
+                                               '{route="ev.bad"}'] > age, what="age grows")
         assert re.search(r"retry id=[0-9a-f]{16} route=ev\.bad attempt=1 status=503 "
                          r"duration_ms=\d+ in_ms=\d+ error=", e.gw.logs()), e.gw.logs()[-3000:]
 

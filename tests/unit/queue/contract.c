@@ -27,7 +27,8 @@ count(const struct igwt_case *c)
 int
 qc_main(const struct qc_backend *be, const struct igwt_case *extra, int argc, char **argv)
 {
-    const struct igwt_case *parts[] = {qc_cases_deliver, qc_cases_store, qc_cases_replay, extra};
+    const struct igwt_case *parts[] = {qc_cases_deliver, qc_cases_store, qc_cases_replay,
+                                       qc_cases_admin, extra};
     struct igwt_case *all;
     size_t n = 0;
     int rv;

@@ -117,5 +117,6 @@ void qc_same_wait(int n);
 extern const struct igwt_case qc_cases_deliver[]; /* contract_deliver.c */
 extern const struct igwt_case qc_cases_store[];   /* contract_store.c */
 extern const struct igwt_case qc_cases_replay[];  /* contract_replay.c */
+extern const struct igwt_case qc_cases_admin[];   /* contract_admin.c */
 
 #endif /* IGW_TEST_QUEUE_CONTRACT_H */

@@ -88,7 +88,7 @@ test_retry(void)
     qc_fini_claims(c, 1);
     /* a release of the claim (shutdown) does not count as an attempt */
     {
-        struct igw_queue_outcome o = {id, "r", IGW_DELIVER_RETRY, t + 7, NULL, NULL, 0, 0, true};
+        struct igw_queue_outcome o = {id, "r", IGW_DELIVER_RETRY, t + 7, NULL, NULL, 0, 0, true, 0};
         IGWT_OK(igw_queue_complete(q, &o, 1));
     }
     IGWT_OK(igw_queue_deliveries(q, id, di, 2, &n));
@@ -119,16 +119,16 @@ test_dead_release(void)
     IGWT_OK(igw_queue_deliveries(q, id, di, 2, &n));
     IGWT_CHECK(n == 1 && di[0].state == IGW_DS_DEAD && di[0].attempts == 1);
     IGWT_CHECK(qc_claim(q, QC_FAR_FUTURE, c, 2) == 0);
-    IGWT_ERR(igw_queue_release(q, id + 5, NULL), IGW_ENOENT);
-    IGWT_ERR(igw_queue_release(q, id, "nope"), IGW_ENOENT);
-    IGWT_OK(igw_queue_release(q, id, NULL));
+    IGWT_ERR(igw_queue_release(q, id + 5, NULL, NULL), IGW_ENOENT);
+    IGWT_ERR(igw_queue_release(q, id, "nope", NULL), IGW_ENOENT);
+    IGWT_OK(igw_queue_release(q, id, NULL, NULL));
     IGWT_ERR(igw_queue_dead_get(q, id, "r", &dead), IGW_ENOENT);
     IGWT_CHECK(qc_stats(q).dead == 0 && qc_stats(q).pending == 1);
     IGWT_ASSERT(qc_claim(q, igw_now_ms(), c, 2) == 1);
     IGWT_CHECK(c[0].attempts == 0);
     qc_fini_claims(c, 1);
     qc_done(q, id, "r", IGW_DELIVER_FAIL, 0);
-    IGWT_OK(igw_queue_release(q, id, "r"));
+    IGWT_OK(igw_queue_release(q, id, "r", NULL));
     IGWT_CHECK(qc_stats(q).pending == 1);
     qc_finish(q);
 }
@@ -166,7 +166,7 @@ test_ordering(void)
     IGWT_CHECK(c[0].id == a3);
     qc_fini_claims(c, 1);
     /* releasing the older dead letter puts it back in front (a3 is already in flight) */
-    IGWT_OK(igw_queue_release(q, a2, NULL));
+    IGWT_OK(igw_queue_release(q, a2, NULL, NULL));
     IGWT_ASSERT(qc_claim(q, QC_FAR_FUTURE, c, 8) == 1);
     IGWT_CHECK(c[0].id == a2);
     qc_fini_claims(c, 1);

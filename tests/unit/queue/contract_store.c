@@ -226,7 +226,7 @@ test_events(void)
     IGWT_ASSERT(qc_claim(q, igw_now_ms(), c, 2) == 1);
     qc_fini_claims(c, 1);
     qc_done(q, id, "r", IGW_DELIVER_FAIL, 0);
-    IGWT_OK(igw_queue_release(q, id, NULL));
+    IGWT_OK(igw_queue_release(q, id, NULL, NULL));
     IGWT_ASSERT(qc_claim(q, igw_now_ms(), c, 2) == 1);
     qc_fini_claims(c, 1);
     qc_done(q, id, "r", IGW_DELIVER_OK, 0);

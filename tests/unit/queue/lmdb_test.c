@@ -243,6 +243,18 @@ test_map_full(void)
     }
     IGWT_CHECK(qc_stats(q).full && qc_stats(q).messages == (uint64_t)fill.ok);
     IGWT_ERR(igw_queue_put(q, &m, &id, NULL), IGW_ENOSPC);
+    {
+        /* above the mark an outcome writes no attempt record: the reserve is the deliveries' */
+        struct igw_queue_claim c[1];
+        struct igw_queue_attempt at[2];
+        uint32_t total = 9;
+        unsigned na = 9;
+        IGWT_ASSERT(qc_claim(q, igw_now_ms() + 1, c, 1) == 1);
+        qc_done(q, c[0].id, "r", IGW_DELIVER_RETRY, 0);
+        IGWT_OK(igw_queue_attempts(q, c[0].id, "r", at, 2, &na, &total));
+        IGWT_CHECK(na == 0 && total == 0);
+        qc_fini_claims(c, 1);
+    }
     /* everything accepted is intact, and claims and completions still commit */
     seen = drain_all(q, sizeof(body));
     IGWT_CHECK(seen == (unsigned)fill.ok);
@@ -513,7 +525,7 @@ test_disk_format(void)
     IGWT_ASSERT(mdb_env_open(env, tmpdir, MDB_RDONLY, 0600) == MDB_SUCCESS);
     IGWT_ASSERT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == MDB_SUCCESS);
     IGWT_CHECK(raw_get(txn, "meta", "schema", 6, &v) == MDB_SUCCESS && v.mv_size == 9 &&
-               ((unsigned char *)v.mv_data)[0] == 1 && be64((char *)v.mv_data + 1) == 1);
+               ((unsigned char *)v.mv_data)[0] == 1 && be64((char *)v.mv_data + 1) == 2);
     for (int i = 0; i < 8; i++) {
         key[i] = (unsigned char)(id >> (56 - 8 * i));
     }
@@ -524,8 +536,94 @@ test_disk_format(void)
     key[8] = 'r';
     IGWT_CHECK(raw_get(txn, "deliv", key, 9, &v) == MDB_SUCCESS && v.mv_size > 1 &&
                ((unsigned char *)v.mv_data)[0] == 1);
+    /* schema 2 indexes: ichan "ch" 0x00 id; iroute "r" 0x00 state(1 pending) id; rstats "r";
+     * cstats "ch" */
+    {
+        unsigned char ik[3 + 8] = {'c', 'h', 0};
+        unsigned char rk[3 + 8] = {'r', 0, 1};
+        memcpy(ik + 3, key, 8);
+        memcpy(rk + 3, key, 8);
+        IGWT_CHECK(raw_get(txn, "ichan", ik, 11, &v) == MDB_SUCCESS && v.mv_size == 0);
+        IGWT_CHECK(raw_get(txn, "iroute", rk, 11, &v) == MDB_SUCCESS && v.mv_size == 0);
+        IGWT_CHECK(raw_get(txn, "rstats", "r", 1, &v) == MDB_SUCCESS && v.mv_size == 33 &&
+                   ((unsigned char *)v.mv_data)[0] == 1 && be64((char *)v.mv_data + 1) == 1);
+        IGWT_CHECK(raw_get(txn, "cstats", "ch", 2, &v) == MDB_SUCCESS && v.mv_size == 9 &&
+                   be64((char *)v.mv_data + 1) == 1);
+    }
     mdb_txn_abort(txn);
     mdb_env_close(env);
+    igwt_rm_tree(tmpdir);
+}
+
+/* Rewrites meta "schema" to v and, for v 1, drops the schema 2 indexes: what an older igw
+ * left behind. */
+static void
+raw_downgrade(uint64_t v)
+{
+    static const char *const idx[] = {"ichan", "iroute", "rstats", "cstats", "attempts"};
+    unsigned char rec[9] = {1};
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {6, (void *)(uintptr_t) "schema"};
+    MDB_val val = {9, rec};
+
+    for (int i = 0; i < 8; i++) {
+        rec[1 + i] = (unsigned char)(v >> (56 - 8 * i));
+    }
+    IGWT_ASSERT(mdb_env_create(&env) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_env_set_maxdbs(env, 16) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_env_open(env, tmpdir, 0, 0600) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_txn_begin(env, NULL, 0, &txn) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_dbi_open(txn, "meta", 0, &dbi) == MDB_SUCCESS);
+    IGWT_ASSERT(mdb_put(txn, dbi, &k, &val, 0) == MDB_SUCCESS);
+    for (unsigned i = 0; v == 1 && i < 5; i++) {
+        IGWT_ASSERT(mdb_dbi_open(txn, idx[i], 0, &dbi) == MDB_SUCCESS);
+        IGWT_ASSERT(mdb_drop(txn, dbi, 1) == MDB_SUCCESS);
+    }
+    IGWT_ASSERT(mdb_txn_commit(txn) == MDB_SUCCESS);
+    mdb_env_close(env);
+}
+
+/* A schema 1 queue (no indexes) is upgraded at open: listing, counters and attempts work on
+ * what it held; a newer schema than this igw knows is refused with a clear error. */
+static void
+test_upgrade(void)
+{
+    igw_queue *q = lmdb_open_at(8 << 20, 0);
+    struct igw_queue_route_stats rs[4];
+    struct igw_queue_list_item it[8];
+    struct igw_queue_list_page pg;
+    struct igw_queue_filter f;
+    struct igw_queue_claim c[4];
+    char err[IGW_ERRBUF_SIZE] = "";
+    uint64_t a = qc_put1(q, "r", NULL, "a");
+    uint64_t b = qc_put1(q, "r", NULL, "b");
+    unsigned n = 0;
+
+    IGWT_ASSERT(qc_claim(q, igw_now_ms() + 1, c, 4) == 2);
+    qc_fini_claims(c, 2);
+    qc_done(q, a, "r", IGW_DELIVER_FAIL, 0);
+    qc_done(q, b, "r", IGW_DELIVER_OK, 0);
+    igw_queue_close(q);
+    raw_downgrade(1);
+    q = NULL;
+    IGWT_OK(lmdb_open_opts(&q, tmpdir, 8 << 20, 0, err, sizeof(err)));
+    memset(&f, 0, sizeof(f));
+    f.state = IGW_DS_DEAD;
+    IGWT_OK(igw_queue_list(q, &f, 0, 8, it, &pg));
+    IGWT_CHECK(pg.n == 1 && it[0].id == a && it[0].state == IGW_DS_DEAD);
+    f.channel = "ch";
+    f.state = 0;
+    IGWT_OK(igw_queue_list(q, &f, 0, 8, it, &pg));
+    IGWT_CHECK(pg.n == 2 && it[0].id == b && it[1].id == a);
+    IGWT_OK(igw_queue_route_stats(q, rs, 4, &n));
+    IGWT_CHECK(n == 1 && rs[0].dead == 1 && rs[0].delivered == 1 && rs[0].pending == 0);
+    igw_queue_close(q);
+    raw_downgrade(99);
+    q = NULL;
+    IGWT_ERR(lmdb_open_opts(&q, tmpdir, 8 << 20, 0, err, sizeof(err)), IGW_EIO);
+    IGWT_CHECK(q == NULL);
     igwt_rm_tree(tmpdir);
 }
 
@@ -541,6 +639,7 @@ main(int argc, char **argv)
         {"stats_capacity", test_stats_capacity},
         {"open_invalid", test_open_invalid},
         {"disk_format", test_disk_format},
+        {"upgrade", test_upgrade},
         {NULL, NULL},
     };
     return qc_main(&lmdb_backend, own, argc, argv);

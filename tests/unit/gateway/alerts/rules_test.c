@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Tests of gateway/alerts/rules.c: the dead-letter window (counts inside it, forgets what fell
  * out, long windows keep their baseline), circuit open for a time, queue depth and storage. */
+#include <stdio.h>
 #include <string.h>
 
 #include "igw/common.h"
@@ -127,6 +128,60 @@ test_circuit_depth_storage(void)
     igw_stats_fini(&cfg);
 }
 
+static void
+test_per_route_depth_and_oldest_pending(void)
+{
+    struct igw_alert_rule rd = {rname, IGW_ALERT_QUEUE_DEPTH, rname, 3, 0};
+    struct igw_alert_rule ro = {rname, IGW_ALERT_OLDEST_PENDING, rname, 0, 60000};
+    struct igw_alert_rule roa = {rname, IGW_ALERT_OLDEST_PENDING, NULL, 0, 60000};
+    struct igw_queue_route_stats qs[2];
+    static struct rule_state rs;
+    struct tick t;
+
+    memset(qs, 0, sizeof(qs));
+    snprintf(qs[0].route, sizeof(qs[0].route), "%s", "other.out");
+    qs[0].pending = 50;
+    qs[0].oldest_pending_ms = 1000;
+    snprintf(qs[1].route, sizeof(qs[1].route), "%s", rname);
+    qs[1].pending = 2;
+    qs[1].inflight = 1;
+    qs[1].oldest_pending_ms = 100000;
+    memset(&t, 0, sizeof(t));
+    t.now_ms = 150000;
+    t.have_q = true;
+    t.qs.pending = 52; /* every route together: over 3, but the rule watches one route */
+    t.have_rs = true;
+    t.rs = qs;
+    t.nrs = 2;
+
+    memset(&rs, 0, sizeof(rs));
+    rs.rule = &rd;
+    IGWT_CHECK(!alerts_rule_eval(&rs, &t) && rs.value == 3);
+    qs[1].pending = 3;
+    IGWT_CHECK(alerts_rule_eval(&rs, &t) && rs.value == 4);
+    t.nrs = 1; /* the route has no deliveries at all: 0 */
+    IGWT_CHECK(!alerts_rule_eval(&rs, &t) && rs.value == 0);
+    t.nrs = 2;
+    rs.firing = true;
+    t.have_rs = false; /* unknown: no change */
+    IGWT_CHECK(alerts_rule_eval(&rs, &t));
+    t.have_rs = true;
+
+    memset(&rs, 0, sizeof(rs));
+    rs.rule = &ro; /* 50 s old: under a minute */
+    IGWT_CHECK(!alerts_rule_eval(&rs, &t) && rs.value == 50000);
+    t.now_ms = 160000;
+    IGWT_CHECK(alerts_rule_eval(&rs, &t) && rs.value == 60000);
+    qs[1].oldest_pending_ms = 0; /* nothing pending any more */
+    IGWT_CHECK(!alerts_rule_eval(&rs, &t) && rs.value == 0);
+
+    memset(&rs, 0, sizeof(rs));
+    rs.rule = &roa; /* any route: other.out's is the oldest */
+    IGWT_CHECK(alerts_rule_eval(&rs, &t) && rs.value == 159000);
+    IGWT_STREQ(alerts_kind_name(IGW_ALERT_OLDEST_PENDING), "oldest_pending");
+}
+
 IGWT_MAIN({"dead_letter_window", test_dead_letter_window},
           {"long_window_many_ticks", test_long_window_many_ticks},
-          {"circuit_depth_storage", test_circuit_depth_storage})
+          {"circuit_depth_storage", test_circuit_depth_storage},
+          {"per_route_depth_and_oldest_pending", test_per_route_depth_and_oldest_pending})
