@@ -290,6 +290,11 @@ static const struct opt opts[] = {
     {S_CH_DCI, "sender_id", T_STR, CH(dci_sender_id), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
      "answer: dci-callback: igw's header.sender_id in those requests (with the transaction_id, "
      "which the request maps use as message_id, it finds the pending request)."},
+    {S_CH_DCI, "max_items", T_UINT, CH(dci_max_items), 0, "100", 1, 100000, NULL, 0, NULL,
+     "integer", 0,
+     "Most items one message may carry in its batch (search_request, subscribe_request, "
+     "notify_event, search_response, subscribe_response, subscription_codes); more is refused "
+     "with rjct.total_count.limit_exceeded."},
 
     {S_ROUTE, "url", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_url, "url", F_REQUIRED,
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "

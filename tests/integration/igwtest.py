@@ -136,7 +136,15 @@ def raw_request(port, data, timeout=3.0):
     return out
 
 
+# Sanitizer builds run igw several times slower (TSan 5-15x, ASan about 2x), so waits for the
+# gateway to get something done scale with the build; what a test asserts does not change.
+SLOWDOWN = {"thread": 4.0}.get(os.environ.get("IGW_SANITIZER", "none"),
+                               1.0 if os.environ.get("IGW_SANITIZER", "none") == "none" else 2.0)
+
+
 def eventually(fn, timeout=10.0, interval=0.05, what="condition"):
+    """Calls fn until it returns a true value, for at most timeout seconds (times SLOWDOWN)."""
+    timeout *= SLOWDOWN
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
