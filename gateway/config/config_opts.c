@@ -318,6 +318,13 @@ static const struct opt opts[] = {
      "list of strings", 0,
      "Names of the partners (partners: section) that send to this channel: their credentials, "
      "signature keys and callback base URLs. Unset: no partner checks."},
+    {S_CH_DCI, "requests", T_STR, CH(dci_requests), 0, NULL, 0, 0, NULL, 0, NULL, "channel name",
+     0,
+     "answer: dci-callback (igw as a DCI client): the channel whose messages are igw's own DCI "
+     "requests (answer: dci-client); a callback is taken only for one of their transactions."},
+    {S_CH_DCI, "sender_id", T_STR, CH(dci_sender_id), 0, NULL, 0, 0, NULL, 0, NULL, "string", 0,
+     "answer: dci-callback: igw's header.sender_id in those requests (with the transaction_id, "
+     "which the request maps use as message_id, it finds the pending request)."},
     {S_CH_DCI, "max_items", T_UINT, CH(dci_max_items), 0, "100", 1, 100000, NULL, 0, NULL,
      "integer", 0,
      "Most items one message may carry in its batch (search_request, subscribe_request, "

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""it.dci_bridge: the FHIR -> DCI direction of the bridge live: a FHIR R4 Patient written to a
+FHIR channel of igw is delivered as a DCI notify (map fhir-patient-to-dci-notify) to the SP-MIS
+receiver simulator (tests/sim/spmis_receiver.py) through a callback:<partner> route, which
+checks the callback header and answers ACK; a resource that is not a Patient is refused at
+intake (422) and never notified."""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from igwtest import IGW_SRC, SIM_DIR, Gateway, eventually, run  # noqa: E402
+
+CONFIG = """
+http: { listen: "http://127.0.0.1:{port}" }
+queue: { path: "{dir}/queue" }
+mappings: { dir: "MAPS" }
+partners:
+  spmis: { base_urls: ["http://127.0.0.1:RCV/dci/spmis/"] }
+channels:
+  fhir_patient:
+    listen: POST /fhir/{type}
+    dialect: fhir
+    auth: { type: bearer, tokens: [fhir-token] }
+    routes:
+      notify: { url: "callback:spmis", map: fhir-patient-to-dci-notify, retry: { base: 100ms, cap: 500ms } }
+"""
+
+PATIENT = {"resourceType": "Patient", "id": "p-1", "meta": {"versionId": "1"},
+           "identifier": [{"system": "urn:openimis:insuree:chfid", "value": "112233445"}],
+           "name": [{"family": "Doe", "given": ["Jane"]}], "gender": "female", "birthDate": "1980-02-03"}
+HDRS = {"Authorization": "Bearer fhir-token", "Content-Type": "application/fhir+json"}
+
+
+def test_patient_to_notify():
+    rcv = subprocess.Popen([sys.executable, os.path.join(SIM_DIR, "spmis_receiver.py"), "--port", "0",
+                            "--base", "/dci/spmis"], stdout=subprocess.PIPE, text=True)
+    gw = None
+    try:
+        port = int(rcv.stdout.readline().split()[1])
+        conf = CONFIG.replace("RCV", str(port)).replace("MAPS", os.path.join(IGW_SRC, "mappings"))
+        gw = Gateway(conf).start()
+        st, _, body = gw.request("POST", "/fhir/Patient", PATIENT, HDRS)
+        assert st in (200, 201, 202), (st, body)
+
+        def got():
+            with urllib.request.urlopen("http://127.0.0.1:%d/_received" % port, timeout=5) as r:
+                return json.loads(r.read())
+        rec = eventually(got, timeout=15, what="notify received")
+        env = rec[0]["envelope"]
+        assert rec[0]["path"] == "/registry/notify" and env["header"]["action"] == "notify", rec
+        ev = env["message"]["notify_event"][0]["data"]
+        assert ev["reg_event_type"] == "REGISTER" and ev["reg_records"][0]["name"]["surname"] == "Doe", ev
+        st, _, body = gw.request("POST", "/fhir/Observation", {"resourceType": "Observation", "status": "final",
+                                                               "code": {"text": "x"}}, HDRS)
+        assert st >= 400, (st, body)
+        time.sleep(0.5)
+        assert len(got()) == 1, "a resource that is not a Patient was notified"
+    finally:
+        if gw is not None:
+            gw.cleanup()
+        rcv.terminate()
+        rcv.wait()
+
+
+if __name__ == "__main__":
+    run([test_patient_to_notify])

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""it.dci_client: igw as openIMIS's DCI client against tests/sim/dci_registry.py (a real DCI
+registry server): openIMIS's plain JSON search becomes a DCI SearchRequest that igw signs
+(checked by the registry against igw's JWKS) and sends synchronously, or commits and delivers
+asynchronously; the registry's signed on-search callback is verified, correlated with the
+pending transaction and delivered to openIMIS (tests/sim/sink.py) through the
+dci-search-response-to-openimis map. Negative: a callback of an unknown transaction (200 ERR
+err.request.not_found, nothing delivered), a forged signature (401 err.signature.invalid), a
+schema-invalid callback (400), a request the map cannot express, a callback repeated (NACK)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from igwtest import IGW_SRC, SIM_DIR, Gateway, eventually, free_port, run, skip  # noqa: E402
+
+sys.path.insert(0, SIM_DIR)
+import dci_jws  # noqa: E402
+
+CONFIG = """
+http: { listen: "http://127.0.0.1:{port}", max_body: 1MiB }
+queue: { path: "{dir}/queue" }
+mappings: { dir: "MAPS" }
+signing: { key_file: igw.pem, kid: igw-1 }
+upstreams:
+  registry: { url: "http://127.0.0.1:REG", timeout: 5s }
+partners:
+  registry: { base_urls: ["http://127.0.0.1:REG/"], jwks_url: "http://127.0.0.1:REG/.well-known/jwks.json", verify: true }
+channels:
+  spmis_search:
+    listen: POST /spmis/search
+    dialect: dci
+    dci: { action: search }
+    answer: dci-client
+    auth: { type: bearer, tokens: [openimis-token] }
+    mediate: { request_map: openimis-search-to-dci-search }
+    routes:
+      registry: { url: "http://127.0.0.1:REG/registry/search", retry: { base: 100ms, cap: 500ms } }
+  spmis_sync_search:
+    listen: POST /spmis/sync/search
+    answer: dci-client
+    upstream: registry
+    auth: { type: bearer, tokens: [openimis-token] }
+    dci: { partner: [registry] }
+    mediate: { path: /registry/sync/search, request_map: openimis-search-to-dci-search,
+               response_map: dci-search-response-to-openimis }
+  spmis_callbacks:
+    listen: POST /dci/spmis/registry/{op}
+    dialect: dci
+    answer: dci-callback
+    dci: { partner: [registry], requests: spmis_search, sender_id: openimis.igw }
+    routes:
+      openimis: { url: "http://127.0.0.1:SINK/openimis/dci-results", map: dci-search-response-to-openimis,
+                  retry: { base: 100ms, cap: 500ms } }
+"""
+
+TOKEN = {"Authorization": "Bearer openimis-token", "Content-Type": "application/json"}
+
+
+class Env:
+    def __init__(self):
+        if not dci_jws.HAVE_CRYPTO:
+            skip("python3-cryptography is not installed")
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        self.dir = tempfile.mkdtemp(prefix="igw-dcic-")
+        pems = {}
+        for name in ("igw", "registry", "forger"):
+            k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pems[name] = os.path.join(self.dir, name + ".pem")
+            with open(pems[name], "wb") as f:
+                f.write(k.private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+        self.reg_key = dci_jws.Signer(pems["registry"], "registry-sim-1")
+        self.forger = dci_jws.Signer(pems["forger"], "registry-sim-1")
+        self.procs = []
+        self.sink_log = os.path.join(self.dir, "sink.ndjson")
+        self.sink_port = self.spawn([os.path.join(SIM_DIR, "sink.py"), "--port", "0", "--log", self.sink_log])
+        self.igw_port = free_port()
+        self.reg_port = self.spawn([os.path.join(SIM_DIR, "dci_registry.py"), "--port", "0", "--persons", "60",
+                                    "--key", pems["registry"], "--verify-jwks",
+                                    "http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port])
+        conf = (CONFIG.replace("REG", str(self.reg_port)).replace("SINK", str(self.sink_port))
+                .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
+        with open(pems["igw"]) as f:
+            self.gw = Gateway(conf, port=self.igw_port, extra_files={"igw.pem": f.read()}).start()
+
+    def spawn(self, argv):
+        p = subprocess.Popen([sys.executable] + argv, stdout=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        line = p.stdout.readline().split()
+        assert line and line[0] == "READY", line
+        return int(line[1])
+
+    def get(self, port, path):
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+            return json.loads(r.read())
+
+    def sink(self):
+        if not os.path.exists(self.sink_log):
+            return []
+        with open(self.sink_log) as f:
+            return [json.loads(x) for x in f if x.strip()]
+
+    def close(self):
+        self.gw.cleanup()
+        for p in self.procs:
+            p.terminate()
+            p.wait()
+
+
+ENV = None
+
+
+def env():
+    global ENV
+    if ENV is None:
+        ENV = Env()
+    return ENV
+
+
+def callback(txn, signer=None, drop_status=False, mid=None):
+    h = {"version": "1.0.0", "message_id": mid or dci_jws.new_id(), "message_ts": dci_jws.now_ts(),
+         "action": "on-search", "status": "succ", "total_count": 1, "sender_id": "registry.sim"}
+    if drop_status:
+        del h["status"]
+    m = {"transaction_id": txn, "correlation_id": "c-1", "search_response": [{
+        "reference_id": txn + "-1", "timestamp": dci_jws.now_ts(), "status": "succ",
+        "data": {"reg_records": [{"identifier": [{"identifier_type": "UIN", "identifier_value": "X-1"}]}]},
+        "pagination": {"page_size": 10, "page_number": 1, "total_count": 1}}]}
+    return (signer or env().reg_key).envelope(h, m)
+
+
+def test_sync_search_signed_and_mapped():
+    e = env()
+    st, _, body = e.gw.request("POST", "/spmis/sync/search", {
+        "transaction_id": "S-1", "identifier": {"type": "UIN", "value": "UIN-3"}}, TOKEN)
+    assert st == 200, (st, body)
+    out = json.loads(body)
+    assert out["transaction_id"] == "S-1" and out["status"] == "succ", out
+    persons = out["results"][0]["persons"]
+    assert [p["chfId"] for p in persons] == ["UIN-3"] and persons[0]["gender"] == "F", out
+    rec = [r for r in e.get(e.reg_port, "/_received") if r["path"] == "/registry/sync/search"]
+    assert rec and rec[-1]["sig"] is True, rec  # igw's signature verified with igw's JWKS
+    # predicate, paged: Family3 has persons 3 and 53; page 1 of size 1 holds one, total 2
+    st, _, body = e.gw.request("POST", "/spmis/sync/search", {
+        "transaction_id": "S-2", "where": [{"attribute": "surname", "value": "Family3"}],
+        "page_size": 1}, TOKEN)
+    r0 = json.loads(body)["results"][0]
+    assert st == 200 and r0["total"] == 2 and len(r0["persons"]) == 1, body
+
+
+def test_sync_search_refusals():
+    e = env()
+    st, _, body = e.gw.request("POST", "/spmis/sync/search", {"transaction_id": "S-3"}, TOKEN)
+    assert st in (400, 422) and b"identifier" in body, (st, body)
+    st, _, _ = e.gw.request("POST", "/spmis/sync/search", {"transaction_id": "S-4"},
+                            {"Content-Type": "application/json"})
+    assert st == 401, st
+
+
+def test_async_search_callback_delivered():
+    e = env()
+    st, _, body = e.gw.request("POST", "/spmis/search", {
+        "transaction_id": "A-1", "identifier": {"type": "UIN", "value": "UIN-7"},
+        "sender_uri": "http://127.0.0.1:%d/dci/spmis/registry/on-search" % e.igw_port}, TOKEN)
+    ack = json.loads(body)
+    assert st == 200 and ack["message"]["ack_status"] == "ACK", (st, body)
+
+    def delivered():
+        return [r for r in e.sink() if '"A-1"' in (r.get("body") or "")]
+    got = eventually(delivered, timeout=15, what="on-search delivered to openIMIS")
+    out = json.loads(got[0]["body"])
+    assert out["transaction_id"] == "A-1" and out["results"][0]["persons"][0]["chfId"] == "UIN-7", out
+    rec = [r for r in e.get(e.reg_port, "/_received") if r["path"] == "/registry/search"]
+    assert rec and rec[-1]["sig"] is True, rec
+    cbs = e.get(e.reg_port, "/_callbacks")
+    assert any(json.loads(c["answer"])["message"]["ack_status"] == "ACK" for c in cbs if c["status"] == 200), cbs
+    # the same transaction again from openIMIS: one transaction, a duplicate NACK
+    st, _, body = e.gw.request("POST", "/spmis/search", {
+        "transaction_id": "A-1", "identifier": {"type": "UIN", "value": "UIN-7"},
+        "sender_uri": "http://127.0.0.1:%d/dci/spmis/registry/on-search" % e.igw_port}, TOKEN)
+    assert json.loads(body)["message"]["error"]["code"] == "rjct.message_id.duplicate", body
+
+
+def test_callback_unknown_transaction_is_err():
+    e = env()
+    n = len(e.sink())
+    st, _, body = e.gw.request("POST", "/dci/spmis/registry/on-search", callback("NO-SUCH"),
+                               {"Content-Type": "application/json"})
+    m = json.loads(body)["message"]
+    assert st == 200 and m["ack_status"] == "ERR" and m["error"]["code"] == "err.request.not_found", body
+    time.sleep(0.5)
+    assert len(e.sink()) == n, "a callback of no transaction was delivered"
+
+
+def test_callback_forged_and_invalid():
+    e = env()
+    eventually(lambda: e.sink(), timeout=15, what="a first transaction") if not e.sink() else None
+    st, _, body = e.gw.request("POST", "/dci/spmis/registry/on-search", callback("A-1", signer=e.forger),
+                               {"Content-Type": "application/json"})
+    assert st == 401 and b"err.signature.invalid" in body, (st, body)
+    st, _, body = e.gw.request("POST", "/dci/spmis/registry/on-search", callback("A-1", drop_status=True),
+                               {"Content-Type": "application/json"})
+    assert st == 400 and b"ERR" in body, (st, body)
+
+
+def test_callback_known_repeated():
+    e = env()
+    test_async = [r for r in e.sink() if '"A-1"' in (r.get("body") or "")]
+    if not test_async:
+        test_async_search_callback_delivered()
+    body = callback("A-1", mid="cb-repeat-1")
+    st, _, b1 = e.gw.request("POST", "/dci/spmis/registry/on-search", body, {"Content-Type": "application/json"})
+    st2, _, b2 = e.gw.request("POST", "/dci/spmis/registry/on-search", body, {"Content-Type": "application/json"})
+    assert st == 200 and json.loads(b1)["message"]["ack_status"] == "ACK", b1
+    assert st2 == 200 and json.loads(b2)["message"]["error"]["code"] == "rjct.message_id.duplicate", b2
+
+
+def main():
+    try:
+        run([test_sync_search_signed_and_mapped, test_sync_search_refusals,
+             test_async_search_callback_delivered, test_callback_unknown_transaction_is_err,
+             test_callback_forged_and_invalid, test_callback_known_repeated])
+    finally:
+        if ENV is not None:
+            ENV.close()
+
+
+if __name__ == "__main__":
+    main()
