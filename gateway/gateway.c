@@ -123,6 +123,7 @@ start_services(struct igw_gateway *g, char *err, size_t errlen)
     }
     if (rv == IGW_OK) {
         rv = igw_mediate_start(&g->med, cfg, g->maps, err, errlen);
+        igw_mediate_set_queue(rv == IGW_OK ? g->med : NULL, g->q);
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start mediation: %s", err);
         }

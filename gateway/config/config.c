@@ -183,6 +183,8 @@ channel_free(struct igw_channel *ch)
     igw_free(ch->dialect);
     igw_free(ch->fhir_interaction);
     igw_free(ch->fhir_base_url);
+    igw_free(ch->dci_action);
+    cfg_free_list(ch->dci_partners, ch->ndci_partners);
     cfg_channel_mediate_free(ch);
     for (size_t i = 0; i < ch->nroutes; i++) {
         route_free(&ch->routes[i]);

@@ -46,6 +46,7 @@ enum sect {
     S_CHANNEL,
     S_AUTH_IN,
     S_CH_FHIR,
+    S_CH_DCI,
     S_ROUTE,
     S_RETRY,
     S_CIRCUIT,

@@ -226,11 +226,14 @@ static const struct opt opts[] = {
     {S_CHANNEL, "input", T_CHOICE, CH(input), 0, "json", 0, 0, "json|xml|csv|any", 0, NULL,
      "choice", 0, "Body format; json bodies are parsed on receipt and rejected with 400 when "
      "malformed."},
-    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir", 0, NULL,
-     "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, or a FHIR R4 "
-     "OperationOutcome for FHIR-facing channels."},
+    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir|dci", 0, NULL,
+     "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, a FHIR R4 "
+     "OperationOutcome for FHIR-facing channels, or DCI (SPDCI 1.0.0) envelopes checked and "
+     "answered with DCI Responses (docs/DCI.md)."},
     {S_CHANNEL, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_FHIR, NULL, "section", 0,
      "FHIR server behaviour of a dialect: fhir channel (docs/FHIR-CHANNELS.md)."},
+    {S_CHANNEL, "dci", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_DCI, NULL, "section", 0,
+     "DCI endpoint behaviour of a dialect: dci channel (docs/DCI.md)."},
     {S_CHANNEL, "routes", T_FN, 0, 0, NULL, 0, 0, NULL, S_ROUTE, cfg_fn_routes, "map of sections",
      0,
      "Destinations of every accepted message, keyed by route name; the full name is "
@@ -258,6 +261,22 @@ static const struct opt opts[] = {
     {S_CH_FHIR, "base_url", T_STR, CH(fhir_base_url), 0, NULL, 0, 0, NULL, 0, NULL, "url", 0,
      "Absolute service base used in Location headers and response Bundles, e.g. "
      "https://igw.example.org/fhir. Unset: the base path of the request (/fhir)."},
+
+    {S_CH_DCI, "action", T_CHOICE, CH(dci_action), 0, "auto", 0, 0,
+     "auto|search|on-search|subscribe|on-subscribe|notify|unsubscribe|on-unsubscribe|"
+     "txn-status|txn-on-status",
+     0, NULL, "choice", 0,
+     "The DCI endpoint the channel is: the header.action it takes and the message schema it "
+     "checks. auto: the endpoint whose DCI path (/registry/search, /registry/sync/search, "
+     "/registry/on-search, ...) ends the request path, so one channel with path "
+     "/dci/social/registry/{op} serves several."},
+    {S_CH_DCI, "sync", T_BOOL, CH(dci_sync), 0, "false", 0, 0, NULL, 0, NULL, "boolean", 0,
+     "The synchronous variant (/registry/sync/search, /registry/sync/txn/status: answered in "
+     "the HTTP response, no sender_uri needed) of dci.action search or txn-status."},
+    {S_CH_DCI, "partner", T_LIST, CH(dci_partners), CH(ndci_partners), NULL, 0, 0, NULL, 0, NULL,
+     "list of strings", 0,
+     "Names of the partners (partners: section) that send to this channel: their credentials, "
+     "signature keys and callback base URLs. Unset: no partner checks."},
 
     {S_ROUTE, "url", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_url, "url", F_REQUIRED,
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "
@@ -423,6 +442,7 @@ static const struct sect_info sects[S_COUNT] = {
     [S_CHANNEL] = {"channels.<name>", cfg_finish_channel},
     [S_AUTH_IN] = {"channels.<name>.auth", NULL},
     [S_CH_FHIR] = {"channels.<name>.fhir", NULL},
+    [S_CH_DCI] = {"channels.<name>.dci", NULL},
     [S_ROUTE] = {"channels.<name>.routes.<name>", cfg_finish_route},
     [S_RETRY] = {"channels.<name>.routes.<name>.retry", cfg_finish_retry},
     [S_CIRCUIT] = {"channels.<name>.routes.<name>.circuit", NULL},

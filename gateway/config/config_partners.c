@@ -160,6 +160,13 @@ cfg_check_partners(struct ctx *c, const yaml_node_t *n)
 {
     struct igw_config *cfg = c->cfg;
     for (size_t i = 0; i < cfg->nchannels; i++) {
+        const struct igw_channel *ch = &cfg->channels[i];
+        for (size_t j = 0; j < ch->ndci_partners; j++) {
+            if (igw_partner_find(cfg, ch->dci_partners[j]) == NULL) {
+                return cfg_fail(c, n, "channel %s: dci.partner %s names no partner (partners.%s)",
+                                ch->name, ch->dci_partners[j], ch->dci_partners[j]);
+            }
+        }
         for (size_t j = 0; j < cfg->channels[i].nroutes; j++) {
             struct igw_route *r = &cfg->channels[i].routes[j];
             int rv;

@@ -15,6 +15,7 @@
 /* The dialects built in, one declaration each (defined in dialect/<name>/). */
 extern const struct igw_dialect_ops igw_dialect_plain;
 extern const struct igw_dialect_ops igw_dialect_fhir;
+extern const struct igw_dialect_ops igw_dialect_dci;
 
 /** The dialect called name (NUL-terminated), or NULL when none is built in. NULL-safe: a NULL
  *  name finds nothing. Thread-safe (the registry is a const table). */

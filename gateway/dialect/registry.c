@@ -11,6 +11,7 @@
 static const struct igw_dialect_ops *const dialects[] = {
     &igw_dialect_plain,
     &igw_dialect_fhir,
+    &igw_dialect_dci,
 };
 
 const struct igw_dialect_ops *

@@ -315,6 +315,7 @@ mreq_init(struct mreq *r, igw_mediate *e, const struct igw_mediate_req *rq)
     m->ch = rq->ch;
     m->cfg = e->cfg;
     m->chstate = rq->ch->mediator_state;
+    m->queue = e->q;
     m->method = rq->method;
     m->target = rq->target;
     m->pm = rq->pm;
@@ -324,6 +325,14 @@ mreq_init(struct mreq *r, igw_mediate *e, const struct igw_mediate_req *rq)
     m->body_len = rq->body_len;
     m->maps = igw_maps_hold(e->maps, &r->mref);
     return igw_arena_new(&m->arena, 64u << 20);
+}
+
+void
+igw_mediate_set_queue(igw_mediate *e, igw_queue *q)
+{
+    if (e != NULL) {
+        e->q = q;
+    }
 }
 
 void

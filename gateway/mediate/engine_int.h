@@ -47,6 +47,7 @@ struct chan {
 struct igw_mediate {
     const struct igw_config *cfg;
     igw_maps *maps;
+    igw_queue *q;       /* igw_mediate_set_queue; NULL = none */
     struct chan *chans; /* cfg->nchannels */
     struct up *ups;     /* cfg->nupstreams */
     CURLM *multi;

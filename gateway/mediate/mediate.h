@@ -22,6 +22,7 @@
 #include <nng/supplemental/http/http.h>
 
 #include "igw/config.h"
+#include "igw/queue.h"
 #include "core/translate.h"
 #include "http/http.h"
 
@@ -52,6 +53,10 @@ struct igw_mediate_req {
  *  @return IGW_OK, IGW_ENOMEM, IGW_EIO (libcurl or thread setup failed; detail in errbuf). */
 int igw_mediate_start(igw_mediate **out, const struct igw_config *cfg, igw_maps *maps, char *errbuf,
                       size_t errlen);
+
+/** Gives the engine the gateway's queue, which mediators may read (igw_med.queue). Call after
+ *  igw_mediate_start, before the intake starts; q must outlive the engine. NULL-safe (e). */
+void igw_mediate_set_queue(igw_mediate *e, igw_queue *q);
 
 /** Mediates one request: answers from the cache, refuses with 503 when the channel's
  *  max_inflight is reached or the engine is stopped, else runs the channel's mediator. e and rq

@@ -42,6 +42,7 @@
 #include "igw/config.h"
 #include "igw/err.h"
 #include "igw/map.h"
+#include "igw/queue.h"
 
 struct igw_path_match;
 
@@ -104,7 +105,10 @@ struct igw_med {
     const struct igw_config *cfg; /* the configuration ch belongs to (the CapabilityStatement
                                    * of fhir-capabilities lists the channels sharing a base) */
     const void *chstate;          /* what the mediator's channel_init built */
-    const char *method;           /* GET, HEAD, POST ... */
+    igw_queue *queue;   /* the gateway's queue, for mediators that answer from igw's own state
+                         * (dci-txn-status): only the reads that never wait for the writer
+                         * (igw_queue_message_get, igw_queue_deliveries); NULL when none */
+    const char *method; /* GET, HEAD, POST ... */
     const char *target; /* raw request target: path and query, percent-encoded as received */
     const struct igw_path_match *pm;
     const char *(*header)(void *arg, const char *name); /* inbound headers; NULL when absent */

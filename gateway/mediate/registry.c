@@ -17,6 +17,7 @@ extern const struct igw_mediator_ops igw_mediator_fhir_search;
 extern const struct igw_mediator_ops igw_mediator_fhir_capabilities;
 extern const struct igw_mediator_ops igw_mediator_fhir_patch;
 extern const struct igw_mediator_ops igw_mediator_fhir_if_match;
+extern const struct igw_mediator_ops igw_mediator_dci_txn_status;
 
 /* one line per mediator */
 /* clang-format off */
@@ -27,6 +28,7 @@ static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_fhir_capabilities,
     &igw_mediator_fhir_patch,
     &igw_mediator_fhir_if_match,
+    &igw_mediator_dci_txn_status,
 };
 /* clang-format on */
 

@@ -34,7 +34,8 @@ who(const struct igw_config *cfg, char *const *names, size_t n, const char *auth
 
     *needs_cred = false;
     for (size_t i = 0; i < n; i++) {
-        const struct igw_partner *p = igw_partner_find(cfg, names[i]);
+        const struct igw_partner *p =
+            cfg != NULL ? igw_partner_find(cfg, names[i]) : igw_partner_current(names[i]);
         if (p == NULL) {
             continue;
         }

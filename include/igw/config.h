@@ -150,6 +150,10 @@ struct igw_channel {
     char *dialect;          /* error body shape: "plain" (default) or "fhir" (OperationOutcome) */
     char *fhir_interaction; /* auto (default), create, update, bundle, notification */
     char *fhir_base_url;    /* absolute base for Location; NULL = the request's base path */
+    char *dci_action;       /* dialect dci: auto (default: from the path) or a DCI action */
+    bool dci_sync;          /* dialect dci: the /registry/sync/ variant (search, txn-status) */
+    char **dci_partners;    /* dialect dci: partner names (partners:) the channel serves */
+    size_t ndci_partners;
     /* the dialect named by `dialect`, resolved by the loader from the gateway's registry
      * (docs/internals/DIALECTS.md), and the per-channel state its channel_init built; both
      * NULL in a channel not built by igw_config_load/parse (the intake then speaks plain) */

@@ -29,7 +29,7 @@ OWNERS = {
     "json.h": "translators/json", "xml.h": "translators/xml", "csv.h": "translators/csv",
     "map.h": "translators/map", "maptable.h": "translators/map",
     "fhir.h": "translators/fhir", "search.h": "translators/search",
-    "gen.h": "gen",
+    "gen.h": "gen", "dci.h": "translators/dci",
 }
 LAYER = {"cli": 4, "gateway": 3, "translators": 2, "queue": 2, "gen": 2, "common": 1}
 SRC_DIRS = ("cli", "gateway", "translators", "queue", "gen", "common")

@@ -29,7 +29,8 @@ test_find(void)
 {
     IGWT_CHECK(igw_dialect_find("plain") == &igw_dialect_plain);
     IGWT_CHECK(igw_dialect_find("fhir") == &igw_dialect_fhir);
-    IGWT_CHECK(igw_dialect_find("dci") == NULL);
+    IGWT_CHECK(igw_dialect_find("dci") == &igw_dialect_dci);
+    IGWT_CHECK(igw_dialect_find("hl7v2") == NULL);
     IGWT_CHECK(igw_dialect_find("") == NULL);
     IGWT_CHECK(igw_dialect_find(NULL) == NULL);
     IGWT_CHECK(igw_dialect_find("FHIR") == NULL);
@@ -45,7 +46,7 @@ test_each_has_name_and_description(void)
         IGWT_CHECK(d->description != NULL && d->description[0] != '\0');
         IGWT_CHECK(igw_dialect_find(d->name) == d);
     }
-    IGWT_CHECK(n == 2);
+    IGWT_CHECK(n == 3);
     IGWT_CHECK(igw_dialect_at(n) == NULL);
 }
 
@@ -79,7 +80,7 @@ static void
 test_config_refuses_unknown(void)
 {
     struct igw_config *cfg =
-        load("channels:\n  a:\n    listen: POST /a\n    dialect: dci\n", IGW_ECONFIG);
+        load("channels:\n  a:\n    listen: POST /a\n    dialect: hl7v2\n", IGW_ECONFIG);
     IGWT_CHECK(cfg == NULL);
 }
 

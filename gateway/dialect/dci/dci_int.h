@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * DCI dialect internal: what its intake files share (docs/DCI.md, docs/internals/DIALECTS.md).
+ *
+ *   dci_dialect.c  the ops table (igw_dialect_dci), channel state (dci.action resolved once),
+ *                  which endpoint a request is, the refusal shapes
+ *   dci_check.c    message_key (sender_id + message_id) and check_input (the envelope against
+ *                  the endpoint's schema, include/igw/dci.h)
+ *   dci_answer.c   answer: the Response ACK, or NACK rjct.message_id.duplicate for a repeat
+ *
+ * Everything here is CPU only and runs on the intake's threads (core/dialect.h); nothing
+ * blocks.
+ */
+#ifndef IGW_GATEWAY_DIALECT_DCI_INT_H
+#define IGW_GATEWAY_DIALECT_DCI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "igw/buf.h"
+#include "igw/config.h"
+#include "igw/dci.h"
+#include "core/ingest.h"
+
+#define DCI_CT "application/json"
+#define DCI_CORR_MAX 99 /* correlation_id maxLength */
+
+/* What channel_init built: the channel's endpoint, NULL for dci.action auto. */
+struct dci_state {
+    const struct igw_dci_endpoint *ep;
+};
+
+/* ---- dci_dialect.c ------------------------------------------------------------------------ */
+
+/** The endpoint of a request: the channel's, or for dci.action auto the one whose DCI path
+ *  ends the request path (before any query). NULL when none does. */
+const struct igw_dci_endpoint *dci_endpoint_of(const struct igw_ingest *in);
+
+/** Now as an ISO 8601 UTC date-time with milliseconds ("2026-12-03T10:00:00.000Z"). */
+void dci_now(char *out, size_t outlen);
+
+/** Appends a DCI Response {"message":{"ack_status","timestamp","correlation_id"[,"error":
+ *  {"code","message"}]}} to b; code NULL = no error member. Strings are escaped; correlation
+ *  is clipped to 99 bytes. @return IGW_OK, IGW_ENOMEM, IGW_ETOOBIG (b's max). */
+int dci_response(struct igw_buf *b, const char *ack, const char *correlation, const char *code,
+                 const char *message);
+
+/** Appends the spec's transport error body {"errors":[{"code","message"}]} to b. */
+int dci_http_errors(struct igw_buf *b, const char *code, const char *message);
+
+/* ---- dci_check.c -------------------------------------------------------------------------- */
+
+/** message_key: "dci:<sender_id>:<message_id>" (bytes outside printable ASCII, '%' and ':'
+ *  percent-encoded; a key that would be too long becomes "dci#<64-bit hash>"). IGW_ENOENT
+ *  when the header lacks either (check_input then refuses it with the precise code). */
+int dci_message_key(const struct igw_ingest *in, char *key, size_t keylen);
+
+/** check_input: the envelope against the endpoint's schema; a refusal is HTTP 400 with a
+ *  Response ERR naming the code (404 err.request.not_found when the path is no DCI
+ *  endpoint). @return IGW_OK, IGW_EPARSE, IGW_ENOMEM. */
+int dci_check_input(struct igw_ingest *in, char *err, size_t errlen);
+
+/* ---- dci_answer.c ------------------------------------------------------------------------- */
+
+/** answer: HTTP 200 with a Response ACK whose correlation_id is the message id, or for a
+ *  repeated message_id NACK with rjct.message_id.duplicate and the first message's id.
+ *  @return IGW_OK, IGW_ENOMEM. */
+int dci_answer(const struct igw_ingest *in, uint64_t id, bool duplicate,
+               struct igw_accept_resp *out);
+
+#endif /* IGW_GATEWAY_DIALECT_DCI_INT_H */
