@@ -18,6 +18,7 @@ extern const struct igw_mediator_ops igw_mediator_fhir_capabilities;
 extern const struct igw_mediator_ops igw_mediator_fhir_patch;
 extern const struct igw_mediator_ops igw_mediator_fhir_if_match;
 extern const struct igw_mediator_ops igw_mediator_dci_txn_status;
+extern const struct igw_mediator_ops igw_mediator_dci_search;
 
 /* one line per mediator */
 /* clang-format off */
@@ -29,6 +30,7 @@ static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_fhir_patch,
     &igw_mediator_fhir_if_match,
     &igw_mediator_dci_txn_status,
+    &igw_mediator_dci_search,
 };
 /* clang-format on */
 
