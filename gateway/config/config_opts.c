@@ -277,6 +277,11 @@ static const struct opt opts[] = {
      "list of strings", 0,
      "Names of the partners (partners: section) that send to this channel: their credentials, "
      "signature keys and callback base URLs. Unset: no partner checks."},
+    {S_CH_DCI, "max_items", T_UINT, CH(dci_max_items), 0, "100", 1, 100000, NULL, 0, NULL,
+     "integer", 0,
+     "Most items one message may carry in its batch (search_request, subscribe_request, "
+     "notify_event, search_response, subscribe_response, subscription_codes); more is refused "
+     "with rjct.total_count.limit_exceeded."},
 
     {S_ROUTE, "url", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_url, "url", F_REQUIRED,
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "

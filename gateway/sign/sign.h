@@ -151,8 +151,9 @@ struct igw_partner_verdict {
  *  err.service.unavailable) and header.sender_uri when present (igw_partner_callback_url: 400
  *  err.sender_uri.invalid), so that nothing that cannot be answered is acknowledged. cfg NULL
  *  = the current context's configuration (igw_partner_current: for the dialect, which has no
- *  configuration at hand); v not NULL; names may be NULL when n is 0 (then v->status 0 and no partner). body is the
- *  received body, never modified. @return IGW_OK (v filled, whatever v->status), IGW_ENOMEM. */
+ *  configuration at hand); v not NULL; names may be NULL when n is 0 (then v->status 0 and no
+ * partner). body is the received body, never modified. @return IGW_OK (v filled, whatever
+ * v->status), IGW_ENOMEM. */
 int igw_partner_intake(const struct igw_config *cfg, char *const *names, size_t n,
                        const char *authorization, const char *body, size_t len,
                        struct igw_partner_verdict *v);

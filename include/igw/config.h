@@ -154,6 +154,7 @@ struct igw_channel {
     bool dci_sync;          /* dialect dci: the /registry/sync/ variant (search, txn-status) */
     char **dci_partners;    /* dialect dci: partner names (partners:) the channel serves */
     size_t ndci_partners;
+    unsigned dci_max_items; /* dialect dci: most items in one message's batch, default 100 */
     /* the dialect named by `dialect`, resolved by the loader from the gateway's registry
      * (docs/internals/DIALECTS.md), and the per-channel state its channel_init built; both
      * NULL in a channel not built by igw_config_load/parse (the intake then speaks plain) */

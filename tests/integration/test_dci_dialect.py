@@ -305,6 +305,11 @@ def test_header_and_message_rules():
         case("search", S, lambda b: b["header"].pop("sender_id"), "err.sender_id.invalid")
         case("on-search", "/registry/on-search", lambda b: b["header"].pop("status"),
              "err.request.bad")
+        # a batch over dci.max_items (default 100)
+        case("sync-search", "/registry/sync/search", lambda b: b["message"].update(
+            search_request=b["message"]["search_request"] * 101), "rjct.total_count.limit_exceeded")
+        case("sync-search", "/registry/sync/search", lambda b: b["message"].update(
+            search_request=b["message"]["search_request"] * 100), None)
         # a search sent to the subscribe endpoint
         st, _, b = post(gw, "/registry/subscribe", valid("search"))
         err(st, b, "rjct.action.not_supported")

@@ -252,9 +252,9 @@ push(struct vctx *c, const char *name, size_t name_len, long idx)
 {
     size_t old = c->wlen;
     size_t room = sizeof(c->where) - old;
-    int n = idx >= 0
-                ? snprintf(c->where + old, room, "[%ld]", idx)
-                : snprintf(c->where + old, room, "%s%.*s", old > 0 ? "." : "", (int)name_len, name);
+    int n = idx >= 0 ? snprintf(c->where + old, room, "[%ld]", idx)
+                     : snprintf(c->where + old, room, "%s%.*s", old > 0 ? "." : "", (int)name_len,
+                                name != NULL ? name : "");
     c->wlen = n < 0 ? old : ((size_t)n >= room ? sizeof(c->where) - 1 : old + (size_t)n);
     return old;
 }

@@ -136,6 +136,28 @@ check_partner(struct igw_ingest *in, char *err, size_t errlen)
     return IGW_EPARSE;
 }
 
+/* The batch is bounded: dci.max_items items at most (rjct.total_count.limit_exceeded). */
+static int
+check_items(struct igw_ingest *in, char *err, size_t errlen)
+{
+    static const char *const lists[] = {"search_request",     "subscribe_request",
+                                        "notify_event",       "search_response",
+                                        "subscribe_response", "subscription_codes"};
+    const struct igw_node *msg = igw_node_get(in->root, "message", 7);
+    unsigned max = in->ch->dci_max_items > 0 ? in->ch->dci_max_items : 100;
+    char why[128];
+
+    for (size_t i = 0; i < IGW_ARRAY_LEN(lists); i++) {
+        const struct igw_node *l = igw_node_get(msg, lists[i], strlen(lists[i]));
+        if (l != NULL && l->type == IGW_NODE_ARRAY && l->count > max) {
+            snprintf(why, sizeof(why), "message.%s has %u items; this endpoint takes at most %u",
+                     lists[i], (unsigned)l->count, max);
+            return refuse(in, 400, "rjct.total_count.limit_exceeded", why, err, errlen);
+        }
+    }
+    return IGW_OK;
+}
+
 int
 dci_check_input(struct igw_ingest *in, char *err, size_t errlen)
 {
@@ -154,8 +176,8 @@ dci_check_input(struct igw_ingest *in, char *err, size_t errlen)
     if (rv != IGW_OK) {
         return rv;
     }
-    if (igw_dci_validate(in->root, ep, &e)) {
-        return IGW_OK;
+    if (!igw_dci_validate(in->root, ep, &e)) {
+        return refuse(in, 400, e.code, e.message, err, errlen);
     }
-    return refuse(in, 400, e.code, e.message, err, errlen);
+    return check_items(in, err, errlen);
 }

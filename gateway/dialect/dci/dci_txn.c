@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "igw/arena.h"
 #include "igw/common.h"
 #include "igw/doc.h"
 #include "igw/queue.h"
@@ -28,7 +29,7 @@
 #include "mediate/mediator.h"
 #include "sign/sign.h"
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES 256 /* deliveries looked at per message (a channel has fewer routes) */
 
 static const struct igw_node *
 mem(const struct igw_node *obj, const char *key)
@@ -77,11 +78,14 @@ answer_err(struct igw_med *m, int status, const char *corr, const char *code, co
 
 /* The DCI RequestStatus of a message from its deliveries, and igw's word for it. */
 static const char *
-state_of(igw_queue *q, uint64_t id, const char **what)
+state_of(igw_arena *a, igw_queue *q, uint64_t id, const char **what)
 {
-    struct igw_queue_delivery_info d[MAX_ROUTES];
+    struct igw_queue_delivery_info *d = igw_arena_alloc(a, MAX_ROUTES * sizeof(*d));
     unsigned n = 0, delivered = 0, dead = 0, tried = 0;
 
+    if (d == NULL) {
+        return NULL;
+    }
     if (igw_queue_deliveries(q, id, d, MAX_ROUTES, &n) != IGW_OK) {
         n = 0;
     }
@@ -264,8 +268,8 @@ txn_start(struct igw_med *m)
         return answer_err(m, 404, mid, "err.request.not_found",
                           "no transaction of this sender has that correlation_id");
     }
-    st = state_of(m->queue, id, &what);
-    return answer(m, req, orig, aval, st, what);
+    st = state_of(m->arena, m->queue, id, &what);
+    return st != NULL ? answer(m, req, orig, aval, st, what) : -IGW_ENOMEM;
 }
 
 const struct igw_mediator_ops igw_mediator_dci_txn_status = {

@@ -281,6 +281,40 @@ test_check_refusals(void)
     igw_config_free(cfg);
 }
 
+/* A batch over dci.max_items: rjct.total_count.limit_exceeded; at the limit: accepted. */
+static void
+test_max_items(void)
+{
+    struct igw_config *cfg = load("channels:\n  a:\n    listen: POST /registry/search\n"
+                                  "    dialect: dci\n    dci: { max_items: 2 }\n");
+    const char *item = "{\"reference_id\":\"r\",\"timestamp\":\"2026-12-03T10:00:00Z\","
+                       "\"search_criteria\":{\"query_type\":\"idtype-value\",\"query\":{"
+                       "\"type\":\"UIN\",\"value\":\"1\"}}}";
+    char text[4096];
+    struct run r;
+
+    IGWT_CHECK(cfg->channels[0].dci_max_items == 2);
+    for (int n = 2; n <= 3; n++) {
+        int len = snprintf(text, sizeof(text),
+                           "{\"header\":{\"version\":\"1.0.0\",\"message_id\":\"m-%d\","
+                           "\"message_ts\":\"2026-12-03T10:00:00Z\",\"action\":\"search\","
+                           "\"sender_id\":\"s\",\"sender_uri\":\"https://s.example.org/cb\","
+                           "\"total_count\":%d},\"message\":{\"transaction_id\":\"t\","
+                           "\"search_request\":[%s,%s%s%s]}}",
+                           n, n, item, item, n == 3 ? "," : "", n == 3 ? item : "");
+        IGWT_ASSERT(len > 0 && (size_t)len < sizeof(text));
+        if (n == 2) {
+            prepare(&r, &cfg->channels[0], "/registry/search", text);
+            IGWT_OK(r.rv);
+            igw_ingest_fini(&r.in);
+        } else {
+            expect_refused(&cfg->channels[0], "/registry/search", text, 400,
+                           "rjct.total_count.limit_exceeded", "m-3");
+        }
+    }
+    igw_config_free(cfg);
+}
+
 /* ---- refusals by the intake --------------------------------------------------------------- */
 
 static void
@@ -343,4 +377,4 @@ test_intake_refusals(void)
 
 IGWT_MAIN({"options", test_options}, {"ack_and_duplicate", test_ack_and_duplicate},
           {"message_key", test_message_key}, {"check_refusals", test_check_refusals},
-          {"intake_refusals", test_intake_refusals})
+          {"max_items", test_max_items}, {"intake_refusals", test_intake_refusals})
