@@ -187,6 +187,14 @@ def test_refusals():
     assert st == 200, (st, doc)
     codes = [i.get("status_reason_code") for i in doc["message"]["search_response"]]
     assert codes == ["rjct.search_criteria.invalid"] * 2, doc
+    st, doc = search(gw, envelope(dict(idq("1"), sort=[{"attribute_name": "shoe_size",
+                                                        "sort_order": "asc"}]),
+                                  dict(idq("1/2")), idq("1", "Group")))
+    assert st == 200, (st, doc)
+    items = doc["message"]["search_response"]
+    assert items[0]["status_reason_code"] == "rjct.sort.invalid", items[0]
+    assert items[1]["status"] == "rjct", items[1]    # openIMIS refuses such a CHFID
+    assert items[2]["status"] == "succ", items[2]
 
 
 def test_10000_matches_paged():
