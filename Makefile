@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= deploy/igw.example.conf
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run demo-fhir cluster test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long \
+.PHONY: all deps build run demo-fhir demo-dci cluster test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long \
         format format-check lint clean install
 
 all: build
@@ -25,6 +25,11 @@ run: build
 # FHIR base http://127.0.0.1:7400/fhir, bearer token demo-token; Ctrl-C stops everything.
 demo-fhir: build
 	deploy/examples/demo-fhir.sh $(BUILD)
+
+# igw as openIMIS's DCI social registry (deploy/examples/dci-registry.yaml): base
+# http://127.0.0.1:7400/dci/social/, SP-MIS endpoints /dci/spmis/, token demo-token.
+demo-dci: build
+	deploy/examples/demo-dci.sh $(BUILD)
 
 test:
 	@.ci/deps.sh test

@@ -20,6 +20,7 @@ extern const struct igw_mediator_ops igw_mediator_fhir_if_match;
 extern const struct igw_mediator_ops igw_mediator_dci_txn_status;
 extern const struct igw_mediator_ops igw_mediator_dci_client;
 extern const struct igw_mediator_ops igw_mediator_dci_callback;
+extern const struct igw_mediator_ops igw_mediator_dci_search;
 
 /* one line per mediator */
 /* clang-format off */
@@ -33,6 +34,7 @@ static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_dci_txn_status,
     &igw_mediator_dci_client,
     &igw_mediator_dci_callback,
+    &igw_mediator_dci_search,
 };
 /* clang-format on */
 

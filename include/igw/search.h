@@ -57,6 +57,11 @@ typedef struct igw_search_op igw_search_op;
  *         error as "file:line:col: problem"; IGW_ENOMEM.
  */
 int igw_search_set_load(igw_search_set **out, const char *dir, char *errbuf, size_t errlen);
+/** As igw_search_set_load, with the file name file instead of "search" (the DCI registry's
+ *  maps are <dir>/<name>/dci-search). file is borrowed, must not be NULL nor contain '/'
+ *  (IGW_EINVAL). Same ownership and returns. */
+int igw_search_set_load_named(igw_search_set **out, const char *dir, const char *file, char *errbuf,
+                              size_t errlen);
 /** A new empty set (for tests and tools). @return IGW_OK, IGW_EINVAL (out NULL), IGW_ENOMEM. */
 int igw_search_set_new(igw_search_set **out);
 /**

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The result parameters (_count _sort _total _summary _elements _include _cursor) and the
+/* The result parameters (_count _offset _sort _total _summary _elements _include _cursor) and the
  * start of a search or a read. */
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +101,16 @@ igw_sr_control(igw_search_op *op, const struct igw_search_param *sp, char *errbu
     if (strcmp(n, "_sort") == 0) {
         return set_sort(op, v, why);
     }
+    if (strcmp(n, "_offset") == 0) {
+        char *end = NULL;
+        long k = strtol(v, &end, 10);
+        if (*v < '0' || *v > '9' || *end != '\0' || k < 0 || k > 1000000000L) {
+            igw_errbuf_set(errbuf, errlen, "_offset must be a whole number from 0 to 1000000000");
+            return IGW_EPARSE;
+        }
+        op->start_off = k;
+        return APPLIED;
+    }
     if (strcmp(n, "_total") == 0) {
         if (strcmp(v, "none") != 0 && strcmp(v, "estimate") != 0 && strcmp(v, "accurate") != 0) {
             igw_errbuf_set(errbuf, errlen, "_total takes none, estimate or accurate");
@@ -191,7 +201,7 @@ igw_search_begin(igw_search_op **out, igw_arena *a, const igw_search_set *s, con
         igw_errbuf_set(errbuf, errlen, "_cursor does not fit this search's sort");
         return IGW_EPARSE;
     }
-    op->win_off = op->have_cursor ? op->cur_off : 0;
+    op->win_off = op->have_cursor ? op->cur_off : op->start_off;
     if (op->have_cursor && op->prev) {
         long back = (long)op->count + 1;
         op->win_off = op->cur_off > back ? op->cur_off - back : 0;

@@ -142,7 +142,8 @@ struct igw_search_op {
     bool have_cursor;
     bool synced; /* a continuation has seen the cursor's position */
     /* progress */
-    long win_off; /* offset of the next window to fetch */
+    long win_off;   /* offset of the next window to fetch */
+    long start_off; /* _offset: records skipped before the first page (DCI page_number) */
     unsigned calls, backs;
     bool done;
     bool has_more; /* upstream has records after the last delivered */

@@ -447,13 +447,20 @@ cmp_names(const void *x, const void *y)
 int
 igw_search_set_load(igw_search_set **out, const char *dir, char *errbuf, size_t errlen)
 {
+    return igw_search_set_load_named(out, dir, "search", errbuf, errlen);
+}
+
+int
+igw_search_set_load_named(igw_search_set **out, const char *dir, const char *file, char *errbuf,
+                          size_t errlen)
+{
     igw_search_set *s = NULL;
     char *names[512];
     size_t n = 0;
     struct dirent *e;
     int rv;
 
-    if (out == NULL || dir == NULL) {
+    if (out == NULL || dir == NULL || file == NULL || strchr(file, '/') != NULL) {
         return IGW_EINVAL;
     }
     DIR *d = opendir(dir);
@@ -474,7 +481,7 @@ igw_search_set_load(igw_search_set **out, const char *dir, char *errbuf, size_t 
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         struct stat st;
-        snprintf(path, sizeof(path), "%s/%s/search", dir, names[i]);
+        snprintf(path, sizeof(path), "%s/%s/%s", dir, names[i], file);
         if (rv == IGW_OK && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
             rv = load_one(s, path, errbuf, errlen);
         }

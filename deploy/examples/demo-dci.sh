@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# `make demo-dci`: igw as openIMIS's DCI social registry (deploy/examples/dci-registry.yaml).
+# Starts the openIMIS simulator on 127.0.0.1:8000 (seed 1, 10,000 insurees generated once by
+# `igw gen` into var/demo-dci/) and igw on 127.0.0.1:7400 (registry base /dci/social/, SP-MIS
+# endpoints under /dci/spmis/, token demo-token). Ctrl-C stops both.
+#   deploy/examples/demo-dci.sh [BUILD_DIR]   (default: build)
+set -eu
+build=${1:-build}
+igw=$build/cli/igw
+dir=var/demo-dci
+data=$dir/openimis-seed1-10000.jsonl
+sim_pid='' igw_pid=''
+
+stop() {
+    trap - INT TERM EXIT
+    for p in $igw_pid $sim_pid; do
+        kill "$p" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    echo "demo-dci: stopped"
+}
+trap stop INT TERM EXIT
+
+mkdir -p "$dir"
+if [ ! -s "$data" ]; then
+    echo "demo-dci: generating 10,000 insurees (igw gen --seed 1) into $data"
+    "$igw" gen --seed 1 --insurees 10000 > "$data.tmp"
+    mv "$data.tmp" "$data"
+fi
+
+mkfifo "$dir/sim.ready" 2>/dev/null || true
+python3 tests/sim/openimis/server.py --port 8000 --data "$data" > "$dir/sim.ready" &
+sim_pid=$!
+read -r ready _ < "$dir/sim.ready" || true
+rm -f "$dir/sim.ready"
+[ "${ready:-}" = ready ] || { echo "demo-dci: the openIMIS simulator did not start" >&2; exit 1; }
+
+"$igw" config check deploy/examples/dci-registry.yaml
+"$igw" serve --config deploy/examples/dci-registry.yaml &
+igw_pid=$!
+
+chf=$(grep -m1 '"kind":"insuree"' "$data" | sed 's/.*"chfId":"\([0-9]*\)".*/\1/')
+sed "s/\"123456789\"/\"$chf\"/; s/\"Member\"/\"Person\"/" tests/fixtures/dci/valid/sync-search.json \
+    > "$dir/sync-search.json"
+cat <<MSG
+demo-dci: DCI social registry http://127.0.0.1:7400/dci/social/, token demo-token
+  (SP-MIS endpoints under http://127.0.0.1:7400/dci/spmis/; Ctrl-C stops everything)
+  curl -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' \\
+       -d @$dir/sync-search.json http://127.0.0.1:7400/dci/social/registry/sync/search
+MSG
+wait "$igw_pid"

@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The dci-search mediator (docs/DCI.md, "Registry facade"): /registry/sync/search answered from
+ * openIMIS through the synchronous mediation. Every search_request item is one search of
+ * translators/search over the channel's upstream GraphQL API, planned from a declarative map
+ * (mappings/<name>/dci-search) and turned into DCI records (Person, Member, Group) by the record
+ * maps it names; the items run one after the other and the answer is one SearchResponse under
+ * a callback header (action on-search) with one search_response item per request item.
+ *
+ * The query of an item becomes a search query string over the map's parameters, whose names are
+ * the DCI attributes: idtype-value {type, value} is `<type>=<value>`; predicate conditions
+ * {attribute_name, operator, attribute_value} joined by `and` and expression documents in the
+ * Mongo-like NoSql shape ({"$and": [...]}, {attr: v}, {attr: {"$gte": v}}) become one parameter
+ * each (eq: exact; gt ge lt le: the date and number prefixes). sort is `_sort`, pagination
+ * `_count` and `_offset` ((page_number - 1) * page_size) with the total counted. An item igw
+ * cannot answer (unknown record type, attribute or operator, `or`, a value the attribute cannot
+ * take, an upstream refusal of the value) gets status rjct with the spec's reason code; the
+ * other items are still answered.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "igw/common.h"
+#include "igw/json.h"
+#include "igw/search.h"
+#include "dialect/dci/dci_int.h"
+#include "mediate/mediator.h"
+#include "sign/sign.h"
+
+#define DS_PATH "/api/graphql"
+#define DS_ITEMS_MAX 64u
+#define DS_OUT_MAX (16u * 1024u * 1024u)
+#define DS_CRIT "rjct.search_criteria.invalid"
+
+struct ds_chan {
+    igw_search_set *set;
+};
+
+struct ds_req {
+    const struct igw_node *req; /* the inbound envelope */
+    const struct igw_node *items[DS_ITEMS_MAX];
+    size_t n, i;
+    igw_search_op *op;
+    const char *rtype; /* the current item's record type */
+    long page_size, page_number;
+    bool first;               /* no search_response item written yet */
+    struct igw_buf call;      /* the body of the call under way */
+    struct igw_buf items_out; /* the search_response items so far */
+};
+
+static const struct igw_node *
+mem(const struct igw_node *obj, const char *key)
+{
+    return obj != NULL && obj->type == IGW_NODE_OBJECT ? igw_node_get(obj, key, strlen(key)) : NULL;
+}
+
+static const char *
+str_of(const struct igw_node *obj, const char *key, const char *dflt)
+{
+    const struct igw_node *n = mem(obj, key);
+    return n != NULL && n->type == IGW_NODE_STRING ? n->str : dflt;
+}
+
+/* A number member, also as a numeric string (drift 7.1); dflt when absent or not one. */
+static long
+num_of(const struct igw_node *obj, const char *key, long dflt)
+{
+    const struct igw_node *n = mem(obj, key);
+    if (n != NULL && n->type == IGW_NODE_NUMBER) {
+        return (long)n->num;
+    }
+    if (n != NULL && n->type == IGW_NODE_STRING && n->str[0] >= '0' && n->str[0] <= '9') {
+        return strtol(n->str, NULL, 10);
+    }
+    return dflt;
+}
+
+static int
+ds_channel_init(const struct igw_channel *ch, void **state, char *err, size_t errlen)
+{
+    const char *dir = ch->mappings_dir != NULL ? ch->mappings_dir : "mappings";
+    struct ds_chan *c;
+    int rv;
+
+    *state = NULL;
+    if (ch->dialect == NULL || strcmp(ch->dialect, "dci") != 0) {
+        igw_errbuf_set(err, errlen, "answer: dci-search needs dialect: dci");
+        return IGW_ECONFIG;
+    }
+    c = igw_calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return IGW_ENOMEM;
+    }
+    rv = igw_search_set_load_named(&c->set, dir, "dci-search", err, errlen);
+    if (rv == IGW_OK && igw_search_set_count(c->set) == 0) {
+        igw_errbuf_set(err, errlen, "no DCI search maps (<name>/dci-search) under %s", dir);
+        rv = IGW_ECONFIG;
+    }
+    if (rv != IGW_OK) {
+        igw_search_set_free(c->set);
+        igw_free(c);
+        return rv == IGW_ENOMEM ? rv : IGW_ECONFIG;
+    }
+    *state = c;
+    return IGW_OK;
+}
+
+static void
+ds_channel_fini(void *state)
+{
+    struct ds_chan *c = state;
+    if (c != NULL) {
+        igw_search_set_free(c->set);
+        igw_free(c);
+    }
+}
+
+static int
+answer_err(struct igw_med *m, int status, const char *corr, const char *code, const char *msg)
+{
+    igw_buf_reset(&m->answer.body);
+    if (dci_response(&m->answer.body, "ERR", corr, code, msg) != IGW_OK) {
+        return -IGW_ENOMEM;
+    }
+    m->answer.status = status;
+    m->answer.content_type = DCI_CT;
+    return IGW_MED_ANSWER;
+}
+
+static int
+kv(struct igw_buf *b, const char *key, const char *val, bool comma)
+{
+    int rv = igw_buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
+    return rv == IGW_OK ? igw_buf_json_str(b, val, strlen(val)) : rv;
+}
+
+/* ---- the query string of an item ---------------------------------------------------------- */
+
+struct ptype_find {
+    const char *name;
+    const char *type;
+};
+
+static void
+ptype_cb(void *arg, const char *resource, const char *param, const char *type, const char *doc)
+{
+    struct ptype_find *f = arg;
+    (void)resource;
+    (void)doc;
+    if (f->type == NULL && strcmp(param, f->name) == 0) {
+        f->type = type; /* a static string of translators/search */
+    }
+}
+
+/* The parameter type of attribute name in map sm, NULL when the map has no such parameter. */
+static const char *
+ptype(const igw_search_map *sm, const char *name)
+{
+    struct ptype_find f = {name, NULL};
+    igw_search_map_params(sm, ptype_cb, &f);
+    return f.type;
+}
+
+/* Appends "&" + text percent-encoded (name or value). */
+static int
+enc(struct igw_buf *q, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rv = IGW_OK;
+    for (size_t i = 0; rv == IGW_OK && i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_' || c == '.' || c == '~' || c == ':';
+        rv = plain ? igw_buf_putc(q, (char)c)
+                   : igw_buf_printf(q, "%%%c%c", hex[c >> 4], hex[c & 15]);
+    }
+    return rv;
+}
+
+/* A scalar query value as text into t (tlen); false when it is not a scalar. */
+static bool
+scalar(const struct igw_node *v, char *t, size_t tlen)
+{
+    if (v == NULL) {
+        return false;
+    }
+    switch (v->type) {
+    case IGW_NODE_STRING:
+    case IGW_NODE_NUMBER:
+        snprintf(t, tlen, "%.*s", (int)v->len, v->str);
+        return v->len < tlen;
+    case IGW_NODE_BOOL:
+        snprintf(t, tlen, "%s", v->boolean ? "true" : "false");
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One condition "attr op value" as a query parameter; why says what is wrong. */
+static int
+cond(struct igw_buf *q, const igw_search_map *sm, const char *attr, const char *op,
+     const struct igw_node *val, const char **why)
+{
+    const char *ty = ptype(sm, attr);
+    char v[1024];
+    const char *prefix = "";
+    bool ordered = strcmp(op, "gt") == 0 || strcmp(op, "ge") == 0 || strcmp(op, "lt") == 0 ||
+                   strcmp(op, "le") == 0;
+    int rv;
+
+    if (ty == NULL || attr[0] == '_') {
+        *why = "an attribute the registry cannot search";
+        return IGW_EPARSE;
+    }
+    if (!scalar(val, v, sizeof(v))) {
+        *why = "attribute_value must be a string, number or boolean";
+        return IGW_EPARSE;
+    }
+    if (strcmp(op, "eq") != 0 && !ordered) {
+        *why = strcmp(op, "in") == 0 ? "operator in is not supported; use one condition per value"
+                                     : "unknown operator (eq, gt, ge, lt, le)";
+        return IGW_EPARSE;
+    }
+    if (ordered && strcmp(ty, "date") != 0 && strcmp(ty, "number") != 0) {
+        *why = "gt, ge, lt and le apply to dates and numbers only";
+        return IGW_EPARSE;
+    }
+    if (strcmp(ty, "date") == 0) {
+        prefix = ordered ? op : "eq";
+        if (strlen(v) > 10 && v[10] == 'T') {
+            v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
+        }
+    }
+    rv = igw_buf_putc(q, '&');
+    rv = rv == IGW_OK ? enc(q, attr, strlen(attr)) : rv;
+    rv = rv == IGW_OK && strcmp(ty, "string") == 0 ? igw_buf_puts(q, ":exact") : rv;
+    rv = rv == IGW_OK ? igw_buf_printf(q, "=%s", prefix) : rv;
+    return rv == IGW_OK ? enc(q, v, strlen(v)) : rv;
+}
+
+static const char *
+mongo_op(const char *k)
+{
+    static const char *const ops[][2] = {{"$eq", "eq"}, {"$gt", "gt"},  {"$gte", "ge"},
+                                         {"$lt", "lt"}, {"$lte", "le"}, {"$in", "in"}};
+    for (size_t i = 0; i < IGW_ARRAY_LEN(ops); i++) {
+        if (strcmp(k, ops[i][0]) == 0) {
+            return ops[i][1];
+        }
+    }
+    return NULL;
+}
+
+/* A NoSql expression document: {"$and": [doc...]}, {attr: scalar}, {attr: {"$op": v, ...}}. */
+static int
+expr_doc(struct igw_buf *q, const igw_search_map *sm, const struct igw_node *d, int depth,
+         const char **why)
+{
+    int rv = IGW_OK;
+    if (d == NULL || d->type != IGW_NODE_OBJECT || depth > 8) {
+        *why = "an expression is an object of conditions";
+        return IGW_EPARSE;
+    }
+    for (const struct igw_node *c = d->first; rv == IGW_OK && c != NULL; c = c->next) {
+        if (strcmp(c->key, "$and") == 0 && c->type == IGW_NODE_ARRAY) {
+            for (const struct igw_node *e = c->first; rv == IGW_OK && e != NULL; e = e->next) {
+                rv = expr_doc(q, sm, e, depth + 1, why);
+            }
+        } else if (c->key[0] == '$') {
+            *why = "only $and combines conditions ($or, $not ... are not supported)";
+            return IGW_EPARSE;
+        } else if (c->type == IGW_NODE_OBJECT) {
+            for (const struct igw_node *o = c->first; rv == IGW_OK && o != NULL; o = o->next) {
+                const char *op = mongo_op(o->key);
+                if (op == NULL) {
+                    *why = "unknown operator ($eq, $gt, $gte, $lt, $lte)";
+                    return IGW_EPARSE;
+                }
+                rv = cond(q, sm, c->key, op, o, why);
+            }
+        } else {
+            rv = cond(q, sm, c->key, "eq", c, why);
+        }
+    }
+    return rv;
+}
+
+/* The query of one item as a query string after q's current content. */
+static int
+query_of(struct igw_buf *q, const igw_search_map *sm, const struct igw_node *crit, const char **why)
+{
+    const char *qt = str_of(crit, "query_type", "");
+    const struct igw_node *query = mem(crit, "query");
+    int rv = IGW_OK;
+
+    if (query != NULL && query->type == IGW_NODE_ARRAY) { /* predicate (also sent as another
+                                                           * query_type: drift 7.10) */
+        for (const struct igw_node *p = query->first; rv == IGW_OK && p != NULL; p = p->next) {
+            const char *cnd = str_of(p, "condition", "and");
+            const struct igw_node *e1 = mem(p, "expression1"), *e2 = mem(p, "expression2");
+            if (strcasecmp(cnd, "and") != 0 && !(e2 == NULL && p->next == NULL)) {
+                *why = "only the condition and is supported";
+                return IGW_EPARSE;
+            }
+            for (const struct igw_node *e = e1; rv == IGW_OK && e != NULL;
+                 e = e == e1 ? e2 : NULL) {
+                rv = cond(q, sm, str_of(e, "attribute_name", ""), str_of(e, "operator", ""),
+                          mem(e, "attribute_value"), why);
+            }
+        }
+        return rv;
+    }
+    if (strcmp(qt, "expression") == 0 || mem(mem(query, "value"), "expression") != NULL) {
+        const struct igw_node *ex = mem(mem(query, "value"), "expression");
+        if (ex != NULL && ex->type == IGW_NODE_STRING) {
+            *why = "igw answers expressions in the NoSql (document) shape, not query text";
+            return IGW_EPARSE;
+        }
+        return expr_doc(q, sm, mem(ex, "query") != NULL ? mem(ex, "query") : ex, 0, why);
+    }
+    /* idtype-value */
+    return cond(q, sm, str_of(query, "type", ""), "eq", mem(query, "value"), why);
+}
+
+/* The record type of an item: reg_record_type, else response_entity, else the expression's
+ * collection, else Person; NULL when the channel's maps serve none of that name. */
+static const char *
+record_type(const struct ds_chan *c, const struct igw_node *crit)
+{
+    const char *t = str_of(crit, "reg_record_type", NULL);
+    t = t != NULL && *t != '\0' ? t : str_of(crit, "response_entity", NULL);
+    t = t != NULL && *t != '\0'
+            ? t
+            : str_of(mem(mem(mem(crit, "query"), "value"), "expression"), "collection", "Person");
+    for (size_t i = 0; i < igw_search_set_count(c->set); i++) {
+        const char *r = igw_search_map_resource(igw_search_set_at(c->set, i));
+        if (strcasecmp(r, t) == 0) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the answer --------------------------------------------------------------------------- */
+
+static int
+item_head(struct ds_req *r, const struct igw_node *it, const char *status)
+{
+    char now[40];
+    struct igw_buf *b = &r->items_out;
+    dci_now(now, sizeof(now));
+    int rv = igw_buf_puts(b, r->first ? "{" : ",{");
+    r->first = false;
+    rv = rv == IGW_OK ? kv(b, "reference_id", str_of(it, "reference_id", ""), false) : rv;
+    rv = rv == IGW_OK ? kv(b, "timestamp", now, true) : rv;
+    return rv == IGW_OK ? kv(b, "status", status, true) : rv;
+}
+
+static int
+item_locale(struct igw_buf *b, const struct igw_node *it)
+{
+    int rv = kv(b, "locale", str_of(it, "locale", "eng"), true);
+    return rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
+}
+
+static int
+item_reject(struct ds_req *r, const struct igw_node *it, const char *code, const char *msg)
+{
+    int rv = item_head(r, it, "rjct");
+    rv = rv == IGW_OK ? kv(&r->items_out, "status_reason_code", code, true) : rv;
+    rv = rv == IGW_OK ? kv(&r->items_out, "status_reason_message", msg, true) : rv;
+    return rv == IGW_OK ? item_locale(&r->items_out, it) : rv;
+}
+
+/* The finished search of item i: its records from the searchset Bundle the record maps built. */
+static int
+item_done(struct igw_med *m, struct ds_req *r, const struct igw_node *it)
+{
+    const struct igw_node *crit = mem(it, "search_criteria");
+    struct igw_buf bundle;
+    struct igw_node *root = NULL;
+    char err[IGW_ERRBUF_SIZE] = "";
+    struct igw_buf *b = &r->items_out;
+    int rv;
+
+    igw_buf_init(&bundle, DS_OUT_MAX);
+    rv = igw_search_bundle(r->op, "dci:", m->maps, &bundle, err, sizeof(err));
+    if (rv == IGW_OK) {
+        rv = igw_json_parse(m->arena, bundle.ptr, bundle.len, NULL, &root, NULL);
+    }
+    igw_buf_fini(&bundle);
+    if (rv == IGW_ETRANSLATE) {
+        return item_reject(r, it, DS_CRIT, err); /* a record the map cannot turn into one */
+    }
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    rv = item_head(r, it, "succ");
+    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"data\":{\"version\":\"1.0.0\"") : rv;
+    rv = rv == IGW_OK
+             ? kv(b, "reg_type", str_of(crit, "reg_type", "ns:org:RegistryType:Social"), true)
+             : rv;
+    rv = rv == IGW_OK ? kv(b, "reg_record_type", r->rtype, true) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"reg_records\":[") : rv;
+    bool first = true;
+    const struct igw_node *entries = mem(root, "entry");
+    for (const struct igw_node *e = entries != NULL ? entries->first : NULL; rv == IGW_OK && e;
+         e = e->next) {
+        const struct igw_node *res = mem(e, "resource");
+        if (res == NULL || strcmp(str_of(mem(e, "search"), "mode", ""), "match") != 0) {
+            continue;
+        }
+        rv = first ? IGW_OK : igw_buf_putc(b, ',');
+        first = false;
+        rv = rv == IGW_OK ? igw_json_write(res, b, 0) : rv;
+    }
+    rv = rv == IGW_OK ? igw_buf_printf(b,
+                                       "]},\"pagination\":{\"page_size\":%ld,\"page_number\":%ld,"
+                                       "\"total_count\":%ld}",
+                                       r->page_size, r->page_number, num_of(root, "total", 0))
+                      : rv;
+    return rv == IGW_OK ? item_locale(b, it) : rv;
+}
+
+static int
+ask(struct igw_med *m, struct ds_req *r)
+{
+    igw_buf_reset(&r->call);
+    int rv = igw_search_next_call(r->op, &r->call);
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    m->call = (struct igw_med_call){
+        NULL,        "POST",      DS_PATH, "application/json", "application/json",
+        r->call.ptr, r->call.len, NULL};
+    return IGW_MED_CALL;
+}
+
+/* Starts item r->i: IGW_OK when it was answered at once (refused, or nothing to call). */
+static int
+item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
+{
+    const struct ds_chan *c = m->chstate;
+    const struct igw_node *it = r->items[r->i];
+    const struct igw_node *crit = mem(it, "search_criteria");
+    const struct igw_node *pg = mem(crit, "pagination");
+    const igw_search_map *sm;
+    struct igw_search_query sq;
+    struct igw_buf q;
+    const char *why = NULL;
+    char err[IGW_ERRBUF_SIZE] = "";
+    int rv;
+
+    *calling = false;
+    r->rtype = record_type(c, crit);
+    if (r->rtype == NULL) {
+        return item_reject(r, it, DS_CRIT,
+                           "a record type this registry does not hold "
+                           "(Person, Member, Group)");
+    }
+    sm = igw_search_set_find(c->set, r->rtype);
+    r->page_size = num_of(pg, "page_size", IGW_SEARCH_COUNT_DEFAULT);
+    r->page_number = num_of(pg, "page_number", 1);
+    if (r->page_size < 1 || r->page_number < 1 || r->page_number > 1000000) {
+        return item_reject(r, it, "rjct.pagination.invalid",
+                           "page_size and page_number are whole numbers from 1");
+    }
+    if (r->page_size > (long)IGW_SEARCH_COUNT_MAX) {
+        r->page_size = IGW_SEARCH_COUNT_MAX; /* the answer's pagination says so */
+    }
+    igw_buf_init(&q, 64 * 1024);
+    rv = igw_buf_printf(&q, "_total=accurate&_count=%ld&_offset=%ld", r->page_size,
+                        (r->page_number - 1) * r->page_size);
+    rv = rv == IGW_OK ? query_of(&q, sm, crit, &why) : rv;
+    const struct igw_node *sort = mem(crit, "sort");
+    bool sfirst = true;
+    for (const struct igw_node *s = sort != NULL && sort->type == IGW_NODE_ARRAY ? sort->first
+                                                                                 : NULL;
+         rv == IGW_OK && s != NULL; s = s->next) {
+        const char *an = str_of(s, "attribute_name", "");
+        rv = igw_buf_puts(&q, sfirst ? "&_sort=" : ",");
+        sfirst = false;
+        rv = rv == IGW_OK && strcasecmp(str_of(s, "sort_order", "asc"), "desc") == 0
+                 ? igw_buf_putc(&q, '-')
+                 : rv;
+        rv = rv == IGW_OK ? enc(&q, an, strlen(an)) : rv;
+    }
+    if (rv == IGW_EPARSE) {
+        igw_buf_fini(&q);
+        return item_reject(r, it, DS_CRIT, why != NULL ? why : "bad query");
+    }
+    rv = rv == IGW_OK ? igw_search_query_parse(m->arena, q.ptr, q.len, &sq, err, sizeof(err)) : rv;
+    rv = rv == IGW_OK ? igw_search_begin(&r->op, m->arena, c->set, r->rtype, &sq, IGW_SEARCH_STRICT,
+                                         err, sizeof(err))
+                      : rv;
+    igw_buf_fini(&q);
+    if (rv == IGW_EPARSE || rv == IGW_ETOOBIG) {
+        bool srt = strstr(err, "_sort") != NULL || strstr(err, "sort") != NULL;
+        return item_reject(r, it, srt ? "rjct.sort.invalid" : DS_CRIT, err);
+    }
+    if (rv != IGW_OK) {
+        return rv;
+    }
+    rv = ask(m, r);
+    if (rv == IGW_MED_CALL) {
+        *calling = true;
+        return IGW_OK;
+    }
+    return rv == IGW_ENOENT ? item_done(m, r, it) : rv;
+}
+
+/* The whole answer: a callback header and the SearchResponse. */
+static int
+answer(struct igw_med *m, struct ds_req *r)
+{
+    const struct igw_node *h = mem(r->req, "header");
+    struct igw_buf hb, mb;
+    char now[40], mid[128], err[IGW_ERRBUF_SIZE];
+    const char *mid_in = str_of(h, "message_id", "search");
+    int rv;
+
+    dci_now(now, sizeof(now));
+    snprintf(mid, sizeof(mid), "%.90s-on-search", mid_in);
+    igw_buf_init(&hb, 64 * 1024);
+    igw_buf_init(&mb, DS_OUT_MAX);
+    rv = igw_buf_puts(&hb, "{\"version\":\"1.0.0\"");
+    rv = rv == IGW_OK ? kv(&hb, "message_id", mid, true) : rv;
+    rv = rv == IGW_OK ? kv(&hb, "message_ts", now, true) : rv;
+    rv = rv == IGW_OK ? kv(&hb, "action", "on-search", true) : rv;
+    rv = rv == IGW_OK ? kv(&hb, "status", "succ", true) : rv;
+    rv = rv == IGW_OK
+             ? igw_buf_printf(&hb, ",\"total_count\":%zu,\"completed_count\":%zu", r->n, r->n)
+             : rv;
+    rv = rv == IGW_OK ? kv(&hb, "sender_id", str_of(h, "receiver_id", "igw"), true) : rv;
+    rv = rv == IGW_OK ? kv(&hb, "receiver_id", str_of(h, "sender_id", ""), true) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(&hb, ",\"is_msg_encrypted\":false}") : rv;
+    rv = rv == IGW_OK ? igw_buf_putc(&mb, '{') : rv;
+    rv = rv == IGW_OK ? kv(&mb, "transaction_id",
+                           str_of(mem(r->req, "message"), "transaction_id", ""), false)
+                      : rv;
+    rv = rv == IGW_OK ? kv(&mb, "correlation_id", mid_in, true) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(&mb, ",\"search_response\":[") : rv;
+    rv = rv == IGW_OK && r->items_out.len > 0
+             ? igw_buf_append(&mb, r->items_out.ptr, r->items_out.len)
+             : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(&mb, "]}") : rv;
+    igw_buf_reset(&m->answer.body);
+    if (rv == IGW_OK) { /* signed with igw's key when one is configured, else "signature":"" */
+        struct igw_buf sig;
+        igw_buf_init(&sig, 64 * 1024);
+        int srv = igw_sign_envelope(hb.ptr, hb.len, mb.ptr, mb.len, &sig, err, sizeof(err));
+        rv = igw_buf_puts(&m->answer.body, "{\"signature\":");
+        rv = rv == IGW_OK ? igw_buf_json_str(&m->answer.body, srv == IGW_OK ? sig.ptr : "",
+                                             srv == IGW_OK ? sig.len : 0)
+                          : rv;
+        igw_buf_fini(&sig);
+        rv = rv == IGW_OK ? igw_buf_puts(&m->answer.body, ",\"header\":") : rv;
+        rv = rv == IGW_OK ? igw_buf_append(&m->answer.body, hb.ptr, hb.len) : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&m->answer.body, ",\"message\":") : rv;
+        rv = rv == IGW_OK ? igw_buf_append(&m->answer.body, mb.ptr, mb.len) : rv;
+        rv = rv == IGW_OK ? igw_buf_putc(&m->answer.body, '}') : rv;
+    }
+    igw_buf_fini(&hb);
+    igw_buf_fini(&mb);
+    if (rv != IGW_OK) {
+        snprintf(m->err, sizeof(m->err), "the answer could not be written");
+        return -IGW_ENOMEM;
+    }
+    m->answer.status = 200;
+    m->answer.content_type = DCI_CT;
+    return IGW_MED_ANSWER;
+}
+
+/* Runs the items from r->i on until one needs a call, or answers when all are done. */
+static int
+advance(struct igw_med *m, struct ds_req *r)
+{
+    while (r->i < r->n) {
+        bool calling = false;
+        int rv = item_begin(m, r, &calling);
+        if (rv != IGW_OK) {
+            return -rv;
+        }
+        if (calling) {
+            return IGW_MED_CALL;
+        }
+        r->i++;
+    }
+    return answer(m, r);
+}
+
+static int
+ds_start(struct igw_med *m)
+{
+    const struct igw_dci_endpoint *ep = igw_dci_endpoint_find("search", true);
+    struct igw_node *req = NULL;
+    struct igw_dci_error e;
+    const struct igw_node *list;
+    const char *mid;
+    struct ds_req *r;
+
+    if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
+        return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
+    }
+    mid = str_of(mem(req, "header"), "message_id", NULL);
+    if (m->ch->ndci_partners > 0) {
+        struct igw_partner_verdict v;
+        const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
+        if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
+                               m->body_len, &v) != IGW_OK) {
+            return -IGW_ENOMEM;
+        }
+        if (v.status != 0) {
+            return answer_err(m, v.status, mid, v.code, v.msg);
+        }
+    }
+    if (!igw_dci_validate(req, ep, &e)) {
+        return answer_err(m, 400, mid, e.code, e.message);
+    }
+    if (mem(req, "message") != NULL && mem(mem(req, "message"), "ciphertext") != NULL) {
+        return answer_err(m, 400, mid, "err.encryption.invalid",
+                          "igw holds no decryption key: send the message unencrypted");
+    }
+    r = igw_arena_calloc(m->arena, sizeof(*r));
+    if (r == NULL) {
+        return -IGW_ENOMEM;
+    }
+    r->req = req;
+    r->first = true;
+    list = mem(mem(req, "message"), "search_request");
+    if (list != NULL && list->type == IGW_NODE_OBJECT) {
+        r->items[r->n++] = list; /* one object for a one-item batch (drift 7.2) */
+    }
+    for (const struct igw_node *it = list != NULL && list->type == IGW_NODE_ARRAY ? list->first
+                                                                                  : NULL;
+         it != NULL; it = it->next) {
+        if (r->n == DS_ITEMS_MAX) {
+            return answer_err(m, 400, mid, "rjct.total_count.limit_exceeded",
+                              "at most 64 search_request items in one message");
+        }
+        r->items[r->n++] = it;
+    }
+    igw_buf_init(&r->call, 256 * 1024);
+    igw_buf_init(&r->items_out, DS_OUT_MAX);
+    m->state = r;
+    return advance(m, r);
+}
+
+static int
+ds_step(struct igw_med *m, const struct igw_med_result *res)
+{
+    struct ds_req *r = m->state;
+    char err[IGW_ERRBUF_SIZE] = "";
+    if (res->err != IGW_OK) {
+        snprintf(m->err, sizeof(m->err), "upstream: %s", igw_strerror(res->err));
+        return -res->err;
+    }
+    if (res->status == 401 || res->status == 403) {
+        snprintf(m->err, sizeof(m->err), "the upstream refused igw's credentials (%d)",
+                 res->status);
+        return -IGW_EAUTH;
+    }
+    if (res->status == 429 || res->status == 503) {
+        snprintf(m->err, sizeof(m->err), "the upstream is busy (%d)", res->status);
+        return -IGW_EAGAIN;
+    }
+    if (res->status != 200 && res->status != 400) {
+        snprintf(m->err, sizeof(m->err), "the upstream answered %d", res->status);
+        return -IGW_EIO;
+    }
+    int rv = igw_search_feed(r->op, res->body, res->body_len, err, sizeof(err));
+    if (rv == IGW_EIO) {
+        /* openIMIS refused the value (e.g. a CHFID that is not letters and digits): this item
+         * is rejected, the others are still answered */
+        rv = item_reject(r, r->items[r->i], DS_CRIT, err);
+        r->i++;
+        return rv == IGW_OK ? advance(m, r) : -rv;
+    }
+    if (rv != IGW_OK) {
+        return -rv;
+    }
+    rv = ask(m, r);
+    if (rv == IGW_MED_CALL) {
+        return rv;
+    }
+    if (rv != IGW_ENOENT) {
+        return -rv;
+    }
+    rv = item_done(m, r, r->items[r->i]);
+    if (rv != IGW_OK) {
+        return -rv;
+    }
+    r->i++;
+    return advance(m, r);
+}
+
+static void
+ds_fini(struct igw_med *m)
+{
+    struct ds_req *r = m->state;
+    if (r != NULL) {
+        igw_buf_fini(&r->call);
+        igw_buf_fini(&r->items_out);
+    }
+}
+
+const struct igw_mediator_ops igw_mediator_dci_search = {
+    .name = "dci-search",
+    .description = "DCI /registry/sync/search answered from openIMIS GraphQL: every "
+                   "search_request item, idtype-value, expression and predicate queries, "
+                   "paging, records built by the dci-search maps",
+    .channel_init = ds_channel_init,
+    .channel_fini = ds_channel_fini,
+    .start = ds_start,
+    .step = ds_step,
+    .fini = ds_fini,
+};
