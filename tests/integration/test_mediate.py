@@ -228,7 +228,10 @@ def test_stop_while_mediating():
         out = []
         t = threading.Thread(target=lambda: out.append(gw.request("GET", "/hang", timeout=30)[0]))
         t.start()
-        time.sleep(0.3)
+        # stop only once the call is in flight upstream (a loaded box may need more than 0.3 s)
+        deadline = time.time() + 10
+        while up.stats().get("calls", 0) < 1 and time.time() < deadline:
+            time.sleep(0.05)
         t0 = time.time()
         assert gw.stop() == 0
         took = time.time() - t0

@@ -88,6 +88,9 @@ const scenarios = {
     await page.click('#nav-audit');
     await page.waitForSelector('#list-items, main p.muted:not(:empty)', { timeout: T });
     await page.waitForFunction(() => !/Loading/.test(document.querySelector('main').textContent), null, { timeout: T });
+    // the click swaps the message list for the audit list: wait for the audit rows (a loaded
+    // box can still show the previous page's table here); the caller asserts what they say
+    await page.waitForFunction(() => [...document.querySelectorAll('#list-items tr')].some((t) => /release/.test(t.textContent)), null, { timeout: T }).catch(() => {});
     const audit = await page.$$eval('#list-items tr', (trs) => trs.slice(1).map((t) => t.textContent));
     await page.screenshot({ path: path.join(SHOTS, 'console-audit.png'), fullPage: true });
     return { deadLetter, state: 'delivered', audit };
