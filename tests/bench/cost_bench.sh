@@ -41,14 +41,19 @@ wait_port() {
   return 1
 }
 
-# the client: N POSTs of the benchmark's 1.5 KB body over CONNS keep-alive connections
-cat > "$work/load.py" <<'PY'
-import http.client, json, sys, threading
-port, n, conns = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+# the body both clients send: a 1.5 KB openIMIS-like insuree event, written once
+python3 -c '
+import json, sys
 rec = {"event": "insuree-created", "chfId": "070707070", "lastName": "Doe",
        "otherNames": "John Baraka", "dob": "1950-01-01", "gender": "M", "notes": ""}
 rec["notes"] = "x" * (1496 - len(json.dumps(rec)))
-body = json.dumps(rec).encode()
+open(sys.argv[1], "w").write(json.dumps(rec))' "$work/body.json"
+
+# the client: N POSTs of that body over CONNS keep-alive connections
+cat > "$work/load.py" <<'PY'
+import http.client, sys, threading
+port, n, conns, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+body = open(path, "rb").read()
 hdr = {"Content-Type": "application/json", "Authorization": "Bearer bench-token"}
 bad = []
 def worker(k):
@@ -66,9 +71,9 @@ PY
 
 measure() { # name port pid: warm-up, instrument, REQUESTS, dump
   local name=$1 p=$2 pid=$3
-  python3 "$work/load.py" "$p" "$WARMUP" "$CONNS"
+  python3 "$work/load.py" "$p" "$WARMUP" "$CONNS" "$work/body.json"
   callgrind_control -i on "$pid" >/dev/null
-  python3 "$work/load.py" "$p" "$REQUESTS" "$CONNS"
+  python3 "$work/load.py" "$p" "$REQUESTS" "$CONNS" "$work/body.json"
   callgrind_control -d "$pid" >/dev/null
   kill "$pid"
   wait "$pid" 2>/dev/null || true
@@ -85,12 +90,6 @@ local f = io.open("$work/body.json", "rb"); wrk.body = f:read("*a"); f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer bench-token"
 LUA
-python3 -c '
-import json, sys
-rec = {"event": "insuree-created", "chfId": "070707070", "lastName": "Doe",
-       "otherNames": "John Baraka", "dob": "1950-01-01", "gender": "M", "notes": ""}
-rec["notes"] = "x" * (1496 - len(json.dumps(rec)))
-open(sys.argv[1], "w").write(json.dumps(rec))' "$work/body.json"
 cpu_run() { # name port pid
   local out n
   python3 "$here/cpu_account.py" snap "$3" > "$work/$1.before"
