@@ -81,6 +81,38 @@ flatten(struct igw_node *n)
     }
 }
 
+/* A relay global id base64("Type:pk") -> pk, for the map's global-id paths (openIMIS's
+ * HistoryModels are keyed by a uuid: the records' own id is that uuid). Left as it is when the
+ * text is not a global id. */
+static void
+decode_gids(igw_search_op *op, struct igw_node *list)
+{
+    for (struct igw_node *r = list->first; r != NULL; r = r->next) {
+        for (size_t i = 0; i < op->m->ngids; i++) {
+            struct igw_node *v = r;
+            for (const char *p = op->m->gids[i]; v != NULL && *p != '\0';) {
+                const char *dot = strchr(p, '.');
+                size_t k = dot != NULL ? (size_t)(dot - p) : strlen(p);
+                v = igw_node_get(v, p, k);
+                p += dot != NULL ? k + 1 : k;
+            }
+            size_t n = 0;
+            if (v == NULL || v->type != IGW_NODE_STRING) {
+                continue;
+            }
+            char *t = igw_sr_unb64(op->a, v->str, v->len, &n);
+            if (t == NULL) {
+                continue; /* not base64 (or no memory for the copy): kept as it came */
+            }
+            char *colon = memchr(t, ':', n);
+            if (colon != NULL && colon > t && memchr(t, '\0', n) == NULL) {
+                v->str = colon + 1;
+                v->len = (uint32_t)(n - (size_t)(colon + 1 - t));
+            }
+        }
+    }
+}
+
 const char *
 igw_sr_key_text(const igw_search_op *op, const struct igw_node *rec, size_t i)
 {
@@ -398,6 +430,7 @@ igw_search_feed(igw_search_op *op, const char *body, size_t len, char *errbuf, s
         igw_errbuf_set(errbuf, errlen, "the upstream answer has no edges");
         return IGW_EIO;
     }
+    decode_gids(op, conn);
     if (op->summary_count || op->read) {
         op->done = true;
         return op->read && conn->first != NULL ? keep(op, conn->first, 0) : IGW_OK;
