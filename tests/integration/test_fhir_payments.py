@@ -8,13 +8,14 @@ with their parameters; ids that are not uuids, and absent ones, are 404 Operatio
 Python 3 standard library only."""
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from igwtest import run  # noqa: E402
+from igwtest import IGW_BIN, IGW_SRC, Gateway, run  # noqa: E402
 import test_fhir_search as fs  # noqa: E402
 
 METADATA = """
@@ -186,5 +187,42 @@ def test_not_found_and_metadata(env):
         assert {"read", "search-type"} <= {i["code"] for i in res[t]["interaction"]}, res[t]
 
 
+def test_demo_config_routes_them():
+    """deploy/examples/fhir-facade.yaml as shipped (ports, queue and mappings paths swapped):
+    Invoice and PaymentNotice read and search, and its CapabilityStatement lists both."""
+    env = env_with_data()
+    demo = None
+    try:
+        src = os.path.join(IGW_SRC, "deploy", "examples")
+        with open(os.path.join(src, "fhir-facade.yaml")) as f:
+            cfg = f.read()
+        cfg = (cfg.replace("http://127.0.0.1:7400", "http://127.0.0.1:{port}")
+               .replace("http://127.0.0.1:8000", "http://127.0.0.1:%d" % env.simport)
+               .replace("var/demo-fhir/queue", "{dir}/queue")
+               .replace("dir: mappings", "dir: " + fs.MAPS))
+        with open(os.path.join(src, "secrets", "openimis-demo.user")) as f:
+            user = f.read()
+        demo = Gateway(cfg, extra_files={"secrets/openimis-demo.user": user})
+        chk = subprocess.run([IGW_BIN, "config", "check", demo.config_path], capture_output=True, text=True)
+        assert chk.returncode == 0, chk.stdout + chk.stderr
+        demo.start()
+        h = {"Authorization": "Bearer demo-token", "Accept": "application/fhir+json"}
+        for t, q in (("Invoice", "status=balanced&date=ge2023"), ("PaymentNotice", "payment-status=cleared")):
+            st, _, body = demo.request("GET", "/fhir/%s?%s&_count=3" % (t, q), headers=h)
+            b = json.loads(body)
+            got = fs.ids(b)
+            assert st == 200 and len(got) == 3, (t, st, b)
+            st, _, body = demo.request("GET", "/fhir/%s/%s" % (t, got[0]), headers=h)
+            assert st == 200 and json.loads(body)["id"] == got[0], (t, st, body[:200])
+        st, _, body = demo.request("GET", "/fhir/metadata", headers=h)
+        types = {r["type"] for r in json.loads(body)["rest"][0]["resource"]}
+        assert st == 200 and {"Invoice", "PaymentNotice"} <= types, (st, types)
+    finally:
+        if demo is not None:
+            demo.cleanup()
+        env.close()
+
+
 if __name__ == "__main__":
-    run([test_invoice_read_search_paging, test_payment_notice_read_search, test_not_found_and_metadata])
+    run([test_invoice_read_search_paging, test_payment_notice_read_search, test_not_found_and_metadata,
+         test_demo_config_routes_them])
