@@ -272,21 +272,27 @@ igw_search_next_call(igw_search_op *op, struct igw_buf *body)
     unsigned want = op->summary_count ? 1 : op->count + 1;
     want = want > IGW_SEARCH_UPSTREAM_PAGE ? IGW_SEARCH_UPSTREAM_PAGE : want;
     igw_buf_init(&q, 256 * 1024);
-    int rv = igw_buf_printf(&q, "{ %s(", m->connection);
+    int rv = igw_buf_puts(&q, "{ ");
+    rv = rv == IGW_OK ? igw_buf_puts(&q, m->connection) : rv;
+    rv = rv == IGW_OK ? igw_buf_putc(&q, '(') : rv;
     for (size_t i = 0; rv == IGW_OK && i < op->nargs; i++) {
-        rv = igw_buf_printf(&q, "%s: %s, ", op->args[i].name, op->args[i].lit);
+        rv = igw_buf_puts(&q, op->args[i].name);
+        rv = rv == IGW_OK ? igw_buf_puts(&q, ": ") : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&q, op->args[i].lit) : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&q, ", ") : rv;
     }
     rv = rv == IGW_OK && !m->unordered ? igw_buf_puts(&q, "orderBy: [") : rv;
     for (size_t i = 0; rv == IGW_OK && !m->unordered && i < op->nkeys; i++) {
-        rv = igw_buf_printf(&q, "%s\"%s%s\"", i > 0 ? ", " : "", op->keys[i].desc ? "-" : "",
-                            op->keys[i].order);
+        rv = igw_buf_puts(&q, i > 0 ? ", \"" : "\"");
+        rv = rv == IGW_OK && op->keys[i].desc ? igw_buf_putc(&q, '-') : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&q, op->keys[i].order) : rv;
+        rv = rv == IGW_OK ? igw_buf_putc(&q, '"') : rv;
     }
     rv = rv == IGW_OK && !m->unordered ? igw_buf_puts(&q, "], ") : rv;
-    rv = rv == IGW_OK ? igw_buf_printf(&q,
-                                       "first: %u, offset: %ld) { %spageInfo { "
-                                       "hasNextPage } edges { node { %s",
-                                       want, op->win_off, op->total ? "totalCount " : "", m->select)
-                      : rv;
+    rv = rv == IGW_OK ? igw_buf_printf(&q, "first: %u, offset: %ld) { ", want, op->win_off) : rv;
+    rv = rv == IGW_OK && op->total ? igw_buf_puts(&q, "totalCount ") : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(&q, "pageInfo { hasNextPage } edges { node { ") : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(&q, m->select) : rv;
     for (size_t i = 0; rv == IGW_OK && i < op->nincs; i++) {
         rv = sel_include(&q, op->incs[i], m->set);
     }
