@@ -446,16 +446,18 @@ record_of(const struct fs_chan *c, const struct igw_node *crit)
 }
 
 static int
-call_path(struct igw_med *m, struct fs_req *r)
+call_path(struct igw_med *m, struct fs_req *r, bool *calling)
 {
+    *calling = true;
     m->call = (struct igw_med_call){NULL, "GET", r->path.ptr, NULL, "application/fhir+json",
                                     NULL, 0,     NULL};
     return IGW_MED_CALL;
 }
 
-/* Starts item r->i: IGW_MED_CALL, or IGW_OK when it was answered at once (refused). */
+/* Starts item r->i: *calling when it asked for a call, else it was answered at once
+ * (refused). @return IGW_OK or an igw error code. */
 static int
-item_begin(struct igw_med *m, struct fs_req *r)
+item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
 {
     const struct igw_node *it = r->items[r->i];
     const struct igw_node *crit = mem(it, "search_criteria");
@@ -505,7 +507,10 @@ item_begin(struct igw_med *m, struct fs_req *r)
     if (rv == IGW_EPARSE) {
         return item_reject(r, it, FS_CRIT, why != NULL ? why : "bad query");
     }
-    return rv == IGW_OK ? call_path(m, r) : rv;
+    if (rv == IGW_OK) {
+        call_path(m, r, calling);
+    }
+    return rv;
 }
 
 /* Runs the items from r->i on until one needs a call, or answers when all are done. */
@@ -513,12 +518,13 @@ static int
 advance(struct igw_med *m, struct fs_req *r)
 {
     while (r->i < r->n) {
-        int rv = item_begin(m, r);
-        if (rv == IGW_MED_CALL) {
-            return rv;
-        }
+        bool calling = false;
+        int rv = item_begin(m, r, &calling);
         if (rv != IGW_OK) {
             return -rv;
+        }
+        if (calling) {
+            return IGW_MED_CALL;
         }
         r->i++;
     }
@@ -673,8 +679,9 @@ fs_step(struct igw_med *m, const struct igw_med_result *res)
         rv = item_reject(r, r->items[r->i], FS_CRIT, diagnostics(doc));
     } else if (strcmp(rt, "Bundle") == 0 && r->skip > 0) {
         r->skip--;
+        bool calling = false;
         if (next_link(m, r, doc)) {
-            return call_path(m, r);
+            return call_path(m, r, &calling);
         }
         rv = item_done(m, r, NULL); /* past the last page */
     } else if (strcmp(rt, "Bundle") == 0) {
