@@ -9,12 +9,14 @@ requirement ids (OpenSPP spdci-compliance) it covers. Python 3 standard library 
 import copy
 import json
 import os
+import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "sim"))
-from igwtest import IGW_FIXTURES, IGW_SRC, Gateway, run  # noqa: E402
+from igwtest import IGW_BIN, IGW_FIXTURES, IGW_SRC, Gateway, run  # noqa: E402
 from fhir_server import FhirServer  # noqa: E402
 
 VALID = os.path.join(IGW_FIXTURES, "dci", "valid")
@@ -204,6 +206,61 @@ def test_upstream_down():
     assert st == 200 and chfids(doc["message"]["search_response"][0]) == ["CH001"], doc
 
 
+def own_maps(gw_dir, decl):
+    """A mappings directory of its own: the shipped answer map and a dci-fhir-search file."""
+    src = os.path.join(IGW_SRC, "mappings", "fhir-bundle-to-dci-search-response")
+    dst = os.path.join(gw_dir, "maps", "fhir-bundle-to-dci-search-response")
+    shutil.copytree(src, dst)
+    with open(os.path.join(dst, "dci-fhir-search"), "w") as f:
+        f.write(decl)
+    return os.path.dirname(dst)
+
+
+def test_pages_by_offset():
+    """SR-CORE-RG-SYNC-SEARCH-01 (pagination): with `paging offset` page 3 is one FHIR call with
+    _offset=20 instead of two next links."""
+    fhir, _ = setup()
+    gw = Gateway(CONFIG.replace("FHIRURL", fhir.url).replace("/dci/fhir/", "/dci/off/"))
+    maps = own_maps(gw.dir, "record Person Patient map fhir-bundle-to-dci-search-response "
+                            "paging offset\nparam birth_date date birthdate\n")
+    text = open(gw.config_path).read().replace('"MAPS"', '"%s"' % maps)
+    open(gw.config_path, "w").write(text)
+    gw.start()
+    try:
+        fhir.control(reset=True, keep_store=True)
+        q = pred(("birth_date", "ge", "1900-01-01"), pagination={"page_size": 10, "page_number": 3})
+        st, _, data = gw.request("POST", "/dci/off/registry/sync/search",
+                                 json.dumps(envelope(q)).encode(), AUTH, timeout=30)
+        doc = json.loads(data)
+        assert st == 200, (st, doc)
+        it = doc["message"]["search_response"][0]
+        assert chfids(it) == ["CH%03d" % i for i in range(20, 25)], it
+        assert it["pagination"] == {"page_size": 10, "page_number": 3, "total_count": 25}, it
+        calls = [r["path"] for r in fhir.received() if r["path"].startswith("/fhir/Patient")]
+        assert len(calls) == 1 and "_offset=20" in calls[0], calls
+    finally:
+        assert gw.stop() == 0
+        gw.cleanup()
+
+
+def test_bad_declaration_refused_by_config_check():
+    """A line the dci-fhir-search file cannot read: `igw config check` refuses the
+    configuration naming the file and line, as serve would."""
+    gw = Gateway(CONFIG.replace("FHIRURL", "http://127.0.0.1:9/fhir"))
+    maps = own_maps(gw.dir, "record Person Patient map fhir-bundle-to-dci-search-response\n"
+                            "param surname text family\n")
+    text = open(gw.config_path).read().replace('"MAPS"', '"%s"' % maps)
+    open(gw.config_path, "w").write(text)
+    try:
+        r = subprocess.run([IGW_BIN, "config", "check", gw.config_path], cwd=gw.dir,
+                           capture_output=True, timeout=20)
+        out = (r.stdout + r.stderr).decode()
+        assert r.returncode != 0, out
+        assert "dci-fhir-search:2:" in out, out
+    finally:
+        gw.cleanup()
+
+
 def test_compliance_ids_exist():
     """Every compliance id named in this file is in the catalogue."""
     import re
@@ -225,4 +282,5 @@ def test_zz_stop():
 
 if __name__ == "__main__":
     run([test_idtype_value, test_predicate_expression_sort, test_nothing_and_refusals,
-         test_pages_by_next_links, test_upstream_down, test_compliance_ids_exist, test_zz_stop])
+         test_pages_by_next_links, test_upstream_down, test_pages_by_offset,
+         test_bad_declaration_refused_by_config_check, test_compliance_ids_exist, test_zz_stop])
