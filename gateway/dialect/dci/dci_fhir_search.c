@@ -71,6 +71,7 @@ struct fs_req {
     size_t n, i;
     const struct fs_record *rec;
     long page_size, page_number, skip; /* skip: next links still to follow */
+    long last_total;                   /* the total of the last Bundle of the item, -1: none */
     bool first;
     struct igw_buf path, items_out;
 };
@@ -238,6 +239,16 @@ fs_channel_init(const struct igw_channel *ch, void **state, char *err, size_t er
         }
     }
     closedir(d);
+    for (size_t i = 0; rv == IGW_OK && i < c->n; i++) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s/map", dir, c->recs[i].map);
+        if (strchr(c->recs[i].map, '/') != NULL || stat(path, &st) != 0) {
+            igw_errbuf_set(err, errlen, "dci-fhir-search: record %s names map '%s', not in %s",
+                           c->recs[i].rtype, c->recs[i].map, dir);
+            rv = IGW_ECONFIG;
+        }
+    }
     if (rv == IGW_OK && c->n == 0) {
         igw_errbuf_set(err, errlen, "no DCI-over-FHIR search maps (<name>/%s) under %s", FS_FILE,
                        dir);
@@ -359,7 +370,8 @@ item_reject(struct fs_req *r, const struct igw_node *it, const char *code, const
 }
 
 /* The item's records from bundle (NULL: nothing matched, a page past the last) through the
- * record's map; total from the Bundle's total, else its entries of the record's FHIR type. */
+ * record's map; total from the Bundle's total, else its entries of the record's FHIR type
+ * (past the last page: the last Bundle's). */
 static int
 item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
 {
@@ -369,10 +381,11 @@ item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
     struct igw_buf in;
     struct igw_node *root = NULL, *out = NULL;
     const struct igw_node *recs = NULL;
-    long total = 0;
+    long total = r->last_total > 0 ? r->last_total : 0;
     int rv = IGW_OK;
 
     if (bundle != NULL) {
+        total = 0;
         const struct igw_node *ent = mem(bundle, "entry");
         for (const struct igw_node *e = ent != NULL ? ent->first : NULL; e != NULL; e = e->next) {
             total += strcmp(str_of(mem(e, "resource"), "resourceType", ""), r->rec->ftype) == 0;
@@ -478,6 +491,7 @@ item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
     }
     r->page_size = r->page_size > FS_PAGE_MAX ? FS_PAGE_MAX : r->page_size;
     r->skip = r->rec->offset ? 0 : r->page_number - 1;
+    r->last_total = -1;
     igw_buf_reset(&r->path);
     rv = igw_buf_printf(&r->path, "/%s?_count=%ld&_total=accurate", r->rec->ftype, r->page_size);
     if (rv == IGW_OK && r->rec->offset) {
@@ -679,6 +693,7 @@ fs_step(struct igw_med *m, const struct igw_med_result *res)
         rv = item_reject(r, r->items[r->i], FS_CRIT, diagnostics(doc));
     } else if (strcmp(rt, "Bundle") == 0 && r->skip > 0) {
         r->skip--;
+        r->last_total = num_of(doc, "total", -1);
         bool calling = false;
         if (next_link(m, r, doc)) {
             return call_path(m, r, &calling);
