@@ -27,6 +27,7 @@
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
 #define HTTP_HEADER_LINE_MAX 16384
 #define HTTP_RETRY_AFTER_MAX 64
+#define HTTP_BODY_MAX (64u * 1024u * 1024u) /* a body hook's output */
 
 /* The route's context: easy handles kept for reuse (at most `concurrency`). */
 struct http_route {
@@ -41,6 +42,8 @@ struct http_route {
 struct http_dlv {
     CURL *easy;
     struct curl_slist *headers;
+    struct igw_buf body; /* the bytes sent when has_body (a body hook's or an answer's) */
+    bool has_body;
 };
 
 /* ---- callbacks ---------------------------------------------------------------------------- */
@@ -306,7 +309,7 @@ headers_build(struct igw_dlv *dl, struct http_dlv *h, struct igw_buf *b)
 static int
 transfer_setup(struct igw_dlv *dl, struct http_dlv *h)
 {
-    const struct igw_buf *pl = &igw_dlv_claim(dl)->payload;
+    const struct igw_buf *pl = h->has_body ? &h->body : &igw_dlv_claim(dl)->payload;
     const char *body = pl->ptr != NULL ? pl->ptr : "";
     CURLcode rc = curl_easy_setopt(h->easy, CURLOPT_PRIVATE, dl);
 
@@ -350,6 +353,32 @@ hook_target(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
     return rv == IGW_ENOENT ? IGW_OK : rv;
 }
 
+/* The body hook (DCI signing): this delivery's bytes, into h->body, from the payload or from
+ * the answer already in h->body. IGW_OK (also: nothing to change), IGW_EINVAL and IGW_EAGAIN
+ * (reason in what), IGW_ENOMEM. */
+static int
+body_hook(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
+{
+    const struct igw_route *r = igw_dlv_route(dl);
+    const struct igw_buf *src = h->has_body ? &h->body : &igw_dlv_claim(dl)->payload;
+    struct igw_buf out;
+    int rv;
+
+    if (r->body_hook == NULL || r->body_hook->body == NULL) {
+        return IGW_OK;
+    }
+    igw_buf_init(&out, HTTP_BODY_MAX);
+    rv = r->body_hook->body(r, src->ptr, src->len, &out, what, whatlen);
+    if (rv == IGW_OK) {
+        igw_buf_fini(&h->body);
+        h->body = out; /* moved */
+        h->has_body = true;
+        return IGW_OK;
+    }
+    igw_buf_fini(&out);
+    return rv == IGW_ENOENT ? IGW_OK : rv;
+}
+
 static void
 http_start(struct igw_dlv *dl)
 {
@@ -359,8 +388,18 @@ http_start(struct igw_dlv *dl)
     char what[IGW_DLV_ERROR_MAX];
     int rv;
 
+    what[0] = '\0';
+    rv = body_hook(dl, h, what, sizeof(what));
+    if (rv == IGW_EINVAL || rv == IGW_EAGAIN) {
+        if (rv == IGW_EINVAL) {
+            igw_dlv_finish_fail(dl, 0, what, IGW_DLV_HEALTH_NONE);
+        } else {
+            igw_dlv_finish_transient(dl, 0, what);
+        }
+        return;
+    }
     igw_buf_init(&b, HTTP_HEADER_LINE_MAX);
-    h->easy = easy_get(rs);
+    h->easy = rv == IGW_OK ? easy_get(rs) : NULL;
     rv = h->easy != NULL ? headers_build(dl, h, &b) : IGW_ENOMEM;
     igw_buf_fini(&b);
     if (rv == IGW_OK) {
@@ -493,6 +532,8 @@ http_release(struct igw_dlv *dl)
         curl_slist_free_all(h->headers);
         h->headers = NULL;
     }
+    igw_buf_fini(&h->body);
+    h->has_body = false;
 }
 
 static int
