@@ -194,6 +194,10 @@ void igw_dlv_set_status(struct igw_dlv *dl, int status);
 /** Finishes dl after a transient failure (what: "HTTP 503", "timeout"; copied): retried at a
  *  backoff time, or dead "retries exhausted: <what>" when the policy says so. */
 void igw_dlv_finish_transient(struct igw_dlv *dl, int status, const char *what);
+/** igw_dlv_finish_transient with the breaker input given: IGW_DLV_HEALTH_NONE when the failure
+ *  is not the destination's (a route's answer_from: the mediator's upstream down). */
+void igw_dlv_finish_transient_health(struct igw_dlv *dl, int status, const char *what,
+                                     enum igw_dlv_health health);
 /** Finishes dl with a permanent failure (dead letter now); health: whether the destination is
  *  to blame (breaker input). what is copied. */
 void igw_dlv_finish_fail(struct igw_dlv *dl, int status, const char *what,

@@ -23,28 +23,11 @@
 #include "delivery/output.h"
 #include "delivery/retry.h"
 #include "out_http/http_conf.h"
+#include "out_http/http_int.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
 #define HTTP_HEADER_LINE_MAX 16384
 #define HTTP_RETRY_AFTER_MAX 64
-#define HTTP_BODY_MAX (64u * 1024u * 1024u) /* a body hook's output */
-
-/* The route's context: easy handles kept for reuse (at most `concurrency`). */
-struct http_route {
-    const struct igw_route *cfg;
-    unsigned concurrency;
-    CURLM *multi;
-    CURL **easy_pool;
-    unsigned easy_n;
-};
-
-/* Per-delivery state (behind struct igw_dlv). */
-struct http_dlv {
-    CURL *easy;
-    struct curl_slist *headers;
-    struct igw_buf body; /* the bytes sent when has_body (a body hook's or an answer's) */
-    bool has_body;
-};
 
 /* ---- callbacks ---------------------------------------------------------------------------- */
 
@@ -379,8 +362,10 @@ body_hook(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
     return rv == IGW_ENOENT ? IGW_OK : rv;
 }
 
-static void
-http_start(struct igw_dlv *dl)
+/* Builds and starts the transfer of dl (its body: the payload, or the answer in h->body).
+ * active: dl is linked as active already (an answer_from delivery, from collect). */
+void
+http_send(struct igw_dlv *dl, bool active)
 {
     struct http_route *rs = igw_dlv_route_ctx(dl);
     struct http_dlv *h = igw_dlv_state(dl);
@@ -421,7 +406,19 @@ http_start(struct igw_dlv *dl)
         igw_dlv_finish_released(dl, igw_now_ms() + 1000);
         return;
     }
-    igw_dlv_active_add(dl);
+    if (!active) {
+        igw_dlv_active_add(dl);
+    }
+}
+
+static void
+http_start(struct igw_dlv *dl)
+{
+    if (igw_dlv_route(dl)->answer_ch != NULL) {
+        http_answer_start(dl); /* answered first; then http_send from collect */
+        return;
+    }
+    http_send(dl, false);
 }
 
 static bool
@@ -481,7 +478,7 @@ http_collect(igw_deliverer *d, void *ectx)
 {
     CURLM *multi = igw_deliverer_multi(d);
 
-    IGW_UNUSED(ectx);
+    http_tickets_collect(ectx);
     for (;;) {
         int left = 0;
         CURLMsg *m = curl_multi_info_read(multi, &left);
@@ -513,6 +510,7 @@ http_abort(struct igw_dlv *dl)
     struct http_dlv *h = igw_dlv_state(dl);
     struct http_route *rs = igw_dlv_route_ctx(dl);
 
+    http_ticket_orphan(rs, h);
     if (h->easy != NULL) {
         (void)curl_multi_remove_handle(rs->multi, h->easy);
     }
@@ -547,6 +545,7 @@ http_route_init(const struct igw_output_route *r, void **rctx)
     rs->cfg = r->cfg;
     rs->concurrency = r->concurrency;
     rs->multi = igw_deliverer_multi(r->d);
+    rs->eng = r->engine_ctx;
     *rctx = rs;
     return IGW_OK;
 }
@@ -579,6 +578,8 @@ const struct igw_output_ops igw_output_http = {
     .config_map = &igw_http_config_map,
     .takes_hook = true,
     .dlv_size = sizeof(struct http_dlv),
+    .engine_init = http_engine_init,
+    .engine_fini = http_engine_fini,
     .route_init = http_route_init,
     .route_fini = http_route_fini,
     .start = http_start,

@@ -520,6 +520,9 @@ answer(struct igw_med *m, struct ds_req *r)
     struct igw_buf hb, mb;
     char now[40], mid[128], err[IGW_ERRBUF_SIZE];
     const char *mid_in = str_of(h, "message_id", "search");
+    /* an async search answered at delivery time (internal): the correlation_id its ACK gave */
+    const char *qid =
+        m->internal && m->header != NULL ? m->header(m->header_arg, "X-Igw-Message-Id") : NULL;
     int rv;
 
     dci_now(now, sizeof(now));
@@ -541,7 +544,7 @@ answer(struct igw_med *m, struct ds_req *r)
     rv = rv == IGW_OK ? kv(&mb, "transaction_id",
                            str_of(mem(r->req, "message"), "transaction_id", ""), false)
                       : rv;
-    rv = rv == IGW_OK ? kv(&mb, "correlation_id", mid_in, true) : rv;
+    rv = rv == IGW_OK ? kv(&mb, "correlation_id", qid != NULL ? qid : mid_in, true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(&mb, ",\"search_response\":[") : rv;
     rv = rv == IGW_OK && r->items_out.len > 0
              ? igw_buf_append(&mb, r->items_out.ptr, r->items_out.len)
@@ -606,7 +609,7 @@ ds_start(struct igw_med *m)
         return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
     }
     mid = str_of(mem(req, "header"), "message_id", NULL);
-    if (m->ch->ndci_partners > 0) {
+    if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
         struct igw_partner_verdict v;
         const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
         if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
