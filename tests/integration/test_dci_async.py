@@ -77,6 +77,11 @@ channels:
       on_status: { url: "callback:spmis", answer_from: sync_txn_status,
                    auth: { type: bearer, token: rcv-token },
                    retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
+  relay:                                   # DCI messages forwarded to a plain http route
+    listen: POST /relay
+    auth: { type: bearer, tokens: [demo-token] }
+    routes:
+      out: { url: "http://127.0.0.1:SINK/relay", sign: true, retry: { base: 100ms, cap: 400ms } }
 """
 
 
@@ -108,10 +113,13 @@ class Env:
         self.sim = OpenImisSim(data=data, rate_per_minute=0)
         self.procs = []
         self.igw_port = free_port()
+        self.sink_log = os.path.join(self.dir, "sink.ndjson")
+        self.sink_port = self.spawn([os.path.join(SIM_DIR, "sink.py"), "--port", "0", "--log",
+                                     self.sink_log])
         self.rcv_port = self.spawn([os.path.join(SIM_DIR, "spmis_receiver.py"), "--port", "0",
                                     "--base", "/dci/spmis", "--token", "rcv-token", "--jwks-url",
                                     "http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port])
-        conf = (CONFIG.replace("RCV", str(self.rcv_port)).replace("SIMURL", self.sim.url)
+        conf = (CONFIG.replace("RCV", str(self.rcv_port)).replace("SINK", str(self.sink_port)).replace("SIMURL", self.sim.url)
                 .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
         with open(pems["igw"]) as f:
             self.gw = Gateway(conf, port=self.igw_port, extra_files={
@@ -135,6 +143,12 @@ class Env:
     def received(self, mid):
         return [c for c in self.rcv("/_received")
                 if c["envelope"]["header"].get("message_id") == mid + "-on-search"]
+
+    def sink(self):
+        if not os.path.exists(self.sink_log):
+            return []
+        with open(self.sink_log) as f:
+            return [json.loads(x) for x in f if x.strip()]
 
     def close(self):
         self.gw.cleanup()
@@ -200,7 +214,7 @@ def one_callback(e, mid, timeout=20.0):
 
 
 def test_async_search_signed_on_search():
-    """SR-CORE-RG-ASYNC-SEARCH-CB-01 SR-CORE-RG-ASYNC-SEARCH-01 SR-SEC-SIG-RG-01: ACK after
+    """SR-CORE-RG-ASYNC-SEARCH-CB-01 SR-CORE-RG-ASYNC-SEARCH-01: ACK after
     the commit; the on-search is POSTed to the partner's base URL chosen by sender_uri, signed
     with igw's key (verified by the receiver against igw's JWKS), with the bearer token of the
     route, and it is the same answer the sync facade gives."""
@@ -361,6 +375,31 @@ def test_async_txn_status_on_status():
     assert '"succ"' in txt and "callback delivered" in txt, txt
 
 
+def test_route_sign_and_relay():
+    """Route option sign: true: an unsigned DCI envelope is signed at delivery time with
+    igw's key over the exact header and message sent (verified against igw's JWKS); an
+    envelope that carries a signature (a relayed sender's) is forwarded byte for byte."""
+    e = env()
+    h = {"version": "1.0.0", "message_id": "rl-1", "message_ts": dci_jws.now_ts(),
+         "action": "notify", "status": "succ", "sender_id": "igw", "total_count": 1}
+    m = {"transaction_id": "t-rl-1", "notify_event": [{"reference_id": "r", "timestamp":
+                                                         dci_jws.now_ts(), "data": {"x": 1.5}}]}
+    st, _, _ = e.gw.request("POST", "/relay", dci_jws.plain_envelope(h, m), AUTH)
+    assert st in (200, 202), st
+    relayed = e.forger.envelope(dict(h, message_id="rl-2"), m)
+    st, _, _ = e.gw.request("POST", "/relay", relayed, AUTH)
+    assert st in (200, 202), st
+    got = eventually(lambda: e.sink() if len(e.sink()) >= 2 else None, timeout=15,
+                     what="two relayed messages")
+    by = {json.loads(r["body"])["header"]["message_id"]: r["body"] for r in got}
+    signed = json.loads(by["rl-1"])
+    jwks = dci_jws.fetch_jwks("http://127.0.0.1:%d/.well-known/jwks.json" % e.igw_port)
+    ok, why = dci_jws.verify(signed, jwks)
+    assert ok is True, why
+    assert signed["header"] == h and signed["message"] == m, signed
+    assert by["rl-2"].encode() == relayed, "a relayed signed message was changed"
+
+
 def test_compliance_ids_exist():
     """Every compliance id named in this file is in the catalogue."""
     import re
@@ -380,7 +419,8 @@ def main():
         run([test_async_search_signed_on_search, test_nothing_matches, test_duplicate_message_id,
              test_forged_and_expired_signature, test_callback_endpoint_down_then_back,
              test_openimis_down_during_async_search, test_kill9_between_ack_and_callback,
-             test_async_txn_status_on_status, test_compliance_ids_exist, test_zz_stop])
+             test_async_txn_status_on_status, test_route_sign_and_relay,
+             test_compliance_ids_exist, test_zz_stop])
     finally:
         if ENV is not None:
             ENV.close()
