@@ -30,8 +30,7 @@ sys.path.insert(0, os.path.join(SIM_DIR, "openimis"))
 import dci_jws  # noqa: E402
 
 VALID = os.path.join(IGW_FIXTURES, "dci", "valid")
-COMPLIANCE = os.path.join(IGW_FIXTURES, "dci", "compliance", "openspp-spdci-compliance",
-                          "requirements-social.json")
+COMPLIANCE = os.path.join(IGW_FIXTURES, "dci", "compliance", "openspp-spdci-compliance")
 AUTH = {"Content-Type": "application/json", "Authorization": "Bearer demo-token"}
 
 CONFIG = """
@@ -214,7 +213,8 @@ def one_callback(e, mid, timeout=20.0):
 
 
 def test_async_search_signed_on_search():
-    """SR-CORE-RG-ASYNC-SEARCH-CB-01 SR-CORE-RG-ASYNC-SEARCH-01: ACK after
+    """SR-CORE-RG-ASYNC-SEARCH-CB-01 SR-CORE-RG-ASYNC-SEARCH-01 CRVS-CORE-RG-ASYNC-SEARCH-01
+    CRVS-CORE-RG-SYNC-SEARCH-01 (the CRVS profile's same endpoints): ACK after
     the commit; the on-search is POSTed to the partner's base URL chosen by sender_uri, signed
     with igw's key (verified by the receiver against igw's JWKS), with the bearer token of the
     route, and it is the same answer the sync facade gives."""
@@ -350,7 +350,7 @@ def test_kill9_between_ack_and_callback():
 
 
 def test_async_txn_status_on_status():
-    """SR-CORE-RG-ASYNC-TXNSTATUS-CB-01: /registry/txn/status is ACKed and its txn/on-status
+    """SR-CORE-RG-ASYNC-TXNSTATUS-CB-01 CRVS-CORE-RG-TXN-STATUS-01: /registry/txn/status is ACKed and its txn/on-status
     callback, answered from igw's own state, reports the earlier search's callback delivered
     (succ), signed."""
     e = env()
@@ -373,6 +373,23 @@ def test_async_txn_status_on_status():
     assert len(got) == 1 and got[0]["sig"] is True, got
     txt = json.dumps(got[0]["envelope"]["message"])
     assert '"succ"' in txt and "callback delivered" in txt, txt
+
+
+def test_schema_invalid_refused():
+    """SR-CORE-RG-ASYNC-SEARCH-NEG-01 CRVS-CORE-RG-ASYNC-SEARCH-NEG-01
+    CRVS-CORE-RG-SYNC-SEARCH-NEG-01: an async search without sender_uri and a sync search with a
+    page size of 0 are refused 400 ERR with the spec's codes; nothing is committed."""
+    e = env()
+    h, m = search_env(e, "as-neg", chfids(e)[11], sender_uri=False)
+    st, doc = post(e, "/dci/social/registry/search", e.spmis.envelope(h, m))
+    assert st == 400 and doc["message"]["ack_status"] == "ERR", (st, doc)
+    assert doc["message"]["error"]["code"] == "err.sender_uri.invalid", doc
+    h, m = search_env(e, "as-neg2", chfids(e)[11], sender_uri=False)
+    m["search_request"][0]["search_criteria"]["pagination"]["page_size"] = 0
+    st, doc = post(e, "/dci/social/registry/sync/search", e.spmis.envelope(h, m))
+    assert st == 400 and doc["message"]["error"]["code"] == "rjct.pagination.invalid", (st, doc)
+    time.sleep(0.5)
+    assert e.received("as-neg") == []
 
 
 def test_route_sign_and_relay():
@@ -403,9 +420,11 @@ def test_route_sign_and_relay():
 def test_compliance_ids_exist():
     """Every compliance id named in this file is in the catalogue."""
     import re
-    known = {r["id"] for r in json.load(open(COMPLIANCE))["requirements"]}
+    known = set()
+    for cat in ("requirements-social.json", "requirements-crvs.json"):
+        known |= {r["id"] for r in json.load(open(os.path.join(COMPLIANCE, cat)))["requirements"]}
     text = open(os.path.abspath(__file__)).read()
-    named = set(re.findall(r"\bSR-[A-Z]+-[A-Z]+-[A-Z0-9-]+-\d\d\b", text))
+    named = set(re.findall(r"\b(?:SR|CRVS)-[A-Z]+-[A-Z]+-[A-Z0-9-]+-\d\d\b", text))
     assert named and named <= known, named - known
 
 
@@ -419,7 +438,7 @@ def main():
         run([test_async_search_signed_on_search, test_nothing_matches, test_duplicate_message_id,
              test_forged_and_expired_signature, test_callback_endpoint_down_then_back,
              test_openimis_down_during_async_search, test_kill9_between_ack_and_callback,
-             test_async_txn_status_on_status, test_route_sign_and_relay,
+             test_async_txn_status_on_status, test_schema_invalid_refused, test_route_sign_and_relay,
              test_compliance_ids_exist, test_zz_stop])
     finally:
         if ENV is not None:
