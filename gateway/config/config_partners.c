@@ -157,10 +157,22 @@ check_route(struct ctx *c, const yaml_node_t *n, struct igw_route *r)
     return IGW_OK;
 }
 
+/* The YAML node of option key of route r of channel ch (for file:line:column), else n. */
+static const yaml_node_t *
+route_opt_node(struct ctx *c, const yaml_node_t *n, const struct igw_channel *ch,
+               const struct igw_route *r, const char *key)
+{
+    const yaml_node_t *rt = cfg_map_get(
+        c, cfg_map_get(c, cfg_map_get(c, cfg_map_get(c, n, "channels"), ch->name), "routes"),
+        r->short_name);
+    const yaml_node_t *o = cfg_map_get(c, rt, key);
+    return o != NULL ? o : rt != NULL ? rt : n;
+}
+
 /* sign: true signs on any route of an output that takes hooks (needs igw's key); auto signs
  * on callback:<partner> routes whose partner has sign: true. */
 static int
-bind_sign(struct ctx *c, const yaml_node_t *n, struct igw_route *r)
+bind_sign(struct ctx *c, const yaml_node_t *n, const struct igw_channel *ch, struct igw_route *r)
 {
     const struct igw_output_ops *o = igw_output_of_route(r);
     bool cb = r->url != NULL && strncasecmp(r->url, CALLBACK_SCHEME, 9) == 0;
@@ -171,11 +183,12 @@ bind_sign(struct ctx *c, const yaml_node_t *n, struct igw_route *r)
     }
     if (strcmp(r->sign, "true") == 0) {
         if (o == NULL || !o->takes_hook) {
-            return cfg_fail(c, n, "route %s: sign: true needs an http(s) or callback: url",
-                            r->name);
+            return cfg_fail(c, route_opt_node(c, n, ch, r, "sign"),
+                            "route %s: sign: true needs an http(s) or callback: url", r->name);
         }
         if (c->cfg->signing.key_file == NULL) {
-            return cfg_fail(c, n, "route %s: sign: true needs signing.key_file", r->name);
+            return cfg_fail(c, route_opt_node(c, n, ch, r, "sign"),
+                            "route %s: sign: true needs signing.key_file", r->name);
         }
         r->body_hook = &igw_dci_sign_body;
     } else if (p != NULL && p->sign) {
@@ -186,13 +199,15 @@ bind_sign(struct ctx *c, const yaml_node_t *n, struct igw_route *r)
 
 /* answer_from names a channel answered by a mediator that never commits. */
 static int
-bind_answer_from(struct ctx *c, const yaml_node_t *n, struct igw_route *r)
+bind_answer_from(struct ctx *c, const yaml_node_t *n, const struct igw_channel *rch,
+                 struct igw_route *r)
 {
     const struct igw_output_ops *o = igw_output_of_route(r);
 
     if (r->answer_from == NULL) {
         return IGW_OK;
     }
+    n = route_opt_node(c, n, rch, r, "answer_from");
     for (size_t i = 0; i < c->cfg->nchannels; i++) {
         const struct igw_channel *ch = &c->cfg->channels[i];
         if (strcmp(ch->name, r->answer_from) != 0) {
@@ -232,8 +247,8 @@ cfg_check_partners(struct ctx *c, const yaml_node_t *n)
             if (r->url != NULL && strncasecmp(r->url, CALLBACK_SCHEME, 9) == 0) {
                 rv = check_route(c, n, r);
             }
-            rv = rv == IGW_OK ? bind_sign(c, n, r) : rv;
-            rv = rv == IGW_OK ? bind_answer_from(c, n, r) : rv;
+            rv = rv == IGW_OK ? bind_sign(c, n, ch, r) : rv;
+            rv = rv == IGW_OK ? bind_answer_from(c, n, ch, r) : rv;
             if (rv != IGW_OK) {
                 return rv;
             }
