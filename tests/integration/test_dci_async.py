@@ -349,6 +349,27 @@ def test_kill9_between_ack_and_callback():
     assert len(e.received("as-kill")) == 1
 
 
+def test_stop_while_searching():
+    """SR-CORE-RG-ASYNC-SEARCH-CB-01: igw stopped (SIGTERM) while the search of an ACKed request
+    hangs in openIMIS: it stops cleanly and in time (the mediation answered 503, the attempt a
+    retry), and after a restart the on-search arrives."""
+    e = env()
+    uin = chfids(e)[12]
+    e.sim.control(fail="hang", hang_ms=20000, count=None)
+    try:
+        st, doc = async_search(e, "as-stop", uin)
+        assert st == 200 and doc["message"]["ack_status"] == "ACK", (st, doc)
+        time.sleep(0.7)  # the search is in flight upstream
+        t0 = time.time()
+        assert e.gw.stop() == 0
+        assert time.time() - t0 < 12, "igw took %.1fs to stop" % (time.time() - t0)
+    finally:
+        e.sim.control(fail=None)
+    e.gw.start()
+    item = one_callback(e, "as-stop", timeout=30.0)["envelope"]["message"]["search_response"][0]
+    assert item["data"]["reg_records"][0]["identifier"][0]["identifier_value"] == uin, item
+
+
 def test_async_txn_status_on_status():
     """SR-CORE-RG-ASYNC-TXNSTATUS-CB-01 CRVS-CORE-RG-TXN-STATUS-01: /registry/txn/status is ACKed and its txn/on-status
     callback, answered from igw's own state, reports the earlier search's callback delivered
@@ -438,6 +459,7 @@ def main():
         run([test_async_search_signed_on_search, test_nothing_matches, test_duplicate_message_id,
              test_forged_and_expired_signature, test_callback_endpoint_down_then_back,
              test_openimis_down_during_async_search, test_kill9_between_ack_and_callback,
+             test_stop_while_searching,
              test_async_txn_status_on_status, test_schema_invalid_refused, test_route_sign_and_relay,
              test_compliance_ids_exist, test_zz_stop])
     finally:
