@@ -371,9 +371,10 @@ def test_stop_while_searching():
 
 
 def test_async_txn_status_on_status():
-    """SR-CORE-RG-ASYNC-TXNSTATUS-CB-01 CRVS-CORE-RG-TXN-STATUS-01: /registry/txn/status is ACKed and its txn/on-status
-    callback, answered from igw's own state, reports the earlier search's callback delivered
-    (succ), signed."""
+    """SR-CORE-RG-ASYNC-TXNSTATUS-CB-01 CRVS-CORE-RG-TXN-STATUS-01: /registry/txn/status is
+    ACKed and its txn/on-status callback, answered from igw's own state, reports the earlier
+    search's callback delivered (succ), signed; for a transaction igw does not know, the
+    txn/on-status still comes, its header status rjct with the reason."""
     e = env()
     one_callback(e, "as-1")  # delivered by the first case
     h = {"version": "1.0.0", "message_id": "ts-1", "message_ts": dci_jws.now_ts(),
@@ -394,6 +395,20 @@ def test_async_txn_status_on_status():
     assert len(got) == 1 and got[0]["sig"] is True, got
     txt = json.dumps(got[0]["envelope"]["message"])
     assert '"succ"' in txt and "callback delivered" in txt, txt
+    # a transaction igw does not know: still a txn/on-status, its header status rjct
+    h2 = dict(h, message_id="ts-2", message_ts=dci_jws.now_ts())
+    m2 = copy.deepcopy(m)
+    m2["transaction_id"] = "txn-ts-2"
+    m2["txnstatus_request"]["attribute_value"] = "00000000000fffff"
+    st, doc = post(e, "/dci/social/registry/txn/status", e.spmis.envelope(h2, m2))
+    assert st == 200 and doc["message"]["ack_status"] == "ACK", (st, doc)
+    got = eventually(lambda: [c for c in e.rcv("/_received") if c["path"] ==
+                              "/registry/txn/on-status" and
+                              c["envelope"]["header"]["message_id"] == "ts-2-status"],
+                     timeout=20, what="txn/on-status of an unknown transaction")
+    hdr = got[0]["envelope"]["header"]
+    assert hdr["status"] == "rjct" and "no transaction" in hdr["status_reason_message"], hdr
+    assert got[0]["sig"] is True
 
 
 def test_schema_invalid_refused():
