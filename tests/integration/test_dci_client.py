@@ -239,6 +239,27 @@ def test_client_requests_spec_valid():
             and r["envelope"]["message"]["transaction_id"] == "A-1"], "A-1 not sent"
 
 
+def test_registry_err_is_dead_lettered():
+    """SP-CORE-CL-SEARCH-ERR-01: the registry answers igw's async search 400 ERR (it takes
+    only http callback addresses, the request names a urn): igw takes it as final, one attempt
+    and a dead letter (kept in the log), no retry storm, nothing delivered to openIMIS."""
+    e = env()
+    st, _, body = e.gw.request("POST", "/spmis/search", {
+        "transaction_id": "E-1", "identifier": {"type": "UIN", "value": "UIN-7"},
+        "sender_uri": "urn:spmis:callbacks"}, TOKEN)
+    assert st == 200 and json.loads(body)["message"]["ack_status"] == "ACK", (st, body)
+
+    def sent():
+        return [r for r in e.get(e.reg_port, "/_received") if r["path"] == "/registry/search"
+                and r["envelope"]["message"]["transaction_id"] == "E-1"]
+    eventually(sent, timeout=15, what="E-1 sent")
+    eventually(lambda: "dead" in e.gw.logs() and "HTTP 400" in e.gw.logs(), timeout=10,
+               what="E-1 dead-lettered")
+    time.sleep(1.0)
+    assert len(sent()) == 1, "an ERR answer was retried"
+    assert not [r for r in e.sink() if '"E-1"' in (r.get("body") or "")]
+
+
 def test_compliance_ids_exist():
     """Every compliance id named in this file is in the catalogue."""
     import re
@@ -289,6 +310,7 @@ def main():
              test_async_search_callback_delivered, test_callback_unknown_transaction_is_err,
              test_callback_forged_and_invalid, test_callback_known_repeated,
              test_idempotency_key_refused, test_client_requests_spec_valid,
+             test_registry_err_is_dead_lettered,
              test_compliance_ids_exist])
     finally:
         if ENV is not None:
