@@ -44,6 +44,8 @@ struct gconn {
     struct gconn *prev, *next; /* every live connection */
     struct gconn *dead_next;   /* closed in this batch, freed at its end */
     struct gend cl, be;
+    struct gend hop;   /* the TCP connection that signals nng to accept be (guard_handoff.c) */
+    uint16_t hop_port; /* hop's local port: the key of its entry in the handoff table */
     struct gaddr *addr;
     char peer[INET6_ADDRSTRLEN];
     enum gstate state;
@@ -68,6 +70,7 @@ struct igw_guard {
     bool started;
     atomic_bool stop;
     struct sockaddr_in be_addr;
+    bool handoff; /* nng's accept() is igw's (guard_handoff.c): the hop is a Unix socket pair */
     struct gconn *conns;
     struct gconn *dead;
     unsigned nconns;
@@ -91,5 +94,13 @@ void gconn_event(struct igw_guard *g, struct gend *e, uint32_t events);
 void gconn_interest(struct igw_guard *g, struct gconn *c);
 void gconn_free(struct gconn *c);
 size_t guard_canned(int status, char *buf, size_t cap);
+bool gconn_hop_connect(struct igw_guard *g, struct gconn *c);
+
+/* guard_handoff.c: the table of socket pairs nng's accept() hands out (any thread) */
+bool guard_hop_register(uint16_t be_port);
+void guard_hop_unregister(uint16_t be_port);
+bool guard_hop_add(uint16_t be_port, uint16_t src_port, int fd);
+bool guard_hop_cancel(uint16_t be_port, uint16_t src_port);
+unsigned long guard_hop_taken(void);
 
 #endif /* IGW_GATEWAY_HTTP_GUARD_INT_H */
