@@ -321,16 +321,17 @@ static int
 parse_body(struct igw_ingest *in, char *err, size_t errlen)
 {
     const struct igw_channel *ch = in->ch;
+    const struct igw_dialect_ops *d = igw_channel_dialect(ch);
     bool strict =
         igw_channel_translates(ch) || (ch->input != NULL && strcmp(ch->input, "any") != 0);
     enum igw_format f = igw_channel_format(ch, in->content_type);
     int rv;
 
-    /* Nothing reads a tree (no map, no JSON order key, no dialect): the streaming check that
-     * builds nothing (igw/json.h) gives the parser's verdict; a refusal is parsed again below
-     * for its error text. */
+    /* Nothing reads a tree (no map, no JSON order key, a dialect that reads none): the
+     * streaming check that builds nothing (igw/json.h) gives the parser's verdict; a refusal is
+     * parsed again below for its error text. */
     if (strict && f == IGW_FMT_JSON && !igw_channel_translates(ch) && !orders_by_json(ch) &&
-        igw_channel_dialect(ch) == NULL && igw_json_check(in->body, in->body_len, 0) == IGW_OK) {
+        (d == NULL || d->tree_free) && igw_json_check(in->body, in->body_len, 0) == IGW_OK) {
         in->root = NULL;
         return IGW_OK;
     }
