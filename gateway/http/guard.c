@@ -336,7 +336,10 @@ fd_budget(const struct igw_guard_opts *o)
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
         return 1000000;
     }
-    n = rl.rlim_cur > 2 * FD_HEADROOM ? rl.rlim_cur - FD_HEADROOM : rl.rlim_cur / 2;
+    /* and two per hop still waiting for nng's accept (guard_handoff.c) */
+    n = rl.rlim_cur > 2 * (FD_HEADROOM + 2 * GUARD_HOPS_PENDING_MAX)
+            ? rl.rlim_cur - FD_HEADROOM - 2 * GUARD_HOPS_PENDING_MAX
+            : rl.rlim_cur / 2;
     n = n * (o->fd_share_pct ? o->fd_share_pct : 100) / 100 / 3;
     return n > 0 ? (unsigned)n : 1;
 }
@@ -471,6 +474,7 @@ igw_guard_start(igw_guard **out, const struct igw_guard_opts *o, char *errbuf, s
     }
     if (rv == IGW_OK) {
         g->handoff = handoff_probe(g);
+        g->hops_pending = 0; /* the probe's hop is closed */
         if (!g->handoff) {
             IGW_WARN("%s guard: nng's accept() is not igw's; requests go to nng over loopback TCP",
                      g->what);

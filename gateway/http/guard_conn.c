@@ -189,10 +189,19 @@ end_close(struct gend *e)
 
 /* Closes the backend side: nng's end too while nng has not accepted it yet. */
 static void
+hop_end(struct igw_guard *g, struct gconn *c)
+{
+    if (c->hop.fd >= 0) {
+        end_close(&c->hop);
+        g->hops_pending--;
+    }
+}
+
+static void
 backend_close(struct igw_guard *g, struct gconn *c)
 {
     end_close(&c->be);
-    end_close(&c->hop);
+    hop_end(g, c);
     if (c->hop_port != 0) {
         (void)guard_hop_cancel(ntohs(g->be_addr.sin_port), c->hop_port);
         c->hop_port = 0;
@@ -270,6 +279,39 @@ gconn_refuse(struct igw_guard *g, struct gconn *c, int status)
 /* ---- client -> backend ------------------------------------------------------------------------
  */
 
+/* A TCP socket on 127.0.0.1 whose local port is registered in the handoff table with pair
+ * (nng's end of a socket pair, or -1: nng is to take the TCP connection itself), before it
+ * connects, since nng may accept at once. pair belongs to the table from here, or is closed on
+ * failure. @return the socket or -1; *port its local port. */
+static int
+signal_socket(struct igw_guard *g, int pair, uint16_t *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0 ||
+        !guard_hop_add(ntohs(g->be_addr.sin_port), ntohs(sa.sin_port), pair)) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (pair >= 0) {
+            close(pair);
+        }
+        return -1;
+    }
+    *port = ntohs(sa.sin_port);
+    if (connect(fd, (struct sockaddr *)&g->be_addr, sizeof(g->be_addr)) != 0 &&
+        errno != EINPROGRESS) {
+        (void)guard_hop_cancel(ntohs(g->be_addr.sin_port), *port); /* closes pair */
+        *port = 0;
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* The hop over a Unix socket pair (guard_handoff.c): the pair's guard end becomes c->be at
  * once (what the guard writes waits in it until nng accepts), nng's end goes into the handoff
  * table under the local port of a TCP connection to nng's private listener, whose accept()
@@ -277,40 +319,22 @@ gconn_refuse(struct igw_guard *g, struct gconn *c, int status)
 bool
 gconn_hop_connect(struct igw_guard *g, struct gconn *c)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
     int sp[2];
     int fd;
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) != 0) {
         return false;
     }
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0 ||
-        !guard_hop_add(ntohs(g->be_addr.sin_port), ntohs(sa.sin_port), sp[1])) {
-        goto fail;
-    }
-    c->hop_port = ntohs(sa.sin_port); /* registered before the connect: nng may accept at once */
-    if (connect(fd, (struct sockaddr *)&g->be_addr, sizeof(g->be_addr)) != 0 &&
-        errno != EINPROGRESS) {
-        (void)guard_hop_cancel(ntohs(g->be_addr.sin_port), c->hop_port); /* closes sp[1] */
-        c->hop_port = 0;
-        close(fd);
+    fd = signal_socket(g, sp[1], &c->hop_port);
+    if (fd < 0) {
         close(sp[0]);
         return false;
     }
     c->hop = (struct gend){.c = c, .fd = fd};
     c->be = (struct gend){.c = c, .fd = sp[0]};
     c->connecting = false;
+    g->hops_pending++;
     return true;
-fail:
-    if (fd >= 0) {
-        close(fd);
-    }
-    close(sp[0]);
-    close(sp[1]);
-    return false;
 }
 
 static bool
@@ -319,19 +343,25 @@ backend_connect(struct igw_guard *g, struct gconn *c)
     int one = 1;
     int fd;
 
-    if (g->handoff) {
+    if (g->handoff && g->hops_pending < GUARD_HOPS_PENDING_MAX) {
         return gconn_hop_connect(g, c);
     }
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (g->handoff) {
+        /* many hops in flight: this connection is relayed over TCP, registered so that nng's
+         * accept() passes it through (two descriptors fewer while it is set up) */
+        fd = signal_socket(g, -1, &c->hop_port);
+    } else {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&g->be_addr, sizeof(g->be_addr)) != 0 &&
+            errno != EINPROGRESS) {
+            close(fd);
+            fd = -1;
+        }
+    }
     if (fd < 0) {
         return false;
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(fd, (struct sockaddr *)&g->be_addr, sizeof(g->be_addr)) != 0 &&
-        errno != EINPROGRESS) {
-        close(fd);
-        return false;
-    }
     c->be.fd = fd;
     c->be.events = 0;
     c->be.in_ep = false;
@@ -507,7 +537,7 @@ backend_connected(struct gconn *c)
 static void
 hop_event(struct igw_guard *g, struct gconn *c)
 {
-    end_close(&c->hop);
+    hop_end(g, c);
     if (c->hop_port != 0 && guard_hop_cancel(ntohs(g->be_addr.sin_port), c->hop_port)) {
         c->hop_port = 0;
         gconn_refuse(g, c, 503);

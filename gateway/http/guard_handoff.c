@@ -35,7 +35,7 @@ struct hop {
     struct hop *next;
     uint16_t be_port;  /* the guard's private nng port */
     uint16_t src_port; /* the signal connection's local port */
-    int fd;            /* nng's end of the pair */
+    int fd;            /* nng's end of the pair; -1: nng takes the TCP connection itself */
 };
 
 static pthread_mutex_t hop_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -92,36 +92,40 @@ guard_hop_add(uint16_t be_port, uint16_t src_port, int fd)
     return true;
 }
 
-/* Removes the hop (be_port, src_port) from the table. @return its descriptor, or -1. */
-static int
-hop_take(uint16_t be_port, uint16_t src_port)
+/* Removes the hop (be_port, src_port) from the table. @return whether it was there; *fd its
+ * descriptor (-1: a connection nng is to take as it is). */
+static bool
+hop_take(uint16_t be_port, uint16_t src_port, int *fd)
 {
-    int fd = -1;
+    bool found = false;
 
     pthread_mutex_lock(&hop_mtx);
     for (struct hop **p = &hops; *p != NULL; p = &(*p)->next) {
         if ((*p)->be_port == be_port && (*p)->src_port == src_port) {
             struct hop *h = *p;
             *p = h->next;
-            fd = h->fd;
+            *fd = h->fd;
             igw_free(h);
+            found = true;
             break;
         }
     }
     pthread_mutex_unlock(&hop_mtx);
-    return fd;
+    return found;
 }
 
 bool
 guard_hop_cancel(uint16_t be_port, uint16_t src_port)
 {
-    int fd = hop_take(be_port, src_port);
+    int fd = -1;
 
+    if (!hop_take(be_port, src_port, &fd)) {
+        return false;
+    }
     if (fd >= 0) {
         close(fd);
-        return true;
     }
-    return false;
+    return true;
 }
 
 unsigned long
@@ -153,7 +157,8 @@ accept(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
         socklen_t ll = sizeof(loc);
         socklen_t pl = sizeof(peer);
         int nfd = (int)syscall(SYS_accept4, fd, addr, len, 0);
-        int pair;
+        int pair = -1;
+        bool found;
 
         if (nfd < 0 || atomic_load(&hop_nports) == 0) {
             return nfd;
@@ -162,11 +167,14 @@ accept(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
             !is_hop_port(ntohs(loc.sin_port))) {
             return nfd; /* not a guard's private listener */
         }
-        pair = getpeername(nfd, (struct sockaddr *)&peer, &pl) == 0 && peer.sin_family == AF_INET
-                   ? hop_take(ntohs(loc.sin_port), ntohs(peer.sin_port))
-                   : -1;
+        found = getpeername(nfd, (struct sockaddr *)&peer, &pl) == 0 &&
+                peer.sin_family == AF_INET &&
+                hop_take(ntohs(loc.sin_port), ntohs(peer.sin_port), &pair);
+        if (found && pair < 0) {
+            return nfd; /* a connection the guard relays over TCP */
+        }
         close(nfd); /* the signal connection's work is done; the guard sees its end close */
-        if (pair >= 0) {
+        if (found) {
             atomic_fetch_add(&hop_taken, 1);
             return pair;
         }

@@ -16,6 +16,9 @@
 #define GUARD_ADDR_BUCKETS 1024
 #define GUARD_SCRATCH (64 * 1024)
 #define GUARD_IBUF IGW_GUARD_HEAD_MAX
+/* Hops (guard_handoff.c) waiting for nng's accept at a time: each holds two descriptors more
+ * until then; beyond it a new connection is relayed over TCP (fd_budget keeps room for them). */
+#define GUARD_HOPS_PENDING_MAX 16
 #define GUARD_REFUSAL_MAX 2048 /* a refusal the guard writes itself, head_refusal's too */
 
 enum gstate { GS_HEAD, GS_BODY, GS_OPAQUE };
@@ -71,6 +74,7 @@ struct igw_guard {
     atomic_bool stop;
     struct sockaddr_in be_addr;
     bool handoff; /* nng's accept() is igw's (guard_handoff.c): the hop is a Unix socket pair */
+    unsigned hops_pending; /* hops nng has not accepted yet */
     struct gconn *conns;
     struct gconn *dead;
     unsigned nconns;
