@@ -18,7 +18,7 @@
 #define GUARD_IBUF IGW_GUARD_HEAD_MAX
 /* Hops (guard_handoff.c) waiting for nng's accept at a time: each holds two descriptors more
  * until then; beyond it a new connection is relayed over TCP (fd_budget keeps room for them). */
-#define GUARD_HOPS_PENDING_MAX 16
+#define GUARD_HOPS_PENDING_MAX 64
 #define GUARD_REFUSAL_MAX 2048 /* a refusal the guard writes itself, head_refusal's too */
 
 enum gstate { GS_HEAD, GS_BODY, GS_OPAQUE };
