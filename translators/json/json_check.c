@@ -21,6 +21,12 @@
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define CHECK_SSE2 1
+#else
+#define CHECK_SSE2 0
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define CHECK_SWAR 1
 #else
@@ -115,7 +121,22 @@ check_string(const char *p, const char *end, int *rv)
 
     *rv = IGW_EPARSE;
     for (;;) {
-#if CHECK_SWAR
+#if CHECK_SSE2
+        /* 16 bytes a step: a quote, a backslash, or a byte below 0x20 or from 0x80 (signed
+         * compare) stops the run */
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                       _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+            int m = _mm_movemask_epi8(hit);
+            if (m != 0) {
+                p += __builtin_ctz((unsigned)m);
+                break;
+            }
+            p += 16;
+        }
+#elif CHECK_SWAR
         while (end - p >= 8) {
             uint64_t v;
             uint64_t q;
