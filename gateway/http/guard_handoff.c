@@ -42,7 +42,6 @@ static pthread_mutex_t hop_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct hop *hops;
 static uint16_t hop_ports[HANDOFF_PORTS];
 static atomic_uint hop_nports; /* registered ports; 0: accept() only passes through */
-static atomic_ulong hop_taken; /* hops nng has accepted, for the tests and the log */
 
 bool
 guard_hop_register(uint16_t be_port)
@@ -128,12 +127,6 @@ guard_hop_cancel(uint16_t be_port, uint16_t src_port)
     return true;
 }
 
-unsigned long
-guard_hop_taken(void)
-{
-    return atomic_load(&hop_taken);
-}
-
 static bool
 is_hop_port(uint16_t port)
 {
@@ -175,7 +168,6 @@ accept(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
         }
         close(nfd); /* the signal connection's work is done; the guard sees its end close */
         if (found) {
-            atomic_fetch_add(&hop_taken, 1);
             return pair;
         }
         /* a connection the guard did not make: closed unserved; take the next one, if any

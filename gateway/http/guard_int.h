@@ -100,11 +100,18 @@ void gconn_free(struct gconn *c);
 size_t guard_canned(int status, char *buf, size_t cap);
 bool gconn_hop_connect(struct igw_guard *g, struct gconn *c);
 
-/* guard_handoff.c: the table of socket pairs nng's accept() hands out (any thread) */
+/* guard_handoff.c: the table of socket pairs nng's accept() hands out (any thread). */
+/* Makes accept() look at connections to nng's private port be_port. @return false when 8 ports
+ * are registered already. */
 bool guard_hop_register(uint16_t be_port);
+/* Undoes guard_hop_register (accept() passes be_port's connections through again). */
 void guard_hop_unregister(uint16_t be_port);
+/* Registers fd (nng's end of a pair, which the table owns from here; -1: nng is to take the TCP
+ * connection itself) for the connection to be_port from 127.0.0.1:src_port. @return false when
+ * out of memory (fd is then still the caller's). */
 bool guard_hop_add(uint16_t be_port, uint16_t src_port, int fd);
+/* Removes the entry (be_port, src_port) and closes its descriptor. @return false when nng's
+ * accept() has taken it already (or it never was there). */
 bool guard_hop_cancel(uint16_t be_port, uint16_t src_port);
-unsigned long guard_hop_taken(void);
 
 #endif /* IGW_GATEWAY_HTTP_GUARD_INT_H */
