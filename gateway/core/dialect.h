@@ -43,6 +43,9 @@ struct igw_dialect_ops {
     const char *name;
     /** One line for docs and logs. */
     const char *description;
+    /** True when none of its hooks reads in->root: a channel of this dialect with no map and no
+     *  JSON order key then validates its JSON body with igw_json_check and builds no tree. */
+    bool tree_free;
     /** Name of its option section under channels.<name> ("fhir"), or NULL when it has none.
      *  The options themselves are rows of the config option table (gateway/config/). */
     const char *options;

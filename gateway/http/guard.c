@@ -10,6 +10,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -210,6 +211,7 @@ admit(struct igw_guard *g, int fd, const struct sockaddr_storage *ss)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->cl = (struct gend){.c = c, .fd = fd, .events = EPOLLIN, .in_ep = true};
     c->be = (struct gend){.c = c, .fd = -1};
+    c->hop = (struct gend){.c = c, .fd = -1};
     c->addr = *slot;
     memcpy(c->peer, peer, sizeof(peer));
     c->deadline = g->o.header_timeout_ms ? igw_mono_ms() + g->o.header_timeout_ms : 0;
@@ -378,7 +380,10 @@ fd_budget(const struct igw_guard_opts *o)
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
         return 1000000;
     }
-    n = rl.rlim_cur > 2 * FD_HEADROOM ? rl.rlim_cur - FD_HEADROOM : rl.rlim_cur / 2;
+    /* and two per hop still waiting for nng's accept (guard_handoff.c) */
+    n = rl.rlim_cur > 2 * (FD_HEADROOM + 2 * GUARD_HOPS_PENDING_MAX)
+            ? rl.rlim_cur - FD_HEADROOM - 2 * GUARD_HOPS_PENDING_MAX
+            : rl.rlim_cur / 2;
     n = n * (o->fd_share_pct ? o->fd_share_pct : 100) / 100 / 3;
     return n > 0 ? (unsigned)n : 1;
 }
@@ -431,6 +436,10 @@ guard_free(struct igw_guard *g)
 {
     int fds[4] = {g->lfd, g->epfd, g->wakefd, g->reserve};
 
+    if (g->handoff) {
+        guard_hop_unregister(ntohs(g->be_addr.sin_port));
+    }
+
     for (size_t i = 0; i < IGW_ARRAY_LEN(fds); i++) {
         if (fds[i] >= 0) {
             close(fds[i]);
@@ -444,6 +453,36 @@ guard_free(struct igw_guard *g)
         }
     }
     igw_free(g);
+}
+
+/* Whether nng's accept() is igw's (guard_handoff.c): one hop through the handoff table and
+ * back, waited for at most PROBE_MS. Else (a build where libnng's accept is not interposed) the
+ * guard relays over TCP as before. */
+#define PROBE_MS 2000
+static bool
+handoff_probe(struct igw_guard *g)
+{
+    struct gconn t = {.cl.fd = -1, .be.fd = -1, .hop.fd = -1};
+    uint16_t be = ntohs(g->be_addr.sin_port);
+    bool ok = false;
+
+    if (!guard_hop_register(be)) {
+        return false;
+    }
+    if (gconn_hop_connect(g, &t)) {
+        struct pollfd p = {.fd = t.hop.fd, .events = POLLIN};
+        /* the hop's end closes when nng has accepted, or when nng refused it */
+        ok = poll(&p, 1, PROBE_MS) == 1 && !guard_hop_cancel(be, t.hop_port);
+        if (!ok) {
+            (void)guard_hop_cancel(be, t.hop_port);
+        }
+        close(t.hop.fd);
+        close(t.be.fd);
+    }
+    if (!ok) {
+        guard_hop_unregister(be);
+    }
+    return ok;
 }
 
 int
@@ -476,6 +515,14 @@ igw_guard_start(igw_guard **out, const struct igw_guard_opts *o, char *errbuf, s
     if (rv == IGW_OK && loop_setup(g) != IGW_OK) {
         igw_errbuf_set(errbuf, errlen, "%s guard: %s", o->what, strerror(errno));
         rv = IGW_EIO;
+    }
+    if (rv == IGW_OK) {
+        g->handoff = handoff_probe(g);
+        g->hops_pending = 0; /* the probe's hop is closed */
+        if (!g->handoff) {
+            IGW_WARN("%s guard: nng's accept() is not igw's; requests go to nng over loopback TCP",
+                     g->what);
+        }
     }
     if (rv == IGW_OK && pthread_create(&g->thr, NULL, guard_main, g) != 0) {
         igw_errbuf_set(errbuf, errlen, "%s guard: cannot start its thread", o->what);

@@ -6,6 +6,7 @@
  * stops the other side's reads (backpressure); refusals (431, 503) are written by the guard.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
@@ -161,6 +162,7 @@ gconn_interest(struct igw_guard *g, struct gconn *c)
         }
         guard_watch(g, &c->be, be);
     }
+    guard_watch(g, &c->hop, EPOLLIN | EPOLLRDHUP);
     guard_watch(g, &c->cl, ce);
 }
 
@@ -185,6 +187,27 @@ end_close(struct gend *e)
     }
 }
 
+/* Closes the backend side: nng's end too while nng has not accepted it yet. */
+static void
+hop_end(struct igw_guard *g, struct gconn *c)
+{
+    if (c->hop.fd >= 0) {
+        end_close(&c->hop);
+        g->hops_pending--;
+    }
+}
+
+static void
+backend_close(struct igw_guard *g, struct gconn *c)
+{
+    end_close(&c->be);
+    hop_end(g, c);
+    if (c->hop_port != 0) {
+        (void)guard_hop_cancel(ntohs(g->be_addr.sin_port), c->hop_port);
+        c->hop_port = 0;
+    }
+}
+
 void
 gconn_close(struct igw_guard *g, struct gconn *c)
 {
@@ -193,7 +216,7 @@ gconn_close(struct igw_guard *g, struct gconn *c)
     }
     c->dead = true;
     end_close(&c->cl);
-    end_close(&c->be);
+    backend_close(g, c);
     if (c->addr != NULL) {
         c->addr->n--;
     }
@@ -243,7 +266,7 @@ gconn_refuse(struct igw_guard *g, struct gconn *c, int status)
 
     guard_note(g, status == 431 ? "header block over 8 KiB (431)" : "no backend (503)", c->peer,
                false);
-    end_close(&c->be);
+    backend_close(g, c);
     c->ilen = 0;
     c->close_after = true;
     if (n == 0 || !send_to(&c->cl, buf, n, true) || c->cl.plen == 0) {
@@ -256,21 +279,89 @@ gconn_refuse(struct igw_guard *g, struct gconn *c, int status)
 /* ---- client -> backend ------------------------------------------------------------------------
  */
 
+/* A TCP socket on 127.0.0.1 whose local port is registered in the handoff table with pair
+ * (nng's end of a socket pair, or -1: nng is to take the TCP connection itself), before it
+ * connects, since nng may accept at once. pair belongs to the table from here, or is closed on
+ * failure. @return the socket or -1; *port its local port. */
+static int
+signal_socket(struct igw_guard *g, int pair, uint16_t *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0 ||
+        !guard_hop_add(ntohs(g->be_addr.sin_port), ntohs(sa.sin_port), pair)) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (pair >= 0) {
+            close(pair);
+        }
+        return -1;
+    }
+    *port = ntohs(sa.sin_port);
+    if (connect(fd, (struct sockaddr *)&g->be_addr, sizeof(g->be_addr)) != 0 &&
+        errno != EINPROGRESS) {
+        (void)guard_hop_cancel(ntohs(g->be_addr.sin_port), *port); /* closes pair */
+        *port = 0;
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The hop over a Unix socket pair (guard_handoff.c): the pair's guard end becomes c->be at
+ * once (what the guard writes waits in it until nng accepts), nng's end goes into the handoff
+ * table under the local port of a TCP connection to nng's private listener, whose accept()
+ * swaps it in. */
+bool
+gconn_hop_connect(struct igw_guard *g, struct gconn *c)
+{
+    int sp[2];
+    int fd;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) != 0) {
+        return false;
+    }
+    fd = signal_socket(g, sp[1], &c->hop_port);
+    if (fd < 0) {
+        close(sp[0]);
+        return false;
+    }
+    c->hop = (struct gend){.c = c, .fd = fd};
+    c->be = (struct gend){.c = c, .fd = sp[0]};
+    c->connecting = false;
+    g->hops_pending++;
+    return true;
+}
+
 static bool
 backend_connect(struct igw_guard *g, struct gconn *c)
 {
     int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd;
 
+    if (g->handoff && g->hops_pending < GUARD_HOPS_PENDING_MAX) {
+        return gconn_hop_connect(g, c);
+    }
+    if (g->handoff) {
+        /* many hops in flight: this connection is relayed over TCP, registered so that nng's
+         * accept() passes it through (two descriptors fewer while it is set up) */
+        fd = signal_socket(g, -1, &c->hop_port);
+    } else {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&g->be_addr, sizeof(g->be_addr)) != 0 &&
+            errno != EINPROGRESS) {
+            close(fd);
+            fd = -1;
+        }
+    }
     if (fd < 0) {
         return false;
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(fd, (struct sockaddr *)&g->be_addr, sizeof(g->be_addr)) != 0 &&
-        errno != EINPROGRESS) {
-        close(fd);
-        return false;
-    }
     c->be.fd = fd;
     c->be.events = 0;
     c->be.in_ep = false;
@@ -441,6 +532,20 @@ backend_connected(struct gconn *c)
     return true;
 }
 
+/* The signal connection closed: nng has accepted the pair (its entry is gone from the table),
+ * or nng refused or dropped it unaccepted (the entry is still there: no backend, 503). */
+static void
+hop_event(struct igw_guard *g, struct gconn *c)
+{
+    hop_end(g, c);
+    if (c->hop_port != 0 && guard_hop_cancel(ntohs(g->be_addr.sin_port), c->hop_port)) {
+        c->hop_port = 0;
+        gconn_refuse(g, c, 503);
+        return;
+    }
+    c->hop_port = 0;
+}
+
 void
 gconn_event(struct igw_guard *g, struct gend *e, uint32_t events)
 {
@@ -448,6 +553,10 @@ gconn_event(struct igw_guard *g, struct gend *e, uint32_t events)
     bool hup = (events & EPOLLHUP) != 0;
 
     if (c->dead || e->fd < 0) {
+        return;
+    }
+    if (e == &c->hop) {
+        hop_event(g, c);
         return;
     }
     if (e == &c->be && c->connecting && !backend_connected(c)) {

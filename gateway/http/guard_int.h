@@ -16,6 +16,9 @@
 #define GUARD_ADDR_BUCKETS 1024
 #define GUARD_SCRATCH (64 * 1024)
 #define GUARD_IBUF IGW_GUARD_HEAD_MAX
+/* Hops (guard_handoff.c) waiting for nng's accept at a time: each holds two descriptors more
+ * until then; beyond it a new connection is relayed over TCP (fd_budget keeps room for them). */
+#define GUARD_HOPS_PENDING_MAX 64
 #define GUARD_REFUSAL_MAX 2048 /* a refusal the guard writes itself, head_refusal's too */
 
 enum gstate { GS_HEAD, GS_BODY, GS_OPAQUE };
@@ -44,6 +47,8 @@ struct gconn {
     struct gconn *prev, *next; /* every live connection */
     struct gconn *dead_next;   /* closed in this batch, freed at its end */
     struct gend cl, be;
+    struct gend hop;   /* the TCP connection that signals nng to accept be (guard_handoff.c) */
+    uint16_t hop_port; /* hop's local port: the key of its entry in the handoff table */
     struct gaddr *addr;
     char peer[INET6_ADDRSTRLEN];
     enum gstate state;
@@ -68,6 +73,8 @@ struct igw_guard {
     bool started;
     atomic_bool stop;
     struct sockaddr_in be_addr;
+    bool handoff; /* nng's accept() is igw's (guard_handoff.c): the hop is a Unix socket pair */
+    unsigned hops_pending; /* hops nng has not accepted yet */
     struct gconn *conns;
     struct gconn *dead;
     unsigned nconns;
@@ -91,5 +98,20 @@ void gconn_event(struct igw_guard *g, struct gend *e, uint32_t events);
 void gconn_interest(struct igw_guard *g, struct gconn *c);
 void gconn_free(struct gconn *c);
 size_t guard_canned(int status, char *buf, size_t cap);
+bool gconn_hop_connect(struct igw_guard *g, struct gconn *c);
+
+/* guard_handoff.c: the table of socket pairs nng's accept() hands out (any thread). */
+/* Makes accept() look at connections to nng's private port be_port. @return false when 8 ports
+ * are registered already. */
+bool guard_hop_register(uint16_t be_port);
+/* Undoes guard_hop_register (accept() passes be_port's connections through again). */
+void guard_hop_unregister(uint16_t be_port);
+/* Registers fd (nng's end of a pair, which the table owns from here; -1: nng is to take the TCP
+ * connection itself) for the connection to be_port from 127.0.0.1:src_port. @return false when
+ * out of memory (fd is then still the caller's). */
+bool guard_hop_add(uint16_t be_port, uint16_t src_port, int fd);
+/* Removes the entry (be_port, src_port) and closes its descriptor. @return false when nng's
+ * accept() has taken it already (or it never was there). */
+bool guard_hop_cancel(uint16_t be_port, uint16_t src_port);
 
 #endif /* IGW_GATEWAY_HTTP_GUARD_INT_H */

@@ -27,4 +27,19 @@ int igw_json_parse(igw_arena *a, const char *text, size_t len, const struct igw_
  */
 int igw_json_write(const struct igw_node *root, struct igw_buf *out, unsigned flags);
 
+/* Deepest nesting igw_json_check takes as max_depth. */
+#define IGW_JSON_CHECK_MAX_DEPTH 4096
+
+/**
+ * Checks that text[0..len) is one JSON value that igw_json_parse accepts with at most
+ * max_depth levels of nesting (0: igw_json_parse's default, 256) and no node limit, in one pass
+ * that builds and allocates nothing (translators/json/json_check.c). For a body that is stored
+ * as it came and needs no tree. It gives no position or message: on a failure, call
+ * igw_json_parse for the error text. text is borrowed (NULL only with len 0). Pure, thread-safe.
+ * @return IGW_OK; IGW_EPARSE malformed JSON; IGW_ELIMIT deeper than max_depth, or a string or
+ *         key over 4 GiB; IGW_EINVAL text is NULL with len > 0, or max_depth is over
+ *         IGW_JSON_CHECK_MAX_DEPTH.
+ */
+int igw_json_check(const char *text, size_t len, unsigned max_depth);
+
 #endif /* IGW_JSON_H */

@@ -331,6 +331,67 @@ def test_peer_header_not_trusted_without_guard():
         gw.cleanup()
 
 
+def tcp_sockets(pid):
+    """(local port, remote port, state) of the TCP sockets process pid holds (IPv4)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    out = []
+    with open("/proc/%d/net/tcp" % pid) as f:
+        for line in f.readlines()[1:]:
+            col = line.split()
+            if col[9] in inodes:
+                out.append((int(col[1].split(":")[1], 16), int(col[2].split(":")[1], 16), col[3]))
+    return out
+
+
+def test_private_port_not_a_way_around_the_guard():
+    """The guard hands nng a Unix socket pair per client connection (gateway/http/
+    guard_handoff.c): no loopback TCP connection to nng stays open while a client is served,
+    and a request sent straight to nng's private port is closed unanswered (it would skip the
+    guard's limits and X-Igw-Peer)."""
+    if not os.path.exists("/proc/self/net/tcp"):
+        skip("needs /proc to list sockets")
+    gw = Gateway(config(header="5s", idle="5s")).start()
+    try:
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+        for i in range(3):
+            c.request("POST", "/events/kept", body=b'{"n":%d}' % i, headers=AUTH)
+            r = c.getresponse()
+            assert r.status == 202 and r.read()
+        socks = tcp_sockets(gw.proc.pid)
+        private = [lp for lp, _, st in socks if st == "0A" and lp != gw.port]
+        assert private, socks
+        to_private = [s for s in socks if s[2] == "01" and (s[0] in private or s[1] in private)]
+        assert to_private == [], socks
+        assert "requests go to nng over loopback TCP" not in gw.logs()
+        for p in private:
+            s = socket.create_connection(("127.0.0.1", p), timeout=5)
+            s.sendall(b"POST /events/bypass HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                      + TOKEN.encode() + b"\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 2\r\n\r\n{}")
+            try:
+                got = s.recv(4096)
+            except (ConnectionResetError, socket.timeout):
+                got = b""
+            s.close()
+            assert got == b"", got[:200]
+        c.request("POST", "/events/after", body=b"{}", headers=AUTH)
+        r = c.getresponse()
+        assert r.status == 202 and r.read()
+        c.close()
+        assert "/events/bypass" not in gw.logs()
+    finally:
+        gw.cleanup()
+
+
 if __name__ == "__main__":
-    run([test_431_and_peer_header, test_peer_header_not_trusted_without_guard, test_header_timeout_from_accept, test_connection_limits, test_idle_connections_closed,
+    run([test_431_and_peer_header, test_peer_header_not_trusted_without_guard,
+         test_private_port_not_a_way_around_the_guard, test_header_timeout_from_accept, test_connection_limits, test_idle_connections_closed,
          test_slowloris_real_client_served, test_no_spin_at_descriptor_exhaustion])

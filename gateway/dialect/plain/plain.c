@@ -31,6 +31,7 @@ plain_refusal(const struct igw_channel *ch, struct igw_buf *b, int status, const
 const struct igw_dialect_ops igw_dialect_plain = {
     .name = "plain",
     .description = "plain JSON: 202 {\"id\",\"status\"} answers, {\"error\":{...}} refusals",
+    .tree_free = true, /* plain_answer and plain_refusal read no tree */
     .answer = plain_answer,
     .refusal = plain_refusal,
 };
