@@ -135,12 +135,25 @@ struct jsidem {
 
 struct qjs_job;
 
+/* Counters for diagnosis (under mu; IGW_JS_DUMP=1 prints them at close). */
+struct qjs_ctr {
+    uint64_t cas_lost;       /* compare-and-set failed: the record was read from the leader */
+    uint64_t stale_fixed;    /* ... and it was older than the view's (the view was wrong) */
+    uint64_t refresh_failed; /* ... and reading it failed */
+    uint64_t group_timeout;  /* writes of a group that got no answer in time */
+    uint64_t watch_err;      /* bucket watcher errors */
+    uint64_t watch_drop;     /* delivery records dropped: their message not in the view */
+    uint64_t watch_reset;    /* watchers recreated by the watchdog */
+    uint64_t lease_taken;    /* expired leases claimed (own or another instance's) */
+};
+
 typedef struct qjs {
     natsConnection *nc;
     jsCtx *js;
     kvStore *kv;
     char msg_stream[QJS_NAME_MAX + 8];
     char bucket[QJS_NAME_MAX + 8];
+    char kv_stream[QJS_NAME_MAX + 16]; /* the bucket's stream, KV_<bucket> */
     char instance[QJS_NAME_MAX + 1];
     uint64_t ack_wait_ms;
     int64_t timeout_ms;
@@ -184,6 +197,17 @@ typedef struct qjs {
     bool kv_initial_done;
     bool msgs_caught_up;
     bool watch_stop;
+    struct qjs_ctr ctr;
+    /* js_mon.c */
+    pthread_t mon;
+    bool mon_started;
+    bool full;           /* accepts refused (IGW_ENOSPC): a limit's high-water mark reached */
+    uint64_t cap_bytes;  /* max_bytes of the stream and the bucket (0: neither set) */
+    uint64_t used_bytes; /* their bytes (0 when cap_bytes is 0) */
+    uint64_t kv_seen_prev;
+    unsigned kv_stuck;    /* checks without watcher progress while the bucket is ahead */
+    bool watch_reset_req; /* the watcher thread recreates its watcher */
+    uint64_t kv_seen;     /* highest bucket revision the watcher delivered */
 } qjs;
 
 /* A borrowed const pointer in a shallow struct jsd copy that is only encoded (never freed or
@@ -229,8 +253,21 @@ bool js_transient(natsStatus st);
             back_ = back_ < 250 ? back_ * 2 : 250;                                                 \
         }                                                                                          \
     } while (0)
+/* The latest record of bucket key `key`, read from the stream leader (a KV get may be served by a
+ * lagging replica; after a failed compare-and-set only the leader's answer tells what is stored):
+ * *val (owned, igw_free) and *len, its revision *rev, *put false for a delete or purge marker.
+ * IGW_OK, IGW_ENOENT (no record), IGW_ENOMEM, IGW_ETIMEDOUT, IGW_EIO. Called without mu. */
+int js_get_last(qjs *s, const char *key, char **val, size_t *len, uint64_t *rev, bool *put);
 /* natsStatus / jsErrCode to an igw error, with a log line. */
 int js_err(natsStatus s, jsErrCode jerr, const char *what);
+
+/* ---- js_mon.c ---------------------------------------------------------------------------- */
+
+/* Reads the limits once (so a restart in the full state refuses at once) and starts the monitor
+ * thread (stopped by watch_stop). IGW_OK or IGW_ENOMEM. */
+int jsm_start(qjs *s);
+/* Does a publish error say the stream is at a limit? */
+bool js_full_error(jsErrCode jerr, const char *text);
 
 /* ---- js_view.c (callers hold mu unless said otherwise) ------------------------------------ */
 

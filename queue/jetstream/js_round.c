@@ -361,6 +361,9 @@ do_claim(qjs *s, struct qjs_job *j, bool *wrote)
             igw_queue_claim_fini(c);
             continue;
         }
+        if (d->state == IGW_DS_INFLIGHT) {
+            s->ctr.lease_taken++;
+        }
         nd = *d;
         nd.state = IGW_DS_INFLIGHT;
         snprintf(nd.owner, sizeof(nd.owner), "%s", s->instance);

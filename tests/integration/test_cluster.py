@@ -203,6 +203,8 @@ def test_cluster():
                 n0 = len(missing())
                 print("DIAG first missing:", sorted(missing())[:4])
                 for gw in gws:
+                    print("\n".join([ln for ln in gw.logs().splitlines()
+                                     if " INFO accepted " not in ln and " INFO delivered " not in ln][-60:]))
                     gw.stop()
                     print("\n".join(ln for ln in gw.logs().splitlines() if "JSDUMP" in ln)[:3000])
                     start(gw)
