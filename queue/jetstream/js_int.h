@@ -145,6 +145,7 @@ struct qjs_ctr {
     uint64_t watch_drop;     /* delivery records dropped: their message not in the view */
     uint64_t watch_reset;    /* watchers recreated by the watchdog */
     uint64_t lease_taken;    /* expired leases claimed (own or another instance's) */
+    uint64_t cas_refused;    /* compare-and-set refused at the stored revision: written plainly */
 };
 
 typedef struct qjs {
@@ -208,6 +209,9 @@ typedef struct qjs {
     unsigned kv_stuck;    /* checks without watcher progress while the bucket is ahead */
     bool watch_reset_req; /* the watcher thread recreates its watcher */
     uint64_t kv_seen;     /* highest bucket revision the watcher delivered */
+    uint64_t msg_seen;    /* highest message id the ordered consumer delivered (it delivered every
+                            stored one below it too): an ordered delivery above it waits, since an
+                            earlier message of its key accepted elsewhere may still be coming */
 } qjs;
 
 /* A borrowed const pointer in a shallow struct jsd copy that is only encoded (never freed or

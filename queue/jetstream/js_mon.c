@@ -10,6 +10,7 @@
  *     made no progress for QJS_WATCH_STUCK_S checks, the watcher is recreated (by its own
  *     thread). Nothing waits forever for a record a watcher missed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,9 @@ mon_main(void *arg)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += QJS_MON_PERIOD_MS / 1000;
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        /* cv is broadcast on every change of the view: wait for the deadline itself */
+        while (!s->watch_stop && pthread_cond_timedwait(&s->cv, &s->mu, &ts) != ETIMEDOUT) {
+        }
         if (s->watch_stop) {
             break;
         }

@@ -93,7 +93,7 @@ js_get_last(qjs *s, const char *key, char **val, size_t *len, uint64_t *rev, boo
  * holds (also when its revision is below the view's: a failed compare-and-set proves the view
  * wrong, e.g. after a lagging replica's answer), unless a watcher applied a newer one meanwhile.
  * IGW_OK: the stored record is exactly rec (our own write whose answer was lost); IGW_EAGAIN;
- * IGW_EIO: stored at sent_rev still, so the write was refused for another reason. */
+ * IGW_ECONFLICT: the leader holds sent_rev as the latest, so the refusal was not a lost race. */
 static int
 refresh_deliv(qjs *s, struct jsd *d, const char *key, uint64_t sent_rev, const struct igw_buf *rec)
 {
@@ -124,9 +124,7 @@ refresh_deliv(qjs *s, struct jsd *d, const char *key, uint64_t sent_rev, const s
     pthread_mutex_unlock(&s->mu);
     igw_free(val);
     if (refused) {
-        IGW_WARN("queue jetstream: write delivery of message %llu refused: %s",
-                 (unsigned long long)d->m->id, nats_GetLastError(NULL));
-        return IGW_EIO;
+        return IGW_ECONFLICT; /* the caller decides */
     }
     return ours ? IGW_OK : IGW_EAGAIN;
 }
@@ -134,7 +132,7 @@ refresh_deliv(qjs *s, struct jsd *d, const char *key, uint64_t sent_rev, const s
 /* Writes rec (a delivery record encoded under mu; consumed) for d by compare-and-set against
  * last_rev (0 = d has no record yet) and, on success, applies it to d under mu. IGW_OK,
  * IGW_EAGAIN (someone else changed it first: the view is refreshed from the stream leader),
- * IGW_ETIMEDOUT, IGW_EIO (also: refused, e.g. a full bucket). Called without mu, on the writer
+ * IGW_ETIMEDOUT, IGW_EIO. Called without mu, on the writer
  * thread (only the writer frees messages, so d stays valid). */
 int
 jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
@@ -161,6 +159,24 @@ jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
         /* wrong last sequence: another instance wrote first, or our own write whose answer
          * was lost (a retry after a timeout); take the stored record */
         int rv = refresh_deliv(s, d, key, last_rev, rec);
+        if (rv == IGW_ECONFLICT) {
+            /* the leader stores last_rev as the latest revision and still refused the
+             * compare-and-set: its expected-sequence bookkeeping is off (seen with nats-server
+             * 2.9 after leader changes under conditional writes). Every compare-and-set on this
+             * key would fail the same way, for every instance; write plainly, so the delivery
+             * does not stall (at-least-once: two instances doing so at once both deliver). */
+            JS_RETRY(s, st, kvStore_Put(&rev, s->kv, key, rec->ptr, (int)rec->len));
+            pthread_mutex_lock(&s->mu);
+            s->ctr.cas_refused++;
+            if (st == NATS_OK) {
+                jsv_apply_deliv(s, d, rec->ptr, rec->len, rev);
+            }
+            pthread_mutex_unlock(&s->mu);
+            IGW_WARN("queue jetstream: compare-and-set on message %llu refused at the stored "
+                     "revision; written without it",
+                     (unsigned long long)d->m->id);
+            rv = st == NATS_OK ? IGW_OK : js_err(st, 0, "write delivery");
+        }
         igw_buf_fini(rec);
         return rv;
     }

@@ -345,6 +345,9 @@ jsv_scan(qjs *s, bool (*fn)(void *arg, struct jsd *d), void *arg)
                 }
                 head = s->scratch[h] == NULL;
                 s->scratch[h] = d;
+                /* our own message is in the view from its acknowledgement on; an earlier one of
+                 * its key accepted by another instance may not be yet */
+                head = head && m->id <= s->msg_seen;
             }
             if (head && !fn(arg, d)) {
                 return IGW_OK;
