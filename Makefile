@@ -34,9 +34,10 @@ demo-dci: build
 test:
 	@.ci/deps.sh test
 	@$(MAKE) --no-print-directory build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE cluster
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The JetStream cluster test (3 nats-server nodes, 2 igw instances, kill -9 and a cut node).
+# Only the JetStream tests (label cluster: 3 nats-server nodes, 2 igw instances, kill -9 and a cut
+# node; a full stream). They are part of `make test` too.
 cluster:
 	@.ci/deps.sh test
 	@$(MAKE) --no-print-directory build
