@@ -135,6 +135,15 @@ struct jsidem {
 
 struct qjs_job;
 
+/* A bucket subject to remove without a trace (a stream purge by subject) once it is old enough:
+ * our purge markers and the tombstones of the idempotency keys we swept (js_repair.c). */
+struct jstomb {
+    uint64_t at_ms; /* removed by a sweep from this time on */
+    char key[];     /* the bucket key */
+};
+#define QJS_TOMB_KEEP_MS (10u * 60u * 1000u) /* every running instance has seen it by then */
+#define QJS_TOMBS_MAX 65536u /* beyond: markers stay until a sweep has room (logged) */
+
 /* Counters for diagnosis (under mu; IGW_JS_DUMP=1 prints them at close). */
 struct qjs_ctr {
     uint64_t cas_lost;       /* compare-and-set failed: the record was read from the leader */
@@ -199,6 +208,8 @@ typedef struct qjs {
     bool msgs_caught_up;
     bool watch_stop;
     struct qjs_ctr ctr;
+    struct jstomb **tombs; /* in at_ms order (FIFO) */
+    size_t ntombs, captombs;
     /* js_mon.c */
     pthread_t mon;
     bool mon_started;
@@ -299,6 +310,9 @@ void jsv_idem_del(qjs *s, struct jsidem *e);
 bool jsv_purged(qjs *s, uint64_t id);
 void jsv_mark_purged(qjs *s, uint64_t id);
 void jsv_free(qjs *s);
+/* Remembers bucket key `key` for removal after QJS_TOMB_KEEP_MS (mu held; a failure to
+ * allocate leaves the key in the bucket: garbage, never a wrong state). */
+void jsv_tomb_add(qjs *s, const char *key, uint64_t now_ms);
 
 /* The read-only operations (take mu themselves). */
 int jsv_stats(void *be, struct igw_queue_stats *st);
