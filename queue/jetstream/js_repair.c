@@ -160,6 +160,7 @@ static unsigned
 drop_tombs(qjs *s, uint64_t now, unsigned limit)
 {
     unsigned n = 0;
+    natsStatus st;
 
     while (n < limit) {
         struct jstomb *t = NULL;
@@ -173,9 +174,12 @@ drop_tombs(qjs *s, uint64_t now, unsigned limit)
         if (t == NULL) {
             break;
         }
-        (void)purge_subject(s, t->key); /* not removed: garbage, the view never reads it again */
-        igw_free(t);
+        st = purge_subject(s, t->key);
+        igw_free(t); /* not removed: garbage, which no view reads again */
         n++;
+        if (st != NATS_OK) {
+            break; /* the cluster is away: do not hold the writer for the rest */
+        }
     }
     return n;
 }
