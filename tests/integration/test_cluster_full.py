@@ -7,7 +7,8 @@ with the `nats` tool. A flood until 503: the answer is `queue_full` with Retry-A
 LMDB's full map), /readyz answers 503, /metrics says igw_queue_full 1 and /admin/stats full;
 every accepted message is still delivered (claims and outcomes go to the bucket, which has
 room). Then admin DELETEs of delivered messages bring the stream below the low-water mark:
-full clears and intake accepts again.
+full clears and intake accepts again; the deleted messages' delivery keys are gone from the
+bucket without tombstones, one purge marker each is left.
 Bounded: at most 200 small messages, well under a minute. SKIP without nats-server or in a build
 without the JetStream backend. Python 3 standard library only."""
 import http.client
@@ -128,6 +129,18 @@ def test_stream_full():
             assert st in (200, 204), (st, d)
         eventually(lambda: request(admin_port, "GET", "/readyz", token="")[0] == 200, timeout=10,
                    what="/readyz 200 after the deletes")
+        # what the deletes left in the bucket: a purge marker each (removed by a sweep 10 minutes
+        # later), and no delivery key and no tombstone of the deleted messages
+        info = nats_cluster.js_api(srv.port, "STREAM.INFO.KV_full_test_STATE",
+                                   {"subjects_filter": "$KV.full_test_STATE.>"})
+        subjects = (info.get("state") or {}).get("subjects") or {}
+        gone = ["%016x" % int(str(mid), 16) for mid in ids[:MAX_MSGS // 2]]
+        left = [k for k in subjects if any(".d.%s." % g in k for g in gone)]
+        assert not left, left[:5]
+        markers = [k for k in subjects if ".x." in k]
+        assert len(markers) == len(gone), (markers, gone)
+        print("  %d deletes left %d purge markers, no delivery key or tombstone"
+              % (len(gone), len(markers)))
         st, _, data = request(gw.port, "POST", "/ev", json.dumps({"uid": "after"}))
         assert st == 202, (st, data)
         st, _, metrics = request(admin_port, "GET", "/metrics", token=ADMIN_TOKEN)
