@@ -105,9 +105,7 @@ on_entry(qjs *s, kvEntry *e, struct igw_buf *tmp)
     if (kvEntry_Revision(e) > s->kv_seen) {
         s->kv_seen = kvEntry_Revision(e);
     }
-    if (kind == 0 && strncmp(kvEntry_Key(e), "h.", 2) == 0 && op == kvOp_Put) {
-        jsm_member_seen(s, kvEntry_Key(e) + 2, igw_now_ms());
-    } else if (kind == 'd' && op == kvOp_Put) {
+    if (kind == 'd' && op == kvOp_Put) {
         struct jsm *m = wait_msg(s, id);
         if (m == NULL && !jsv_purged(s, id)) {
             s->ctr.watch_drop++;

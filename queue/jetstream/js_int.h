@@ -142,14 +142,7 @@ struct jstomb {
     char key[];     /* the bucket key */
 };
 #define QJS_TOMB_KEEP_MS (10u * 60u * 1000u) /* every running instance has seen it by then */
-#define QJS_TOMBS_MAX 65536u
-#define QJS_MEMBERS_MAX 64u
-#define QJS_MEMBER_LIVE_MS 3500u /* a member whose heartbeat is older is not counted */
-#define QJS_PART_GRACE_MS                                                                          \
-    2000u /* a delivery of another member's share, due this long: anyone's */ /* beyond: markers   \
-                                                                                 stay until a      \
-                                                                                 sweep has room    \
-                                                                                 (logged) */
+#define QJS_TOMBS_MAX 65536u /* beyond: markers stay until a sweep has room (logged) */
 
 /* Counters for diagnosis (under mu; IGW_JS_DUMP=1 prints them at close). */
 struct qjs_ctr {
@@ -215,14 +208,6 @@ typedef struct qjs {
     bool msgs_caught_up;
     bool watch_stop;
     struct qjs_ctr ctr;
-    /* partitioning (js_mon.c): the live members, from their heartbeat keys h.<instance> */
-    struct {
-        char name[QJS_NAME_MAX + 1];
-        uint64_t seen_ms; /* our clock when its heartbeat arrived */
-    } members[QJS_MEMBERS_MAX];
-    unsigned nmembers;
-    unsigned part_n;       /* live members (0 or 1: no partitioning) */
-    unsigned part_i;       /* our index among them, in name order */
     struct jstomb **tombs; /* in at_ms order (FIFO) */
     size_t ntombs, captombs;
     /* js_mon.c */
@@ -298,8 +283,6 @@ int js_err(natsStatus s, jsErrCode jerr, const char *what);
 int jsm_start(qjs *s);
 /* Does a publish error say the stream is at a limit? */
 bool js_full_error(jsErrCode jerr, const char *text);
-/* A member's heartbeat arrived (the bucket watcher; mu held). */
-void jsm_member_seen(qjs *s, const char *name, uint64_t now_ms);
 
 /* ---- js_view.c (callers hold mu unless said otherwise) ------------------------------------ */
 
@@ -318,9 +301,6 @@ bool jsv_is_head(qjs *s, const struct jsd *d);
 int jsv_scan(qjs *s, bool (*fn)(void *arg, struct jsd *d), void *arg);
 /* When d can be handed out (UINT64_MAX = not now). */
 uint64_t jsv_ready_at(qjs *s, const struct jsd *d);
-/* When d can be handed out by this instance: jsv_ready_at, later by QJS_PART_GRACE_MS when it is
- * in another live member's share (partitioning, docs/JETSTREAM.md). */
-uint64_t jsv_share_at(qjs *s, const struct jsd *d);
 /* Can d be handed out by a claim for now_ms (its due time, or its lease ran out)? */
 bool jsv_claimable(qjs *s, const struct jsd *d, uint64_t now_ms);
 void jsv_lower(qjs *s, struct jsm *m); /* m has active deliveries again: lower s->lo */

@@ -6,8 +6,6 @@
  *     stats' capacity_bytes / used_bytes / full. Accepts stop (IGW_ENOSPC, intake 503
  *     queue_full) at the high-water mark, early enough that the deliveries of what is stored
  *     still find room in the bucket; they resume below the low-water mark.
- *   - partitioning: it writes our heartbeat key h.<instance>; the members whose heartbeat arrived
- *     within QJS_MEMBER_LIVE_MS, sorted by name, share the deliveries (jsv_share_at).
  *   - the watchdog: when the bucket holds revisions the watcher has not delivered and the watcher
  *     made no progress for QJS_WATCH_STUCK_S checks, the watcher is recreated (by its own
  *     thread). Nothing waits forever for a record a watcher missed.
@@ -109,52 +107,6 @@ jsm_update(qjs *s, const struct lim *m, const struct lim *k)
     pthread_mutex_unlock(&s->mu);
 }
 
-void
-jsm_member_seen(qjs *s, const char *name, uint64_t now_ms)
-{
-    unsigned i;
-    for (i = 0; i < s->nmembers && strcmp(s->members[i].name, name) != 0; i++) {
-    }
-    if (i == s->nmembers) {
-        if (s->nmembers == QJS_MEMBERS_MAX || strlen(name) > QJS_NAME_MAX) {
-            return;
-        }
-        snprintf(s->members[i].name, sizeof(s->members[i].name), "%s", name);
-        s->nmembers++;
-    }
-    s->members[i].seen_ms = now_ms;
-}
-
-/* Our heartbeat, then the live members and our index among them. */
-static void
-members_update(qjs *s)
-{
-    char key[QJS_NAME_MAX + 8];
-    unsigned char v[8];
-    uint64_t now = igw_now_ms();
-    uint64_t rev = 0;
-    unsigned n = 0;
-    unsigned below = 0;
-
-    for (int i = 0; i < 8; i++) {
-        v[i] = (unsigned char)(now >> (8 * i));
-    }
-    snprintf(key, sizeof(key), "h.%s", s->instance);
-    (void)kvStore_Put(&rev, s->kv, key, v, (int)sizeof(v)); /* failing: we drop out, others
-                                                                take our share after a grace */
-    pthread_mutex_lock(&s->mu);
-    jsm_member_seen(s, s->instance, now); /* ourselves, whatever the watcher says */
-    for (unsigned i = 0; i < s->nmembers; i++) {
-        if (s->members[i].seen_ms + QJS_MEMBER_LIVE_MS >= now) {
-            n++;
-            below += strcmp(s->members[i].name, s->instance) < 0;
-        }
-    }
-    s->part_n = n;
-    s->part_i = below;
-    pthread_mutex_unlock(&s->mu);
-}
-
 static void *
 mon_main(void *arg)
 {
@@ -178,7 +130,6 @@ mon_main(void *arg)
             if (m.ok && k.ok) {
                 jsm_update(s, &m, &k);
             }
-            members_update(s);
         }
         pthread_mutex_lock(&s->mu);
     }

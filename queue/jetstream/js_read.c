@@ -35,7 +35,7 @@ static bool
 due_one(void *arg, struct jsd *d)
 {
     struct due_scan *ds = arg;
-    uint64_t t = jsv_share_at(ds->s, d);
+    uint64_t t = jsv_ready_at(ds->s, d);
     if (d->state == IGW_DS_INFLIGHT && strcmp(d->owner, ds->s->instance) == 0 &&
         d->lease_ms > igw_now_ms()) {
         return true; /* our own claim, its lease running: its worker reports it */

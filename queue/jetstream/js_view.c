@@ -272,30 +272,10 @@ jsv_ready_at(qjs *s, const struct jsd *d)
     return UINT64_MAX;
 }
 
-static uint64_t key_hash(const struct jsd *d);
-
-uint64_t
-jsv_share_at(qjs *s, const struct jsd *d)
-{
-    uint64_t at = jsv_ready_at(s, d);
-    uint64_t h;
-
-    if (s->part_n <= 1 || at == UINT64_MAX || d->state == IGW_DS_INFLIGHT) {
-        return at; /* one member, or a lease run out: anyone's */
-    }
-    /* ordered: by (route, key), so one member hands a key out; else by message and route */
-    h = d->ordered ? key_hash(d) : (d->m->id * 0x9E3779B97F4A7C15ull) ^ d->ri;
-    h ^= h >> 29;
-    if ((unsigned)(h % s->part_n) == s->part_i) {
-        return at;
-    }
-    return at + QJS_PART_GRACE_MS; /* another member's share: ours too once it waited */
-}
-
 bool
 jsv_claimable(qjs *s, const struct jsd *d, uint64_t now_ms)
 {
-    uint64_t at = jsv_share_at(s, d);
+    uint64_t at = jsv_ready_at(s, d);
     /* a lease runs out in real time, whatever time the caller claims for */
     return at <= now_ms && (d->state != IGW_DS_INFLIGHT || d->lease_ms <= igw_now_ms());
 }
