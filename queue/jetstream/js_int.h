@@ -154,6 +154,7 @@ struct qjs_ctr {
     uint64_t watch_drop;     /* delivery records dropped: their message not in the view */
     uint64_t watch_reset;    /* watchers recreated by the watchdog */
     uint64_t lease_taken;    /* expired leases claimed (own or another instance's) */
+    uint64_t msg_catchup;    /* messages read by the monitor: the ordered consumer was stuck */
     uint64_t cas_refused;    /* compare-and-set refused at the stored revision: written plainly */
 };
 
@@ -217,6 +218,8 @@ typedef struct qjs {
     uint64_t cap_bytes;  /* max_bytes of the stream and the bucket (0: neither set) */
     uint64_t used_bytes; /* their bytes (0 when cap_bytes is 0) */
     uint64_t kv_seen_prev;
+    uint64_t msg_seen_prev;
+    unsigned msg_stuck;   /* checks without consumer progress while the stream is ahead */
     unsigned kv_stuck;    /* checks without watcher progress while the bucket is ahead */
     bool watch_reset_req; /* the watcher thread recreates its watcher */
     uint64_t kv_seen;     /* highest bucket revision the watcher delivered */

@@ -8,7 +8,8 @@
  *     still find room in the bucket; they resume below the low-water mark.
  *   - the watchdog: when the bucket holds revisions the watcher has not delivered and the watcher
  *     made no progress for QJS_WATCH_STUCK_S checks, the watcher is recreated (by its own
- *     thread). Nothing waits forever for a record a watcher missed.
+ *     thread); when the stream's ordered consumer stops short of the stream's last message, the
+ *     missing messages are read one by one. Nothing waits forever for what a watcher missed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -107,6 +108,58 @@ jsm_update(qjs *s, const struct lim *m, const struct lim *k)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* The stream's ordered consumer delivers every message in order; if it stops short of the
+ * stream's last message for QJS_WATCH_STUCK_S checks, the missing messages are read one by one
+ * (at most 256 a check), so nothing waits for a consumer that does not recover. */
+static void
+msgs_catch_up(qjs *s, uint64_t last_seq)
+{
+    uint64_t from;
+    uint64_t to;
+    bool go;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->msg_seen < last_seq && s->msg_seen == s->msg_seen_prev) {
+        s->msg_stuck++;
+    } else {
+        s->msg_stuck = 0;
+    }
+    s->msg_seen_prev = s->msg_seen;
+    go = s->msg_stuck >= QJS_WATCH_STUCK_S;
+    from = s->msg_seen + 1;
+    pthread_mutex_unlock(&s->mu);
+    if (!go) {
+        return;
+    }
+    to = last_seq - from < 256 ? last_seq : from + 255;
+    for (uint64_t seq = from; seq <= to; seq++) {
+        natsMsg *msg = NULL;
+        jsErrCode jerr = 0;
+        jsOptions o;
+        natsStatus st;
+
+        jsOptions_Init(&o);
+        o.Wait = s->timeout_ms;
+        st = js_GetMsg(&msg, s->js, s->msg_stream, seq, &o, &jerr);
+        if (st != NATS_OK && st != NATS_NOT_FOUND) {
+            break; /* the cluster is away: next check */
+        }
+        pthread_mutex_lock(&s->mu);
+        if (st == NATS_OK && !jsv_purged(s, seq) && jsv_find(s, seq) == NULL &&
+            jsv_add(s, seq, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg)) == NULL) {
+            IGW_WARN("queue jetstream: message %llu not loaded", (unsigned long long)seq);
+        }
+        if (seq > s->msg_seen) {
+            s->msg_seen = seq; /* read, or deleted (not found) */
+        }
+        s->msg_seen_prev = s->msg_seen;
+        s->ctr.msg_catchup++;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        natsMsg_Destroy(msg);
+    }
+}
+
 static void *
 mon_main(void *arg)
 {
@@ -129,6 +182,9 @@ mon_main(void *arg)
             struct lim k = read_limits(s, s->kv_stream);
             if (m.ok && k.ok) {
                 jsm_update(s, &m, &k);
+            }
+            if (m.ok) {
+                msgs_catch_up(s, m.last_seq);
             }
         }
         pthread_mutex_lock(&s->mu);
