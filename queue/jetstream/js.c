@@ -53,6 +53,9 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         uint64_t id = meta->Sequence.Stream;
         pthread_mutex_lock(&s->mu);
+        if (id > s->msg_seen) {
+            s->msg_seen = id;
+        }
         if (!jsv_purged(s, id) &&
             jsv_add(s, id, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg)) == NULL) {
             IGW_WARN("queue jetstream: message %llu not loaded (unreadable or out of memory)",
@@ -99,8 +102,14 @@ on_entry(qjs *s, kvEntry *e, struct igw_buf *tmp)
     char kind = jskey_parse(kvEntry_Key(e), &id, &ri, tmp);
 
     pthread_mutex_lock(&s->mu);
+    if (kvEntry_Revision(e) > s->kv_seen) {
+        s->kv_seen = kvEntry_Revision(e);
+    }
     if (kind == 'd' && op == kvOp_Put) {
         struct jsm *m = wait_msg(s, id);
+        if (m == NULL && !jsv_purged(s, id)) {
+            s->ctr.watch_drop++;
+        }
         if (m != NULL && ri < m->nroutes) {
             jsv_apply_deliv(s, &m->d[ri], kvEntry_Value(e), (size_t)kvEntry_ValueLen(e),
                             kvEntry_Revision(e));
@@ -156,18 +165,37 @@ kv_main(void *arg)
     for (;;) {
         kvEntry *e = NULL;
         natsStatus st;
+        bool reset;
         pthread_mutex_lock(&s->mu);
         if (s->watch_stop) {
             pthread_mutex_unlock(&s->mu);
             break;
         }
+        reset = s->watch_reset_req;
+        s->watch_reset_req = false;
         pthread_mutex_unlock(&s->mu);
+        if (reset) {
+            kvWatcher *w = NULL;
+            /* the watchdog (js_mon.c): the bucket is ahead of what we were told; a new watcher
+             * delivers every key's latest record again (only newer revisions change the view) */
+            if (kvStore_WatchAll(&w, s->kv, NULL) == NATS_OK) {
+                kvWatcher *old = s->watch;
+                IGW_WARN("queue jetstream: the bucket watcher made no progress: recreated");
+                pthread_mutex_lock(&s->mu);
+                s->watch = w;
+                s->ctr.watch_reset++;
+                pthread_mutex_unlock(&s->mu);
+                kvWatcher_Stop(old);
+                kvWatcher_Destroy(old);
+            }
+        }
         st = kvWatcher_Next(&e, s->watch, 200);
         if (st == NATS_TIMEOUT) {
             continue;
         }
         if (st != NATS_OK) {
             pthread_mutex_lock(&s->mu);
+            s->ctr.watch_err++;
             if (!s->watch_stop) {
                 pthread_mutex_unlock(&s->mu);
                 nats_Sleep(100);
@@ -358,6 +386,7 @@ js_open(void **be, const struct igw_queue_opts *opts, char *errbuf, size_t errle
     pthread_cond_init(&s->cv, NULL);
     snprintf(s->msg_stream, sizeof(s->msg_stream), "%s_MSG", name);
     snprintf(s->bucket, sizeof(s->bucket), "%s_STATE", name);
+    snprintf(s->kv_stream, sizeof(s->kv_stream), "KV_%s", s->bucket);
     snprintf(s->msg_subject, sizeof(s->msg_subject), "igwq.%s.msg", name);
     snprintf(s->instance, sizeof(s->instance), "%s", inst);
     s->ack_wait_ms = o->ack_wait_ms ? o->ack_wait_ms : 60000;
@@ -413,6 +442,7 @@ js_open(void **be, const struct igw_queue_opts *opts, char *errbuf, size_t errle
     }
     rv = rv ? rv : jsw_recover(s);
     rv = rv ? rv : jsw_start(s);
+    rv = rv ? rv : jsm_start(s);
     if (rv != IGW_OK) {
         if (errbuf != NULL && errlen > 0) {
             snprintf(errbuf, errlen, "queue jetstream: loading the queue: %s", igw_strerror(rv));
@@ -434,6 +464,17 @@ dump_view(qjs *s)
         return;
     }
     pthread_mutex_lock(&s->mu);
+    fprintf(stderr,
+            "JSDUMP %s counters: cas_lost=%llu stale_fixed=%llu refresh_failed=%llu "
+            "group_timeout=%llu lease_taken=%llu watch_err=%llu watch_drop=%llu watch_reset=%llu "
+            "cas_refused=%llu msg_catchup=%llu kv_seen=%llu msg_seen=%llu max_id=%llu\n",
+            s->instance, (unsigned long long)s->ctr.cas_lost,
+            (unsigned long long)s->ctr.stale_fixed, (unsigned long long)s->ctr.refresh_failed,
+            (unsigned long long)s->ctr.group_timeout, (unsigned long long)s->ctr.lease_taken,
+            (unsigned long long)s->ctr.watch_err, (unsigned long long)s->ctr.watch_drop,
+            (unsigned long long)s->ctr.watch_reset, (unsigned long long)s->ctr.cas_refused,
+            (unsigned long long)s->ctr.msg_catchup, (unsigned long long)s->kv_seen,
+            (unsigned long long)s->msg_seen, (unsigned long long)s->max_id);
     for (size_t i = 0; i < s->nms; i++) {
         const struct jsm *m = s->ms[i];
         for (unsigned r = 0; m->active > 0 && r < m->nroutes; r++) {
@@ -467,11 +508,12 @@ js_close(void *be)
     s->watch_stop = true;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
-    if (s->watch != NULL) {
-        kvWatcher_Stop(s->watch);
-    }
+    /* the watcher thread sees watch_stop within its 200 ms wait (it may have replaced s->watch) */
     if (s->kvthread_started) {
         pthread_join(s->kvthread, NULL);
+    }
+    if (s->mon_started) {
+        pthread_join(s->mon, NULL);
     }
     kvWatcher_Destroy(s->watch);
     kvStore_Destroy(s->kv);

@@ -135,12 +135,36 @@ struct jsidem {
 
 struct qjs_job;
 
+/* A bucket subject to remove without a trace (a stream purge by subject) once it is old enough:
+ * our purge markers and the tombstones of the idempotency keys we swept (js_repair.c). */
+struct jstomb {
+    uint64_t at_ms; /* removed by a sweep from this time on */
+    char key[];     /* the bucket key */
+};
+#define QJS_TOMB_KEEP_MS (10u * 60u * 1000u) /* every running instance has seen it by then */
+#define QJS_TOMBS_MAX 65536u /* beyond: markers stay until a sweep has room (logged) */
+
+/* Counters for diagnosis (under mu; IGW_JS_DUMP=1 prints them at close). */
+struct qjs_ctr {
+    uint64_t cas_lost;       /* compare-and-set failed: the record was read from the leader */
+    uint64_t stale_fixed;    /* ... and it was older than the view's (the view was wrong) */
+    uint64_t refresh_failed; /* ... and reading it failed */
+    uint64_t group_timeout;  /* writes of a group that got no answer in time */
+    uint64_t watch_err;      /* bucket watcher errors */
+    uint64_t watch_drop;     /* delivery records dropped: their message not in the view */
+    uint64_t watch_reset;    /* watchers recreated by the watchdog */
+    uint64_t lease_taken;    /* expired leases claimed (own or another instance's) */
+    uint64_t msg_catchup;    /* messages read by the monitor: the ordered consumer was stuck */
+    uint64_t cas_refused;    /* compare-and-set refused at the stored revision: written plainly */
+};
+
 typedef struct qjs {
     natsConnection *nc;
     jsCtx *js;
     kvStore *kv;
     char msg_stream[QJS_NAME_MAX + 8];
     char bucket[QJS_NAME_MAX + 8];
+    char kv_stream[QJS_NAME_MAX + 16]; /* the bucket's stream, KV_<bucket> */
     char instance[QJS_NAME_MAX + 1];
     uint64_t ack_wait_ms;
     int64_t timeout_ms;
@@ -188,6 +212,24 @@ typedef struct qjs {
     bool kv_initial_done;
     bool msgs_caught_up;
     bool watch_stop;
+    struct qjs_ctr ctr;
+    struct jstomb **tombs; /* in at_ms order (FIFO) */
+    size_t ntombs, captombs;
+    /* js_mon.c */
+    pthread_t mon;
+    bool mon_started;
+    bool full;           /* accepts refused (IGW_ENOSPC): a limit's high-water mark reached */
+    uint64_t cap_bytes;  /* max_bytes of the stream and the bucket (0: neither set) */
+    uint64_t used_bytes; /* their bytes (0 when cap_bytes is 0) */
+    uint64_t kv_seen_prev;
+    uint64_t msg_seen_prev;
+    unsigned msg_stuck;   /* checks without consumer progress while the stream is ahead */
+    unsigned kv_stuck;    /* checks without watcher progress while the bucket is ahead */
+    bool watch_reset_req; /* the watcher thread recreates its watcher */
+    uint64_t kv_seen;     /* highest bucket revision the watcher delivered */
+    uint64_t msg_seen;    /* highest message id the ordered consumer delivered (it delivered every
+                            stored one below it too): an ordered delivery above it waits, since an
+                            earlier message of its key accepted elsewhere may still be coming */
 } qjs;
 
 /* A borrowed const pointer in a shallow struct jsd copy that is only encoded (never freed or
@@ -233,8 +275,21 @@ bool js_transient(natsStatus st);
             back_ = back_ < 250 ? back_ * 2 : 250;                                                 \
         }                                                                                          \
     } while (0)
+/* The latest record of bucket key `key`, read from the stream leader (a KV get may be served by a
+ * lagging replica; after a failed compare-and-set only the leader's answer tells what is stored):
+ * *val (owned, igw_free) and *len, its revision *rev, *put false for a delete or purge marker.
+ * IGW_OK, IGW_ENOENT (no record), IGW_ENOMEM, IGW_ETIMEDOUT, IGW_EIO. Called without mu. */
+int js_get_last(qjs *s, const char *key, char **val, size_t *len, uint64_t *rev, bool *put);
 /* natsStatus / jsErrCode to an igw error, with a log line. */
 int js_err(natsStatus s, jsErrCode jerr, const char *what);
+
+/* ---- js_mon.c ---------------------------------------------------------------------------- */
+
+/* Reads the limits once (so a restart in the full state refuses at once) and starts the monitor
+ * thread (stopped by watch_stop). IGW_OK or IGW_ENOMEM. */
+int jsm_start(qjs *s);
+/* Does a publish error say the stream is at a limit? */
+bool js_full_error(jsErrCode jerr, const char *text);
 
 /* ---- js_view.c (callers hold mu unless said otherwise) ------------------------------------ */
 
@@ -262,6 +317,9 @@ void jsv_idem_del(qjs *s, struct jsidem *e);
 bool jsv_purged(qjs *s, uint64_t id);
 void jsv_mark_purged(qjs *s, uint64_t id);
 void jsv_free(qjs *s);
+/* Remembers bucket key `key` for removal after QJS_TOMB_KEEP_MS (mu held; a failure to
+ * allocate leaves the key in the bucket: garbage, never a wrong state). */
+void jsv_tomb_add(qjs *s, const char *key, uint64_t now_ms);
 
 /* The read-only operations (take mu themselves). */
 int jsv_stats(void *be, struct igw_queue_stats *st);

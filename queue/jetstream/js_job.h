@@ -38,6 +38,7 @@ struct qjs_job {
     int slot_rv;       /* the publish result (ack handler) */
     natsStatus pub_st; /* the last publish attempt's result */
     jsErrCode pub_jerr;
+    bool pub_full; /* refused: the stream is at a limit */
     bool acked;
     uint64_t seq;
     /* round */

@@ -57,10 +57,89 @@ jso_set_listener(void *be, igw_queue_event_fn fn, void *arg)
 
 /* ---- delivery writes ---------------------------------------------------------------------- */
 
+int
+js_get_last(qjs *s, const char *key, char **val, size_t *len, uint64_t *rev, bool *put)
+{
+    char subj[128 + QJS_NAME_MAX];
+    natsMsg *msg = NULL;
+    const char *op = NULL;
+    jsErrCode jerr = 0;
+    jsOptions o;
+    natsStatus st;
+
+    *val = NULL;
+    *len = 0;
+    *rev = 0;
+    *put = false;
+    snprintf(subj, sizeof(subj), "$KV.%s.%s", s->bucket, key);
+    jsOptions_Init(&o);
+    o.Wait = s->timeout_ms;
+    JS_RETRY(s, st, js_GetLastMsg(&msg, s->js, s->kv_stream, subj, &o, &jerr));
+    if (st == NATS_NOT_FOUND) {
+        return IGW_ENOENT;
+    }
+    if (st != NATS_OK) {
+        return js_err(st, jerr, "read record");
+    }
+    *rev = natsMsg_GetSequence(msg);
+    *put = natsMsgHeader_Get(msg, "KV-Operation", &op) != NATS_OK || op == NULL ||
+           (strcmp(op, "DEL") != 0 && strcmp(op, "PURGE") != 0);
+    *len = (size_t)natsMsg_GetDataLength(msg);
+    *val = igw_malloc(*len ? *len : 1);
+    if (*val == NULL) {
+        natsMsg_Destroy(msg);
+        return IGW_ENOMEM;
+    }
+    memcpy(*val, natsMsg_GetData(msg), *len);
+    natsMsg_Destroy(msg);
+    return IGW_OK;
+}
+
+/* After a compare-and-set on d against sent_rev failed: d takes the record the stream leader
+ * holds (also when its revision is below the view's: a failed compare-and-set proves the view
+ * wrong, e.g. after a lagging replica's answer), unless a watcher applied a newer one meanwhile.
+ * IGW_OK: the stored record is exactly rec (our own write whose answer was lost); IGW_EAGAIN;
+ * IGW_ECONFLICT: the leader holds sent_rev as the latest, so the refusal was not a lost race. */
+static int
+refresh_deliv(qjs *s, struct jsd *d, const char *key, uint64_t sent_rev, const struct igw_buf *rec)
+{
+    bool ours = false;
+    bool refused = false;
+    char *val = NULL;
+    size_t len = 0;
+    uint64_t rev = 0;
+    bool put = false;
+    int rv = js_get_last(s, key, &val, &len, &rev, &put);
+
+    pthread_mutex_lock(&s->mu);
+    s->ctr.cas_lost++;
+    if (rv == IGW_OK && put) {
+        ours = len == rec->len && memcmp(val, rec->ptr, len) == 0;
+        /* stored at the revision we sent: the write was refused for another reason */
+        refused = !ours && rev == sent_rev && sent_rev != 0;
+        if (rev != d->rev && d->rev == sent_rev) {
+            if (rev < d->rev) {
+                s->ctr.stale_fixed++;
+            }
+            d->rev = 0; /* the leader's record wins */
+        }
+        jsv_apply_deliv(s, d, val, len, rev);
+    } else if (rv != IGW_OK) {
+        s->ctr.refresh_failed++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    igw_free(val);
+    if (refused) {
+        return IGW_ECONFLICT; /* the caller decides */
+    }
+    return ours ? IGW_OK : IGW_EAGAIN;
+}
+
 /* Writes rec (a delivery record encoded under mu; consumed) for d by compare-and-set against
  * last_rev (0 = d has no record yet) and, on success, applies it to d under mu. IGW_OK,
- * IGW_EAGAIN (someone else changed it first: the view is refreshed), IGW_EIO. Called without
- * mu, on the writer thread (only the writer frees messages, so d stays valid). */
+ * IGW_EAGAIN (someone else changed it first: the view is refreshed from the stream leader),
+ * IGW_ETIMEDOUT, IGW_EIO. Called without mu, on the writer
+ * thread (only the writer frees messages, so d stays valid). */
 int
 jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
 {
@@ -83,25 +162,29 @@ jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
         return IGW_OK;
     }
     if (st == NATS_ERR) {
-        kvEntry *e = NULL;
-        natsStatus gs;
-        bool ours = false;
         /* wrong last sequence: another instance wrote first, or our own write whose answer
          * was lost (a retry after a timeout); take the stored record */
-        JS_RETRY(s, gs, kvStore_Get(&e, s->kv, key));
-        if (gs == NATS_OK && e != NULL) {
-            ours = kvEntry_Operation(e) == kvOp_Put && (size_t)kvEntry_ValueLen(e) == rec->len &&
-                   memcmp(kvEntry_Value(e), rec->ptr, rec->len) == 0;
+        int rv = refresh_deliv(s, d, key, last_rev, rec);
+        if (rv == IGW_ECONFLICT) {
+            /* the leader stores last_rev as the latest revision and still refused the
+             * compare-and-set: its expected-sequence bookkeeping is off (seen with nats-server
+             * 2.9 after leader changes under conditional writes). Every compare-and-set on this
+             * key would fail the same way, for every instance; write plainly, so the delivery
+             * does not stall (at-least-once: two instances doing so at once both deliver). */
+            JS_RETRY(s, st, kvStore_Put(&rev, s->kv, key, rec->ptr, (int)rec->len));
             pthread_mutex_lock(&s->mu);
-            if (kvEntry_Operation(e) == kvOp_Put) {
-                jsv_apply_deliv(s, d, kvEntry_Value(e), (size_t)kvEntry_ValueLen(e),
-                                kvEntry_Revision(e));
+            s->ctr.cas_refused++;
+            if (st == NATS_OK) {
+                jsv_apply_deliv(s, d, rec->ptr, rec->len, rev);
             }
             pthread_mutex_unlock(&s->mu);
-            kvEntry_Destroy(e);
+            IGW_WARN("queue jetstream: compare-and-set on message %llu refused at the stored "
+                     "revision; written without it",
+                     (unsigned long long)d->m->id);
+            rv = st == NATS_OK ? IGW_OK : js_err(st, 0, "write delivery");
         }
         igw_buf_fini(rec);
-        return ours ? IGW_OK : IGW_EAGAIN;
+        return rv;
     }
     igw_buf_fini(rec);
     return js_err(st, 0, "write delivery");
@@ -154,7 +237,10 @@ jsw_write_group(qjs *s, struct jsw_item *it, unsigned n)
         ab.left++;
         pthread_mutex_unlock(&s->mu);
         if (st == NATS_OK) {
-            st = js_PublishMsgAsync(s->js, &msg, NULL);
+            jsPubOptions po;
+            jsPubOptions_Init(&po);
+            po.MaxWait = s->timeout_ms; /* a lost acknowledgement frees its slot */
+            st = js_PublishMsgAsync(s->js, &msg, &po);
         }
         if (st != NATS_OK) {
             natsMsg_Destroy(msg);
@@ -187,6 +273,9 @@ jsw_write_group(qjs *s, struct jsw_item *it, unsigned n)
             it[i].rv = IGW_OK;
             igw_buf_fini(&it[i].rec);
         } else if (it[i].st == NATS_TIMEOUT) {
+            pthread_mutex_lock(&s->mu);
+            s->ctr.group_timeout++;
+            pthread_mutex_unlock(&s->mu);
             /* no answer at all: the cluster is slow or away; one by one would wait again per
              * write. A claim that landed anyway comes back when its lease runs out; an
              * outcome is recorded again by the engine. */

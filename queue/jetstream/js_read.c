@@ -19,6 +19,9 @@ jsv_stats(void *be, struct igw_queue_stats *st)
     st->delivered = s->counts[IGW_DS_DELIVERED];
     st->dead = s->counts[IGW_DS_DEAD];
     st->commits = s->commits;
+    st->capacity_bytes = s->cap_bytes;
+    st->used_bytes = s->used_bytes;
+    st->full = s->full;
     pthread_mutex_unlock(&s->mu);
     return IGW_OK;
 }

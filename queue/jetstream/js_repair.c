@@ -108,12 +108,33 @@ do_release(qjs *s, struct qjs_job *j)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Deletes m's record and its delivery keys from JetStream (mu not held). */
+/* Removes every record of bucket subject filter `keys` (a key, or a pattern with '*') from the
+ * bucket's stream: no tombstone is left (mu not held). */
+static natsStatus
+purge_subject(qjs *s, const char *keys)
+{
+    char subj[128 + QJS_NAME_MAX];
+    jsErrCode jerr = 0;
+    jsOptions o;
+    natsStatus st;
+
+    snprintf(subj, sizeof(subj), "$KV.%s.%s", s->bucket, keys);
+    jsOptions_Init(&o);
+    o.Wait = s->timeout_ms;
+    o.Stream.Purge.Subject = subj;
+    JS_RETRY(s, st, js_PurgeStream(s->js, s->kv_stream, &o, &jerr));
+    return st;
+}
+
+/* Deletes m's record and its delivery keys from JetStream (mu not held). The delivery keys go
+ * with one purge of their subjects (d.<id>.*), which leaves no tombstones; the other instances
+ * drop the message through the purge marker or their own sweep, not through these keys. */
 static int
 drop_stored(qjs *s, struct jsm *m)
 {
     jsErrCode jerr = 0;
     natsStatus st;
+    bool any = false;
 
     JS_RETRY(s, st, js_DeleteMsg(s->js, s->msg_stream, m->id, NULL, &jerr));
 
@@ -121,16 +142,46 @@ drop_stored(qjs *s, struct jsm *m)
         return js_err(st, jerr, "delete message");
     }
     for (unsigned i = 0; i < m->nroutes; i++) {
-        char key[64];
-        if (m->d[i].rev == 0) {
-            continue;
-        }
-        jskey_deliv(key, sizeof(key), m->id, i);
-        if (kvStore_Purge(s->kv, key, NULL) != NATS_OK) {
+        any = any || m->d[i].rev != 0;
+    }
+    if (any) {
+        char keys[48];
+        snprintf(keys, sizeof(keys), "d.%016llx.*", (unsigned long long)m->id);
+        if (purge_subject(s, keys) != NATS_OK) {
             /* a leftover key is only garbage: its message is gone */
         }
     }
     return IGW_OK;
+}
+
+/* Removes the due tombs (purge markers, swept idempotency keys' tombstones), at most limit.
+ * Returns how many. */
+static unsigned
+drop_tombs(qjs *s, uint64_t now, unsigned limit)
+{
+    unsigned n = 0;
+    natsStatus st;
+
+    while (n < limit) {
+        struct jstomb *t = NULL;
+        pthread_mutex_lock(&s->mu);
+        if (s->ntombs > 0 && s->tombs[0]->at_ms <= now) {
+            t = s->tombs[0];
+            memmove(&s->tombs[0], &s->tombs[1], (s->ntombs - 1) * sizeof(*s->tombs));
+            s->ntombs--;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (t == NULL) {
+            break;
+        }
+        st = purge_subject(s, t->key);
+        igw_free(t); /* not removed: garbage, which no view reads again */
+        n++;
+        if (st != NATS_OK) {
+            break; /* the cluster is away: do not hold the writer for the rest */
+        }
+    }
+    return n;
 }
 
 static void
@@ -163,6 +214,9 @@ do_purge(qjs *s, struct qjs_job *j)
         j->rv = js_err(st, 0, "purge marker");
         return;
     }
+    pthread_mutex_lock(&s->mu);
+    jsv_tomb_add(s, key, igw_now_ms()); /* the marker goes once every instance has seen it */
+    pthread_mutex_unlock(&s->mu);
     j->rv = drop_stored(s, m);
     if (j->rv != IGW_OK) {
         return;
@@ -246,6 +300,9 @@ do_sweep(qjs *s, struct qjs_job *j)
             j->rv = IGW_EIO;
             break;
         }
+        pthread_mutex_lock(&s->mu);
+        jsv_tomb_add(s, key.ptr, now); /* the tombstone goes once every instance has seen it */
+        pthread_mutex_unlock(&s->mu);
         igw_buf_fini(&key);
         pthread_mutex_lock(&s->mu);
         {
@@ -259,6 +316,9 @@ do_sweep(qjs *s, struct qjs_job *j)
     }
     for (unsigned k = 0; k < nk; k++) {
         igw_free(keys[k]);
+    }
+    if (j->rv == IGW_OK && np + nk < limit) {
+        (void)drop_tombs(s, now, limit - np - nk); /* not counted: no message or key removed */
     }
     pthread_mutex_lock(&s->mu);
     s->commits += j->removed > 0 ? 1 : 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "igw/common.h"
 #include "igw/err.h"
@@ -55,6 +56,26 @@ route_one(void *arg, struct jsd *d)
     return true;
 }
 
+/* Our own messages are in the view from their acknowledgement on, but ordered deliveries wait
+ * until the stream's ordered consumer has delivered them too (jsv_scan): wait a little for that
+ * echo, so a claim right after an accept finds them. mu held. */
+static void
+wait_echo(qjs *s)
+{
+    uint64_t until = igw_now_ms() + 100;
+    uint64_t want = s->max_id;
+    while (s->msg_seen < want && !s->closing && igw_now_ms() < until) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 5 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+}
+
 /* Builds the job of rd; *trivial when there is nothing to do. IGW_OK or IGW_ENOMEM. */
 static int
 round_job(qjs *s, struct igw_queue_round *rd, struct qjs_job **out, bool *trivial)
@@ -67,6 +88,7 @@ round_job(qjs *s, struct igw_queue_round *rd, struct qjs_job **out, bool *trivia
     *trivial = false;
     if (rd->max > 0) {
         pthread_mutex_lock(&s->mu);
+        wait_echo(s);
         rv = jsv_scan(s, route_one, &rs);
         pthread_mutex_unlock(&s->mu);
         rv = rv ? rv : rs.rv;
@@ -360,6 +382,9 @@ do_claim(qjs *s, struct qjs_job *j, bool *wrote)
             pthread_mutex_unlock(&s->mu);
             igw_queue_claim_fini(c);
             continue;
+        }
+        if (d->state == IGW_DS_INFLIGHT) {
+            s->ctr.lease_taken++;
         }
         nd = *d;
         nd.state = IGW_DS_INFLIGHT;

@@ -148,6 +148,7 @@ jsw_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
         } else {
             j->pub_st = pae ? pae->Err : NATS_ERR;
             j->pub_jerr = pae ? pae->ErrCode : 0; /* logged once, when the group gives up */
+            j->pub_full = pae != NULL && js_full_error(pae->ErrCode, pae->ErrText);
         }
         cur_batch(s)->left--;
         pthread_cond_broadcast(&s->cv);
@@ -170,6 +171,7 @@ publish_group(qjs *s, struct qjs_job **jobs, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         jobs[i]->slot_rv = IGW_ETIMEDOUT;
         jobs[i]->pub_st = NATS_TIMEOUT;
+        jobs[i]->pub_full = false;
         jobs[i]->acked = false;
     }
     for (;;) {
@@ -203,7 +205,10 @@ publish_group(qjs *s, struct qjs_job **jobs, unsigned n)
             ab.left++;
             pthread_mutex_unlock(&s->mu);
             if (st == NATS_OK) {
-                st = js_PublishMsgAsync(s->js, &msg, NULL);
+                jsPubOptions po;
+                jsPubOptions_Init(&po);
+                po.MaxWait = s->timeout_ms; /* a lost acknowledgement frees its slot */
+                st = js_PublishMsgAsync(s->js, &msg, &po);
             }
             if (st != NATS_OK) {
                 natsMsg_Destroy(msg);
@@ -238,6 +243,17 @@ publish_group(qjs *s, struct qjs_job **jobs, unsigned n)
     }
     for (unsigned i = 0; i < n; i++) {
         if (jobs[i]->rv == IGW_OK && !jobs[i]->dup) {
+            if (!jobs[i]->acked && jobs[i]->pub_full) {
+                jobs[i]->rv = IGW_ENOSPC;
+                pthread_mutex_lock(&s->mu);
+                if (!s->full) {
+                    IGW_WARN("queue jetstream: the message stream is at its limit: accepts "
+                             "refused");
+                }
+                s->full = true;
+                pthread_mutex_unlock(&s->mu);
+                continue;
+            }
             jobs[i]->rv =
                 jobs[i]->acked ? IGW_OK : js_err(jobs[i]->pub_st, jobs[i]->pub_jerr, "publish");
             jobs[i]->id = jobs[i]->seq;
@@ -279,34 +295,37 @@ claim_key(qjs *s, struct qjs_job *j)
         jsv_idem_link(s, e);
         pthread_mutex_unlock(&s->mu);
     } else {
-        kvEntry *ke = NULL;
-        natsStatus gs;
-        JS_RETRY(s, gs, kvStore_Get(&ke, s->kv, key.ptr));
-        if (gs == NATS_OK && ke != NULL && kvEntry_ValueLen(ke) == 16 &&
-            memcmp(kvEntry_Value(ke), val, 8) == 0) {
+        /* read from the stream leader: a lagging replica may not have the key yet */
+        char *v = NULL;
+        size_t vlen = 0;
+        uint64_t krev = 0;
+        bool put = false;
+        int gr = js_get_last(s, key.ptr, &v, &vlen, &krev, &put);
+        if (gr == IGW_OK && put && vlen == 16 && memcmp(v, val, 8) == 0) {
             /* our own create whose answer was lost */
             pthread_mutex_lock(&s->mu);
-            jsv_idem_put(s, j->idem, j->idem_len, j->id, created, kvEntry_Revision(ke));
+            jsv_idem_put(s, j->idem, j->idem_len, j->id, created, krev);
             pthread_mutex_unlock(&s->mu);
-        } else if (gs == NATS_OK && ke != NULL && kvEntry_ValueLen(ke) == 16) {
-            const unsigned char *v = kvEntry_Value(ke);
+        } else if (gr == IGW_OK && put && vlen == 16) {
+            const unsigned char *u = (const unsigned char *)v;
             uint64_t id = 0;
             uint64_t cr = 0;
             jsErrCode jerr = 0;
+            natsStatus gs;
             for (int i = 0; i < 8; i++) {
-                id |= (uint64_t)v[i] << (8 * i);
-                cr |= (uint64_t)v[8 + i] << (8 * i);
+                id |= (uint64_t)u[i] << (8 * i);
+                cr |= (uint64_t)u[8 + i] << (8 * i);
             }
             JS_RETRY(s, gs, js_DeleteMsg(s->js, s->msg_stream, j->id, NULL, &jerr)); /* ours */
             j->id = id;
             j->dup = true;
             pthread_mutex_lock(&s->mu);
-            jsv_idem_put(s, j->idem, j->idem_len, id, cr, kvEntry_Revision(ke));
+            jsv_idem_put(s, j->idem, j->idem_len, id, cr, krev);
             pthread_mutex_unlock(&s->mu);
         } else {
             j->rv = js_err(st, 0, "idempotency key");
         }
-        kvEntry_Destroy(ke);
+        igw_free(v);
     }
     igw_buf_fini(&key);
 }
@@ -317,9 +336,9 @@ jsw_run_submits(qjs *s, struct qjs_job **jobs, unsigned n)
     bool any = false;
 
     pthread_mutex_lock(&s->mu);
-    if (jsv_reserve(s, n) != IGW_OK) {
+    if (s->full || jsv_reserve(s, n) != IGW_OK) {
         for (unsigned i = 0; i < n; i++) {
-            jobs[i]->rv = IGW_ENOMEM;
+            jobs[i]->rv = s->full ? IGW_ENOSPC : IGW_ENOMEM;
         }
         pthread_mutex_unlock(&s->mu);
         return;

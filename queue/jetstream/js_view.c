@@ -345,6 +345,9 @@ jsv_scan(qjs *s, bool (*fn)(void *arg, struct jsd *d), void *arg)
                 }
                 head = s->scratch[h] == NULL;
                 s->scratch[h] = d;
+                /* our own message is in the view from its acknowledgement on; an earlier one of
+                 * its key accepted by another instance may not be yet */
+                head = head && m->id <= s->msg_seen;
             }
             if (head && !fn(arg, d)) {
                 return IGW_OK;
@@ -493,8 +496,40 @@ jsv_mark_purged(qjs *s, uint64_t id)
 }
 
 void
+jsv_tomb_add(qjs *s, const char *key, uint64_t now_ms)
+{
+    size_t kl = strlen(key);
+    struct jstomb *t;
+
+    if (s->ntombs >= QJS_TOMBS_MAX) {
+        return;
+    }
+    if (s->ntombs == s->captombs) {
+        size_t cap = s->captombs ? s->captombs * 2 : 64;
+        struct jstomb **n = igw_realloc(s->tombs, cap * sizeof(*n));
+        if (n == NULL) {
+            return;
+        }
+        s->tombs = n;
+        s->captombs = cap;
+    }
+    t = igw_malloc(sizeof(*t) + kl + 1);
+    if (t == NULL) {
+        return;
+    }
+    t->at_ms = now_ms + QJS_TOMB_KEEP_MS;
+    memcpy(t->key, key, kl + 1);
+    s->tombs[s->ntombs++] = t;
+}
+
+void
 jsv_free(qjs *s)
 {
+    for (size_t i = 0; i < s->ntombs; i++) {
+        igw_free(s->tombs[i]);
+    }
+    IGW_FREE(s->tombs);
+    s->ntombs = 0;
     for (size_t i = 0; i < s->nms; i++) {
         msg_free(s->ms[i]);
     }

@@ -203,6 +203,8 @@ def test_cluster():
                 n0 = len(missing())
                 print("DIAG first missing:", sorted(missing())[:4])
                 for gw in gws:
+                    print("\n".join([ln for ln in gw.logs().splitlines()
+                                     if " INFO accepted " not in ln and " INFO delivered " not in ln][-60:]))
                     gw.stop()
                     print("\n".join(ln for ln in gw.logs().splitlines() if "JSDUMP" in ln)[:3000])
                     start(gw)
@@ -237,6 +239,12 @@ def test_cluster():
             print("  %-24s deliveries paused at most %.2fs" % (what, gap))
             assert gap < 30, "deliveries paused %.1fs after: %s" % (gap, what)
         assert time.time() - t_start < DEADLINE_S
+        if os.environ.get("IGW_JS_DUMP") == "1":  # the backend's counters, printed at close
+            for gw in gws:
+                gw.stop()
+                for ln in gw.logs().splitlines():
+                    if "JSDUMP" in ln and "counters" in ln:
+                        print("  " + ln[ln.index("JSDUMP"):])
     except BaseException:
         for gw in gws:
             lines = [ln for ln in gw.logs().splitlines()

@@ -6,6 +6,8 @@
     c.kill9(0); c.restart(0)   # kill -9 a node, start it again on its own store
     c.cut(2); c.heal(2)        # cut a node off the others (its routes), then let it back
     c.stop()
+    n = NatsServer(workdir).start()  # one node, no cluster; n.url
+    js_api(port, "STREAM.CREATE.S", {...})  # a JetStream API request, its JSON answer
 
 Each node is a real nats-server (-js) with its own store directory, client port, monitoring
 port and cluster port. Routes between nodes go through a small TCP proxy in this process, one
@@ -247,3 +249,65 @@ class NatsCluster:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class NatsServer:
+    """One nats-server -js on loopback, no cluster."""
+
+    def __init__(self, workdir):
+        if NATS_SERVER is None:
+            raise RuntimeError("nats-server not installed")
+        self.dir = workdir
+        self.port = _free_port()
+        self.url = "nats://127.0.0.1:%d" % self.port
+        self.proc = None
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        log = open(os.path.join(self.dir, "nats.log"), "ab")
+        self.proc = subprocess.Popen([NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.port),
+                                      "-sd", os.path.join(self.dir, "store")],
+                                     stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                js_api(self.port, "INFO", {})
+                return self
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        raise RuntimeError("nats-server did not start")
+
+    def cleanup(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def js_api(port, what, req, timeout=5):
+    """Sends a JetStream API request ($JS.API.<what>, a JSON body) over the NATS protocol and
+    returns its JSON answer (e.g. what="STREAM.CREATE.S" with a stream config)."""
+    body = json.dumps(req).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        f = s.makefile("rb")
+        if not f.readline().startswith(b"INFO "):
+            raise ValueError("not a NATS server")
+        s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB _INBOX.igwt 1\r\n'
+                  + b"PUB $JS.API.%s _INBOX.igwt %d\r\n%s\r\nPING\r\n" % (what.encode(), len(body), body))
+        while True:
+            line = f.readline()
+            if not line:
+                raise OSError("connection closed")
+            if line.startswith(b"PING"):
+                s.sendall(b"PONG\r\n")
+            elif line.startswith(b"MSG "):
+                n = int(line.split()[-1])
+                data = f.read(n + 2)[:n]
+                return json.loads(data)
+            elif line.startswith(b"-ERR"):
+                raise OSError(line.decode(errors="replace").strip())
