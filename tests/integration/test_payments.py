@@ -204,6 +204,19 @@ class Env:
         self.stub.shutdown()
 
 
+def openapi_check(env, path):
+    """The answer against docs/openapi/admin.yaml (it.openapi's checker), when python3-yaml is
+    there."""
+    import test_openapi
+    from igwtest import Skip
+    try:
+        spec = test_openapi.load_spec()
+    except Skip:
+        return
+    st, ctype, data = env.admin("GET", path, VIEWER)
+    test_openapi.check_answer(spec, "get", path, st, ctype, data)
+
+
 def jws_payload(sig):
     p = sig.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
@@ -268,6 +281,8 @@ def test_flow():
             return r if r["by_status"]["succ"]["count"] == 3 and r["by_status"]["rjct"]["count"] == 1 else None
         r = eventually(settled, what="ledger settled")
         assert r["count"] == 5
+        openapi_check(env, "/admin/payments/payrolls/" + pid)
+        openapi_check(env, "/admin/payments/mismatches")
         assert r["by_status"]["succ"]["totals"] == {"TZS": "10000000000050.19"}, r  # 50 + 9999999999999.99 + 0.20, exact
         assert r["by_status"]["rjct"]["totals"] == {"TZS": "1250.50"}, r
         assert r["by_status"]["pdng"]["totals"] == {"TZS": "0.10"}, r
