@@ -145,7 +145,8 @@ send_batch(const struct pay_disburse *d, const struct igw_node *mh, const char *
     rv = rv == IGW_OK ? pay_partner_url(d->partner, "disburse", &url) : rv;
     if (rv != IGW_OK) {
         snprintf(why, sizeof(why), "cannot build the request: %s %s", igw_strerror(rv), err);
-        result(res, PAY_TRANSIENT, 0, why);
+        /* too large stays too large: dead-letter it (a smaller payments.batch_size helps) */
+        result(res, rv == IGW_ETOOBIG ? PAY_FAIL : PAY_TRANSIENT, 0, why);
         goto out;
     }
     {

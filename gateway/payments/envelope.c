@@ -48,7 +48,7 @@ pay_envelope(struct igw_buf *body, const struct igw_buf *h, const struct igw_buf
     struct igw_buf sig;
     int rv = igw_buf_putc(body, '{');
 
-    igw_buf_init(&sig, 64 * 1024);
+    igw_buf_init(&sig, 2 * (h->len + m->len) + 4096); /* base64 of both, and the JWS header */
     if (rv == IGW_OK && sign) {
         rv = igw_sign_envelope(h->ptr, h->len, m->ptr, m->len, &sig, err, errlen);
         if (rv == IGW_OK) {

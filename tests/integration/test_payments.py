@@ -151,7 +151,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def payroll(pid, n, amounts=None, method="mobile", currency="TZS", event=None):
     bens = []
     for i in range(n):
-        amt = amounts[i] if amounts else "%d.%02d" % (10 + i, i)
+        amt = amounts[i] if amounts else "%d.%02d" % (10 + i, i % 100)
         bens.append({"uuid": "ben-uuid-%s-%d" % (pid, i), "code": "BEN-%s-%03d" % (pid, i), "amount": amt,
                      "individual": {"uuid": "ind-%d" % i, "first_name": "First%d" % i, "last_name": "Last",
                                     "payment": {"method": method, "provider": "mobile-pymt",
@@ -172,14 +172,14 @@ def on_disburse(txn, items, mid):
 
 
 class Env:
-    def __init__(self, overdue="0s"):
+    def __init__(self, overdue="0s", batch=2):
         if subprocess.run(["openssl", "version"], capture_output=True).returncode != 0:
             skip("openssl is not installed (needed for igw's signing key)")
         self.stub = Stub()
         self.admin_port = free_port()
         cfg = (CONFIG.replace("ADMIN", str(self.admin_port)).replace("PAY", str(self.stub.port))
                .replace("OI", str(self.stub.port)).replace("MAPS", os.path.join(IGW_SRC, "mappings"))
-               .replace("OVERDUE", overdue))
+               .replace("OVERDUE", overdue).replace("batch_size: 2", "batch_size: %d" % batch))
         self.gw = Gateway(cfg, extra_files={"viewer.tokens": "viewer-token\n"})
         subprocess.run(["openssl", "genrsa", "-out", os.path.join(self.gw.dir, "igw.pem"), "2048"],
                        check=True, capture_output=True)
@@ -434,5 +434,31 @@ def test_overdue_poll():
         env.close()
 
 
+def test_large_payroll():
+    """10,000 benefits (a 2.5 MB event) in batches of 500: 20 signed transactions, the totals
+    exact; one callback of 500 items applied."""
+    env = Env(batch=500)
+    try:
+        pid = "pr-big"
+        st, _, body = env.gw.request("POST", "/openimis/payments", payroll(pid, 10000), OI, timeout=60)
+        assert st == 202, body
+        eventually(lambda: len(env.stub.disburse) == 20, timeout=60, what="20 batches")
+        assert sorted(env.stub.txns()) == sorted("%s-%d" % (pid, k) for k in range(1, 21))
+        refs = [d["reference_id"] for _, b in env.stub.disburse for d in b["message"]["disbursements"]]
+        assert len(refs) == 10000 and len(set(refs)) == 10000
+        r = env.recon(pid)
+        # sum(10 + i) + sum(i % 100) / 100 for i < 10000
+        assert r["count"] == 10000 and r["by_currency"]["TZS"]["total"] == "50099950.00", r["by_currency"]
+        items = [(refs_i, "succ", {}) for refs_i in
+                 [d["reference_id"] for _, b in env.stub.disburse if b["message"]["transaction_id"] == pid + "-1"
+                  for d in b["message"]["disbursements"]]]
+        st, _, body = env.gw.request("POST", "/g2p/on-disburse", on_disburse(pid + "-1", items, "big-1"), PS)
+        assert st == 200, body
+        eventually(lambda: env.recon(pid)["by_status"]["succ"]["count"] == 500, what="500 confirmed")
+    finally:
+        env.close()
+
+
 if __name__ == "__main__":
-    run([test_flow, test_refusals, test_retry_between_batches, test_mismatch, test_overdue_poll])
+    run([test_flow, test_refusals, test_retry_between_batches, test_mismatch, test_overdue_poll,
+         test_large_payroll])
