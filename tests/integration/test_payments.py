@@ -331,6 +331,7 @@ def test_refusals():
             ("not json", b"{nope", 400, "invalid_json"),
             ("no payroll uuid", dict(payroll("x", 1), payroll={"currency": "TZS"}), 400, "invalid_payroll"),
             ("no event_id", dict(payroll("pr-r1", 1), event_id=""), 400, "invalid_payroll"),
+            ("another event", dict(payroll("pr-r7", 1), event="payroll.rejected"), 400, "unsupported_event"),
             ("unknown currency", payroll("pr-r2", 1, currency="ABC"), 400, "invalid_currency"),
             ("fraction without minor unit", payroll("pr-r3", 1, amounts=["10.50"], currency="XOF"), 400, "invalid_amount"),
             ("unresolvable address", payroll("pr-r4", 1, method="carrier-pigeon"), 422, None),
