@@ -200,8 +200,19 @@ class Env:
         return json.loads(data)
 
     def close(self):
-        self.gw.cleanup()
-        self.stub.shutdown()
+        """Stops igw with SIGTERM: it must exit 0 without a sanitizer report (IGW_SANITIZER
+        builds), unless the case already failed."""
+        failing = sys.exc_info()[0] is not None
+        try:
+            rc = self.gw.stop()
+            logs = self.gw.logs()
+            if not failing:
+                assert rc == 0, (rc, logs[-3000:])
+                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                    assert bad not in logs, logs[-5000:]
+        finally:
+            self.gw.cleanup()
+            self.stub.shutdown()
 
 
 def openapi_check(env, path):
