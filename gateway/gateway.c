@@ -24,6 +24,7 @@
 #include "in_sp/in_sp.h"
 #include "sign/sign.h"
 #include "mediate/mediate.h"
+#include "payments/payments.h"
 
 struct igw_gateway {
     const struct igw_config *cfg;
@@ -139,9 +140,19 @@ start_services(struct igw_gateway *g, char *err, size_t errlen)
     }
     rv = open_queue(g, err, errlen);
     if (rv == IGW_OK) {
+        rv = igw_payments_start(cfg, false, err, errlen); /* the ledger, before its users */
+        if (rv != IGW_OK) {
+            IGW_ERROR("cannot start payments: %s", err);
+        }
+        /* the deliverer is set once it runs: the overdue poll waits poll_interval first */
+        igw_payments_attach(g->q, g->maps, NULL);
+    }
+    if (rv == IGW_OK) {
         rv = igw_deliverer_start(&g->d, cfg, g->q, err, errlen);
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start the deliverer: %s", err);
+        } else {
+            igw_payments_attach(g->q, g->maps, g->d);
         }
     }
     if (rv == IGW_OK && (cfg->sp_listen != NULL || cfg->pub_listen != NULL)) {
@@ -255,6 +266,7 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     igw_deliverer_stop(g->d);
     igw_queue_close(g->q);
     igw_sp_in_stop(g->sp);
+    igw_payments_stop(); /* after the intake, the admin API and the deliverer */
     igw_maps_close(g->maps);
     igw_sign_stop(g->sign); /* after every service that signs or verifies */
     igw_stats_fini(g->cfg); /* every service that bumps counters has stopped */

@@ -267,10 +267,11 @@ static const struct opt opts[] = {
     {S_CHANNEL, "input", T_CHOICE, CH(input), 0, "json", 0, 0, "json|xml|csv|any", 0, NULL,
      "choice", 0, "Body format; json bodies are parsed on receipt and rejected with 400 when "
      "malformed."},
-    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir|dci", 0, NULL,
-     "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, a FHIR R4 "
+    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir|dci|payroll|g2p", 0,
+     NULL, "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, a FHIR R4 "
      "OperationOutcome for FHIR-facing channels, or DCI (SPDCI 1.0.0) envelopes checked and "
-     "answered with DCI Responses (docs/DCI.md)."},
+     "answered with DCI Responses (docs/DCI.md); payroll (openIMIS payroll events) and g2p "
+     "(G2P Connect on-disburse callbacks) are the payment flow's (docs/PAYMENTS.md)."},
     {S_CHANNEL, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_FHIR, NULL, "section", 0,
      "FHIR server behaviour of a dialect: fhir channel (docs/FHIR-CHANNELS.md)."},
     {S_CHANNEL, "dci", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_DCI, NULL, "section", 0,
@@ -335,7 +336,8 @@ static const struct opt opts[] = {
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "
      "message; PATH relative to the working directory), tcp:// or ipc:// (nng socket), "
      "callback:PARTNER (a DCI callback to one of partners.PARTNER.base_urls, chosen per message "
-     "by its header.sender_uri: docs/DCI.md)."},
+     "by its header.sender_uri: docs/DCI.md), g2p:PARTNER (G2P Connect disburse batches to the "
+     "partner) or g2p-ledger:PARTNER (its statuses into the payments ledger: docs/PAYMENTS.md)."},
     {S_ROUTE, "timeout", T_DUR, RT(timeout_ms), 0, "10s", 1, 3600000, NULL, 0, NULL, "duration",
      0, "Limit on one delivery attempt."},
     {S_ROUTE, "concurrency", T_UINT, RT(concurrency), 0, "8", 1, 1024, NULL, 0, NULL, "integer",
@@ -511,6 +513,7 @@ static const struct sect_info sects[S_COUNT] = {
     [S_UP_LOGIN] = {"upstreams.<name>.auth.login", NULL},
     [S_CH_MEDIATE] = {"channels.<name>.mediate", NULL},
     [S_CH_CACHE] = {"channels.<name>.cache", NULL},
+    [S_PAYMENTS] = {"payments", NULL},
 };
 
 /* ---- "did you mean" ----------------------------------------------------------------------- */
