@@ -5,7 +5,7 @@ system igw disburses to. Python 3 standard library (+ python3-cryptography to si
 
     python3 g2p_payments.py [--port 0] [--base /g2p] [--state FILE] [--token T]
         [--callback-url URL] [--callback-token T] [--verify-jwks URL] [--key PEM] [--kid K]
-        [--stage-delay-ms 200] [--stages pdng] [--reject-rate 0] [--dup-rate 0] [--seed 1]
+        [--stage-delay-ms 200] [--ack-delay-ms 0] [--stages pdng] [--reject-rate 0] [--dup-rate 0] [--seed 1]
         [--limit 1000000.00] [--max-batch 10000] [--callback-give-up-s 600]
 
 Endpoints (under --base):
@@ -49,7 +49,7 @@ Control (tests only, no auth, outside --base):
   GET  /_received   the last 200 requests (path, sig, transaction_id, count)
   POST /_control    {"down_s": N, "mode": "503"|"refuse"}: for N s the API answers 503 (or the
                     port refuses connections; control too) and no callback is sent;
-                    {"pause_callbacks": bool}, {"stage_delay_ms": N}, {"reject_rate": x},
+                    {"pause_callbacks": bool}, {"stage_delay_ms": N}, {"ack_delay_ms": N}, {"reject_rate": x},
                     {"dup_rate": x}, {"limit": "123.45"}
 Prints "READY <port>" once listening."""
 import argparse
@@ -166,6 +166,7 @@ def main():
     ap.add_argument("--kid", default="payments-sim-1")
     ap.add_argument("--sender-id", default="payments.sim")
     ap.add_argument("--stage-delay-ms", type=int, default=200)
+    ap.add_argument("--ack-delay-ms", type=int, default=0, help="hold each /disburse this long before the ACK")
     ap.add_argument("--stages", default="pdng", help="comma-separated interim statuses (rcvd,pdng)")
     ap.add_argument("--reject-rate", type=float, default=0.0)
     ap.add_argument("--dup-rate", type=float, default=0.0)
@@ -178,7 +179,7 @@ def main():
 
     signer = dci_jws.Signer(args.key, args.kid) if dci_jws.HAVE_CRYPTO else None
     state = State(args.state)
-    cfg = {"stage_delay_ms": args.stage_delay_ms, "reject_rate": args.reject_rate, "dup_rate": args.dup_rate,
+    cfg = {"stage_delay_ms": args.stage_delay_ms, "ack_delay_ms": args.ack_delay_ms, "reject_rate": args.reject_rate, "dup_rate": args.dup_rate,
            "limit": decimal.Decimal(args.limit), "pause": False, "down_until": 0.0, "mode": "503"}
     stages = [s for s in args.stages.split(",") if s]
     rng = random.Random(args.seed)
@@ -474,6 +475,8 @@ def main():
                 uri = hdr.get("sender_uri") or ""
                 if op == "/disburse" and not (args.callback_url or uri.startswith("http")):
                     return self.answer(400, dci_jws.response("ERR", mid, "err.sender_uri.invalid", "sender_uri"))
+                if cfg["ack_delay_ms"]:
+                    time.sleep(cfg["ack_delay_ms"] / 1000.0)
                 refs = receive(txn, items)
                 if op == "/disburse/sync/disburse":
                     with state.lock:
@@ -544,7 +547,7 @@ def main():
     def control(c):
         if not isinstance(c, dict):
             raise ValueError("a JSON object is expected")
-        for k in ("stage_delay_ms", "reject_rate", "dup_rate"):
+        for k in ("stage_delay_ms", "ack_delay_ms", "reject_rate", "dup_rate"):
             if k in c:
                 cfg[k] = type(cfg[k])(c[k])
         if "limit" in c:
