@@ -30,7 +30,7 @@ OWNERS = {
     "json.h": "translators/json", "xml.h": "translators/xml", "csv.h": "translators/csv",
     "map.h": "translators/map", "maptable.h": "translators/map",
     "fhir.h": "translators/fhir", "search.h": "translators/search",
-    "gen.h": "gen", "dci.h": "translators/dci",
+    "gen.h": "gen", "dci.h": "translators/dci", "decimal.h": "common",
 }
 LAYER = {"cli": 4, "gateway": 3, "translators": 2, "queue": 2, "gen": 2, "common": 1}
 SRC_DIRS = ("cli", "gateway", "translators", "queue", "gen", "common")
