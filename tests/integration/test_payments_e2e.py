@@ -199,7 +199,7 @@ def test_payroll_10k_kill9_twice_sim_restart():
     sim = None
     try:
         signing_key(os.path.join(gw.dir, "igw-signing.pem"))
-        chk = subprocess.run([igwtest.IGW_BIN, "config", "check", "--config", gw.config_path],
+        chk = subprocess.run([igwtest.IGW_BIN, "config", "check", gw.config_path],
                              capture_output=True, text=True, cwd=gw.dir)
         if chk.returncode != 0:
             igwtest.skip("igw config check refuses the payments config (flow not in this build): %s"

@@ -626,6 +626,8 @@ def test_payment_status_receiver():
         assert code == 200
         sim.request("POST", path, later, sim.auth_header())                   # a redelivery
         sim.request("POST", path, {"payroll_id": "P-1", "statuses": [st("B1", "PENDING")]}, sim.auth_header())
+        code, _, out = sim.request("POST", path, {"payroll_id": "P-1", "statuses": []}, sim.auth_header())
+        assert code == 200 and out["accepted"] == 0, out
         for bad in ({"statuses": []}, {"payroll_id": "P-1", "statuses": [st("B3", "PAID")]},
                     {"payroll_id": "P-1", "statuses": [st("B3", "PENDING", "1.234")]},
                     {"payroll_id": "P-1", "statuses": [st("B3", "REJECTED")]}):
@@ -635,6 +637,7 @@ def test_payment_status_receiver():
         assert v["by_status"] == {"RECONCILED": 1, "REJECTED": 1}, v
         assert v["totals"] == {"RECONCILED": {"TZS": "50.00"}, "REJECTED": {"USD": "0.10"}}, v
         assert v["duplicates"] == 2 and v["late_pending"] == 1 and v["conflicts"] == 0 and v["refused"] == 4, v
+        assert v["empty"] == 1, v
         assert v["benefits"]["B1"]["history"] == ["PENDING", "RECONCILED", "RECONCILED", "PENDING"], v
         sim.control(fail="500", count=1, path="/api/payroll/")                # retries see a 500 first
         code, _, _ = sim.request("POST", path, later, sim.auth_header())

@@ -5,7 +5,8 @@ payroll module's `send_callback_to_openimis`), its store and its control view.
 
 Body: {"payroll_id": "...", "statuses": [{"benefit_uuid", "code", "reference_id",
 "status": "RECONCILED"|"REJECTED"|"PENDING", "reason_code"?, "reason"?, "amount": "50.00",
-"currency": "TZS", "timestamp"}]}. Answers 200 {"payroll_id", "accepted": n}; a body that breaks
+"currency": "TZS", "timestamp"}]}. Answers 200 {"payroll_id", "accepted": n} (an empty or missing `statuses` is
+accepted as nothing to do and counted in `empty`); a body that breaks
 the contract gets 400 {"errors": [{"message"}]} and changes nothing. Per benefit code the
 receiver keeps the latest final status (a PENDING arriving after a final one is counted in
 `late_pending` and does not undo it; a final status that changes, RECONCILED <-> REJECTED, is
@@ -27,6 +28,7 @@ class Receiver:
     def reset(self):
         with getattr(self, "lock", threading.Lock()):
             self.requests = 0
+            self.empty = 0
             self.received = 0
             self.refused = 0
             self.late_pending = 0
@@ -40,9 +42,9 @@ class Receiver:
         """-> None or the error message."""
         if not isinstance(body, dict) or not isinstance(body.get("payroll_id"), str) or not body["payroll_id"]:
             return "payroll_id (a string) is required"
-        sts = body.get("statuses")
-        if not isinstance(sts, list) or not sts:
-            return "statuses (a non-empty list) is required"
+        sts = body.get("statuses", [])
+        if not isinstance(sts, list):
+            return "statuses must be a list"
         for i, s in enumerate(sts):
             if not isinstance(s, dict):
                 return "statuses[%d] is not an object" % i
@@ -67,7 +69,9 @@ class Receiver:
             if err:
                 self.refused += 1
                 return 400, {"errors": [{"message": err}]}
-            for s in body["statuses"]:
+            if not body.get("statuses"):
+                self.empty += 1     # nothing to apply (every item of a callback was a repeat)
+            for s in body.get("statuses", []):
                 code = s["code"]
                 self.received += 1
                 self.history.setdefault(code, []).append(s["status"])
@@ -84,7 +88,7 @@ class Receiver:
                 elif old["status"] != "PENDING":
                     self.conflicts += 1
                 self.benefits[code] = rec
-            return 200, {"payroll_id": body["payroll_id"], "accepted": len(body["statuses"])}
+            return 200, {"payroll_id": body["payroll_id"], "accepted": len(body.get("statuses", []))}
 
     def view(self, payroll_id=None, with_benefits=True):
         with self.lock:
@@ -95,7 +99,7 @@ class Receiver:
                 by[b["status"]] = by.get(b["status"], 0) + 1
                 t = totals.setdefault(b["status"], {})
                 t[b["currency"]] = t.get(b["currency"], decimal.Decimal(0)) + decimal.Decimal(b["amount"])
-            out = {"requests": self.requests, "received": self.received, "refused": self.refused,
+            out = {"requests": self.requests, "received": self.received, "refused": self.refused, "empty": self.empty,
                    "duplicates": self.duplicates, "late_pending": self.late_pending, "conflicts": self.conflicts,
                    "benefits_count": sum(by.values()), "by_status": by,
                    "totals": {s: {c: "%.2f" % v for c, v in t.items()} for s, t in totals.items()}}
