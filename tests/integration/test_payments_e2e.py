@@ -147,15 +147,20 @@ def http(method, url, body=None, token=None, timeout=30):
 
 
 class PaySim:
-    def __init__(self, port, state, jwks):
+    """The payment system simulator as the e2e test runs it; opts override its flags."""
+
+    def __init__(self, port, state, jwks, opts=None):
         self.port, self.state, self.jwks = port, state, jwks
+        self.opts = {"--limit": str(LIMIT), "--dup-rate": "0.1", "--stage-delay-ms": "300",
+                     "--ack-delay-ms": "20", "--callback-give-up-s": "300"}
+        self.opts.update(opts or {})
         self.proc = None
 
     def start(self):
         args = [sys.executable, SIM, "--port", str(self.port), "--base", "", "--state", self.state,
-                "--token", "igw-to-paysys", "--callback-token", "paysys-token", "--limit", str(LIMIT),
-                "--dup-rate", "0.1", "--stage-delay-ms", "300", "--ack-delay-ms", "20",
-                "--callback-give-up-s", "300"]
+                "--token", "igw-to-paysys", "--callback-token", "paysys-token"]
+        for k, v in self.opts.items():
+            args += [k, v]
         if self.jwks:
             args += ["--verify-jwks", self.jwks]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
