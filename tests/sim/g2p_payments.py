@@ -38,6 +38,8 @@ currency differs: a conflict), and the first decision is reported again.
 
 State: every receipt, decision and delivered callback is appended to --state (JSON lines) and
 replayed at start, so a restarted simulator keeps what it paid and resumes undelivered callbacks.
+Without --key its RSA signing key is kept in --state + ".key.pem" (made at the first start), so
+its JWKS stays the same across restarts.
 
 Control (tests only, no auth, outside --base):
   GET  /_stats      {distinct_reference_ids, received, duplicates, conflicts, executed,
@@ -177,7 +179,20 @@ def main():
     ap.add_argument("--callback-concurrency", type=int, default=4)
     args = ap.parse_args()
 
-    signer = dci_jws.Signer(args.key, args.kid) if dci_jws.HAVE_CRYPTO else None
+    signer = None
+    if dci_jws.HAVE_CRYPTO:
+        key = args.key
+        if key is None and args.state:
+            # a restarted payment system keeps its signing key (igw has its JWKS cached)
+            key = args.state + ".key.pem"
+            if not os.path.exists(key):
+                from cryptography.hazmat.primitives import serialization
+                pem = dci_jws.Signer(None, args.kid).key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+                with open(key + ".tmp", "wb") as f:
+                    f.write(pem)
+                os.replace(key + ".tmp", key)
+        signer = dci_jws.Signer(key, args.kid)
     state = State(args.state)
     cfg = {"stage_delay_ms": args.stage_delay_ms, "ack_delay_ms": args.ack_delay_ms, "reject_rate": args.reject_rate, "dup_rate": args.dup_rate,
            "limit": decimal.Decimal(args.limit), "pause": False, "down_until": 0.0, "mode": "503"}
