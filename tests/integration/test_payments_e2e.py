@@ -214,6 +214,7 @@ def test_payroll_10k_kill9_twice_sim_restart():
         jwks = base + "/.well-known/jwks.json"
         sim = PaySim(sim_port, os.path.join(tmp, "paysim.jsonl"), jwks).start()
 
+        oi.control(fail="500", count=3, path="/api/payroll/")   # the first status deliveries fail: retried
         ev_a, exp_a = payroll(10, N, "TZS", "BEN-A")
         ev_b, exp_b = payroll(20, max(1, N // 10), "USD", "BEN-B")
         expect = dict(exp_a)
@@ -266,6 +267,7 @@ def test_payroll_10k_kill9_twice_sim_restart():
         ps = sim.stats()
         assert ps["paid_twice"] == [] and ps["conflicts"] == 0, ps
         assert ps["distinct_reference_ids"] == total, ps
+        assert ps["sig"]["bad"] == 0, ps["sig"]                          # since its restart: igw signs all
         pays = json.loads(http("GET", "http://127.0.0.1:%d/_payments" % sim_port)[1])
         assert set(pays) == set(expect), "reference_ids at the payment system differ from the benefit codes"
         for ref, e in pays.items():
@@ -309,6 +311,7 @@ def test_payroll_10k_kill9_twice_sim_restart():
         # openIMIS: the same final status per benefit, no flip, totals to the cent
         v = oi.payment_status()
         assert v["conflicts"] == 0, v["conflicts"]
+        assert oi.stats()["failed"] == 3, "the injected 500s were not met"
         for code, (st_, amt, cur) in expect.items():
             b = v["benefits"][code]
             assert b["status"] == st_ and decimal.Decimal(b["amount"]) == amt and b["currency"] == cur, (code, b)
