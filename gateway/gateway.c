@@ -24,6 +24,7 @@
 #include "in_sp/in_sp.h"
 #include "sign/sign.h"
 #include "mediate/mediate.h"
+#include "payments/payments.h"
 
 struct igw_gateway {
     const struct igw_config *cfg;
@@ -139,6 +140,12 @@ start_services(struct igw_gateway *g, char *err, size_t errlen)
     }
     rv = open_queue(g, err, errlen);
     if (rv == IGW_OK) {
+        rv = igw_payments_start(cfg, false, err, errlen); /* the ledger, before its users */
+        if (rv != IGW_OK) {
+            IGW_ERROR("cannot start payments: %s", err);
+        }
+    }
+    if (rv == IGW_OK) {
         rv = igw_deliverer_start(&g->d, cfg, g->q, err, errlen);
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start the deliverer: %s", err);
@@ -253,6 +260,7 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     igw_deliverer_stop(g->d);
     igw_queue_close(g->q);
     igw_sp_in_stop(g->sp);
+    igw_payments_stop(); /* after the intake, the admin API and the deliverer */
     igw_maps_close(g->maps);
     igw_sign_stop(g->sign); /* after every service that signs or verifies */
     igw_stats_fini(g->cfg); /* every service that bumps counters has stopped */

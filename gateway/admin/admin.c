@@ -18,6 +18,7 @@
 #include "igw/common.h"
 #include "igw/log.h"
 #include "admin/admin_int.h"
+#include "payments/recon.h"
 #include "admin/console/console.h"
 #include "http/server.h"
 #include "http/status.h"
@@ -232,6 +233,36 @@ handle(nng_aio *aio)
 
 /* ---- worker ------------------------------------------------------------------------------- */
 
+/* The reconciliation endpoints (docs/PAYMENTS.md, 5): bodies from payments/recon.c. */
+static void
+admin_op_payments(const struct admin_job *j, struct igw_buf *b)
+{
+    int st;
+
+    if (j->op == OP_PAY_MISMATCHES) {
+        st = igw_pay_mismatches_json(b);
+    } else if (j->op == OP_PAYROLL_CSV) {
+        st = igw_pay_recon_csv(j->payroll, b);
+    } else {
+        st = igw_pay_recon_json(j->payroll, b);
+    }
+    if (st == 200) {
+        reply_as(j->aio, 200,
+                 j->op == OP_PAYROLL_CSV ? "text/csv; charset=utf-8" : "application/json", b, NULL);
+        return;
+    }
+    igw_buf_reset(b);
+    (void)admin_err_json(b, st,
+                         st == 404   ? "not_found"
+                         : st == 503 ? "payments_off"
+                                     : "internal",
+                         st == 404   ? "the ledger holds no payment of this payroll"
+                         : st == 503 ? "this configuration has no payment flow"
+                                     : "the payments ledger could not be read",
+                         NULL);
+    reply(j->aio, st, b, NULL);
+}
+
 static void
 run_job(igw_admin *a, struct admin_job *j)
 {
@@ -270,6 +301,12 @@ run_job(igw_admin *a, struct admin_job *j)
     case OP_JOB:
         st = admin_op_job(a, j, &b);
         break;
+    case OP_PAYROLL:
+    case OP_PAYROLL_CSV:
+    case OP_PAY_MISMATCHES:
+        admin_op_payments(j, &b); /* answers with its own Content-Type */
+        igw_buf_fini(&b);
+        return;
     default:
         st = admin_op_purge(a, j, &b);
         break;

@@ -47,8 +47,11 @@ enum admin_op {
     OP_LIST,
     OP_BULK,
     OP_JOB,
-    OP_EVENTS,       /* served on the task thread too: it takes the connection over */
-    OP_INLINE = 100, /* not an op: the ones below never block */
+    OP_EVENTS,         /* served on the task thread too: it takes the connection over */
+    OP_PAYROLL,        /* GET /admin/payments/payrolls/{uuid} (payments/recon.h) */
+    OP_PAYROLL_CSV,    /* GET /admin/payments/payrolls/{uuid}.csv */
+    OP_PAY_MISMATCHES, /* GET /admin/payments/mismatches */
+    OP_INLINE = 100,   /* not an op: the ones below never block */
     OP_HEALTH,
     OP_HEALTHZ,
     OP_READYZ,
@@ -77,6 +80,7 @@ struct admin_job {
     struct igw_admin_caller caller;  /* who asked (admin_route.c), zero for public probes */
     enum admin_bulk_action bulk;
     char job[IGW_QUEUE_ID_STRLEN]; /* GET /admin/jobs/{id} */
+    char payroll[64];              /* GET /admin/payments/payrolls/{uuid} */
     nng_http_conn *conn;           /* edit and bulk: the request body is read on the worker */
     uint64_t clen;
 };

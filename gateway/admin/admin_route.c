@@ -203,7 +203,28 @@ static const struct endpoint endpoints[] = {
     {"/admin/bulk/replay", "POST", OP_BULK, IGW_ROLE_OPERATOR, BULK_REPLAY},
     {"/admin/bulk/retry", "POST", OP_BULK, IGW_ROLE_OPERATOR, BULK_RETRY},
     {"/admin/bulk/purge", "POST", OP_BULK, IGW_ROLE_ADMIN, BULK_PURGE},
+    {"/admin/payments/mismatches", "GET", OP_PAY_MISMATCHES, IGW_ROLE_VIEWER, BULK_NONE},
 };
+
+#define PREFIX_PAYROLLS "/admin/payments/payrolls/"
+
+/* /admin/payments/payrolls/{uuid}[.csv]: the uuid 1..63 bytes of [A-Za-z0-9._:-]. */
+static bool
+route_payroll(const char *method, const char *rest, size_t len, struct admin_job *j,
+              struct igw_http_verdict *v)
+{
+    bool csv = len > 4 && memcmp(rest + len - 4, ".csv", 4) == 0;
+    size_t n = csv ? len - 4 : len;
+
+    if (n == 0 || n >= sizeof(j->payroll) ||
+        strspn(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") < n) {
+        return verdict_set(v, 400, "bad_payroll", "a payroll is its uuid");
+    }
+    memcpy(j->payroll, rest, n);
+    j->payroll[n] = '\0';
+    j->op = csv ? OP_PAYROLL_CSV : OP_PAYROLL;
+    return method_is(method, "GET", "GET", v);
+}
 
 static const struct endpoint *
 endpoint_find(const char *uri, size_t plen)
@@ -297,6 +318,12 @@ route_request(const igw_admin *a, nng_http_req *req, struct admin_job *j,
     if (plen > pre && memcmp(uri, PREFIX_MSGS, pre) == 0) {
         return route_message(method, uri + pre, plen - pre, j, v) &&
                check_role(j, message_role(j->op), v);
+    }
+    if (plen > strlen(PREFIX_PAYROLLS) &&
+        memcmp(uri, PREFIX_PAYROLLS, strlen(PREFIX_PAYROLLS)) == 0) {
+        return route_payroll(method, uri + strlen(PREFIX_PAYROLLS), plen - strlen(PREFIX_PAYROLLS),
+                             j, v) &&
+               check_role(j, IGW_ROLE_VIEWER, v);
     }
     if (plen > 12 && memcmp(uri, "/admin/bulk/", 12) == 0) {
         return verdict_set(v, 404, "not_found", "bulk actions: release, replay, purge, retry");

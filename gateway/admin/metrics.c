@@ -13,6 +13,7 @@
 #include "igw/common.h"
 #include "admin/admin_int.h"
 #include "stats/stats.h"
+#include "payments/payments.h"
 
 static int
 family(struct igw_buf *b, const char *name, const char *type, const char *help)
@@ -243,5 +244,6 @@ admin_metrics_write(igw_admin *a, struct igw_buf *b)
     rv = rv == IGW_OK ? write_circuits(b, n) : rv;
     rv = rv == IGW_OK ? write_queue(a, b) : rv;
     rv = rv == IGW_OK ? write_route_queue(a, b) : rv;
+    rv = rv == IGW_OK ? igw_payments_metrics(b) : rv; /* docs/PAYMENTS.md */
     return rv;
 }

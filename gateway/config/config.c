@@ -240,6 +240,8 @@ igw_config_free(struct igw_config *c)
     igw_free(c->log_level);
     igw_free(c->mappings_dir);
     cfg_partners_free(c);
+    igw_free(c->payments.ledger_path);
+    igw_free(c->payments.sender_uri);
     igw_free(c);
 }
 

@@ -62,6 +62,7 @@ enum sect {
     S_UP_LOGIN,
     S_CH_MEDIATE,
     S_CH_CACHE,
+    S_PAYMENTS,
     S_COUNT
 };
 

@@ -267,10 +267,11 @@ static const struct opt opts[] = {
     {S_CHANNEL, "input", T_CHOICE, CH(input), 0, "json", 0, 0, "json|xml|csv|any", 0, NULL,
      "choice", 0, "Body format; json bodies are parsed on receipt and rejected with 400 when "
      "malformed."},
-    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir|dci", 0, NULL,
-     "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, a FHIR R4 "
+    {S_CHANNEL, "dialect", T_CHOICE, CH(dialect), 0, "plain", 0, 0, "plain|fhir|dci|payroll|g2p", 0,
+     NULL, "choice", 0, "Shape of error bodies: plain JSON {\"error\":{...}}, a FHIR R4 "
      "OperationOutcome for FHIR-facing channels, or DCI (SPDCI 1.0.0) envelopes checked and "
-     "answered with DCI Responses (docs/DCI.md)."},
+     "answered with DCI Responses (docs/DCI.md); payroll (openIMIS payroll events) and g2p "
+     "(G2P Connect on-disburse callbacks) are the payment flow's (docs/PAYMENTS.md)."},
     {S_CHANNEL, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_FHIR, NULL, "section", 0,
      "FHIR server behaviour of a dialect: fhir channel (docs/FHIR-CHANNELS.md)."},
     {S_CHANNEL, "dci", T_SECT, 0, 0, NULL, 0, 0, NULL, S_CH_DCI, NULL, "section", 0,
@@ -511,6 +512,7 @@ static const struct sect_info sects[S_COUNT] = {
     [S_UP_LOGIN] = {"upstreams.<name>.auth.login", NULL},
     [S_CH_MEDIATE] = {"channels.<name>.mediate", NULL},
     [S_CH_CACHE] = {"channels.<name>.cache", NULL},
+    [S_PAYMENTS] = {"payments", NULL},
 };
 
 /* ---- "did you mean" ----------------------------------------------------------------------- */

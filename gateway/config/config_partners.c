@@ -170,6 +170,20 @@ cfg_check_partners(struct ctx *c, const yaml_node_t *n)
         for (size_t j = 0; j < cfg->channels[i].nroutes; j++) {
             struct igw_route *r = &cfg->channels[i].routes[j];
             int rv;
+            if (r->url != NULL &&
+                (strncmp(r->url, "g2p:", 4) == 0 || strncmp(r->url, "g2p-ledger:", 11) == 0)) {
+                /* payments (docs/PAYMENTS.md): the partner must exist, g2p: needs its URL */
+                const char *pn = strchr(r->url, ':') + 1;
+                const struct igw_partner *p = igw_partner_find(cfg, pn);
+                if (p == NULL) {
+                    return cfg_fail(c, n, "route %s: url %s names no partner (partners.%s)",
+                                    r->name, r->url, pn);
+                }
+                if (r->url[3] == ':' && p->nbase_urls == 0) {
+                    return cfg_fail(c, n, "route %s: partner %s has no base_urls", r->name, pn);
+                }
+                continue;
+            }
             if (r->url == NULL || strncasecmp(r->url, CALLBACK_SCHEME, 9) != 0) {
                 continue;
             }

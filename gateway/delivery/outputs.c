@@ -16,7 +16,8 @@
 #define IGW_OUTPUT_LIST(X)                                                                         \
     X(http) /* out_http: http://, https:// */                                                     \
     X(file) /* out_file: file:// */                                                               \
-    X(nng)  /* out_nng: tcp://, ipc:// */
+    X(nng)  /* out_nng: tcp://, ipc:// */                                                         \
+    X(g2p)  /* payments/out_g2p: g2p:<partner>, g2p-ledger:<partner> */
 /* clang-format on */
 
 #define IGW_OUTPUT_DECLARE(name) extern const struct igw_output_ops igw_output_##name;

@@ -16,6 +16,8 @@
 extern const struct igw_dialect_ops igw_dialect_plain;
 extern const struct igw_dialect_ops igw_dialect_fhir;
 extern const struct igw_dialect_ops igw_dialect_dci;
+extern const struct igw_dialect_ops igw_dialect_payroll; /* payments/payroll_dialect.c */
+extern const struct igw_dialect_ops igw_dialect_g2p;     /* payments/g2p_dialect.c */
 
 /** The dialect called name (NUL-terminated), or NULL when none is built in. NULL-safe: a NULL
  *  name finds nothing. Thread-safe (the registry is a const table). */

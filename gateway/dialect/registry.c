@@ -8,11 +8,15 @@
 #include "igw/common.h"
 #include "dialect/dialect.h"
 
+/* clang-format off */
 static const struct igw_dialect_ops *const dialects[] = {
     &igw_dialect_plain,
     &igw_dialect_fhir,
     &igw_dialect_dci,
+    &igw_dialect_payroll,
+    &igw_dialect_g2p,
 };
+/* clang-format on */
 
 const struct igw_dialect_ops *
 igw_dialect_find(const char *name)

@@ -240,6 +240,17 @@ struct igw_partner {
     bool verify;                     /* inbound signatures are verified (default false) */
 };
 
+/* The payment flow (payments.*, docs/PAYMENTS.md): the ledger and the disburse batches. */
+struct igw_payments_conf {
+    char *ledger_path;         /* the ledger's LMDB directory; NULL = <queue.path>-ledger */
+    uint64_t ledger_map_size;  /* its largest size, default 256 MiB */
+    unsigned batch_size;       /* disbursements per DisburseRequest, default 500 */
+    char *sender_uri;          /* the on-disburse URL igw puts in its headers; NULL = none */
+    uint64_t overdue_after_ms; /* no final status this long after the last news: txn status */
+    uint64_t poll_interval_ms; /* how often the overdue scan runs */
+    uint64_t timeout_ms;       /* one request to the payment system */
+};
+
 /* igw's own signing key (signing.*): RS256 or ES256 from a PEM file; during a rotation the
  * previous key stays in the JWKS so that partners holding older signatures can verify. */
 struct igw_signing {
@@ -319,6 +330,7 @@ struct igw_config {
     struct igw_partner *partners;
     size_t npartners;
     struct igw_signing signing;
+    struct igw_payments_conf payments;
 };
 
 #endif /* IGW_CONFIG_H */
