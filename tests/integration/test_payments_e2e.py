@@ -58,6 +58,7 @@ payments:
   batch_size: %(batch)d
   sender_uri: "http://127.0.0.1:{port}/g2p/on-disburse"
   overdue_after: 20s
+  poll_interval: 5s
 partners:
   paysys:
     base_urls: ["http://127.0.0.1:%(sim)d/"]
@@ -77,20 +78,27 @@ channels:
         map: openimis-payroll-to-g2p-disburse
         auth: { type: bearer, token: igw-to-paysys }
         retry: { max_attempts: 0, max_age: 1h, base: 200ms, cap: 2s }
+        circuit: { open_for: 3s }
   g2p_callbacks:
     listen: POST /g2p/{op}
     dialect: g2p
     dci: { partner: [paysys] }
     max_body: 16MiB
     routes:
-      ledger: { url: "g2p-ledger:" }
+      ledger: { url: "g2p-ledger:paysys" }
       openimis:
         url: "http://127.0.0.1:%(oi)d/api/payroll/payment_status/"
         map: g2p-on-disburse-to-openimis-status
         auth: { type: bearer, token: openimis-demo-token }
         retry: { max_attempts: 0, max_age: 1h, base: 200ms, cap: 2s }
+        circuit: { open_for: 3s }
   g2p_txn_status:
-    listen: POST /g2p/disburse/{sync}/txn/status
+    listen: POST /g2p/disburse/sync/txn/status
+    dialect: g2p
+    dci: { partner: [paysys] }
+    answer: g2p-txn-status
+  g2p_txn_status_async:
+    listen: POST /g2p/disburse/txn/status
     dialect: g2p
     dci: { partner: [paysys] }
     answer: g2p-txn-status
@@ -209,10 +217,12 @@ def test_payroll_10k_kill9_twice_sim_restart():
         if chk.returncode != 0:
             igwtest.skip("igw config check refuses the payments config (flow not in this build): %s"
                          % (chk.stdout + chk.stderr).strip()[:300])
-        gw.start()
+        # the payment system first: igw fetches its JWKS at start (the simulator fetches igw's
+        # lazily, at the first request)
         base = "http://127.0.0.1:%d" % gw.port
         jwks = base + "/.well-known/jwks.json"
         sim = PaySim(sim_port, os.path.join(tmp, "paysim.jsonl"), jwks).start()
+        gw.start()
 
         oi.control(fail="500", count=3, path="/api/payroll/")   # the first status deliveries fail: retried
         ev_a, exp_a = payroll(10, N, "TZS", "BEN-A")
@@ -317,6 +327,15 @@ def test_payroll_10k_kill9_twice_sim_restart():
             assert b["status"] == st_ and decimal.Decimal(b["amount"]) == amt and b["currency"] == cur, (code, b)
         oi_tot = {(s_, c): decimal.Decimal(x) for s_, t in v["totals"].items() for c, x in t.items()}
         assert oi_tot == want_tot, (oi_tot, want_tot)
+    except Exception:
+        # what each party saw, for the failure report (no bodies: counts and igw's own log)
+        try:
+            print("payment system:", json.dumps(sim.stats() if sim else None)[:2000])
+            print("openIMIS:", json.dumps(oi.payment_status(benefits=False))[:2000], json.dumps(oi.stats()["status"]))
+            print("igw log (tail):\n" + "\n".join(gw.logs().splitlines()[-40:]))
+        except Exception as e:  # noqa: BLE001 - diagnostics only
+            print("diagnostics failed: %r" % e)
+        raise
     finally:
         if sim is not None and sim.proc and sim.proc.poll() is None:
             sim.kill9()

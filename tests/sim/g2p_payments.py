@@ -6,13 +6,14 @@ system igw disburses to. Python 3 standard library (+ python3-cryptography to si
     python3 g2p_payments.py [--port 0] [--base /g2p] [--state FILE] [--token T]
         [--callback-url URL] [--callback-token T] [--verify-jwks URL] [--key PEM] [--kid K]
         [--stage-delay-ms 200] [--ack-delay-ms 0] [--stages pdng] [--reject-rate 0] [--dup-rate 0] [--seed 1]
-        [--limit 1000000.00] [--max-batch 10000] [--callback-give-up-s 600]
+        [--limit 1000000.00] [--max-batch 10000] [--callback-give-up-s 600] [--callback-batch 0]
 
 Endpoints (under --base):
   POST /disburse                 async: checks the envelope (header.action "disburse",
                                  message.transaction_id, 1..--max-batch disbursements) and answers
                                  the ACK at once (ERR with the spec's rjct.* code otherwise); then
-                                 signed on-disburse callbacks, one per stage per transaction: each
+                                 signed on-disburse callbacks, one per stage per transaction
+                                 (or per --callback-batch statuses of it): each
                                  --stages status (default "pdng"), then the final succ/rjct,
                                  --stage-delay-ms apart
   POST /disburse/sync/disburse   the same, answered at once with the final DisburseResponse
@@ -45,6 +46,7 @@ Control (tests only, no auth, outside --base):
   GET  /_stats      {distinct_reference_ids, received, duplicates, conflicts, executed,
                     paid_twice: [refs], by_status, totals_minor {status: {currency: n}},
                     transactions, callbacks {sent, delivered, failed, dup_sent, pending},
+                    callback_errors (the last 20 non-2xx answers: url, status, answer),
                     requests {path: n}, sig {ok, bad, none}, down}
   GET  /_payments[?ref=R]  per reference_id: txn, amount, currency, payee_fa, status, reason,
                     executed (times paid), received (times received), txns (every txn it came in)
@@ -177,6 +179,7 @@ def main():
     ap.add_argument("--max-batch", type=int, default=10000)
     ap.add_argument("--callback-give-up-s", type=float, default=600)
     ap.add_argument("--callback-concurrency", type=int, default=4)
+    ap.add_argument("--callback-batch", type=int, default=0, help="statuses per callback (0: the whole transaction)")
     args = ap.parse_args()
 
     signer = None
@@ -198,7 +201,7 @@ def main():
            "limit": decimal.Decimal(args.limit), "pause": False, "down_until": 0.0, "mode": "503"}
     stages = [s for s in args.stages.split(",") if s]
     rng = random.Random(args.seed)
-    st = {"requests": {}, "sig": {"ok": 0, "bad": 0, "none": 0}, "received": [],
+    st = {"requests": {}, "sig": {"ok": 0, "bad": 0, "none": 0}, "received": [], "cb_errors": [],
           "cb": {"sent": 0, "delivered": 0, "failed": 0, "dup_sent": 0, "pending": 0}}
     jwks = {}
     heap = []
@@ -296,15 +299,19 @@ def main():
                                          headers={"Content-Type": "application/json"})
             if args.callback_token:
                 req.add_header("Authorization", "Bearer " + args.callback_token)
-            code = 0
+            code, answer = 0, ""
             try:
                 with urllib.request.urlopen(req, timeout=10) as r:
                     code = r.status
                     r.read()
             except urllib.error.HTTPError as e:
-                code = e.code
-            except OSError:
-                code = 0
+                code, answer = e.code, e.read()[:300].decode("utf-8", "replace")
+            except OSError as e:
+                code, answer = 0, str(e)[:300]
+            if code < 200 or code >= 300:
+                with state.lock:
+                    st["cb_errors"].append({"url": url, "status": code, "answer": answer})
+                    del st["cb_errors"][:-20]
             if 200 <= code < 300:
                 with state.lock:
                     st["cb"]["delivered"] += 1
@@ -340,14 +347,19 @@ def main():
                     e["status"] = e["final"] if final or e["status"] == "rjct" else stages[stage - 1]
             items = [status_item(r) for r in refs if r in state.pay]
             url = x["cb"]
-        msg = {"transaction_id": txn, "correlation_id": "corr-" + txn, "disbursements_status": items}
-        body = envelope(cb_header("on-disburse", len(items)), msg)
-        with sem:
-            ok = post(url, body)
-            if ok and rng.random() < cfg["dup_rate"]:
-                with state.lock:
-                    st["cb"]["dup_sent"] += 1
-                post(url, body)
+        size = args.callback_batch if args.callback_batch > 0 else max(1, len(items))
+        ok = True
+        for k in range(0, len(items), size):
+            msg = {"transaction_id": txn, "correlation_id": "corr-" + txn,
+                   "disbursements_status": items[k:k + size]}
+            body = envelope(cb_header("on-disburse", len(msg["disbursements_status"])), msg)
+            with sem:
+                sent = post(url, body)
+                if sent and rng.random() < cfg["dup_rate"]:
+                    with state.lock:
+                        st["cb"]["dup_sent"] += 1
+                    post(url, body)
+            ok = ok and sent
         if ok:
             state.log({"t": "delivered", "id": txn, "stage": stage})
         if not final:
@@ -554,7 +566,7 @@ def main():
                     "paid_twice": [r for r, e in state.pay.items() if e["executed"] > 1],
                     "by_status": by, "totals_minor": tot, "transactions": len(state.txns),
                     "transactions_open": sum(1 for x in state.txns.values() if x["stage"] < x["n"]),
-                    "callbacks": dict(st["cb"]), "requests": dict(st["requests"]), "sig": dict(st["sig"]),
+                    "callbacks": dict(st["cb"]), "callback_errors": list(st["cb_errors"]), "requests": dict(st["requests"]), "sig": dict(st["sig"]),
                     "down": down()}
 
     srv_box = {}
