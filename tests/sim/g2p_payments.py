@@ -597,8 +597,13 @@ def main():
         time.sleep(secs)
         srv_box["srv"] = serve(srv.server_address[1])
 
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+                super().handle_error(request, client_address)   # a peer killed mid-request is normal here
+
     def serve(port):
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+        srv = Server(("127.0.0.1", port), H)
         srv.daemon_threads = True
         srv.request_queue_size = 64
         threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
