@@ -308,7 +308,19 @@ def test_payroll_10k_kill9_twice_sim_restart():
                            token="admin-token")
             assert st == 200, (st, raw[:300])
             rec = json.loads(raw)
-            assert rec.get("count", len(ev["benefits"])) == len(ev["benefits"]), rec
+            assert rec["count"] == len(ev["benefits"]), rec["count"]
+            cur = ev["payroll"]["currency"]
+            mine = {c: v for c, v in expect.items() if v[2] == cur}
+            for st_, name_ in (("succ", "RECONCILED"), ("rjct", "REJECTED")):
+                want = sum((a for s_, a, _ in mine.values() if s_ == name_), decimal.Decimal(0))
+                got = rec["by_status"][st_]
+                assert got["count"] == sum(1 for s_, _, _ in mine.values() if s_ == name_), (st_, got)
+                assert decimal.Decimal(str(got["totals"].get(cur, "0"))) == want, (st_, got, want)
+            bc = rec["by_currency"][cur]
+            assert decimal.Decimal(str(bc["pending"])) == 0, bc
+            assert decimal.Decimal(str(bc["total"])) == sum((a for _, a, _ in mine.values()), decimal.Decimal(0)), bc
+            print("reconciliation %s: %d benefits, %s, %d mismatches recorded"
+                  % (cur, rec["count"], json.dumps(bc), len(rec["mismatches"])), flush=True)
         codes = [r["code"] for r in rows]
         assert len(codes) == len(set(codes)) == total
         for r in rows:
