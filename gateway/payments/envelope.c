@@ -48,7 +48,8 @@ pay_envelope(struct igw_buf *body, const struct igw_buf *h, const struct igw_buf
     struct igw_buf sig;
     int rv = igw_buf_putc(body, '{');
 
-    igw_buf_init(&sig, 64 * 1024);
+    /* the JWS carries {header, message} as its payload: about 4/3 of both, plus the key's part */
+    igw_buf_init(&sig, 64 * 1024 + (h->len + m->len) / 3 * 4 + 64);
     if (rv == IGW_OK && sign) {
         rv = igw_sign_envelope(h->ptr, h->len, m->ptr, m->len, &sig, err, errlen);
         if (rv == IGW_OK) {

@@ -94,10 +94,10 @@ def through_igw(event):
         if chk.returncode != 0:
             print("payments_bench: igw end to end not run: %s" % (chk.stdout + chk.stderr).strip()[:200])
             return None
-        gw.start()
         base = "http://127.0.0.1:%d" % gw.port
         sim = e2e.PaySim(sim_port, os.path.join(gw.dir, "paysim.jsonl"), base + "/.well-known/jwks.json",
                          SIM_OPTS).start()
+        gw.start()      # after the payment system: igw fetches its JWKS at start
         t0 = time.time()
         st, out = e2e.http("POST", base + "/openimis/payments", event, "openimis-token")
         assert st in (200, 202), (st, out[:200])
@@ -108,6 +108,9 @@ def through_igw(event):
             if n >= len(event["benefits"]):
                 break
             time.sleep(0.05)
+        if n < len(event["benefits"]):
+            print("payments_bench: incomplete; payment system %s" % json.dumps(sim.stats())[:1500])
+            print("\n".join(gw.logs().splitlines()[-15:]))
         return time.time() - t0, n
     finally:
         if sim is not None:
