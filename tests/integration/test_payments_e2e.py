@@ -359,6 +359,46 @@ def test_payroll_10k_kill9_twice_sim_restart():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_default_batch_500_signed_both_ways():
+    """batch_size 500 (the default): each DisburseRequest and each callback is a few hundred KB,
+    signed; both sides verify."""
+    if not dci_jws.HAVE_CRYPTO:
+        igwtest.skip("python3-cryptography is not installed: the simulator cannot sign or verify")
+    maps = os.path.join(igwtest.IGW_SRC, "mappings")
+    tmp = tempfile.mkdtemp(prefix="igw-pay-500-")
+    oi = OpenImisSim(extra=["--api-token", "openimis-demo-token"], rate_per_minute=0)
+    sim_port, admin = igwtest.free_port(), igwtest.free_port()
+    gw = igwtest.Gateway(CONFIG % {"admin": admin, "maps": maps, "batch": 500, "sim": sim_port,
+                                   "oi": oi.port, "verify": "true"})
+    sim = None
+    try:
+        signing_key(os.path.join(gw.dir, "igw-signing.pem"))
+        if subprocess.run([igwtest.IGW_BIN, "config", "check", gw.config_path], capture_output=True).returncode:
+            igwtest.skip("igw config check refuses the payments config (flow not in this build)")
+        base = "http://127.0.0.1:%d" % gw.port
+        sim = PaySim(sim_port, os.path.join(tmp, "paysim.jsonl"), base + "/.well-known/jwks.json",
+                     {"--stage-delay-ms": "100", "--dup-rate": "0"}).start()
+        gw.start()
+        ev, expect = payroll(30, 1200, "TZS", "BEN-C")
+        st, out = http("POST", base + "/openimis/payments", ev, "openimis-token")
+        assert st in (200, 202), (st, out[:300])
+
+        def done():
+            v = oi.payment_status(benefits=False)["by_status"]
+            return v.get("RECONCILED", 0) + v.get("REJECTED", 0) == len(expect)
+        igwtest.eventually(done, timeout=60, interval=0.2, what="every status at openIMIS")
+        ps = sim.stats()
+        assert ps["sig"] == {"ok": 3, "bad": 0, "none": 0}, ps["sig"]       # 500 + 500 + 200
+        assert ps["callback_errors"] == [], ps["callback_errors"]
+        assert ps["transactions"] == 3 and ps["paid_twice"] == [], ps
+    finally:
+        if sim is not None:
+            sim.kill9()
+        oi.stop()
+        gw.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_legacy_maps_refuse_what_they_cannot_carry():
     """The legacy payment maps stop with a message instead of guessing (no float amounts)."""
     maps = os.path.join(igwtest.IGW_SRC, "mappings")
@@ -385,4 +425,5 @@ def test_legacy_maps_refuse_what_they_cannot_carry():
 
 
 if __name__ == "__main__":
-    igwtest.run([test_legacy_maps_refuse_what_they_cannot_carry, test_payroll_10k_kill9_twice_sim_restart])
+    igwtest.run([test_legacy_maps_refuse_what_they_cannot_carry, test_default_batch_500_signed_both_ways,
+                 test_payroll_10k_kill9_twice_sim_restart])
