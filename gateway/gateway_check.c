@@ -23,6 +23,7 @@
 #include "igw/gateway.h"
 #include "core/translate.h"
 #include "http/server.h"
+#include "payments/payments.h"
 #include "sign/sign.h"
 
 #define PATH_MAX_CHECK 1024
@@ -83,6 +84,25 @@ check_queue(const struct igw_config *cfg, char *errbuf, size_t errlen)
             rv = IGW_EIO;
         }
     }
+    return rv;
+}
+
+/* The payments ledger's directory (docs/PAYMENTS.md), when the config uses payments: like the
+ * queue's. */
+static int
+check_ledger(const struct igw_config *cfg, char *errbuf, size_t errlen)
+{
+    struct igw_buf dir;
+    int rv;
+
+    if (!igw_payments_used(cfg)) {
+        return IGW_OK;
+    }
+    igw_buf_init(&dir, PATH_MAX_CHECK);
+    rv = igw_payments_ledger_path(cfg, &dir);
+    rv = rv == IGW_OK ? check_dir_creatable("payments.ledger_path", dir.ptr, errbuf, errlen)
+                      : IGW_ECONFIG;
+    igw_buf_fini(&dir);
     return rv;
 }
 
@@ -291,6 +311,7 @@ igw_gateway_check(const struct igw_config *cfg, char *errbuf, size_t errlen)
     err[0] = '\0';
     rv = igw_maps_check(cfg, err, elen);
     rv = rv == IGW_OK ? check_queue(cfg, err, elen) : rv;
+    rv = rv == IGW_OK ? check_ledger(cfg, err, elen) : rv;
     rv = rv == IGW_OK ? check_sp_url("sp.listen", cfg->sp_listen, err, elen) : rv;
     rv = rv == IGW_OK ? check_sp_url("sp.publish", cfg->pub_listen, err, elen) : rv;
     rv = rv == IGW_OK ? check_http_url("http.listen", cfg->http_listen, err, elen) : rv;

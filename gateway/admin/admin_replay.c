@@ -12,6 +12,7 @@
 #include "igw/common.h"
 #include "igw/log.h"
 #include "admin/admin_int.h"
+#include "payments/recon.h"
 #include "core/ingest.h"
 #include "delivery/deliver.h"
 #include "http/http.h"
@@ -197,9 +198,37 @@ replay_done(igw_admin *a, const struct igw_admin_caller *who, uint64_t id, const
     return rv == IGW_OK ? 200 : admin_queue_err(b, rv);
 }
 
+/* A payroll message whose payments are confirmed is not replayed unless forced (?force=true):
+ * docs/PAYMENTS.md, "Replays". Returns the refusal's status, or 0 to go on. */
+static int
+payments_guard(igw_admin *a, const struct admin_job *j, struct igw_buf *b)
+{
+    struct igw_queue_message m;
+    const struct igw_channel *ch;
+    char force[8], why[256];
+    int st = 0;
+
+    if (admin_query_get(j->query, "force", force, sizeof(force)) && strcmp(force, "true") == 0) {
+        return 0;
+    }
+    if (igw_queue_message_get(a->q, j->id, &m) == IGW_OK) {
+        ch = igw_channel_by_name(a->cfg, m.channel, strlen(m.channel));
+        if (ch != NULL && ch->dialect != NULL && strcmp(ch->dialect, "payroll") == 0 &&
+            igw_pay_replay_confirmed(m.body.ptr, m.body.len, why, sizeof(why))) {
+            st = admin_err_json(b, 409, "payments_confirmed", why, NULL);
+        }
+    }
+    igw_queue_message_fini(&m);
+    return st;
+}
+
 int
 admin_op_replay(igw_admin *a, const struct admin_job *j, struct igw_buf *b)
 {
+    int st = payments_guard(a, j, b);
+    if (st != 0) {
+        return st;
+    }
     return admin_replay_id(a, &j->caller, j->id, j->has_route ? j->route : NULL, NULL, "replayed",
                            b);
 }

@@ -336,7 +336,8 @@ static const struct opt opts[] = {
      "Destination: http:// or https:// (HTTP request), file://PATH (append one line per "
      "message; PATH relative to the working directory), tcp:// or ipc:// (nng socket), "
      "callback:PARTNER (a DCI callback to one of partners.PARTNER.base_urls, chosen per message "
-     "by its header.sender_uri: docs/DCI.md)."},
+     "by its header.sender_uri: docs/DCI.md), g2p:PARTNER (G2P Connect disburse batches to the "
+     "partner) or g2p-ledger:PARTNER (its statuses into the payments ledger: docs/PAYMENTS.md)."},
     {S_ROUTE, "timeout", T_DUR, RT(timeout_ms), 0, "10s", 1, 3600000, NULL, 0, NULL, "duration",
      0, "Limit on one delivery attempt."},
     {S_ROUTE, "concurrency", T_UINT, RT(concurrency), 0, "8", 1, 1024, NULL, 0, NULL, "integer",

@@ -161,6 +161,18 @@ cfg_check_partners(struct ctx *c, const yaml_node_t *n)
     struct igw_config *cfg = c->cfg;
     for (size_t i = 0; i < cfg->nchannels; i++) {
         const struct igw_channel *ch = &cfg->channels[i];
+        if (ch->dialect != NULL && strcmp(ch->dialect, "payroll") == 0 &&
+            ch->auth.type == IGW_AUTH_NONE) {
+            return cfg_fail(c, n, "channel %s: dialect payroll needs auth (bearer or basic)",
+                            ch->name);
+        }
+        if (ch->dialect != NULL && strcmp(ch->dialect, "g2p") == 0 && ch->ndci_partners == 0 &&
+            ch->auth.type == IGW_AUTH_NONE) {
+            return cfg_fail(c, n,
+                            "channel %s: dialect g2p needs dci.partner (the payment system) or "
+                            "auth",
+                            ch->name);
+        }
         for (size_t j = 0; j < ch->ndci_partners; j++) {
             if (igw_partner_find(cfg, ch->dci_partners[j]) == NULL) {
                 return cfg_fail(c, n, "channel %s: dci.partner %s names no partner (partners.%s)",
@@ -181,6 +193,12 @@ cfg_check_partners(struct ctx *c, const yaml_node_t *n)
                 }
                 if (r->url[3] == ':' && p->nbase_urls == 0) {
                     return cfg_fail(c, n, "route %s: partner %s has no base_urls", r->name, pn);
+                }
+                if (r->url[3] == ':' && p->sign && cfg->signing.key_file == NULL) {
+                    return cfg_fail(c, n,
+                                    "route %s: partner %s has sign: true but signing.key_file "
+                                    "is not set (set it, or sign: false)",
+                                    r->name, pn);
                 }
                 continue;
             }

@@ -145,7 +145,8 @@ send_batch(const struct pay_disburse *d, const struct igw_node *mh, const char *
     rv = rv == IGW_OK ? pay_partner_url(d->partner, "disburse", &url) : rv;
     if (rv != IGW_OK) {
         snprintf(why, sizeof(why), "cannot build the request: %s %s", igw_strerror(rv), err);
-        result(res, PAY_TRANSIENT, 0, why);
+        /* too large stays too large: dead-letter it (a smaller payments.batch_size helps) */
+        result(res, rv == IGW_ETOOBIG ? PAY_FAIL : PAY_TRANSIENT, 0, why);
         goto out;
     }
     {
@@ -190,6 +191,32 @@ out:
     return ok;
 }
 
+size_t
+pay_select(igw_ledger *l, const struct igw_node *list, const char *payroll,
+           const struct igw_node **items, uint64_t *skipped)
+{
+    size_t n = 0;
+
+    *skipped = 0;
+    for (const struct igw_node *it = list->first; it != NULL; it = it->next) {
+        struct igw_ledger_entry e;
+        char ref[IGW_LEDGER_REF_MAX];
+        if (pay_str(it, "reference_id", ref, sizeof(ref)) && igw_ledger_get(l, ref, &e) == IGW_OK &&
+            strcmp(e.payroll, payroll) != 0) {
+            (*skipped)++; /* paid already, in another payroll */
+            continue;
+        }
+        items[n++] = it;
+    }
+    return n;
+}
+
+void
+pay_batch_txn(const char *payroll, size_t k, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s-%zu", payroll, k + 1);
+}
+
 void
 pay_disburse_run(const struct pay_disburse *d, struct pay_result *res)
 {
@@ -225,17 +252,7 @@ pay_disburse_run(const struct pay_disburse *d, struct pay_result *res)
         result(res, PAY_TRANSIENT, 0, "out of memory");
         goto out;
     }
-    /* a benefit the ledger holds for another payroll is paid already: left out */
-    for (const struct igw_node *it = list->first; it != NULL; it = it->next) {
-        struct igw_ledger_entry e;
-        char ref[IGW_LEDGER_REF_MAX];
-        if (pay_str(it, "reference_id", ref, sizeof(ref)) && igw_ledger_get(l, ref, &e) == IGW_OK &&
-            strcmp(e.payroll, payroll) != 0) {
-            skipped++;
-            continue;
-        }
-        items[n++] = it;
-    }
+    n = pay_select(l, list, payroll, items, &skipped);
     for (size_t k = 0; k * batch < n; k++) {
         size_t cnt = n - k * batch < batch ? n - k * batch : batch;
         bool done = false;
@@ -244,7 +261,7 @@ pay_disburse_run(const struct pay_disburse *d, struct pay_result *res)
             result(res, PAY_TRANSIENT, 0, "stopped");
             break;
         }
-        snprintf(txn, sizeof(txn), "%s-%zu", payroll, k + 1);
+        pay_batch_txn(payroll, k, txn, sizeof(txn));
         if (igw_ledger_batch_acked(l, txn, &done) != IGW_OK) {
             result(res, PAY_TRANSIENT, 0, "ledger read failed");
             break;
@@ -256,7 +273,7 @@ pay_disburse_run(const struct pay_disburse *d, struct pay_result *res)
             break;
         }
     }
-    if (skipped > 0) {
+    if (skipped > 0 && d->first_attempt) {
         atomic_fetch_add(&igw_payments_counters()->skipped, skipped);
     }
 out:

@@ -48,8 +48,7 @@ pay_envelope(struct igw_buf *body, const struct igw_buf *h, const struct igw_buf
     struct igw_buf sig;
     int rv = igw_buf_putc(body, '{');
 
-    /* the JWS carries {header, message} as its payload: about 4/3 of both, plus the key's part */
-    igw_buf_init(&sig, 64 * 1024 + (h->len + m->len) / 3 * 4 + 64);
+    igw_buf_init(&sig, 2 * (h->len + m->len) + 4096); /* base64 of both, and the JWS header */
     if (rv == IGW_OK && sign) {
         rv = igw_sign_envelope(h->ptr, h->len, m->ptr, m->len, &sig, err, errlen);
         if (rv == IGW_OK) {

@@ -5,6 +5,8 @@
  *   batch    transaction_id -> uint64 ack time (the batches the payment system acknowledged)
  *   payroll  payroll uuid NUL reference_id -> "" (the per-payroll index of reconciliation)
  *   mismatch big-endian uint64 sequence -> struct igw_ledger_mismatch
+ *   open     reference_id -> "" for every entry not final (the overdue scan and the pending
+ *            gauge walk only these, not the whole history)
  * Records are the host's struct layout behind a 4-byte version: the file is local to this
  * machine like the queue's (docs/QUEUE-FORMAT.md makes the same choice).
  */
@@ -24,7 +26,7 @@
 
 struct igw_ledger {
     MDB_env *env;
-    MDB_dbi ref, batch, payroll, mismatch;
+    MDB_dbi ref, batch, payroll, mismatch, open;
     uint64_t seq; /* last mismatch key */
 };
 
@@ -138,6 +140,9 @@ igw_ledger_open(igw_ledger **out, const char *dir, uint64_t map_size, bool no_sy
     }
     if (rc == 0) {
         rc = mdb_dbi_open(t, "mismatch", MDB_CREATE, &l->mismatch);
+    }
+    if (rc == 0) {
+        rc = mdb_dbi_open(t, "open", MDB_CREATE, &l->open);
     }
     if (rc == 0) {
         MDB_cursor *c;
@@ -300,6 +305,10 @@ igw_ledger_record_batch(igw_ledger *l, const char *txn, const struct igw_ledger_
         if (rc == 0) {
             rc = index_put(t, l, ne.payroll, ne.ref);
         }
+        if (rc == 0) {
+            MDB_val k = mv(ne.ref, strlen(ne.ref)), v = mv("", 0);
+            rc = mdb_put(t, l->open, &k, &v, 0);
+        }
     }
     if (rc == 0) {
         MDB_val k = mv(txn, strlen(txn)), v = {sizeof(now_ms), &now_ms};
@@ -416,6 +425,11 @@ igw_ledger_apply(igw_ledger *l, const struct igw_ledger_report *rp, size_t n, ui
             c.final_succ += e.status == IGW_PAY_SUCC;
             c.final_rjct += e.status == IGW_PAY_RJCT;
             rc = put_in(t, l, &e);
+            if (rc == 0 && is_final(e.status)) {
+                MDB_val k = mv(e.ref, strlen(e.ref));
+                rc = mdb_del(t, l->open, &k, NULL);
+                rc = rc == MDB_NOTFOUND ? 0 : rc;
+            }
         }
     }
     if (rc != 0) {
@@ -528,20 +542,22 @@ igw_ledger_open_each(igw_ledger *l, uint64_t before_ms,
     if (rc != 0) {
         return lmdb_err(rc);
     }
-    rc = mdb_cursor_open(t, l->ref, &c);
+    rc = mdb_cursor_open(t, l->open, &c);
     if (rc != 0) {
         mdb_txn_abort(t);
         return lmdb_err(rc);
     }
     while (rv == IGW_OK && mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op) == 0) {
-        struct rec r;
+        char ref[IGW_LEDGER_REF_MAX];
+        struct igw_ledger_entry e;
         op = MDB_NEXT;
-        if (v.mv_size != sizeof(r)) {
+        if (k.mv_size == 0 || k.mv_size >= sizeof(ref)) {
             continue;
         }
-        memcpy(&r, v.mv_data, sizeof(r));
-        if (!is_final(r.e.status) && r.e.updated_ms < before_ms) {
-            rv = fn(arg, &r.e);
+        memcpy(ref, k.mv_data, k.mv_size);
+        ref[k.mv_size] = '\0';
+        if (get_in(t, l, ref, &e) == IGW_OK && !is_final(e.status) && e.updated_ms < before_ms) {
+            rv = fn(arg, &e);
         }
     }
     mdb_cursor_close(c);

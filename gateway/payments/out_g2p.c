@@ -94,7 +94,8 @@ run_one(struct g2p_route *r, struct g2p_dlv *s)
                                  .batch_size = pc != NULL ? pc->batch_size : 500,
                                  .sender_uri = pc != NULL ? pc->sender_uri : NULL,
                                  .timeout_ms = pc != NULL ? pc->timeout_ms : 30000,
-                                 .abort = &r->abort};
+                                 .abort = &r->abort,
+                                 .first_attempt = c->attempts == 0};
         pay_disburse_run(&d, &s->res);
     }
 }

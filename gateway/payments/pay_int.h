@@ -56,7 +56,21 @@ struct pay_disburse {
     const char *sender_uri;
     uint64_t timeout_ms;
     const atomic_bool *abort;
+    bool first_attempt; /* counts the benefits left out once, not on every retry */
 };
+
+struct igw_ledger;
+
+/** The disbursements of list (a DisburseRequest's message.disbursements) that are to be sent
+ *  for payroll, in their order, into items (list->count slots): all but those whose
+ *  reference_id the ledger l holds for another payroll (counted in *skipped). Batch k
+ *  (0-based) is items[k * batch_size ..]: the same list and ledger give the same batches on
+ *  every retry. @return the number of items. */
+size_t pay_select(struct igw_ledger *l, const struct igw_node *list, const char *payroll,
+                  const struct igw_node **items, uint64_t *skipped);
+
+/** The transaction_id of batch k (0-based) of payroll: "<payroll>-<k+1>". */
+void pay_batch_txn(const char *payroll, size_t k, char *out, size_t outlen);
 
 /** Sends every batch of a DisburseRequest payload not acknowledged yet (docs/PAYMENTS.md, 2)
  *  and records the acknowledged ones in the ledger. */

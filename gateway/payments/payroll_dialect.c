@@ -142,6 +142,15 @@ payroll_check(struct igw_ingest *in, char *err, size_t errlen)
         return refuse(in, "invalid_payroll", "the body must be a JSON object (a payroll event)",
                       err, errlen);
     }
+    {
+        const struct igw_node *ev = igw_node_get(root, "event", 5);
+        if (ev != NULL && (ev->type != IGW_NODE_STRING || ev->len != 16 ||
+                           memcmp(ev->str, "payroll.approved", 16) != 0)) {
+            return refuse(in, "unsupported_event",
+                          "event must be payroll.approved (the only payroll event igw pays)", err,
+                          errlen);
+        }
+    }
     if (!id_ok(igw_node_get(root, "event_id", 8), EVENT_ID_MAX)) {
         return refuse(in, "invalid_payroll",
                       "event_id is required: 1 to 200 characters of [A-Za-z0-9._:-]", err, errlen);

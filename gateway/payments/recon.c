@@ -11,6 +11,9 @@
 #include "igw/common.h"
 #include "igw/decimal.h"
 #include "igw/err.h"
+#include "igw/arena.h"
+#include "igw/json.h"
+#include "payments/pay_int.h"
 #include "payments/payments.h"
 #include "payments/recon.h"
 
@@ -253,4 +256,39 @@ igw_pay_mismatches_json(struct igw_buf *b)
     rv = rv == IGW_OK ? igw_ledger_mismatch_each(l, NULL, 1000, mismatch_json, b) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, "]}") : rv;
     return rv == IGW_OK ? 200 : 500;
+}
+
+static int
+count_succ(void *arg, const struct igw_ledger_entry *e)
+{
+    if (e->status == IGW_PAY_SUCC) {
+        (*(unsigned *)arg)++;
+    }
+    return 0;
+}
+
+bool
+igw_pay_replay_confirmed(const char *body, size_t len, char *why, size_t whylen)
+{
+    igw_ledger *l = igw_payments_ledger();
+    igw_arena *a = NULL;
+    struct igw_node *root = NULL;
+    char payroll[IGW_LEDGER_ID_MAX];
+    unsigned n = 0;
+
+    if (l == NULL || igw_arena_new(&a, len * 8 + 65536) != IGW_OK) {
+        return false;
+    }
+    if (igw_json_parse(a, body, len, NULL, &root, NULL) == IGW_OK &&
+        pay_str(igw_node_get(root, "payroll", 7), "uuid", payroll, sizeof(payroll))) {
+        (void)igw_ledger_payroll_each(l, payroll, count_succ, &n);
+    }
+    igw_arena_free(a);
+    if (n > 0) {
+        snprintf(why, whylen,
+                 "%u payment(s) of payroll %s are confirmed (succ); replay with ?force=true to "
+                 "send the rest again (confirmed batches are never sent twice)",
+                 n, payroll);
+    }
+    return n > 0;
 }

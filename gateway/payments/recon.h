@@ -9,6 +9,9 @@
 #ifndef IGW_GATEWAY_PAYMENTS_RECON_H
 #define IGW_GATEWAY_PAYMENTS_RECON_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "igw/buf.h"
 
 /** JSON: count, per status and per currency the counts and totals (decimal strings, exact),
@@ -21,5 +24,10 @@ int igw_pay_recon_csv(const char *payroll, struct igw_buf *b);
 
 /** JSON {"mismatches":[...]}: every recorded mismatch, newest first, at most 1000. */
 int igw_pay_mismatches_json(struct igw_buf *b);
+
+/** The replay guard (docs/PAYMENTS.md, "Replays"): whether body[0..len), a payroll event,
+ *  has a payment the ledger holds as confirmed (succ). When it has, writes why (the count)
+ *  into why. Any thread. @return true when a replay must be refused unless forced. */
+bool igw_pay_replay_confirmed(const char *body, size_t len, char *why, size_t whylen);
 
 #endif /* IGW_GATEWAY_PAYMENTS_RECON_H */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Tests for gateway/payments/ledger.c: batches recorded once, status transitions (final states
  * never regress, duplicates change nothing, mismatches recorded), durability across reopen. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,6 +73,11 @@ test_ledger(void)
     IGWT_OK(igw_ledger_get(l, "BEN-1", &got));
     IGWT_CHECK(got.status == IGW_PAY_SENT && got.amount == 5000 && got.created_ms == 1000);
     IGWT_STREQ(got.txn, "P1-1");
+    IGWT_OK(igw_ledger_open_each(l, UINT64_MAX, count_cb, &n)); /* both open */
+    IGWT_CHECK(n == 2);
+    n = 0;
+    IGWT_OK(igw_ledger_open_each(l, 1000, count_cb, &n)); /* none older than 1000 */
+    IGWT_CHECK(n == 0);
     /* a repeat of the batch keeps the entries as they are */
     IGWT_OK(igw_ledger_record_batch(l, "P1-1", e, 2, 2000));
     IGWT_OK(igw_ledger_get(l, "BEN-1", &got));
