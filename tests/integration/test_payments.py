@@ -94,6 +94,7 @@ class Stub(http.server.ThreadingHTTPServer):
         self.polls = []
         self.fail_txn = {}     # transaction_id -> how many times to answer 500
         self.txn_answer = {}   # transaction_id -> disbursements_status for txn status
+        self.hold_txn = {}     # transaction_id -> threading.Event: the answer waits for it
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -122,6 +123,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         if self.path == "/disburse":
             txn = body["message"]["transaction_id"]
+            with s.lock:
+                hold = s.hold_txn.pop(txn, None)
+                s.seen_txn = getattr(s, "seen_txn", []) + [txn]
+            if hold is not None:
+                hold.wait(30)  # the sender is killed meanwhile: this answer goes nowhere
+                try:
+                    self._reply(503, {})
+                except OSError:
+                    pass
+                return None
             with s.lock:
                 if s.fail_txn.get(txn, 0) > 0:
                     s.fail_txn[txn] -= 1
@@ -200,8 +211,19 @@ class Env:
         return json.loads(data)
 
     def close(self):
-        self.gw.cleanup()
-        self.stub.shutdown()
+        """Stops igw with SIGTERM: it must exit 0 without a sanitizer report (IGW_SANITIZER
+        builds), unless the case already failed."""
+        failing = sys.exc_info()[0] is not None
+        try:
+            rc = self.gw.stop()
+            logs = self.gw.logs()
+            if not failing:
+                assert rc == 0, (rc, logs[-3000:])
+                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                    assert bad not in logs, logs[-5000:]
+        finally:
+            self.gw.cleanup()
+            self.stub.shutdown()
 
 
 def openapi_check(env, path):
@@ -334,7 +356,7 @@ def test_refusals():
             ("another event", dict(payroll("pr-r7", 1), event="payroll.rejected"), 400, "unsupported_event"),
             ("unknown currency", payroll("pr-r2", 1, currency="ABC"), 400, "invalid_currency"),
             ("fraction without minor unit", payroll("pr-r3", 1, amounts=["10.50"], currency="XOF"), 400, "invalid_amount"),
-            ("unresolvable address", payroll("pr-r4", 1, method="carrier-pigeon"), 422, None),
+            ("unresolvable address", payroll("pr-r4", 1, method="carrier-pigeon"), 422, "translation_failed"),
         ]
         for amt in ["1.", ".5", "1e3", "-1.00", "1.234", "10000000000000.00", ""]:
             cases.append(("amount " + amt, payroll("pr-a", 1, amounts=[amt]), 400, "invalid_amount"))
@@ -384,6 +406,32 @@ def test_retry_between_batches():
         eventually(lambda: "igw_payments_skipped_total 5" in env.admin("GET", "/metrics")[2].decode(),
                    what="five benefits skipped")
         assert len(env.stub.disburse) == 3
+    finally:
+        env.close()
+
+
+def test_kill9_between_batches():
+    """igw killed with SIGKILL while the payment system holds batch 2's answer: after the
+    restart batch 1 (acknowledged, in the ledger) is not sent again, batch 2 is sent again with
+    the same transaction_id and reference_ids, batch 3 follows."""
+    env = Env()
+    try:
+        pid = "pr-kill"
+        hold = threading.Event()
+        env.stub.hold_txn[pid + "-2"] = hold
+        st, _, _ = env.gw.request("POST", "/openimis/payments", payroll(pid, 5), OI)
+        assert st == 202
+        eventually(lambda: pid + "-2" in getattr(env.stub, "seen_txn", []), what="batch 2 in flight")
+        env.gw.kill9()
+        hold.set()
+        env.gw.start()
+        eventually(lambda: len(env.stub.disburse) == 3, timeout=20, what="batches after the restart")
+        assert env.stub.txns() == [pid + "-1", pid + "-2", pid + "-3"], env.stub.txns()
+        assert env.stub.seen_txn.count(pid + "-1") == 1, env.stub.seen_txn
+        second = [b for _, b in env.stub.disburse if b["message"]["transaction_id"] == pid + "-2"][0]
+        assert [d["reference_id"] for d in second["message"]["disbursements"]] == \
+            ["BEN-pr-kill-002", "BEN-pr-kill-003"], second
+        assert env.recon(pid)["by_status"]["sent"]["count"] == 5
     finally:
         env.close()
 
@@ -461,5 +509,5 @@ def test_large_payroll():
 
 
 if __name__ == "__main__":
-    run([test_flow, test_refusals, test_retry_between_batches, test_mismatch, test_overdue_poll,
-         test_large_payroll])
+    run([test_flow, test_refusals, test_retry_between_batches, test_kill9_between_batches,
+         test_mismatch, test_overdue_poll, test_large_payroll])

@@ -30,6 +30,8 @@ test_find(void)
     IGWT_CHECK(igw_dialect_find("plain") == &igw_dialect_plain);
     IGWT_CHECK(igw_dialect_find("fhir") == &igw_dialect_fhir);
     IGWT_CHECK(igw_dialect_find("dci") == &igw_dialect_dci);
+    IGWT_CHECK(igw_dialect_find("payroll") == &igw_dialect_payroll);
+    IGWT_CHECK(igw_dialect_find("g2p") == &igw_dialect_g2p);
     IGWT_CHECK(igw_dialect_find("hl7v2") == NULL);
     IGWT_CHECK(igw_dialect_find("") == NULL);
     IGWT_CHECK(igw_dialect_find(NULL) == NULL);
@@ -46,7 +48,7 @@ test_each_has_name_and_description(void)
         IGWT_CHECK(d->description != NULL && d->description[0] != '\0');
         IGWT_CHECK(igw_dialect_find(d->name) == d);
     }
-    IGWT_CHECK(n == 3);
+    IGWT_CHECK(n == 5); /* plain, fhir, dci, payroll, g2p (gateway/payments/) */
     IGWT_CHECK(igw_dialect_at(n) == NULL);
 }
 
@@ -59,7 +61,10 @@ test_config_binds_each(void)
 
     for (const struct igw_dialect_ops *d = igw_dialect_at(0); d != NULL; d = igw_dialect_at(++n)) {
         struct igw_config *cfg;
-        snprintf(text, sizeof(text), "channels:\n  a:\n    listen: POST /a\n    dialect: %s\n",
+        /* with credentials: the payment dialects refuse a channel without them */
+        snprintf(text, sizeof(text),
+                 "channels:\n  a:\n    listen: POST /a\n    dialect: %s\n"
+                 "    auth: { type: bearer, tokens: [t] }\n",
                  d->name);
         cfg = load(text, IGW_OK);
         IGWT_CHECK(cfg->channels[0].dialect_ops == d);
