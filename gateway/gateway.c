@@ -144,11 +144,15 @@ start_services(struct igw_gateway *g, char *err, size_t errlen)
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start payments: %s", err);
         }
+        /* the deliverer is set once it runs: the overdue poll waits poll_interval first */
+        igw_payments_attach(g->q, g->maps, NULL);
     }
     if (rv == IGW_OK) {
         rv = igw_deliverer_start(&g->d, cfg, g->q, err, errlen);
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start the deliverer: %s", err);
+        } else {
+            igw_payments_attach(g->q, g->maps, g->d);
         }
     }
     if (rv == IGW_OK && (cfg->sp_listen != NULL || cfg->pub_listen != NULL)) {

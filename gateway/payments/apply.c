@@ -25,6 +25,69 @@ struct item_text {
     char amount[32];
 };
 
+/* Adds member key = child to obj. */
+static int
+add(igw_arena *a, struct igw_node *obj, const char *key, struct igw_node *child)
+{
+    if (child == NULL) {
+        return IGW_ENOMEM;
+    }
+    return igw_node_append(a, obj, key, strlen(key), child);
+}
+
+static int
+add_str(igw_arena *a, struct igw_node *obj, const char *key, const char *v)
+{
+    return add(a, obj, key, igw_node_string(a, v, strlen(v)));
+}
+
+int
+pay_annotate(igw_arena *a, struct igw_node *it, const char *txn, igw_ledger *l)
+{
+    struct igw_node *g = igw_node_new(a, IGW_NODE_OBJECT);
+    struct igw_ledger_entry e;
+    struct igw_ledger_report r;
+    const struct igw_node *st = igw_node_get(it, "status", 6);
+    const struct igw_node *amt = igw_node_get(it, "amount", 6);
+    char ref[IGW_LEDGER_REF_MAX], cur[8], why[128], txt[IGW_DEC_STRLEN];
+    bool found;
+    enum igw_ledger_verdict vd;
+    int rv;
+
+    if (g == NULL) {
+        return IGW_ENOMEM;
+    }
+    memset(&r, 0, sizeof(r));
+    (void)pay_str(it, "reference_id", ref, sizeof(ref));
+    r.ref = ref;
+    r.txn = txn;
+    r.status = igw_pay_status_parse(st->str, st->len);
+    if (pay_str(it, "currency_code", cur, sizeof(cur))) {
+        r.currency = cur;
+    }
+    if (amt != NULL && (amt->type == IGW_NODE_STRING || amt->type == IGW_NODE_NUMBER)) {
+        r.has_amount = true;
+        if (igw_dec_parse(amt->str, amt->len, &r.amount) != IGW_OK) {
+            r.amount = -1;
+        }
+    }
+    found = igw_ledger_get(l, ref, &e) == IGW_OK;
+    vd = igw_ledger_judge(found ? &e : NULL, &r, why, sizeof(why));
+    rv = add(a, g, "forward", igw_node_bool(a, vd == IGW_LEDGER_APPLY));
+    if (rv == IGW_OK && vd == IGW_LEDGER_MISMATCH) {
+        rv = add_str(a, g, "mismatch", why);
+    }
+    if (rv == IGW_OK && found) {
+        (void)igw_dec_format(e.amount, txt);
+        rv = add_str(a, g, "benefit_uuid", e.benefit);
+        rv = rv == IGW_OK ? add_str(a, g, "payroll_uuid", e.payroll) : rv;
+        rv = rv == IGW_OK ? add_str(a, g, "code", e.ref) : rv;
+        rv = rv == IGW_OK ? add_str(a, g, "amount", txt) : rv;
+        rv = rv == IGW_OK ? add_str(a, g, "currency", e.currency) : rv;
+    }
+    return rv == IGW_OK ? add(a, it, "igw", g) : rv;
+}
+
 int
 pay_apply_response(const struct igw_node *resp, uint64_t now_ms)
 {

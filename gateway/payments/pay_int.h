@@ -15,6 +15,7 @@
 
 #include "igw/buf.h"
 #include "igw/config.h"
+#include "igw/arena.h"
 #include "igw/node.h"
 
 #define PAY_RESPONSE_MAX (1u << 20) /* largest answer read from the payment system */
@@ -84,6 +85,12 @@ void pay_ledger_run(const char *payload, size_t len, struct pay_result *res);
  *  @return IGW_OK, IGW_EPARSE (not a DisburseResponse), IGW_EIO, IGW_ENOSPC, IGW_EAGAIN (no
  *  ledger). */
 int pay_apply_response(const struct igw_node *resp, uint64_t now_ms);
+
+/** Annotates one disbursements_status item it (reference_id and a valid status already
+ *  checked) with igw {forward, mismatch | benefit_uuid, payroll_uuid, code, amount, currency}:
+ *  what the ledger l makes of it, judged as igw_ledger_judge (a read). Nodes from a.
+ *  @return IGW_OK, IGW_ENOMEM. */
+int pay_annotate(igw_arena *a, struct igw_node *it, const char *txn, struct igw_ledger *l);
 
 /** One overdue scan (poll.c): asks partner's /disburse/sync/txn/status about at most max
  *  transactions without a final status since overdue_ms, and applies the answers. */

@@ -13,6 +13,10 @@
 static igw_ledger *_Atomic current;
 static const struct igw_payments_conf *_Atomic current_conf;
 static struct igw_pay_counters counters;
+static const struct igw_config *_Atomic current_cfg;
+static igw_queue *_Atomic att_q;
+static igw_maps *_Atomic att_maps;
+static igw_deliverer *_Atomic att_d;
 
 static bool
 starts(const char *s, const char *p)
@@ -70,6 +74,7 @@ igw_payments_start(const struct igw_config *cfg, bool no_sync, char *err, size_t
         return rv;
     }
     atomic_store(&current_conf, &cfg->payments);
+    atomic_store(&current_cfg, cfg);
     atomic_store(&current, l);
     return IGW_OK;
 }
@@ -79,7 +84,41 @@ igw_payments_stop(void)
 {
     igw_ledger *l = atomic_exchange(&current, NULL);
     atomic_store(&current_conf, NULL);
+    atomic_store(&current_cfg, NULL);
+    igw_payments_attach(NULL, NULL, NULL);
     igw_ledger_close(l);
+}
+
+void
+igw_payments_attach(igw_queue *q, igw_maps *maps, igw_deliverer *d)
+{
+    atomic_store(&att_q, q);
+    atomic_store(&att_maps, maps);
+    atomic_store(&att_d, d);
+}
+
+igw_queue *
+igw_payments_queue(void)
+{
+    return atomic_load(&att_q);
+}
+
+igw_maps *
+igw_payments_maps(void)
+{
+    return atomic_load(&att_maps);
+}
+
+igw_deliverer *
+igw_payments_deliverer(void)
+{
+    return atomic_load(&att_d);
+}
+
+const struct igw_config *
+igw_payments_config(void)
+{
+    return atomic_load(&current_cfg);
 }
 
 igw_ledger *

@@ -15,6 +15,9 @@
 
 #include "igw/buf.h"
 #include "igw/config.h"
+#include "igw/queue.h"
+#include "core/translate.h"
+#include "delivery/deliver.h"
 #include "payments/ledger.h"
 
 /* Counters (relaxed atomics; /metrics reads them). */
@@ -40,6 +43,20 @@ int igw_payments_ledger_path(const struct igw_config *cfg, struct igw_buf *out);
  *  outlive igw_payments_stop. no_sync as the queue's (tests). @return IGW_OK, IGW_EIO (err),
  *  IGW_ENOMEM, IGW_ECONFLICT (already started). */
 int igw_payments_start(const struct igw_config *cfg, bool no_sync, char *err, size_t errlen);
+
+/** Hands the payments threads what a txn status answer needs to become a message of the
+ *  callback channel (poll.c): the queue, the mapping set and the deliverer to kick. Call after
+ *  igw_payments_start and before the delivery engine runs a g2p route; all three must outlive
+ *  igw_payments_stop. Any may be NULL (the poll then applies answers to the ledger only). */
+void igw_payments_attach(igw_queue *q, igw_maps *maps, igw_deliverer *d);
+
+/** What igw_payments_attach gave (NULL when not attached). */
+igw_queue *igw_payments_queue(void);
+igw_maps *igw_payments_maps(void);
+igw_deliverer *igw_payments_deliverer(void);
+
+/** The configuration igw_payments_start was given, or NULL. */
+const struct igw_config *igw_payments_config(void);
 
 /** Closes the ledger; nothing may use it any more (call after the intake, the admin API and
  *  the delivery engine stopped). Safe when not started. */

@@ -479,6 +479,14 @@ def test_overdue_poll():
             return r if r["by_status"]["succ"]["count"] == 1 and r["by_status"]["rjct"]["count"] == 1 else None
         eventually(polled, timeout=15, what="the overdue transaction asked about and settled")
         assert pid + "-1" in env.stub.polls
+
+        def told():
+            with env.stub.lock:
+                got = {s["code"]: s["status"] for b in env.stub.statuses for s in b.get("statuses", [])}
+            return got if len(got) == 2 else None
+        # the answer went through the callback channel: openIMIS is told as for a callback
+        got = eventually(told, what="openIMIS told what the poll learnt")
+        assert got == {"BEN-pr-poll-000": "RECONCILED", "BEN-pr-poll-001": "REJECTED"}, got
     finally:
         env.close()
 
