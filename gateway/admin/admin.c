@@ -464,6 +464,7 @@ igw_admin_stop(igw_admin *a)
     if (a->started) {
         pthread_join(a->thread, NULL); /* runs the queued jobs first */
     }
+    admin_events_end(a); /* first: an open stream would hold the server's graceful stop */
     igw_http_server_stop(a->srv);
     pthread_mutex_lock(&a->mu);
     while (a->inflight > 0) {

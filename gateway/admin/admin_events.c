@@ -238,7 +238,7 @@ admin_events_init(igw_admin *a)
 }
 
 void
-admin_events_fini(igw_admin *a)
+admin_events_end(igw_admin *a)
 {
     struct admin_events *ev = a->events;
     struct sse_client *c[CLIENTS_MAX];
@@ -261,6 +261,17 @@ admin_events_fini(igw_admin *a)
             client_free(c[i], false);
         }
     }
+}
+
+void
+admin_events_fini(igw_admin *a)
+{
+    struct admin_events *ev = a->events;
+
+    if (ev == NULL) {
+        return;
+    }
+    admin_events_end(a); /* again: a stream that raced the first call was refused (closing) */
     nng_aio_free(ev->tick);
     pthread_mutex_destroy(&ev->mu);
     igw_free(ev);

@@ -236,6 +236,10 @@ void admin_bulk_fini(igw_admin *a);
 
 struct admin_events;
 int admin_events_init(igw_admin *a);
+/** Ends every open stream and refuses new ones (503); the state stays until fini. Before the
+ *  server stops: an open stream would hold its graceful stop. Idempotent. */
+void admin_events_end(igw_admin *a);
+/** admin_events_end, then frees the state; NULL-safe (a->events NULL: nothing). */
 void admin_events_fini(igw_admin *a);
 /** GET /admin/events on nng's task thread: takes over the connection (SSE) and finishes aio.
  *  @return 0 when served, or 503 (too many clients, shutting down, no memory): the caller

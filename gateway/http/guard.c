@@ -27,6 +27,8 @@
 #define ACCEPT_BURST 64
 #define ACCEPT_PAUSE_MS 100
 #define SWEEP_MS 250
+/* How long a stopping guard waits for the answers nng is still writing (drain_begin). */
+#define DRAIN_MS 2000
 #define LOG_EVERY_MS 1000
 #define FD_HEADROOM 64 /* queue, SP sockets, libcurl, logs */
 
@@ -283,25 +285,67 @@ free_dead(struct igw_guard *g)
     }
 }
 
+/* The start of a graceful stop: no new connection is accepted, no more client bytes are read,
+ * and nng's side of every connection with a backend gets end-of-file. nng reads that EOF only
+ * once it has written the answer of the request it is serving (the mediation engine answers what
+ * it still mediates before the intake stops), then closes; backend_in passes that answer on and
+ * closes the client. A connection with no backend yet has nothing to wait for. */
+static void
+drain_begin(struct igw_guard *g)
+{
+    struct gconn *c = g->conns;
+
+    if (g->lfd >= 0) {
+        close(g->lfd); /* also leaves the epoll set */
+        g->lfd = -1;
+    }
+    while (c != NULL) {
+        struct gconn *next = c->next;
+        if (c->be.fd < 0 || c->connecting) {
+            gconn_close(g, c);
+        } else {
+            c->cl.eof = true; /* stops reading the client (gconn_interest) */
+            (void)shutdown(c->be.fd, SHUT_WR);
+            gconn_interest(g, c);
+        }
+        c = next;
+    }
+    free_dead(g);
+}
+
 static void *
 guard_main(void *arg)
 {
     struct igw_guard *g = arg;
     struct epoll_event evs[64];
     uint64_t next_sweep = igw_mono_ms() + SWEEP_MS;
+    uint64_t drain_until = 0; /* != 0: stopping; connections get until then to finish */
 
     igw_thread_name("igw:guard");
 
-    while (!atomic_load(&g->stop)) {
-        bool timed = g->nconns > 0 || g->accept_paused;
-        int n = epoll_wait(g->epfd, evs, 64, timed ? SWEEP_MS : -1);
+    for (;;) {
+        bool timed = g->nconns > 0 || g->accept_paused || drain_until != 0;
+        int n;
         uint64_t now;
 
+        if (drain_until == 0 && atomic_load(&g->stop)) {
+            drain_begin(g);
+            drain_until = igw_mono_ms() + DRAIN_MS;
+        }
+        if (drain_until != 0 && (g->nconns == 0 || igw_mono_ms() >= drain_until)) {
+            break;
+        }
+        n = epoll_wait(g->epfd, evs, 64, timed ? SWEEP_MS : -1);
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &tag_listen) {
-                on_accept(g);
-            } else if (p != &tag_wake) {
+                if (g->lfd >= 0) {
+                    on_accept(g);
+                }
+            } else if (p == &tag_wake) {
+                uint64_t v;
+                (void)!read(g->wakefd, &v, sizeof(v)); /* level-triggered: consume it */
+            } else {
                 gconn_event(g, p, evs[i].events);
             }
         }

@@ -21,6 +21,7 @@ extern const struct igw_mediator_ops igw_mediator_dci_txn_status;
 extern const struct igw_mediator_ops igw_mediator_dci_client;
 extern const struct igw_mediator_ops igw_mediator_dci_callback;
 extern const struct igw_mediator_ops igw_mediator_dci_search;
+extern const struct igw_mediator_ops igw_mediator_dci_fhir_search;
 extern const struct igw_mediator_ops igw_mediator_g2p_txn_status; /* payments/txn_status.c */
 
 /* one line per mediator */
@@ -36,6 +37,7 @@ static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_dci_client,
     &igw_mediator_dci_callback,
     &igw_mediator_dci_search,
+    &igw_mediator_dci_fhir_search,
     &igw_mediator_g2p_txn_status,
 };
 /* clang-format on */

@@ -3,8 +3,9 @@
  * One g2p: delivery (docs/PAYMENTS.md, 2): the payload is the DisburseRequest of a whole payroll
  * (map openimis-payroll-to-g2p-disburse); it is cut into batches of batch_size in the order of
  * the event, batch k being transaction <payroll uuid>-<k>, and every batch the ledger does not
- * hold as acknowledged is sent, signed, one after the other. An ACK is recorded (entries sent,
- * batch acknowledged, one fsync'd LMDB transaction) before the next batch goes. Runs on a
+ * hold as acknowledged is sent, signed, one after the other: its entries are recorded as sent
+ * before the request (so a callback that overtakes the ACK is matched), the ACK is recorded
+ * (batch acknowledged, fsync'd) before the next batch goes. Runs on a
  * payments thread.
  */
 #include <stdio.h>
@@ -149,6 +150,12 @@ send_batch(const struct pay_disburse *d, const struct igw_node *mh, const char *
         result(res, rv == IGW_ETOOBIG ? PAY_FAIL : PAY_TRANSIENT, 0, why);
         goto out;
     }
+    /* recorded before the request: a callback that overtakes the ACK finds its entries */
+    rv = igw_ledger_record_sent(igw_payments_ledger(), txn, ents, n, igw_now_ms());
+    if (rv != IGW_OK) {
+        result(res, PAY_TRANSIENT, 0, "ledger write failed");
+        goto out;
+    }
     {
         struct pay_http p = {.url = url.ptr,
                              .body = body.ptr,
@@ -169,7 +176,7 @@ send_batch(const struct pay_disburse *d, const struct igw_node *mh, const char *
             result(res, PAY_FAIL, (int)p.status, why);
         } else {
             struct igw_pay_counters *c = igw_payments_counters();
-            rv = igw_ledger_record_batch(igw_payments_ledger(), txn, ents, n, igw_now_ms());
+            rv = igw_ledger_batch_ack(igw_payments_ledger(), txn, igw_now_ms());
             if (rv != IGW_OK) {
                 /* sent but not recorded: the retry repeats it with the same ids */
                 result(res, PAY_TRANSIENT, (int)p.status, "ledger write failed");

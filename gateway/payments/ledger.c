@@ -278,9 +278,9 @@ index_put(MDB_txn *t, igw_ledger *l, const char *payroll, const char *ref)
     return mdb_put(t, l->payroll, &k, &v, 0);
 }
 
-int
-igw_ledger_record_batch(igw_ledger *l, const char *txn, const struct igw_ledger_entry *e, size_t n,
-                        uint64_t now_ms)
+static int
+record(igw_ledger *l, const char *txn, const struct igw_ledger_entry *e, size_t n, uint64_t now_ms,
+       bool ack)
 {
     MDB_txn *t;
     int rc = mdb_txn_begin(l->env, NULL, 0, &t);
@@ -310,7 +310,7 @@ igw_ledger_record_batch(igw_ledger *l, const char *txn, const struct igw_ledger_
             rc = mdb_put(t, l->open, &k, &v, 0);
         }
     }
-    if (rc == 0) {
+    if (rc == 0 && ack) {
         MDB_val k = mv(txn, strlen(txn)), v = {sizeof(now_ms), &now_ms};
         rc = mdb_put(t, l->batch, &k, &v, 0);
     }
@@ -320,6 +320,26 @@ igw_ledger_record_batch(igw_ledger *l, const char *txn, const struct igw_ledger_
     }
     rc = mdb_txn_commit(t);
     return rc == 0 ? IGW_OK : lmdb_err(rc);
+}
+
+int
+igw_ledger_record_batch(igw_ledger *l, const char *txn, const struct igw_ledger_entry *e, size_t n,
+                        uint64_t now_ms)
+{
+    return record(l, txn, e, n, now_ms, true);
+}
+
+int
+igw_ledger_record_sent(igw_ledger *l, const char *txn, const struct igw_ledger_entry *e, size_t n,
+                       uint64_t now_ms)
+{
+    return record(l, txn, e, n, now_ms, false);
+}
+
+int
+igw_ledger_batch_ack(igw_ledger *l, const char *txn, uint64_t now_ms)
+{
+    return record(l, txn, NULL, 0, now_ms, true);
 }
 
 /* ---- statuses ------------------------------------------------------------------------------ */

@@ -22,7 +22,7 @@ typedef struct igw_ledger igw_ledger;
 /* A disbursement's status, in the order it may move (succ and rjct are final). */
 enum igw_pay_status {
     IGW_PAY_NONE = 0,
-    IGW_PAY_SENT, /* the payment system acknowledged the batch */
+    IGW_PAY_SENT, /* sent to the payment system (recorded before the request) */
     IGW_PAY_RCVD,
     IGW_PAY_PDNG,
     IGW_PAY_SUCC,
@@ -84,10 +84,19 @@ int igw_ledger_get(igw_ledger *l, const char *ref, struct igw_ledger_entry *e);
  *  @return IGW_OK (*acked set), IGW_EIO. */
 int igw_ledger_batch_acked(igw_ledger *l, const char *txn, bool *acked);
 
-/** Records that the payment system acknowledged batch txn holding e[0..n): each entry not yet
- *  in the ledger is stored with status sent, created = updated = now_ms (an entry already there
- *  is kept as it is), and the batch is marked acknowledged, all in one transaction (fsync'd).
+/** Records batch txn holding e[0..n) as sent, before it is sent (so that a callback that
+ *  overtakes the payment system's ACK is matched): each entry not yet in the ledger is stored
+ *  with status sent and transaction txn, created = updated = now_ms (an entry already there is
+ *  kept as it is), in one transaction (fsync'd). The batch is not acknowledged by this.
  *  @return IGW_OK, IGW_EIO (LMDB failed; nothing recorded), IGW_ENOSPC (the map is full). */
+int igw_ledger_record_sent(igw_ledger *l, const char *txn, const struct igw_ledger_entry *e,
+                           size_t n, uint64_t now_ms);
+
+/** Marks batch txn acknowledged by the payment system (never sent again). Errors as
+ *  igw_ledger_record_sent. */
+int igw_ledger_batch_ack(igw_ledger *l, const char *txn, uint64_t now_ms);
+
+/** igw_ledger_record_sent and igw_ledger_batch_ack in one transaction. */
 int igw_ledger_record_batch(igw_ledger *l, const char *txn, const struct igw_ledger_entry *e,
                             size_t n, uint64_t now_ms);
 

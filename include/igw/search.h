@@ -140,7 +140,8 @@ int igw_search_begin(igw_search_op **out, igw_arena *a, const igw_search_set *s,
                      const char *resource, const struct igw_search_query *q, unsigned flags,
                      char *errbuf, size_t errlen);
 /** Starts a read of resource type by id (borrowed). Same returns as igw_search_begin (an id
- *  over 64 bytes or outside [A-Za-z0-9.-] gives IGW_ENOENT: no record can have it). */
+ *  over 64 bytes or outside [A-Za-z0-9.-], or not a uuid where the map's id is one
+ *  (`id <arg> <path> uuid`), gives IGW_ENOENT: no record can have it). */
 int igw_search_begin_read(igw_search_op **out, igw_arena *a, const igw_search_set *s,
                           const char *resource, const char *id, char *errbuf, size_t errlen);
 /**

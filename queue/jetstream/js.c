@@ -354,6 +354,7 @@ js_open(void **be, const struct igw_queue_opts *opts, char *errbuf, size_t errle
         return IGW_ENOMEM;
     }
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->lis_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     snprintf(s->msg_stream, sizeof(s->msg_stream), "%s_MSG", name);
     snprintf(s->bucket, sizeof(s->bucket), "%s_STATE", name);
@@ -482,6 +483,7 @@ js_close(void *be)
     jsv_free(s);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->lis_mu);
     igw_free(s);
 }
 

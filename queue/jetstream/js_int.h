@@ -148,7 +148,7 @@ typedef struct qjs {
     uint64_t retain_delivered_ms;
     uint64_t retain_idem_ms;
 
-    pthread_mutex_t mu; /* the view, the job queue, the listener */
+    pthread_mutex_t mu; /* the view, the job queue */
     pthread_cond_t cv;  /* jobs queued / done; watchers caught up */
     struct jsm **ms;    /* messages sorted by id */
     size_t nms, cap;
@@ -164,6 +164,10 @@ typedef struct qjs {
     const struct jsd **scratch; /* jsv_scan's key table */
     size_t scratch_cap;
 
+    /* The listener, under lis_mu alone (never taken with anything held inside it): events are
+     * emitted under mu, and the queue facade sets the listener under its own listener lock,
+     * which its dispatch also takes; guarding the listener by mu would close that circle. */
+    pthread_mutex_t lis_mu;
     igw_queue_event_fn listener;
     void *listener_arg;
 

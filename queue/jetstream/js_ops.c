@@ -23,7 +23,13 @@ jsw_emit(qjs *s, enum igw_queue_event_kind k, const struct jsm *m, const struct 
          const char *error)
 {
     struct igw_queue_event ev;
-    if (s->listener == NULL) {
+    igw_queue_event_fn fn;
+    void *arg;
+    pthread_mutex_lock(&s->lis_mu);
+    fn = s->listener;
+    arg = s->listener_arg;
+    pthread_mutex_unlock(&s->lis_mu);
+    if (fn == NULL) {
         return;
     }
     memset(&ev, 0, sizeof(ev));
@@ -36,17 +42,17 @@ jsw_emit(qjs *s, enum igw_queue_event_kind k, const struct jsm *m, const struct 
         ev.next_due_ms = d->due_ms;
     }
     ev.error = error;
-    s->listener(s->listener_arg, &ev);
+    fn(arg, &ev);
 }
 
 void
 jso_set_listener(void *be, igw_queue_event_fn fn, void *arg)
 {
     qjs *s = be;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->lis_mu);
     s->listener = fn;
     s->listener_arg = arg;
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->lis_mu);
 }
 
 /* ---- delivery writes ---------------------------------------------------------------------- */

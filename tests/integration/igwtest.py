@@ -88,6 +88,16 @@ class Gateway:
         self.log.close()
         return self.proc.returncode
 
+    def stop_clean(self, timeout=15):
+        """SIGTERM; requires exit 0 and no sanitizer report in the log (IGW_SANITIZER builds).
+        Returns the log text."""
+        rc = self.stop(timeout)
+        logs = self.logs()
+        for bad in SANITIZER_REPORTS:
+            assert bad not in logs, "sanitizer report in the igw log:\n" + logs[-4000:]
+        assert rc == 0, "igw exited with %s:\n%s" % (rc, logs[-3000:])
+        return logs
+
     def logs(self):
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
@@ -113,6 +123,33 @@ class Gateway:
         except Exception:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+SANITIZER_REPORTS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:")
+
+
+class SinkAdminEnv:
+    """Base of the test environments made of one gateway (self.gw), one sink (self.sink) and
+    an admin port (self.admin_port), set by the subclass's __init__. As a context manager it
+    starts the gateway and waits for the admin port; on a clean exit it requires a clean stop
+    (Gateway.stop_clean); it always removes the gateway's files and stops the sink."""
+
+    def __enter__(self):
+        try:
+            self.gw.start()
+            wait_port(self.admin_port, proc=self.gw.proc)
+        except Exception:
+            self.sink.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        try:
+            if exc_type is None:
+                self.gw.stop_clean()
+            self.gw.cleanup()
+        finally:
+            self.sink.stop()
 
 
 def raw_request(port, data, timeout=3.0):

@@ -14,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import IGW_BIN, SIM_DIR, Gateway, eventually, free_port, run, wait_port  # noqa: E402
+from igwtest import IGW_BIN, SIM_DIR, Gateway, SinkAdminEnv, eventually, free_port, run  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -59,33 +59,12 @@ channels:
 """
 
 
-class Env:
+class Env(SinkAdminEnv):
     def __init__(self):
         self.sink = Sink()
         self.admin_port = free_port()
         cfg = CONFIG.replace("SINK", self.sink.url).replace("ADMINPORT", str(self.admin_port))
         self.gw = Gateway(cfg, extra_files={"ops.tokens": TOKEN + "\n"})
-
-    def __enter__(self):
-        try:
-            self.gw.start()
-            wait_port(self.admin_port, proc=self.gw.proc)
-        except Exception:
-            self.sink.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            if exc[0] is None:  # SIGTERM: exit 0, no sanitizer report (IGW_SANITIZER builds)
-                rc = self.gw.stop()
-                logs = self.gw.logs()
-                assert rc == 0, (rc, logs[-3000:])
-                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-                    assert bad not in logs, logs[-5000:]
-            self.gw.cleanup()
-        finally:
-            self.sink.stop()
 
     def alerts(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)

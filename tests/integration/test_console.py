@@ -19,7 +19,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import SIM_DIR, Gateway, eventually, free_port, run, skip, wait_port  # noqa: E402
+from igwtest import SIM_DIR, Gateway, SinkAdminEnv, eventually, free_port, run, skip  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -72,7 +72,7 @@ def need_browser():
         skip("playwright-core is not installed (npm ci in tests/integration/console)")
 
 
-class Env:
+class Env(SinkAdminEnv):
     def __init__(self):
         self.sink = Sink()
         self.admin_port = free_port()
@@ -80,21 +80,6 @@ class Env:
         self.gw = Gateway(cfg, extra_files={"admin.tokens": ADMIN_TOKEN + "\n",
                                             "operator.tokens": OPERATOR_TOKEN + "\n",
                                             "viewer.tokens": VIEWER_TOKEN + "\n"})
-
-    def __enter__(self):
-        try:
-            self.gw.start()
-            wait_port(self.admin_port, proc=self.gw.proc)
-        except Exception:
-            self.sink.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.gw.cleanup()
-        finally:
-            self.sink.stop()
 
     def get(self, path, token=ADMIN_TOKEN, method="GET"):
         conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)

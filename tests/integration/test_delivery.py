@@ -81,11 +81,7 @@ class Env:
 
 def check_clean_stop(gw):
     """SIGTERM: exit 0 and no sanitizer report (when built with IGW_SANITIZER)."""
-    rc = gw.stop()
-    logs = gw.logs()
-    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-        assert bad not in logs, "sanitizer report in the igw log:\n" + logs[-4000:]
-    assert rc == 0, "igw exited with %s" % rc
+    gw.stop_clean()
 
 
 def body_of(rec):

@@ -344,7 +344,7 @@ def test_paging_while_changing(env):
 
 
 TYPES = ["Patient", "Group", "Coverage", "Contract", "Claim", "ClaimResponse", "Organization",
-         "Location", "InsurancePlan"]
+         "Location", "InsurancePlan", "Invoice", "PaymentNotice"]
 
 
 def test_every_type_read_and_search():

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import SIM_DIR, Gateway, eventually, free_port, run, skip, wait_port  # noqa: E402
+from igwtest import SIM_DIR, Gateway, SinkAdminEnv, eventually, free_port, run, skip  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -46,34 +46,13 @@ id = required(chfId, "chfId is required")
 """
 
 
-class Env:
+class Env(SinkAdminEnv):
     def __init__(self):
         self.sink = Sink()
         self.admin_port = free_port()
         cfg = CONFIG.replace("SINK", self.sink.url).replace("ADMINPORT", str(self.admin_port))
         self.gw = Gateway(cfg, extra_files={"prom.tokens": TOKEN + "\n",
                                             "mappings/small/map": MAP})
-
-    def __enter__(self):
-        try:
-            self.gw.start()
-            wait_port(self.admin_port, proc=self.gw.proc)
-        except Exception:
-            self.sink.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            if exc[0] is None:  # SIGTERM: exit 0, no sanitizer report (IGW_SANITIZER builds)
-                rc = self.gw.stop()
-                logs = self.gw.logs()
-                assert rc == 0, (rc, logs[-3000:])
-                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-                    assert bad not in logs, logs[-5000:]
-            self.gw.cleanup()
-        finally:
-            self.sink.stop()
 
     def scrape(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)

@@ -14,7 +14,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import SIM_DIR, Gateway, eventually, free_port, run, skip, wait_port  # noqa: E402
+from igwtest import SIM_DIR, Gateway, SinkAdminEnv, eventually, free_port, run, skip  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -157,7 +157,7 @@ def check_answer(spec, method, path, status, ctype, body):
     return body.decode()
 
 
-class Env:
+class Env(SinkAdminEnv):
     def __init__(self, spec):
         self.spec = spec
         self.sink = Sink()
@@ -165,27 +165,6 @@ class Env:
         cfg = CONFIG.replace("SINK", self.sink.url).replace("ADMINPORT", str(self.admin_port))
         self.gw = Gateway(cfg, extra_files={"%s.tokens" % k: v + "\n" for k, v in TOKENS.items()})
         self.seen = set()
-
-    def __enter__(self):
-        try:
-            self.gw.start()
-            wait_port(self.admin_port, proc=self.gw.proc)
-        except Exception:
-            self.sink.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            if exc[0] is None:  # SIGTERM: exit 0, no sanitizer report (IGW_SANITIZER builds)
-                rc = self.gw.stop()
-                logs = self.gw.logs()
-                assert rc == 0, (rc, logs[-3000:])
-                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-                    assert bad not in logs, logs[-5000:]
-            self.gw.cleanup()
-        finally:
-            self.sink.stop()
 
     def call(self, method, path, who="admin", want=None, body=None, stream=False):
         """One request; body: a JSON value sent as the request body. stream: only the status

@@ -431,7 +431,7 @@ def test_kill9_between_batches():
         second = [b for _, b in env.stub.disburse if b["message"]["transaction_id"] == pid + "-2"][0]
         assert [d["reference_id"] for d in second["message"]["disbursements"]] == \
             ["BEN-pr-kill-002", "BEN-pr-kill-003"], second
-        assert env.recon(pid)["by_status"]["sent"]["count"] == 5
+        eventually(lambda: env.recon(pid)["by_status"]["sent"]["count"] == 5, what="all 5 in the ledger")
     finally:
         env.close()
 

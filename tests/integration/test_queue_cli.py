@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import IGW_BIN, SIM_DIR, Gateway, eventually, free_port, run, wait_port  # noqa: E402
+from igwtest import IGW_BIN, SIM_DIR, Gateway, SinkAdminEnv, eventually, free_port, run  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -57,28 +57,13 @@ channels:
 """
 
 
-class Env:
+class Env(SinkAdminEnv):
     def __init__(self):
         self.sink = Sink()
         self.admin_port = free_port()
         cfg = CONFIG.replace("SINK", self.sink.url).replace("ADMINPORT", str(self.admin_port))
         self.gw = Gateway(cfg, extra_files={"admin.tokens": "# admin\n%s\n" % TOKEN})
         self.url = "http://127.0.0.1:%d" % self.admin_port
-
-    def __enter__(self):
-        try:
-            self.gw.start()
-            wait_port(self.admin_port, proc=self.gw.proc)
-        except Exception:
-            self.sink.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.gw.cleanup()
-        finally:
-            self.sink.stop()
 
     def q(self, *args, env=None, token=True, stdin=None, timeout=30):
         """Runs igw queue ARGS; returns (exit code, stdout, stderr). The token never shows."""

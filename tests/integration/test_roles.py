@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import SIM_DIR, Gateway, eventually, free_port, run, skip, wait_port  # noqa: E402
+from igwtest import SIM_DIR, Gateway, SinkAdminEnv, eventually, free_port, run, skip, wait_port  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -47,7 +47,7 @@ channels:
 """
 
 
-class Env:
+class Env(SinkAdminEnv):
     def __init__(self, tls=None, workdir=None):
         self.sink = Sink()
         self.admin_port = free_port()
@@ -58,27 +58,6 @@ class Env:
         files = {"%s.tokens" % k: "%s\n" % v for k, v in TOKENS.items()}
         files["bob.password"] = "s3cret pass\n"
         self.gw = Gateway(cfg, workdir=workdir, extra_files=files)
-
-    def __enter__(self):
-        try:
-            self.gw.start()
-            wait_port(self.admin_port, proc=self.gw.proc)
-        except Exception:
-            self.sink.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            if exc[0] is None:  # SIGTERM: exit 0, no sanitizer report (IGW_SANITIZER builds)
-                rc = self.gw.stop()
-                logs = self.gw.logs()
-                assert rc == 0, (rc, logs[-3000:])
-                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-                    assert bad not in logs, logs[-5000:]
-            self.gw.cleanup()
-        finally:
-            self.sink.stop()
 
     def admin(self, method, path, who="admin", auth=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)

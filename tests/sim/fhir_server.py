@@ -6,7 +6,8 @@
 Stores resources in memory (and, with --store, rewrites FILE as JSON after every change) and
 answers like a FHIR server: create (POST [base]/{type}), update (PUT [base]/{type}/{id}),
 conditional update (PUT [base]/{type}?identifier=system|value: 0 matches create, 1 match update,
-more 412), read (GET [base]/{type}/{id}), search by identifier (GET [base]/{type}?identifier=),
+more 412), read (GET [base]/{type}/{id}), search by identifier (GET [base]/{type}?identifier=; Patient also
+by family, given, birthdate, gender, phone, email; _sort, _count, _offset, next links),
 transaction and batch Bundles (POST [base]), with OperationOutcome bodies on errors. Failures are
 injected with POST /_control; GET /_received lists the requests, GET /_store the resources.
 See tests/sim/README.md. Prints "READY <port>" once listening.
@@ -20,7 +21,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 FHIR_JSON = "application/fhir+json"
 MAX_BODY = 64 << 20
@@ -81,6 +82,45 @@ def identifier_matches(resource, system, value):
     return False
 
 
+def _names(r, part):
+    out = []
+    for n in r.get("name") or []:
+        v = n.get(part)
+        out += v if isinstance(v, list) else [v] if v else []
+    return out
+
+
+def _text_match(values, v, exact):
+    return any(x == v if exact else str(x).lower().startswith(v.lower()) for x in values)
+
+
+def _date_match(r, v, _exact):
+    prefix = v[:2] if v[:2] in ("eq", "ne", "gt", "ge", "lt", "le") else "eq"
+    d, want = r.get("birthDate") or "", v[2:] if v[:2] == prefix else v
+    if not d:
+        return False
+    return {"eq": d == want, "ne": d != want, "gt": d > want, "ge": d >= want, "lt": d < want,
+            "le": d <= want}[prefix]
+
+
+def _telecom(system):
+    return lambda r, v, _exact: any(t.get("system") == system and t.get("value") == v
+                                    for t in r.get("telecom") or [])
+
+
+PATIENT_PARAMS = {
+    "family": lambda r, v, exact: _text_match(_names(r, "family"), v, exact),
+    "given": lambda r, v, exact: _text_match(_names(r, "given"), v, exact),
+    "birthdate": _date_match,
+    "gender": lambda r, v, _exact: r.get("gender") == v,
+    "phone": _telecom("phone"),
+    "email": _telecom("email"),
+}
+SORT_KEYS = {"family": lambda r: (_names(r, "family") or [""])[0],
+             "given": lambda r: (_names(r, "given") or [""])[0],
+             "birthdate": lambda r: r.get("birthDate") or "", "_id": lambda r: r.get("id")}
+
+
 class Store:
     """Resources by type and id; every method runs under the caller's lock."""
 
@@ -105,14 +145,20 @@ class Store:
         return self.data.get(rtype, {}).get(rid)
 
     def search(self, rtype, query):
-        """query: dict of lists (parse_qs). Only identifier (and _id) are supported."""
+        """query: dict of lists (parse_qs). identifier and _id on every type; on Patient also
+        family and given (starts-with without case, :exact exactly), birthdate (eq gt ge lt le
+        prefixes), gender, phone and email (telecom)."""
         found = list(self.data.get(rtype, {}).values())
         for key, values in query.items():
+            name, _, modifier = key.partition(":")
             if key == "identifier":
                 system, value = split_token(values[0])
                 found = [r for r in found if identifier_matches(r, system, value)]
             elif key == "_id":
                 found = [r for r in found if r.get("id") == values[0]]
+            elif rtype == "Patient" and name in PATIENT_PARAMS and modifier in ("", "exact"):
+                for v in values:
+                    found = [r for r in found if PATIENT_PARAMS[name](r, v, modifier == "exact")]
             elif not key.startswith("_"):
                 raise FhirError(400, "not-supported", "search parameter %r not supported" % key)
         return found
@@ -189,10 +235,32 @@ class Fhir:
         return 200, res
 
     def search_bundle(self, rtype, query):
+        """_sort (family, given, birthdate, _id; - for descending; ties in store order), _count with
+        _offset and a next link (the base path and query, no host) when more follow."""
         found = self.store.search(rtype, query)
-        return 200, {"resourceType": "Bundle", "type": "searchset", "total": len(found),
-                     "entry": [{"fullUrl": "%s/%s" % (rtype, r["id"]), "resource": r}
-                               for r in found]}
+        for key in reversed((query.get("_sort") or [""])[0].split(",")):
+            if key.lstrip("-") in SORT_KEYS:
+                found.sort(key=SORT_KEYS[key.lstrip("-")], reverse=key.startswith("-"))
+            elif key:
+                raise FhirError(400, "not-supported", "_sort %r not supported" % key)
+        total = len(found)
+        links = []
+        if "_count" in query:
+            try:
+                count, offset = int(query["_count"][0]), int((query.get("_offset") or ["0"])[0])
+            except ValueError:
+                raise FhirError(400, "invalid", "_count and _offset must be integers")
+            if count < 0 or offset < 0:
+                raise FhirError(400, "invalid", "_count and _offset must not be negative")
+            found = found[offset:offset + count]
+            if offset + count < total:
+                q = {k: v[0] for k, v in query.items() if k != "_offset"}
+                q["_offset"] = str(offset + count)
+                links.append({"relation": "next", "url": "%s/%s?%s" % (
+                    getattr(self, "base", ""), rtype, urlencode(q))})
+        return 200, {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
+                     "entry": [{"fullUrl": "%s/%s" % (rtype, r["id"]), "resource": r,
+                                "search": {"mode": "match"}} for r in found]}
 
     def entry(self, e):
         """One transaction/batch entry -> (status, resource or None)."""
@@ -281,6 +349,7 @@ class State:
         self.store = Store(store_path)
         self.fhir = Fhir(self.store)
         self.base = base.rstrip("/")
+        self.fhir.base = self.base
         self.rules = []
         self.records = []
 

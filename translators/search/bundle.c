@@ -93,17 +93,26 @@ static int
 entry(struct igw_buf *b, const char *base, const char *type, const char *id,
       const struct igw_node *res, const char *mode, bool *first)
 {
-    int rv = igw_buf_puts(b, *first ? "" : ",");
+    int rv = igw_buf_puts(b, *first ? "{\"fullUrl\":" : ",{\"fullUrl\":");
     *first = false;
-    rv = rv == IGW_OK ? igw_buf_printf(b, "{\"fullUrl\":") : rv;
-    if (rv == IGW_OK) {
+    if (rv == IGW_OK) { /* base/type/id, one JSON string (a longer one is written empty) */
         char url[1024];
-        int n = snprintf(url, sizeof(url), "%s/%s/%s", base, type, id);
-        rv = igw_buf_json_str(b, url, n > 0 && (size_t)n < sizeof(url) ? (size_t)n : 0);
+        size_t lb = strlen(base), lt = strlen(type), li = strlen(id);
+        size_t n = lb + lt + li + 2;
+        if (n < sizeof(url)) {
+            memcpy(url, base, lb);
+            url[lb] = '/';
+            memcpy(url + lb + 1, type, lt);
+            url[lb + 1 + lt] = '/';
+            memcpy(url + lb + 2 + lt, id, li);
+        }
+        rv = igw_buf_json_str(b, url, n < sizeof(url) ? n : 0);
     }
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"resource\":") : rv;
     rv = rv == IGW_OK ? igw_json_write(res, b, 0) : rv;
-    return rv == IGW_OK ? igw_buf_printf(b, ",\"search\":{\"mode\":\"%s\"}}", mode) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"search\":{\"mode\":\"") : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(b, mode) : rv;
+    return rv == IGW_OK ? igw_buf_puts(b, "\"}}") : rv;
 }
 
 static const char *
@@ -220,7 +229,9 @@ igw_search_bundle(igw_search_op *op, const char *base, const igw_map_set *maps, 
         if (rv == IGW_OK && op->elements != NULL && res->type == IGW_NODE_OBJECT) {
             subset(res, op->elements);
         }
-        seen_add(op->a, &seen, op->m->resource, id != NULL ? id : "");
+        if (op->nincs > 0) { /* only includes look at what was seen (a linear set) */
+            seen_add(op->a, &seen, op->m->resource, id != NULL ? id : "");
+        }
         rv = rv == IGW_OK
                  ? entry(out, base, op->m->resource, id != NULL ? id : "", res, "match", &first)
                  : rv;

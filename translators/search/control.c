@@ -232,7 +232,7 @@ igw_search_begin_read(igw_search_op **out, igw_arena *a, const igw_search_set *s
         ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
              c == '-' || c == '.';
     }
-    if (!ok) {
+    if (!ok || (op->m->id_uuid && !igw_sr_is_uuid(id))) {
         igw_errbuf_set(errbuf, errlen, "no %s has id '%.64s'", resource, id);
         return IGW_ENOENT;
     }

@@ -81,6 +81,38 @@ flatten(struct igw_node *n)
     }
 }
 
+/* A relay global id base64("Type:pk") -> pk, for the map's global-id paths (openIMIS's
+ * HistoryModels are keyed by a uuid: the records' own id is that uuid). Left as it is when the
+ * text is not a global id. */
+static void
+decode_gids(igw_search_op *op, struct igw_node *list)
+{
+    for (struct igw_node *r = list->first; r != NULL; r = r->next) {
+        for (size_t i = 0; i < op->m->ngids; i++) {
+            struct igw_node *v = r;
+            for (const char *p = op->m->gids[i]; v != NULL && *p != '\0';) {
+                const char *dot = strchr(p, '.');
+                size_t k = dot != NULL ? (size_t)(dot - p) : strlen(p);
+                v = igw_node_get(v, p, k);
+                p += dot != NULL ? k + 1 : k;
+            }
+            size_t n = 0;
+            if (v == NULL || v->type != IGW_NODE_STRING) {
+                continue;
+            }
+            char *t = igw_sr_unb64(op->a, v->str, v->len, &n);
+            if (t == NULL) {
+                continue; /* not base64 (or no memory for the copy): kept as it came */
+            }
+            char *colon = memchr(t, ':', n);
+            if (colon != NULL && colon > t && memchr(t, '\0', n) == NULL) {
+                v->str = colon + 1;
+                v->len = (uint32_t)(n - (size_t)(colon + 1 - t));
+            }
+        }
+    }
+}
+
 const char *
 igw_sr_key_text(const igw_search_op *op, const struct igw_node *rec, size_t i)
 {
@@ -240,21 +272,27 @@ igw_search_next_call(igw_search_op *op, struct igw_buf *body)
     unsigned want = op->summary_count ? 1 : op->count + 1;
     want = want > IGW_SEARCH_UPSTREAM_PAGE ? IGW_SEARCH_UPSTREAM_PAGE : want;
     igw_buf_init(&q, 256 * 1024);
-    int rv = igw_buf_printf(&q, "{ %s(", m->connection);
+    int rv = igw_buf_puts(&q, "{ ");
+    rv = rv == IGW_OK ? igw_buf_puts(&q, m->connection) : rv;
+    rv = rv == IGW_OK ? igw_buf_putc(&q, '(') : rv;
     for (size_t i = 0; rv == IGW_OK && i < op->nargs; i++) {
-        rv = igw_buf_printf(&q, "%s: %s, ", op->args[i].name, op->args[i].lit);
+        rv = igw_buf_puts(&q, op->args[i].name);
+        rv = rv == IGW_OK ? igw_buf_puts(&q, ": ") : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&q, op->args[i].lit) : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&q, ", ") : rv;
     }
     rv = rv == IGW_OK && !m->unordered ? igw_buf_puts(&q, "orderBy: [") : rv;
     for (size_t i = 0; rv == IGW_OK && !m->unordered && i < op->nkeys; i++) {
-        rv = igw_buf_printf(&q, "%s\"%s%s\"", i > 0 ? ", " : "", op->keys[i].desc ? "-" : "",
-                            op->keys[i].order);
+        rv = igw_buf_puts(&q, i > 0 ? ", \"" : "\"");
+        rv = rv == IGW_OK && op->keys[i].desc ? igw_buf_putc(&q, '-') : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&q, op->keys[i].order) : rv;
+        rv = rv == IGW_OK ? igw_buf_putc(&q, '"') : rv;
     }
     rv = rv == IGW_OK && !m->unordered ? igw_buf_puts(&q, "], ") : rv;
-    rv = rv == IGW_OK ? igw_buf_printf(&q,
-                                       "first: %u, offset: %ld) { %spageInfo { "
-                                       "hasNextPage } edges { node { %s",
-                                       want, op->win_off, op->total ? "totalCount " : "", m->select)
-                      : rv;
+    rv = rv == IGW_OK ? igw_buf_printf(&q, "first: %u, offset: %ld) { ", want, op->win_off) : rv;
+    rv = rv == IGW_OK && op->total ? igw_buf_puts(&q, "totalCount ") : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(&q, "pageInfo { hasNextPage } edges { node { ") : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(&q, m->select) : rv;
     for (size_t i = 0; rv == IGW_OK && i < op->nincs; i++) {
         rv = sel_include(&q, op->incs[i], m->set);
     }
@@ -398,6 +436,7 @@ igw_search_feed(igw_search_op *op, const char *body, size_t len, char *errbuf, s
         igw_errbuf_set(errbuf, errlen, "the upstream answer has no edges");
         return IGW_EIO;
     }
+    decode_gids(op, conn);
     if (op->summary_count || op->read) {
         op->done = true;
         return op->read && conn->first != NULL ? keep(op, conn->first, 0) : IGW_OK;

@@ -183,6 +183,14 @@ do_token(struct pctx *c, const struct sm_param *p, const char *field, const char
         }
         code = up;
     }
+    if (p->uuid && (mod == NULL || strcmp(mod, "not") == 0) && !igw_sr_is_uuid(code)) {
+        if (mod == NULL) {
+            c->op->nomatch = true; /* the upstream would refuse the value: nothing matches */
+            return APPLIED;
+        }
+        c->why = "this parameter takes a uuid";
+        return UNSUPPORTED;
+    }
     if (mod == NULL) {
         return put(c, field, "", code, p->raw);
     }
@@ -341,6 +349,10 @@ do_reference(struct pctx *c, const struct sm_param *p, const char *field, const 
         igw_errbuf_set(c->errbuf, c->errlen, "empty reference in '%.40s'", v);
         return IGW_EPARSE;
     }
+    if (p->uuid && !igw_sr_is_uuid(id)) {
+        c->op->nomatch = true; /* the upstream would refuse the value: nothing matches */
+        return APPLIED;
+    }
     return put(c, field, "", id, false);
 }
 
@@ -431,7 +443,8 @@ apply_one(struct pctx *c, const struct igw_search_param *sp)
     const igw_search_map *m = c->op->m;
     if (strcmp(sp->name, "_id") == 0) {
         static const struct sm_param idp = {.type = SM_TOKEN};
-        return apply_param(c, &idp, m->id_arg, sp->modifier, sp->value);
+        static const struct sm_param idu = {.type = SM_TOKEN, .uuid = true};
+        return apply_param(c, m->id_uuid ? &idu : &idp, m->id_arg, sp->modifier, sp->value);
     }
     if (strcmp(sp->name, "_lastUpdated") == 0 && m->updated_filter) {
         static const struct sm_param lu = {.type = SM_DATETIME};

@@ -37,6 +37,7 @@ struct sm_param {
     char *target; /* reference: target resource type */
     char *doc;
     bool raw;
+    bool uuid; /* uuid=1: the argument is a UUID; another value matches nothing (no call) */
     struct sm_value *values;
     size_t nvalues;
 };
@@ -63,6 +64,9 @@ struct igw_search_map {
     char *record_map;
     char *select;
     char *id_arg, *id_path;
+    bool id_uuid;  /* the id argument is a UUID: other ids match nothing, no call */
+    char *gids[4]; /* record paths holding a relay global id of a uuid-keyed model */
+    size_t ngids;
     struct sm_sort key;  /* default order and tie-break (name unused) */
     bool unordered;      /* the connection takes no orderBy: records come in the key's order */
     char *updated;       /* DateTime field: versions, and _lastUpdated; NULL = none */
@@ -161,6 +165,8 @@ int igw_sr_add_arg(igw_search_op *op, const char *name, const char *lit);
 const char *igw_sr_lit(igw_search_op *op, const char *v, bool raw);
 void igw_sr_issue(igw_search_op *op, const char *sev, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+bool igw_sr_is_uuid(const char *s);
 
 /* value.c: dates as [lo, hi) epoch second ranges */
 int igw_sr_date_range(const char *s, int64_t *lo, int64_t *hi);

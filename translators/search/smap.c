@@ -155,6 +155,10 @@ param_opt(struct cx *c, struct sm_param *p, struct word *w)
         p->raw = true;
         return IGW_OK;
     }
+    if (strcmp(w->s, "uuid=1") == 0) {
+        p->uuid = true;
+        return IGW_OK;
+    }
     for (size_t i = 0; i < sizeof(NAMES) / sizeof(NAMES[0]); i++) {
         size_t n = strlen(NAMES[i]);
         if (strncmp(w->s, NAMES[i], n) == 0) {
@@ -273,9 +277,21 @@ decl_simple(struct cx *c, struct word *w, size_t nw)
         m->record_map = dup(c, w[5].s);
     } else if (strcmp(k, "select") == 0 && nw == 2) {
         m->select = dup(c, w[1].s);
-    } else if (strcmp(k, "id") == 0 && (nw == 2 || nw == 3)) {
+    } else if (strcmp(k, "id") == 0 && nw >= 2 && nw <= 4) {
+        m->id_uuid = nw > 2 && strcmp(w[nw - 1].s, "uuid") == 0;
+        size_t last = m->id_uuid ? nw - 2 : nw - 1;
+        if (nw == 4 && !m->id_uuid) {
+            return fail(c, w[3].col, IGW_EPARSE, "id <argument> [record path] [uuid]", NULL);
+        }
         m->id_arg = dup(c, w[1].s);
-        m->id_path = dup(c, w[nw - 1].s);
+        m->id_path = dup(c, w[last].s);
+    } else if (strcmp(k, "global-id") == 0 && nw >= 2) {
+        for (size_t i = 1; i < nw; i++) {
+            if (m->ngids == sizeof(m->gids) / sizeof(m->gids[0])) {
+                return fail(c, w[i].col, IGW_ECONFIG, "too many global-id paths", NULL);
+            }
+            m->gids[m->ngids++] = dup(c, w[i].s);
+        }
     } else if (strcmp(k, "key") == 0 && (nw == 4 || (nw == 5 && !strcmp(w[4].s, "unordered")))) {
         m->key.order = dup(c, w[1].s);
         m->key.path = dup(c, w[2].s);

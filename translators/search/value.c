@@ -198,3 +198,19 @@ igw_sr_number_ok(const char *s)
     }
     return dig && s[i] == '\0' && i < 40;
 }
+
+/* A uuid in its text form (8-4-4-4-12 hex digits, either case), as a UUID argument takes it. */
+bool
+igw_sr_is_uuid(const char *s)
+{
+    size_t i = 0;
+    for (; s[i] != '\0' && i < 36; i++) {
+        char c = s[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (dash ? c != '-' : !hex) {
+            return false;
+        }
+    }
+    return i == 36 && s[i] == '\0';
+}

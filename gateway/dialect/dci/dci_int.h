@@ -7,6 +7,8 @@
  *   dci_check.c    message_key (sender_id + message_id) and check_input (the envelope against
  *                  the endpoint's schema, include/igw/dci.h)
  *   dci_answer.c   answer: the Response ACK, or NACK rjct.message_id.duplicate for a repeat
+ *   dci_query.c    what the search mediators share: the walk over an item's query, the answer
+ *                  envelope (dci_search.c: over openIMIS GraphQL; dci_fhir_search.c: over FHIR)
  *
  * Everything here is CPU only and runs on the intake's threads (core/dialect.h); nothing
  * blocks.
@@ -68,5 +70,31 @@ int dci_check_input(struct igw_ingest *in, char *err, size_t errlen);
  *  @return IGW_OK, IGW_ENOMEM. */
 int dci_answer(const struct igw_ingest *in, uint64_t id, bool duplicate,
                struct igw_accept_resp *out);
+
+/* ---- dci_query.c -------------------------------------------------------------------------- */
+
+struct igw_node;
+struct igw_med;
+
+/** One condition of a query: attribute name, operator (eq gt ge lt le in; anything else is
+ *  passed as given), value (any node, NULL when absent). Sets *why (static text) and returns
+ *  IGW_EPARSE for a condition it cannot translate; IGW_ENOMEM/IGW_ETOOBIG stop the walk. */
+typedef int (*dci_cond_fn)(void *arg, const char *attr, const char *op, const struct igw_node *val,
+                           const char **why);
+
+/** Walks the query of one search_criteria: idtype-value {type, value} is one eq condition;
+ *  predicate conditions (expression1, expression2 joined by `and`) and NoSql expression
+ *  documents ($and, {attr: v}, {attr: {"$gte": v}}) one condition each. Refuses (IGW_EPARSE,
+ *  *why set) `or`/`not`, `$or`, unknown `$` operators and expressions given as query text.
+ *  @return IGW_OK, IGW_EPARSE or what fn returned. */
+int dci_query_walk(const struct igw_node *crit, dci_cond_fn fn, void *arg, const char **why);
+
+/** Writes the sync search answer into m->answer (HTTP 200): {signature, header, message}, the
+ *  header a callback header (action on-search, message_id "<request's>-on-search", sender and
+ *  receiver swapped, n items), the message transaction_id, correlation_id (the request's
+ *  message_id) and search_response = the items (comma-joined JSON objects, borrowed).
+ *  Signed with igw's key when one is configured. @return IGW_MED_ANSWER or -IGW_ENOMEM. */
+int dci_search_envelope(struct igw_med *m, const struct igw_node *req, size_t n,
+                        const struct igw_buf *items);
 
 #endif /* IGW_GATEWAY_DIALECT_DCI_INT_H */

@@ -241,88 +241,24 @@ cond(struct igw_buf *q, const igw_search_map *sm, const char *attr, const char *
     return rv == IGW_OK ? enc(q, v, strlen(v)) : rv;
 }
 
-static const char *
-mongo_op(const char *k)
-{
-    static const char *const ops[][2] = {{"$eq", "eq"}, {"$gt", "gt"},  {"$gte", "ge"},
-                                         {"$lt", "lt"}, {"$lte", "le"}, {"$in", "in"}};
-    for (size_t i = 0; i < IGW_ARRAY_LEN(ops); i++) {
-        if (strcmp(k, ops[i][0]) == 0) {
-            return ops[i][1];
-        }
-    }
-    return NULL;
-}
+struct cond_arg {
+    struct igw_buf *q;
+    const igw_search_map *sm;
+};
 
-/* A NoSql expression document: {"$and": [doc...]}, {attr: scalar}, {attr: {"$op": v, ...}}. */
 static int
-expr_doc(struct igw_buf *q, const igw_search_map *sm, const struct igw_node *d, int depth,
-         const char **why)
+cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val, const char **why)
 {
-    int rv = IGW_OK;
-    if (d == NULL || d->type != IGW_NODE_OBJECT || depth > 8) {
-        *why = "an expression is an object of conditions";
-        return IGW_EPARSE;
-    }
-    for (const struct igw_node *c = d->first; rv == IGW_OK && c != NULL; c = c->next) {
-        if (strcmp(c->key, "$and") == 0 && c->type == IGW_NODE_ARRAY) {
-            for (const struct igw_node *e = c->first; rv == IGW_OK && e != NULL; e = e->next) {
-                rv = expr_doc(q, sm, e, depth + 1, why);
-            }
-        } else if (c->key[0] == '$') {
-            *why = "only $and combines conditions ($or, $not ... are not supported)";
-            return IGW_EPARSE;
-        } else if (c->type == IGW_NODE_OBJECT) {
-            for (const struct igw_node *o = c->first; rv == IGW_OK && o != NULL; o = o->next) {
-                const char *op = mongo_op(o->key);
-                if (op == NULL) {
-                    *why = "unknown operator ($eq, $gt, $gte, $lt, $lte)";
-                    return IGW_EPARSE;
-                }
-                rv = cond(q, sm, c->key, op, o, why);
-            }
-        } else {
-            rv = cond(q, sm, c->key, "eq", c, why);
-        }
-    }
-    return rv;
+    struct cond_arg *c = arg;
+    return cond(c->q, c->sm, attr, op, val, why);
 }
 
 /* The query of one item as a query string after q's current content. */
 static int
 query_of(struct igw_buf *q, const igw_search_map *sm, const struct igw_node *crit, const char **why)
 {
-    const char *qt = str_of(crit, "query_type", "");
-    const struct igw_node *query = mem(crit, "query");
-    int rv = IGW_OK;
-
-    if (query != NULL && query->type == IGW_NODE_ARRAY) { /* predicate (also sent as another
-                                                           * query_type: drift 7.10) */
-        for (const struct igw_node *p = query->first; rv == IGW_OK && p != NULL; p = p->next) {
-            const char *cnd = str_of(p, "condition", "and");
-            const struct igw_node *e1 = mem(p, "expression1"), *e2 = mem(p, "expression2");
-            if (strcasecmp(cnd, "and") != 0 && !(e2 == NULL && p->next == NULL)) {
-                *why = "only the condition and is supported";
-                return IGW_EPARSE;
-            }
-            for (const struct igw_node *e = e1; rv == IGW_OK && e != NULL;
-                 e = e == e1 ? e2 : NULL) {
-                rv = cond(q, sm, str_of(e, "attribute_name", ""), str_of(e, "operator", ""),
-                          mem(e, "attribute_value"), why);
-            }
-        }
-        return rv;
-    }
-    if (strcmp(qt, "expression") == 0 || mem(mem(query, "value"), "expression") != NULL) {
-        const struct igw_node *ex = mem(mem(query, "value"), "expression");
-        if (ex != NULL && ex->type == IGW_NODE_STRING) {
-            *why = "igw answers expressions in the NoSql (document) shape, not query text";
-            return IGW_EPARSE;
-        }
-        return expr_doc(q, sm, mem(ex, "query") != NULL ? mem(ex, "query") : ex, 0, why);
-    }
-    /* idtype-value */
-    return cond(q, sm, str_of(query, "type", ""), "eq", mem(query, "value"), why);
+    struct cond_arg c = {q, sm};
+    return dci_query_walk(crit, cond_cb, &c, why);
 }
 
 /* The record type of an item: reg_record_type, else response_entity, else the expression's
@@ -512,68 +448,6 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
     return rv == IGW_ENOENT ? item_done(m, r, it) : rv;
 }
 
-/* The whole answer: a callback header and the SearchResponse. */
-static int
-answer(struct igw_med *m, struct ds_req *r)
-{
-    const struct igw_node *h = mem(r->req, "header");
-    struct igw_buf hb, mb;
-    char now[40], mid[128], err[IGW_ERRBUF_SIZE];
-    const char *mid_in = str_of(h, "message_id", "search");
-    int rv;
-
-    dci_now(now, sizeof(now));
-    snprintf(mid, sizeof(mid), "%.90s-on-search", mid_in);
-    igw_buf_init(&hb, 64 * 1024);
-    igw_buf_init(&mb, DS_OUT_MAX);
-    rv = igw_buf_puts(&hb, "{\"version\":\"1.0.0\"");
-    rv = rv == IGW_OK ? kv(&hb, "message_id", mid, true) : rv;
-    rv = rv == IGW_OK ? kv(&hb, "message_ts", now, true) : rv;
-    rv = rv == IGW_OK ? kv(&hb, "action", "on-search", true) : rv;
-    rv = rv == IGW_OK ? kv(&hb, "status", "succ", true) : rv;
-    rv = rv == IGW_OK
-             ? igw_buf_printf(&hb, ",\"total_count\":%zu,\"completed_count\":%zu", r->n, r->n)
-             : rv;
-    rv = rv == IGW_OK ? kv(&hb, "sender_id", str_of(h, "receiver_id", "igw"), true) : rv;
-    rv = rv == IGW_OK ? kv(&hb, "receiver_id", str_of(h, "sender_id", ""), true) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(&hb, ",\"is_msg_encrypted\":false}") : rv;
-    rv = rv == IGW_OK ? igw_buf_putc(&mb, '{') : rv;
-    rv = rv == IGW_OK ? kv(&mb, "transaction_id",
-                           str_of(mem(r->req, "message"), "transaction_id", ""), false)
-                      : rv;
-    rv = rv == IGW_OK ? kv(&mb, "correlation_id", mid_in, true) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(&mb, ",\"search_response\":[") : rv;
-    rv = rv == IGW_OK && r->items_out.len > 0
-             ? igw_buf_append(&mb, r->items_out.ptr, r->items_out.len)
-             : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(&mb, "]}") : rv;
-    igw_buf_reset(&m->answer.body);
-    if (rv == IGW_OK) { /* signed with igw's key when one is configured, else "signature":"" */
-        struct igw_buf sig;
-        igw_buf_init(&sig, 64 * 1024);
-        int srv = igw_sign_envelope(hb.ptr, hb.len, mb.ptr, mb.len, &sig, err, sizeof(err));
-        rv = igw_buf_puts(&m->answer.body, "{\"signature\":");
-        rv = rv == IGW_OK ? igw_buf_json_str(&m->answer.body, srv == IGW_OK ? sig.ptr : "",
-                                             srv == IGW_OK ? sig.len : 0)
-                          : rv;
-        igw_buf_fini(&sig);
-        rv = rv == IGW_OK ? igw_buf_puts(&m->answer.body, ",\"header\":") : rv;
-        rv = rv == IGW_OK ? igw_buf_append(&m->answer.body, hb.ptr, hb.len) : rv;
-        rv = rv == IGW_OK ? igw_buf_puts(&m->answer.body, ",\"message\":") : rv;
-        rv = rv == IGW_OK ? igw_buf_append(&m->answer.body, mb.ptr, mb.len) : rv;
-        rv = rv == IGW_OK ? igw_buf_putc(&m->answer.body, '}') : rv;
-    }
-    igw_buf_fini(&hb);
-    igw_buf_fini(&mb);
-    if (rv != IGW_OK) {
-        snprintf(m->err, sizeof(m->err), "the answer could not be written");
-        return -IGW_ENOMEM;
-    }
-    m->answer.status = 200;
-    m->answer.content_type = DCI_CT;
-    return IGW_MED_ANSWER;
-}
-
 /* Runs the items from r->i on until one needs a call, or answers when all are done. */
 static int
 advance(struct igw_med *m, struct ds_req *r)
@@ -589,7 +463,7 @@ advance(struct igw_med *m, struct ds_req *r)
         }
         r->i++;
     }
-    return answer(m, r);
+    return dci_search_envelope(m, r->req, r->n, &r->items_out);
 }
 
 static int
@@ -606,7 +480,7 @@ ds_start(struct igw_med *m)
         return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
     }
     mid = str_of(mem(req, "header"), "message_id", NULL);
-    if (m->ch->ndci_partners > 0) {
+    if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
         struct igw_partner_verdict v;
         const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
         if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,

@@ -367,7 +367,7 @@ def _filtered(ctx, root, args, filters):
         # exact uuid / code: start from the index instead of scanning (reads by id are common)
         if path or lookup != "exact" or root == "familyMembers":
             continue
-        if field == "uuid":
+        if field == "uuid" or (field == "id" and kind_ == sc.U):
             c = st.by_uuid[kind].get(str(v).lower())
         elif field == ("chfId" if kind == "insuree" else "code") and not hist:
             c = st.by_code[kind].get(str(v))
@@ -552,7 +552,14 @@ def project(ctx, rec, sels, type_name, variables):
         if n == "__typename":
             out[f.key] = type_name
         elif n == "id":
-            out[f.key] = global_id(type_name, rec["_pk"]) if t.kind else rec.get("id")
+            if t.uuid_pk:
+                out[f.key] = global_id(type_name, rec["uuid"])
+            else:
+                out[f.key] = global_id(type_name, rec["_pk"]) if t.kind else rec.get("id")
+        elif n.endswith("TypeName") and t.uuid_pk:
+            out[f.key] = rec.get(n[:-4])        # the content type's model name
+        elif n in ("subjectType", "thirdpartyType", "lineType") and t.uuid_pk:
+            out[f.key] = sc.CONTENT_TYPES.get(str(rec.get(n) or "").lower())
         elif n in t.conns:
             ntype, fn = t.conns[n]
             rows = [r for r in fn(ctx.store, rec) if _current(r)]

@@ -28,13 +28,14 @@ class ResolverError(Exception):
 
 # ---------------------------------------------------------------- types
 S, D, DT, I, F, B, ID, E = "String", "Date", "DateTime", "Int", "Decimal", "Boolean", "ID", "Enum"
+U = "UUID"   # a UUIDField filter (graphene-django: UUIDFilter), e.g. the id of a HistoryModel
 STR_LOOKUPS = ("exact", "istartswith", "icontains", "iexact")
 CMP = ("exact", "lt", "lte", "gt", "gte")
 
 
 class T:
     def __init__(self, name, kind=None, scalars=(), objects=None, conns=None, lists=None, filters=None,
-                 rels=None, extended=True, generic=False):
+                 rels=None, extended=True, generic=False, uuid_pk=False):
         self.name = name
         self.kind = kind
         self.scalars = set(scalars) | {"id", "__typename"}
@@ -45,6 +46,7 @@ class T:
         self.rels = rels or {}              # field -> (type name, many: fn(store, rec) -> rows | None)
         self.extended = extended            # connection has totalCount / edgeCount
         self.generic = generic              # any field of the embedded dict
+        self.uuid_pk = uuid_pk              # HistoryModel: id = base64("Type:<uuid>")
 
 
 def _f(kind, lookups, *names):
@@ -94,6 +96,40 @@ CLM_FILTERS.update(_f(F, CMP, "claimed", "approved"))
 
 ADM_FILTERS = {"id": (ID, ("exact",)), "uuid": (S, ("exact",)), "code": (S, ("exact", "icontains")),
                "lastName": (S, ("exact",)), "otherNames": (S, ("exact",))}
+
+
+# invoice module (openimis-be-invoice_py, gql/filter_mixin.py GenericFilterGQLTypeMixin):
+# HistoryModels keyed by a uuid, so "id" is a UUID filter
+HIST_COMMON = {"id": (U, ("exact",)), "isDeleted": (B, ("exact",)), "version": (I, ("exact",))}
+HIST_COMMON.update(_f(DT, CMP, "dateCreated", "dateUpdated"))
+INV_FILTERS = dict(HIST_COMMON)
+INV_FILTERS.update({"subjectId": (U, ("exact",)), "subjectType": (I, ("exact",)),
+                    "thirdpartyId": (U, ("exact",)), "thirdpartyType": (I, ("exact",)),
+                    "status": (E, ("exact",)), "currencyTpCode": (S, ("exact",)),
+                    "currencyCode": (S, ("exact",))})
+INV_FILTERS.update(_f(S, STR_LOOKUPS, "codeTp", "code", "codeExt", "paymentReference"))
+INV_FILTERS.update(_f(D, CMP, "dateDue", "datePayed", "dateInvoice"))
+INV_FILTERS.update(_f(F, CMP, "amountDiscount", "amountNet", "amountTotal"))
+INV_FILTERS.update(_f(S, ("exact", "icontains"), "note", "terms"))
+PAY_FILTERS = dict(HIST_COMMON)
+PAY_FILTERS.update(_f(S, ("istartswith", "icontains", "iexact"), "codeTp", "codeExt", "codeReceipt",
+                      "paymentOrigin", "payerRef", "payerName"))
+PAY_FILTERS.update(_f(S, ("istartswith", "iexact"), "label"))
+PAY_FILTERS.update({"reconciliationStatus": (E, ("exact",))})
+PAY_FILTERS.update(_f(F, CMP, "fees", "amountReceived"))
+PAY_FILTERS.update(_f(D, CMP, "datePayment"))
+HIST_FIELDS = ["isDeleted", "jsonExt", "dateCreated", "dateUpdated", "userCreated", "userUpdated", "version",
+               "dateValidFrom", "dateValidTo", "replacementUuid"]
+# ContentType ids: openIMIS sends the id as subjectType/thirdpartyType/lineType (Int) and the
+# model name as *TypeName; the ids are the simulator's own (they depend on a database's
+# migration order)
+CONTENT_TYPES = {"family": 21, "insuree": 22, "contract": 31, "policyholder": 32, "policy": 41,
+                 "contribution": 42, "premium": 42, "invoice": 51, "bill": 52, "batchrun": 61,
+                 "commission": 62, "fees": 63, "claim": 71, "healthfacility": 81}
+
+
+def _sub_rows(field):
+    return lambda store, rec: rec.get(field) or []
 
 
 def _members(store, fam):
@@ -189,6 +225,27 @@ for t in [
        "effectiveDate", "expiryDate", "officerCode", "officerName", "status", "ded", "dedInPatient",
        "dedOutPatient", "ceiling", "ceilingInPatient", "ceilingOutPatient", "balance", "validityFrom",
        "validityTo", "maxInstallments"]),
+    T("InvoiceGQLType", "invoice",
+      HIST_FIELDS + ["subjectId", "subjectTypeName", "thirdpartyId", "thirdpartyTypeName", "codeTp",
+                     "code", "codeExt", "dateDue", "dateInvoice", "datePayed", "amountDiscount", "amountNet",
+                     "amountTotal", "taxAnalysis", "status", "currencyTpCode", "currencyCode", "note", "terms",
+                     "paymentReference", "subjectType", "thirdpartyType", "subject", "thirdparty"],
+      conns={"lineItems": ("InvoiceLineItemGQLType", _sub_rows("lineItems"))},
+      filters=INV_FILTERS, uuid_pk=True),
+    T("InvoiceLineItemGQLType", None,
+      HIST_FIELDS + ["code", "description", "details", "ledgerAccount", "lineId", "lineType", "lineTypeName",
+                     "quantity", "unitPrice", "discount", "deduction", "taxRate", "taxAnalysis", "amountTotal",
+                     "amountNet", "line"],
+      filters=dict(HIST_COMMON), uuid_pk=True),
+    T("PaymentInvoiceGQLType", "payment",
+      HIST_FIELDS + ["reconciliationStatus", "codeTp", "codeExt", "codeReceipt", "label", "fees",
+                     "amountReceived", "datePayment", "paymentOrigin", "payerRef", "payerName"],
+      conns={"invoicePayments": ("DetailPaymentInvoiceGQLType", _sub_rows("invoicePayments"))},
+      filters=PAY_FILTERS, uuid_pk=True),
+    T("DetailPaymentInvoiceGQLType", None,
+      HIST_FIELDS + ["subjectId", "subjectType", "subjectTypeName", "status", "fees", "amount",
+                     "reconcilationId", "reconcilationDate", "subject"],
+      filters=dict(HIST_COMMON), uuid_pk=True),
     T("_", None, generic=True),
 ]:
     TYPES[t.name] = t
@@ -218,11 +275,18 @@ ROOTS = {
                                                              "showHistory": B, "orderBy": S, "targetDate": D}),
     "policiesByFamily": ("PolicyByFamilyOrInsureeGQLType", {"familyUuid": S + "!", "activeOrLastExpiredOnly": B,
                                                             "showHistory": B, "orderBy": S, "targetDate": D}),
+    # openimis-be-invoice_py gql/*/query.py: OrderedDjangoFilterConnectionField, the validity
+    # arguments of core.utils.append_validity_filter
+    "invoice": ("InvoiceGQLType", {"dateValidFrom_Gte": DT, "dateValidTo_Lte": DT,
+                                   "applyDefaultValidityFilter": B, **EXTRA_COMMON}),
+    "paymentInvoice": ("PaymentInvoiceGQLType", {"dateValidFrom_Gte": DT, "dateValidTo_Lte": DT,
+                                                 "applyDefaultValidityFilter": B, **EXTRA_COMMON}),
 }
 ROOT_KIND = {"insurees": "insuree", "families": "family", "policies": "policy", "claims": "claim",
              "healthFacilities": "healthFacility", "locations": "location", "locationsAll": "location",
              "products": "product", "insureePolicy": "insureePolicy", "familyMembers": "insuree",
-             "policiesByInsuree": "policy", "policiesByFamily": "policy"}
+             "policiesByInsuree": "policy", "policiesByFamily": "policy", "invoice": "invoice",
+             "paymentInvoice": "payment"}
 PAGING = {"first": I, "last": I, "after": S, "before": S, "offset": I}
 LOOKUP_NAMES = {"exact", "iexact", "istartswith", "icontains", "startswith", "contains", "lt", "lte", "gt",
                 "gte", "isnull", "in", "ne"}
@@ -292,6 +356,11 @@ def coerce(kind, v, argname):
         if isinstance(v, bool) or not isinstance(v, int):
             raise bad
         return v
+    if kind == U:
+        if not isinstance(v, str) or not re.match(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$", v):
+            raise bad
+        h = v.replace("-", "").lower()
+        return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
     if kind in (F, "Float"):
         if isinstance(v, bool):
             raise bad
@@ -365,6 +434,9 @@ STORE = [None]   # the Store the many-relations read (set by execute())
 
 
 def _leaf(field, kind, lookup, value):
+    if kind == U:
+        key = "uuid" if field == "id" else field
+        return lambda rec: str(rec.get(key) or "").lower() == value
     if lookup == "isnull":
         want = bool(value)
         return lambda rec: (rec.get(field) is None) == want
@@ -438,7 +510,8 @@ def order_key_fns(type_name, order_by):
                         t = TYPES.get(t.objects[seg], TYPES["_"])
                     continue
                 raise ResolverError("Cannot resolve keyword '%s' into field." % seg)
-            out.append((_path_getter(["_pk" if seg == "id" else seg for seg in segs]), desc))
+            pk = "uuid" if TYPES[type_name].uuid_pk else "_pk"
+            out.append((_path_getter([pk if seg == "id" else seg for seg in segs]), desc))
     return out
 
 

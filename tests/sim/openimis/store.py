@@ -25,9 +25,13 @@ KINDS = {
     "claim": "ClaimGQLType",
     "officer": "OfficerGQLType",
     "claimAdmin": "ClaimAdminGQLType",
-    "payment": "PaymentGQLType",
+    "payment": "PaymentInvoiceGQLType",
+    "invoice": "InvoiceGQLType",
     "premium": "PremiumGQLType",
 }
+# openIMIS HistoryModels (invoice module): keyed by a uuid (the relay id is base64 of
+# "Type:<uuid>"), no validity rows; soft delete (isDeleted), dateCreated / dateUpdated / version
+HISTORY_KINDS = {"invoice", "payment"}
 KIND_ALIASES = {"health_facility": "healthFacility", "hf": "healthFacility", "insuree_policy": "insureePolicy",
                 "claim_admin": "claimAdmin", "contribution": "premium"}
 
@@ -58,8 +62,9 @@ REFS = {
 # fields holding a date (YYYY-MM-DD) or a naive datetime, normalised at load
 DATE_FIELDS = {"dob", "enrollDate", "startDate", "effectiveDate", "expiryDate", "dateClaimed", "dateFrom",
                "dateTo", "dateProcessed", "enrollmentDate", "payDate", "contractStartDate",
-               "contractEndDate", "statusDate"}
-DATETIME_FIELDS = {"validityFrom", "validityTo", "submitStamp", "processStamp", "creationDate"}
+               "contractEndDate", "statusDate", "dateInvoice", "dateDue", "datePayed", "datePayment"}
+DATETIME_FIELDS = {"validityFrom", "validityTo", "submitStamp", "processStamp", "creationDate", "dateCreated",
+                   "dateUpdated", "dateValidFrom", "dateValidTo"}
 GENDERS = {"M": "Male", "F": "Female", "O": "Other"}
 EXCLUDED_CHFIDS = {"999999999"}
 
@@ -191,6 +196,8 @@ class Store:
                 rec[f] = norm_datetime(rec[f])
         rec.setdefault("validityFrom", "2020-01-01T00:00:00.000000")
         rec.setdefault("validityTo", None)
+        if kind in HISTORY_KINDS:
+            self._history_defaults(kind, rec)
         if kind == "insuree":
             g = rec.get("gender")
             if isinstance(g, str):
@@ -200,6 +207,30 @@ class Store:
         self.rows[kind].append(rec)
         self.by_pk[kind][pk] = rec
         self.by_uuid[kind][str(rec["uuid"]).lower()] = rec
+
+    @staticmethod
+    def _history_defaults(kind, rec):
+        """A HistoryModel row: dateCreated/dateUpdated/version/isDeleted, and its embedded rows
+        (invoice lineItems, payment invoicePayments: their own models, keyed by uuids too)."""
+        rec.setdefault("dateCreated", rec.get("validityFrom"))
+        rec.setdefault("dateUpdated", rec.get("dateCreated"))
+        rec.setdefault("version", 1)
+        rec.setdefault("isDeleted", False)
+        rec["uuid"] = str(rec["uuid"]).lower()
+        sub = "lineItems" if kind == "invoice" else "invoicePayments"
+        rows = rec.get(sub)
+        if isinstance(rows, dict):
+            rows = [rows]
+        rows = [r for r in rows or [] if isinstance(r, dict)]
+        for i, r in enumerate(rows):
+            r.setdefault("uuid", str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, "openimis-sim:%s:%s:%d"
+                                                   % (sub, rec["uuid"], i))))
+            r["_pk"] = i + 1
+            r.setdefault("dateCreated", rec["dateCreated"])
+            r.setdefault("dateUpdated", rec["dateUpdated"])
+            r.setdefault("isDeleted", False)
+            r.setdefault("version", 1)
+        rec[sub] = rows
 
     def _resolve(self, target, v):
         if isinstance(v, dict):
@@ -344,6 +375,8 @@ class Store:
             rec = self.find(kind, cmd)
             if rec is None:
                 raise KeyError("no current %s matches" % kind)
+            if kind in HISTORY_KINDS:
+                return self._mutate_history(kind, rec, op, changes, ts)
             hist = {k: v for k, v in rec.items()}
             hist["_pk"] = self.next_pk[kind]
             self.next_pk[kind] += 1
@@ -379,6 +412,30 @@ class Store:
             self.reindex()
             self.version += 1
             return rec["uuid"]
+
+    def _mutate_history(self, kind, rec, op, changes, ts):
+        """HistoryModel.save / delete_history: the row changes in place (the history goes to a
+        table the GraphQL API does not show), dateUpdated = now, version + 1; delete is soft."""
+        if op == "delete":
+            rec["isDeleted"] = True
+            rec["validityTo"] = ts          # the simulator's "not current" marker
+            self.by_code[kind].pop(str(rec.get("code")), None)
+        elif op == "update":
+            for k, v in changes.items():
+                if k in ("id", "uuid", "_pk", "_kind"):
+                    continue
+                if k in DATE_FIELDS:
+                    v = norm_date(v)
+                elif k in DATETIME_FIELDS:
+                    v = norm_datetime(v)
+                rec[k] = v
+            self._history_defaults(kind, rec)
+        else:
+            raise ValueError("unknown op %r (update, create, delete)" % op)
+        rec["dateUpdated"] = ts
+        rec["version"] = int(rec.get("version") or 1) + 1
+        self.version += 1
+        return rec["uuid"]
 
     def find(self, kind, cmd):
         if cmd.get("uuid"):

@@ -463,6 +463,53 @@ test_unordered(void)
     igw_search_set_free(s);
 }
 
+/* A uuid-keyed model (openIMIS's invoices): ids, _id and uuid=1 values that are not uuids match
+ * nothing without a call; the record's relay id becomes the uuid inside it before the record
+ * map runs. */
+static void
+test_uuid_keyed(void)
+{
+    igw_arena *a = igwt_file_arena(0);
+    igw_search_op *op = NULL;
+    char err[IGW_ERRBUF_SIZE];
+    struct igw_buf b;
+    const char *etag = NULL, *lm = NULL;
+    const char *u = "a1000000-0000-4000-8000-000000000001";
+    load();
+    IGWT_ERR(igw_search_begin_read(&op, a, SET, "Invoice", "INV-0001", err, sizeof(err)),
+             IGW_ENOENT);
+    const char *none[] = {"_id=INV-1", "recipient=Patient/123", "recipient=x"};
+    for (size_t i = 0; i < 3; i++) {
+        IGWT_OK(start(a, "Invoice", none[i], 0, &op, err));
+        igw_buf_init(&b, 1 << 16);
+        IGWT_ERR(igw_search_next_call(op, &b), IGW_ENOENT); /* done: no call */
+        igw_buf_fini(&b);
+    }
+    IGWT_OK(start(a, "PaymentNotice", "identifier=nope", 0, &op, err));
+    igw_buf_init(&b, 1 << 16);
+    IGWT_ERR(igw_search_next_call(op, &b), IGW_ENOENT);
+    igw_buf_fini(&b);
+    IGWT_OK(
+        start(a, "Invoice", "recipient=Patient/E0000000-0000-4000-8000-000000000001", 0, &op, err));
+    IGWT_CHECK(strstr(call_text(a, op), "thirdpartyId: \"E0000000-") != NULL);
+    /* read: the id argument is the uuid, the answer's relay id decoded for the record map */
+    IGWT_OK(igw_search_begin_read(&op, a, SET, "Invoice", u, err, sizeof(err)));
+    IGWT_CHECK(strstr(call_text(a, op), "invoice(id: \"a1000000-") != NULL);
+    /* base64("InvoiceGQLType:a1000000-0000-4000-8000-000000000001") */
+    const char *ans =
+        "{\"data\":{\"invoice\":{\"pageInfo\":{\"hasNextPage\":false},\"edges\":[{"
+        "\"node\":{\"id\":\"SW52b2ljZUdRTFR5cGU6YTEwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAw"
+        "MDAwMDAx\",\"code\":\"INV-0001\",\"status\":2,\"dateUpdated\":"
+        "\"2024-01-15T09:00:00\"}}]}}}";
+    IGWT_OK(igw_search_feed(op, ans, strlen(ans), err, sizeof(err)));
+    igw_buf_init(&b, 1 << 20);
+    IGWT_OK(igw_search_read(op, MAPS, &b, &etag, &lm, err, sizeof(err)));
+    IGWT_CHECK(strstr(b.ptr, "\"id\":\"a1000000-0000-4000-8000-000000000001\"") != NULL);
+    IGWT_CHECK(strstr(b.ptr, "\"status\":\"balanced\"") != NULL);
+    IGWT_STREQ(lm, "Mon, 15 Jan 2024 09:00:00 GMT");
+    igw_buf_fini(&b);
+}
+
 static void
 count_params(void *arg, const char *res, const char *param, const char *type, const char *doc)
 {
@@ -489,4 +536,4 @@ IGWT_MAIN({"query_parse", test_query_parse}, {"plan_types", test_plan_types},
           {"chain_and_reference", test_chain_and_reference}, {"paging", test_paging},
           {"bundle_extras", test_bundle_extras}, {"read", test_read},
           {"map_errors", test_map_errors}, {"unordered", test_unordered},
-          {"params_list", test_params_list})
+          {"uuid_keyed", test_uuid_keyed}, {"params_list", test_params_list})

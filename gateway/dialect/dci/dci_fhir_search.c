@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The dci-fhir-search mediator (docs/DCI.md, "Search answered from a FHIR server"): a DCI
+ * /registry/sync/search answered live from a FHIR R4 server (the channel's upstream: openIMIS's
+ * FHIR API, igw's own FHIR face, any other). Which FHIR resource a DCI record type is and which
+ * FHIR search parameter each DCI attribute becomes is declared in a mapping file,
+ * <mappings>/<name>/dci-fhir-search (no C per attribute):
+ *
+ *   record Person Patient map fhir-bundle-to-dci-search-response [paging next|offset]
+ *   param  <dci attribute> token|string|date <fhir parameter> [system=<uri>]
+ *   sort   <dci attribute> <fhir parameter>
+ *
+ * Every search_request item is one FHIR search (GET <type>?<params>&_count=<page_size>): eq on
+ * a string is `<p>:exact=v`, on a token `<p>=[system|]v`, on a date `<p>=eq<v>`; gt ge lt le on
+ * a date the FHIR prefixes. Page n of a DCI search is reached by following the Bundle's `next`
+ * link n-1 times (paging next, any FHIR server) or with `_offset` (paging offset: igw's FHIR
+ * face and HAPI). Only the path and query of a next link are used, under the upstream's own
+ * base: the server never makes igw call another address. The Bundle becomes the item's records
+ * through the record's map (fhir-bundle-to-dci-search-response, input {request, bundle}); the
+ * answer is the sync search envelope dci-search answers with (dci_query.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+
+#include "igw/common.h"
+#include "igw/json.h"
+#include "igw/map.h"
+#include "dialect/dci/dci_int.h"
+#include "mediate/mediator.h"
+#include "sign/sign.h"
+
+#define FS_FILE "dci-fhir-search"
+#define FS_ITEMS_MAX 64u
+#define FS_PAGE_MAX 1000L
+#define FS_PAGE_DEFAULT 100L
+#define FS_OUT_MAX (16u * 1024u * 1024u)
+#define FS_CRIT "rjct.search_criteria.invalid"
+#define FS_WORD 128
+
+struct fs_param {
+    char name[FS_WORD], fhir[FS_WORD], system[256];
+    char kind; /* 't' token, 's' string, 'd' date */
+};
+
+struct fs_sort {
+    char name[FS_WORD], fhir[FS_WORD];
+};
+
+struct fs_record {
+    char rtype[FS_WORD], ftype[FS_WORD], map[FS_WORD];
+    bool offset;
+    struct fs_param params[48];
+    size_t np;
+    struct fs_sort sorts[16];
+    size_t ns;
+};
+
+struct fs_chan {
+    struct fs_record recs[8];
+    size_t n;
+};
+
+struct fs_req {
+    const struct igw_node *req;
+    const struct igw_node *items[FS_ITEMS_MAX];
+    size_t n, i;
+    const struct fs_record *rec;
+    long page_size, page_number, skip; /* skip: next links still to follow */
+    long last_total;                   /* the total of the last Bundle of the item, -1: none */
+    bool first;
+    struct igw_buf path, items_out;
+};
+
+static const struct igw_node *
+mem(const struct igw_node *obj, const char *key)
+{
+    return obj != NULL && obj->type == IGW_NODE_OBJECT ? igw_node_get(obj, key, strlen(key)) : NULL;
+}
+
+static const char *
+str_of(const struct igw_node *obj, const char *key, const char *dflt)
+{
+    const struct igw_node *n = mem(obj, key);
+    return n != NULL && n->type == IGW_NODE_STRING ? n->str : dflt;
+}
+
+static long
+num_of(const struct igw_node *obj, const char *key, long dflt)
+{
+    const struct igw_node *n = mem(obj, key);
+    if (n != NULL && n->type == IGW_NODE_NUMBER) {
+        return (long)n->num;
+    }
+    if (n != NULL && n->type == IGW_NODE_STRING && n->str[0] >= '0' && n->str[0] <= '9') {
+        return strtol(n->str, NULL, 10); /* drift 7.1 */
+    }
+    return dflt;
+}
+
+static int
+kv(struct igw_buf *b, const char *key, const char *val, bool comma)
+{
+    int rv = igw_buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
+    return rv == IGW_OK ? igw_buf_json_str(b, val, strlen(val)) : rv;
+}
+
+/* ---- the mapping file --------------------------------------------------------------------- */
+
+static bool
+word(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+    if (n == 0 || n >= FS_WORD) {
+        return false;
+    }
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+/* One line, split into words (at most 8); "" when blank or a comment. */
+static int
+parse_line(struct fs_chan *c, char *line, const char *file, unsigned ln, char *err, size_t errlen)
+{
+    char *w[8];
+    size_t n = 0;
+    struct fs_record *r = c->n > 0 ? &c->recs[c->n - 1] : NULL;
+
+    for (char *p = line; n < 8;) {
+        p += strspn(p, " \t\r\n");
+        if (*p == '\0' || *p == '#') {
+            break;
+        }
+        w[n++] = p;
+        p += strcspn(p, " \t\r\n");
+        if (*p != '\0') {
+            *p++ = '\0';
+        }
+    }
+    if (n == 0) {
+        return IGW_OK;
+    }
+    if (strcmp(w[0], "record") == 0 && n >= 5 && strcmp(w[3], "map") == 0 &&
+        c->n < IGW_ARRAY_LEN(c->recs)) {
+        r = &c->recs[c->n];
+        if (word(r->rtype, w[1]) && word(r->ftype, w[2]) && word(r->map, w[4]) &&
+            (n == 5 || (n == 7 && strcmp(w[5], "paging") == 0 &&
+                        (strcmp(w[6], "next") == 0 || strcmp(w[6], "offset") == 0)))) {
+            r->offset = n == 7 && strcmp(w[6], "offset") == 0;
+            c->n++;
+            return IGW_OK;
+        }
+    } else if (strcmp(w[0], "param") == 0 && r != NULL && (n == 4 || n == 5) &&
+               r->np < IGW_ARRAY_LEN(r->params)) {
+        struct fs_param *p = &r->params[r->np];
+        p->kind = strcmp(w[2], "token") == 0    ? 't'
+                  : strcmp(w[2], "string") == 0 ? 's'
+                  : strcmp(w[2], "date") == 0   ? 'd'
+                                                : 0;
+        if (p->kind != 0 && word(p->name, w[1]) && word(p->fhir, w[3]) &&
+            (n == 4 ||
+             (strncmp(w[4], "system=", 7) == 0 && strlen(w[4] + 7) < sizeof(p->system)))) {
+            snprintf(p->system, sizeof(p->system), "%s", n == 5 ? w[4] + 7 : "");
+            r->np++;
+            return IGW_OK;
+        }
+    } else if (strcmp(w[0], "sort") == 0 && r != NULL && n == 3 &&
+               r->ns < IGW_ARRAY_LEN(r->sorts)) {
+        if (word(r->sorts[r->ns].name, w[1]) && word(r->sorts[r->ns].fhir, w[2])) {
+            r->ns++;
+            return IGW_OK;
+        }
+    }
+    igw_errbuf_set(
+        err, errlen,
+        "%s:%u: expected 'record <DCI type> <FHIR type> map <map> [paging next|offset]', "
+        "'param <attribute> token|string|date <FHIR parameter> [system=<uri>]' or "
+        "'sort <attribute> <FHIR parameter>' (after a record; names < 128 bytes)",
+        file, ln);
+    return IGW_ECONFIG;
+}
+
+static int
+load_file(struct fs_chan *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    unsigned ln = 0;
+    int rv = IGW_OK;
+
+    if (f == NULL) {
+        igw_errbuf_set(err, errlen, "%s: cannot read", path);
+        return IGW_ECONFIG;
+    }
+    while (rv == IGW_OK && fgets(line, sizeof(line), f) != NULL) {
+        rv = parse_line(c, line, path, ++ln, err, errlen);
+    }
+    fclose(f);
+    return rv;
+}
+
+static int
+fs_channel_init(const struct igw_channel *ch, void **state, char *err, size_t errlen)
+{
+    const char *dir = ch->mappings_dir != NULL ? ch->mappings_dir : "mappings";
+    struct fs_chan *c;
+    struct dirent *e;
+    int rv = IGW_OK;
+    DIR *d;
+
+    *state = NULL;
+    if (ch->dialect == NULL || strcmp(ch->dialect, "dci") != 0) {
+        igw_errbuf_set(err, errlen, "answer: dci-fhir-search needs dialect: dci");
+        return IGW_ECONFIG;
+    }
+    d = opendir(dir);
+    if (d == NULL) {
+        igw_errbuf_set(err, errlen, "%s: cannot list the mappings directory", dir);
+        return IGW_ECONFIG;
+    }
+    c = igw_calloc(1, sizeof(*c));
+    if (c == NULL) {
+        closedir(d);
+        return IGW_ENOMEM;
+    }
+    while (rv == IGW_OK && (e = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat st;
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, FS_FILE);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            rv = load_file(c, path, err, errlen);
+        }
+    }
+    closedir(d);
+    for (size_t i = 0; rv == IGW_OK && i < c->n; i++) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s/map", dir, c->recs[i].map);
+        if (strchr(c->recs[i].map, '/') != NULL || stat(path, &st) != 0) {
+            igw_errbuf_set(err, errlen, "dci-fhir-search: record %s names map '%s', not in %s",
+                           c->recs[i].rtype, c->recs[i].map, dir);
+            rv = IGW_ECONFIG;
+        }
+    }
+    if (rv == IGW_OK && c->n == 0) {
+        igw_errbuf_set(err, errlen, "no DCI-over-FHIR search maps (<name>/%s) under %s", FS_FILE,
+                       dir);
+        rv = IGW_ECONFIG;
+    }
+    if (rv != IGW_OK) {
+        igw_free(c);
+        return rv;
+    }
+    *state = c;
+    return IGW_OK;
+}
+
+static void
+fs_channel_fini(void *state)
+{
+    igw_free(state);
+}
+
+/* ---- the FHIR query of an item ------------------------------------------------------------ */
+
+static int
+enc(struct igw_buf *q, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rv = IGW_OK;
+    for (size_t i = 0; rv == IGW_OK && i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~' ||
+                     ch == ':';
+        rv = plain ? igw_buf_putc(q, (char)ch)
+                   : igw_buf_printf(q, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
+    }
+    return rv;
+}
+
+struct cond_arg {
+    const struct fs_record *rec;
+    struct igw_buf *q;
+};
+
+static int
+cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val, const char **why)
+{
+    struct cond_arg *c = arg;
+    const struct fs_param *p = NULL;
+    bool ordered = strcmp(op, "gt") == 0 || strcmp(op, "ge") == 0 || strcmp(op, "lt") == 0 ||
+                   strcmp(op, "le") == 0;
+    char v[1024];
+    int rv;
+
+    for (size_t i = 0; p == NULL && i < c->rec->np; i++) {
+        p = strcmp(c->rec->params[i].name, attr) == 0 ? &c->rec->params[i] : NULL;
+    }
+    if (p == NULL) {
+        *why = "an attribute the registry cannot search";
+        return IGW_EPARSE;
+    }
+    if (val == NULL || (val->type != IGW_NODE_STRING && val->type != IGW_NODE_NUMBER) ||
+        val->len >= sizeof(v)) {
+        *why = "attribute_value must be a string or number";
+        return IGW_EPARSE;
+    }
+    snprintf(v, sizeof(v), "%.*s", (int)val->len, val->str);
+    if (strcmp(op, "eq") != 0 && !ordered) {
+        *why = strcmp(op, "in") == 0 ? "operator in is not supported; use one condition per value"
+                                     : "unknown operator (eq, gt, ge, lt, le)";
+        return IGW_EPARSE;
+    }
+    if (ordered && p->kind != 'd') {
+        *why = "gt, ge, lt and le apply to dates only";
+        return IGW_EPARSE;
+    }
+    if (p->kind == 'd' && strlen(v) > 10 && v[10] == 'T') {
+        v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
+    }
+    rv = igw_buf_putc(c->q, '&');
+    rv = rv == IGW_OK ? enc(c->q, p->fhir, strlen(p->fhir)) : rv;
+    rv = rv == IGW_OK && p->kind == 's' ? igw_buf_puts(c->q, ":exact") : rv;
+    rv = rv == IGW_OK ? igw_buf_putc(c->q, '=') : rv;
+    rv = rv == IGW_OK && p->kind == 'd' ? igw_buf_puts(c->q, op) : rv;
+    if (rv == IGW_OK && p->kind == 't' && p->system[0] != '\0') {
+        rv = enc(c->q, p->system, strlen(p->system));
+        rv = rv == IGW_OK ? igw_buf_puts(c->q, "%7C") : rv;
+    }
+    return rv == IGW_OK ? enc(c->q, v, strlen(v)) : rv;
+}
+
+/* ---- the answer's items ------------------------------------------------------------------- */
+
+static int
+item_head(struct fs_req *r, const struct igw_node *it, const char *status)
+{
+    char now[40];
+    struct igw_buf *b = &r->items_out;
+    dci_now(now, sizeof(now));
+    int rv = igw_buf_puts(b, r->first ? "{" : ",{");
+    r->first = false;
+    rv = rv == IGW_OK ? kv(b, "reference_id", str_of(it, "reference_id", ""), false) : rv;
+    rv = rv == IGW_OK ? kv(b, "timestamp", now, true) : rv;
+    return rv == IGW_OK ? kv(b, "status", status, true) : rv;
+}
+
+static int
+item_locale(struct igw_buf *b, const struct igw_node *it)
+{
+    int rv = kv(b, "locale", str_of(it, "locale", "eng"), true);
+    return rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
+}
+
+static int
+item_reject(struct fs_req *r, const struct igw_node *it, const char *code, const char *msg)
+{
+    int rv = item_head(r, it, "rjct");
+    rv = rv == IGW_OK ? kv(&r->items_out, "status_reason_code", code, true) : rv;
+    rv = rv == IGW_OK ? kv(&r->items_out, "status_reason_message", msg, true) : rv;
+    return rv == IGW_OK ? item_locale(&r->items_out, it) : rv;
+}
+
+/* The item's records from bundle (NULL: nothing matched, a page past the last) through the
+ * record's map; total from the Bundle's total, else its entries of the record's FHIR type
+ * (past the last page: the last Bundle's). */
+static int
+item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
+{
+    const struct igw_node *it = r->items[r->i];
+    const struct igw_node *crit = mem(it, "search_criteria");
+    const igw_map *map = m->maps != NULL ? igw_map_set_get(m->maps, r->rec->map) : NULL;
+    struct igw_buf in;
+    struct igw_node *root = NULL, *out = NULL;
+    const struct igw_node *recs = NULL;
+    long total = r->last_total > 0 ? r->last_total : 0;
+    int rv = IGW_OK;
+
+    if (bundle != NULL) {
+        total = 0;
+        const struct igw_node *ent = mem(bundle, "entry");
+        for (const struct igw_node *e = ent != NULL ? ent->first : NULL; e != NULL; e = e->next) {
+            total += strcmp(str_of(mem(e, "resource"), "resourceType", ""), r->rec->ftype) == 0;
+        }
+        total = num_of(bundle, "total", total);
+        if (map == NULL) {
+            snprintf(m->err, sizeof(m->err), "map '%s' is not loaded", r->rec->map);
+            return IGW_EIO;
+        }
+        igw_buf_init(&in, FS_OUT_MAX);
+        rv = igw_buf_puts(&in, "{\"request\":{\"header\":");
+        rv = rv == IGW_OK ? igw_json_write(mem(r->req, "header"), &in, 0) : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&in, ",\"message\":{") : rv;
+        rv = rv == IGW_OK ? kv(&in, "transaction_id",
+                               str_of(mem(r->req, "message"), "transaction_id", ""), false)
+                          : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&in, ",\"search_request\":[") : rv;
+        rv = rv == IGW_OK ? igw_json_write(it, &in, 0) : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&in, "]}},\"bundle\":") : rv;
+        rv = rv == IGW_OK ? igw_json_write(bundle, &in, 0) : rv;
+        rv = rv == IGW_OK ? igw_buf_putc(&in, '}') : rv;
+        rv = rv == IGW_OK ? igw_json_parse(m->arena, in.ptr, in.len, NULL, &root, NULL) : rv;
+        igw_buf_fini(&in);
+        if (rv != IGW_OK) {
+            return rv;
+        }
+        char err[IGW_ERRBUF_SIZE] = "";
+        rv = igw_map_apply(map, false, m->arena, root, NULL, &out, err, sizeof(err));
+        if (rv == IGW_ETRANSLATE) {
+            return item_reject(r, it, FS_CRIT, err); /* a resource the map cannot turn into one */
+        }
+        if (rv != IGW_OK) {
+            return rv;
+        }
+        const struct igw_node *sr = mem(mem(out, "message"), "search_response");
+        recs = mem(mem(sr != NULL ? sr->first : NULL, "data"), "reg_records");
+    }
+    struct igw_buf *b = &r->items_out;
+    rv = item_head(r, it, "succ");
+    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"data\":{\"version\":\"1.0.0\"") : rv;
+    rv = rv == IGW_OK
+             ? kv(b, "reg_type", str_of(crit, "reg_type", "ns:org:RegistryType:Social"), true)
+             : rv;
+    rv = rv == IGW_OK ? kv(b, "reg_record_type", r->rec->rtype, true) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"reg_records\":") : rv;
+    rv = rv == IGW_OK && recs != NULL && recs->type == IGW_NODE_ARRAY ? igw_json_write(recs, b, 0)
+         : rv == IGW_OK                                               ? igw_buf_puts(b, "[]")
+                                                                      : rv;
+    rv = rv == IGW_OK ? igw_buf_printf(b,
+                                       "},\"pagination\":{\"page_size\":%ld,\"page_number\":%ld,"
+                                       "\"total_count\":%ld}",
+                                       r->page_size, r->page_number, total)
+                      : rv;
+    return rv == IGW_OK ? item_locale(b, it) : rv;
+}
+
+static const struct fs_record *
+record_of(const struct fs_chan *c, const struct igw_node *crit)
+{
+    const char *t = str_of(crit, "reg_record_type", NULL);
+    t = t != NULL && *t != '\0' ? t : str_of(crit, "response_entity", NULL);
+    t = t != NULL && *t != '\0'
+            ? t
+            : str_of(mem(mem(mem(crit, "query"), "value"), "expression"), "collection", "Person");
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcasecmp(c->recs[i].rtype, t) == 0) {
+            return &c->recs[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+call_path(struct igw_med *m, struct fs_req *r, bool *calling)
+{
+    *calling = true;
+    m->call = (struct igw_med_call){NULL, "GET", r->path.ptr, NULL, "application/fhir+json",
+                                    NULL, 0,     NULL};
+    return IGW_MED_CALL;
+}
+
+/* Starts item r->i: *calling when it asked for a call, else it was answered at once
+ * (refused). @return IGW_OK or an igw error code. */
+static int
+item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
+{
+    const struct igw_node *it = r->items[r->i];
+    const struct igw_node *crit = mem(it, "search_criteria");
+    const struct igw_node *pg = mem(crit, "pagination");
+    const struct igw_node *sort = mem(crit, "sort");
+    const char *why = NULL;
+    int rv;
+
+    r->rec = record_of(m->chstate, crit);
+    if (r->rec == NULL) {
+        return item_reject(r, it, FS_CRIT, "a record type this registry does not hold");
+    }
+    r->page_size = num_of(pg, "page_size", FS_PAGE_DEFAULT);
+    r->page_number = num_of(pg, "page_number", 1);
+    if (r->page_size < 1 || r->page_number < 1 || r->page_number > 1000000) {
+        return item_reject(r, it, "rjct.pagination.invalid",
+                           "page_size and page_number are whole numbers from 1");
+    }
+    r->page_size = r->page_size > FS_PAGE_MAX ? FS_PAGE_MAX : r->page_size;
+    r->skip = r->rec->offset ? 0 : r->page_number - 1;
+    r->last_total = -1;
+    igw_buf_reset(&r->path);
+    rv = igw_buf_printf(&r->path, "/%s?_count=%ld&_total=accurate", r->rec->ftype, r->page_size);
+    if (rv == IGW_OK && r->rec->offset) {
+        rv = igw_buf_printf(&r->path, "&_offset=%ld", (r->page_number - 1) * r->page_size);
+    }
+    struct cond_arg ca = {r->rec, &r->path};
+    rv = rv == IGW_OK ? dci_query_walk(crit, cond_cb, &ca, &why) : rv;
+    bool sfirst = true;
+    for (const struct igw_node *s = sort != NULL && sort->type == IGW_NODE_ARRAY ? sort->first
+                                                                                 : NULL;
+         rv == IGW_OK && s != NULL; s = s->next) {
+        const char *an = str_of(s, "attribute_name", "");
+        const struct fs_sort *so = NULL;
+        for (size_t i = 0; so == NULL && i < r->rec->ns; i++) {
+            so = strcmp(r->rec->sorts[i].name, an) == 0 ? &r->rec->sorts[i] : NULL;
+        }
+        if (so == NULL) {
+            return item_reject(r, it, "rjct.sort.invalid", "an attribute igw cannot sort by");
+        }
+        rv = igw_buf_puts(&r->path, sfirst ? "&_sort=" : ",");
+        sfirst = false;
+        rv = rv == IGW_OK && strcasecmp(str_of(s, "sort_order", "asc"), "desc") == 0
+                 ? igw_buf_putc(&r->path, '-')
+                 : rv;
+        rv = rv == IGW_OK ? enc(&r->path, so->fhir, strlen(so->fhir)) : rv;
+    }
+    if (rv == IGW_EPARSE) {
+        return item_reject(r, it, FS_CRIT, why != NULL ? why : "bad query");
+    }
+    if (rv == IGW_OK) {
+        call_path(m, r, calling);
+    }
+    return rv;
+}
+
+/* Runs the items from r->i on until one needs a call, or answers when all are done. */
+static int
+advance(struct igw_med *m, struct fs_req *r)
+{
+    while (r->i < r->n) {
+        bool calling = false;
+        int rv = item_begin(m, r, &calling);
+        if (rv != IGW_OK) {
+            return -rv;
+        }
+        if (calling) {
+            return IGW_MED_CALL;
+        }
+        r->i++;
+    }
+    return dci_search_envelope(m, r->req, r->n, &r->items_out);
+}
+
+static int
+answer_err(struct igw_med *m, int status, const char *corr, const char *code, const char *msg)
+{
+    igw_buf_reset(&m->answer.body);
+    if (dci_response(&m->answer.body, "ERR", corr, code, msg) != IGW_OK) {
+        return -IGW_ENOMEM;
+    }
+    m->answer.status = status;
+    m->answer.content_type = DCI_CT;
+    return IGW_MED_ANSWER;
+}
+
+static int
+fs_start(struct igw_med *m)
+{
+    const struct igw_dci_endpoint *ep = igw_dci_endpoint_find("search", true);
+    struct igw_node *req = NULL;
+    struct igw_dci_error e;
+    const struct igw_node *list;
+    const char *mid;
+    struct fs_req *r;
+
+    if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
+        return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
+    }
+    mid = str_of(mem(req, "header"), "message_id", NULL);
+    if (m->ch->ndci_partners > 0) {
+        struct igw_partner_verdict v;
+        const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
+        if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
+                               m->body_len, &v) != IGW_OK) {
+            return -IGW_ENOMEM;
+        }
+        if (v.status != 0) {
+            return answer_err(m, v.status, mid, v.code, v.msg);
+        }
+    }
+    if (!igw_dci_validate(req, ep, &e)) {
+        return answer_err(m, 400, mid, e.code, e.message);
+    }
+    if (mem(mem(req, "message"), "ciphertext") != NULL) {
+        return answer_err(m, 400, mid, "err.encryption.invalid",
+                          "igw holds no decryption key: send the message unencrypted");
+    }
+    r = igw_arena_calloc(m->arena, sizeof(*r));
+    if (r == NULL) {
+        return -IGW_ENOMEM;
+    }
+    r->req = req;
+    r->first = true;
+    list = mem(mem(req, "message"), "search_request");
+    if (list != NULL && list->type == IGW_NODE_OBJECT) {
+        r->items[r->n++] = list; /* one object for a one-item batch (drift 7.2) */
+    }
+    for (const struct igw_node *it = list != NULL && list->type == IGW_NODE_ARRAY ? list->first
+                                                                                  : NULL;
+         it != NULL; it = it->next) {
+        if (r->n == FS_ITEMS_MAX) {
+            return answer_err(m, 400, mid, "rjct.total_count.limit_exceeded",
+                              "at most 64 search_request items in one message");
+        }
+        r->items[r->n++] = it;
+    }
+    igw_buf_init(&r->path, 64 * 1024);
+    igw_buf_init(&r->items_out, FS_OUT_MAX);
+    m->state = r;
+    return advance(m, r);
+}
+
+/* The path and query of the Bundle's next link under the upstream's base path, in r->path;
+ * false when there is none or it leaves the upstream's base. */
+static bool
+next_link(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
+{
+    const struct igw_node *links = mem(bundle, "link");
+    const char *url = NULL, *base = "";
+    const struct igw_upstream *u = m->ch->upstream_ref;
+
+    for (const struct igw_node *l = links != NULL ? links->first : NULL; l != NULL; l = l->next) {
+        url = strcmp(str_of(l, "relation", ""), "next") == 0 ? str_of(l, "url", NULL) : url;
+    }
+    if (u != NULL && u->url != NULL && strstr(u->url, "://") != NULL) {
+        base = strstr(u->url, "://") + 3;
+        base += strcspn(base, "/");
+    }
+    if (url == NULL) {
+        return false;
+    }
+    if (strstr(url, "://") != NULL) {
+        url = strstr(url, "://") + 3;
+        url += strcspn(url, "/");
+    }
+    size_t bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/') {
+        bl--;
+    }
+    if (strncmp(url, base, bl) != 0 || url[bl] != '/') {
+        return false;
+    }
+    igw_buf_reset(&r->path);
+    return igw_buf_puts(&r->path, url + bl) == IGW_OK;
+}
+
+static const char *
+diagnostics(const struct igw_node *oo)
+{
+    const struct igw_node *issue = mem(oo, "issue");
+    const char *d = str_of(issue != NULL ? issue->first : NULL, "diagnostics", NULL);
+    return d != NULL ? d : "the FHIR server refused the search";
+}
+
+static int
+fs_step(struct igw_med *m, const struct igw_med_result *res)
+{
+    struct fs_req *r = m->state;
+    struct igw_node *doc = NULL;
+    int rv;
+
+    if (res->err != IGW_OK) {
+        snprintf(m->err, sizeof(m->err), "upstream: %s", igw_strerror(res->err));
+        return -res->err;
+    }
+    if (res->status == 401 || res->status == 403) {
+        snprintf(m->err, sizeof(m->err), "the upstream refused igw's credentials (%d)",
+                 res->status);
+        return -IGW_EAUTH;
+    }
+    if (res->status == 429 || res->status == 503) {
+        snprintf(m->err, sizeof(m->err), "the upstream is busy (%d)", res->status);
+        return -IGW_EAGAIN;
+    }
+    if (res->status != 200 && res->status != 400 && res->status != 404 && res->status != 422) {
+        snprintf(m->err, sizeof(m->err), "the upstream answered %d", res->status);
+        return -IGW_EIO;
+    }
+    if (igw_json_parse(m->arena, res->body, res->body_len, NULL, &doc, NULL) != IGW_OK ||
+        doc->type != IGW_NODE_OBJECT) {
+        snprintf(m->err, sizeof(m->err), "the upstream answered %d without a FHIR resource",
+                 res->status);
+        return -IGW_EIO;
+    }
+    const char *rt = str_of(doc, "resourceType", "");
+    if (res->status == 404) {
+        rv = item_done(m, r, NULL); /* openIMIS answers an identifier search of none so */
+    } else if (res->status != 200) {
+        rv = item_reject(r, r->items[r->i], FS_CRIT, diagnostics(doc));
+    } else if (strcmp(rt, "Bundle") == 0 && r->skip > 0) {
+        r->skip--;
+        r->last_total = num_of(doc, "total", -1);
+        bool calling = false;
+        if (next_link(m, r, doc)) {
+            return call_path(m, r, &calling);
+        }
+        rv = item_done(m, r, NULL); /* past the last page */
+    } else if (strcmp(rt, "Bundle") == 0) {
+        rv = item_done(m, r, doc);
+    } else if (strcmp(rt, r->rec->ftype) == 0) {
+        /* openIMIS's FHIR API answers an identifier search with the resource itself */
+        struct igw_node *b = NULL;
+        struct igw_buf t;
+        igw_buf_init(&t, FS_OUT_MAX);
+        rv = igw_buf_printf(&t, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\","
+                                "\"total\":1,\"entry\":[{\"resource\":");
+        rv = rv == IGW_OK ? igw_json_write(doc, &t, 0) : rv;
+        rv = rv == IGW_OK ? igw_buf_puts(&t, "}]}") : rv;
+        rv = rv == IGW_OK ? igw_json_parse(m->arena, t.ptr, t.len, NULL, &b, NULL) : rv;
+        igw_buf_fini(&t);
+        rv = rv == IGW_OK ? item_done(m, r, b) : rv;
+    } else {
+        snprintf(m->err, sizeof(m->err), "the upstream answered a %s, not a Bundle", rt);
+        return -IGW_EIO;
+    }
+    if (rv != IGW_OK) {
+        return -rv;
+    }
+    r->i++;
+    return advance(m, r);
+}
+
+static void
+fs_fini(struct igw_med *m)
+{
+    struct fs_req *r = m->state;
+    if (r != NULL) {
+        igw_buf_fini(&r->path);
+        igw_buf_fini(&r->items_out);
+    }
+}
+
+const struct igw_mediator_ops igw_mediator_dci_fhir_search = {
+    .name = "dci-fhir-search",
+    .description = "DCI /registry/sync/search answered live from a FHIR R4 server: every "
+                   "search_request item, idtype-value, expression and predicate queries as the "
+                   "FHIR parameters the dci-fhir-search maps declare, pages by _count and next "
+                   "links, records by fhir-bundle-to-dci-search-response",
+    .channel_init = fs_channel_init,
+    .channel_fini = fs_channel_fini,
+    .start = fs_start,
+    .step = fs_step,
+    .fini = fs_fini,
+};
