@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= deploy/igw.example.conf
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run demo-fhir demo-dci cluster test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long \
+.PHONY: all deps build run demo-fhir demo-dci demo-pay cluster test chaos bench bench-compare asan tsan ubsan fuzz fuzz-long \
         format format-check lint clean install
 
 all: build
@@ -30,6 +30,11 @@ demo-fhir: build
 # http://127.0.0.1:7400/dci/social/, SP-MIS endpoints /dci/spmis/, token demo-token.
 demo-dci: build
 	deploy/examples/demo-dci.sh $(BUILD)
+
+# igw between openIMIS's payroll and a G2P Connect payment system (deploy/examples/payments.yaml):
+# openIMIS and payment system simulators, a demo payroll POSTed; admin http://127.0.0.1:7411.
+demo-pay: build
+	deploy/examples/demo-pay.sh $(BUILD)
 
 test:
 	@.ci/deps.sh test

@@ -51,7 +51,10 @@ typedef struct igw_sign igw_sign;
 #define IGW_DCI_ERR_UNAVAILABLE "err.service.unavailable"
 #define IGW_DCI_ERR_BAD "err.request.bad"
 
-#define IGW_SIGN_MAX 16384 /* longest `signature` value considered (bytes) */
+/* Longest `signature` value considered (bytes). The JWS carries the envelope as its attached
+ * payload, so it is about 4/3 of the message: a G2P Connect callback of a few hundred statuses is
+ * hundreds of KB. The channel's body limit bounds it first; this is a sanity bound. */
+#define IGW_SIGN_MAX (64u << 20)
 #define IGW_JWKS_MAX 65536 /* largest JWKS document fetched or read */
 
 /* ---- lifecycle ------------------------------------------------------------------------------ */

@@ -604,12 +604,55 @@ def test_fhir_read_and_search():
         sim.stop()
 
 
+def test_payment_status_receiver():
+    sim = started(extra=["--api-token", "static-tok"])
+    try:
+        path = "/api/payroll/payment_status/"
+
+        def st(code, status, amount="50.00", cur="TZS", reason=None):
+            s = {"benefit_uuid": "u-" + code, "code": code, "reference_id": code, "status": status,
+                 "amount": amount, "currency": cur, "timestamp": "2024-05-02T10:00:00Z"}
+            if reason:
+                s["reason_code"] = reason
+            return s
+        body = {"payroll_id": "P-1", "statuses": [st("B1", "PENDING"), st("B2", "PENDING", "0.10", "USD")]}
+        code, _, _ = sim.request("POST", path, body)
+        assert code == 401
+        code, _, out = sim.request("POST", path, body, sim.auth_header())
+        assert code == 200 and out == {"payroll_id": "P-1", "accepted": 2}, out
+        later = {"payroll_id": "P-1", "statuses": [st("B1", "RECONCILED"),
+                                                   st("B2", "REJECTED", "0.10", "USD", "rjct.payee_fa.invalid")]}
+        code, _, _ = sim.request("POST", path, later, {"Authorization": "Bearer static-tok"})
+        assert code == 200
+        sim.request("POST", path, later, sim.auth_header())                   # a redelivery
+        sim.request("POST", path, {"payroll_id": "P-1", "statuses": [st("B1", "PENDING")]}, sim.auth_header())
+        code, _, out = sim.request("POST", path, {"payroll_id": "P-1", "statuses": []}, sim.auth_header())
+        assert code == 200 and out["accepted"] == 0, out
+        for bad in ({"statuses": []}, {"payroll_id": "P-1", "statuses": [st("B3", "PAID")]},
+                    {"payroll_id": "P-1", "statuses": [st("B3", "PENDING", "1.234")]},
+                    {"payroll_id": "P-1", "statuses": [st("B3", "REJECTED")]}):
+            code, _, out = sim.request("POST", path, bad, sim.auth_header())
+            assert code == 400 and out["errors"][0]["message"], (bad, out)
+        v = sim.payment_status("P-1")
+        assert v["by_status"] == {"RECONCILED": 1, "REJECTED": 1}, v
+        assert v["totals"] == {"RECONCILED": {"TZS": "50.00"}, "REJECTED": {"USD": "0.10"}}, v
+        assert v["duplicates"] == 2 and v["late_pending"] == 1 and v["conflicts"] == 0 and v["refused"] == 4, v
+        assert v["empty"] == 1, v
+        assert v["benefits"]["B1"]["history"] == ["PENDING", "RECONCILED", "RECONCILED", "PENDING"], v
+        sim.control(fail="500", count=1, path="/api/payroll/")                # retries see a 500 first
+        code, _, _ = sim.request("POST", path, later, sim.auth_header())
+        assert code == 500
+        assert sim.payment_status(reset=True)["received"] == 0
+    finally:
+        sim.stop()
+
+
 def main():
     try:
         run([test_login_graphql_and_rest, test_token_handling, test_expired_token, test_insuree_filters,
              test_other_list_filters, test_query_language_and_errors, test_paging_cursors_and_cap,
              test_load_and_walk_10k, test_rate_limit, test_control_fail_modes, test_mutate_and_stats,
-             test_fhir_read_and_search])
+             test_fhir_read_and_search, test_payment_status_receiver])
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
 

@@ -115,6 +115,13 @@ class OpenImisSim:
     def stats(self):
         return self.request("GET", "/__sim/stats")[2]
 
+    def payment_status(self, payroll_id=None, benefits=True, reset=False):
+        """The payment statuses received on /api/payroll/payment_status/ (payments.Receiver.view)."""
+        q = "?benefits=%d" % (1 if benefits else 0) + ("&payroll_id=" + payroll_id if payroll_id else "")
+        if reset:
+            return self.request("POST", "/__sim/payment_status" + q, {"reset": True})[2]
+        return self.request("GET", "/__sim/payment_status" + q)[2]
+
     def stop(self):
         if self._conn is not None:
             self._conn.close()

@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import execute  # noqa: E402
 import fhir  # noqa: E402
+import payments  # noqa: E402
 from store import LoadError, Store  # noqa: E402
 
 MAX_BODY = 10 << 20                   # DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -125,6 +126,8 @@ class Sim:
         self.fail = {"mode": fail, "count": None, "hang_ms": hang_ms, "status": 500, "path": "/api/"}
         auth.refuse = fail == "token"
         self.cache = {}
+        self.payments = payments.Receiver()
+        self.api_token = None             # --api-token: a static bearer also accepted on payment_status
         self.gen = 0                      # grows on every control command: ends running hangs
         self.stats = {}
         self.reset_stats()
@@ -291,11 +294,29 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(int(fail["status"]), b"<h1>Server Error (500)</h1>", "text/html")
         if path == "/api/graphql":
             return self._graphql(method, query, body)
+        if path == payments.PATH:
+            return self._payment_status(method, body)
         if path.startswith(fhir.BASE):
             sim.count("fhir")
             status, out, headers = fhir.handle(self, method, path, query, body)
             return self._send(status, out, headers.pop("Content-Type", "application/json"), headers)
         self._send(404, b"<h1>Not Found</h1>", "text/html")
+
+    def _payment_status(self, method, body):
+        sim = self.sim
+        if method != "POST":
+            return self._send(405, {"detail": 'Method "%s" not allowed.' % method}, headers={"Allow": "POST"})
+        user, err = self.user_from_headers()
+        static = sim.api_token and self.headers.get("Authorization", "") == "Bearer " + sim.api_token
+        if user is None and not static:
+            sim.count("unauthorized")
+            return self._send(401, {"detail": err or "Authentication credentials were not provided."})
+        try:
+            req = json.loads(body or b"null")
+        except ValueError:
+            return self._send(400, {"errors": [{"message": "JSON parse error"}]})
+        status, out = sim.payments.post(req)
+        self._send(status, out)
 
     def user_from_headers(self):
         """-> (username or None, error message or None): Bearer header (case-insensitive prefix),
@@ -381,6 +402,12 @@ class Handler(BaseHTTPRequestHandler):
                 cmds = cmd.get("changes") if isinstance(cmd.get("changes"), list) else [cmd]
                 uuids = [sim.store.mutate(c) for c in cmds]
                 return self._send(200, {"uuids": uuids, "version": sim.store.version})
+            if path == "/__sim/payment_status":
+                if method == "POST" and cmd.get("reset"):
+                    sim.payments.reset()
+                q = parse_qs(urlsplit(self.path).query)
+                return self._send(200, sim.payments.view((q.get("payroll_id") or [None])[0],
+                                                         (q.get("benefits") or ["1"])[0] != "0"))
             if path == "/__sim/stats" and method == "GET":
                 with sim.lock:
                     out = json.loads(json.dumps(sim.stats))
@@ -413,6 +440,7 @@ def main(argv=None):
     ap.add_argument("--token-ttl", type=int, default=86400, help="JWT lifetime in seconds")
     ap.add_argument("--fail", choices=["hang", "500", "token"], help="start failing this way")
     ap.add_argument("--hang-ms", type=int, default=30000, help="how long --fail hang holds a request")
+    ap.add_argument("--api-token", help="a static bearer token accepted on /api/payroll/payment_status/")
     a = ap.parse_args(argv)
     store = Store()
     t0 = time.time()
@@ -423,6 +451,7 @@ def main(argv=None):
         print("openimis-sim: %s" % e, file=sys.stderr)
         return 2
     sim = Sim(store, Auth(users, a.token_ttl), a.page_max, a.rate_per_minute, a.fail, a.hang_ms)
+    sim.api_token = a.api_token
     Handler.sim = sim
     srv = ThreadingHTTPServer((a.host, a.port), Handler)
     srv.daemon_threads = True

@@ -88,6 +88,10 @@ golden_cases(const char *rel)
             if (stat(probe, &st) != 0) {
                 continue; /* XML/CSV cases: run by `igw map test` (golden.mappings) */
             }
+            snprintf(probe, sizeof(probe), "%s/expected.json", cdir);
+            if (stat(probe, &st) != 0) {
+                continue; /* JSON in, XML/CSV out: also run by `igw map test` */
+            }
             IGWT_CHECK(run_case(m, cdir));
             cases++;
         }
