@@ -117,7 +117,7 @@ send_batch(const struct pay_disburse *d, const struct igw_node *mh, const char *
 {
     struct igw_buf h, m, body, url;
     struct igw_ledger_entry *ents = igw_calloc(n > 0 ? n : 1, sizeof(*ents));
-    char err[256] = "", why[160];
+    char err[256] = "", why[320];
     bool ok = false;
     int rv = ents != NULL ? IGW_OK : IGW_ENOMEM;
 
