@@ -117,7 +117,7 @@ send_batch(const struct pay_disburse *d, const struct igw_node *mh, const char *
 {
     struct igw_buf h, m, body, url;
     struct igw_ledger_entry *ents = igw_calloc(n > 0 ? n : 1, sizeof(*ents));
-    char err[256] = "", why[320];
+    char err[256] = "", why[160];
     bool ok = false;
     int rv = ents != NULL ? IGW_OK : IGW_ENOMEM;
 
@@ -145,7 +145,7 @@ send_batch(const struct pay_disburse *d, const struct igw_node *mh, const char *
     }
     rv = rv == IGW_OK ? pay_partner_url(d->partner, "disburse", &url) : rv;
     if (rv != IGW_OK) {
-        snprintf(why, sizeof(why), "cannot build the request: %s %s", igw_strerror(rv), err);
+        snprintf(why, sizeof(why), "cannot build the request: %.32s %.90s", igw_strerror(rv), err);
         /* too large stays too large: dead-letter it (a smaller payments.batch_size helps) */
         result(res, rv == IGW_ETOOBIG ? PAY_FAIL : PAY_TRANSIENT, 0, why);
         goto out;
