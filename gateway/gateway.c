@@ -155,6 +155,7 @@ start_services(struct igw_gateway *g, char *err, size_t errlen)
     if (rv == IGW_OK) {
         rv = igw_mediate_start(&g->med, cfg, g->maps, err, errlen);
         igw_mediate_set_queue(rv == IGW_OK ? g->med : NULL, g->q);
+        igw_mediate_set_current(rv == IGW_OK ? g->med : NULL); /* routes' answer_from */
         if (rv != IGW_OK) {
             IGW_ERROR("cannot start mediation: %s", err);
         }
@@ -245,7 +246,8 @@ igw_gateway_stop(igw_gateway *g, unsigned drain_ms)
     igw_stats_set_stopping(); /* /readyz: 503 while intake drains */
     igw_http_in_drain(g->http, drain_ms);
     igw_sp_in_drain(g->sp, drain_ms);
-    igw_mediate_stop(g->med); /* answers what it still mediates, so the intake can stop */
+    igw_mediate_set_current(NULL); /* no more answer_from submits from the deliverer */
+    igw_mediate_stop(g->med);      /* answers what it still mediates, so the intake can stop */
     igw_http_in_stop(g->http);
     igw_mediate_free(g->med);
     igw_admin_stop(g->admin);   /* its jobs call the queue and kick the deliverer */

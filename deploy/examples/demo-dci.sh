@@ -43,10 +43,16 @@ igw_pid=$!
 chf=$(grep -m1 '"kind":"insuree"' "$data" | sed 's/.*"chfId":"\([0-9]*\)".*/\1/')
 sed "s/\"123456789\"/\"$chf\"/; s/\"Member\"/\"Person\"/" tests/fixtures/dci/valid/sync-search.json \
     > "$dir/sync-search.json"
+sed "s/\"msg-search\"/\"msg-async-search\"/; s|\"action\": \"search\",|\"action\": \"search\", \"sender_uri\": \"http://127.0.0.1:7400/dci/spmis/\",|" \
+    "$dir/sync-search.json" > "$dir/search.json"
 cat <<MSG
 demo-dci: DCI social registry http://127.0.0.1:7400/dci/social/, token demo-token
   (SP-MIS endpoints under http://127.0.0.1:7400/dci/spmis/; Ctrl-C stops everything)
   curl -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' \\
        -d @$dir/sync-search.json http://127.0.0.1:7400/dci/social/registry/sync/search
+  async (ACK now; the on-search arrives at the SP-MIS endpoints, logged to
+  $dir/spmis-callbacks.ndjson; the same message_id again is NACKed as a duplicate):
+  curl -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' \\
+       -d @$dir/search.json http://127.0.0.1:7400/dci/social/registry/search
 MSG
 wait "$igw_pid"

@@ -166,6 +166,8 @@ route_free(struct igw_route *r)
     igw_free(r->output);
     igw_free(r->content_type);
     igw_free(r->fhir_conditional);
+    igw_free(r->sign);
+    igw_free(r->answer_from);
 }
 
 static void

@@ -2,9 +2,10 @@
 /*
  * Config loader, DCI partners and igw's signing key (docs/DCI.md, "Signatures and
  * partners"): the named map partners.<name>, the finishers of a partner and of signing, the
- * cross-check of callback:<partner> routes (and the binding of their route hook) and the
- * freeing. The keys and JWKS files themselves are read by gateway/sign (igw_sign_check, run
- * by `igw config check` and at start), which knows PEM and JOSE.
+ * cross-check of callback:<partner> routes (and the binding of their route hook), the
+ * binding of the signing body hook (route option sign) and of answer_from, and the freeing. The
+ * keys and JWKS files themselves are read by gateway/sign (igw_sign_check, run by `igw config
+ * check` and at start), which knows PEM and JOSE.
  */
 #include <string.h>
 #include <strings.h>
@@ -12,6 +13,7 @@
 #include "igw/common.h"
 #include "config/config_int.h"
 #include "delivery/output.h"
+#include "mediate/mediator.h"
 #include "sign/sign.h"
 
 #define PARTNER_NAME_MAX 63
@@ -155,6 +157,78 @@ check_route(struct ctx *c, const yaml_node_t *n, struct igw_route *r)
     return IGW_OK;
 }
 
+/* The YAML node of option key of route r of channel ch (for file:line:column), else n. */
+static const yaml_node_t *
+route_opt_node(struct ctx *c, const yaml_node_t *n, const struct igw_channel *ch,
+               const struct igw_route *r, const char *key)
+{
+    const yaml_node_t *rt = cfg_map_get(
+        c, cfg_map_get(c, cfg_map_get(c, cfg_map_get(c, n, "channels"), ch->name), "routes"),
+        r->short_name);
+    const yaml_node_t *o = cfg_map_get(c, rt, key);
+    return o != NULL ? o : rt != NULL ? rt : n;
+}
+
+/* sign: true signs on any route of an output that takes hooks (needs igw's key); auto signs
+ * on callback:<partner> routes whose partner has sign: true. */
+static int
+bind_sign(struct ctx *c, const yaml_node_t *n, const struct igw_channel *ch, struct igw_route *r)
+{
+    const struct igw_output_ops *o = igw_output_of_route(r);
+    bool cb = r->url != NULL && strncasecmp(r->url, CALLBACK_SCHEME, 9) == 0;
+    const struct igw_partner *p = cb ? igw_partner_find(c->cfg, r->url + 9) : NULL;
+
+    if (r->sign == NULL || strcmp(r->sign, "false") == 0) {
+        return IGW_OK;
+    }
+    if (strcmp(r->sign, "true") == 0) {
+        if (o == NULL || !o->takes_hook) {
+            return cfg_fail(c, route_opt_node(c, n, ch, r, "sign"),
+                            "route %s: sign: true needs an http(s) or callback: url", r->name);
+        }
+        if (c->cfg->signing.key_file == NULL) {
+            return cfg_fail(c, route_opt_node(c, n, ch, r, "sign"),
+                            "route %s: sign: true needs signing.key_file", r->name);
+        }
+        r->body_hook = &igw_dci_sign_body;
+    } else if (p != NULL && p->sign) {
+        r->body_hook = &igw_dci_sign_body;
+    }
+    return IGW_OK;
+}
+
+/* answer_from names a channel answered by a mediator that never commits. */
+static int
+bind_answer_from(struct ctx *c, const yaml_node_t *n, const struct igw_channel *rch,
+                 struct igw_route *r)
+{
+    const struct igw_output_ops *o = igw_output_of_route(r);
+
+    if (r->answer_from == NULL) {
+        return IGW_OK;
+    }
+    n = route_opt_node(c, n, rch, r, "answer_from");
+    for (size_t i = 0; i < c->cfg->nchannels; i++) {
+        const struct igw_channel *ch = &c->cfg->channels[i];
+        if (strcmp(ch->name, r->answer_from) != 0) {
+            continue;
+        }
+        if (ch->mediator_ops == NULL || ch->mediator_ops->commits) {
+            return cfg_fail(c, n,
+                            "route %s: answer_from: channel %s is not answered by a mediator "
+                            "that answers (answer: dci-search, dci-txn-status ...)",
+                            r->name, ch->name);
+        }
+        if (o == NULL || !o->takes_hook) {
+            return cfg_fail(c, n, "route %s: answer_from needs an http(s) or callback: url",
+                            r->name);
+        }
+        r->answer_ch = ch;
+        return IGW_OK;
+    }
+    return cfg_fail(c, n, "route %s: answer_from: no channel named %s", r->name, r->answer_from);
+}
+
 int
 cfg_check_partners(struct ctx *c, const yaml_node_t *n)
 {
@@ -169,11 +243,12 @@ cfg_check_partners(struct ctx *c, const yaml_node_t *n)
         }
         for (size_t j = 0; j < cfg->channels[i].nroutes; j++) {
             struct igw_route *r = &cfg->channels[i].routes[j];
-            int rv;
-            if (r->url == NULL || strncasecmp(r->url, CALLBACK_SCHEME, 9) != 0) {
-                continue;
+            int rv = IGW_OK;
+            if (r->url != NULL && strncasecmp(r->url, CALLBACK_SCHEME, 9) == 0) {
+                rv = check_route(c, n, r);
             }
-            rv = check_route(c, n, r);
+            rv = rv == IGW_OK ? bind_sign(c, n, ch, r) : rv;
+            rv = rv == IGW_OK ? bind_answer_from(c, n, ch, r) : rv;
             if (rv != IGW_OK) {
                 return rv;
             }

@@ -153,8 +153,20 @@ client_start(struct igw_med *m)
     struct igw_node *in = NULL, *doc = NULL;
     struct igw_buf env;
     char *body;
-    int rv = parse_body(m, m->body, m->body_len, &in);
+    int rv;
 
+    if (m->ch->upstream == NULL && m->header != NULL &&
+        m->header(m->header_arg, "Idempotency-Key") != NULL) {
+        /* the header would replace the dialect's key dci:<sender_id>:<transaction_id>, by
+         * which the registry's callbacks find this request: refused, never half-kept */
+        igw_errbuf_set(m->err, sizeof(m->err),
+                       "Idempotency-Key is not accepted on this channel: igw keys the request "
+                       "by header.sender_id and the transaction_id (a repeat is "
+                       "rjct.message_id.duplicate), which its callbacks are matched by; send "
+                       "the request without the header");
+        return -IGW_EPARSE;
+    }
+    rv = parse_body(m, m->body, m->body_len, &in);
     if (rv != IGW_OK) {
         return -rv;
     }

@@ -156,13 +156,20 @@ retry_wait_ms(struct igw_deliverer *d, const struct igw_dlv *dl, uint32_t attemp
 void
 igw_dlv_finish_transient(struct igw_dlv *dl, int status, const char *what)
 {
+    igw_dlv_finish_transient_health(dl, status, what, IGW_DLV_HEALTH_BAD);
+}
+
+void
+igw_dlv_finish_transient_health(struct igw_dlv *dl, int status, const char *what,
+                                enum igw_dlv_health health)
+{
     struct igw_deliverer *d = dl->owner;
     uint32_t attempts = dl->claim.attempts + 1;
     uint64_t now = igw_now_ms();
     uint64_t next = now + retry_wait_ms(d, dl, attempts);
 
     dl->status = status;
-    dl->health = IGW_DLV_HEALTH_BAD;
+    dl->health = health;
     atomic_fetch_add(&d->st_attempts, 1);
     if (igw_retry_exhausted(&dl->rs->cfg->retry, attempts, dl->claim.created_ms, next)) {
         dl->result = IGW_DELIVER_FAIL;

@@ -88,6 +88,25 @@ struct igw_route_hook {
     bool (*transient)(const struct igw_route *r, long status);
 };
 
+/*
+ * A body hook: the bytes sent for a payload, rewritten at delivery time, after any map and
+ * before the request is built (the DCI signature of callback:<partner> routes and of routes
+ * with `sign: true`: out_http/callback.c; issue 10's disburse requests reuse it). Bound by the
+ * config loader into igw_route.body_hook; outputs that set takes_hook honour it. Runs on the
+ * delivery thread; must not block (no I/O).
+ */
+struct igw_route_body {
+    const char *name;
+    /* On IGW_OK out (initialised by the caller, its limit the hook's to choose within it; the
+     * caller igw_buf_fini's it in every case) holds the body to send instead of payload, with
+     * the same content type. payload may be NULL when len is 0.
+     * @return IGW_OK; IGW_ENOENT (send payload unchanged: e.g. already signed, relayed byte for
+     * byte); IGW_EINVAL (can never be sent: reason in err; dead-letter it); IGW_EAGAIN (not
+     * now: reason in err; a transient failure, retried); IGW_ENOMEM. */
+    int (*body)(const struct igw_route *r, const char *payload, size_t len, struct igw_buf *out,
+                char *err, size_t errlen);
+};
+
 struct igw_output_ops {
     const char *name;                        /* "http": shown in logs and docs */
     const char *description;                 /* one line */
@@ -102,7 +121,7 @@ struct igw_output_ops {
      * line into err (the loader adds file:line:column and the option path). NULL: nothing to
      * check. @return IGW_OK, IGW_EINVAL, IGW_ENOMEM. */
     int (*url_check)(struct igw_route *r, const char *rest, char *err, size_t errlen);
-    bool takes_hook; /* honours igw_route.hook (else the config refuses one) */
+    bool takes_hook; /* honours igw_route.hook and body_hook (else the config refuses one) */
     size_t dlv_size; /* bytes of per-delivery state (zeroed), 0 = none */
 
     /* Engine start: the output's engine-wide state (*ectx, may stay NULL). Optional.
@@ -175,6 +194,10 @@ void igw_dlv_set_status(struct igw_dlv *dl, int status);
 /** Finishes dl after a transient failure (what: "HTTP 503", "timeout"; copied): retried at a
  *  backoff time, or dead "retries exhausted: <what>" when the policy says so. */
 void igw_dlv_finish_transient(struct igw_dlv *dl, int status, const char *what);
+/** igw_dlv_finish_transient with the breaker input given: IGW_DLV_HEALTH_NONE when the failure
+ *  is not the destination's (a route's answer_from: the mediator's upstream down). */
+void igw_dlv_finish_transient_health(struct igw_dlv *dl, int status, const char *what,
+                                     enum igw_dlv_health health);
 /** Finishes dl with a permanent failure (dead letter now); health: whether the destination is
  *  to blame (breaker input). what is copied. */
 void igw_dlv_finish_fail(struct igw_dlv *dl, int status, const char *what,

@@ -340,6 +340,7 @@ mreq_init(struct mreq *r, igw_mediate *e, const struct igw_mediate_req *rq)
     m->pm = rq->pm;
     m->header = rq->header;
     m->header_arg = rq->header_arg;
+    m->internal = rq->internal;
     m->body = rq->body != NULL ? rq->body : "";
     m->body_len = rq->body_len;
     m->maps = igw_maps_hold(e->maps, &r->mref);

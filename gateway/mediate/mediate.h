@@ -48,6 +48,10 @@ struct igw_mediate_req {
      * Content-Type). */
     void (*commit)(void *arg, const char *method, const char *content_type, char *body, size_t len);
     void *arg;
+    /* true: the request is igw's own (a route's answer_from at delivery time, answering a
+     * message that was checked and committed at intake): the mediator skips the partner checks
+     * (credentials, signature) that apply to inbound requests (igw_med.internal). */
+    bool internal;
 };
 
 /** Starts the engine thread when cfg has a mediating channel (otherwise *out is an idle engine
@@ -68,6 +72,17 @@ void igw_mediate_submit(igw_mediate *e, const struct igw_mediate_req *rq);
 /** Drops every cached answer tagged tag (a resource type, e.g. "Patient") from every channel's
  *  cache. NULL-safe (e and tag). Thread-safe; takes each cache's lock briefly. */
 void igw_mediate_invalidate(igw_mediate *e, const char *tag);
+
+/** Makes e the engine igw_mediate_submit_current uses (NULL: none; the gateway sets it after
+ *  igw_mediate_start and clears it before igw_mediate_stop). Any thread. */
+void igw_mediate_set_current(igw_mediate *e);
+
+/** igw_mediate_submit on the current engine (for the delivery thread: a route's answer_from).
+ *  rq as igw_mediate_submit; rq->ch must be a channel of the configuration the engine was
+ *  started with. Never blocks beyond a mutex held while submitting.
+ *  @return IGW_OK (rq's answer or commit callback will be called exactly once, perhaps before
+ *  this returns), IGW_ECLOSED (no engine: rq's callbacks are never called). */
+int igw_mediate_submit_current(const struct igw_mediate_req *rq);
 
 /** Stops the engine thread: every request in flight or waiting is answered 503
  *  (shutting_down), new ones are refused likewise. NULL-safe. Blocks until the thread ended. */

@@ -119,7 +119,8 @@ struct igw_med {
     const igw_map_set *maps; /* the mapping set in use (held by the engine until fini); may be
                               * NULL when the config names no map */
     void *state;             /* the mediator's per-request state (NULL at start) */
-    unsigned ncalls;         /* calls made so far */
+    bool internal;   /* igw's own request (a route's answer_from): skip the partner checks */
+    unsigned ncalls; /* calls made so far */
     struct igw_med_call call;
     struct igw_med_answer answer;
     struct {

@@ -20,6 +20,19 @@ static const struct opt http_opts[] = {
      "Extra request headers for http(s) routes."},
     {S_ROUTE, "auth", T_FN, 0, 0, NULL, 0, 0, NULL, S_AUTH_OUT, cfg_fn_auth_out, "section", 0,
      "Credentials igw sends to the destination."},
+    {S_ROUTE, "sign", T_CHOICE, RT(sign), 0, "auto", 0, 0, "auto|true|false", 0, NULL,
+     "choice", 0,
+     "DCI signature of what this route sends (docs/DCI.md, \"Signed deliveries\"): auto signs "
+     "on callback:PARTNER routes when partners.PARTNER.sign is true; true signs on any http(s) "
+     "route (needs signing.key_file); false never. Signed at delivery time with igw's key over "
+     "the exact bytes sent; a payload that already carries a signature (a relayed message) is "
+     "sent byte for byte."},
+    {S_ROUTE, "answer_from", T_STR, RT(answer_from), 0, NULL, 0, 0, NULL, 0, NULL,
+     "channel name", 0,
+     "A channel with answer: (dci-search, dci-txn-status) whose mediator answers each payload "
+     "at delivery time; its answer is what the route sends (the on-search of an async DCI "
+     "search). The mediator's failures (its upstream down, busy, slow) are transient: "
+     "retried with the route's backoff, then dead-lettered. Unset: the payload is sent."},
     {S_ROUTE, "tls", T_SECT, 0, 0, NULL, 0, 0, NULL, S_TLS, NULL, "section", 0,
      "TLS settings for https:// routes."},
 

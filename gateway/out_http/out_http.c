@@ -23,25 +23,11 @@
 #include "delivery/output.h"
 #include "delivery/retry.h"
 #include "out_http/http_conf.h"
+#include "out_http/http_int.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
 #define HTTP_HEADER_LINE_MAX 16384
 #define HTTP_RETRY_AFTER_MAX 64
-
-/* The route's context: easy handles kept for reuse (at most `concurrency`). */
-struct http_route {
-    const struct igw_route *cfg;
-    unsigned concurrency;
-    CURLM *multi;
-    CURL **easy_pool;
-    unsigned easy_n;
-};
-
-/* Per-delivery state (behind struct igw_dlv). */
-struct http_dlv {
-    CURL *easy;
-    struct curl_slist *headers;
-};
 
 /* ---- callbacks ---------------------------------------------------------------------------- */
 
@@ -306,7 +292,7 @@ headers_build(struct igw_dlv *dl, struct http_dlv *h, struct igw_buf *b)
 static int
 transfer_setup(struct igw_dlv *dl, struct http_dlv *h)
 {
-    const struct igw_buf *pl = &igw_dlv_claim(dl)->payload;
+    const struct igw_buf *pl = h->has_body ? &h->body : &igw_dlv_claim(dl)->payload;
     const char *body = pl->ptr != NULL ? pl->ptr : "";
     CURLcode rc = curl_easy_setopt(h->easy, CURLOPT_PRIVATE, dl);
 
@@ -350,8 +336,36 @@ hook_target(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
     return rv == IGW_ENOENT ? IGW_OK : rv;
 }
 
-static void
-http_start(struct igw_dlv *dl)
+/* The body hook (DCI signing): this delivery's bytes, into h->body, from the payload or from
+ * the answer already in h->body. IGW_OK (also: nothing to change), IGW_EINVAL and IGW_EAGAIN
+ * (reason in what), IGW_ENOMEM. */
+static int
+body_hook(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
+{
+    const struct igw_route *r = igw_dlv_route(dl);
+    const struct igw_buf *src = h->has_body ? &h->body : &igw_dlv_claim(dl)->payload;
+    struct igw_buf out;
+    int rv;
+
+    if (r->body_hook == NULL || r->body_hook->body == NULL) {
+        return IGW_OK;
+    }
+    igw_buf_init(&out, HTTP_BODY_MAX);
+    rv = r->body_hook->body(r, src->ptr, src->len, &out, what, whatlen);
+    if (rv == IGW_OK) {
+        igw_buf_fini(&h->body);
+        h->body = out; /* moved */
+        h->has_body = true;
+        return IGW_OK;
+    }
+    igw_buf_fini(&out);
+    return rv == IGW_ENOENT ? IGW_OK : rv;
+}
+
+/* Builds and starts the transfer of dl (its body: the payload, or the answer in h->body).
+ * active: dl is linked as active already (an answer_from delivery, from collect). */
+void
+http_send(struct igw_dlv *dl, bool active)
 {
     struct http_route *rs = igw_dlv_route_ctx(dl);
     struct http_dlv *h = igw_dlv_state(dl);
@@ -359,8 +373,18 @@ http_start(struct igw_dlv *dl)
     char what[IGW_DLV_ERROR_MAX];
     int rv;
 
+    what[0] = '\0';
+    rv = body_hook(dl, h, what, sizeof(what));
+    if (rv == IGW_EINVAL || rv == IGW_EAGAIN) {
+        if (rv == IGW_EINVAL) {
+            igw_dlv_finish_fail(dl, 0, what, IGW_DLV_HEALTH_NONE);
+        } else {
+            igw_dlv_finish_transient(dl, 0, what);
+        }
+        return;
+    }
     igw_buf_init(&b, HTTP_HEADER_LINE_MAX);
-    h->easy = easy_get(rs);
+    h->easy = rv == IGW_OK ? easy_get(rs) : NULL;
     rv = h->easy != NULL ? headers_build(dl, h, &b) : IGW_ENOMEM;
     igw_buf_fini(&b);
     if (rv == IGW_OK) {
@@ -382,7 +406,19 @@ http_start(struct igw_dlv *dl)
         igw_dlv_finish_released(dl, igw_now_ms() + 1000);
         return;
     }
-    igw_dlv_active_add(dl);
+    if (!active) {
+        igw_dlv_active_add(dl);
+    }
+}
+
+static void
+http_start(struct igw_dlv *dl)
+{
+    if (igw_dlv_route(dl)->answer_ch != NULL) {
+        http_answer_start(dl); /* answered first; then http_send from collect */
+        return;
+    }
+    http_send(dl, false);
 }
 
 static bool
@@ -442,7 +478,7 @@ http_collect(igw_deliverer *d, void *ectx)
 {
     CURLM *multi = igw_deliverer_multi(d);
 
-    IGW_UNUSED(ectx);
+    http_tickets_collect(ectx);
     for (;;) {
         int left = 0;
         CURLMsg *m = curl_multi_info_read(multi, &left);
@@ -474,6 +510,7 @@ http_abort(struct igw_dlv *dl)
     struct http_dlv *h = igw_dlv_state(dl);
     struct http_route *rs = igw_dlv_route_ctx(dl);
 
+    http_ticket_orphan(rs, h);
     if (h->easy != NULL) {
         (void)curl_multi_remove_handle(rs->multi, h->easy);
     }
@@ -493,6 +530,8 @@ http_release(struct igw_dlv *dl)
         curl_slist_free_all(h->headers);
         h->headers = NULL;
     }
+    igw_buf_fini(&h->body);
+    h->has_body = false;
 }
 
 static int
@@ -506,6 +545,7 @@ http_route_init(const struct igw_output_route *r, void **rctx)
     rs->cfg = r->cfg;
     rs->concurrency = r->concurrency;
     rs->multi = igw_deliverer_multi(r->d);
+    rs->eng = r->engine_ctx;
     *rctx = rs;
     return IGW_OK;
 }
@@ -538,6 +578,8 @@ const struct igw_output_ops igw_output_http = {
     .config_map = &igw_http_config_map,
     .takes_hook = true,
     .dlv_size = sizeof(struct http_dlv),
+    .engine_init = http_engine_init,
+    .engine_fini = http_engine_fini,
     .route_init = http_route_init,
     .route_fini = http_route_fini,
     .start = http_start,

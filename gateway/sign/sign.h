@@ -199,4 +199,15 @@ int igw_partner_url_check(const char *url, char *err, size_t errlen);
 struct igw_route_hook;
 extern const struct igw_route_hook igw_dci_callback_hook;
 
+/* The signing body hook (delivery/output.h, struct igw_route_body), bound to a route by its
+ * option sign (true; auto on a callback:<partner> route whose partner has sign: true): a
+ * payload that is a DCI envelope with no signature (absent, null or "") is sent as
+ * {"signature": JWS, "header": H, "message": M}, signed with igw_sign_envelope over exactly
+ * the H and M bytes sent; one that carries a signature (igw's, or a relayed sender's) is sent
+ * byte for byte (IGW_ENOENT), and so is every payload while igw has no signing key. A payload
+ * that is not a JSON object with a header object is refused (IGW_EINVAL: dead letter).
+ * Defined in out_http/callback.c. */
+struct igw_route_body;
+extern const struct igw_route_body igw_dci_sign_body;
+
 #endif /* IGW_GATEWAY_SIGN_H */

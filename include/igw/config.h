@@ -64,6 +64,8 @@ enum igw_nng_mode { IGW_NNG_PUSH = 1, IGW_NNG_REQ };
 enum igw_order_src { IGW_ORDER_NONE = 0, IGW_ORDER_HEADER, IGW_ORDER_JSON, IGW_ORDER_PARAM };
 
 struct igw_route_hook; /* gateway/delivery/output.h */
+struct igw_route_body; /* gateway/delivery/output.h */
+struct igw_channel;
 
 struct igw_route {
     char *name; /* unique across the config: "<channel>.<route>" */
@@ -93,6 +95,16 @@ struct igw_route {
     /* Per-payload request shaping the route's options bind (fhir.conditional: identifier binds
      * the FHIR conditional update); NULL = none. Static data, not owned. */
     const struct igw_route_hook *hook;
+    /* DCI signing: "auto" (default: a callback:<partner> route signs when the partner has
+     * sign: true), "true", "false". Bound into body_hook by the loader. */
+    char *sign;
+    /* Rewrites the bytes sent per payload (the DCI signature); NULL = none. Static data. */
+    const struct igw_route_body *body_hook;
+    /* answer_from: the channel (with `answer:`) whose mediator answers each payload at
+     * delivery time; the answer is what is sent (an async DCI search's on-search). NULL =
+     * the payload is sent. answer_ch: that channel, resolved by the loader (not owned). */
+    char *answer_from;
+    const struct igw_channel *answer_ch;
 };
 
 /* How igw authenticates to an upstream of a mediating channel (gateway/mediate/). */

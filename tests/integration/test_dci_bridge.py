@@ -3,7 +3,8 @@
 """it.dci_bridge: the FHIR -> DCI direction of the bridge live: a FHIR R4 Patient written to a
 FHIR channel of igw is delivered as a DCI notify (map fhir-patient-to-dci-notify) to the SP-MIS
 receiver simulator (tests/sim/spmis_receiver.py) through a callback:<partner> route, which
-checks the callback header and answers ACK; a resource that is not a Patient is refused at
+checks the callback header and igw's signature (made at delivery time: the partner has sign:
+true, igw has a key) against igw's JWKS and answers ACK; a resource that is not a Patient is refused at
 intake (422) and never notified."""
 import json
 import os
@@ -13,14 +14,18 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import IGW_SRC, SIM_DIR, Gateway, eventually, run  # noqa: E402
+from igwtest import IGW_FIXTURES, IGW_SRC, SIM_DIR, Gateway, eventually, free_port, run  # noqa: E402
+
+sys.path.insert(0, SIM_DIR)
+import dci_jws  # noqa: E402
 
 CONFIG = """
 http: { listen: "http://127.0.0.1:{port}" }
 queue: { path: "{dir}/queue" }
 mappings: { dir: "MAPS" }
+signing: { key_file: igw.pem, kid: igw-1 }
 partners:
-  spmis: { base_urls: ["http://127.0.0.1:RCV/dci/spmis/"] }
+  spmis: { base_urls: ["http://127.0.0.1:RCV/dci/spmis/"], sign: true }
 channels:
   fhir_patient:
     listen: POST /fhir/{type}
@@ -37,13 +42,17 @@ HDRS = {"Authorization": "Bearer fhir-token", "Content-Type": "application/fhir+
 
 
 def test_patient_to_notify():
+    igw_port = free_port()
+    verify = ["--jwks-url", "http://127.0.0.1:%d/.well-known/jwks.json" % igw_port] \
+        if dci_jws.HAVE_CRYPTO else []
     rcv = subprocess.Popen([sys.executable, os.path.join(SIM_DIR, "spmis_receiver.py"), "--port", "0",
-                            "--base", "/dci/spmis"], stdout=subprocess.PIPE, text=True)
+                            "--base", "/dci/spmis"] + verify, stdout=subprocess.PIPE, text=True)
     gw = None
     try:
         port = int(rcv.stdout.readline().split()[1])
         conf = CONFIG.replace("RCV", str(port)).replace("MAPS", os.path.join(IGW_SRC, "mappings"))
-        gw = Gateway(conf).start()
+        with open(os.path.join(IGW_FIXTURES, "dci", "sign", "partner-a.pem")) as f:
+            gw = Gateway(conf, port=igw_port, extra_files={"igw.pem": f.read()}).start()
         st, _, body = gw.request("POST", "/fhir/Patient", PATIENT, HDRS)
         assert st in (200, 201, 202), (st, body)
 
@@ -53,6 +62,8 @@ def test_patient_to_notify():
         rec = eventually(got, timeout=15, what="notify received")
         env = rec[0]["envelope"]
         assert rec[0]["path"] == "/registry/notify" and env["header"]["action"] == "notify", rec
+        assert env["signature"].count(".") == 2, env["signature"]  # a compact JWS
+        assert rec[0]["sig"] is (True if verify else None), rec[0]["sig"]  # checked against the JWKS
         ev = env["message"]["notify_event"][0]["data"]
         assert ev["reg_event_type"] == "REGISTER" and ev["reg_records"][0]["name"]["surname"] == "Doe", ev
         st, _, body = gw.request("POST", "/fhir/Observation", {"resourceType": "Observation", "status": "final",

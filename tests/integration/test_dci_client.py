@@ -28,7 +28,7 @@ queue: { path: "{dir}/queue" }
 mappings: { dir: "MAPS" }
 signing: { key_file: igw.pem, kid: igw-1 }
 upstreams:
-  registry: { url: "http://127.0.0.1:REG", timeout: 5s }
+  registry: { url: "http://127.0.0.1:REG", timeout: 5s, auth: { type: bearer, token_file: reg.token } }
 partners:
   registry: { base_urls: ["http://127.0.0.1:REG/"], jwks_url: "http://127.0.0.1:REG/.well-known/jwks.json", verify: true }
 channels:
@@ -40,7 +40,8 @@ channels:
     auth: { type: bearer, tokens: [openimis-token] }
     mediate: { request_map: openimis-search-to-dci-search }
     routes:
-      registry: { url: "http://127.0.0.1:REG/registry/search", retry: { base: 100ms, cap: 500ms } }
+      registry: { url: "http://127.0.0.1:REG/registry/search", retry: { base: 100ms, cap: 500ms },
+                  auth: { type: bearer, token: reg-token } }
   spmis_sync_search:
     listen: POST /spmis/sync/search
     answer: dci-client
@@ -84,12 +85,13 @@ class Env:
         self.sink_port = self.spawn([os.path.join(SIM_DIR, "sink.py"), "--port", "0", "--log", self.sink_log])
         self.igw_port = free_port()
         self.reg_port = self.spawn([os.path.join(SIM_DIR, "dci_registry.py"), "--port", "0", "--persons", "60",
-                                    "--key", pems["registry"], "--verify-jwks",
+                                    "--key", pems["registry"], "--token", "reg-token", "--verify-jwks",
                                     "http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port])
         conf = (CONFIG.replace("REG", str(self.reg_port)).replace("SINK", str(self.sink_port))
                 .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
         with open(pems["igw"]) as f:
-            self.gw = Gateway(conf, port=self.igw_port, extra_files={"igw.pem": f.read()}).start()
+            self.gw = Gateway(conf, port=self.igw_port, extra_files={"igw.pem": f.read(),
+                                                                        "reg.token": "reg-token\n"}).start()
 
     def spawn(self, argv):
         p = subprocess.Popen([sys.executable] + argv, stdout=subprocess.PIPE, text=True)
@@ -189,6 +191,85 @@ def test_async_search_callback_delivered():
     assert json.loads(body)["message"]["error"]["code"] == "rjct.message_id.duplicate", body
 
 
+def test_idempotency_key_refused():
+    """An Idempotency-Key header on openIMIS's async request would replace the key its
+    callbacks are matched by: refused 400 with a clear error, nothing sent."""
+    e = env()
+    n = len(e.get(e.reg_port, "/_received"))
+    st, _, body = e.gw.request("POST", "/spmis/search", {
+        "transaction_id": "IK-1", "identifier": {"type": "UIN", "value": "UIN-7"}},
+        dict(TOKEN, **{"Idempotency-Key": "k-1"}))
+    assert st == 400 and b"Idempotency-Key" in body, (st, body)
+    time.sleep(0.5)
+    assert len(e.get(e.reg_port, "/_received")) == n
+
+
+def test_client_requests_spec_valid():
+    """What igw as the client sends the registry (recorded by the registry simulator, which
+    requires its bearer token: SP-SEC-CL-AUTH-01): SP-CORE-CL-SEARCH-01 and
+    SP-CORE-CL-SYNC-SEARCH-01 (spec-valid, signed), SP-CORE-CL-CONTENTTYPE-01,
+    SP-CORE-CL-HEADER-VERSION-01, SP-CORE-CL-HEADER-SENDERID-01, SP-CORE-CL-HEADER-RECEIVERID-01,
+    SP-CORE-CL-HEADER-SENDERURI-01 (async), SP-CORE-CL-MSG-TXNID-01, SP-CORE-CL-QUERY-IDTYPE-01,
+    SP-CORE-CL-QUERY-PREDICATE-01; SP-CORE-CL-SEARCH-ACK-01 (the registry's ACK taken: the
+    delivery is done, not retried)."""
+    e = env()
+    st, _, body = e.gw.request("POST", "/spmis/sync/search", {
+        "transaction_id": "P-1", "registry_id": "registry.sim",
+        "where": [{"attribute": "given_name", "op": "eq", "value": "Given3"}]}, TOKEN)
+    assert st == 200, (st, body)
+    rec = e.get(e.reg_port, "/_received")
+    by_path = {}
+    for r in rec:
+        by_path.setdefault(r["path"], []).append(r)
+    assert by_path.get("/registry/search") and by_path.get("/registry/sync/search"), by_path.keys()
+    qtypes = set()
+    for path, rs in by_path.items():
+        for r in rs:
+            hdr, msg = r["envelope"]["header"], r["envelope"]["message"]
+            assert r["sig"] is True and r["content_type"].startswith("application/json"), r
+            assert hdr["version"] == "1.0.0" and hdr["sender_id"] == "openimis.igw", hdr
+            if msg.get("transaction_id") == "P-1":  # receiver_id is openIMIS's registry_id
+                assert hdr.get("receiver_id") == "registry.sim", hdr
+            assert msg.get("transaction_id"), msg
+            if path == "/registry/search":
+                assert hdr.get("sender_uri", "").startswith("http"), hdr
+            qtypes |= {it["search_criteria"]["query_type"] for it in msg["search_request"]}
+    assert {"idtype-value", "predicate"} <= qtypes, qtypes
+    assert [r for r in e.get(e.reg_port, "/_received") if r["path"] == "/registry/search"
+            and r["envelope"]["message"]["transaction_id"] == "A-1"], "A-1 not sent"
+
+
+def test_registry_err_is_dead_lettered():
+    """SP-CORE-CL-SEARCH-ERR-01: the registry answers igw's async search 400 ERR (it takes
+    only http callback addresses, the request names a urn): igw takes it as final, one attempt
+    and a dead letter (kept in the log), no retry storm, nothing delivered to openIMIS."""
+    e = env()
+    st, _, body = e.gw.request("POST", "/spmis/search", {
+        "transaction_id": "E-1", "identifier": {"type": "UIN", "value": "UIN-7"},
+        "sender_uri": "urn:spmis:callbacks"}, TOKEN)
+    assert st == 200 and json.loads(body)["message"]["ack_status"] == "ACK", (st, body)
+
+    def sent():
+        return [r for r in e.get(e.reg_port, "/_received") if r["path"] == "/registry/search"
+                and r["envelope"]["message"]["transaction_id"] == "E-1"]
+    eventually(sent, timeout=15, what="E-1 sent")
+    eventually(lambda: "dead" in e.gw.logs() and "HTTP 400" in e.gw.logs(), timeout=10,
+               what="E-1 dead-lettered")
+    time.sleep(1.0)
+    assert len(sent()) == 1, "an ERR answer was retried"
+    assert not [r for r in e.sink() if '"E-1"' in (r.get("body") or "")]
+
+
+def test_compliance_ids_exist():
+    """Every compliance id named in this file is in the catalogue."""
+    import re
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "dci",
+                        "compliance", "openspp-spdci-compliance", "requirements-social.json")
+    known = {r["id"] for r in json.load(open(path))["requirements"]}
+    named = set(re.findall(r"\bSP-[A-Z]+-CL-[A-Z0-9-]+-\d\d\b", open(os.path.abspath(__file__)).read()))
+    assert named and named <= known, named - known
+
+
 def test_callback_unknown_transaction_is_err():
     e = env()
     n = len(e.sink())
@@ -227,7 +308,10 @@ def main():
     try:
         run([test_sync_search_signed_and_mapped, test_sync_search_refusals,
              test_async_search_callback_delivered, test_callback_unknown_transaction_is_err,
-             test_callback_forged_and_invalid, test_callback_known_repeated])
+             test_callback_forged_and_invalid, test_callback_known_repeated,
+             test_idempotency_key_refused, test_client_requests_spec_valid,
+             test_registry_err_is_dead_lettered,
+             test_compliance_ids_exist])
     finally:
         if ENV is not None:
             ENV.close()

@@ -230,6 +230,7 @@ def main():
                     return
             with lock:
                 st["received"].append({"path": op, "sig": sig, "signed": bool(env.get("signature")),
+                                       "content_type": self.headers.get("Content-Type"),
                                        "envelope": None if args.quiet_records else env})
             self.dispatch(op, hdr, msg, mid)
 

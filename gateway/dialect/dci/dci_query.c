@@ -126,6 +126,9 @@ dci_search_envelope(struct igw_med *m, const struct igw_node *req, size_t n,
     struct igw_buf hb, mb;
     char now[40], mid[128], err[IGW_ERRBUF_SIZE];
     const char *mid_in = str_of(h, "message_id", "search");
+    /* an async search answered at delivery time (internal): the correlation_id its ACK gave */
+    const char *qid =
+        m->internal && m->header != NULL ? m->header(m->header_arg, "X-Igw-Message-Id") : NULL;
     int rv;
 
     dci_now(now, sizeof(now));
@@ -146,7 +149,7 @@ dci_search_envelope(struct igw_med *m, const struct igw_node *req, size_t n,
     rv = rv == IGW_OK
              ? kv(&mb, "transaction_id", str_of(mem(req, "message"), "transaction_id", ""), false)
              : rv;
-    rv = rv == IGW_OK ? kv(&mb, "correlation_id", mid_in, true) : rv;
+    rv = rv == IGW_OK ? kv(&mb, "correlation_id", qid != NULL ? qid : mid_in, true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(&mb, ",\"search_response\":[") : rv;
     rv = rv == IGW_OK && items->len > 0 ? igw_buf_append(&mb, items->ptr, items->len) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(&mb, "]}") : rv;

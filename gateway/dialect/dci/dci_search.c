@@ -480,7 +480,7 @@ ds_start(struct igw_med *m)
         return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
     }
     mid = str_of(mem(req, "header"), "message_id", NULL);
-    if (m->ch->ndci_partners > 0) {
+    if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
         struct igw_partner_verdict v;
         const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
         if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,

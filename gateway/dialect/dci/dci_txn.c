@@ -209,6 +209,49 @@ answer(struct igw_med *m, const struct igw_node *req, const struct igw_node *ori
     return IGW_MED_ANSWER;
 }
 
+/* No transaction to report. To an inbound (sync) request: 404 err.request.not_found. To an
+ * async txn/status answered at delivery time (internal): a txn/on-status whose header says
+ * rjct with the reason, so the asker still gets its callback. */
+static int
+not_found(struct igw_med *m, const struct igw_node *req, const char *mid, const char *why)
+{
+    const struct igw_node *h = mem(req, "header");
+    const struct igw_node *tr = mem(mem(req, "message"), "txnstatus_request");
+    struct igw_buf *b = &m->answer.body;
+    char now[40], cbid[128];
+    int rv;
+
+    if (!m->internal) {
+        return answer_err(m, 404, mid, "err.request.not_found", why);
+    }
+    dci_now(now, sizeof(now));
+    snprintf(cbid, sizeof(cbid), "%.80s-status", str_of(h, "message_id", "txn"));
+    igw_buf_reset(b);
+    rv = igw_buf_puts(b, "{\"signature\":\"\",\"header\":{\"version\":\"1.0.0\"");
+    rv = rv == IGW_OK ? kv(b, "message_id", cbid, true) : rv;
+    rv = rv == IGW_OK ? kv(b, "message_ts", now, true) : rv;
+    rv = rv == IGW_OK ? kv(b, "action", "txn-on-status", true) : rv;
+    rv = rv == IGW_OK ? kv(b, "status", "rjct", true) : rv;
+    rv = rv == IGW_OK ? kv(b, "status_reason_message", why, true) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"total_count\":1,\"completed_count\":0") : rv;
+    rv = rv == IGW_OK ? kv(b, "sender_id", str_of(h, "receiver_id", "igw"), true) : rv;
+    rv = rv == IGW_OK ? kv(b, "receiver_id", str_of(h, "sender_id", ""), true) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"is_msg_encrypted\":false},\"message\":{") : rv;
+    rv = rv == IGW_OK
+             ? kv(b, "transaction_id", str_of(mem(req, "message"), "transaction_id", ""), false)
+             : rv;
+    rv = rv == IGW_OK ? kv(b, "correlation_id", str_of(tr, "attribute_value", ""), true) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"txnstatus_response\":{") : rv;
+    rv = rv == IGW_OK ? kv(b, "txn_type", str_of(tr, "txn_type", "search"), false) : rv;
+    rv = rv == IGW_OK ? igw_buf_puts(b, "}}}") : rv;
+    if (rv != IGW_OK) {
+        return -IGW_ENOMEM;
+    }
+    m->answer.status = 200;
+    m->answer.content_type = DCI_CT;
+    return IGW_MED_ANSWER;
+}
+
 static int
 txn_start(struct igw_med *m)
 {
@@ -225,7 +268,7 @@ txn_start(struct igw_med *m)
         return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
     }
     mid = str_of(mem(req, "header"), "message_id", NULL);
-    if (m->ch->ndci_partners > 0) {
+    if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
         struct igw_partner_verdict v;
         const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
         if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
@@ -243,15 +286,15 @@ txn_start(struct igw_med *m)
     atype = str_of(tr, "attribute_type", "");
     aval = str_of(tr, "attribute_value", "");
     if (strcmp(atype, "correlation_id") != 0) {
-        return answer_err(m, 404, mid, "err.request.not_found",
-                          "igw finds a transaction by the correlation_id of its ACK "
-                          "(attribute_type correlation_id)");
+        return not_found(m, req, mid,
+                         "igw finds a transaction by the correlation_id of its ACK "
+                         "(attribute_type correlation_id)");
     }
     if (m->queue == NULL) {
         return answer_err(m, 503, mid, "err.service.unavailable", "no queue to look in");
     }
     if (igw_queue_id_parse(aval, &id) != IGW_OK) {
-        return answer_err(m, 404, mid, "err.request.not_found", "no transaction has it");
+        return not_found(m, req, mid, "no transaction has it");
     }
     rv = igw_queue_message_get(m->queue, id, &qm);
     if (rv == IGW_OK &&
@@ -265,8 +308,7 @@ txn_start(struct igw_med *m)
     /* only the sender of the transaction learns about it */
     if (orig == NULL || strcmp(str_of(mem(orig, "header"), "sender_id", ""),
                                str_of(mem(req, "header"), "sender_id", "-")) != 0) {
-        return answer_err(m, 404, mid, "err.request.not_found",
-                          "no transaction of this sender has that correlation_id");
+        return not_found(m, req, mid, "no transaction of this sender has that correlation_id");
     }
     st = state_of(m->arena, m->queue, id, &what);
     return st != NULL ? answer(m, req, orig, aval, st, what) : -IGW_ENOMEM;

@@ -517,9 +517,29 @@ test_out_of_memory(void)
     rm_dir(dir);
 }
 
-IGWT_MAIN({"valid", test_valid}, {"defaults", test_defaults},
-          {"route_defaults", test_route_defaults}, {"durations_sizes", test_durations_sizes},
-          {"error_duration", test_error_duration}, {"error_size", test_error_size},
+/* route options answer_from and sign (config_partners.c): what serve would refuse */
+static void
+test_error_answer_from_sign(void)
+{
+    expect_error("channels:\n  c:\n    listen: POST /c\n    routes:\n      r: { url: "
+                 "\"http://127.0.0.1:9/x\", answer_from: nosuch }\n",
+                 "igw.conf:5:54: route c.r: answer_from: no channel named nosuch");
+    expect_error("channels:\n  d:\n    listen: POST /d\n  c:\n    listen: POST /c\n    "
+                 "routes:\n      r: { url: \"http://127.0.0.1:9/x\", answer_from: d }\n",
+                 "igw.conf:7:54: route c.r: answer_from: channel d is not answered by a mediator "
+                 "that answers (answer: dci-search, dci-txn-status ...)");
+    expect_error("channels:\n  c:\n    listen: POST /c\n    routes:\n      r: { url: "
+                 "\"http://127.0.0.1:9/x\", sign: true }\n",
+                 "igw.conf:5:47: route c.r: sign: true needs signing.key_file");
+    expect_error("channels:\n  c:\n    listen: POST /c\n    routes:\n      r: { url: "
+                 "\"file:///tmp/x\", sign: true }\n",
+                 "igw.conf:5:40: route c.r: sign: true needs an http(s) or callback: url");
+}
+
+IGWT_MAIN({"valid", test_valid}, {"answer_from_sign", test_error_answer_from_sign},
+          {"defaults", test_defaults}, {"route_defaults", test_route_defaults},
+          {"durations_sizes", test_durations_sizes}, {"error_duration", test_error_duration},
+          {"error_size", test_error_size},
           {"error_number_bool_choice", test_error_number_bool_choice},
           {"error_unknown_key", test_error_unknown_key}, {"error_structure", test_error_structure},
           {"error_listen", test_error_listen}, {"error_url", test_error_url},
