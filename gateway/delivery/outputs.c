@@ -16,7 +16,8 @@
 #define IGW_OUTPUT_LIST(X)                                                                         \
     X(http) /* out_http: http://, https:// */                                                     \
     X(file) /* out_file: file:// */                                                               \
-    X(nng)  /* out_nng: tcp://, ipc:// */
+    X(nng)  /* out_nng: tcp://, ipc:// */                                                         \
+    X(dcisubs) /* out_dcisubs: dci-subscriptions: */
 /* clang-format on */
 
 #define IGW_OUTPUT_DECLARE(name) extern const struct igw_output_ops igw_output_##name;

@@ -22,6 +22,8 @@ extern const struct igw_mediator_ops igw_mediator_dci_client;
 extern const struct igw_mediator_ops igw_mediator_dci_callback;
 extern const struct igw_mediator_ops igw_mediator_dci_search;
 extern const struct igw_mediator_ops igw_mediator_dci_fhir_search;
+extern const struct igw_mediator_ops igw_mediator_dci_on_subscribe;
+extern const struct igw_mediator_ops igw_mediator_dci_on_unsubscribe;
 
 /* one line per mediator */
 /* clang-format off */
@@ -37,6 +39,8 @@ static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_dci_callback,
     &igw_mediator_dci_search,
     &igw_mediator_dci_fhir_search,
+    &igw_mediator_dci_on_subscribe,
+    &igw_mediator_dci_on_unsubscribe,
 };
 /* clang-format on */
 
