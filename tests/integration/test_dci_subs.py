@@ -22,7 +22,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from igwtest import (IGW_FIXTURES, SIM_DIR, Gateway, eventually, free_port, run,  # noqa: E402
+from igwtest import (IGW_FIXTURES, IGW_SRC, SIM_DIR, Gateway, eventually, free_port, run,  # noqa: E402
                      skip)
 
 sys.path.insert(0, SIM_DIR)
@@ -40,6 +40,7 @@ admin:
   listen: "http://127.0.0.1:ADMINPORT"
   credentials: [{ name: vera, role: viewer, token_file: viewer.tokens }]
 queue: { path: "{dir}/queue" }
+mappings: { dir: "MAPS" }
 signing: { key_file: igw.pem, kid: igw-1 }
 partners:
   spmis:
@@ -98,9 +99,15 @@ class Env:
                                     "--base", "/dci/spmis", "--token", "rcv-token", "--jwks-url",
                                     "http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port])
         conf = (CONFIG.replace("RCV", str(self.rcv_port))
-                .replace("ADMINPORT", str(self.admin_port)))
-        self.gw = Gateway(conf, port=self.igw_port, extra_files={
-            "igw.pem": pem, "viewer.tokens": "view-t0ken\n"}).start()
+                .replace("ADMINPORT", str(self.admin_port))
+                .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
+        try:
+            self.gw = Gateway(conf, port=self.igw_port, extra_files={
+                "igw.pem": pem, "viewer.tokens": "view-t0ken\n"}).start()
+        except BaseException:
+            for p in self.procs:
+                p.terminate()
+            raise
 
     def spawn(self, argv):
         p = subprocess.Popen([sys.executable] + argv, stdout=subprocess.PIPE, text=True)
@@ -208,7 +215,7 @@ def test_subscribe_on_subscribe_with_codes():
     e = env()
     ack = subscribe(e, "sb-1", nitems=2)
     cb = one_callback(e, "sb-1", "on-subscribe")
-    assert cb["path"] == "on-subscribe" and cb["sig"] is True, cb
+    assert cb["path"] == "/registry/on-subscribe" and cb["sig"] is True, cb
     env_ = cb["envelope"]
     assert env_["header"]["action"] == "on-subscribe" and env_["header"]["status"] == "succ"
     msg = env_["message"]
