@@ -274,6 +274,9 @@ run_job(igw_admin *a, struct admin_job *j)
     case OP_STATS:
         st = admin_op_stats(a, &b);
         break;
+    case OP_DCI_SUBS:
+        st = admin_op_dci_subs(a, &b);
+        break;
     case OP_INFO:
         st = admin_op_info(a, j, &b);
         break;

@@ -51,6 +51,7 @@ enum admin_op {
     OP_PAYROLL,        /* GET /admin/payments/payrolls/{uuid} (payments/recon.h) */
     OP_PAYROLL_CSV,    /* GET /admin/payments/payrolls/{uuid}.csv */
     OP_PAY_MISMATCHES, /* GET /admin/payments/mismatches */
+    OP_DCI_SUBS,       /* GET /admin/dci/subscriptions (admin_dci.c) */
     OP_INLINE = 100,   /* not an op: the ones below never block */
     OP_HEALTH,
     OP_HEALTHZ,
@@ -156,6 +157,9 @@ int admin_metrics_write(igw_admin *a, struct igw_buf *b);
 /* ---- jobs (worker thread): HTTP status of the body in b ---------------------------------- */
 
 int admin_op_stats(igw_admin *a, struct igw_buf *b);
+/** GET /admin/dci/subscriptions: the DCI subscription store's records with their status
+ *  (live, expired, ended); 404 when the config has no dci-subscriptions: route (admin_dci.c). */
+int admin_op_dci_subs(igw_admin *a, struct igw_buf *b);
 int admin_op_info(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
 int admin_op_release(igw_admin *a, const struct admin_job *j, struct igw_buf *b);
 int admin_op_purge(igw_admin *a, const struct admin_job *j, struct igw_buf *b);

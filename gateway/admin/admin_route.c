@@ -197,6 +197,7 @@ static const struct endpoint endpoints[] = {
     {"/admin/stats", "GET", OP_STATS, IGW_ROLE_VIEWER, BULK_NONE},
     {"/admin/audit", "GET", OP_AUDIT, IGW_ROLE_VIEWER, BULK_NONE},
     {"/admin/alerts", "GET", OP_ALERTS, IGW_ROLE_VIEWER, BULK_NONE},
+    {"/admin/dci/subscriptions", "GET", OP_DCI_SUBS, IGW_ROLE_VIEWER, BULK_NONE},
     {"/admin/messages", "GET", OP_LIST, IGW_ROLE_VIEWER, BULK_NONE},
     {"/admin/events", "GET", OP_EVENTS, IGW_ROLE_VIEWER, BULK_NONE},
     {"/admin/bulk/release", "POST", OP_BULK, IGW_ROLE_OPERATOR, BULK_RELEASE},

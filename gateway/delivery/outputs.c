@@ -18,6 +18,7 @@
     X(file) /* out_file: file:// */                                                               \
     X(nng)  /* out_nng: tcp://, ipc:// */                                                         \
     X(g2p)  /* payments/out_g2p: g2p:<partner>, g2p-ledger:<partner> */
+    X(dcisubs) /* out_dcisubs: dci-subscriptions: */
 /* clang-format on */
 
 #define IGW_OUTPUT_DECLARE(name) extern const struct igw_output_ops igw_output_##name;

@@ -23,6 +23,8 @@ extern const struct igw_mediator_ops igw_mediator_dci_callback;
 extern const struct igw_mediator_ops igw_mediator_dci_search;
 extern const struct igw_mediator_ops igw_mediator_dci_fhir_search;
 extern const struct igw_mediator_ops igw_mediator_g2p_txn_status; /* payments/txn_status.c */
+extern const struct igw_mediator_ops igw_mediator_dci_on_subscribe;
+extern const struct igw_mediator_ops igw_mediator_dci_on_unsubscribe;
 
 /* one line per mediator */
 /* clang-format off */
@@ -39,6 +41,8 @@ static const struct igw_mediator_ops *const mediators[] = {
     &igw_mediator_dci_search,
     &igw_mediator_dci_fhir_search,
     &igw_mediator_g2p_txn_status,
+    &igw_mediator_dci_on_subscribe,
+    &igw_mediator_dci_on_unsubscribe,
 };
 /* clang-format on */
 
