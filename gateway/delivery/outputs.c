@@ -17,7 +17,7 @@
     X(http) /* out_http: http://, https:// */                                                     \
     X(file) /* out_file: file:// */                                                               \
     X(nng)  /* out_nng: tcp://, ipc:// */                                                         \
-    X(g2p)  /* payments/out_g2p: g2p:<partner>, g2p-ledger:<partner> */
+    X(g2p)  /* payments/out_g2p: g2p:<partner>, g2p-ledger:<partner> */                           \
     X(dcisubs) /* out_dcisubs: dci-subscriptions: */
 /* clang-format on */
 

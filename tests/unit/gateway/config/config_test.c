@@ -392,8 +392,8 @@ test_error_url(void)
     expect_error("channels:\n  c:\n    listen: POST /c\n    routes:\n      r: { url: "
                  "ftp://x/y }\n",
                  "igw.conf:5:17: channels.c.routes.r.url: unsupported URL \"ftp://x/y\" "
-                 "(expected http://, https://, callback:, file://, tcp://, ipc://, g2p: or "
-                 "g2p-ledger:)");
+                 "(expected http://, https://, callback:, file://, tcp://, ipc://, g2p:, "
+                 "g2p-ledger: or dci-subscriptions:)");
     expect_error("channels:\n  c:\n    listen: POST /c\n    routes:\n      r: { url: "
                  "http:///x }\n",
                  "igw.conf:5:17: channels.c.routes.r.url: URL has no host");
