@@ -76,23 +76,10 @@ struct fs_req {
     struct igw_buf path, items_out;
 };
 
-static const struct igw_node *
-mem(const struct igw_node *obj, const char *key)
-{
-    return obj != NULL && obj->type == IGW_NODE_OBJECT ? igw_node_get(obj, key, strlen(key)) : NULL;
-}
-
-static const char *
-str_of(const struct igw_node *obj, const char *key, const char *dflt)
-{
-    const struct igw_node *n = mem(obj, key);
-    return n != NULL && n->type == IGW_NODE_STRING ? n->str : dflt;
-}
-
 static long
 num_of(const struct igw_node *obj, const char *key, long dflt)
 {
-    const struct igw_node *n = mem(obj, key);
+    const struct igw_node *n = dci_mem(obj, key);
     if (n != NULL && n->type == IGW_NODE_NUMBER) {
         return (long)n->num;
     }
@@ -100,13 +87,6 @@ num_of(const struct igw_node *obj, const char *key, long dflt)
         return strtol(n->str, NULL, 10); /* drift 7.1 */
     }
     return dflt;
-}
-
-static int
-kv(struct igw_buf *b, const char *key, const char *val, bool comma)
-{
-    int rv = igw_buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
-    return rv == IGW_OK ? igw_buf_json_str(b, val, strlen(val)) : rv;
 }
 
 /* ---- the mapping file --------------------------------------------------------------------- */
@@ -340,35 +320,6 @@ cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val,
 
 /* ---- the answer's items ------------------------------------------------------------------- */
 
-static int
-item_head(struct fs_req *r, const struct igw_node *it, const char *status)
-{
-    char now[40];
-    struct igw_buf *b = &r->items_out;
-    dci_now(now, sizeof(now));
-    int rv = igw_buf_puts(b, r->first ? "{" : ",{");
-    r->first = false;
-    rv = rv == IGW_OK ? kv(b, "reference_id", str_of(it, "reference_id", ""), false) : rv;
-    rv = rv == IGW_OK ? kv(b, "timestamp", now, true) : rv;
-    return rv == IGW_OK ? kv(b, "status", status, true) : rv;
-}
-
-static int
-item_locale(struct igw_buf *b, const struct igw_node *it)
-{
-    int rv = kv(b, "locale", str_of(it, "locale", "eng"), true);
-    return rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
-}
-
-static int
-item_reject(struct fs_req *r, const struct igw_node *it, const char *code, const char *msg)
-{
-    int rv = item_head(r, it, "rjct");
-    rv = rv == IGW_OK ? kv(&r->items_out, "status_reason_code", code, true) : rv;
-    rv = rv == IGW_OK ? kv(&r->items_out, "status_reason_message", msg, true) : rv;
-    return rv == IGW_OK ? item_locale(&r->items_out, it) : rv;
-}
-
 /* The item's records from bundle (NULL: nothing matched, a page past the last) through the
  * record's map; total from the Bundle's total, else its entries of the record's FHIR type
  * (past the last page: the last Bundle's). */
@@ -376,7 +327,7 @@ static int
 item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
 {
     const struct igw_node *it = r->items[r->i];
-    const struct igw_node *crit = mem(it, "search_criteria");
+    const struct igw_node *crit = dci_mem(it, "search_criteria");
     const igw_map *map = m->maps != NULL ? igw_map_set_get(m->maps, r->rec->map) : NULL;
     struct igw_buf in;
     struct igw_node *root = NULL, *out = NULL;
@@ -386,9 +337,10 @@ item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
 
     if (bundle != NULL) {
         total = 0;
-        const struct igw_node *ent = mem(bundle, "entry");
+        const struct igw_node *ent = dci_mem(bundle, "entry");
         for (const struct igw_node *e = ent != NULL ? ent->first : NULL; e != NULL; e = e->next) {
-            total += strcmp(str_of(mem(e, "resource"), "resourceType", ""), r->rec->ftype) == 0;
+            total +=
+                strcmp(dci_str_of(dci_mem(e, "resource"), "resourceType", ""), r->rec->ftype) == 0;
         }
         total = num_of(bundle, "total", total);
         if (map == NULL) {
@@ -397,11 +349,12 @@ item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
         }
         igw_buf_init(&in, FS_OUT_MAX);
         rv = igw_buf_puts(&in, "{\"request\":{\"header\":");
-        rv = rv == IGW_OK ? igw_json_write(mem(r->req, "header"), &in, 0) : rv;
+        rv = rv == IGW_OK ? igw_json_write(dci_mem(r->req, "header"), &in, 0) : rv;
         rv = rv == IGW_OK ? igw_buf_puts(&in, ",\"message\":{") : rv;
-        rv = rv == IGW_OK ? kv(&in, "transaction_id",
-                               str_of(mem(r->req, "message"), "transaction_id", ""), false)
-                          : rv;
+        rv = rv == IGW_OK
+                 ? dci_kv(&in, "transaction_id",
+                          dci_str_of(dci_mem(r->req, "message"), "transaction_id", ""), false)
+                 : rv;
         rv = rv == IGW_OK ? igw_buf_puts(&in, ",\"search_request\":[") : rv;
         rv = rv == IGW_OK ? igw_json_write(it, &in, 0) : rv;
         rv = rv == IGW_OK ? igw_buf_puts(&in, "]}},\"bundle\":") : rv;
@@ -415,21 +368,22 @@ item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
         char err[IGW_ERRBUF_SIZE] = "";
         rv = igw_map_apply(map, false, m->arena, root, NULL, &out, err, sizeof(err));
         if (rv == IGW_ETRANSLATE) {
-            return item_reject(r, it, FS_CRIT, err); /* a resource the map cannot turn into one */
+            return dci_item_reject(&r->items_out, &r->first, it, FS_CRIT,
+                                   err); /* a resource the map cannot turn into one */
         }
         if (rv != IGW_OK) {
             return rv;
         }
-        const struct igw_node *sr = mem(mem(out, "message"), "search_response");
-        recs = mem(mem(sr != NULL ? sr->first : NULL, "data"), "reg_records");
+        const struct igw_node *sr = dci_mem(dci_mem(out, "message"), "search_response");
+        recs = dci_mem(dci_mem(sr != NULL ? sr->first : NULL, "data"), "reg_records");
     }
     struct igw_buf *b = &r->items_out;
-    rv = item_head(r, it, "succ");
+    rv = dci_item_head(&r->items_out, &r->first, it, "succ");
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"data\":{\"version\":\"1.0.0\"") : rv;
-    rv = rv == IGW_OK
-             ? kv(b, "reg_type", str_of(crit, "reg_type", "ns:org:RegistryType:Social"), true)
-             : rv;
-    rv = rv == IGW_OK ? kv(b, "reg_record_type", r->rec->rtype, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "reg_type",
+                               dci_str_of(crit, "reg_type", "ns:org:RegistryType:Social"), true)
+                      : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "reg_record_type", r->rec->rtype, true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"reg_records\":") : rv;
     rv = rv == IGW_OK && recs != NULL && recs->type == IGW_NODE_ARRAY ? igw_json_write(recs, b, 0)
          : rv == IGW_OK                                               ? igw_buf_puts(b, "[]")
@@ -439,17 +393,18 @@ item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
                                        "\"total_count\":%ld}",
                                        r->page_size, r->page_number, total)
                       : rv;
-    return rv == IGW_OK ? item_locale(b, it) : rv;
+    return rv == IGW_OK ? dci_item_locale(b, it) : rv;
 }
 
 static const struct fs_record *
 record_of(const struct fs_chan *c, const struct igw_node *crit)
 {
-    const char *t = str_of(crit, "reg_record_type", NULL);
-    t = t != NULL && *t != '\0' ? t : str_of(crit, "response_entity", NULL);
+    const char *t = dci_str_of(crit, "reg_record_type", NULL);
+    t = t != NULL && *t != '\0' ? t : dci_str_of(crit, "response_entity", NULL);
     t = t != NULL && *t != '\0'
             ? t
-            : str_of(mem(mem(mem(crit, "query"), "value"), "expression"), "collection", "Person");
+            : dci_str_of(dci_mem(dci_mem(dci_mem(crit, "query"), "value"), "expression"),
+                         "collection", "Person");
     for (size_t i = 0; i < c->n; i++) {
         if (strcasecmp(c->recs[i].rtype, t) == 0) {
             return &c->recs[i];
@@ -473,21 +428,22 @@ static int
 item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
 {
     const struct igw_node *it = r->items[r->i];
-    const struct igw_node *crit = mem(it, "search_criteria");
-    const struct igw_node *pg = mem(crit, "pagination");
-    const struct igw_node *sort = mem(crit, "sort");
+    const struct igw_node *crit = dci_mem(it, "search_criteria");
+    const struct igw_node *pg = dci_mem(crit, "pagination");
+    const struct igw_node *sort = dci_mem(crit, "sort");
     const char *why = NULL;
     int rv;
 
     r->rec = record_of(m->chstate, crit);
     if (r->rec == NULL) {
-        return item_reject(r, it, FS_CRIT, "a record type this registry does not hold");
+        return dci_item_reject(&r->items_out, &r->first, it, FS_CRIT,
+                               "a record type this registry does not hold");
     }
     r->page_size = num_of(pg, "page_size", FS_PAGE_DEFAULT);
     r->page_number = num_of(pg, "page_number", 1);
     if (r->page_size < 1 || r->page_number < 1 || r->page_number > 1000000) {
-        return item_reject(r, it, "rjct.pagination.invalid",
-                           "page_size and page_number are whole numbers from 1");
+        return dci_item_reject(&r->items_out, &r->first, it, "rjct.pagination.invalid",
+                               "page_size and page_number are whole numbers from 1");
     }
     r->page_size = r->page_size > FS_PAGE_MAX ? FS_PAGE_MAX : r->page_size;
     r->skip = r->rec->offset ? 0 : r->page_number - 1;
@@ -503,23 +459,25 @@ item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
     for (const struct igw_node *s = sort != NULL && sort->type == IGW_NODE_ARRAY ? sort->first
                                                                                  : NULL;
          rv == IGW_OK && s != NULL; s = s->next) {
-        const char *an = str_of(s, "attribute_name", "");
+        const char *an = dci_str_of(s, "attribute_name", "");
         const struct fs_sort *so = NULL;
         for (size_t i = 0; so == NULL && i < r->rec->ns; i++) {
             so = strcmp(r->rec->sorts[i].name, an) == 0 ? &r->rec->sorts[i] : NULL;
         }
         if (so == NULL) {
-            return item_reject(r, it, "rjct.sort.invalid", "an attribute igw cannot sort by");
+            return dci_item_reject(&r->items_out, &r->first, it, "rjct.sort.invalid",
+                                   "an attribute igw cannot sort by");
         }
         rv = igw_buf_puts(&r->path, sfirst ? "&_sort=" : ",");
         sfirst = false;
-        rv = rv == IGW_OK && strcasecmp(str_of(s, "sort_order", "asc"), "desc") == 0
+        rv = rv == IGW_OK && strcasecmp(dci_str_of(s, "sort_order", "asc"), "desc") == 0
                  ? igw_buf_putc(&r->path, '-')
                  : rv;
         rv = rv == IGW_OK ? enc(&r->path, so->fhir, strlen(so->fhir)) : rv;
     }
     if (rv == IGW_EPARSE) {
-        return item_reject(r, it, FS_CRIT, why != NULL ? why : "bad query");
+        return dci_item_reject(&r->items_out, &r->first, it, FS_CRIT,
+                               why != NULL ? why : "bad query");
     }
     if (rv == IGW_OK) {
         call_path(m, r, calling);
@@ -570,7 +528,7 @@ fs_start(struct igw_med *m)
     if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
         return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
     }
-    mid = str_of(mem(req, "header"), "message_id", NULL);
+    mid = dci_str_of(dci_mem(req, "header"), "message_id", NULL);
     if (m->ch->ndci_partners > 0) {
         struct igw_partner_verdict v;
         const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
@@ -585,7 +543,7 @@ fs_start(struct igw_med *m)
     if (!igw_dci_validate(req, ep, &e)) {
         return answer_err(m, 400, mid, e.code, e.message);
     }
-    if (mem(mem(req, "message"), "ciphertext") != NULL) {
+    if (dci_mem(dci_mem(req, "message"), "ciphertext") != NULL) {
         return answer_err(m, 400, mid, "err.encryption.invalid",
                           "igw holds no decryption key: send the message unencrypted");
     }
@@ -595,7 +553,7 @@ fs_start(struct igw_med *m)
     }
     r->req = req;
     r->first = true;
-    list = mem(mem(req, "message"), "search_request");
+    list = dci_mem(dci_mem(req, "message"), "search_request");
     if (list != NULL && list->type == IGW_NODE_OBJECT) {
         r->items[r->n++] = list; /* one object for a one-item batch (drift 7.2) */
     }
@@ -619,12 +577,12 @@ fs_start(struct igw_med *m)
 static bool
 next_link(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
 {
-    const struct igw_node *links = mem(bundle, "link");
+    const struct igw_node *links = dci_mem(bundle, "link");
     const char *url = NULL, *base = "";
     const struct igw_upstream *u = m->ch->upstream_ref;
 
     for (const struct igw_node *l = links != NULL ? links->first : NULL; l != NULL; l = l->next) {
-        url = strcmp(str_of(l, "relation", ""), "next") == 0 ? str_of(l, "url", NULL) : url;
+        url = strcmp(dci_str_of(l, "relation", ""), "next") == 0 ? dci_str_of(l, "url", NULL) : url;
     }
     if (u != NULL && u->url != NULL && strstr(u->url, "://") != NULL) {
         base = strstr(u->url, "://") + 3;
@@ -651,8 +609,8 @@ next_link(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
 static const char *
 diagnostics(const struct igw_node *oo)
 {
-    const struct igw_node *issue = mem(oo, "issue");
-    const char *d = str_of(issue != NULL ? issue->first : NULL, "diagnostics", NULL);
+    const struct igw_node *issue = dci_mem(oo, "issue");
+    const char *d = dci_str_of(issue != NULL ? issue->first : NULL, "diagnostics", NULL);
     return d != NULL ? d : "the FHIR server refused the search";
 }
 
@@ -686,11 +644,11 @@ fs_step(struct igw_med *m, const struct igw_med_result *res)
                  res->status);
         return -IGW_EIO;
     }
-    const char *rt = str_of(doc, "resourceType", "");
+    const char *rt = dci_str_of(doc, "resourceType", "");
     if (res->status == 404) {
         rv = item_done(m, r, NULL); /* openIMIS answers an identifier search of none so */
     } else if (res->status != 200) {
-        rv = item_reject(r, r->items[r->i], FS_CRIT, diagnostics(doc));
+        rv = dci_item_reject(&r->items_out, &r->first, r->items[r->i], FS_CRIT, diagnostics(doc));
     } else if (strcmp(rt, "Bundle") == 0 && r->skip > 0) {
         r->skip--;
         r->last_total = num_of(doc, "total", -1);

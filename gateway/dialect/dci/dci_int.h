@@ -82,6 +82,24 @@ struct igw_med;
 typedef int (*dci_cond_fn)(void *arg, const char *attr, const char *op, const struct igw_node *val,
                            const char **why);
 
+/* ---- dci_query.c: small tree and answer helpers the search mediators share ------------------ */
+
+/** The member key of obj when obj is an object, else NULL. NULL-safe (obj, a missing key). */
+const struct igw_node *dci_mem(const struct igw_node *obj, const char *key);
+/** The string member key of obj, else dflt (absent, not a string, obj NULL). Borrowed. */
+const char *dci_str_of(const struct igw_node *obj, const char *key, const char *dflt);
+/** Appends `,"key":"val"` (no comma when !comma) to b, val JSON-escaped. IGW_OK, IGW_ENOMEM or
+ *  IGW_ETOOBIG (b's limit). */
+int dci_kv(struct igw_buf *b, const char *key, const char *val, bool comma);
+/** Opens one search_response item in b (a comma before it unless *first, which it clears):
+ *  reference_id of the request item it, timestamp now, status. Errors as dci_kv. */
+int dci_item_head(struct igw_buf *b, bool *first, const struct igw_node *it, const char *status);
+/** Closes an item opened by dci_item_head with the request item's locale ("eng" by default). */
+int dci_item_locale(struct igw_buf *b, const struct igw_node *it);
+/** One whole refused item: status rjct, status_reason_code code, status_reason_message msg. */
+int dci_item_reject(struct igw_buf *b, bool *first, const struct igw_node *it, const char *code,
+                    const char *msg);
+
 /** Walks the query of one search_criteria: idtype-value {type, value} is one eq condition;
  *  predicate conditions (expression1, expression2 joined by `and`) and NoSql expression
  *  documents ($and, {attr: v}, {attr: {"$gte": v}}) one condition each. Refuses (IGW_EPARSE,

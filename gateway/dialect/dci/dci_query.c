@@ -16,17 +16,53 @@
 #include "mediate/mediator.h"
 #include "sign/sign.h"
 
-static const struct igw_node *
-mem(const struct igw_node *obj, const char *key)
+const struct igw_node *
+dci_mem(const struct igw_node *obj, const char *key)
 {
     return obj != NULL && obj->type == IGW_NODE_OBJECT ? igw_node_get(obj, key, strlen(key)) : NULL;
 }
 
-static const char *
-str_of(const struct igw_node *obj, const char *key, const char *dflt)
+const char *
+dci_str_of(const struct igw_node *obj, const char *key, const char *dflt)
 {
-    const struct igw_node *n = mem(obj, key);
+    const struct igw_node *n = dci_mem(obj, key);
     return n != NULL && n->type == IGW_NODE_STRING ? n->str : dflt;
+}
+
+int
+dci_kv(struct igw_buf *b, const char *key, const char *val, bool comma)
+{
+    int rv = igw_buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
+    return rv == IGW_OK ? igw_buf_json_str(b, val, strlen(val)) : rv;
+}
+
+int
+dci_item_head(struct igw_buf *b, bool *first, const struct igw_node *it, const char *status)
+{
+    char now[40];
+    dci_now(now, sizeof(now));
+    int rv = igw_buf_puts(b, *first ? "{" : ",{");
+    *first = false;
+    rv = rv == IGW_OK ? dci_kv(b, "reference_id", dci_str_of(it, "reference_id", ""), false) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "timestamp", now, true) : rv;
+    return rv == IGW_OK ? dci_kv(b, "status", status, true) : rv;
+}
+
+int
+dci_item_locale(struct igw_buf *b, const struct igw_node *it)
+{
+    int rv = dci_kv(b, "locale", dci_str_of(it, "locale", "eng"), true);
+    return rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
+}
+
+int
+dci_item_reject(struct igw_buf *b, bool *first, const struct igw_node *it, const char *code,
+                const char *msg)
+{
+    int rv = dci_item_head(b, first, it, "rjct");
+    rv = rv == IGW_OK ? dci_kv(b, "status_reason_code", code, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "status_reason_message", msg, true) : rv;
+    return rv == IGW_OK ? dci_item_locale(b, it) : rv;
 }
 
 static const char *
@@ -78,54 +114,47 @@ expr_doc(const struct igw_node *d, int depth, dci_cond_fn fn, void *arg, const c
 int
 dci_query_walk(const struct igw_node *crit, dci_cond_fn fn, void *arg, const char **why)
 {
-    const char *qt = str_of(crit, "query_type", "");
-    const struct igw_node *query = mem(crit, "query");
+    const char *qt = dci_str_of(crit, "query_type", "");
+    const struct igw_node *query = dci_mem(crit, "query");
     int rv = IGW_OK;
 
     if (query != NULL && query->type == IGW_NODE_ARRAY) { /* predicate (also sent as another
                                                            * query_type: drift 7.10) */
         for (const struct igw_node *p = query->first; rv == IGW_OK && p != NULL; p = p->next) {
-            const char *cnd = str_of(p, "condition", "and");
-            const struct igw_node *e1 = mem(p, "expression1"), *e2 = mem(p, "expression2");
+            const char *cnd = dci_str_of(p, "condition", "and");
+            const struct igw_node *e1 = dci_mem(p, "expression1"), *e2 = dci_mem(p, "expression2");
             if (strcasecmp(cnd, "and") != 0 && !(e2 == NULL && p->next == NULL)) {
                 *why = "only the condition and is supported";
                 return IGW_EPARSE;
             }
             for (const struct igw_node *e = e1; rv == IGW_OK && e != NULL;
                  e = e == e1 ? e2 : NULL) {
-                rv = fn(arg, str_of(e, "attribute_name", ""), str_of(e, "operator", ""),
-                        mem(e, "attribute_value"), why);
+                rv = fn(arg, dci_str_of(e, "attribute_name", ""), dci_str_of(e, "operator", ""),
+                        dci_mem(e, "attribute_value"), why);
             }
         }
         return rv;
     }
-    if (strcmp(qt, "expression") == 0 || mem(mem(query, "value"), "expression") != NULL) {
-        const struct igw_node *ex = mem(mem(query, "value"), "expression");
+    if (strcmp(qt, "expression") == 0 || dci_mem(dci_mem(query, "value"), "expression") != NULL) {
+        const struct igw_node *ex = dci_mem(dci_mem(query, "value"), "expression");
         if (ex != NULL && ex->type == IGW_NODE_STRING) {
             *why = "igw answers expressions in the NoSql (document) shape, not query text";
             return IGW_EPARSE;
         }
-        return expr_doc(mem(ex, "query") != NULL ? mem(ex, "query") : ex, 0, fn, arg, why);
+        return expr_doc(dci_mem(ex, "query") != NULL ? dci_mem(ex, "query") : ex, 0, fn, arg, why);
     }
     /* idtype-value */
-    return fn(arg, str_of(query, "type", ""), "eq", mem(query, "value"), why);
-}
-
-static int
-kv(struct igw_buf *b, const char *key, const char *val, bool comma)
-{
-    int rv = igw_buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
-    return rv == IGW_OK ? igw_buf_json_str(b, val, strlen(val)) : rv;
+    return fn(arg, dci_str_of(query, "type", ""), "eq", dci_mem(query, "value"), why);
 }
 
 int
 dci_search_envelope(struct igw_med *m, const struct igw_node *req, size_t n,
                     const struct igw_buf *items)
 {
-    const struct igw_node *h = mem(req, "header");
+    const struct igw_node *h = dci_mem(req, "header");
     struct igw_buf hb, mb;
     char now[40], mid[128], err[IGW_ERRBUF_SIZE];
-    const char *mid_in = str_of(h, "message_id", "search");
+    const char *mid_in = dci_str_of(h, "message_id", "search");
     /* an async search answered at delivery time (internal): the correlation_id its ACK gave */
     const char *qid =
         m->internal && m->header != NULL ? m->header(m->header_arg, "X-Igw-Message-Id") : NULL;
@@ -136,20 +165,20 @@ dci_search_envelope(struct igw_med *m, const struct igw_node *req, size_t n,
     igw_buf_init(&hb, 64 * 1024);
     igw_buf_init(&mb, 16u * 1024u * 1024u);
     rv = igw_buf_puts(&hb, "{\"version\":\"1.0.0\"");
-    rv = rv == IGW_OK ? kv(&hb, "message_id", mid, true) : rv;
-    rv = rv == IGW_OK ? kv(&hb, "message_ts", now, true) : rv;
-    rv = rv == IGW_OK ? kv(&hb, "action", "on-search", true) : rv;
-    rv = rv == IGW_OK ? kv(&hb, "status", "succ", true) : rv;
+    rv = rv == IGW_OK ? dci_kv(&hb, "message_id", mid, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(&hb, "message_ts", now, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(&hb, "action", "on-search", true) : rv;
+    rv = rv == IGW_OK ? dci_kv(&hb, "status", "succ", true) : rv;
     rv = rv == IGW_OK ? igw_buf_printf(&hb, ",\"total_count\":%zu,\"completed_count\":%zu", n, n)
                       : rv;
-    rv = rv == IGW_OK ? kv(&hb, "sender_id", str_of(h, "receiver_id", "igw"), true) : rv;
-    rv = rv == IGW_OK ? kv(&hb, "receiver_id", str_of(h, "sender_id", ""), true) : rv;
+    rv = rv == IGW_OK ? dci_kv(&hb, "sender_id", dci_str_of(h, "receiver_id", "igw"), true) : rv;
+    rv = rv == IGW_OK ? dci_kv(&hb, "receiver_id", dci_str_of(h, "sender_id", ""), true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(&hb, ",\"is_msg_encrypted\":false}") : rv;
     rv = rv == IGW_OK ? igw_buf_putc(&mb, '{') : rv;
-    rv = rv == IGW_OK
-             ? kv(&mb, "transaction_id", str_of(mem(req, "message"), "transaction_id", ""), false)
-             : rv;
-    rv = rv == IGW_OK ? kv(&mb, "correlation_id", qid != NULL ? qid : mid_in, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(&mb, "transaction_id",
+                               dci_str_of(dci_mem(req, "message"), "transaction_id", ""), false)
+                      : rv;
+    rv = rv == IGW_OK ? dci_kv(&mb, "correlation_id", qid != NULL ? qid : mid_in, true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(&mb, ",\"search_response\":[") : rv;
     rv = rv == IGW_OK && items->len > 0 ? igw_buf_append(&mb, items->ptr, items->len) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(&mb, "]}") : rv;

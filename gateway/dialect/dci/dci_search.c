@@ -50,24 +50,11 @@ struct ds_req {
     struct igw_buf items_out; /* the search_response items so far */
 };
 
-static const struct igw_node *
-mem(const struct igw_node *obj, const char *key)
-{
-    return obj != NULL && obj->type == IGW_NODE_OBJECT ? igw_node_get(obj, key, strlen(key)) : NULL;
-}
-
-static const char *
-str_of(const struct igw_node *obj, const char *key, const char *dflt)
-{
-    const struct igw_node *n = mem(obj, key);
-    return n != NULL && n->type == IGW_NODE_STRING ? n->str : dflt;
-}
-
 /* A number member, also as a numeric string (drift 7.1); dflt when absent or not one. */
 static long
 num_of(const struct igw_node *obj, const char *key, long dflt)
 {
-    const struct igw_node *n = mem(obj, key);
+    const struct igw_node *n = dci_mem(obj, key);
     if (n != NULL && n->type == IGW_NODE_NUMBER) {
         return (long)n->num;
     }
@@ -127,13 +114,6 @@ answer_err(struct igw_med *m, int status, const char *corr, const char *code, co
     m->answer.status = status;
     m->answer.content_type = DCI_CT;
     return IGW_MED_ANSWER;
-}
-
-static int
-kv(struct igw_buf *b, const char *key, const char *val, bool comma)
-{
-    int rv = igw_buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
-    return rv == IGW_OK ? igw_buf_json_str(b, val, strlen(val)) : rv;
 }
 
 /* ---- the query string of an item ---------------------------------------------------------- */
@@ -266,11 +246,12 @@ query_of(struct igw_buf *q, const igw_search_map *sm, const struct igw_node *cri
 static const char *
 record_type(const struct ds_chan *c, const struct igw_node *crit)
 {
-    const char *t = str_of(crit, "reg_record_type", NULL);
-    t = t != NULL && *t != '\0' ? t : str_of(crit, "response_entity", NULL);
+    const char *t = dci_str_of(crit, "reg_record_type", NULL);
+    t = t != NULL && *t != '\0' ? t : dci_str_of(crit, "response_entity", NULL);
     t = t != NULL && *t != '\0'
             ? t
-            : str_of(mem(mem(mem(crit, "query"), "value"), "expression"), "collection", "Person");
+            : dci_str_of(dci_mem(dci_mem(dci_mem(crit, "query"), "value"), "expression"),
+                         "collection", "Person");
     for (size_t i = 0; i < igw_search_set_count(c->set); i++) {
         const char *r = igw_search_map_resource(igw_search_set_at(c->set, i));
         if (strcasecmp(r, t) == 0) {
@@ -282,40 +263,11 @@ record_type(const struct ds_chan *c, const struct igw_node *crit)
 
 /* ---- the answer --------------------------------------------------------------------------- */
 
-static int
-item_head(struct ds_req *r, const struct igw_node *it, const char *status)
-{
-    char now[40];
-    struct igw_buf *b = &r->items_out;
-    dci_now(now, sizeof(now));
-    int rv = igw_buf_puts(b, r->first ? "{" : ",{");
-    r->first = false;
-    rv = rv == IGW_OK ? kv(b, "reference_id", str_of(it, "reference_id", ""), false) : rv;
-    rv = rv == IGW_OK ? kv(b, "timestamp", now, true) : rv;
-    return rv == IGW_OK ? kv(b, "status", status, true) : rv;
-}
-
-static int
-item_locale(struct igw_buf *b, const struct igw_node *it)
-{
-    int rv = kv(b, "locale", str_of(it, "locale", "eng"), true);
-    return rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
-}
-
-static int
-item_reject(struct ds_req *r, const struct igw_node *it, const char *code, const char *msg)
-{
-    int rv = item_head(r, it, "rjct");
-    rv = rv == IGW_OK ? kv(&r->items_out, "status_reason_code", code, true) : rv;
-    rv = rv == IGW_OK ? kv(&r->items_out, "status_reason_message", msg, true) : rv;
-    return rv == IGW_OK ? item_locale(&r->items_out, it) : rv;
-}
-
 /* The finished search of item i: its records from the searchset Bundle the record maps built. */
 static int
 item_done(struct igw_med *m, struct ds_req *r, const struct igw_node *it)
 {
-    const struct igw_node *crit = mem(it, "search_criteria");
+    const struct igw_node *crit = dci_mem(it, "search_criteria");
     struct igw_buf bundle;
     struct igw_node *root = NULL;
     char err[IGW_ERRBUF_SIZE] = "";
@@ -329,24 +281,25 @@ item_done(struct igw_med *m, struct ds_req *r, const struct igw_node *it)
     }
     igw_buf_fini(&bundle);
     if (rv == IGW_ETRANSLATE) {
-        return item_reject(r, it, DS_CRIT, err); /* a record the map cannot turn into one */
+        return dci_item_reject(&r->items_out, &r->first, it, DS_CRIT,
+                               err); /* a record the map cannot turn into one */
     }
     if (rv != IGW_OK) {
         return rv;
     }
-    rv = item_head(r, it, "succ");
+    rv = dci_item_head(&r->items_out, &r->first, it, "succ");
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"data\":{\"version\":\"1.0.0\"") : rv;
-    rv = rv == IGW_OK
-             ? kv(b, "reg_type", str_of(crit, "reg_type", "ns:org:RegistryType:Social"), true)
-             : rv;
-    rv = rv == IGW_OK ? kv(b, "reg_record_type", r->rtype, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "reg_type",
+                               dci_str_of(crit, "reg_type", "ns:org:RegistryType:Social"), true)
+                      : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "reg_record_type", r->rtype, true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"reg_records\":[") : rv;
     bool first = true;
-    const struct igw_node *entries = mem(root, "entry");
+    const struct igw_node *entries = dci_mem(root, "entry");
     for (const struct igw_node *e = entries != NULL ? entries->first : NULL; rv == IGW_OK && e;
          e = e->next) {
-        const struct igw_node *res = mem(e, "resource");
-        if (res == NULL || strcmp(str_of(mem(e, "search"), "mode", ""), "match") != 0) {
+        const struct igw_node *res = dci_mem(e, "resource");
+        if (res == NULL || strcmp(dci_str_of(dci_mem(e, "search"), "mode", ""), "match") != 0) {
             continue;
         }
         rv = first ? IGW_OK : igw_buf_putc(b, ',');
@@ -358,7 +311,7 @@ item_done(struct igw_med *m, struct ds_req *r, const struct igw_node *it)
                                        "\"total_count\":%ld}",
                                        r->page_size, r->page_number, num_of(root, "total", 0))
                       : rv;
-    return rv == IGW_OK ? item_locale(b, it) : rv;
+    return rv == IGW_OK ? dci_item_locale(b, it) : rv;
 }
 
 static int
@@ -381,8 +334,8 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
 {
     const struct ds_chan *c = m->chstate;
     const struct igw_node *it = r->items[r->i];
-    const struct igw_node *crit = mem(it, "search_criteria");
-    const struct igw_node *pg = mem(crit, "pagination");
+    const struct igw_node *crit = dci_mem(it, "search_criteria");
+    const struct igw_node *pg = dci_mem(crit, "pagination");
     const igw_search_map *sm;
     struct igw_search_query sq;
     struct igw_buf q;
@@ -393,16 +346,16 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
     *calling = false;
     r->rtype = record_type(c, crit);
     if (r->rtype == NULL) {
-        return item_reject(r, it, DS_CRIT,
-                           "a record type this registry does not hold "
-                           "(Person, Member, Group)");
+        return dci_item_reject(&r->items_out, &r->first, it, DS_CRIT,
+                               "a record type this registry does not hold "
+                               "(Person, Member, Group)");
     }
     sm = igw_search_set_find(c->set, r->rtype);
     r->page_size = num_of(pg, "page_size", IGW_SEARCH_COUNT_DEFAULT);
     r->page_number = num_of(pg, "page_number", 1);
     if (r->page_size < 1 || r->page_number < 1 || r->page_number > 1000000) {
-        return item_reject(r, it, "rjct.pagination.invalid",
-                           "page_size and page_number are whole numbers from 1");
+        return dci_item_reject(&r->items_out, &r->first, it, "rjct.pagination.invalid",
+                               "page_size and page_number are whole numbers from 1");
     }
     if (r->page_size > (long)IGW_SEARCH_COUNT_MAX) {
         r->page_size = IGW_SEARCH_COUNT_MAX; /* the answer's pagination says so */
@@ -411,22 +364,23 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
     rv = igw_buf_printf(&q, "_total=accurate&_count=%ld&_offset=%ld", r->page_size,
                         (r->page_number - 1) * r->page_size);
     rv = rv == IGW_OK ? query_of(&q, sm, crit, &why) : rv;
-    const struct igw_node *sort = mem(crit, "sort");
+    const struct igw_node *sort = dci_mem(crit, "sort");
     bool sfirst = true;
     for (const struct igw_node *s = sort != NULL && sort->type == IGW_NODE_ARRAY ? sort->first
                                                                                  : NULL;
          rv == IGW_OK && s != NULL; s = s->next) {
-        const char *an = str_of(s, "attribute_name", "");
+        const char *an = dci_str_of(s, "attribute_name", "");
         rv = igw_buf_puts(&q, sfirst ? "&_sort=" : ",");
         sfirst = false;
-        rv = rv == IGW_OK && strcasecmp(str_of(s, "sort_order", "asc"), "desc") == 0
+        rv = rv == IGW_OK && strcasecmp(dci_str_of(s, "sort_order", "asc"), "desc") == 0
                  ? igw_buf_putc(&q, '-')
                  : rv;
         rv = rv == IGW_OK ? enc(&q, an, strlen(an)) : rv;
     }
     if (rv == IGW_EPARSE) {
         igw_buf_fini(&q);
-        return item_reject(r, it, DS_CRIT, why != NULL ? why : "bad query");
+        return dci_item_reject(&r->items_out, &r->first, it, DS_CRIT,
+                               why != NULL ? why : "bad query");
     }
     rv = rv == IGW_OK ? igw_search_query_parse(m->arena, q.ptr, q.len, &sq, err, sizeof(err)) : rv;
     rv = rv == IGW_OK ? igw_search_begin(&r->op, m->arena, c->set, r->rtype, &sq, IGW_SEARCH_STRICT,
@@ -435,7 +389,8 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
     igw_buf_fini(&q);
     if (rv == IGW_EPARSE || rv == IGW_ETOOBIG) {
         bool srt = strstr(err, "_sort") != NULL || strstr(err, "sort") != NULL;
-        return item_reject(r, it, srt ? "rjct.sort.invalid" : DS_CRIT, err);
+        return dci_item_reject(&r->items_out, &r->first, it, srt ? "rjct.sort.invalid" : DS_CRIT,
+                               err);
     }
     if (rv != IGW_OK) {
         return rv;
@@ -479,7 +434,7 @@ ds_start(struct igw_med *m)
     if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
         return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
     }
-    mid = str_of(mem(req, "header"), "message_id", NULL);
+    mid = dci_str_of(dci_mem(req, "header"), "message_id", NULL);
     if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
         struct igw_partner_verdict v;
         const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
@@ -494,7 +449,7 @@ ds_start(struct igw_med *m)
     if (!igw_dci_validate(req, ep, &e)) {
         return answer_err(m, 400, mid, e.code, e.message);
     }
-    if (mem(req, "message") != NULL && mem(mem(req, "message"), "ciphertext") != NULL) {
+    if (dci_mem(req, "message") != NULL && dci_mem(dci_mem(req, "message"), "ciphertext") != NULL) {
         return answer_err(m, 400, mid, "err.encryption.invalid",
                           "igw holds no decryption key: send the message unencrypted");
     }
@@ -504,7 +459,7 @@ ds_start(struct igw_med *m)
     }
     r->req = req;
     r->first = true;
-    list = mem(mem(req, "message"), "search_request");
+    list = dci_mem(dci_mem(req, "message"), "search_request");
     if (list != NULL && list->type == IGW_NODE_OBJECT) {
         r->items[r->n++] = list; /* one object for a one-item batch (drift 7.2) */
     }
@@ -549,7 +504,7 @@ ds_step(struct igw_med *m, const struct igw_med_result *res)
     if (rv == IGW_EIO) {
         /* openIMIS refused the value (e.g. a CHFID that is not letters and digits): this item
          * is rejected, the others are still answered */
-        rv = item_reject(r, r->items[r->i], DS_CRIT, err);
+        rv = dci_item_reject(&r->items_out, &r->first, r->items[r->i], DS_CRIT, err);
         r->i++;
         return rv == IGW_OK ? advance(m, r) : -rv;
     }
