@@ -220,7 +220,7 @@ def test_bulk_release_of_a_route():
         assert e.get("/admin/messages?state=dead")[0] == 200  # the listing is served
         dead = [e.dead_letter() for _ in range(3)]
         e.sink.control(reset=True)
-        res = e.browser("bulk", OPERATOR_TOKEN, IGW_ROUTE="dl.out")
+        res = e.browser("bulk", OPERATOR_TOKEN, IGW_ROUTE="dl.out", IGW_EXPECT=str(len(dead)))
         assert sorted(res["listed"]) == sorted(dead), res
         assert res["question"].startswith("release 3 message(s)"), res
         assert "3 changed" in res["progress"], res

@@ -130,7 +130,9 @@ const scenarios = {
     await page.fill('#filters input[name=route]', env('IGW_ROUTE'));
     await page.selectOption('#filters select[name=state]', 'dead');
     await page.click('#search');
-    await page.waitForSelector('#message-list', { timeout: T });
+    // the list element may be there before the filtered rows: wait for the rows themselves
+    const want = Number(env('IGW_EXPECT'));
+    await page.waitForFunction((n) => document.querySelectorAll('#message-list tr[data-id]').length === n, want, { timeout: T });
     const listed = await page.$$eval('#message-list tr[data-id]', (trs) => trs.map((t) => t.dataset.id));
     await page.click('#bulk-release');
     await page.waitForSelector('#confirm[open]', { timeout: T });
