@@ -76,7 +76,17 @@ class Env:
         wait_port(self.admin_port, proc=self.gw.proc)
 
     def sink_up(self):
-        self.sink = Sink(port=self.sink_port)
+        # the port was free while the sink was down: another test's connection may hold it as
+        # its local (ephemeral) port for a moment, so binding it again is retried
+        deadline = time.time() + 15
+        while True:
+            try:
+                self.sink = Sink(port=self.sink_port)
+                return
+            except RuntimeError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def sink_down(self):
         if self.sink is not None:
