@@ -104,7 +104,8 @@ const scenarios = {
     await page.waitForSelector('#filters', { timeout: T });
     await page.selectOption('#filters select[name=state]', 'dead');
     await page.click('#search');
-    await page.waitForSelector(`#message-list tr[data-id="${id}"]`, { timeout: T });
+    // the unfiltered listing may still be on screen until the hash change renders the search
+    await page.waitForSelector(`#results[data-query="state=dead"] #message-list tr[data-id="${id}"]`, { timeout: T });
     const listed = await page.$$eval('#message-list tr[data-id]', (trs) => trs.map((t) => t.dataset.id));
     await page.screenshot({ path: path.join(SHOTS, 'console-messages.png'), fullPage: true });
     await page.click(`#message-list tr[data-id="${id}"]`);
@@ -132,7 +133,8 @@ const scenarios = {
     await page.click('#search');
     // the list element may be there before the filtered rows: wait for the rows themselves
     const want = Number(env('IGW_EXPECT'));
-    await page.waitForFunction((n) => document.querySelectorAll('#message-list tr[data-id]').length === n, want, { timeout: T });
+    await page.waitForFunction((n) => /state=dead/.test(document.querySelector('#results')?.dataset.query || '') &&
+      document.querySelectorAll('#message-list tr[data-id]').length === n, want, { timeout: T });
     const listed = await page.$$eval('#message-list tr[data-id]', (trs) => trs.map((t) => t.dataset.id));
     await page.click('#bulk-release');
     await page.waitForSelector('#confirm[open]', { timeout: T });

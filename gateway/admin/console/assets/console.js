@@ -348,6 +348,7 @@ async function renderMessages(params) {
   }
   const bulk = bulkBar(params);
   out.replaceChildren(...(bulk ? [bulk] : []), ...kids);
+  out.dataset.query = params.toString(); /* which search these rows answer */
 }
 
 /* ---- bulk repairs over the current filter ----------------------------------------------- */
