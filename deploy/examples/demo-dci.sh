@@ -8,37 +8,17 @@
 set -eu
 build=${1:-build}
 igw=$build/cli/igw
+demo=demo-dci
 dir=var/demo-dci
 data=$dir/openimis-seed1-10000.jsonl
-sim_pid='' igw_pid=''
-
-stop() {
-    trap - INT TERM EXIT
-    for p in $igw_pid $sim_pid; do
-        kill "$p" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
-    echo "demo-dci: stopped"
-}
-trap stop INT TERM EXIT
-
-mkdir -p "$dir"
-if [ ! -s "$data" ]; then
-    echo "demo-dci: generating 10,000 insurees (igw gen --seed 1) into $data"
-    "$igw" gen --seed 1 --insurees 10000 > "$data.tmp"
-    mv "$data.tmp" "$data"
-fi
-
-mkfifo "$dir/sim.ready" 2>/dev/null || true
-python3 tests/sim/openimis/server.py --port 8000 --data "$data" > "$dir/sim.ready" &
-sim_pid=$!
-read -r ready _ < "$dir/sim.ready" || true
-rm -f "$dir/sim.ready"
-[ "${ready:-}" = ready ] || { echo "demo-dci: the openIMIS simulator did not start" >&2; exit 1; }
+. deploy/examples/demo-lib.sh
+demo_gen "$data"
+demo_start ready python3 tests/sim/openimis/server.py --port 8000 --data "$data"
 
 "$igw" config check deploy/examples/dci-registry.yaml
 "$igw" serve --config deploy/examples/dci-registry.yaml &
 igw_pid=$!
+demo_track $igw_pid
 
 chf=$(grep -m1 '"kind":"insuree"' "$data" | sed 's/.*"chfId":"\([0-9]*\)".*/\1/')
 sed "s/\"123456789\"/\"$chf\"/; s/\"Member\"/\"Person\"/" tests/fixtures/dci/valid/sync-search.json \

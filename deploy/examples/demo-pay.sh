@@ -10,43 +10,22 @@
 set -eu
 build=${1:-build}
 igw=$build/cli/igw
+demo=demo-pay
 dir=var/demo-pay
 n=${DEMO_PAY_N:-20}
-oi_pid='' pay_pid='' igw_pid=''
-
-stop() {
-    trap - INT TERM EXIT
-    for p in $igw_pid $pay_pid $oi_pid; do
-        kill "$p" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
-    echo "demo-pay: stopped"
-}
-trap stop INT TERM EXIT
-
-mkdir -p "$dir"
+. deploy/examples/demo-lib.sh
 [ -s "$dir/igw-signing.pem" ] || openssl genrsa -out "$dir/igw-signing.pem" 2048 2>/dev/null
 "$igw" config check deploy/examples/payments.yaml
-
-started() { # $1 fifo, $2 expected first word
-    read -r word port < "$1" || true
-    rm -f "$1"
-    [ "${word:-}" = "$2" ]
-}
-mkfifo "$dir/oi.ready" "$dir/pay.ready" 2>/dev/null || true
-python3 tests/sim/openimis/server.py --port 8000 --data tests/sim/openimis/sample.jsonl \
-    --rate-per-minute 0 --api-token openimis-demo-token > "$dir/oi.ready" &
-oi_pid=$!
-started "$dir/oi.ready" ready || { echo "demo-pay: the openIMIS simulator did not start" >&2; exit 1; }
+demo_start ready python3 tests/sim/openimis/server.py --port 8000 --data tests/sim/openimis/sample.jsonl \
+    --rate-per-minute 0 --api-token openimis-demo-token
 
 "$igw" serve --config deploy/examples/payments.yaml &
 igw_pid=$!
+demo_track $igw_pid
 sleep 1
-python3 tests/sim/g2p_payments.py --port 7420 --base "" --state "$dir/paysim.jsonl" \
+demo_start READY python3 tests/sim/g2p_payments.py --port 7420 --base "" --state "$dir/paysim.jsonl" \
     --token igw-to-paysys --callback-token paysys-token --stage-delay-ms 1000 \
-    --verify-jwks http://127.0.0.1:7410/.well-known/jwks.json > "$dir/pay.ready" &
-pay_pid=$!
-started "$dir/pay.ready" READY || { echo "demo-pay: the payment system simulator did not start" >&2; exit 1; }
+    --verify-jwks http://127.0.0.1:7410/.well-known/jwks.json
 
 python3 - "$n" > "$dir/payroll.json" <<'PY'
 import json, sys, uuid
