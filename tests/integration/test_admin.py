@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import IGW_BIN, SIM_DIR, Gateway, eventually, free_port, run, wait_port  # noqa: E402
+from igwtest import IGW_BIN, SIM_DIR, Gateway, SinkAdminEnv, eventually, free_port, run  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -61,7 +61,7 @@ def write_map(gw, version, field="chfId"):
         f.write(MAP.replace("VERSION", version).replace("FIELD", field))
 
 
-class Env:
+class Env(SinkAdminEnv):
     """A sink and a gateway with the admin API; use as a context manager."""
 
     def __init__(self):
@@ -70,21 +70,6 @@ class Env:
         cfg = CONFIG.replace("SINK", self.sink.url).replace("ADMINPORT", str(self.admin_port))
         self.gw = Gateway(cfg, extra_files={"admin.tokens": "# demo\n%s\n" % ADMIN_TOKEN})
         write_map(self.gw, "v1")
-
-    def __enter__(self):
-        try:
-            self.gw.start()
-            wait_port(self.admin_port, proc=self.gw.proc)
-        except Exception:
-            self.sink.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.gw.cleanup()
-        finally:
-            self.sink.stop()
 
     def admin(self, method, path, token=ADMIN_TOKEN, headers=None, body=None):
         """Returns (status, headers dict, parsed JSON body)."""
