@@ -84,20 +84,15 @@ mismatch_json(void *arg, const struct igw_ledger_mismatch *m)
 
     rv = rv == IGW_OK ? igw_buf_puts(b, "{\"time\":\"") : rv;
     rv = rv == IGW_OK ? iso_ms(b, m->ts_ms) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(b, "\",\"reference_id\":") : rv;
-    rv = rv == IGW_OK ? igw_buf_json_str(b, m->ref, strlen(m->ref)) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"transaction_id\":") : rv;
-    rv = rv == IGW_OK ? igw_buf_json_str(b, m->txn, strlen(m->txn)) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"payroll\":") : rv;
-    rv = rv == IGW_OK ? igw_buf_json_str(b, m->payroll, strlen(m->payroll)) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"status\":") : rv;
-    rv = rv == IGW_OK ? igw_buf_json_str(b, m->status, strlen(m->status)) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"amount\":") : rv;
-    rv = rv == IGW_OK ? igw_buf_json_str(b, m->amount, strlen(m->amount)) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"currency\":") : rv;
-    rv = rv == IGW_OK ? igw_buf_json_str(b, m->currency, strlen(m->currency)) : rv;
-    rv = rv == IGW_OK ? igw_buf_puts(b, ",\"why\":") : rv;
-    rv = rv == IGW_OK ? igw_buf_json_str(b, m->why, strlen(m->why)) : rv;
+    rv = rv == IGW_OK ? igw_buf_putc(b, '"') : rv;
+    const char *const kv[][2] = {{"reference_id", m->ref}, {"transaction_id", m->txn},
+                                 {"payroll", m->payroll},  {"status", m->status},
+                                 {"amount", m->amount},    {"currency", m->currency},
+                                 {"why", m->why}};
+    for (size_t i = 0; rv == IGW_OK && i < sizeof kv / sizeof kv[0]; i++) {
+        rv = igw_buf_printf(b, ",\"%s\":", kv[i][0]);
+        rv = rv == IGW_OK ? igw_buf_json_str(b, kv[i][1], strlen(kv[i][1])) : rv;
+    }
     rv = rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
     return rv == IGW_OK ? 0 : rv;
 }

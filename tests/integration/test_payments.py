@@ -454,6 +454,8 @@ def test_mismatch():
             return m if len(m) == 3 else None
         m = eventually(listed, what="three mismatches")
         assert {x["reference_id"] for x in m} == {"BEN-pr-mm-000", "BEN-UNKNOWN", "BEN-pr-mm-001"}, m
+        assert all(set(x) == {"time", "reference_id", "transaction_id", "payroll", "status", "amount",
+                              "currency", "why"} for x in m), m
         r = env.recon(pid)
         assert r["by_status"]["sent"]["count"] == 2 and len(r["mismatches"]) == 2, r
         assert "igw_payments_mismatches_total 3" in env.admin("GET", "/metrics")[2].decode()
