@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import shutil
+import random
 import signal
 import socket
 import subprocess
@@ -20,7 +21,38 @@ IGW_FIXTURES = os.environ.get("IGW_FIXTURES", os.path.join(IGW_SRC, "tests", "fi
 SIM_DIR = os.path.join(IGW_SRC, "tests", "sim")
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_EPHEMERAL_LOW = _ephemeral_low()
+_handed = set()
+_rng = random.SystemRandom()  # not the tests' own (they may seed it)
+
+
 def free_port():
+    """A port nothing listens on, for a server a test starts next. Taken below the kernel's
+    ephemeral range when there is room: a port from bind(0) is an ephemeral one, which any
+    outgoing connection of a loaded box (a flood test beside) may take as its local port
+    before the server binds it (EADDRINUSE)."""
+    low = _EPHEMERAL_LOW - 1 if _EPHEMERAL_LOW > 12000 else 0
+    for _ in range(200 if low else 0):
+        port = _rng.randint(max(10000, low - 12000), low)
+        if port in _handed:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue  # bound, or in TIME_WAIT
+        finally:
+            s.close()
+        _handed.add(port)
+        return port
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
