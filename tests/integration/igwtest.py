@@ -251,6 +251,40 @@ def skip(reason):
     raise Skip(reason)
 
 
+def _live_children():
+    """pid -> command line of this process's children still running (not zombies)."""
+    me, out = str(os.getpid()), {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+            if ppid != me or state == "Z":  # a zombie has stopped already
+                continue
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                out[int(pid)] = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def _reap_children(grace=5.0):
+    """Kills what this process started and did not stop (children still running after a grace
+    for those being stopped); returns their command lines."""
+    deadline = time.time() + grace
+    left = _live_children()
+    while left and time.time() < deadline:
+        time.sleep(0.05)
+        left = _live_children()
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return [cmd[:120] for cmd in left.values()]
+
+
 def run(tests):
     """Runs test functions (name -> fn) and prints the closing line. Exit status: 1 when a case
     failed (or none ran), SKIP_CODE when one was skipped, else 0."""
@@ -271,6 +305,9 @@ def run(tests):
             failed += 1
             print("FAIL %s" % fn.__name__, flush=True)
             traceback.print_exc()
+    left = _reap_children()
+    if left:  # a case that failed half-way left its servers: they would hold ctest's pipe
+        print("note: killed %d process(es) left running: %s" % (len(left), "; ".join(left)), flush=True)
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
     if failed or passed + skipped == 0:
         sys.exit(1)

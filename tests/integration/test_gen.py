@@ -273,8 +273,9 @@ def test_post_insurees_become_patients():
     server = FhirServer()
     gw = Gateway(PATIENT_CONFIG.replace("FHIRURL", server.url)
                  .replace("MAPS", os.path.join(IGW_SRC, "mappings")),
-                 extra_files={"secrets/gen.tokens": TOKEN + "\n"}).start()
+                 extra_files={"secrets/gen.tokens": TOKEN + "\n"})
     try:
+        gw.start()
         rc, out, err = gen("--seed", "4", "--insurees", "60", "--kinds", "insuree", "--post",
                            "http://127.0.0.1:%d" % gw.port, env={"IGW_GEN_TOKEN": TOKEN})
         assert rc == 0 and "60 accepted" in err, err
