@@ -11,40 +11,29 @@
 #include "igw/common.h"
 #include "mediate/mediator.h"
 
-extern const struct igw_mediator_ops igw_mediator_map;
-extern const struct igw_mediator_ops igw_mediator_fhir_read;
-extern const struct igw_mediator_ops igw_mediator_fhir_search;
-extern const struct igw_mediator_ops igw_mediator_fhir_capabilities;
-extern const struct igw_mediator_ops igw_mediator_fhir_patch;
-extern const struct igw_mediator_ops igw_mediator_fhir_if_match;
-extern const struct igw_mediator_ops igw_mediator_dci_txn_status;
-extern const struct igw_mediator_ops igw_mediator_dci_client;
-extern const struct igw_mediator_ops igw_mediator_dci_callback;
-extern const struct igw_mediator_ops igw_mediator_dci_search;
-extern const struct igw_mediator_ops igw_mediator_dci_fhir_search;
-extern const struct igw_mediator_ops igw_mediator_g2p_txn_status; /* payments/txn_status.c */
-extern const struct igw_mediator_ops igw_mediator_dci_on_subscribe;
-extern const struct igw_mediator_ops igw_mediator_dci_on_unsubscribe;
-
-/* one line per mediator */
+/* one line per mediator: X(name) declares igw_mediator_<name> and lists it */
 /* clang-format off */
-static const struct igw_mediator_ops *const mediators[] = {
-    &igw_mediator_map,
-    &igw_mediator_fhir_read,
-    &igw_mediator_fhir_search,
-    &igw_mediator_fhir_capabilities,
-    &igw_mediator_fhir_patch,
-    &igw_mediator_fhir_if_match,
-    &igw_mediator_dci_txn_status,
-    &igw_mediator_dci_client,
-    &igw_mediator_dci_callback,
-    &igw_mediator_dci_search,
-    &igw_mediator_dci_fhir_search,
-    &igw_mediator_g2p_txn_status,
-    &igw_mediator_dci_on_subscribe,
-    &igw_mediator_dci_on_unsubscribe,
-};
+#define IGW_MEDIATOR_LIST(X)                                                                       \
+    X(map)                  /* mediate/map_med.c */                                              \
+    X(fhir_read)            /* dialect/fhir/ */                                                  \
+    X(fhir_search)                                                                               \
+    X(fhir_capabilities)                                                                         \
+    X(fhir_patch)                                                                                \
+    X(fhir_if_match)                                                                             \
+    X(dci_txn_status)       /* dialect/dci/ */                                                   \
+    X(dci_client)           /* dciclient/ */                                                     \
+    X(dci_callback)                                                                              \
+    X(dci_search)                                                                                \
+    X(dci_fhir_search)                                                                           \
+    X(g2p_txn_status)       /* payments/txn_status.c */                                          \
+    X(dci_on_subscribe)                                                                          \
+    X(dci_on_unsubscribe)
 /* clang-format on */
+
+#define IGW_MEDIATOR_DECLARE(name) extern const struct igw_mediator_ops igw_mediator_##name;
+#define IGW_MEDIATOR_ENTRY(name) &igw_mediator_##name,
+IGW_MEDIATOR_LIST(IGW_MEDIATOR_DECLARE)
+static const struct igw_mediator_ops *const mediators[] = {IGW_MEDIATOR_LIST(IGW_MEDIATOR_ENTRY)};
 
 const struct igw_mediator_ops *
 igw_mediator_find(const char *name)
