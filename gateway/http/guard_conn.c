@@ -479,6 +479,9 @@ head_done(struct igw_guard *g, struct gconn *c, const struct igw_guard_head_info
 static void
 wait_add(struct igw_guard *g, struct gconn *c)
 {
+    if (c->waiting) {
+        return; /* read again while waiting (a hang-up with bytes): already queued */
+    }
     c->waiting = true;
     c->deadline = 0;
     c->wait_next = NULL;
