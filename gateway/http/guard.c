@@ -32,6 +32,10 @@
 #define DRAIN_MS 2000
 #define LOG_EVERY_MS 1000
 #define FD_HEADROOM 64 /* queue, SP sockets, libcurl, logs */
+/* The public accept queue (the kernel caps it at net.core.somaxconn): a burst of connections
+ * beyond it has its handshakes dropped and retried, and a client whose request then arrives
+ * late may meet the header timeout that runs from accept. */
+#define GUARD_BACKLOG 4096
 
 /* tags of the two descriptors that are not connection ends */
 static char tag_listen;
@@ -266,6 +270,8 @@ sweep(struct igw_guard *g, uint64_t now)
             guard_note(g, c->in_head || !c->served ? "header timeout" : "idle timeout", c->peer,
                        true);
             gconn_close(g, c);
+        } else if (c->hop.fd >= 0 && now >= c->hop_due) {
+            gconn_hop_retry(g, c, now);
         }
         c = next;
     }
@@ -351,10 +357,12 @@ guard_main(void *arg)
                 gconn_event(g, p, evs[i].events);
             }
         }
+        gconn_wait_resume(g);
         free_dead(g);
         now = igw_mono_ms();
         if (now >= next_sweep || !timed) {
             sweep(g, now);
+            gconn_wait_resume(g);
             free_dead(g);
             next_sweep = now + SWEEP_MS;
         }
@@ -363,6 +371,12 @@ guard_main(void *arg)
         gconn_close(g, g->conns);
     }
     free_dead(g);
+    if (g->handoff) {
+        IGW_INFO(
+            "%s guard: %llu hops to nng, %llu waited for a free hop slot, %llu signalled again",
+            g->what, (unsigned long long)g->n_hops, (unsigned long long)g->n_waited,
+            (unsigned long long)g->n_resignalled);
+    }
     return NULL;
 }
 
@@ -404,7 +418,7 @@ listen_on(struct igw_guard *g, const struct igw_guard_opts *o, char *errbuf, siz
     }
     g->lfd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (g->lfd < 0 || setsockopt(g->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(g->lfd, res->ai_addr, res->ai_addrlen) != 0 || listen(g->lfd, 1024) != 0) {
+        bind(g->lfd, res->ai_addr, res->ai_addrlen) != 0 || listen(g->lfd, GUARD_BACKLOG) != 0) {
         igw_errbuf_set(errbuf, errlen, "%s listen %s:%s: %s", o->what, o->host, o->port,
                        strerror(errno));
         freeaddrinfo(res);

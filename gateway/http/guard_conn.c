@@ -146,7 +146,7 @@ gconn_interest(struct igw_guard *g, struct gconn *c)
     if (c->dead) {
         return;
     }
-    if (!c->cl.eof && !c->close_after && c->state != GS_OPAQUE && c->be.plen == 0 &&
+    if (!c->cl.eof && !c->close_after && !c->waiting && c->state != GS_OPAQUE && c->be.plen == 0 &&
         c->ilen < GUARD_IBUF) {
         ce |= EPOLLIN;
     }
@@ -208,6 +208,29 @@ backend_close(struct igw_guard *g, struct gconn *c)
     }
 }
 
+/* Takes c out of the queue of connections waiting for a hop slot. */
+static void
+wait_remove(struct igw_guard *g, struct gconn *c)
+{
+    struct gconn *prev = NULL;
+
+    for (struct gconn *w = g->wait_head; w != NULL; prev = w, w = w->wait_next) {
+        if (w == c) {
+            if (prev != NULL) {
+                prev->wait_next = c->wait_next;
+            } else {
+                g->wait_head = c->wait_next;
+            }
+            if (g->wait_tail == c) {
+                g->wait_tail = prev;
+            }
+            break;
+        }
+    }
+    c->wait_next = NULL;
+    c->waiting = false;
+}
+
 void
 gconn_close(struct igw_guard *g, struct gconn *c)
 {
@@ -215,6 +238,9 @@ gconn_close(struct igw_guard *g, struct gconn *c)
         return;
     }
     c->dead = true;
+    if (c->waiting) {
+        wait_remove(g, c);
+    }
     end_close(&c->cl);
     backend_close(g, c);
     if (c->addr != NULL) {
@@ -333,8 +359,45 @@ gconn_hop_connect(struct igw_guard *g, struct gconn *c)
     c->hop = (struct gend){.c = c, .fd = fd};
     c->be = (struct gend){.c = c, .fd = sp[0]};
     c->connecting = false;
+    c->hop_tries = 1;
+    c->hop_due = igw_mono_ms() + GUARD_HOP_RETRY_MS;
     g->hops_pending++;
     return true;
+}
+
+/* The hop nng has not accepted in time is signalled again: its entry in the handoff table
+ * (nng's end of the pair, with the bytes already written to it) moves to the port of a new
+ * TCP connection. A first signal the kernel dropped half-way (under a burst nng's accept queue
+ * overflows: the final ACK is dropped and the half-open entry pruned, while the guard's end
+ * stays established and, sending nothing, never learns it) would otherwise leave the client
+ * waiting for ever. When nng has taken the pair meanwhile, the hop's close is on its way. */
+void
+gconn_hop_retry(struct igw_guard *g, struct gconn *c, uint64_t now)
+{
+    uint16_t be = ntohs(g->be_addr.sin_port);
+    int pair = -1;
+    int fd;
+
+    if (c->hop_port == 0 || !guard_hop_take(be, c->hop_port, &pair)) {
+        c->hop_due = now + GUARD_HOP_RETRY_MS;
+        return;
+    }
+    end_close(&c->hop); /* still pending: hops_pending is unchanged */
+    c->hop_port = 0;
+    fd = c->hop_tries < GUARD_HOP_TRIES ? signal_socket(g, pair, &c->hop_port) : -1;
+    if (fd < 0) {
+        if (c->hop_tries >= GUARD_HOP_TRIES) {
+            close(pair); /* signal_socket closes it on its own failure */
+        }
+        g->hops_pending--;
+        gconn_refuse(g, c, 503);
+        return;
+    }
+    c->hop = (struct gend){.c = c, .fd = fd};
+    c->hop_due = now + GUARD_HOP_RETRY_MS;
+    c->hop_tries++;
+    g->n_resignalled++;
+    gconn_interest(g, c);
 }
 
 static bool
@@ -344,11 +407,12 @@ backend_connect(struct igw_guard *g, struct gconn *c)
     int fd;
 
     if (g->handoff && g->hops_pending < GUARD_HOPS_PENDING_MAX) {
+        g->n_hops++;
         return gconn_hop_connect(g, c);
     }
     if (g->handoff) {
-        /* many hops in flight: this connection is relayed over TCP, registered so that nng's
-         * accept() passes it through (two descriptors fewer while it is set up) */
+        /* not reached: process() queues c until a hop slot is free (gconn_wait_resume); kept
+         * as the TCP relay, registered so that nng's accept() passes it through */
         fd = signal_socket(g, -1, &c->hop_port);
     } else {
         fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -408,6 +472,43 @@ head_done(struct igw_guard *g, struct gconn *c, const struct igw_guard_head_info
     return true;
 }
 
+/* Queues c, whose first header block is read, until a hop slot is free: at most
+ * GUARD_HOPS_PENDING_MAX connections to nng's private listener are ever unaccepted, well
+ * within its accept queue (128), so a burst of clients does not overflow it. c reads nothing
+ * more meanwhile, and no header timeout runs (the wait is the guard's, not the client's). */
+static void
+wait_add(struct igw_guard *g, struct gconn *c)
+{
+    if (c->waiting) {
+        return; /* read again while waiting (a hang-up with bytes): already queued */
+    }
+    c->waiting = true;
+    c->deadline = 0;
+    c->wait_next = NULL;
+    if (g->wait_tail != NULL) {
+        g->wait_tail->wait_next = c;
+    } else {
+        g->wait_head = c;
+    }
+    g->wait_tail = c;
+    g->n_waited++;
+}
+
+static bool process(struct igw_guard *g, struct gconn *c);
+
+void
+gconn_wait_resume(struct igw_guard *g)
+{
+    while (g->wait_head != NULL && g->hops_pending < GUARD_HOPS_PENDING_MAX) {
+        struct gconn *c = g->wait_head;
+
+        wait_remove(g, c);
+        if (process(g, c)) {
+            gconn_interest(g, c);
+        }
+    }
+}
+
 /* Forwards what ibuf holds, request by request. @return false when c was closed. */
 static bool
 process(struct igw_guard *g, struct gconn *c)
@@ -446,6 +547,10 @@ process(struct igw_guard *g, struct gconn *c)
                     c->in_head = true;
                     c->deadline = c->deadline == 0 || d < c->deadline ? d : c->deadline;
                 }
+                break;
+            }
+            if (c->be.fd < 0 && g->handoff && g->hops_pending >= GUARD_HOPS_PENDING_MAX) {
+                wait_add(g, c);
                 break;
             }
             if (!head_done(g, c, &info)) {

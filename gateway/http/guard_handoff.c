@@ -91,10 +91,8 @@ guard_hop_add(uint16_t be_port, uint16_t src_port, int fd)
     return true;
 }
 
-/* Removes the hop (be_port, src_port) from the table. @return whether it was there; *fd its
- * descriptor (-1: a connection nng is to take as it is). */
-static bool
-hop_take(uint16_t be_port, uint16_t src_port, int *fd)
+bool
+guard_hop_take(uint16_t be_port, uint16_t src_port, int *fd)
 {
     bool found = false;
 
@@ -118,7 +116,7 @@ guard_hop_cancel(uint16_t be_port, uint16_t src_port)
 {
     int fd = -1;
 
-    if (!hop_take(be_port, src_port, &fd)) {
+    if (!guard_hop_take(be_port, src_port, &fd)) {
         return false;
     }
     if (fd >= 0) {
@@ -162,7 +160,7 @@ accept(int fd, struct sockaddr *restrict addr, socklen_t *restrict len)
         }
         found = getpeername(nfd, (struct sockaddr *)&peer, &pl) == 0 &&
                 peer.sin_family == AF_INET &&
-                hop_take(ntohs(loc.sin_port), ntohs(peer.sin_port), &pair);
+                guard_hop_take(ntohs(loc.sin_port), ntohs(peer.sin_port), &pair);
         if (found && pair < 0) {
             return nfd; /* a connection the guard relays over TCP */
         }

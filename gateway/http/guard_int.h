@@ -19,6 +19,12 @@
 /* Hops (guard_handoff.c) waiting for nng's accept at a time: each holds two descriptors more
  * until then; beyond it a new connection is relayed over TCP (fd_budget keeps room for them). */
 #define GUARD_HOPS_PENDING_MAX 64
+/* A hop nng has not accepted this long is signalled again over a fresh TCP connection (the
+ * kernel may have dropped the last one's handshake: a full accept queue), every
+ * GUARD_HOP_RETRY_MS, not after the kernel's doubling SYN retries; after GUARD_HOP_TRIES
+ * signals (half a minute of nng accepting nothing) the connection is answered 503. */
+#define GUARD_HOP_RETRY_MS 1000
+#define GUARD_HOP_TRIES 30
 #define GUARD_REFUSAL_MAX 2048 /* a refusal the guard writes itself, head_refusal's too */
 
 enum gstate { GS_HEAD, GS_BODY, GS_OPAQUE };
@@ -47,8 +53,12 @@ struct gconn {
     struct gconn *prev, *next; /* every live connection */
     struct gconn *dead_next;   /* closed in this batch, freed at its end */
     struct gend cl, be;
-    struct gend hop;   /* the TCP connection that signals nng to accept be (guard_handoff.c) */
-    uint16_t hop_port; /* hop's local port: the key of its entry in the handoff table */
+    struct gend hop;    /* the TCP connection that signals nng to accept be (guard_handoff.c) */
+    uint16_t hop_port;  /* hop's local port: the key of its entry in the handoff table */
+    unsigned hop_tries; /* signals sent for the hop pending now */
+    uint64_t hop_due;   /* igw_mono_ms when the pending hop is signalled again */
+    struct gconn *wait_next; /* in the guard's queue of connections waiting for a free hop */
+    bool waiting;            /* its header block is read; no hop slot was free */
     struct gaddr *addr;
     char peer[INET6_ADDRSTRLEN];
     enum gstate state;
@@ -74,7 +84,9 @@ struct igw_guard {
     atomic_bool stop;
     struct sockaddr_in be_addr;
     bool handoff; /* nng's accept() is igw's (guard_handoff.c): the hop is a Unix socket pair */
-    unsigned hops_pending; /* hops nng has not accepted yet */
+    unsigned hops_pending;                    /* hops nng has not accepted yet */
+    struct gconn *wait_head, *wait_tail;      /* waiting for a hop slot, first come first served */
+    uint64_t n_hops, n_waited, n_resignalled; /* since the start, for the stop log line */
     struct gconn *conns;
     struct gconn *dead;
     unsigned nconns;
@@ -99,6 +111,11 @@ void gconn_interest(struct igw_guard *g, struct gconn *c);
 void gconn_free(struct gconn *c);
 size_t guard_canned(int status, char *buf, size_t cap);
 bool gconn_hop_connect(struct igw_guard *g, struct gconn *c);
+/* Gives hop slots freed since the last call to the connections waiting for one (called once
+ * per turn of the guard's loop, after the events). */
+void gconn_wait_resume(struct igw_guard *g);
+/* c's hop is due (c->hop_due passed): signals nng again, or answers 503 after GUARD_HOP_TRIES. */
+void gconn_hop_retry(struct igw_guard *g, struct gconn *c, uint64_t now);
 
 /* guard_handoff.c: the table of socket pairs nng's accept() hands out (any thread). */
 /* Makes accept() look at connections to nng's private port be_port. @return false when 8 ports
@@ -113,5 +130,8 @@ bool guard_hop_add(uint16_t be_port, uint16_t src_port, int fd);
 /* Removes the entry (be_port, src_port) and closes its descriptor. @return false when nng's
  * accept() has taken it already (or it never was there). */
 bool guard_hop_cancel(uint16_t be_port, uint16_t src_port);
+/* Removes the entry (be_port, src_port) and gives its descriptor back in *fd (the caller's from
+ * here; -1 for a relayed connection). @return false when nng's accept() has taken it already. */
+bool guard_hop_take(uint16_t be_port, uint16_t src_port, int *fd);
 
 #endif /* IGW_GATEWAY_HTTP_GUARD_INT_H */
