@@ -19,6 +19,7 @@ JetStream backend. Python 3 standard library only."""
 import http.client
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -145,9 +146,14 @@ def test_cluster():
         skip("nats-server not installed")
     t_start = time.time()
     work = tempfile.mkdtemp(prefix="igw-cluster-")
+    # every instance prints its backend counters and active deliveries at close (JSDUMP lines in
+    # its log): a failed run keeps them with the rest of the work directory
+    os.environ.setdefault("IGW_JS_DUMP", "1")
+    failed = False
     cluster = nats_cluster.NatsCluster(os.path.join(work, "nats"))
     sink = Sink(os.path.join(work, "sink.ndjson"))
     gws = []
+    prod = None
     try:
         os.makedirs(cluster.dir, exist_ok=True)
         cluster.start()
@@ -155,7 +161,7 @@ def test_cluster():
         for k, order in enumerate(([0, 1, 2], [1, 2, 0])):
             conf = (CONFIG.replace("SERVERS", cluster.client_urls(order))
                     .replace("INSTANCE", "inst%d" % k).replace("SINK_URL", sink.url))
-            gws.append(Gateway(conf))
+            gws.append(Gateway(conf, workdir=os.path.join(work, "inst%d" % k)))
         chk = __import__("subprocess").run([IGW_BIN, "config", "check", gws[0].config_path],
                                            capture_output=True, text=True)
         if "without the JetStream backend" in chk.stdout + chk.stderr:
@@ -199,7 +205,7 @@ def test_cluster():
             eventually(lambda: not missing(), timeout=max(10, t_start + DEADLINE_S - time.time() - 5),
                        what="every acknowledged message at the sink")
         except AssertionError:
-            if os.environ.get("IT_CLUSTER_DIAG"):
+            if os.environ.get("IT_CLUSTER_DIAG", "1") == "1":
                 n0 = len(missing())
                 print("DIAG first missing:", sorted(missing())[:4])
                 for gw in gws:
@@ -246,6 +252,7 @@ def test_cluster():
                     if "JSDUMP" in ln and "counters" in ln:
                         print("  " + ln[ln.index("JSDUMP"):])
     except BaseException:
+        failed = True
         for gw in gws:
             lines = [ln for ln in gw.logs().splitlines()
                      if " INFO accepted " not in ln and " INFO delivered " not in ln]
@@ -253,10 +260,29 @@ def test_cluster():
                   % (gw.dir, "\n".join(lines[-int(os.environ.get("IT_LOG_LINES", "40")):])))
         raise
     finally:
-        for gw in gws:
-            gw.cleanup()
-        sink.stop()
-        cluster.cleanup()
+        if failed:  # keep the logs, the stores and the sink's file for a look
+            acked_all = {}
+            if prod is not None:
+                prod.stop = True
+                with prod.lock:
+                    acked_all = dict(prod.acked)
+            with open(os.path.join(work, "acked.json"), "w") as f:
+                json.dump(acked_all, f)
+            for gw in gws:
+                try:
+                    gw.stop()
+                except Exception:
+                    pass
+            sink.stop()
+            cluster.stop()
+            print("work directory kept: %s (inst*/igw.log, nats/node*.log, sink.ndjson, acked.json)"
+                  % work)
+        else:
+            for gw in gws:
+                gw.cleanup()
+            sink.stop()
+            cluster.cleanup()
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
