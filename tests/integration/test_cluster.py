@@ -161,6 +161,7 @@ def test_cluster():
         for k, order in enumerate(([0, 1, 2], [1, 2, 0])):
             conf = (CONFIG.replace("SERVERS", cluster.client_urls(order))
                     .replace("INSTANCE", "inst%d" % k).replace("SINK_URL", sink.url))
+            os.makedirs(os.path.join(work, "inst%d" % k))
             gws.append(Gateway(conf, workdir=os.path.join(work, "inst%d" % k)))
         chk = __import__("subprocess").run([IGW_BIN, "config", "check", gws[0].config_path],
                                            capture_output=True, text=True)
