@@ -41,6 +41,21 @@ def _free_port():
     return port
 
 
+def _free_ports(n):
+    """n distinct free ports: every socket is held until all are chosen (one by one, a port
+    just released can be handed out again at once, e.g. to a route proxy bound next)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 class _RouteProxy:
     """Listens on port and forwards every connection to 127.0.0.1:target (node `node`)."""
 
@@ -137,14 +152,18 @@ class NatsCluster:
         self.dir = workdir
         self.n = n
         self.name = name
-        self.client = [_free_port() for _ in range(n)]
-        self.monitor = [_free_port() for _ in range(n)]
-        self.cluster = [_free_port() for _ in range(n)]
         self.procs = [None] * n
         self.ids = [None] * n
         self.cut_nodes = set()
         self.lock = threading.Lock()
-        self.proxies = [_RouteProxy(self, i, self.cluster[i]) for i in range(n)]
+        # the nodes' ports are chosen together, and while the proxies hold theirs: a port
+        # chosen and released one at a time was seen to come back as a proxy's port (the node's
+        # monitoring port then answered with a route's INFO line)
+        self.proxies = [_RouteProxy(self, i, 0) for i in range(n)]
+        ports = _free_ports(3 * n)
+        self.client, self.monitor, self.cluster = ports[:n], ports[n:2 * n], ports[2 * n:]
+        for i in range(n):
+            self.proxies[i].target = self.cluster[i]
 
     # -- proxy callbacks
     def _node_of(self, connect_line):
