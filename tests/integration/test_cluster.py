@@ -104,7 +104,7 @@ class Producers:
                         with self.lock:
                             self.acked[uid] = time.time()
                         break
-                except OSError:
+                except (OSError, http.client.HTTPException):  # refused, reset, cut short
                     pass
                 time.sleep(0.05)
             i += 1
@@ -158,11 +158,12 @@ def test_cluster():
         os.makedirs(cluster.dir, exist_ok=True)
         cluster.start()
         cluster.wait_ready()
+        ports = nats_cluster.free_ports(2)  # instance 0 starts again on its port (free_ports)
         for k, order in enumerate(([0, 1, 2], [1, 2, 0])):
             conf = (CONFIG.replace("SERVERS", cluster.client_urls(order))
                     .replace("INSTANCE", "inst%d" % k).replace("SINK_URL", sink.url))
             os.makedirs(os.path.join(work, "inst%d" % k))
-            gws.append(Gateway(conf, workdir=os.path.join(work, "inst%d" % k)))
+            gws.append(Gateway(conf, workdir=os.path.join(work, "inst%d" % k), port=ports[k]))
         chk = __import__("subprocess").run([IGW_BIN, "config", "check", gws[0].config_path],
                                            capture_output=True, text=True)
         if "without the JetStream backend" in chk.stdout + chk.stderr:

@@ -20,6 +20,7 @@ port would). No root needed; no network namespace.
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -41,12 +42,38 @@ def _free_port():
     return port
 
 
-def _free_ports(n):
-    """n distinct free ports: every socket is held until all are chosen (one by one, a port
-    just released can be handed out again at once, e.g. to a route proxy bound next)."""
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def free_ports(n):
+    """n distinct free ports on 127.0.0.1 for listeners that are stopped and started again
+    (a killed node or igw instance), below the kernel's ephemeral range when there is room:
+    while a listener is down, its clients keep connecting to its port, and a connect to a
+    closed loopback port in the ephemeral range can be given that very port as its source (a
+    TCP self-connect, holding the port for the client's connect timeout); any outgoing
+    connection may take it too. Then the restart fails with "address already in use" (seen in
+    it.cluster for a node's client port and an instance's HTTP port). Every socket is held
+    until all are chosen, so they are distinct."""
+    low = _ephemeral_low()
     socks = []
     try:
-        for _ in range(n):
+        if low > 12000:
+            rnd = random.Random()
+            for _ in range(200 * n):
+                if len(socks) == n:
+                    break
+                s = socket.socket()
+                try:
+                    s.bind(("127.0.0.1", rnd.randrange(low - 10000, low)))
+                    socks.append(s)
+                except OSError:
+                    s.close()
+        while len(socks) < n:  # no room below the range: any free port
             s = socket.socket()
             s.bind(("127.0.0.1", 0))
             socks.append(s)
@@ -156,11 +183,11 @@ class NatsCluster:
         self.ids = [None] * n
         self.cut_nodes = set()
         self.lock = threading.Lock()
-        # the nodes' ports are chosen together, and while the proxies hold theirs: a port
-        # chosen and released one at a time was seen to come back as a proxy's port (the node's
-        # monitoring port then answered with a route's INFO line)
+        # the nodes' ports are chosen together (free_ports), while the proxies hold theirs: a
+        # port chosen and released one at a time was seen to come back as a proxy's port (the
+        # node's monitoring port then answered with a route's INFO line)
         self.proxies = [_RouteProxy(self, i, 0) for i in range(n)]
-        ports = _free_ports(3 * n)
+        ports = free_ports(3 * n)
         self.client, self.monitor, self.cluster = ports[:n], ports[n:2 * n], ports[2 * n:]
         for i in range(n):
             self.proxies[i].target = self.cluster[i]
