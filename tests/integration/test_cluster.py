@@ -26,7 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import IGW_BIN, SIM_DIR, Gateway, eventually, run, skip  # noqa: E402
+from igwtest import IGW_BIN, SIM_DIR, SLOWDOWN, Gateway, run, skip  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -203,10 +203,31 @@ def test_cluster():
         def missing():
             got = received(sink)
             return [u for u in acked if u not in got]
+        def progress(left):
+            """Undelivered acknowledged messages per order key."""
+            per = {}
+            for u in left:
+                per[u.split("-")[0]] = per.get(u.split("-")[0], 0) + 1
+            return " ".join("%s:%d" % kv for kv in sorted(per.items())) or "none"
+
+        # the drain: every acknowledged message at the sink. Checked twice a second (reading the
+        # sink's file more often costs the loaded machine CPU the instances need); progress per
+        # order key every 10 s, so a slow drain tells itself from a stuck key
+        drain_deadline = time.time() + max(10, t_start + DEADLINE_S - time.time() - 5) * SLOWDOWN
+        next_report = time.time() + 10
+        left = missing()
+        while left and time.time() < drain_deadline:
+            time.sleep(0.5)
+            left = missing()
+            if left and time.time() >= next_report:
+                next_report += 10
+                print("  drain +%.0fs: undelivered per key %s"
+                      % (time.time() - load_end, progress(left)))
+        drain_s = time.time() - load_end
         try:
-            eventually(lambda: not missing(), timeout=max(10, t_start + DEADLINE_S - time.time() - 5),
-                       what="every acknowledged message at the sink")
+            assert not left, "every acknowledged message at the sink not met in %.0fs" % drain_s
         except AssertionError:
+            print("DIAG undelivered per key:", progress(left))
             if os.environ.get("IT_CLUSTER_DIAG", "1") == "1":
                 n0 = len(missing())
                 print("DIAG first missing:", sorted(missing())[:4])
@@ -238,8 +259,8 @@ def test_cluster():
             assert firsts == sorted(firsts), "order key t%d delivered out of order" % t
         spread = [gw.logs().count("delivered id=") for gw in gws]
         assert all(n > 0 for n in spread), "deliveries not spread: %s" % spread
-        print("  accepted %d, delivered %d (+%d repeats after failures), per instance %s"
-              % (len(acked), len(got), dups, spread))
+        print("  accepted %d, delivered %d (+%d repeats after failures), per instance %s, "
+              "all delivered %.1fs after the load" % (len(acked), len(got), dups, spread, drain_s))
         ends = [t for _, t in events[1:]] + [load_end]
         for (what, t), t1 in zip(events, ends):
             gap = longest_gap(arrivals, t, t1)
@@ -262,7 +283,7 @@ def test_cluster():
                   % (gw.dir, "\n".join(lines[-int(os.environ.get("IT_LOG_LINES", "40")):])))
         raise
     finally:
-        if failed:  # keep the logs, the stores and the sink's file for a look
+        if failed or os.environ.get("IT_CLUSTER_KEEP") == "1":  # logs, stores, the sink's file
             acked_all = {}
             if prod is not None:
                 prod.stop = True
