@@ -216,6 +216,7 @@ def test_cluster():
         drain_deadline = time.time() + max(10, t_start + DEADLINE_S - time.time() - 5) * SLOWDOWN
         next_report = time.time() + 10
         left = missing()
+        prev = len(left)
         while left and time.time() < drain_deadline:
             time.sleep(0.5)
             left = missing()
@@ -223,6 +224,9 @@ def test_cluster():
                 next_report += 10
                 print("  drain +%.0fs: undelivered per key %s"
                       % (time.time() - load_end, progress(left)))
+                if len(left) >= prev - 4:  # (nearly) no progress in 10 s: what the nodes say
+                    print("    " + "\n    ".join(cluster.stream_states()))
+                prev = len(left)
         drain_s = time.time() - load_end
         try:
             assert not left, "every acknowledged message at the sink not met in %.0fs" % drain_s

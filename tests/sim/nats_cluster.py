@@ -245,6 +245,28 @@ class NatsCluster:
         except (OSError, ValueError):
             return None
 
+    def stream_states(self):
+        """What every running node's monitoring says of each stream it holds: lines "node<i>
+        <stream> leader=<its leader> last=<its last sequence> msgs=<count>" (for diagnosis:
+        replicas that disagree on the leader or lag)."""
+        out = []
+        for i in range(self.n):
+            if not self.procs[i] or self.procs[i].poll() is not None:
+                out.append("node%d down" % i)
+                continue
+            try:
+                jsz = self.varz(i, "jsz?accounts=true&streams=true")
+            except (OSError, ValueError) as e:
+                out.append("node%d jsz: %s" % (i, e))
+                continue
+            for acc in jsz.get("account_details") or []:
+                for st in acc.get("stream_detail") or []:
+                    state = st.get("state", {})
+                    out.append("node%d %s leader=%s last=%s msgs=%s" % (
+                        i, st.get("name"), (st.get("cluster") or {}).get("leader"),
+                        state.get("last_seq"), state.get("messages")))
+        return out
+
     def wait_ready(self, timeout=30, nodes=None):
         """Until every running node (or those given) sees a JetStream meta leader."""
         deadline = time.time() + timeout
