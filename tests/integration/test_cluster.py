@@ -225,7 +225,7 @@ def test_cluster():
                 print("  drain +%.0fs: undelivered per key %s"
                       % (time.time() - load_end, progress(left)))
                 if len(left) >= prev - 4:  # (nearly) no progress in 10 s: what the nodes say
-                    print("    " + "\n    ".join(cluster.stream_states()))
+                    print("    " + "\n    ".join(cluster.stream_states(["KV_cluster_test_STATE", "cluster_test_MSG"])))
                 prev = len(left)
         drain_s = time.time() - load_end
         try:

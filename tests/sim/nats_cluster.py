@@ -245,10 +245,11 @@ class NatsCluster:
         except (OSError, ValueError):
             return None
 
-    def stream_states(self):
+    def stream_states(self, streams=None):
         """What every running node's monitoring says of each stream it holds: lines "node<i>
         <stream> leader=<its leader> last=<its last sequence> msgs=<count>" (for diagnosis:
-        replicas that disagree on the leader or lag)."""
+        replicas that disagree on the leader or lag); for each stream named in streams also the
+        STREAM.INFO answer a new client connected to that node gets (the first to answer)."""
         out = []
         for i in range(self.n):
             if not self.procs[i] or self.procs[i].poll() is not None:
@@ -265,6 +266,14 @@ class NatsCluster:
                     out.append("node%d %s leader=%s last=%s msgs=%s" % (
                         i, st.get("name"), (st.get("cluster") or {}).get("leader"),
                         state.get("last_seq"), state.get("messages")))
+            for name in streams or []:  # as answered to a new client on this node
+                try:
+                    info = js_api(self.client[i], "STREAM.INFO." + name, {}, timeout=2)
+                    out.append("node%d client: %s leader=%s last=%s" % (
+                        i, name, (info.get("cluster") or {}).get("leader"),
+                        (info.get("state") or {}).get("last_seq")))
+                except (OSError, ValueError) as e:
+                    out.append("node%d client: %s: %s" % (i, name, e))
         return out
 
     def wait_ready(self, timeout=30, nodes=None):
