@@ -134,11 +134,20 @@ def longest_gap(times, t0, t1):
 
 
 def start(gw):
-    try:
-        gw.start()
-    except RuntimeError:
-        print(gw.logs()[-3000:])
-        raise
+    """Starts gw; as a service manager would, starts it again (up to 3 more times) when it
+    exits because it could not open the queue: right after a node's restart the cluster may
+    not answer a consumer's creation within queue.jetstream.timeout (seen: "subscribe:
+    Timeout"), and igw exits rather than serve without its queue."""
+    for attempt in range(4):
+        try:
+            gw.start()
+            return
+        except RuntimeError:
+            if attempt == 3 or "cannot open queue" not in gw.logs()[-2000:]:
+                print(gw.logs()[-3000:])
+                raise
+            print("  igw in %s could not open its queue, starting it again" % gw.dir)
+            time.sleep(1)
 
 
 def test_cluster():
