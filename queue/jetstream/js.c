@@ -467,14 +467,16 @@ dump_view(qjs *s)
     fprintf(stderr,
             "JSDUMP %s counters: cas_lost=%llu stale_fixed=%llu refresh_failed=%llu "
             "group_timeout=%llu lease_taken=%llu watch_err=%llu watch_drop=%llu watch_reset=%llu "
-            "cas_refused=%llu msg_catchup=%llu kv_seen=%llu msg_seen=%llu max_id=%llu\n",
+            "cas_refused=%llu rev_fixed=%llu msg_catchup=%llu kv_seen=%llu msg_seen=%llu "
+            "max_id=%llu\n",
             s->instance, (unsigned long long)s->ctr.cas_lost,
             (unsigned long long)s->ctr.stale_fixed, (unsigned long long)s->ctr.refresh_failed,
             (unsigned long long)s->ctr.group_timeout, (unsigned long long)s->ctr.lease_taken,
             (unsigned long long)s->ctr.watch_err, (unsigned long long)s->ctr.watch_drop,
             (unsigned long long)s->ctr.watch_reset, (unsigned long long)s->ctr.cas_refused,
-            (unsigned long long)s->ctr.msg_catchup, (unsigned long long)s->kv_seen,
-            (unsigned long long)s->msg_seen, (unsigned long long)s->max_id);
+            (unsigned long long)s->ctr.rev_fixed, (unsigned long long)s->ctr.msg_catchup,
+            (unsigned long long)s->kv_seen, (unsigned long long)s->msg_seen,
+            (unsigned long long)s->max_id);
     for (size_t i = 0; i < s->nms; i++) {
         const struct jsm *m = s->ms[i];
         for (unsigned r = 0; m->active > 0 && r < m->nroutes; r++) {

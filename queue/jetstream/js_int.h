@@ -156,6 +156,9 @@ struct qjs_ctr {
     uint64_t lease_taken;    /* expired leases claimed (own or another instance's) */
     uint64_t msg_catchup;    /* messages read by the monitor: the ordered consumer was stuck */
     uint64_t cas_refused;    /* compare-and-set refused at the stored revision: written plainly */
+    uint64_t rev_fixed;      /* refused only because the view's revision was off (the leader
+                                held the very record the write was based on): written again
+                                against the leader's revision */
 };
 
 typedef struct qjs {

@@ -57,6 +57,9 @@ jso_set_listener(void *be, igw_queue_event_fn fn, void *arg)
 
 /* ---- delivery writes ---------------------------------------------------------------------- */
 
+/* refresh_deliv's answer when only the view's revision was off (no igw error code: private) */
+#define QJS_REV_OFF 0x7ffe
+
 int
 js_get_last(qjs *s, const char *key, char **val, size_t *len, uint64_t *rev, bool *put)
 {
@@ -99,12 +102,19 @@ js_get_last(qjs *s, const char *key, char **val, size_t *len, uint64_t *rev, boo
  * holds (also when its revision is below the view's: a failed compare-and-set proves the view
  * wrong, e.g. after a lagging replica's answer), unless a watcher applied a newer one meanwhile.
  * IGW_OK: the stored record is exactly rec (our own write whose answer was lost); IGW_EAGAIN;
- * IGW_ECONFLICT: the leader holds sent_rev as the latest, so the refusal was not a lost race. */
+ * IGW_ECONFLICT: the leader holds sent_rev as the latest, so the refusal was not a lost race;
+ * QJS_REV_OFF: the leader holds, under revision *lrev, exactly the record the view held when the
+ * write was prepared (base), only under another revision than sent_rev: nobody changed the
+ * delivery, the view's revision was wrong (a replica whose sequences are off, e.g. one that
+ * diverged from its leader after a kill -9, feeds the bucket watcher), so the same write is
+ * valid against *lrev. */
 static int
-refresh_deliv(qjs *s, struct jsd *d, const char *key, uint64_t sent_rev, const struct igw_buf *rec)
+refresh_deliv(qjs *s, struct jsd *d, const char *key, uint64_t sent_rev, const struct igw_buf *rec,
+              const struct igw_buf *base, uint64_t *lrev)
 {
     bool ours = false;
     bool refused = false;
+    bool same = false;
     char *val = NULL;
     size_t len = 0;
     uint64_t rev = 0;
@@ -117,6 +127,9 @@ refresh_deliv(qjs *s, struct jsd *d, const char *key, uint64_t sent_rev, const s
         ours = len == rec->len && memcmp(val, rec->ptr, len) == 0;
         /* stored at the revision we sent: the write was refused for another reason */
         refused = !ours && rev == sent_rev && sent_rev != 0;
+        same = !ours && !refused && rev != sent_rev && base != NULL && base->len == len &&
+               memcmp(val, base->ptr, len) == 0;
+        *lrev = rev;
         if (rev != d->rev && d->rev == sent_rev) {
             if (rev < d->rev) {
                 s->ctr.stale_fixed++;
@@ -132,7 +145,53 @@ refresh_deliv(qjs *s, struct jsd *d, const char *key, uint64_t sent_rev, const s
     if (refused) {
         return IGW_ECONFLICT; /* the caller decides */
     }
+    if (same) {
+        return QJS_REV_OFF;
+    }
     return ours ? IGW_OK : IGW_EAGAIN;
+}
+
+/* One compare-and-set of rec on key against last_rev (0: the key must not exist yet). */
+static natsStatus
+cas_write(qjs *s, const char *key, const struct igw_buf *rec, uint64_t last_rev, uint64_t *rev)
+{
+    natsStatus st;
+    if (last_rev == 0) {
+        JS_RETRY(s, st, kvStore_Create(rev, s->kv, key, rec->ptr, (int)rec->len));
+    } else {
+        JS_RETRY(s, st, kvStore_Update(rev, s->kv, key, rec->ptr, (int)rec->len, last_rev));
+    }
+    return st;
+}
+
+/* The end of a write whose compare-and-set failed, after refresh_deliv answered rv (consumes
+ * rec). */
+static int
+finish_refused(qjs *s, struct jsd *d, const char *key, struct igw_buf *rec, int rv)
+{
+    uint64_t rev = 0;
+    natsStatus st;
+
+    if (rv == IGW_ECONFLICT) {
+        /* the leader stores last_rev as the latest revision and still refused the
+         * compare-and-set: its expected-sequence bookkeeping is off (seen with nats-server
+         * 2.9 after leader changes under conditional writes). Every compare-and-set on this
+         * key would fail the same way, for every instance; write plainly, so the delivery
+         * does not stall (at-least-once: two instances doing so at once both deliver). */
+        JS_RETRY(s, st, kvStore_Put(&rev, s->kv, key, rec->ptr, (int)rec->len));
+        pthread_mutex_lock(&s->mu);
+        s->ctr.cas_refused++;
+        if (st == NATS_OK) {
+            jsv_apply_deliv(s, d, rec->ptr, rec->len, rev);
+        }
+        pthread_mutex_unlock(&s->mu);
+        IGW_WARN("queue jetstream: compare-and-set on message %llu refused at the stored "
+                 "revision; written without it",
+                 (unsigned long long)d->m->id);
+        rv = st == NATS_OK ? IGW_OK : js_err(st, 0, "write delivery");
+    }
+    igw_buf_fini(rec);
+    return rv;
 }
 
 /* Writes rec (a delivery record encoded under mu; consumed) for d by compare-and-set against
@@ -145,13 +204,36 @@ jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
 {
     char key[64];
     uint64_t rev = 0;
+    struct igw_buf base;
+    int b;
     natsStatus st;
 
+    /* the view's record as the write was prepared: what a refresh compares the leader's with */
+    pthread_mutex_lock(&s->mu);
+    b = d->rev == last_rev ? jsrec_encode_deliv(&base, d) : IGW_EINVAL;
+    pthread_mutex_unlock(&s->mu);
     jskey_deliv(key, sizeof(key), d->m->id, d->ri);
-    if (last_rev == 0) {
-        JS_RETRY(s, st, kvStore_Create(&rev, s->kv, key, rec->ptr, (int)rec->len));
-    } else {
-        JS_RETRY(s, st, kvStore_Update(&rev, s->kv, key, rec->ptr, (int)rec->len, last_rev));
+    st = cas_write(s, key, rec, last_rev, &rev);
+    if (st == NATS_ERR) {
+        uint64_t lrev = 0;
+        int rv = refresh_deliv(s, d, key, last_rev, rec, b == IGW_OK ? &base : NULL, &lrev);
+        if (rv == QJS_REV_OFF) {
+            /* the delivery is unchanged at the leader, only our revision was off: the same
+             * write against the leader's revision (once; a second failure is a lost race) */
+            pthread_mutex_lock(&s->mu);
+            s->ctr.rev_fixed++;
+            pthread_mutex_unlock(&s->mu);
+            last_rev = lrev;
+            st = cas_write(s, key, rec, last_rev, &rev);
+        } else {
+            if (b == IGW_OK) {
+                igw_buf_fini(&base);
+            }
+            return finish_refused(s, d, key, rec, rv);
+        }
+    }
+    if (b == IGW_OK) {
+        igw_buf_fini(&base);
     }
     if (st == NATS_OK) {
         pthread_mutex_lock(&s->mu);
@@ -164,27 +246,8 @@ jsw_write_deliv(qjs *s, struct jsd *d, struct igw_buf *rec, uint64_t last_rev)
     if (st == NATS_ERR) {
         /* wrong last sequence: another instance wrote first, or our own write whose answer
          * was lost (a retry after a timeout); take the stored record */
-        int rv = refresh_deliv(s, d, key, last_rev, rec);
-        if (rv == IGW_ECONFLICT) {
-            /* the leader stores last_rev as the latest revision and still refused the
-             * compare-and-set: its expected-sequence bookkeeping is off (seen with nats-server
-             * 2.9 after leader changes under conditional writes). Every compare-and-set on this
-             * key would fail the same way, for every instance; write plainly, so the delivery
-             * does not stall (at-least-once: two instances doing so at once both deliver). */
-            JS_RETRY(s, st, kvStore_Put(&rev, s->kv, key, rec->ptr, (int)rec->len));
-            pthread_mutex_lock(&s->mu);
-            s->ctr.cas_refused++;
-            if (st == NATS_OK) {
-                jsv_apply_deliv(s, d, rec->ptr, rec->len, rev);
-            }
-            pthread_mutex_unlock(&s->mu);
-            IGW_WARN("queue jetstream: compare-and-set on message %llu refused at the stored "
-                     "revision; written without it",
-                     (unsigned long long)d->m->id);
-            rv = st == NATS_OK ? IGW_OK : js_err(st, 0, "write delivery");
-        }
-        igw_buf_fini(rec);
-        return rv;
+        uint64_t lrev = 0;
+        return finish_refused(s, d, key, rec, refresh_deliv(s, d, key, last_rev, rec, NULL, &lrev));
     }
     igw_buf_fini(rec);
     return js_err(st, 0, "write delivery");

@@ -21,9 +21,14 @@ route_of(struct jsm *m, const char *route)
     return NULL;
 }
 
-/* Retry now: pending deliveries due later become due now (attempts kept). */
+/* One admin change of the deliveries of message j->mid (all routes, or route j->route): pick
+ * says which deliveries it applies to, change edits a copy of one (mu held for both). Each is
+ * written by compare-and-set and emits ev; one that another instance changed first is skipped
+ * (IGW_EAGAIN). j->removed counts the deliveries changed; j->rv IGW_OK, IGW_ENOENT (no such
+ * message or route) or the first write error. */
 static void
-do_retry_now(qjs *s, struct qjs_job *j)
+change_deliveries(qjs *s, struct qjs_job *j, bool (*pick)(const struct jsd *d, uint64_t now),
+                  void (*change)(struct jsd *nd, uint64_t now), enum igw_queue_event_kind ev)
 {
     struct jsm *m;
     uint64_t now = igw_now_ms();
@@ -42,20 +47,19 @@ do_retry_now(qjs *s, struct qjs_job *j)
         struct jsd nd;
         struct igw_buf rec;
         int w;
-        if (d->state != IGW_DS_PENDING || d->due_ms <= now ||
-            (j->route != NULL && strcmp(d->route, j->route) != 0)) {
+        if (!pick(d, now) || (j->route != NULL && strcmp(d->route, j->route) != 0)) {
             continue;
         }
         nd = *d;
-        nd.due_ms = now;
+        change(&nd, now);
         w = jsrec_encode_deliv(&rec, &nd);
         pthread_mutex_unlock(&s->mu);
         w = w ? w : jsw_write_deliv(s, d, &rec, nd.rev);
         pthread_mutex_lock(&s->mu);
         if (w == IGW_OK) {
             wrote = true;
-            j->removed++;
-            jsw_emit(s, IGW_QEV_RETRY, m, d, NULL);
+            j->removed++; /* the count of changed deliveries */
+            jsw_emit(s, ev, m, d, NULL);
         } else if (w != IGW_EAGAIN) {
             j->rv = w;
         }
@@ -64,48 +68,47 @@ do_retry_now(qjs *s, struct qjs_job *j)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Retry now: pending deliveries due later become due now (attempts kept). */
+static bool
+pick_due_later(const struct jsd *d, uint64_t now)
+{
+    return d->state == IGW_DS_PENDING && d->due_ms > now;
+}
+
+static void
+make_due(struct jsd *nd, uint64_t now)
+{
+    nd->due_ms = now;
+}
+
+static void
+do_retry_now(qjs *s, struct qjs_job *j)
+{
+    change_deliveries(s, j, pick_due_later, make_due, IGW_QEV_RETRY);
+}
+
+/* Release: dead letters become pending again, due now, with their attempts reset. */
+static bool
+pick_dead(const struct jsd *d, uint64_t now)
+{
+    IGW_UNUSED(now);
+    return d->state == IGW_DS_DEAD;
+}
+
+static void
+make_released(struct jsd *nd, uint64_t now)
+{
+    nd->state = IGW_DS_PENDING;
+    nd->attempts = 0;
+    nd->due_ms = now;
+    nd->dead_ms = 0;
+    memset(&nd->response, 0, sizeof(nd->response));
+}
+
 static void
 do_release(qjs *s, struct qjs_job *j)
 {
-    struct jsm *m;
-    bool wrote = false;
-
-    pthread_mutex_lock(&s->mu);
-    m = jsv_find(s, j->mid);
-    if (m == NULL || (j->route != NULL && route_of(m, j->route) == NULL)) {
-        pthread_mutex_unlock(&s->mu);
-        j->rv = IGW_ENOENT;
-        return;
-    }
-    j->rv = IGW_OK;
-    for (unsigned i = 0; i < m->nroutes; i++) {
-        struct jsd *d = &m->d[i];
-        struct jsd nd;
-        struct igw_buf rec;
-        int w;
-        if (d->state != IGW_DS_DEAD || (j->route != NULL && strcmp(d->route, j->route) != 0)) {
-            continue;
-        }
-        nd = *d;
-        nd.state = IGW_DS_PENDING;
-        nd.attempts = 0;
-        nd.due_ms = igw_now_ms();
-        nd.dead_ms = 0;
-        memset(&nd.response, 0, sizeof(nd.response));
-        w = jsrec_encode_deliv(&rec, &nd);
-        pthread_mutex_unlock(&s->mu);
-        w = w ? w : jsw_write_deliv(s, d, &rec, nd.rev);
-        pthread_mutex_lock(&s->mu);
-        if (w == IGW_OK) {
-            wrote = true;
-            j->removed++; /* the count of released deliveries */
-            jsw_emit(s, IGW_QEV_RELEASED, m, d, NULL);
-        } else if (w != IGW_EAGAIN) {
-            j->rv = w;
-        }
-    }
-    s->commits += wrote ? 1 : 0;
-    pthread_mutex_unlock(&s->mu);
+    change_deliveries(s, j, pick_dead, make_released, IGW_QEV_RELEASED);
 }
 
 /* Removes every record of bucket subject filter `keys` (a key, or a pattern with '*') from the

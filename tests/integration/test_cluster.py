@@ -19,13 +19,14 @@ JetStream backend. Python 3 standard library only."""
 import http.client
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import IGW_BIN, SIM_DIR, Gateway, eventually, run, skip  # noqa: E402
+from igwtest import IGW_BIN, SIM_DIR, SLOWDOWN, Gateway, run, skip  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 from sink import Sink  # noqa: E402
@@ -103,7 +104,7 @@ class Producers:
                         with self.lock:
                             self.acked[uid] = time.time()
                         break
-                except OSError:
+                except (OSError, http.client.HTTPException):  # refused, reset, cut short
                     pass
                 time.sleep(0.05)
             i += 1
@@ -133,11 +134,20 @@ def longest_gap(times, t0, t1):
 
 
 def start(gw):
-    try:
-        gw.start()
-    except RuntimeError:
-        print(gw.logs()[-3000:])
-        raise
+    """Starts gw; as a service manager would, starts it again (up to 3 more times) when it
+    exits because it could not open the queue: right after a node's restart the cluster may
+    not answer a consumer's creation within queue.jetstream.timeout (seen: "subscribe:
+    Timeout"), and igw exits rather than serve without its queue."""
+    for attempt in range(4):
+        try:
+            gw.start()
+            return
+        except RuntimeError:
+            if attempt == 3 or "cannot open queue" not in gw.logs()[-2000:]:
+                print(gw.logs()[-3000:])
+                raise
+            print("  igw in %s could not open its queue, starting it again" % gw.dir)
+            time.sleep(1)
 
 
 def test_cluster():
@@ -145,17 +155,24 @@ def test_cluster():
         skip("nats-server not installed")
     t_start = time.time()
     work = tempfile.mkdtemp(prefix="igw-cluster-")
+    # every instance prints its backend counters and active deliveries at close (JSDUMP lines in
+    # its log): a failed run keeps them with the rest of the work directory
+    os.environ.setdefault("IGW_JS_DUMP", "1")
+    failed = False
     cluster = nats_cluster.NatsCluster(os.path.join(work, "nats"))
     sink = Sink(os.path.join(work, "sink.ndjson"))
     gws = []
+    prod = None
     try:
         os.makedirs(cluster.dir, exist_ok=True)
         cluster.start()
         cluster.wait_ready()
+        ports = nats_cluster.free_ports(2)  # instance 0 starts again on its port (free_ports)
         for k, order in enumerate(([0, 1, 2], [1, 2, 0])):
             conf = (CONFIG.replace("SERVERS", cluster.client_urls(order))
                     .replace("INSTANCE", "inst%d" % k).replace("SINK_URL", sink.url))
-            gws.append(Gateway(conf))
+            os.makedirs(os.path.join(work, "inst%d" % k))
+            gws.append(Gateway(conf, workdir=os.path.join(work, "inst%d" % k), port=ports[k]))
         chk = __import__("subprocess").run([IGW_BIN, "config", "check", gws[0].config_path],
                                            capture_output=True, text=True)
         if "without the JetStream backend" in chk.stdout + chk.stderr:
@@ -195,11 +212,36 @@ def test_cluster():
         def missing():
             got = received(sink)
             return [u for u in acked if u not in got]
+        def progress(left):
+            """Undelivered acknowledged messages per order key."""
+            per = {}
+            for u in left:
+                per[u.split("-")[0]] = per.get(u.split("-")[0], 0) + 1
+            return " ".join("%s:%d" % kv for kv in sorted(per.items())) or "none"
+
+        # the drain: every acknowledged message at the sink. Checked twice a second (reading the
+        # sink's file more often costs the loaded machine CPU the instances need); progress per
+        # order key every 10 s, so a slow drain tells itself from a stuck key
+        drain_deadline = time.time() + max(10, t_start + DEADLINE_S - time.time() - 5) * SLOWDOWN
+        next_report = time.time() + 10
+        left = missing()
+        prev = len(left)
+        while left and time.time() < drain_deadline:
+            time.sleep(0.5)
+            left = missing()
+            if left and time.time() >= next_report:
+                next_report += 10
+                print("  drain +%.0fs: undelivered per key %s"
+                      % (time.time() - load_end, progress(left)))
+                if len(left) >= prev - 4:  # (nearly) no progress in 10 s: what the nodes say
+                    print("    " + "\n    ".join(cluster.stream_states(["KV_cluster_test_STATE", "cluster_test_MSG"])))
+                prev = len(left)
+        drain_s = time.time() - load_end
         try:
-            eventually(lambda: not missing(), timeout=max(10, t_start + DEADLINE_S - time.time() - 5),
-                       what="every acknowledged message at the sink")
+            assert not left, "every acknowledged message at the sink not met in %.0fs" % drain_s
         except AssertionError:
-            if os.environ.get("IT_CLUSTER_DIAG"):
+            print("DIAG undelivered per key:", progress(left))
+            if os.environ.get("IT_CLUSTER_DIAG", "1") == "1":
                 n0 = len(missing())
                 print("DIAG first missing:", sorted(missing())[:4])
                 for gw in gws:
@@ -230,8 +272,8 @@ def test_cluster():
             assert firsts == sorted(firsts), "order key t%d delivered out of order" % t
         spread = [gw.logs().count("delivered id=") for gw in gws]
         assert all(n > 0 for n in spread), "deliveries not spread: %s" % spread
-        print("  accepted %d, delivered %d (+%d repeats after failures), per instance %s"
-              % (len(acked), len(got), dups, spread))
+        print("  accepted %d, delivered %d (+%d repeats after failures), per instance %s, "
+              "all delivered %.1fs after the load" % (len(acked), len(got), dups, spread, drain_s))
         ends = [t for _, t in events[1:]] + [load_end]
         for (what, t), t1 in zip(events, ends):
             gap = longest_gap(arrivals, t, t1)
@@ -246,6 +288,7 @@ def test_cluster():
                     if "JSDUMP" in ln and "counters" in ln:
                         print("  " + ln[ln.index("JSDUMP"):])
     except BaseException:
+        failed = True
         for gw in gws:
             lines = [ln for ln in gw.logs().splitlines()
                      if " INFO accepted " not in ln and " INFO delivered " not in ln]
@@ -253,10 +296,29 @@ def test_cluster():
                   % (gw.dir, "\n".join(lines[-int(os.environ.get("IT_LOG_LINES", "40")):])))
         raise
     finally:
-        for gw in gws:
-            gw.cleanup()
-        sink.stop()
-        cluster.cleanup()
+        if failed or os.environ.get("IT_CLUSTER_KEEP") == "1":  # logs, stores, the sink's file
+            acked_all = {}
+            if prod is not None:
+                prod.stop = True
+                with prod.lock:
+                    acked_all = dict(prod.acked)
+            with open(os.path.join(work, "acked.json"), "w") as f:
+                json.dump(acked_all, f)
+            for gw in gws:
+                try:
+                    gw.stop()
+                except Exception:
+                    pass
+            sink.stop()
+            cluster.stop()
+            print("work directory kept: %s (inst*/igw.log, nats/node*.log, sink.ndjson, acked.json)"
+                  % work)
+        else:
+            for gw in gws:
+                gw.cleanup()
+            sink.stop()
+            cluster.cleanup()
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ port would). No root needed; no network namespace.
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -39,6 +40,47 @@ def _free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def free_ports(n):
+    """n distinct free ports on 127.0.0.1 for listeners that are stopped and started again
+    (a killed node or igw instance), below the kernel's ephemeral range when there is room:
+    while a listener is down, its clients keep connecting to its port, and a connect to a
+    closed loopback port in the ephemeral range can be given that very port as its source (a
+    TCP self-connect, holding the port for the client's connect timeout); any outgoing
+    connection may take it too. Then the restart fails with "address already in use" (seen in
+    it.cluster for a node's client port and an instance's HTTP port). Every socket is held
+    until all are chosen, so they are distinct."""
+    low = _ephemeral_low()
+    socks = []
+    try:
+        if low > 12000:
+            rnd = random.Random()
+            for _ in range(200 * n):
+                if len(socks) == n:
+                    break
+                s = socket.socket()
+                try:
+                    s.bind(("127.0.0.1", rnd.randrange(low - 10000, low)))
+                    socks.append(s)
+                except OSError:
+                    s.close()
+        while len(socks) < n:  # no room below the range: any free port
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 class _RouteProxy:
@@ -137,14 +179,18 @@ class NatsCluster:
         self.dir = workdir
         self.n = n
         self.name = name
-        self.client = [_free_port() for _ in range(n)]
-        self.monitor = [_free_port() for _ in range(n)]
-        self.cluster = [_free_port() for _ in range(n)]
         self.procs = [None] * n
         self.ids = [None] * n
         self.cut_nodes = set()
         self.lock = threading.Lock()
-        self.proxies = [_RouteProxy(self, i, self.cluster[i]) for i in range(n)]
+        # the nodes' ports are chosen together (free_ports), while the proxies hold theirs: a
+        # port chosen and released one at a time was seen to come back as a proxy's port (the
+        # node's monitoring port then answered with a route's INFO line)
+        self.proxies = [_RouteProxy(self, i, 0) for i in range(n)]
+        ports = free_ports(3 * n)
+        self.client, self.monitor, self.cluster = ports[:n], ports[n:2 * n], ports[2 * n:]
+        for i in range(n):
+            self.proxies[i].target = self.cluster[i]
 
     # -- proxy callbacks
     def _node_of(self, connect_line):
@@ -198,6 +244,37 @@ class NatsCluster:
             return self.varz(i, "jsz").get("meta_cluster", {}).get("leader")
         except (OSError, ValueError):
             return None
+
+    def stream_states(self, streams=None):
+        """What every running node's monitoring says of each stream it holds: lines "node<i>
+        <stream> leader=<its leader> last=<its last sequence> msgs=<count>" (for diagnosis:
+        replicas that disagree on the leader or lag); for each stream named in streams also the
+        STREAM.INFO answer a new client connected to that node gets (the first to answer)."""
+        out = []
+        for i in range(self.n):
+            if not self.procs[i] or self.procs[i].poll() is not None:
+                out.append("node%d down" % i)
+                continue
+            try:
+                jsz = self.varz(i, "jsz?accounts=true&streams=true")
+            except (OSError, ValueError) as e:
+                out.append("node%d jsz: %s" % (i, e))
+                continue
+            for acc in jsz.get("account_details") or []:
+                for st in acc.get("stream_detail") or []:
+                    state = st.get("state", {})
+                    out.append("node%d %s leader=%s last=%s msgs=%s" % (
+                        i, st.get("name"), (st.get("cluster") or {}).get("leader"),
+                        state.get("last_seq"), state.get("messages")))
+            for name in streams or []:  # as answered to a new client on this node
+                try:
+                    info = js_api(self.client[i], "STREAM.INFO." + name, {}, timeout=2)
+                    out.append("node%d client: %s leader=%s last=%s" % (
+                        i, name, (info.get("cluster") or {}).get("leader"),
+                        (info.get("state") or {}).get("last_seq")))
+                except (OSError, ValueError) as e:
+                    out.append("node%d client: %s: %s" % (i, name, e))
+        return out
 
     def wait_ready(self, timeout=30, nodes=None):
         """Until every running node (or those given) sees a JetStream meta leader."""

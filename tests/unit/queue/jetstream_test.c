@@ -23,6 +23,7 @@
 #include "igw/queue_jetstream.h"
 #include "contract.h"
 #include "igwt_tmp.h"
+#include "../../../queue/jetstream/js_int.h"
 
 static char url[64];
 static char store[128];
@@ -221,6 +222,92 @@ test_two_instances(void)
     igw_queue_close(b);
 }
 
+/* The view's revision of delivery (id, route 0) moved by off, as a bucket watcher fed by a
+ * replica whose sequences are off would leave it (the record itself right). */
+static void
+shift_rev(void *be, uint64_t id, uint64_t off)
+{
+    qjs *s = be;
+    struct jsm *m;
+
+    pthread_mutex_lock(&s->mu);
+    m = jsv_find(s, id);
+    IGWT_CHECK(m != NULL && m->d[0].rev > 0);
+    if (m != NULL) {
+        m->d[0].rev += off;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* it.cluster: a node that diverged from its stream leader after a kill -9 and a restart fed
+ * the bucket watcher every record with a revision 20 too high. The claims' and the outcomes'
+ * compare-and-sets then failed; the view took the leader's (older, otherwise equal) record and
+ * the outcome was dropped, so the same heads were delivered again every lease, for ever. Such
+ * a write is now done again against the leader's revision: the claim and the outcome land. */
+static void
+test_view_revision_off(void)
+{
+    const struct igw_queue_backend *ops = igw_queue_backend_find("jetstream");
+    struct igw_queue_jetstream_opts jo;
+    struct igw_queue_opts o;
+    struct igw_queue_route_init r = {"r", "k", 1, NULL, 0, NULL};
+    struct igw_queue_msg m = {"ch", NULL, 0, NULL, NULL, 0, "x", 1, 1, &r};
+    struct igw_queue_outcome out;
+    struct igw_queue_claim c[2];
+    struct igw_queue_stats st;
+    char loc[QC_LOC_MAX];
+    char err[IGW_ERRBUF_SIZE] = "";
+    igw_queue *v = NULL;
+    void *be = NULL;
+    uint64_t id = 0;
+    unsigned n = 0;
+
+    js_fresh(loc, sizeof(loc));
+    memset(&jo, 0, sizeof(jo));
+    jo.servers = url;
+    jo.name = loc;
+    jo.instance = "a";
+    memset(&o, 0, sizeof(o));
+    o.backend = "jetstream";
+    o.backend_opts = &jo;
+    o.retain_delivered_ms = 3600000;
+    o.retain_idempotency_ms = 3600000;
+    IGWT_OK(ops->open(&be, &o, err, sizeof(err)));
+    IGWT_OK(ops->put(be, &m, &id, NULL));
+    IGWT_OK(ops->claim(be, igw_now_ms(), 2, NULL, NULL, c, &n));
+    IGWT_CHECK(n == 1);
+    qc_fini_claims(c, n);
+    /* the outcome against an off revision: recorded (a retry, due now) */
+    shift_rev(be, id, 20);
+    memset(&out, 0, sizeof(out));
+    out.id = id;
+    out.route = "r";
+    out.result = IGW_DELIVER_RETRY;
+    out.next_due_ms = igw_now_ms();
+    out.status = 503;
+    IGWT_OK(ops->complete(be, &out, 1));
+    /* the claim against an off revision: handed out in the same call */
+    shift_rev(be, id, 20);
+    n = 0;
+    IGWT_OK(ops->claim(be, igw_now_ms(), 2, NULL, NULL, c, &n));
+    IGWT_CHECK(n == 1);
+    IGWT_CHECK(n == 0 || c[0].attempts == 1);
+    qc_fini_claims(c, n);
+    shift_rev(be, id, 20);
+    out.result = IGW_DELIVER_OK;
+    out.status = 200;
+    IGWT_OK(ops->complete(be, &out, 1));
+    memset(&st, 0, sizeof(st));
+    IGWT_OK(ops->stats(be, &st));
+    IGWT_CHECK(st.delivered == 1 && st.inflight == 0);
+    ops->close(be);
+    /* what the stream leader holds, loaded by a new instance */
+    IGWT_OK(js_open_as(&v, loc, "b", 0, 3600000, err, sizeof(err)));
+    st = qc_stats(v);
+    IGWT_CHECK(st.delivered == 1 && st.inflight == 0 && st.pending == 0);
+    igw_queue_close(v);
+}
+
 static void
 test_bad_options(void)
 {
@@ -252,6 +339,7 @@ main(int argc, char **argv)
 {
     static const struct igwt_case own[] = {
         {"two_instances", test_two_instances},
+        {"view_revision_off", test_view_revision_off},
         {"bad_options", test_bad_options},
         {NULL, NULL},
     };
