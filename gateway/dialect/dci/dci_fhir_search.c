@@ -271,13 +271,32 @@ struct cond_arg {
     struct igw_buf *q;
 };
 
+/* Appends one search value, FHIR-escaped (\\ \\, and in a token \\|: the list and system
+ * separators) and percent-encoded. */
 static int
-cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val, const char **why)
+put_value(struct igw_buf *q, const char *v, bool token)
+{
+    int rv = IGW_OK;
+    for (const char *s = v; rv == IGW_OK && *s != '\0'; s++) {
+        if (*s == '\\' || *s == ',' || (token && *s == '|')) {
+            rv = igw_buf_puts(q, "%5C");
+        }
+        rv = rv == IGW_OK ? enc(q, s, 1) : rv;
+    }
+    return rv;
+}
+
+/* One condition as FHIR search parameters: eq gt ge lt le one value (dates with the prefix),
+ * in a comma list (FHIR's OR of values), ne a token's :not modifier or a date's ne prefix. */
+static int
+cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *const *vals, size_t n,
+        const char **why)
 {
     struct cond_arg *c = arg;
     const struct fs_param *p = NULL;
     bool ordered = strcmp(op, "gt") == 0 || strcmp(op, "ge") == 0 || strcmp(op, "lt") == 0 ||
                    strcmp(op, "le") == 0;
+    bool in = strcmp(op, "in") == 0, ne = strcmp(op, "ne") == 0;
     char v[1024];
     int rv;
 
@@ -288,34 +307,44 @@ cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val,
         *why = "an attribute the registry cannot search";
         return IGW_EPARSE;
     }
-    if (val == NULL || (val->type != IGW_NODE_STRING && val->type != IGW_NODE_NUMBER) ||
-        val->len >= sizeof(v)) {
-        *why = "attribute_value must be a string or number";
-        return IGW_EPARSE;
-    }
-    snprintf(v, sizeof(v), "%.*s", (int)val->len, val->str);
-    if (strcmp(op, "eq") != 0 && !ordered) {
-        *why = strcmp(op, "in") == 0 ? "operator in is not supported; use one condition per value"
-                                     : "unknown operator (eq, gt, ge, lt, le)";
+    if (strcmp(op, "eq") != 0 && !ordered && !in && !ne) {
+        *why = "unknown operator (eq, gt, ge, lt, le, in)";
         return IGW_EPARSE;
     }
     if (ordered && p->kind != 'd') {
         *why = "gt, ge, lt and le apply to dates only";
         return IGW_EPARSE;
     }
-    if (p->kind == 'd' && strlen(v) > 10 && v[10] == 'T') {
-        v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
+    if (ne && p->kind == 's') {
+        *why = "not applies to identifiers, codes and dates only (FHIR has no not-equal for "
+               "strings)";
+        return IGW_EPARSE;
     }
     rv = igw_buf_putc(c->q, '&');
     rv = rv == IGW_OK ? enc(c->q, p->fhir, strlen(p->fhir)) : rv;
     rv = rv == IGW_OK && p->kind == 's' ? igw_buf_puts(c->q, ":exact") : rv;
+    rv = rv == IGW_OK && ne && p->kind == 't' ? igw_buf_puts(c->q, ":not") : rv;
     rv = rv == IGW_OK ? igw_buf_putc(c->q, '=') : rv;
-    rv = rv == IGW_OK && p->kind == 'd' ? igw_buf_puts(c->q, op) : rv;
-    if (rv == IGW_OK && p->kind == 't' && p->system[0] != '\0') {
-        rv = enc(c->q, p->system, strlen(p->system));
-        rv = rv == IGW_OK ? igw_buf_puts(c->q, "%7C") : rv;
+    for (size_t i = 0; rv == IGW_OK && i < n; i++) {
+        const struct igw_node *val = vals[i];
+        if (val == NULL || (val->type != IGW_NODE_STRING && val->type != IGW_NODE_NUMBER) ||
+            val->len >= sizeof(v)) {
+            *why = "attribute_value must be a string or number";
+            return IGW_EPARSE;
+        }
+        snprintf(v, sizeof(v), "%.*s", (int)val->len, val->str);
+        if (p->kind == 'd' && strlen(v) > 10 && v[10] == 'T') {
+            v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
+        }
+        rv = i > 0 ? igw_buf_puts(c->q, "%2C") : IGW_OK; /* the list's separator */
+        rv = rv == IGW_OK && p->kind == 'd' ? igw_buf_puts(c->q, in ? "eq" : op) : rv;
+        if (rv == IGW_OK && p->kind == 't' && p->system[0] != '\0') {
+            rv = enc(c->q, p->system, strlen(p->system));
+            rv = rv == IGW_OK ? igw_buf_puts(c->q, "%7C") : rv;
+        }
+        rv = rv == IGW_OK ? put_value(c->q, v, p->kind == 't') : rv;
     }
-    return rv == IGW_OK ? enc(c->q, v, strlen(v)) : rv;
+    return rv;
 }
 
 /* ---- the answer's items ------------------------------------------------------------------- */

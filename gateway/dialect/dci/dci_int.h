@@ -76,11 +76,16 @@ int dci_answer(const struct igw_ingest *in, uint64_t id, bool duplicate,
 struct igw_node;
 struct igw_med;
 
-/** One condition of a query: attribute name, operator (eq gt ge lt le in; anything else is
- *  passed as given), value (any node, NULL when absent). Sets *why (static text) and returns
- *  IGW_EPARSE for a condition it cannot translate; IGW_ENOMEM/IGW_ETOOBIG stop the walk. */
-typedef int (*dci_cond_fn)(void *arg, const char *attr, const char *op, const struct igw_node *val,
-                           const char **why);
+#define DCI_QUERY_VALUES_MAX 64 /* values of one in list */
+
+/** One condition of a query: attribute name, operator, values (vals[0..n), n >= 1; each any
+ *  node, NULL when absent). Operators: eq gt ge lt le with one value; in with two or more (any
+ *  of them: a DCI `in`, `$in`, or an `or` / `$or` of eq/in conditions on one attribute); ne
+ *  with one (a negated eq: condition `not`, `$ne`, `$not`). Anything else the sender wrote is
+ *  passed as given. Sets *why (static text) and returns IGW_EPARSE for a condition it cannot
+ *  translate; IGW_ENOMEM/IGW_ETOOBIG stop the walk. */
+typedef int (*dci_cond_fn)(void *arg, const char *attr, const char *op,
+                           const struct igw_node *const *vals, size_t n, const char **why);
 
 /* ---- dci_query.c: small tree and answer helpers the search mediators share ------------------ */
 
@@ -100,10 +105,16 @@ int dci_item_locale(struct igw_buf *b, const struct igw_node *it);
 int dci_item_reject(struct igw_buf *b, bool *first, const struct igw_node *it, const char *code,
                     const char *msg);
 
-/** Walks the query of one search_criteria: idtype-value {type, value} is one eq condition;
- *  predicate conditions (expression1, expression2 joined by `and`) and NoSql expression
- *  documents ($and, {attr: v}, {attr: {"$gte": v}}) one condition each. Refuses (IGW_EPARSE,
- *  *why set) `or`/`not`, `$or`, unknown `$` operators and expressions given as query text.
+/** Walks the query of one search_criteria and hands fn conditions that are all to hold (the
+ *  upstream searches AND them): idtype-value {type, value} is one eq; a predicate item
+ *  {expression1, condition, expression2} is both expressions for `and`, one in condition with
+ *  both values for `or` (both on one attribute, eq or in), expression1 and the negation of
+ *  expression2 for `not` (without expression2: expression1 negated; not gt = le ..., not eq =
+ *  ne); the items of the list are and-ed. NoSql expression documents: $and, $or (members on one
+ *  attribute, eq or in: one in condition), {attr: v}, {attr: {"$eq|$ne|$gt|$gte|$lt|$lte|$in":
+ *  v}}, {attr: {"$not": {"$op": v}}}. Refuses (IGW_EPARSE, *why set) an or across attributes or
+ *  of ordered operators, not in, a list without in, more than DCI_QUERY_VALUES_MAX values,
+ *  $nor and unknown `$` operators, and expressions given as query text.
  *  @return IGW_OK, IGW_EPARSE or what fn returned. */
 int dci_query_walk(const struct igw_node *crit, dci_cond_fn fn, void *arg, const char **why);
 

@@ -11,11 +11,13 @@
  * the DCI attributes: idtype-value {type, value} is `<type>=<value>`; predicate conditions
  * {attribute_name, operator, attribute_value} joined by `and` and expression documents in the
  * Mongo-like NoSql shape ({"$and": [...]}, {attr: v}, {attr: {"$gte": v}}) become one parameter
- * each (eq: exact; gt ge lt le: the date and number prefixes). sort is `_sort`, pagination
+ * each (eq: exact; gt ge lt le: the date and number prefixes; in, and an or of one attribute, a
+ * comma list, ne a token's :not: both only through the map's declared in= / not= argument, see
+ * dci_query.c). sort is `_sort`, pagination
  * `_count` and `_offset` ((page_number - 1) * page_size) with the total counted. An item igw
- * cannot answer (unknown record type, attribute or operator, `or`, a value the attribute cannot
- * take, an upstream refusal of the value) gets status rjct with the spec's reason code; the
- * other items are still answered.
+ * cannot answer (unknown record type, attribute or operator, an or across attributes, a value the
+ * attribute cannot take, an upstream refusal of the value) gets status rjct with the spec's reason
+ * code; the other items are still answered.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,46 +181,60 @@ scalar(const struct igw_node *v, char *t, size_t tlen)
     }
 }
 
-/* One condition "attr op value" as a query parameter; why says what is wrong. */
+/* One condition "attr op values" as a query parameter for the search map (docs/FHIR-SEARCH.md):
+ * eq gt ge lt le one value, in a comma list (the map's in= argument), ne the :not modifier of
+ * a token (its not= argument) or the ne prefix of a date; why says what is wrong. */
 static int
 cond(struct igw_buf *q, const igw_search_map *sm, const char *attr, const char *op,
-     const struct igw_node *val, const char **why)
+     const struct igw_node *const *vals, size_t n, const char **why)
 {
     const char *ty = ptype(sm, attr);
     char v[1024];
-    const char *prefix = "";
+    const char *prefix = "", *mod = "";
     bool ordered = strcmp(op, "gt") == 0 || strcmp(op, "ge") == 0 || strcmp(op, "lt") == 0 ||
                    strcmp(op, "le") == 0;
+    bool in = strcmp(op, "in") == 0, ne = strcmp(op, "ne") == 0;
     int rv;
 
     if (ty == NULL || attr[0] == '_') {
         *why = "an attribute the registry cannot search";
         return IGW_EPARSE;
     }
-    if (!scalar(val, v, sizeof(v))) {
-        *why = "attribute_value must be a string, number or boolean";
-        return IGW_EPARSE;
-    }
-    if (strcmp(op, "eq") != 0 && !ordered) {
-        *why = strcmp(op, "in") == 0 ? "operator in is not supported; use one condition per value"
-                                     : "unknown operator (eq, gt, ge, lt, le)";
+    if (strcmp(op, "eq") != 0 && !ordered && !in && !ne) {
+        *why = "unknown operator (eq, gt, ge, lt, le, in)";
         return IGW_EPARSE;
     }
     if (ordered && strcmp(ty, "date") != 0 && strcmp(ty, "number") != 0) {
         *why = "gt, ge, lt and le apply to dates and numbers only";
         return IGW_EPARSE;
     }
-    if (strcmp(ty, "date") == 0) {
-        prefix = ordered ? op : "eq";
-        if (strlen(v) > 10 && v[10] == 'T') {
-            v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
-        }
+    if (ne && strcmp(ty, "token") != 0 && strcmp(ty, "date") != 0) {
+        *why = "not applies to identifiers, codes and dates only";
+        return IGW_EPARSE;
     }
+    if (strcmp(ty, "date") == 0 && !in) {
+        prefix = ordered || ne ? op : "eq";
+    }
+    mod = strcmp(ty, "string") == 0 ? ":exact" : ne && strcmp(ty, "token") == 0 ? ":not" : "";
     rv = igw_buf_putc(q, '&');
     rv = rv == IGW_OK ? enc(q, attr, strlen(attr)) : rv;
-    rv = rv == IGW_OK && strcmp(ty, "string") == 0 ? igw_buf_puts(q, ":exact") : rv;
-    rv = rv == IGW_OK ? igw_buf_printf(q, "=%s", prefix) : rv;
-    return rv == IGW_OK ? enc(q, v, strlen(v)) : rv;
+    rv = rv == IGW_OK ? igw_buf_printf(q, "%s=%s", mod, prefix) : rv;
+    for (size_t i = 0; rv == IGW_OK && i < n; i++) {
+        if (!scalar(vals[i], v, sizeof(v))) {
+            *why = "attribute_value must be a string, number or boolean";
+            return IGW_EPARSE;
+        }
+        if (n > 1 && strchr(v, ',') != NULL) {
+            *why = "a value of an in list (or an or) must not contain a comma";
+            return IGW_EPARSE;
+        }
+        if (strcmp(ty, "date") == 0 && strlen(v) > 10 && v[10] == 'T') {
+            v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
+        }
+        rv = i > 0 ? igw_buf_putc(q, ',') : IGW_OK;
+        rv = rv == IGW_OK ? enc(q, v, strlen(v)) : rv;
+    }
+    return rv;
 }
 
 struct cond_arg {
@@ -227,10 +243,11 @@ struct cond_arg {
 };
 
 static int
-cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val, const char **why)
+cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *const *vals, size_t n,
+        const char **why)
 {
     struct cond_arg *c = arg;
-    return cond(c->q, c->sm, attr, op, val, why);
+    return cond(c->q, c->sm, attr, op, vals, n, why);
 }
 
 /* The query of one item as a query string after q's current content. */
