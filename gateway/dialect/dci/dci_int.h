@@ -7,8 +7,9 @@
  *   dci_check.c    message_key (sender_id + message_id) and check_input (the envelope against
  *                  the endpoint's schema, include/igw/dci.h)
  *   dci_answer.c   answer: the Response ACK, or NACK rjct.message_id.duplicate for a repeat
- *   dci_query.c    what the search mediators share: the walk over an item's query, the answer
- *                  envelope (dci_search.c: over openIMIS GraphQL; dci_fhir_search.c: over FHIR)
+ *   dci_query.c    what the search mediators share: the walk over an item's query, the loop
+ *                  over a request's items (each mediator runs one item), the answer envelope
+ *                  (dci_search.c: over openIMIS GraphQL; dci_fhir_search.c: over FHIR)
  *
  * Everything here is CPU only and runs on the intake's threads (core/dialect.h); nothing
  * blocks.
@@ -117,6 +118,54 @@ int dci_item_reject(struct igw_buf *b, bool *first, const struct igw_node *it, c
  *  $nor and unknown `$` operators, and expressions given as query text.
  *  @return IGW_OK, IGW_EPARSE or what fn returned. */
 int dci_query_walk(const struct igw_node *crit, dci_cond_fn fn, void *arg, const char **why);
+
+/* ---- dci_query.c: the item loop of the search mediators ------------------------------------- */
+
+#define DCI_ITEMS_MAX 64u                       /* search_request items in one message */
+#define DCI_ITEMS_OUT_MAX (16u * 1024u * 1024u) /* the search_response items of one answer */
+
+/** A sync search request being answered item by item: the envelope, its search_request
+ *  items, the item under way (i) and the search_response items written so far (out). The
+ *  first member of each search mediator's request state. */
+struct dci_items {
+    const struct igw_node *req;
+    const struct igw_node *items[DCI_ITEMS_MAX];
+    size_t n, i;
+    bool first; /* no search_response item written yet */
+    struct igw_buf out;
+};
+
+/** A mediator's "run item": starts item d->items[d->i]; sets *calling when it filled m->call
+ *  (the answer comes to the mediator's step, which finishes the item, increments d->i and
+ *  calls dci_items_advance), else the item was answered at once into d->out (refused, or
+ *  nothing to call). @return IGW_OK or a (positive) igw error code. */
+typedef int (*dci_item_fn)(struct igw_med *m, struct dci_items *d, bool *calling);
+
+/** Starts a search mediator on its request: the body parsed as JSON, the partner checks when
+ *  the channel names partners (not for igw's own requests, m->internal: checked at intake),
+ *  the envelope against the sync search schema, an encrypted message refused, the
+ *  search_request items collected (one object is a one-item batch; more than DCI_ITEMS_MAX
+ *  rjct.total_count.limit_exceeded). The request state (size bytes, struct dci_items first)
+ *  is zeroed from m->arena, d->out initialised, m->state set to it. @return IGW_OK with *out
+ *  set (go on: dci_items_advance), IGW_MED_ANSWER (refused in DCI's shape, m->answer set) or
+ *  -IGW_ENOMEM. */
+int dci_items_start(struct igw_med *m, size_t size, struct dci_items **out);
+
+/** Runs the items from d->i on through run until one needs a call (IGW_MED_CALL), and writes
+ *  the answer when all are done (dci_search_envelope: IGW_MED_ANSWER). @return those or a
+ *  negative igw error code (run's). */
+int dci_items_advance(struct igw_med *m, struct dci_items *d, dci_item_fn run);
+
+/** Frees what dci_items_start set up (d->out). NULL-safe. */
+void dci_items_fini(struct dci_items *d);
+
+/** A number member, also as a numeric string (drift 7.1); dflt when absent or not one. */
+long dci_num_of(const struct igw_node *obj, const char *key, long dflt);
+
+/** Answers m with a DCI Response ERR (status, correlation corr, code, msg).
+ *  @return IGW_MED_ANSWER or -IGW_ENOMEM. */
+int dci_answer_err(struct igw_med *m, int status, const char *corr, const char *code,
+                   const char *msg);
 
 /** Writes the sync search answer into m->answer (HTTP 200): {signature, header, message}, the
  *  header a callback header (action on-search, message_id "<request's>-on-search", sender and

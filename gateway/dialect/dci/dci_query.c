@@ -9,6 +9,7 @@
  * configured). CPU only.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -344,6 +345,116 @@ dci_query_walk(const struct igw_node *crit, dci_cond_fn fn, void *arg, const cha
     }
     igw_free(w);
     return rv;
+}
+
+/* ---- the item loop of the search mediators ----------------------------------------------- */
+
+long
+dci_num_of(const struct igw_node *obj, const char *key, long dflt)
+{
+    const struct igw_node *n = dci_mem(obj, key);
+    if (n != NULL && n->type == IGW_NODE_NUMBER) {
+        return (long)n->num;
+    }
+    if (n != NULL && n->type == IGW_NODE_STRING && n->str[0] >= '0' && n->str[0] <= '9') {
+        return strtol(n->str, NULL, 10); /* drift 7.1 */
+    }
+    return dflt;
+}
+
+int
+dci_answer_err(struct igw_med *m, int status, const char *corr, const char *code, const char *msg)
+{
+    igw_buf_reset(&m->answer.body);
+    if (dci_response(&m->answer.body, "ERR", corr, code, msg) != IGW_OK) {
+        return -IGW_ENOMEM;
+    }
+    m->answer.status = status;
+    m->answer.content_type = DCI_CT;
+    return IGW_MED_ANSWER;
+}
+
+int
+dci_items_start(struct igw_med *m, size_t size, struct dci_items **out)
+{
+    const struct igw_dci_endpoint *ep = igw_dci_endpoint_find("search", true);
+    struct igw_node *req = NULL;
+    struct igw_dci_error e;
+    const struct igw_node *list;
+    const char *mid;
+    struct dci_items *d;
+
+    *out = NULL;
+    if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
+        return dci_answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
+    }
+    mid = dci_str_of(dci_mem(req, "header"), "message_id", NULL);
+    if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
+        struct igw_partner_verdict v;
+        const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
+        if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
+                               m->body_len, &v) != IGW_OK) {
+            return -IGW_ENOMEM;
+        }
+        if (v.status != 0) {
+            return dci_answer_err(m, v.status, mid, v.code, v.msg);
+        }
+    }
+    if (!igw_dci_validate(req, ep, &e)) {
+        return dci_answer_err(m, 400, mid, e.code, e.message);
+    }
+    if (dci_mem(dci_mem(req, "message"), "ciphertext") != NULL) {
+        return dci_answer_err(m, 400, mid, "err.encryption.invalid",
+                              "igw holds no decryption key: send the message unencrypted");
+    }
+    d = igw_arena_calloc(m->arena, size);
+    if (d == NULL) {
+        return -IGW_ENOMEM;
+    }
+    d->req = req;
+    d->first = true;
+    list = dci_mem(dci_mem(req, "message"), "search_request");
+    if (list != NULL && list->type == IGW_NODE_OBJECT) {
+        d->items[d->n++] = list; /* one object for a one-item batch (drift 7.2) */
+    }
+    for (const struct igw_node *it = list != NULL && list->type == IGW_NODE_ARRAY ? list->first
+                                                                                  : NULL;
+         it != NULL; it = it->next) {
+        if (d->n == DCI_ITEMS_MAX) {
+            return dci_answer_err(m, 400, mid, "rjct.total_count.limit_exceeded",
+                                  "at most 64 search_request items in one message");
+        }
+        d->items[d->n++] = it;
+    }
+    igw_buf_init(&d->out, DCI_ITEMS_OUT_MAX);
+    m->state = d;
+    *out = d;
+    return IGW_OK;
+}
+
+int
+dci_items_advance(struct igw_med *m, struct dci_items *d, dci_item_fn run)
+{
+    while (d->i < d->n) {
+        bool calling = false;
+        int rv = run(m, d, &calling);
+        if (rv != IGW_OK) {
+            return -rv;
+        }
+        if (calling) {
+            return IGW_MED_CALL;
+        }
+        d->i++;
+    }
+    return dci_search_envelope(m, d->req, d->n, &d->out);
+}
+
+void
+dci_items_fini(struct dci_items *d)
+{
+    if (d != NULL) {
+        igw_buf_fini(&d->out);
+    }
 }
 
 int
