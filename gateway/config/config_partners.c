@@ -197,6 +197,28 @@ bind_sign(struct ctx *c, const yaml_node_t *n, const struct igw_channel *ch, str
     return IGW_OK;
 }
 
+/* The answer_from mediators that read the subscription store: the requests they answer must
+ * be written to it by a dci-subscriptions: route of the same channel (dci-on-subscribe waits
+ * for its codes there; dci-on-unsubscribe ends them there). */
+static bool
+needs_store(const struct igw_channel *ch)
+{
+    const char *m = ch->mediator_ops != NULL ? ch->mediator_ops->name : "";
+    return strcmp(m, "dci-on-subscribe") == 0 || strcmp(m, "dci-on-unsubscribe") == 0;
+}
+
+static bool
+has_store_route(const struct igw_channel *ch)
+{
+    for (size_t i = 0; i < ch->nroutes; i++) {
+        const char *u = ch->routes[i].url;
+        if (u != NULL && strncasecmp(u, "dci-subscriptions:", 18) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* answer_from names a channel answered by a mediator that never commits. */
 static int
 bind_answer_from(struct ctx *c, const yaml_node_t *n, const struct igw_channel *rch,
@@ -222,6 +244,20 @@ bind_answer_from(struct ctx *c, const yaml_node_t *n, const struct igw_channel *
         if (o == NULL || !o->takes_hook) {
             return cfg_fail(c, n, "route %s: answer_from needs an http(s) or callback: url",
                             r->name);
+        }
+        if (needs_store(ch) && !has_store_route(rch)) {
+            return cfg_fail(c, n,
+                            "route %s: answer_from: channel %s (answer: %s) answers from the "
+                            "subscription store, but channel %s has no dci-subscriptions: route "
+                            "writing it (add one, e.g. store: { url: "
+                            "\"dci-subscriptions:var/dci-subs\" })",
+                            r->name, ch->name, ch->mediator_ops->name, rch->name);
+        }
+        if (needs_store(ch) && (rch->dialect == NULL || strcmp(rch->dialect, "dci") != 0)) {
+            return cfg_fail(c, n,
+                            "route %s: answer_from: channel %s answers DCI subscribe/unsubscribe "
+                            "requests, but channel %s has no dialect: dci",
+                            r->name, ch->name, rch->name);
         }
         r->answer_ch = ch;
         return IGW_OK;

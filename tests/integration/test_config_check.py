@@ -184,6 +184,60 @@ def test_tls_files_invalid_and_valid():
         gw.cleanup()
 
 
+DCI_SUBS = """
+http: { listen: "http://127.0.0.1:{port}" }
+queue: { path: "{dir}/queue" }
+mappings: { dir: "{dir}/mappings" }
+partners:
+  spmis: { base_urls: ["http://127.0.0.1:9/dci/"], auth: { type: bearer, tokens: [t0k] },
+           sign: false }
+channels:
+  on_subscribe: { listen: POST /dci/_igw/on-subscribe, dialect: dci, dci: { partner: [spmis] },
+                  answer: ANSWER }
+  subscribe:
+    listen: POST /dci/registry/SUBOP
+    DIALECT
+    dci: { partner: [spmis] }
+    routes:
+STORE      on_subscribe: { url: "callback:spmis", answer_from: on_subscribe }
+"""
+STORE_ROUTE = '      store: { url: "dci-subscriptions:{dir}/subs" }\n'
+
+
+def dci_subs(answer="dci-on-subscribe", store=True, dialect=True, op="subscribe"):
+    text = (DCI_SUBS.replace("ANSWER", answer).replace("SUBOP", op)
+            .replace("STORE", STORE_ROUTE if store else "")
+            .replace("DIALECT", "dialect: dci" if dialect else "auth: { type: bearer, tokens: [t0k] }"))
+    return Gateway(text, extra_files={"mappings/README": "no maps\n"})
+
+
+def test_dci_subscription_answers_need_a_store_route():
+    """A route with answer_from a dci-on-subscribe / dci-on-unsubscribe channel on a channel
+    with no dci-subscriptions: route (the codes would never be in the store: the on-subscribe
+    would wait forever, the on-unsubscribe refuse every code), or on a channel without
+    dialect: dci, is refused by check and serve, naming file:line:column of the answer_from;
+    with the store route the config checks ok."""
+    for answer, op in (("dci-on-subscribe", "subscribe"), ("dci-on-unsubscribe", "unsubscribe")):
+        gw = dci_subs(answer=answer, store=False, op=op)
+        try:
+            refused(gw, b"has no dci-subscriptions: route")
+            p = check(gw)
+            assert (gw.config_path + ":16:59:").encode() in p.stderr, p.stderr  # answer_from
+        finally:
+            gw.cleanup()
+    gw = dci_subs(dialect=False)
+    try:
+        refused(gw, b"has no dialect: dci")
+    finally:
+        gw.cleanup()
+    gw = dci_subs()
+    try:
+        p = check(gw)
+        assert p.returncode == 0 and b"ok" in p.stdout, p
+    finally:
+        gw.cleanup()
+
+
 if __name__ == "__main__":
     run([test_baseline_ok_and_check_creates_nothing,
          test_route_with_unknown_map,
@@ -193,4 +247,5 @@ if __name__ == "__main__":
          test_ipc_socket_directory_under_a_file,
          test_two_services_on_one_port,
          test_tls_file_missing,
-         test_tls_files_invalid_and_valid])
+         test_tls_files_invalid_and_valid,
+         test_dci_subscription_answers_need_a_store_route])

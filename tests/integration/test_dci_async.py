@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -28,6 +27,7 @@ from igwtest import (IGW_BIN, IGW_FIXTURES, IGW_SRC, SIM_DIR, Gateway, eventuall
 sys.path.insert(0, SIM_DIR)
 sys.path.insert(0, os.path.join(SIM_DIR, "openimis"))
 import dci_jws  # noqa: E402
+import dcitest  # noqa: E402
 
 VALID = os.path.join(IGW_FIXTURES, "dci", "valid")
 COMPLIANCE = os.path.join(IGW_FIXTURES, "dci", "compliance", "openspp-spdci-compliance")
@@ -47,6 +47,10 @@ partners:
     jwks_file: spmis.jwks
     verify: true
     sign: true
+  plain:                                   # a partner that takes its callbacks unsigned
+    base_urls: ["http://127.0.0.1:PLAIN/dci/plain/"]
+    auth: { type: bearer, tokens: [plain-token] }
+    sign: false
 channels:
   sync_search:
     listen: POST /dci/social/registry/sync/search
@@ -68,6 +72,14 @@ channels:
       on_search: { url: "callback:spmis", answer_from: sync_search,
                    auth: { type: bearer, token: rcv-token },
                    retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
+  plain_search:                            # the same search for the sign: false partner
+    listen: POST /dci/plain/registry/search
+    dialect: dci
+    dci: { partner: [plain] }
+    routes:
+      on_search: { url: "callback:plain", answer_from: sync_search,
+                   auth: { type: bearer, token: rcv-token },
+                   retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
   registry_txn:
     listen: POST /dci/social/registry/txn/status
     dialect: dci
@@ -86,22 +98,11 @@ channels:
 
 class Env:
     def __init__(self):
-        if not dci_jws.HAVE_CRYPTO:
-            skip("python3-cryptography is not installed")
         if not os.path.exists(os.path.join(SIM_DIR, "openimis", "client.py")):
             skip("tests/sim/openimis is not in this tree")
-        from client import OpenImisSim
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
         self.dir = tempfile.mkdtemp(prefix="igw-dcia-")
-        pems = {}
-        for name in ("igw", "spmis", "forger"):
-            k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pems[name] = os.path.join(self.dir, name + ".pem")
-            with open(pems[name], "wb") as f:
-                f.write(k.private_bytes(serialization.Encoding.PEM,
-                                        serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()))
+        pems = dcitest.rsa_pems(self.dir, ("igw", "spmis", "forger"))
+        from client import OpenImisSim
         self.spmis = dci_jws.Signer(pems["spmis"], "spmis-1")
         self.forger = dci_jws.Signer(pems["forger"], "spmis-1")
         data = os.path.join(self.dir, "openimis.jsonl")
@@ -110,38 +111,27 @@ class Env:
                            check=True, timeout=120)
         self.records = [json.loads(line) for line in open(data)]
         self.sim = OpenImisSim(data=data, rate_per_minute=0)
-        self.procs = []
+        self.procs = dcitest.Procs()
         self.igw_port = free_port()
         self.sink_log = os.path.join(self.dir, "sink.ndjson")
-        self.sink_port = self.spawn([os.path.join(SIM_DIR, "sink.py"), "--port", "0", "--log",
-                                     self.sink_log])
-        self.rcv_port = self.spawn([os.path.join(SIM_DIR, "spmis_receiver.py"), "--port", "0",
-                                    "--base", "/dci/spmis", "--token", "rcv-token", "--jwks-url",
-                                    "http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port])
-        conf = (CONFIG.replace("RCV", str(self.rcv_port)).replace("SINK", str(self.sink_port)).replace("SIMURL", self.sim.url)
+        self.sink_port = self.procs.spawn([os.path.join(SIM_DIR, "sink.py"), "--port", "0",
+                                           "--log", self.sink_log])
+        self.receiver = self.procs.receiver(
+            jwks_url="http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port)
+        self.rcv_port = self.receiver.port
+        self.plain = self.procs.receiver(base="/dci/plain")  # checks no signature
+        conf = (CONFIG.replace("RCV", str(self.rcv_port)).replace("PLAIN", str(self.plain.port))
+                .replace("SINK", str(self.sink_port)).replace("SIMURL", self.sim.url)
                 .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
-        with open(pems["igw"]) as f:
-            self.gw = Gateway(conf, port=self.igw_port, extra_files={
-                "igw.pem": f.read(), "oi.user": "Admin:admin123\n",
-                "spmis.jwks": json.dumps(self.spmis.jwks())}).start()
-
-    def spawn(self, argv):
-        p = subprocess.Popen([sys.executable] + argv, stdout=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        line = p.stdout.readline().split()
-        assert line and line[0] == "READY", line
-        return int(line[1])
+        self.gw = Gateway(conf, port=self.igw_port, extra_files={
+            "igw.pem": dcitest.read(pems["igw"]), "oi.user": "Admin:admin123\n",
+            "spmis.jwks": json.dumps(self.spmis.jwks())}).start()
 
     def rcv(self, path, body=None):
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.rcv_port, path),
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return json.loads(r.read())
+        return self.receiver.call(path, body)
 
     def received(self, mid):
-        return [c for c in self.rcv("/_received")
-                if c["envelope"]["header"].get("message_id") == mid + "-on-search"]
+        return self.receiver.received(mid + "-on-search")
 
     def sink(self):
         if not os.path.exists(self.sink_log):
@@ -152,9 +142,7 @@ class Env:
     def close(self):
         self.gw.cleanup()
         self.sim.stop()
-        for p in self.procs:
-            p.terminate()
-            p.wait()
+        self.procs.close()
 
 
 ENV = None
@@ -264,6 +252,51 @@ def test_duplicate_message_id():
     one_callback(e, "as-dup")
     time.sleep(1.0)
     assert len(e.received("as-dup")) == 1
+
+
+def test_unsigned_on_search_for_sign_false_partner():
+    """SR-CORE-RG-ASYNC-SEARCH-CB-01: a partner configured sign: false gets its on-search
+    unsigned (signature empty, as the spec allows), while the sign: true partner's is signed
+    (the first case)."""
+    e = env()
+    h, m = search_env(e, "as-plain", chfids(e)[13])
+    h["sender_uri"] = "http://127.0.0.1:%d/dci/plain/" % e.plain.port
+    st, _, data = e.gw.request("POST", "/dci/plain/registry/search",
+                               json.dumps({"signature": "", "header": h, "message": m}),
+                               {"Content-Type": "application/json",
+                                "Authorization": "Bearer plain-token"}, timeout=30)
+    doc = json.loads(data)
+    assert st == 200 and doc["message"]["ack_status"] == "ACK", (st, doc)
+    got = eventually(lambda: e.plain.received("as-plain-on-search"), timeout=20,
+                     what="the plain partner's on-search")
+    env_ = got[0]["envelope"]
+    assert env_.get("signature", "") in ("", None), env_.get("signature")
+    assert env_["message"]["search_response"][0]["status"] == "succ", env_
+
+
+def test_idempotency_key_does_not_override_dci_key():
+    """SR-CORE-RG-ASYNC-SEARCH-01: on a DCI channel the transaction is sender_id + message_id:
+    an Idempotency-Key header is ignored, so the same message_id with another Idempotency-Key
+    is still NACKed rjct.message_id.duplicate (one on-search), and two message_ids with the
+    same Idempotency-Key are two transactions."""
+    e = env()
+    h, m = search_env(e, "as-idem", chfids(e)[14])
+    body = e.spmis.envelope(h, m)
+    for key, ack in (("idem-A", "ACK"), ("idem-B", "NACK")):
+        st, _, data = e.gw.request("POST", "/dci/social/registry/search", body,
+                                   dict(AUTH, **{"Idempotency-Key": key}), timeout=30)
+        doc = json.loads(data)
+        assert st == 200 and doc["message"]["ack_status"] == ack, (key, st, doc)
+    assert doc["message"]["error"]["code"] == "rjct.message_id.duplicate", doc
+    h2, m2 = search_env(e, "as-idem2", chfids(e)[14])
+    st, _, data = e.gw.request("POST", "/dci/social/registry/search", e.spmis.envelope(h2, m2),
+                               dict(AUTH, **{"Idempotency-Key": "idem-A"}), timeout=30)
+    doc = json.loads(data)
+    assert st == 200 and doc["message"]["ack_status"] == "ACK", (st, doc)
+    one_callback(e, "as-idem")
+    one_callback(e, "as-idem2")
+    time.sleep(1.0)
+    assert len(e.received("as-idem")) == 1
 
 
 def b64u(b):
@@ -472,6 +505,8 @@ def test_zz_stop():
 def main():
     try:
         run([test_async_search_signed_on_search, test_nothing_matches, test_duplicate_message_id,
+             test_unsigned_on_search_for_sign_false_partner,
+             test_idempotency_key_does_not_override_dci_key,
              test_forged_and_expired_signature, test_callback_endpoint_down_then_back,
              test_openimis_down_during_async_search, test_kill9_between_ack_and_callback,
              test_stop_while_searching,

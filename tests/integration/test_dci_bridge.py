@@ -6,18 +6,16 @@ receiver simulator (tests/sim/spmis_receiver.py) through a callback:<partner> ro
 checks the callback header and igw's signature (made at delivery time: the partner has sign:
 true, igw has a key) against igw's JWKS and answers ACK; a resource that is not a Patient is refused at
 intake (422) and never notified."""
-import json
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from igwtest import IGW_FIXTURES, IGW_SRC, SIM_DIR, Gateway, eventually, free_port, run  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 import dci_jws  # noqa: E402
+import dcitest  # noqa: E402
 
 CONFIG = """
 http: { listen: "http://127.0.0.1:{port}" }
@@ -43,39 +41,33 @@ HDRS = {"Authorization": "Bearer fhir-token", "Content-Type": "application/fhir+
 
 def test_patient_to_notify():
     igw_port = free_port()
-    verify = ["--jwks-url", "http://127.0.0.1:%d/.well-known/jwks.json" % igw_port] \
-        if dci_jws.HAVE_CRYPTO else []
-    rcv = subprocess.Popen([sys.executable, os.path.join(SIM_DIR, "spmis_receiver.py"), "--port", "0",
-                            "--base", "/dci/spmis"] + verify, stdout=subprocess.PIPE, text=True)
+    jwks = "http://127.0.0.1:%d/.well-known/jwks.json" % igw_port if dci_jws.HAVE_CRYPTO else None
+    procs = dcitest.Procs()
     gw = None
     try:
-        port = int(rcv.stdout.readline().split()[1])
-        conf = CONFIG.replace("RCV", str(port)).replace("MAPS", os.path.join(IGW_SRC, "mappings"))
-        with open(os.path.join(IGW_FIXTURES, "dci", "sign", "partner-a.pem")) as f:
-            gw = Gateway(conf, port=igw_port, extra_files={"igw.pem": f.read()}).start()
+        rcv = procs.receiver(token="", jwks_url=jwks)
+        conf = CONFIG.replace("RCV", str(rcv.port)).replace("MAPS", os.path.join(IGW_SRC, "mappings"))
+        gw = Gateway(conf, port=igw_port, extra_files={
+            "igw.pem": dcitest.read(os.path.join(IGW_FIXTURES, "dci", "sign", "partner-a.pem"))}).start()
         st, _, body = gw.request("POST", "/fhir/Patient", PATIENT, HDRS)
         assert st in (200, 201, 202), (st, body)
 
-        def got():
-            with urllib.request.urlopen("http://127.0.0.1:%d/_received" % port, timeout=5) as r:
-                return json.loads(r.read())
-        rec = eventually(got, timeout=15, what="notify received")
+        rec = eventually(rcv.received, timeout=15, what="notify received")
         env = rec[0]["envelope"]
         assert rec[0]["path"] == "/registry/notify" and env["header"]["action"] == "notify", rec
         assert env["signature"].count(".") == 2, env["signature"]  # a compact JWS
-        assert rec[0]["sig"] is (True if verify else None), rec[0]["sig"]  # checked against the JWKS
+        assert rec[0]["sig"] is (True if jwks else None), rec[0]["sig"]  # checked against the JWKS
         ev = env["message"]["notify_event"][0]["data"]
         assert ev["reg_event_type"] == "REGISTER" and ev["reg_records"][0]["name"]["surname"] == "Doe", ev
         st, _, body = gw.request("POST", "/fhir/Observation", {"resourceType": "Observation", "status": "final",
                                                                "code": {"text": "x"}}, HDRS)
         assert st >= 400, (st, body)
         time.sleep(0.5)
-        assert len(got()) == 1, "a resource that is not a Patient was notified"
+        assert len(rcv.received()) == 1, "a resource that is not a Patient was notified"
     finally:
         if gw is not None:
             gw.cleanup()
-        rcv.terminate()
-        rcv.wait()
+        procs.close()
 
 
 if __name__ == "__main__":

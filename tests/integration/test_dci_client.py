@@ -10,17 +10,17 @@ err.request.not_found, nothing delivered), a forged signature (401 err.signature
 schema-invalid callback (400), a request the map cannot express, a callback repeated (NACK)."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from igwtest import IGW_SRC, SIM_DIR, Gateway, eventually, free_port, run, skip  # noqa: E402
+from igwtest import IGW_FIXTURES, IGW_SRC, SIM_DIR, Gateway, eventually, free_port, run  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 import dci_jws  # noqa: E402
+import dcitest  # noqa: E402
 
 CONFIG = """
 http: { listen: "http://127.0.0.1:{port}", max_body: 1MiB }
@@ -50,6 +50,36 @@ channels:
     dci: { partner: [registry] }
     mediate: { path: /registry/sync/search, request_map: openimis-search-to-dci-search,
                response_map: dci-search-response-to-openimis }
+  spmis_subscribe:                         # openIMIS hands over DCI requests as they are
+    listen: POST /spmis/subscribe
+    dialect: dci
+    dci: { action: subscribe }
+    answer: dci-client
+    auth: { type: bearer, tokens: [openimis-token] }
+    mediate: { request_map: dci-envelope }
+    routes:
+      registry: { url: "http://127.0.0.1:REG/registry/subscribe", retry: { base: 100ms, cap: 500ms },
+                  auth: { type: bearer, token: reg-token } }
+  spmis_unsubscribe:
+    listen: POST /spmis/unsubscribe
+    dialect: dci
+    dci: { action: unsubscribe }
+    answer: dci-client
+    auth: { type: bearer, tokens: [openimis-token] }
+    mediate: { request_map: dci-envelope }
+    routes:
+      registry: { url: "http://127.0.0.1:REG/registry/unsubscribe", retry: { base: 100ms, cap: 500ms },
+                  auth: { type: bearer, token: reg-token } }
+  spmis_raw_search:
+    listen: POST /spmis/raw/search
+    dialect: dci
+    dci: { action: search }
+    answer: dci-client
+    auth: { type: bearer, tokens: [openimis-token] }
+    mediate: { request_map: dci-envelope }
+    routes:
+      registry: { url: "http://127.0.0.1:REG/registry/search", retry: { base: 100ms, cap: 500ms },
+                  auth: { type: bearer, token: reg-token } }
   spmis_callbacks:
     listen: POST /dci/spmis/registry/{op}
     dialect: dci
@@ -65,40 +95,30 @@ TOKEN = {"Authorization": "Bearer openimis-token", "Content-Type": "application/
 
 class Env:
     def __init__(self):
-        if not dci_jws.HAVE_CRYPTO:
-            skip("python3-cryptography is not installed")
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
         self.dir = tempfile.mkdtemp(prefix="igw-dcic-")
-        pems = {}
-        for name in ("igw", "registry", "forger"):
-            k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pems[name] = os.path.join(self.dir, name + ".pem")
-            with open(pems[name], "wb") as f:
-                f.write(k.private_bytes(serialization.Encoding.PEM,
-                                        serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()))
+        pems = dcitest.rsa_pems(self.dir, ("igw", "registry", "forger"))
         self.reg_key = dci_jws.Signer(pems["registry"], "registry-sim-1")
         self.forger = dci_jws.Signer(pems["forger"], "registry-sim-1")
-        self.procs = []
+        maps = os.path.join(self.dir, "maps")  # the shipped maps and the test's dci-envelope
+        os.makedirs(maps)
+        shipped = os.path.join(IGW_SRC, "mappings")
+        for name in os.listdir(shipped):
+            os.symlink(os.path.join(shipped, name), os.path.join(maps, name))
+        os.symlink(os.path.join(IGW_SRC, "tests", "fixtures", "dci", "client-maps", "dci-envelope"),
+                   os.path.join(maps, "dci-envelope"))
+        self.procs = dcitest.Procs()
         self.sink_log = os.path.join(self.dir, "sink.ndjson")
-        self.sink_port = self.spawn([os.path.join(SIM_DIR, "sink.py"), "--port", "0", "--log", self.sink_log])
+        self.sink_port = self.procs.spawn([os.path.join(SIM_DIR, "sink.py"), "--port", "0", "--log",
+                                           self.sink_log])
         self.igw_port = free_port()
-        self.reg_port = self.spawn([os.path.join(SIM_DIR, "dci_registry.py"), "--port", "0", "--persons", "60",
-                                    "--key", pems["registry"], "--token", "reg-token", "--verify-jwks",
-                                    "http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port])
+        self.reg_port = self.procs.spawn([os.path.join(SIM_DIR, "dci_registry.py"), "--port", "0",
+                                          "--persons", "60", "--key", pems["registry"], "--token",
+                                          "reg-token", "--verify-jwks",
+                                          "http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port])
         conf = (CONFIG.replace("REG", str(self.reg_port)).replace("SINK", str(self.sink_port))
-                .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
-        with open(pems["igw"]) as f:
-            self.gw = Gateway(conf, port=self.igw_port, extra_files={"igw.pem": f.read(),
-                                                                        "reg.token": "reg-token\n"}).start()
-
-    def spawn(self, argv):
-        p = subprocess.Popen([sys.executable] + argv, stdout=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        line = p.stdout.readline().split()
-        assert line and line[0] == "READY", line
-        return int(line[1])
+                .replace("MAPS", maps))
+        self.gw = Gateway(conf, port=self.igw_port, extra_files={
+            "igw.pem": dcitest.read(pems["igw"]), "reg.token": "reg-token\n"}).start()
 
     def get(self, port, path):
         with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
@@ -112,9 +132,7 @@ class Env:
 
     def close(self):
         self.gw.cleanup()
-        for p in self.procs:
-            p.terminate()
-            p.wait()
+        self.procs.close()
 
 
 ENV = None
@@ -239,6 +257,82 @@ def test_client_requests_spec_valid():
             and r["envelope"]["message"]["transaction_id"] == "A-1"], "A-1 not sent"
 
 
+def raw_request(e, name, mid, mutate):
+    """A fixture request (tests/fixtures/dci/valid/<name>.json) as openIMIS hands it to igw:
+    its header and message, with igw's sender_id and its SP-MIS callback address."""
+    doc = json.load(open(os.path.join(IGW_FIXTURES, "dci", "valid", name + ".json")))
+    h = dict(doc["header"], message_id=mid, message_ts=dci_jws.now_ts(), sender_id="openimis.igw",
+             receiver_id="registry.sim",
+             sender_uri="http://127.0.0.1:%d/dci/spmis/registry/" % e.igw_port)
+    m = dict(doc["message"], transaction_id="txn-" + mid)
+    mutate(m)
+    return {"header": h, "message": m}
+
+
+def sent_to_registry(e, path, mid):
+    """The request the registry simulator received on path with header.message_id mid."""
+    got = eventually(lambda: [r for r in e.get(e.reg_port, "/_received") if r["path"] == path
+                              and r["envelope"]["header"]["message_id"] == mid],
+                     timeout=15, what="%s %s at the registry" % (path, mid))
+    assert len(got) == 1, got
+    return got[0]
+
+
+def test_client_subscribe_unsubscribe_expression():
+    """SP-CORE-CL-SUBSCRIBE-01, SP-CORE-CL-UNSUBSCRIBE-01, SP-CORE-CL-QUERY-EXPRESSION-01: igw as
+    the client sends the registry a spec-valid subscribe, unsubscribe and expression search:
+    each is checked against the endpoint's schema before the ACK, signed with igw's key
+    (verified by the registry against igw's JWKS), sent with the bearer token, answered ACK by
+    the registry (so delivered once, not retried); a subscribe the schema refuses is not ACKed
+    and never sent."""
+    e = env()
+
+    def post(path, body):
+        st, _, data = e.gw.request("POST", path, body, TOKEN)
+        return st, json.loads(data)
+
+    def crit(m):
+        m["subscribe_request"][0]["subscribe_criteria"]["filter"]["value"] = "UIN-9"
+    st, ack = post("/spmis/subscribe", raw_request(e, "subscribe", "CS-1", crit))
+    assert st == 200 and ack["message"]["ack_status"] == "ACK", (st, ack)
+    r = sent_to_registry(e, "/registry/subscribe", "CS-1")
+    env_ = r["envelope"]
+    assert r["sig"] is True and env_["header"]["action"] == "subscribe", r
+    it = env_["message"]["subscribe_request"][0]
+    assert it["subscribe_criteria"]["filter"] == {"type": "UIN", "value": "UIN-9"}, it
+
+    def codes(m):
+        m["subscription_codes"] = ["sub-0001"]
+        m["timestamp"] = dci_jws.now_ts()
+    st, ack = post("/spmis/unsubscribe", raw_request(e, "unsubscribe", "CU-1", codes))
+    assert st == 200 and ack["message"]["ack_status"] == "ACK", (st, ack)
+    r = sent_to_registry(e, "/registry/unsubscribe", "CU-1")
+    assert r["sig"] is True and r["envelope"]["message"]["subscription_codes"] == ["sub-0001"], r
+
+    def expression(m):
+        c = m["search_request"][0]["search_criteria"]
+        c["query_type"] = "expression"
+        c["query"] = {"type": "ns:org:QueryType:NoSql", "value": {"expression": {
+            "collection": "Person", "query": {"$and": [{"surname": "Family3"},
+                                                     {"birth_date": {"$gte": "1980-01-01"}}]}}}}
+        c.pop("sort", None)
+    st, ack = post("/spmis/raw/search", raw_request(e, "search", "CE-1", expression))
+    assert st == 200 and ack["message"]["ack_status"] == "ACK", (st, ack)
+    r = sent_to_registry(e, "/registry/search", "CE-1")
+    c = r["envelope"]["message"]["search_request"][0]["search_criteria"]
+    assert r["sig"] is True and c["query_type"] == "expression", r
+    assert c["query"]["value"]["expression"]["collection"] == "Person", c
+
+    def bad(m):
+        m["subscribe_request"][0]["subscribe_criteria"]["filter"] = 42
+    st, ans = post("/spmis/subscribe", raw_request(e, "subscribe", "CS-BAD", bad))
+    assert st == 400 and ans["message"]["ack_status"] == "ERR", (st, ans)
+    time.sleep(0.5)
+    got = [r["envelope"]["header"]["message_id"] for r in e.get(e.reg_port, "/_received")]
+    assert "CS-BAD" not in got, got
+    assert [got.count(mid) for mid in ("CS-1", "CU-1", "CE-1")] == [1, 1, 1], got  # not retried
+
+
 def test_registry_err_is_dead_lettered():
     """SP-CORE-CL-SEARCH-ERR-01: the registry answers igw's async search 400 ERR (it takes
     only http callback addresses, the request names a urn): igw takes it as final, one attempt
@@ -310,7 +404,7 @@ def main():
              test_async_search_callback_delivered, test_callback_unknown_transaction_is_err,
              test_callback_forged_and_invalid, test_callback_known_repeated,
              test_idempotency_key_refused, test_client_requests_spec_valid,
-             test_registry_err_is_dead_lettered,
+             test_registry_err_is_dead_lettered, test_client_subscribe_unsubscribe_expression,
              test_compliance_ids_exist])
     finally:
         if ENV is not None:

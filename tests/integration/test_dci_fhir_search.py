@@ -152,11 +152,17 @@ def test_predicate_expression_sort():
 def test_nothing_and_refusals():
     """SR-CORE-RG-SYNC-SEARCH-NEG-01 SR-SEC-AUTH-RG-SYNC-SEARCH-01: a search matching nothing is
     succ with reg_records [] and total 0; an attribute the mapping file does not declare, a
-    gt on a name, `in` and an unknown sort are rjct per item while the others are answered; a
+    gt on a name, an `or` across two attributes and an unknown sort are rjct per item while the
+    others are answered; a
     missing token 401; a schema-invalid page size ERR."""
     _, gw = setup()
+    across = {"reg_record_type": "Person", "query_type": "predicate", "query": [
+        {"seq_num": 1, "expression1": {"attribute_name": "sex", "operator": "eq",
+                                       "attribute_value": "male"},
+         "condition": "or", "expression2": {"attribute_name": "surname", "operator": "eq",
+                                            "attribute_value": "Okello"}}]}
     st, doc = search(gw, envelope(idq("CH999"), pred(("shoe_size", "eq", "3")),
-                                  pred(("surname", "gt", "A")), pred(("sex", "in", "male")),
+                                  pred(("surname", "gt", "A")), across,
                                   dict(idq("CH001"), sort=[{"attribute_name": "shoe_size"}]),
                                   pred(("sex", "eq", "male"))))
     assert st == 200, (st, doc)
@@ -172,6 +178,79 @@ def test_nothing_and_refusals():
     env["message"]["search_request"][0]["search_criteria"]["pagination"]["page_size"] = 0
     st, doc = search(gw, env)
     assert st == 400 and doc["message"]["ack_status"] == "ERR", (st, doc)
+
+
+def pcond(e1, cond=None, e2=None):
+    """One predicate item {expression1[, condition, expression2]} from (attr, op, value)s."""
+    def ex(t):
+        return {"attribute_name": t[0], "operator": t[1], "attribute_value": t[2]}
+    item = {"seq_num": 1, "expression1": ex(e1)}
+    if cond:
+        item["condition"] = cond
+    if e2:
+        item["expression2"] = ex(e2)
+    return item
+
+
+def nosql(query):
+    return {"reg_record_type": "Person", "query_type": "expression",
+            "query": {"type": "ns:org:QueryType:NoSql",
+                      "value": {"expression": {"collection": "Person", "query": query}}}}
+
+
+def test_in_or_not():
+    """SR-CORE-RG-SYNC-SEARCH-PREDICATE-01 SR-CORE-RG-SYNC-SEARCH-EXPRESSION-01: the operator
+    in, the condition or (one attribute) and the condition not, in predicates and NoSql
+    expressions ($in, $or, $ne, $not), become FHIR comma lists (OR), :not on tokens and
+    negated date prefixes; the records are exactly those the conditions select. Refused per
+    item: not in, an or of ordered operators, not on a name."""
+    fhir, gw = setup()
+    P = {i: patient(i) for i in range(25)}
+
+    def ids(pick):
+        return sorted("CH%03d" % i for i in P if pick(P[i]))
+
+    def fam(r):
+        return r["name"][0]["family"]
+    big = {"page_size": 100, "page_number": 1}
+
+    def q(query_items):
+        return {"reg_record_type": "Person", "query_type": "predicate", "query": query_items,
+                "pagination": big}
+    cases = [
+        (q([pcond(("UIN", "in", "CH001, CH004,CH999"))]), ["CH001", "CH004"]),
+        (q([pcond(("surname", "eq", "Okello"), "or", ("surname", "in", "Namara"))]),
+         ids(lambda r: fam(r) in ("Okello", "Namara"))),
+        (dict(nosql({"$or": [{"surname": "Okello"}, {"surname": {"$in": ["Namara"]}}]}),
+              pagination=big), ids(lambda r: fam(r) in ("Okello", "Namara"))),
+        (q([pcond(("sex", "eq", "male"), "not", ("UIN", "eq", "CH000"))]),
+         ids(lambda r: r["gender"] == "male" and r["identifier"][0]["value"] != "CH000")),
+        (q([pcond(("birth_date", "gt", "1970-01-01"), "not")]),
+         ids(lambda r: r["birthDate"] <= "1970-01-01")),
+        (dict(nosql({"sex": {"$ne": "male"}, "birth_date": {"$not": {"$lt": "1980-01-01"}}}),
+              pagination=big),
+         ids(lambda r: r["gender"] != "male" and r["birthDate"] >= "1980-01-01")),
+    ]
+    st, doc = search(gw, envelope(*[c for c, _ in cases]))
+    assert st == 200, (st, doc)
+    items = doc["message"]["search_response"]
+    for (crit, want), it in zip(cases, items):
+        assert it["status"] == "succ", (crit, it)
+        assert sorted(chfids(it)) == want, (crit["query"], chfids(it), want)
+        assert it["pagination"]["total_count"] == len(want), it["pagination"]
+    calls = [r["path"] for r in fhir.received()]
+    assert any("identifier=CH001%2CCH004%2CCH999" in c for c in calls), calls
+    assert any("identifier%3Anot=CH000" in c or "identifier:not=CH000" in c for c in calls), calls
+    refused = [q([pcond(("UIN", "in", "CH001"), "not")]),
+               q([pcond(("birth_date", "gt", "1970-01-01"), "or", ("birth_date", "lt", "1965-01-01"))]),
+               q([pcond(("sex", "eq", "male"), "not", ("surname", "eq", "Okello"))])]
+    st, doc = search(gw, envelope(*refused))
+    assert st == 200, (st, doc)
+    items = doc["message"]["search_response"]
+    assert [i["status_reason_code"] for i in items] == ["rjct.search_criteria.invalid"] * 3, items
+    assert "not in" in items[0]["status_reason_message"], items[0]
+    assert "or joins" in items[1]["status_reason_message"], items[1]
+    assert "not applies" in items[2]["status_reason_message"], items[2]
 
 
 def test_pages_by_next_links():
@@ -289,5 +368,6 @@ def test_zz_stop():
 
 if __name__ == "__main__":
     run([test_idtype_value, test_predicate_expression_sort, test_nothing_and_refusals,
+         test_in_or_not,
          test_pages_by_next_links, test_upstream_down, test_pages_by_offset,
          test_bad_declaration_refused_by_config_check, test_compliance_ids_exist, test_zz_stop])

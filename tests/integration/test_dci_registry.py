@@ -163,6 +163,54 @@ def test_predicate_expression_sort_nothing():
     assert items[3]["status_reason_code"] == "rjct.search_criteria.invalid", items[3]
 
 
+def test_in_or_not_over_openimis():
+    """SR-CORE-RG-SYNC-SEARCH-PREDICATE-01 SR-CORE-RG-SYNC-SEARCH-EXPRESSION-01: a negated
+    ordered condition (predicate condition not, NoSql $not) is answered as the opposite order
+    (not gt = le); in, an or of one attribute, and a not of an exact value become a list
+    (resp. :not) the search map can only express through a declared in= (not=) GraphQL
+    argument, which openIMIS's insurees query has none of: refused per item with that reason,
+    the other items answered."""
+    _, gw, records = setup()
+    ins = insurees(records)
+    name = ins[5]["lastName"]
+    want = sorted(r["chfId"] for r in ins if r["lastName"] == name and r["dob"] <= "1980-01-01")
+    big = {"page_size": 100, "page_number": 1}
+    negated = {"reg_record_type": "Person", "query_type": "predicate", "pagination": big,
+               "query": [{"seq_num": 1, "expression1": {"attribute_name": "surname",
+                                                        "operator": "eq",
+                                                        "attribute_value": name},
+                          "condition": "not",
+                          "expression2": {"attribute_name": "birth_date", "operator": "gt",
+                                          "attribute_value": "1980-01-01"}}]}
+    expr = {"reg_record_type": "Person", "query_type": "expression", "pagination": big,
+            "query": {"type": "ns:org:QueryType:NoSql", "value": {"expression": {
+                "collection": "Person",
+                "query": {"surname": name, "birth_date": {"$not": {"$gt": "1980-01-01"}}}}}}}
+
+    def one(attr, op, value, cond=None, e2=None):
+        item = {"seq_num": 1, "expression1": {"attribute_name": attr, "operator": op,
+                                              "attribute_value": value}}
+        if cond:
+            item.update(condition=cond, expression2={"attribute_name": e2[0], "operator": e2[1],
+                                                      "attribute_value": e2[2]})
+        return {"reg_record_type": "Person", "query_type": "predicate", "query": [item]}
+    listed = [one("UIN", "in", "%s,%s" % (ins[1]["chfId"], ins[2]["chfId"])),
+              one("UIN", "eq", ins[1]["chfId"], "or", ("UIN", "eq", ins[2]["chfId"])),
+              one("surname", "eq", name, "not", ("sex", "eq", "male"))]
+    st, doc = search(gw, envelope(negated, expr, *listed))
+    assert st == 200, (st, doc)
+    items = doc["message"]["search_response"]
+    for it in items[:2]:
+        got = sorted(r["identifier"][0]["identifier_value"] for r in it["data"]["reg_records"])
+        assert it["status"] == "succ" and got == want, (it.get("status_reason_message"), got, want)
+    for it in items[2:]:
+        assert it["status"] == "rjct", it
+        assert it["status_reason_code"] == "rjct.search_criteria.invalid", it
+    assert "list of values" in items[2]["status_reason_message"], items[2]
+    assert "list of values" in items[3]["status_reason_message"], items[3]
+    assert "sex:not" in items[4]["status_reason_message"], items[4]
+
+
 def test_refusals():
     """SR-CORE-RG-SYNC-SEARCH-NEG-01 SR-SEC-AUTH-RG-SYNC-SEARCH-01:
     a schema-invalid request is ERR with the spec's code, a missing token 401, an unknown record
@@ -241,4 +289,5 @@ def test_zz_stop():
 
 if __name__ == "__main__":
     run([test_idtype_value_person_member_group, test_predicate_expression_sort_nothing,
+         test_in_or_not_over_openimis,
          test_refusals, test_10000_matches_paged, test_compliance_ids_exist, test_zz_stop])

@@ -14,7 +14,6 @@ requirement ids (OpenSPP spdci-compliance) it covers. Python 3 standard library
 import copy
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,11 +21,11 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from igwtest import (IGW_FIXTURES, IGW_SRC, SIM_DIR, Gateway, eventually, free_port, run,  # noqa: E402
-                     skip)
+from igwtest import IGW_FIXTURES, SIM_DIR, Gateway, eventually, free_port, run  # noqa: E402
 
 sys.path.insert(0, SIM_DIR)
 import dci_jws  # noqa: E402
+import dcitest  # noqa: E402
 
 VALID = os.path.join(IGW_FIXTURES, "dci", "valid")
 COMPLIANCE = os.path.join(IGW_FIXTURES, "dci", "compliance", "openspp-spdci-compliance")
@@ -70,6 +69,16 @@ channels:
       on_subscribe: { url: "callback:spmis", answer_from: on_subscribe,
                       auth: { type: bearer, token: rcv-token },
                       retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
+  broken_subscribe:                      # its store route can never write (a map breaks it)
+    listen: POST /dci/broken/registry/subscribe
+    dialect: dci
+    dci: { partner: [spmis] }
+    routes:
+      store: { url: "dci-subscriptions:{dir}/subs", map: not-a-subscription,
+               retry: { base: 100ms, cap: 200ms, max_attempts: 3 } }
+      on_subscribe: { url: "callback:spmis", answer_from: on_subscribe,
+                      auth: { type: bearer, token: rcv-token },
+                      retry: { base: 100ms, cap: 200ms, max_attempts: 200 } }
   unsubscribe:
     listen: POST /dci/social/registry/unsubscribe
     dialect: dci
@@ -84,48 +93,33 @@ channels:
 
 class Env:
     def __init__(self):
-        if not dci_jws.HAVE_CRYPTO:
-            skip("python3-cryptography is not installed")
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
         self.dir = tempfile.mkdtemp(prefix="igw-dcis-")
-        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode()
-        self.procs = []
+        pem = dcitest.read(dcitest.rsa_pems(self.dir, ("igw",))["igw"])
+        maps = os.path.join(self.dir, "maps")
+        os.makedirs(os.path.join(maps, "not-a-subscription"))
+        with open(os.path.join(maps, "not-a-subscription", "map"), "w") as f:
+            f.write("# SPDX-License-Identifier: Apache-2.0\n"
+                    "map not-a-subscription from json to json\nnote = \"not a subscribe\"\n")
+        self.procs = dcitest.Procs()
         self.igw_port = free_port()
         self.admin_port = free_port()
-        self.rcv_port = self.spawn([os.path.join(SIM_DIR, "spmis_receiver.py"), "--port", "0",
-                                    "--base", "/dci/spmis", "--token", "rcv-token", "--jwks-url",
-                                    "http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port])
+        self.receiver = self.procs.receiver(
+            jwks_url="http://127.0.0.1:%d/.well-known/jwks.json" % self.igw_port)
+        self.rcv_port = self.receiver.port
         conf = (CONFIG.replace("RCV", str(self.rcv_port))
-                .replace("ADMINPORT", str(self.admin_port))
-                .replace("MAPS", os.path.join(IGW_SRC, "mappings")))
+                .replace("ADMINPORT", str(self.admin_port)).replace("MAPS", maps))
         try:
             self.gw = Gateway(conf, port=self.igw_port, extra_files={
                 "igw.pem": pem, "viewer.tokens": "view-t0ken\n"}).start()
         except BaseException:
-            for p in self.procs:
-                p.terminate()
+            self.procs.close()
             raise
 
-    def spawn(self, argv):
-        p = subprocess.Popen([sys.executable] + argv, stdout=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        line = p.stdout.readline().split()
-        assert line and line[0] == "READY", line
-        return int(line[1])
-
     def rcv(self, path, body=None):
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.rcv_port, path),
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return json.loads(r.read())
+        return self.receiver.call(path, body)
 
     def received(self, mid, action):
-        return [c for c in self.rcv("/_received")
-                if c["envelope"]["header"].get("message_id") == mid + "-" + action]
+        return self.receiver.received(mid + "-" + action)
 
     def subs(self):
         req = urllib.request.Request("http://127.0.0.1:%d/admin/dci/subscriptions"
@@ -135,9 +129,7 @@ class Env:
 
     def close(self):
         self.gw.cleanup()
-        for p in self.procs:
-            p.terminate()
-            p.wait()
+        self.procs.close()
 
 
 ENV = None
@@ -228,10 +220,27 @@ def test_subscribe_on_subscribe_with_codes():
     info = msg["subscribe_response"][0]["subscriptions"][0]
     assert info["status"] == "subscribe" and info["notify_record_type"] == "Member", info
     assert info["filter"] == {"type": "UIN", "value": "123456789"}, info
-    for c in codes:
-        rec = eventually(lambda: stored(e, c), what="stored " + c)
+    for c in codes:  # in the store already when the on-subscribe came (no waiting)
+        rec = stored(e, c)
+        assert rec is not None, ("on-subscribe before the store knew", c)
         assert rec["state"] == "live" and rec["partner"] == "spmis.example.org", rec
         assert rec["reg_type"] == "ns:org:RegistryType:Social", rec
+
+
+def test_no_on_subscribe_before_the_store_has_it():
+    """SR-CORE-RG-ASYNC-SUBSCRIBE-CB-01: the on-subscribe waits until its codes are in the store
+    (the callback's mediator answers a transient "not yet" and the route retries): a subscribe
+    whose store write can never succeed (its store route is dead-lettered) never gets an
+    on-subscribe, so the partner never holds a code the store does not know."""
+    e = env()
+    doc = subscribe_env(e, "sb-nostore")
+    st, ans = post(e, "/dci/broken/registry/subscribe", doc)
+    assert st == 200 and ans["message"]["ack_status"] == "ACK", (st, ans)
+    import uuid
+    code = str(uuid.uuid5(uuid.NAMESPACE_URL, "spmis.example.org\nsb-nostore\nref-sb-nostore-0"))
+    time.sleep(2.0)  # the store route gave up long ago (3 attempts of 100-200 ms)
+    assert stored(e, code) is None
+    assert e.received("sb-nostore", "on-subscribe") == [], "a code the store does not know"
 
 
 def test_kill9_after_ack():
@@ -388,7 +397,8 @@ def test_zz_stop():
 
 def main():
     try:
-        run([test_subscribe_on_subscribe_with_codes, test_kill9_after_ack,
+        run([test_subscribe_on_subscribe_with_codes, test_no_on_subscribe_before_the_store_has_it,
+             test_kill9_after_ack,
              test_unsubscribe_own_code, test_unknown_and_foreign_code_refused,
              test_codes_are_uuid5, test_bad_filter_refused, test_missing_token_refused,
              test_expired_subscription_shown_expired, test_internal_answer_channels_not_endpoints,

@@ -73,6 +73,25 @@ def split_token(value):
     return None, cur
 
 
+def split_list(value):
+    """A FHIR search value -> its comma-separated alternatives (OR), honouring the \\, escape
+    (\\| and \\\\ are kept for split_token)."""
+    parts, cur, i = [], "", 0
+    while i < len(value):
+        c = value[i]
+        if c == "\\" and i + 1 < len(value):
+            cur += value[i:i + 2] if value[i + 1] in "|\\" else value[i + 1]
+            i += 2
+            continue
+        if c == ",":
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += c
+        i += 1
+    return parts + [cur]
+
+
 def identifier_matches(resource, system, value):
     for ident in resource.get("identifier") or []:
         if not isinstance(ident, dict) or ident.get("value") != value:
@@ -146,19 +165,25 @@ class Store:
 
     def search(self, rtype, query):
         """query: dict of lists (parse_qs). identifier and _id on every type; on Patient also
-        family and given (starts-with without case, :exact exactly), birthdate (eq gt ge lt le
-        prefixes), gender, phone and email (telecom)."""
+        family and given (starts-with without case, :exact exactly), birthdate (eq ne gt ge lt
+        le prefixes), gender, phone and email (telecom). A comma list of values is an OR
+        (\\, a literal comma); identifier and gender also take :not (none of the values)."""
         found = list(self.data.get(rtype, {}).values())
         for key, values in query.items():
             name, _, modifier = key.partition(":")
-            if key == "identifier":
-                system, value = split_token(values[0])
-                found = [r for r in found if identifier_matches(r, system, value)]
+            if name == "identifier" and modifier in ("", "not"):
+                for v in values:  # a comma list is an OR; :not matches none of them
+                    alts = [split_token(a) for a in split_list(v)]
+                    found = [r for r in found if any(identifier_matches(r, sy, va)
+                                                     for sy, va in alts) != (modifier == "not")]
             elif key == "_id":
                 found = [r for r in found if r.get("id") == values[0]]
-            elif rtype == "Patient" and name in PATIENT_PARAMS and modifier in ("", "exact"):
+            elif rtype == "Patient" and name in PATIENT_PARAMS and (
+                    modifier in ("", "exact") or (modifier == "not" and name == "gender")):
                 for v in values:
-                    found = [r for r in found if PATIENT_PARAMS[name](r, v, modifier == "exact")]
+                    alts = [a.replace("\\\\", "\\") for a in split_list(v)]
+                    found = [r for r in found if any(PATIENT_PARAMS[name](r, a, modifier == "exact")
+                                                     for a in alts) != (modifier == "not")]
             elif not key.startswith("_"):
                 raise FhirError(400, "not-supported", "search parameter %r not supported" % key)
         return found

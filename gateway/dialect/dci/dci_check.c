@@ -179,5 +179,15 @@ dci_check_input(struct igw_ingest *in, char *err, size_t errlen)
     if (!igw_dci_validate(in->root, ep, &e)) {
         return refuse(in, 400, e.code, e.message, err, errlen);
     }
-    return check_items(in, err, errlen);
+    rv = check_items(in, err, errlen);
+    if (rv == IGW_OK && in->idem_key != in->idem_buf) {
+        /* an Idempotency-Key header came first (the intake takes it before message_key): on a
+         * DCI channel the transaction is sender_id + message_id, so the DCI key replaces it
+         * (the header is ignored; docs/DCI.md, Answers). The envelope passed the schema, so
+         * both ids are there. */
+        if (dci_message_key(in, in->idem_buf, sizeof(in->idem_buf)) == IGW_OK) {
+            in->idem_key = in->idem_buf;
+        }
+    }
+    return rv;
 }

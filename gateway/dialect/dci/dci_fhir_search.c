@@ -35,7 +35,6 @@
 #include "sign/sign.h"
 
 #define FS_FILE "dci-fhir-search"
-#define FS_ITEMS_MAX 64u
 #define FS_PAGE_MAX 1000L
 #define FS_PAGE_DEFAULT 100L
 #define FS_OUT_MAX (16u * 1024u * 1024u)
@@ -66,28 +65,12 @@ struct fs_chan {
 };
 
 struct fs_req {
-    const struct igw_node *req;
-    const struct igw_node *items[FS_ITEMS_MAX];
-    size_t n, i;
+    struct dci_items d; /* first: the request, its items, the answer's items */
     const struct fs_record *rec;
     long page_size, page_number, skip; /* skip: next links still to follow */
     long last_total;                   /* the total of the last Bundle of the item, -1: none */
-    bool first;
-    struct igw_buf path, items_out;
+    struct igw_buf path;
 };
-
-static long
-num_of(const struct igw_node *obj, const char *key, long dflt)
-{
-    const struct igw_node *n = dci_mem(obj, key);
-    if (n != NULL && n->type == IGW_NODE_NUMBER) {
-        return (long)n->num;
-    }
-    if (n != NULL && n->type == IGW_NODE_STRING && n->str[0] >= '0' && n->str[0] <= '9') {
-        return strtol(n->str, NULL, 10); /* drift 7.1 */
-    }
-    return dflt;
-}
 
 /* ---- the mapping file --------------------------------------------------------------------- */
 
@@ -271,13 +254,32 @@ struct cond_arg {
     struct igw_buf *q;
 };
 
+/* Appends one search value, FHIR-escaped (\\ \\, and in a token \\|: the list and system
+ * separators) and percent-encoded. */
 static int
-cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val, const char **why)
+put_value(struct igw_buf *q, const char *v, bool token)
+{
+    int rv = IGW_OK;
+    for (const char *s = v; rv == IGW_OK && *s != '\0'; s++) {
+        if (*s == '\\' || *s == ',' || (token && *s == '|')) {
+            rv = igw_buf_puts(q, "%5C");
+        }
+        rv = rv == IGW_OK ? enc(q, s, 1) : rv;
+    }
+    return rv;
+}
+
+/* One condition as FHIR search parameters: eq gt ge lt le one value (dates with the prefix),
+ * in a comma list (FHIR's OR of values), ne a token's :not modifier or a date's ne prefix. */
+static int
+cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *const *vals, size_t n,
+        const char **why)
 {
     struct cond_arg *c = arg;
     const struct fs_param *p = NULL;
     bool ordered = strcmp(op, "gt") == 0 || strcmp(op, "ge") == 0 || strcmp(op, "lt") == 0 ||
                    strcmp(op, "le") == 0;
+    bool in = strcmp(op, "in") == 0, ne = strcmp(op, "ne") == 0;
     char v[1024];
     int rv;
 
@@ -288,34 +290,44 @@ cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val,
         *why = "an attribute the registry cannot search";
         return IGW_EPARSE;
     }
-    if (val == NULL || (val->type != IGW_NODE_STRING && val->type != IGW_NODE_NUMBER) ||
-        val->len >= sizeof(v)) {
-        *why = "attribute_value must be a string or number";
-        return IGW_EPARSE;
-    }
-    snprintf(v, sizeof(v), "%.*s", (int)val->len, val->str);
-    if (strcmp(op, "eq") != 0 && !ordered) {
-        *why = strcmp(op, "in") == 0 ? "operator in is not supported; use one condition per value"
-                                     : "unknown operator (eq, gt, ge, lt, le)";
+    if (strcmp(op, "eq") != 0 && !ordered && !in && !ne) {
+        *why = "unknown operator (eq, gt, ge, lt, le, in)";
         return IGW_EPARSE;
     }
     if (ordered && p->kind != 'd') {
         *why = "gt, ge, lt and le apply to dates only";
         return IGW_EPARSE;
     }
-    if (p->kind == 'd' && strlen(v) > 10 && v[10] == 'T') {
-        v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
+    if (ne && p->kind == 's') {
+        *why = "not applies to identifiers, codes and dates only (FHIR has no not-equal for "
+               "strings)";
+        return IGW_EPARSE;
     }
     rv = igw_buf_putc(c->q, '&');
     rv = rv == IGW_OK ? enc(c->q, p->fhir, strlen(p->fhir)) : rv;
     rv = rv == IGW_OK && p->kind == 's' ? igw_buf_puts(c->q, ":exact") : rv;
+    rv = rv == IGW_OK && ne && p->kind == 't' ? igw_buf_puts(c->q, ":not") : rv;
     rv = rv == IGW_OK ? igw_buf_putc(c->q, '=') : rv;
-    rv = rv == IGW_OK && p->kind == 'd' ? igw_buf_puts(c->q, op) : rv;
-    if (rv == IGW_OK && p->kind == 't' && p->system[0] != '\0') {
-        rv = enc(c->q, p->system, strlen(p->system));
-        rv = rv == IGW_OK ? igw_buf_puts(c->q, "%7C") : rv;
+    for (size_t i = 0; rv == IGW_OK && i < n; i++) {
+        const struct igw_node *val = vals[i];
+        if (val == NULL || (val->type != IGW_NODE_STRING && val->type != IGW_NODE_NUMBER) ||
+            val->len >= sizeof(v)) {
+            *why = "attribute_value must be a string or number";
+            return IGW_EPARSE;
+        }
+        snprintf(v, sizeof(v), "%.*s", (int)val->len, val->str);
+        if (p->kind == 'd' && strlen(v) > 10 && v[10] == 'T') {
+            v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
+        }
+        rv = i > 0 ? igw_buf_puts(c->q, "%2C") : IGW_OK; /* the list's separator */
+        rv = rv == IGW_OK && p->kind == 'd' ? igw_buf_puts(c->q, in ? "eq" : op) : rv;
+        if (rv == IGW_OK && p->kind == 't' && p->system[0] != '\0') {
+            rv = enc(c->q, p->system, strlen(p->system));
+            rv = rv == IGW_OK ? igw_buf_puts(c->q, "%7C") : rv;
+        }
+        rv = rv == IGW_OK ? put_value(c->q, v, p->kind == 't') : rv;
     }
-    return rv == IGW_OK ? enc(c->q, v, strlen(v)) : rv;
+    return rv;
 }
 
 /* ---- the answer's items ------------------------------------------------------------------- */
@@ -326,7 +338,7 @@ cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val,
 static int
 item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
 {
-    const struct igw_node *it = r->items[r->i];
+    const struct igw_node *it = r->d.items[r->d.i];
     const struct igw_node *crit = dci_mem(it, "search_criteria");
     const igw_map *map = m->maps != NULL ? igw_map_set_get(m->maps, r->rec->map) : NULL;
     struct igw_buf in;
@@ -342,18 +354,18 @@ item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
             total +=
                 strcmp(dci_str_of(dci_mem(e, "resource"), "resourceType", ""), r->rec->ftype) == 0;
         }
-        total = num_of(bundle, "total", total);
+        total = dci_num_of(bundle, "total", total);
         if (map == NULL) {
             snprintf(m->err, sizeof(m->err), "map '%s' is not loaded", r->rec->map);
             return IGW_EIO;
         }
         igw_buf_init(&in, FS_OUT_MAX);
         rv = igw_buf_puts(&in, "{\"request\":{\"header\":");
-        rv = rv == IGW_OK ? igw_json_write(dci_mem(r->req, "header"), &in, 0) : rv;
+        rv = rv == IGW_OK ? igw_json_write(dci_mem(r->d.req, "header"), &in, 0) : rv;
         rv = rv == IGW_OK ? igw_buf_puts(&in, ",\"message\":{") : rv;
         rv = rv == IGW_OK
                  ? dci_kv(&in, "transaction_id",
-                          dci_str_of(dci_mem(r->req, "message"), "transaction_id", ""), false)
+                          dci_str_of(dci_mem(r->d.req, "message"), "transaction_id", ""), false)
                  : rv;
         rv = rv == IGW_OK ? igw_buf_puts(&in, ",\"search_request\":[") : rv;
         rv = rv == IGW_OK ? igw_json_write(it, &in, 0) : rv;
@@ -368,7 +380,7 @@ item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
         char err[IGW_ERRBUF_SIZE] = "";
         rv = igw_map_apply(map, false, m->arena, root, NULL, &out, err, sizeof(err));
         if (rv == IGW_ETRANSLATE) {
-            return dci_item_reject(&r->items_out, &r->first, it, FS_CRIT,
+            return dci_item_reject(&r->d.out, &r->d.first, it, FS_CRIT,
                                    err); /* a resource the map cannot turn into one */
         }
         if (rv != IGW_OK) {
@@ -377,8 +389,8 @@ item_done(struct igw_med *m, struct fs_req *r, const struct igw_node *bundle)
         const struct igw_node *sr = dci_mem(dci_mem(out, "message"), "search_response");
         recs = dci_mem(dci_mem(sr != NULL ? sr->first : NULL, "data"), "reg_records");
     }
-    struct igw_buf *b = &r->items_out;
-    rv = dci_item_head(&r->items_out, &r->first, it, "succ");
+    struct igw_buf *b = &r->d.out;
+    rv = dci_item_head(&r->d.out, &r->d.first, it, "succ");
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"data\":{\"version\":\"1.0.0\"") : rv;
     rv = rv == IGW_OK ? dci_kv(b, "reg_type",
                                dci_str_of(crit, "reg_type", "ns:org:RegistryType:Social"), true)
@@ -422,12 +434,13 @@ call_path(struct igw_med *m, struct fs_req *r, bool *calling)
     return IGW_MED_CALL;
 }
 
-/* Starts item r->i: *calling when it asked for a call, else it was answered at once
+/* Starts item r->d.i: *calling when it asked for a call, else it was answered at once
  * (refused). @return IGW_OK or an igw error code. */
 static int
-item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
+item_begin(struct igw_med *m, struct dci_items *d, bool *calling)
 {
-    const struct igw_node *it = r->items[r->i];
+    struct fs_req *r = (struct fs_req *)d;
+    const struct igw_node *it = r->d.items[r->d.i];
     const struct igw_node *crit = dci_mem(it, "search_criteria");
     const struct igw_node *pg = dci_mem(crit, "pagination");
     const struct igw_node *sort = dci_mem(crit, "sort");
@@ -436,13 +449,13 @@ item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
 
     r->rec = record_of(m->chstate, crit);
     if (r->rec == NULL) {
-        return dci_item_reject(&r->items_out, &r->first, it, FS_CRIT,
+        return dci_item_reject(&r->d.out, &r->d.first, it, FS_CRIT,
                                "a record type this registry does not hold");
     }
-    r->page_size = num_of(pg, "page_size", FS_PAGE_DEFAULT);
-    r->page_number = num_of(pg, "page_number", 1);
+    r->page_size = dci_num_of(pg, "page_size", FS_PAGE_DEFAULT);
+    r->page_number = dci_num_of(pg, "page_number", 1);
     if (r->page_size < 1 || r->page_number < 1 || r->page_number > 1000000) {
-        return dci_item_reject(&r->items_out, &r->first, it, "rjct.pagination.invalid",
+        return dci_item_reject(&r->d.out, &r->d.first, it, "rjct.pagination.invalid",
                                "page_size and page_number are whole numbers from 1");
     }
     r->page_size = r->page_size > FS_PAGE_MAX ? FS_PAGE_MAX : r->page_size;
@@ -465,7 +478,7 @@ item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
             so = strcmp(r->rec->sorts[i].name, an) == 0 ? &r->rec->sorts[i] : NULL;
         }
         if (so == NULL) {
-            return dci_item_reject(&r->items_out, &r->first, it, "rjct.sort.invalid",
+            return dci_item_reject(&r->d.out, &r->d.first, it, "rjct.sort.invalid",
                                    "an attribute igw cannot sort by");
         }
         rv = igw_buf_puts(&r->path, sfirst ? "&_sort=" : ",");
@@ -476,7 +489,7 @@ item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
         rv = rv == IGW_OK ? enc(&r->path, so->fhir, strlen(so->fhir)) : rv;
     }
     if (rv == IGW_EPARSE) {
-        return dci_item_reject(&r->items_out, &r->first, it, FS_CRIT,
+        return dci_item_reject(&r->d.out, &r->d.first, it, FS_CRIT,
                                why != NULL ? why : "bad query");
     }
     if (rv == IGW_OK) {
@@ -485,91 +498,17 @@ item_begin(struct igw_med *m, struct fs_req *r, bool *calling)
     return rv;
 }
 
-/* Runs the items from r->i on until one needs a call, or answers when all are done. */
-static int
-advance(struct igw_med *m, struct fs_req *r)
-{
-    while (r->i < r->n) {
-        bool calling = false;
-        int rv = item_begin(m, r, &calling);
-        if (rv != IGW_OK) {
-            return -rv;
-        }
-        if (calling) {
-            return IGW_MED_CALL;
-        }
-        r->i++;
-    }
-    return dci_search_envelope(m, r->req, r->n, &r->items_out);
-}
-
-static int
-answer_err(struct igw_med *m, int status, const char *corr, const char *code, const char *msg)
-{
-    igw_buf_reset(&m->answer.body);
-    if (dci_response(&m->answer.body, "ERR", corr, code, msg) != IGW_OK) {
-        return -IGW_ENOMEM;
-    }
-    m->answer.status = status;
-    m->answer.content_type = DCI_CT;
-    return IGW_MED_ANSWER;
-}
-
 static int
 fs_start(struct igw_med *m)
 {
-    const struct igw_dci_endpoint *ep = igw_dci_endpoint_find("search", true);
-    struct igw_node *req = NULL;
-    struct igw_dci_error e;
-    const struct igw_node *list;
-    const char *mid;
-    struct fs_req *r;
+    struct dci_items *d = NULL;
+    int rv = dci_items_start(m, sizeof(struct fs_req), &d);
 
-    if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
-        return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
+    if (rv != IGW_OK || d == NULL) {
+        return rv;
     }
-    mid = dci_str_of(dci_mem(req, "header"), "message_id", NULL);
-    if (m->ch->ndci_partners > 0) {
-        struct igw_partner_verdict v;
-        const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
-        if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
-                               m->body_len, &v) != IGW_OK) {
-            return -IGW_ENOMEM;
-        }
-        if (v.status != 0) {
-            return answer_err(m, v.status, mid, v.code, v.msg);
-        }
-    }
-    if (!igw_dci_validate(req, ep, &e)) {
-        return answer_err(m, 400, mid, e.code, e.message);
-    }
-    if (dci_mem(dci_mem(req, "message"), "ciphertext") != NULL) {
-        return answer_err(m, 400, mid, "err.encryption.invalid",
-                          "igw holds no decryption key: send the message unencrypted");
-    }
-    r = igw_arena_calloc(m->arena, sizeof(*r));
-    if (r == NULL) {
-        return -IGW_ENOMEM;
-    }
-    r->req = req;
-    r->first = true;
-    list = dci_mem(dci_mem(req, "message"), "search_request");
-    if (list != NULL && list->type == IGW_NODE_OBJECT) {
-        r->items[r->n++] = list; /* one object for a one-item batch (drift 7.2) */
-    }
-    for (const struct igw_node *it = list != NULL && list->type == IGW_NODE_ARRAY ? list->first
-                                                                                  : NULL;
-         it != NULL; it = it->next) {
-        if (r->n == FS_ITEMS_MAX) {
-            return answer_err(m, 400, mid, "rjct.total_count.limit_exceeded",
-                              "at most 64 search_request items in one message");
-        }
-        r->items[r->n++] = it;
-    }
-    igw_buf_init(&r->path, 64 * 1024);
-    igw_buf_init(&r->items_out, FS_OUT_MAX);
-    m->state = r;
-    return advance(m, r);
+    igw_buf_init(&((struct fs_req *)d)->path, 64 * 1024);
+    return dci_items_advance(m, d, item_begin);
 }
 
 /* The path and query of the Bundle's next link under the upstream's base path, in r->path;
@@ -648,10 +587,10 @@ fs_step(struct igw_med *m, const struct igw_med_result *res)
     if (res->status == 404) {
         rv = item_done(m, r, NULL); /* openIMIS answers an identifier search of none so */
     } else if (res->status != 200) {
-        rv = dci_item_reject(&r->items_out, &r->first, r->items[r->i], FS_CRIT, diagnostics(doc));
+        rv = dci_item_reject(&r->d.out, &r->d.first, r->d.items[r->d.i], FS_CRIT, diagnostics(doc));
     } else if (strcmp(rt, "Bundle") == 0 && r->skip > 0) {
         r->skip--;
-        r->last_total = num_of(doc, "total", -1);
+        r->last_total = dci_num_of(doc, "total", -1);
         bool calling = false;
         if (next_link(m, r, doc)) {
             return call_path(m, r, &calling);
@@ -678,8 +617,8 @@ fs_step(struct igw_med *m, const struct igw_med_result *res)
     if (rv != IGW_OK) {
         return -rv;
     }
-    r->i++;
-    return advance(m, r);
+    r->d.i++;
+    return dci_items_advance(m, &r->d, item_begin);
 }
 
 static void
@@ -688,7 +627,7 @@ fs_fini(struct igw_med *m)
     struct fs_req *r = m->state;
     if (r != NULL) {
         igw_buf_fini(&r->path);
-        igw_buf_fini(&r->items_out);
+        dci_items_fini(&r->d);
     }
 }
 

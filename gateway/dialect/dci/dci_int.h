@@ -7,8 +7,9 @@
  *   dci_check.c    message_key (sender_id + message_id) and check_input (the envelope against
  *                  the endpoint's schema, include/igw/dci.h)
  *   dci_answer.c   answer: the Response ACK, or NACK rjct.message_id.duplicate for a repeat
- *   dci_query.c    what the search mediators share: the walk over an item's query, the answer
- *                  envelope (dci_search.c: over openIMIS GraphQL; dci_fhir_search.c: over FHIR)
+ *   dci_query.c    what the search mediators share: the walk over an item's query, the loop
+ *                  over a request's items (each mediator runs one item), the answer envelope
+ *                  (dci_search.c: over openIMIS GraphQL; dci_fhir_search.c: over FHIR)
  *
  * Everything here is CPU only and runs on the intake's threads (core/dialect.h); nothing
  * blocks.
@@ -76,11 +77,16 @@ int dci_answer(const struct igw_ingest *in, uint64_t id, bool duplicate,
 struct igw_node;
 struct igw_med;
 
-/** One condition of a query: attribute name, operator (eq gt ge lt le in; anything else is
- *  passed as given), value (any node, NULL when absent). Sets *why (static text) and returns
- *  IGW_EPARSE for a condition it cannot translate; IGW_ENOMEM/IGW_ETOOBIG stop the walk. */
-typedef int (*dci_cond_fn)(void *arg, const char *attr, const char *op, const struct igw_node *val,
-                           const char **why);
+#define DCI_QUERY_VALUES_MAX 64 /* values of one in list */
+
+/** One condition of a query: attribute name, operator, values (vals[0..n), n >= 1; each any
+ *  node, NULL when absent). Operators: eq gt ge lt le with one value; in with two or more (any
+ *  of them: a DCI `in`, `$in`, or an `or` / `$or` of eq/in conditions on one attribute); ne
+ *  with one (a negated eq: condition `not`, `$ne`, `$not`). Anything else the sender wrote is
+ *  passed as given. Sets *why (static text) and returns IGW_EPARSE for a condition it cannot
+ *  translate; IGW_ENOMEM/IGW_ETOOBIG stop the walk. */
+typedef int (*dci_cond_fn)(void *arg, const char *attr, const char *op,
+                           const struct igw_node *const *vals, size_t n, const char **why);
 
 /* ---- dci_query.c: small tree and answer helpers the search mediators share ------------------ */
 
@@ -100,12 +106,66 @@ int dci_item_locale(struct igw_buf *b, const struct igw_node *it);
 int dci_item_reject(struct igw_buf *b, bool *first, const struct igw_node *it, const char *code,
                     const char *msg);
 
-/** Walks the query of one search_criteria: idtype-value {type, value} is one eq condition;
- *  predicate conditions (expression1, expression2 joined by `and`) and NoSql expression
- *  documents ($and, {attr: v}, {attr: {"$gte": v}}) one condition each. Refuses (IGW_EPARSE,
- *  *why set) `or`/`not`, `$or`, unknown `$` operators and expressions given as query text.
+/** Walks the query of one search_criteria and hands fn conditions that are all to hold (the
+ *  upstream searches AND them): idtype-value {type, value} is one eq; a predicate item
+ *  {expression1, condition, expression2} is both expressions for `and`, one in condition with
+ *  both values for `or` (both on one attribute, eq or in), expression1 and the negation of
+ *  expression2 for `not` (without expression2: expression1 negated; not gt = le ..., not eq =
+ *  ne); the items of the list are and-ed. NoSql expression documents: $and, $or (members on one
+ *  attribute, eq or in: one in condition), {attr: v}, {attr: {"$eq|$ne|$gt|$gte|$lt|$lte|$in":
+ *  v}}, {attr: {"$not": {"$op": v}}}. Refuses (IGW_EPARSE, *why set) an or across attributes or
+ *  of ordered operators, not in, a list without in, more than DCI_QUERY_VALUES_MAX values,
+ *  $nor and unknown `$` operators, and expressions given as query text.
  *  @return IGW_OK, IGW_EPARSE or what fn returned. */
 int dci_query_walk(const struct igw_node *crit, dci_cond_fn fn, void *arg, const char **why);
+
+/* ---- dci_query.c: the item loop of the search mediators ------------------------------------- */
+
+#define DCI_ITEMS_MAX 64u                       /* search_request items in one message */
+#define DCI_ITEMS_OUT_MAX (16u * 1024u * 1024u) /* the search_response items of one answer */
+
+/** A sync search request being answered item by item: the envelope, its search_request
+ *  items, the item under way (i) and the search_response items written so far (out). The
+ *  first member of each search mediator's request state. */
+struct dci_items {
+    const struct igw_node *req;
+    const struct igw_node *items[DCI_ITEMS_MAX];
+    size_t n, i;
+    bool first; /* no search_response item written yet */
+    struct igw_buf out;
+};
+
+/** A mediator's "run item": starts item d->items[d->i]; sets *calling when it filled m->call
+ *  (the answer comes to the mediator's step, which finishes the item, increments d->i and
+ *  calls dci_items_advance), else the item was answered at once into d->out (refused, or
+ *  nothing to call). @return IGW_OK or a (positive) igw error code. */
+typedef int (*dci_item_fn)(struct igw_med *m, struct dci_items *d, bool *calling);
+
+/** Starts a search mediator on its request: the body parsed as JSON, the partner checks when
+ *  the channel names partners (not for igw's own requests, m->internal: checked at intake),
+ *  the envelope against the sync search schema, an encrypted message refused, the
+ *  search_request items collected (one object is a one-item batch; more than DCI_ITEMS_MAX
+ *  rjct.total_count.limit_exceeded). The request state (size bytes, struct dci_items first)
+ *  is zeroed from m->arena, d->out initialised, m->state set to it. @return IGW_OK with *out
+ *  set (go on: dci_items_advance), IGW_MED_ANSWER (refused in DCI's shape, m->answer set) or
+ *  -IGW_ENOMEM. */
+int dci_items_start(struct igw_med *m, size_t size, struct dci_items **out);
+
+/** Runs the items from d->i on through run until one needs a call (IGW_MED_CALL), and writes
+ *  the answer when all are done (dci_search_envelope: IGW_MED_ANSWER). @return those or a
+ *  negative igw error code (run's). */
+int dci_items_advance(struct igw_med *m, struct dci_items *d, dci_item_fn run);
+
+/** Frees what dci_items_start set up (d->out). NULL-safe. */
+void dci_items_fini(struct dci_items *d);
+
+/** A number member, also as a numeric string (drift 7.1); dflt when absent or not one. */
+long dci_num_of(const struct igw_node *obj, const char *key, long dflt);
+
+/** Answers m with a DCI Response ERR (status, correlation corr, code, msg).
+ *  @return IGW_MED_ANSWER or -IGW_ENOMEM. */
+int dci_answer_err(struct igw_med *m, int status, const char *corr, const char *code,
+                   const char *msg);
 
 /** Writes the sync search answer into m->answer (HTTP 200): {signature, header, message}, the
  *  header a callback header (action on-search, message_id "<request's>-on-search", sender and

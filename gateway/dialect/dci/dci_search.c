@@ -11,11 +11,13 @@
  * the DCI attributes: idtype-value {type, value} is `<type>=<value>`; predicate conditions
  * {attribute_name, operator, attribute_value} joined by `and` and expression documents in the
  * Mongo-like NoSql shape ({"$and": [...]}, {attr: v}, {attr: {"$gte": v}}) become one parameter
- * each (eq: exact; gt ge lt le: the date and number prefixes). sort is `_sort`, pagination
+ * each (eq: exact; gt ge lt le: the date and number prefixes; in, and an or of one attribute, a
+ * comma list, ne a token's :not: both only through the map's declared in= / not= argument, see
+ * dci_query.c). sort is `_sort`, pagination
  * `_count` and `_offset` ((page_number - 1) * page_size) with the total counted. An item igw
- * cannot answer (unknown record type, attribute or operator, `or`, a value the attribute cannot
- * take, an upstream refusal of the value) gets status rjct with the spec's reason code; the
- * other items are still answered.
+ * cannot answer (unknown record type, attribute or operator, an or across attributes, a value the
+ * attribute cannot take, an upstream refusal of the value) gets status rjct with the spec's reason
+ * code; the other items are still answered.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +32,6 @@
 #include "sign/sign.h"
 
 #define DS_PATH "/api/graphql"
-#define DS_ITEMS_MAX 64u
 #define DS_OUT_MAX (16u * 1024u * 1024u)
 #define DS_CRIT "rjct.search_criteria.invalid"
 
@@ -39,30 +40,12 @@ struct ds_chan {
 };
 
 struct ds_req {
-    const struct igw_node *req; /* the inbound envelope */
-    const struct igw_node *items[DS_ITEMS_MAX];
-    size_t n, i;
+    struct dci_items d; /* first: the request, its items, the answer's items */
     igw_search_op *op;
     const char *rtype; /* the current item's record type */
     long page_size, page_number;
-    bool first;               /* no search_response item written yet */
-    struct igw_buf call;      /* the body of the call under way */
-    struct igw_buf items_out; /* the search_response items so far */
+    struct igw_buf call; /* the body of the call under way */
 };
-
-/* A number member, also as a numeric string (drift 7.1); dflt when absent or not one. */
-static long
-num_of(const struct igw_node *obj, const char *key, long dflt)
-{
-    const struct igw_node *n = dci_mem(obj, key);
-    if (n != NULL && n->type == IGW_NODE_NUMBER) {
-        return (long)n->num;
-    }
-    if (n != NULL && n->type == IGW_NODE_STRING && n->str[0] >= '0' && n->str[0] <= '9') {
-        return strtol(n->str, NULL, 10);
-    }
-    return dflt;
-}
 
 static int
 ds_channel_init(const struct igw_channel *ch, void **state, char *err, size_t errlen)
@@ -102,18 +85,6 @@ ds_channel_fini(void *state)
         igw_search_set_free(c->set);
         igw_free(c);
     }
-}
-
-static int
-answer_err(struct igw_med *m, int status, const char *corr, const char *code, const char *msg)
-{
-    igw_buf_reset(&m->answer.body);
-    if (dci_response(&m->answer.body, "ERR", corr, code, msg) != IGW_OK) {
-        return -IGW_ENOMEM;
-    }
-    m->answer.status = status;
-    m->answer.content_type = DCI_CT;
-    return IGW_MED_ANSWER;
 }
 
 /* ---- the query string of an item ---------------------------------------------------------- */
@@ -179,46 +150,60 @@ scalar(const struct igw_node *v, char *t, size_t tlen)
     }
 }
 
-/* One condition "attr op value" as a query parameter; why says what is wrong. */
+/* One condition "attr op values" as a query parameter for the search map (docs/FHIR-SEARCH.md):
+ * eq gt ge lt le one value, in a comma list (the map's in= argument), ne the :not modifier of
+ * a token (its not= argument) or the ne prefix of a date; why says what is wrong. */
 static int
 cond(struct igw_buf *q, const igw_search_map *sm, const char *attr, const char *op,
-     const struct igw_node *val, const char **why)
+     const struct igw_node *const *vals, size_t n, const char **why)
 {
     const char *ty = ptype(sm, attr);
     char v[1024];
-    const char *prefix = "";
+    const char *prefix = "", *mod = "";
     bool ordered = strcmp(op, "gt") == 0 || strcmp(op, "ge") == 0 || strcmp(op, "lt") == 0 ||
                    strcmp(op, "le") == 0;
+    bool in = strcmp(op, "in") == 0, ne = strcmp(op, "ne") == 0;
     int rv;
 
     if (ty == NULL || attr[0] == '_') {
         *why = "an attribute the registry cannot search";
         return IGW_EPARSE;
     }
-    if (!scalar(val, v, sizeof(v))) {
-        *why = "attribute_value must be a string, number or boolean";
-        return IGW_EPARSE;
-    }
-    if (strcmp(op, "eq") != 0 && !ordered) {
-        *why = strcmp(op, "in") == 0 ? "operator in is not supported; use one condition per value"
-                                     : "unknown operator (eq, gt, ge, lt, le)";
+    if (strcmp(op, "eq") != 0 && !ordered && !in && !ne) {
+        *why = "unknown operator (eq, gt, ge, lt, le, in)";
         return IGW_EPARSE;
     }
     if (ordered && strcmp(ty, "date") != 0 && strcmp(ty, "number") != 0) {
         *why = "gt, ge, lt and le apply to dates and numbers only";
         return IGW_EPARSE;
     }
-    if (strcmp(ty, "date") == 0) {
-        prefix = ordered ? op : "eq";
-        if (strlen(v) > 10 && v[10] == 'T') {
-            v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
-        }
+    if (ne && strcmp(ty, "token") != 0 && strcmp(ty, "date") != 0) {
+        *why = "not applies to identifiers, codes and dates only";
+        return IGW_EPARSE;
     }
+    if (strcmp(ty, "date") == 0 && !in) {
+        prefix = ordered || ne ? op : "eq";
+    }
+    mod = strcmp(ty, "string") == 0 ? ":exact" : ne && strcmp(ty, "token") == 0 ? ":not" : "";
     rv = igw_buf_putc(q, '&');
     rv = rv == IGW_OK ? enc(q, attr, strlen(attr)) : rv;
-    rv = rv == IGW_OK && strcmp(ty, "string") == 0 ? igw_buf_puts(q, ":exact") : rv;
-    rv = rv == IGW_OK ? igw_buf_printf(q, "=%s", prefix) : rv;
-    return rv == IGW_OK ? enc(q, v, strlen(v)) : rv;
+    rv = rv == IGW_OK ? igw_buf_printf(q, "%s=%s", mod, prefix) : rv;
+    for (size_t i = 0; rv == IGW_OK && i < n; i++) {
+        if (!scalar(vals[i], v, sizeof(v))) {
+            *why = "attribute_value must be a string, number or boolean";
+            return IGW_EPARSE;
+        }
+        if (n > 1 && strchr(v, ',') != NULL) {
+            *why = "a value of an in list (or an or) must not contain a comma";
+            return IGW_EPARSE;
+        }
+        if (strcmp(ty, "date") == 0 && strlen(v) > 10 && v[10] == 'T') {
+            v[10] = '\0'; /* a DateTime (birth_date is one in DCI): its date */
+        }
+        rv = i > 0 ? igw_buf_putc(q, ',') : IGW_OK;
+        rv = rv == IGW_OK ? enc(q, v, strlen(v)) : rv;
+    }
+    return rv;
 }
 
 struct cond_arg {
@@ -227,10 +212,11 @@ struct cond_arg {
 };
 
 static int
-cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *val, const char **why)
+cond_cb(void *arg, const char *attr, const char *op, const struct igw_node *const *vals, size_t n,
+        const char **why)
 {
     struct cond_arg *c = arg;
-    return cond(c->q, c->sm, attr, op, val, why);
+    return cond(c->q, c->sm, attr, op, vals, n, why);
 }
 
 /* The query of one item as a query string after q's current content. */
@@ -271,7 +257,7 @@ item_done(struct igw_med *m, struct ds_req *r, const struct igw_node *it)
     struct igw_buf bundle;
     struct igw_node *root = NULL;
     char err[IGW_ERRBUF_SIZE] = "";
-    struct igw_buf *b = &r->items_out;
+    struct igw_buf *b = &r->d.out;
     int rv;
 
     igw_buf_init(&bundle, DS_OUT_MAX);
@@ -281,13 +267,13 @@ item_done(struct igw_med *m, struct ds_req *r, const struct igw_node *it)
     }
     igw_buf_fini(&bundle);
     if (rv == IGW_ETRANSLATE) {
-        return dci_item_reject(&r->items_out, &r->first, it, DS_CRIT,
+        return dci_item_reject(&r->d.out, &r->d.first, it, DS_CRIT,
                                err); /* a record the map cannot turn into one */
     }
     if (rv != IGW_OK) {
         return rv;
     }
-    rv = dci_item_head(&r->items_out, &r->first, it, "succ");
+    rv = dci_item_head(&r->d.out, &r->d.first, it, "succ");
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"data\":{\"version\":\"1.0.0\"") : rv;
     rv = rv == IGW_OK ? dci_kv(b, "reg_type",
                                dci_str_of(crit, "reg_type", "ns:org:RegistryType:Social"), true)
@@ -309,7 +295,7 @@ item_done(struct igw_med *m, struct ds_req *r, const struct igw_node *it)
     rv = rv == IGW_OK ? igw_buf_printf(b,
                                        "]},\"pagination\":{\"page_size\":%ld,\"page_number\":%ld,"
                                        "\"total_count\":%ld}",
-                                       r->page_size, r->page_number, num_of(root, "total", 0))
+                                       r->page_size, r->page_number, dci_num_of(root, "total", 0))
                       : rv;
     return rv == IGW_OK ? dci_item_locale(b, it) : rv;
 }
@@ -328,12 +314,13 @@ ask(struct igw_med *m, struct ds_req *r)
     return IGW_MED_CALL;
 }
 
-/* Starts item r->i: IGW_OK when it was answered at once (refused, or nothing to call). */
+/* Starts item r->d.i: IGW_OK when it was answered at once (refused, or nothing to call). */
 static int
-item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
+item_begin(struct igw_med *m, struct dci_items *d, bool *calling)
 {
+    struct ds_req *r = (struct ds_req *)d;
     const struct ds_chan *c = m->chstate;
-    const struct igw_node *it = r->items[r->i];
+    const struct igw_node *it = r->d.items[r->d.i];
     const struct igw_node *crit = dci_mem(it, "search_criteria");
     const struct igw_node *pg = dci_mem(crit, "pagination");
     const igw_search_map *sm;
@@ -346,15 +333,15 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
     *calling = false;
     r->rtype = record_type(c, crit);
     if (r->rtype == NULL) {
-        return dci_item_reject(&r->items_out, &r->first, it, DS_CRIT,
+        return dci_item_reject(&r->d.out, &r->d.first, it, DS_CRIT,
                                "a record type this registry does not hold "
                                "(Person, Member, Group)");
     }
     sm = igw_search_set_find(c->set, r->rtype);
-    r->page_size = num_of(pg, "page_size", IGW_SEARCH_COUNT_DEFAULT);
-    r->page_number = num_of(pg, "page_number", 1);
+    r->page_size = dci_num_of(pg, "page_size", IGW_SEARCH_COUNT_DEFAULT);
+    r->page_number = dci_num_of(pg, "page_number", 1);
     if (r->page_size < 1 || r->page_number < 1 || r->page_number > 1000000) {
-        return dci_item_reject(&r->items_out, &r->first, it, "rjct.pagination.invalid",
+        return dci_item_reject(&r->d.out, &r->d.first, it, "rjct.pagination.invalid",
                                "page_size and page_number are whole numbers from 1");
     }
     if (r->page_size > (long)IGW_SEARCH_COUNT_MAX) {
@@ -379,7 +366,7 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
     }
     if (rv == IGW_EPARSE) {
         igw_buf_fini(&q);
-        return dci_item_reject(&r->items_out, &r->first, it, DS_CRIT,
+        return dci_item_reject(&r->d.out, &r->d.first, it, DS_CRIT,
                                why != NULL ? why : "bad query");
     }
     rv = rv == IGW_OK ? igw_search_query_parse(m->arena, q.ptr, q.len, &sq, err, sizeof(err)) : rv;
@@ -389,7 +376,7 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
     igw_buf_fini(&q);
     if (rv == IGW_EPARSE || rv == IGW_ETOOBIG) {
         bool srt = strstr(err, "_sort") != NULL || strstr(err, "sort") != NULL;
-        return dci_item_reject(&r->items_out, &r->first, it, srt ? "rjct.sort.invalid" : DS_CRIT,
+        return dci_item_reject(&r->d.out, &r->d.first, it, srt ? "rjct.sort.invalid" : DS_CRIT,
                                err);
     }
     if (rv != IGW_OK) {
@@ -403,79 +390,17 @@ item_begin(struct igw_med *m, struct ds_req *r, bool *calling)
     return rv == IGW_ENOENT ? item_done(m, r, it) : rv;
 }
 
-/* Runs the items from r->i on until one needs a call, or answers when all are done. */
-static int
-advance(struct igw_med *m, struct ds_req *r)
-{
-    while (r->i < r->n) {
-        bool calling = false;
-        int rv = item_begin(m, r, &calling);
-        if (rv != IGW_OK) {
-            return -rv;
-        }
-        if (calling) {
-            return IGW_MED_CALL;
-        }
-        r->i++;
-    }
-    return dci_search_envelope(m, r->req, r->n, &r->items_out);
-}
-
 static int
 ds_start(struct igw_med *m)
 {
-    const struct igw_dci_endpoint *ep = igw_dci_endpoint_find("search", true);
-    struct igw_node *req = NULL;
-    struct igw_dci_error e;
-    const struct igw_node *list;
-    const char *mid;
-    struct ds_req *r;
+    struct dci_items *d = NULL;
+    int rv = dci_items_start(m, sizeof(struct ds_req), &d);
 
-    if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
-        return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
+    if (rv != IGW_OK || d == NULL) {
+        return rv;
     }
-    mid = dci_str_of(dci_mem(req, "header"), "message_id", NULL);
-    if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
-        struct igw_partner_verdict v;
-        const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
-        if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
-                               m->body_len, &v) != IGW_OK) {
-            return -IGW_ENOMEM;
-        }
-        if (v.status != 0) {
-            return answer_err(m, v.status, mid, v.code, v.msg);
-        }
-    }
-    if (!igw_dci_validate(req, ep, &e)) {
-        return answer_err(m, 400, mid, e.code, e.message);
-    }
-    if (dci_mem(req, "message") != NULL && dci_mem(dci_mem(req, "message"), "ciphertext") != NULL) {
-        return answer_err(m, 400, mid, "err.encryption.invalid",
-                          "igw holds no decryption key: send the message unencrypted");
-    }
-    r = igw_arena_calloc(m->arena, sizeof(*r));
-    if (r == NULL) {
-        return -IGW_ENOMEM;
-    }
-    r->req = req;
-    r->first = true;
-    list = dci_mem(dci_mem(req, "message"), "search_request");
-    if (list != NULL && list->type == IGW_NODE_OBJECT) {
-        r->items[r->n++] = list; /* one object for a one-item batch (drift 7.2) */
-    }
-    for (const struct igw_node *it = list != NULL && list->type == IGW_NODE_ARRAY ? list->first
-                                                                                  : NULL;
-         it != NULL; it = it->next) {
-        if (r->n == DS_ITEMS_MAX) {
-            return answer_err(m, 400, mid, "rjct.total_count.limit_exceeded",
-                              "at most 64 search_request items in one message");
-        }
-        r->items[r->n++] = it;
-    }
-    igw_buf_init(&r->call, 256 * 1024);
-    igw_buf_init(&r->items_out, DS_OUT_MAX);
-    m->state = r;
-    return advance(m, r);
+    igw_buf_init(&((struct ds_req *)d)->call, 256 * 1024);
+    return dci_items_advance(m, d, item_begin);
 }
 
 static int
@@ -504,9 +429,9 @@ ds_step(struct igw_med *m, const struct igw_med_result *res)
     if (rv == IGW_EIO) {
         /* openIMIS refused the value (e.g. a CHFID that is not letters and digits): this item
          * is rejected, the others are still answered */
-        rv = dci_item_reject(&r->items_out, &r->first, r->items[r->i], DS_CRIT, err);
-        r->i++;
-        return rv == IGW_OK ? advance(m, r) : -rv;
+        rv = dci_item_reject(&r->d.out, &r->d.first, r->d.items[r->d.i], DS_CRIT, err);
+        r->d.i++;
+        return rv == IGW_OK ? dci_items_advance(m, &r->d, item_begin) : -rv;
     }
     if (rv != IGW_OK) {
         return -rv;
@@ -518,12 +443,12 @@ ds_step(struct igw_med *m, const struct igw_med_result *res)
     if (rv != IGW_ENOENT) {
         return -rv;
     }
-    rv = item_done(m, r, r->items[r->i]);
+    rv = item_done(m, r, r->d.items[r->d.i]);
     if (rv != IGW_OK) {
         return -rv;
     }
-    r->i++;
-    return advance(m, r);
+    r->d.i++;
+    return dci_items_advance(m, &r->d, item_begin);
 }
 
 static void
@@ -532,7 +457,7 @@ ds_fini(struct igw_med *m)
     struct ds_req *r = m->state;
     if (r != NULL) {
         igw_buf_fini(&r->call);
-        igw_buf_fini(&r->items_out);
+        dci_items_fini(&r->d);
     }
 }
 

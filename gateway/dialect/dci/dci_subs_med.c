@@ -7,7 +7,9 @@
  *
  * on-subscribe: a SubscribeResponse, one item per subscribe_request item, status succ, its
  * SubscriptionInfo with the code the store gives it (uuid5 of sender, message and item, so the
- * code answered and the code stored agree whichever is done first, and on every retry).
+ * code answered and the code stored agree on every retry). It is answered only once every code
+ * is readable in the store (the store route is independent of the callback route): before,
+ * the answer is a transient 503 "not yet", so the route retries shortly.
  * on-unsubscribe: an UnSubscribeResponse; each code is looked up in the store (an LMDB read,
  * which never waits for the writer): the sender's own codes are listed `unsubscribe` (the
  * `dci-subscriptions:` route ends them; one already ended is still `unsubscribe`, so a retry
@@ -27,7 +29,7 @@
 
 struct subs_ch {
     pthread_mutex_t mu;
-    dci_subs *store; /* opened at the first unsubscribe answered */
+    dci_subs *store; /* opened at the first callback answered */
 };
 
 static const struct igw_node *
@@ -158,6 +160,69 @@ msg_head(struct igw_med *m, const struct igw_node *req, struct igw_buf *mb)
                         : rv;
 }
 
+static dci_subs *
+store_of(struct igw_med *m)
+{
+    struct subs_ch *s = (struct subs_ch *)(uintptr_t)m->chstate;
+    const char *dir = dci_subs_dir_of(m->cfg);
+    char err[IGW_ERRBUF_SIZE];
+    dci_subs *st;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->store == NULL && dir != NULL &&
+        dci_subs_open(dir, &s->store, err, sizeof(err)) != IGW_OK) {
+        snprintf(m->err, sizeof(m->err), "%s", err);
+    }
+    st = s->store;
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+/* A transient "not yet" (HTTP 503 err.service.unavailable): the callback route retries the
+ * attempt with its backoff (docs/DCI.md, "Subscriptions"). */
+static int
+not_yet(struct igw_med *m, const char *msg)
+{
+    igw_buf_reset(&m->answer.body);
+    m->answer.status = 503;
+    m->answer.content_type = DCI_CT;
+    return dci_response(&m->answer.body, "ERR", NULL, "err.service.unavailable", msg) == IGW_OK
+               ? IGW_MED_ANSWER
+               : -IGW_ENOMEM;
+}
+
+/* Every code of the request must be readable in the store first: the store route and this
+ * callback route are independent, and a partner must never hold a code the store does not
+ * know (an unsubscribe of it would be refused). */
+static int
+stored_all(struct igw_med *m, const struct igw_node *list, const char *sender, const char *mid)
+{
+    dci_subs *st = store_of(m);
+    struct igw_buf rec;
+    char code[37];
+    int rv = IGW_OK;
+
+    if (st == NULL) {
+        return not_yet(m, "no dci-subscriptions: store could be opened");
+    }
+    igw_buf_init(&rec, 1024u * 1024u);
+    for (const struct igw_node *it = list->first; it != NULL && rv == IGW_OK; it = it->next) {
+        struct dci_sub_head head;
+        igw_buf_reset(&rec);
+        rv = dci_subs_code(sender, mid, str_of(it, "reference_id", ""), code);
+        rv = rv == IGW_OK ? dci_subs_get(st, code, &head, &rec) : rv;
+    }
+    igw_buf_fini(&rec);
+    if (rv == IGW_ENOENT) {
+        return not_yet(m, "the subscription is not in the store yet");
+    }
+    if (rv != IGW_OK) {
+        snprintf(m->err, sizeof(m->err), "the subscription store could not be read");
+        return rv == IGW_ENOMEM ? -IGW_ENOMEM : -IGW_EIO;
+    }
+    return IGW_OK;
+}
+
 static int
 on_subscribe(struct igw_med *m)
 {
@@ -175,6 +240,9 @@ on_subscribe(struct igw_med *m)
     }
     if (list == NULL || list->type != IGW_NODE_ARRAY) {
         return plain(m, 400, "the committed request has no subscribe_request");
+    }
+    if ((rv = stored_all(m, list, sender, mid)) != IGW_OK) {
+        return rv;
     }
     dci_now(now, sizeof(now));
     igw_buf_init(&mb, 16u * 1024u * 1024u);
@@ -197,24 +265,6 @@ on_subscribe(struct igw_med *m)
     return rv;
 }
 
-static dci_subs *
-store_of(struct igw_med *m)
-{
-    struct subs_ch *s = (struct subs_ch *)(uintptr_t)m->chstate;
-    const char *dir = dci_subs_dir_of(m->cfg);
-    char err[IGW_ERRBUF_SIZE];
-    dci_subs *st;
-
-    pthread_mutex_lock(&s->mu);
-    if (s->store == NULL && dir != NULL &&
-        dci_subs_open(dir, &s->store, err, sizeof(err)) != IGW_OK) {
-        snprintf(m->err, sizeof(m->err), "%s", err);
-    }
-    st = s->store;
-    pthread_mutex_unlock(&s->mu);
-    return st;
-}
-
 static int
 on_unsubscribe(struct igw_med *m)
 {
@@ -234,13 +284,7 @@ on_unsubscribe(struct igw_med *m)
         return plain(m, 400, "the committed request has no subscription_codes");
     }
     if ((st = store_of(m)) == NULL) { /* transient: the store may open on a later attempt */
-        igw_buf_reset(&m->answer.body);
-        m->answer.status = 503;
-        m->answer.content_type = DCI_CT;
-        return dci_response(&m->answer.body, "ERR", NULL, "err.service.unavailable",
-                            "no dci-subscriptions: store could be opened") == IGW_OK
-                   ? IGW_MED_ANSWER
-                   : -IGW_ENOMEM;
+        return not_yet(m, "no dci-subscriptions: store could be opened");
     }
     dci_now(now, sizeof(now));
     igw_buf_init(&mb, 1024u * 1024u);
