@@ -101,8 +101,8 @@ dump(const json_t *v, size_t *n)
 }
 
 static int
-sign_body(const struct igw_route *r, const char *payload, size_t len, struct igw_buf *out,
-          char *err, size_t errlen)
+sign_body(const struct igw_route *r, const struct igw_queue_claim *c, const char *payload,
+          size_t len, struct igw_buf *out, char *err, size_t errlen)
 {
     json_t *doc = json_loadb(payload != NULL ? payload : "", len, JSON_REJECT_DUPLICATES, NULL);
     const json_t *hdr = json_object_get(doc, "header");
@@ -114,6 +114,7 @@ sign_body(const struct igw_route *r, const char *payload, size_t len, struct igw
     int rv;
 
     IGW_UNUSED(r);
+    IGW_UNUSED(c);
     if (!json_is_object(hdr) || (msg != NULL && !json_is_null(msg) && !json_is_object(msg))) {
         json_decref(doc);
         igw_errbuf_set(err, errlen,
