@@ -7,7 +7,9 @@
  * base_urls do not cover, or an envelope without a known action, is dead-lettered at once:
  * igw never calls an address a message chose. On a route with answer_from the payload is the
  * request being answered (an async search), so its action names the answer's path (search ->
- * /registry/on-search) and its own header.sender_uri chooses among the base URLs.
+ * /registry/on-search) and its own header.sender_uri chooses among the base URLs. On a route
+ * with dci.notify the payload is the record the notify is built from (dialect/dci/
+ * dci_notify.c): the notify goes to the partner's first base URL + /registry/notify.
  *
  * And the signing body hook (sign.h, igw_dci_sign_body): an unsigned DCI envelope is signed
  * with igw's key at delivery time, over the exact header and message bytes sent.
@@ -57,6 +59,11 @@ cb_target(const struct igw_route *r, const char *payload, size_t len, struct igw
     *method = "POST";
     if (uri == NULL) {
         uri = json_string_value(json_object_get(json_object_get(hdr, "meta"), "sender_uri"));
+    }
+    if (r->notify_store != NULL) { /* dci.notify: the payload is the record, the body hook's
+                                    * notify carries no sender_uri: the first base URL */
+        path = "/registry/notify";
+        uri = NULL;
     }
     if (p == NULL) {
         igw_errbuf_set(err, errlen, "callback: partner %s is not configured",
