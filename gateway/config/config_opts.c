@@ -413,7 +413,8 @@ static const struct opt opts[] = {
      "The reg_event_type of the notify. auto: a notify envelope's own; else from the request "
      "that brought the event: its {event} path parameter or last path segment (created, "
      "register -> REGISTER; updated, update -> UPDATE; deleted, delete, deregister -> "
-     "DEREGISTER), else PUT or PATCH -> UPDATE; none of these: dead-lettered."},
+     "DEREGISTER), else PUT or PATCH -> UPDATE. igw config check refuses auto on a channel "
+     "whose requests can carry none; a message that still has none is dead-lettered."},
     {S_RT_DCI_NOTIFY, "reg_type", T_STR, RT(notify_reg_type), 0, "ns:org:RegistryType:Social", 0,
      0, NULL, 0, NULL, "string", 0,
      "data.reg_type of the notify; a subscription with a reg_type matches only this one."},
