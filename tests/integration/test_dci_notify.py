@@ -10,7 +10,8 @@ gets one signed notify per event with its subscription code, REGISTER / UPDATE /
 order per record (the route is ordered by chfId). A partner without a subscription, an expired
 or unsubscribed subscription, a filter that does not match: nothing is sent and the delivery is
 `delivered` with last_error "skipped: no subscription". The receiver down for a while, and a
-kill -9 of igw between the ACK and the delivery: the notify still arrives, once. Each case names
+kill -9 of igw between the ACK and the delivery: the notify still arrives, once. A FHIR Patient
+pushed to a FHIR channel (fhir-patient-to-dci-notify) is notified the same way. Each case names
 the compliance requirement ids (OpenSPP spdci-compliance) it covers. Python 3 standard library
 (+ python3-cryptography for the keys and the receiver's signature checks)."""
 import copy
@@ -99,6 +100,17 @@ channels:
         ordered_by: json:chfId
         retry: { base: 100ms, cap: 400ms }
         dci: { notify: { store: "{dir}/subs", subscriber: other.example.org } }
+  fhir_patient:                            # openIMIS's FHIR rest-hook pushes, writes
+    listen: POST /fhir/{type}
+    dialect: fhir
+    auth: { type: bearer, tokens: [fhir-token] }
+    routes:
+      notify_spmis:
+        url: "callback:spmis"
+        map: fhir-patient-to-dci-notify
+        auth: { type: bearer, token: rcv-token }
+        retry: { base: 100ms, cap: 400ms }
+        dci: { notify: { store: "{dir}/subs", subscriber: SENDER } }
   spmis_in:                                # igw's own DCI checks on what it sent
     listen: POST /dci/check/registry/{op}
     dialect: dci
@@ -338,6 +350,56 @@ def test_filter_expired_unsubscribed_event_type():
         "REGISTER"
 
 
+def patient(pid, chfid, version):
+    return {"resourceType": "Patient", "id": pid, "meta": {"versionId": version},
+            "identifier": [{"type": {"coding": [{"code": "CHFID"}]},
+                            "system": "urn:openimis:insuree:chfid", "value": chfid}],
+            "name": [{"family": "Roe", "given": ["Ann"]}], "gender": "female",
+            "birthDate": "1981-02-03"}
+
+
+def notifies_of_chfid(e, chfid):
+    out = []
+    for c in e.rcv("/_received"):
+        if c["path"] != "/registry/notify":
+            continue
+        for it in c["envelope"]["message"]["notify_event"]:
+            ids = it["data"]["reg_records"][0].get("identifier", [])
+            if any(i.get("identifier_value") == chfid for i in ids):
+                out.append(c)
+                break
+    return out
+
+
+def test_fhir_patient_push():
+    """SR-CORE-SP-NOTIFY-01: a FHIR Patient pushed to a FHIR channel (openIMIS's rest-hook
+    Subscription, or a write through igw) through fhir-patient-to-dci-notify: the envelope's
+    record and event type (REGISTER for version 1, UPDATE after) go to the matching
+    subscription, with its code; a Patient no subscription matches is skipped."""
+    e = env()
+    code = subscribe(e, "sb-fhir", "100000020")
+    h = {"Authorization": "Bearer fhir-token", "Content-Type": "application/fhir+json"}
+    for v in ("1", "2"):
+        st, _, body = e.gw.request("POST", "/fhir/Patient", json.dumps(patient("p-20", "100000020",
+                                                                            v)), h, timeout=30)
+        assert st in (200, 201, 202), (st, body)
+    got = eventually(lambda: (lambda g: g if len(g) == 2 else None)(
+        notifies_of_chfid(e, "100000020")), timeout=20, what="two FHIR notifies")
+    evs = sorted(c["envelope"]["message"]["notify_event"][0]["data"]["reg_event_type"]
+                 for c in got)
+    assert evs == ["REGISTER", "UPDATE"], evs
+    for c in got:
+        assert c["sig"] is True, c
+        assert c["envelope"]["message"]["notify_event"][0]["subscription_code"] == code, c
+    st, _, body = e.gw.request("POST", "/fhir/Patient",
+                               json.dumps(patient("p-21", "100000021", "1")), h, timeout=30)
+    assert st in (200, 201, 202), (st, body)
+    eventually(lambda: any("route=fhir_patient.notify_spmis" in ln and
+                           'skipped="no subscription"' in ln for ln in e.gw.logs().splitlines()),
+               what="the unmatched Patient skipped")
+    assert notifies_of_chfid(e, "100000021") == []
+
+
 def test_receiver_down_then_back():
     """SR-CORE-SP-NOTIFY-01: the partner refuses (503) for a while: the notify is retried with
     the route's backoff and arrives once it is back."""
@@ -432,7 +494,7 @@ def main():
     try:
         run([test_subscribe_then_events_in_order, test_notify_passes_igws_own_dci_checks,
              test_partner_without_subscription_gets_nothing,
-             test_filter_expired_unsubscribed_event_type,
+             test_filter_expired_unsubscribed_event_type, test_fhir_patient_push,
              test_receiver_down_then_back, test_kill9_between_accept_and_delivery,
              test_config_check_refusals, test_compliance_ids_exist, test_zz_stop])
     finally:
