@@ -4,12 +4,19 @@
  * a stored subscription against a route's want (partner, record type, reg_type, event type,
  * start time) and the filter (idtype-value, predicate, NoSql expression) against DCI records.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "igwt.h"
 #include "igw/arena.h"
+#include "igw/config.h"
 #include "igw/json.h"
+#include "igw/queue.h"
+#include "delivery/output.h"
 #include "dialect/dci/dci_notify.h"
+#include "dialect/dci/dci_subs.h"
 
 static igw_arena *A;
 
@@ -203,5 +210,127 @@ run_member_and_group(void)
     igw_arena_free(A);
 }
 
+/* ---- the body hook over a real store ------------------------------------------------------- */
+
+static const char SUBSCRIBE[] =
+    "{\"header\":{\"message_id\":\"m-1\",\"action\":\"subscribe\",\"sender_id\":"
+    "\"spmis.example.org\"},\"message\":{\"transaction_id\":\"t-1\",\"subscribe_request\":["
+    "{\"reference_id\":\"r-1\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"subscribe_criteria\":"
+    "{\"reg_event_type\":\"ALL\",\"notify_record_type\":\"Person\",\"filter_type\":"
+    "\"idtype-value\",\"filter\":{\"type\":\"UIN\",\"value\":\"070707070\"},\"frequency\":"
+    "{\"start_time\":\"2026-01-01T00:00:00Z\",\"end_time\":\"2099-01-01T00:00:00Z\"}}},"
+    "{\"reference_id\":\"r-2\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"subscribe_criteria\":"
+    "{\"reg_event_type\":\"REGISTER\",\"notify_record_type\":\"Person\",\"filter\":null}}]}}";
+
+static int
+hook(struct igw_route *r, const char *meta, const char *payload, struct igw_buf *out, char *err)
+{
+    struct igw_queue_claim c;
+    int rv;
+
+    memset(&c, 0, sizeof(c));
+    c.id = 0x2a;
+    igw_buf_init(&c.meta, 4096);
+    IGWT_ASSERT(igw_buf_puts(&c.meta, meta) == IGW_OK);
+    igw_buf_init(out, 1u << 20);
+    rv = igw_dci_notify_body.body(r, &c, payload, strlen(payload), out, err, IGW_ERRBUF_SIZE);
+    igw_buf_fini(&c.meta);
+    return rv;
+}
+
+static void
+run_body_hook(void)
+{
+    char dir[] = "/tmp/igw-dcin-XXXXXX", path[64], err[IGW_ERRBUF_SIZE] = "", code1[37];
+    char url[] = "callback:spmis", shortn[] = "n", rt[] = "Person", subr[] = "spmis.example.org";
+    char store[64];
+    struct igw_route r;
+    struct igw_buf out;
+    struct igw_node *env = NULL;
+    dci_subs *s = NULL;
+
+    IGWT_ASSERT(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/subs", dir);
+    snprintf(store, sizeof(store), "%s", path);
+    IGWT_ASSERT(dci_subs_open(path, &s, err, sizeof(err)) == IGW_OK);
+    IGWT_ASSERT(dci_subs_apply(s, SUBSCRIBE, strlen(SUBSCRIBE), err, sizeof(err)) == IGW_OK);
+    IGWT_ASSERT(dci_subs_code("spmis.example.org", "m-1", "r-1", code1) == IGW_OK);
+    memset(&r, 0, sizeof(r));
+    r.url = url;
+    r.short_name = shortn;
+    r.notify_store = store;
+    r.notify_record_type = rt;
+    r.notify_subscriber = subr;
+    setup();
+
+    /* an update of the subscribed CHFID: one item (the REGISTER-only subscription is left out) */
+    IGWT_CHECK(hook(&r, "{\"method\":\"POST\",\"target\":\"/ev/insuree-updated\"}", PERSON, &out,
+                    err) == IGW_OK);
+    IGWT_ASSERT(igw_json_parse(A, out.ptr, out.len, NULL, &env, NULL) == IGW_OK);
+    const struct igw_node *h = igw_node_get(env, "header", 6);
+    const struct igw_node *items =
+        igw_node_get(igw_node_get(env, "message", 7), "notify_event", 12);
+    IGWT_STREQ(igw_node_get(h, "action", 6)->str, "notify");
+    IGWT_STREQ(igw_node_get(h, "message_id", 10)->str, "notify-000000000000002a-n");
+    IGWT_STREQ(igw_node_get(h, "receiver_id", 11)->str, "spmis.example.org");
+    IGWT_CHECK(igw_node_get(env, "signature", 9) == NULL); /* the route does not sign */
+    IGWT_ASSERT(items != NULL && items->count == 1);
+    IGWT_STREQ(igw_node_get(items->first, "subscription_code", 17)->str, code1);
+    const struct igw_node *data = igw_node_get(items->first, "data", 4);
+    IGWT_STREQ(igw_node_get(data, "reg_event_type", 14)->str, "UPDATE");
+    IGWT_STREQ(igw_node_get(data, "reg_record_type", 15)->str, "Person");
+    IGWT_CHECK(igw_node_get(data, "reg_records", 11)->count == 1);
+    igw_buf_fini(&out);
+
+    /* a REGISTER (path parameter) matches both */
+    IGWT_CHECK(hook(&r, "{\"method\":\"POST\",\"params\":{\"event\":\"created\"}}", PERSON, &out,
+                    err) == IGW_OK);
+    IGWT_ASSERT(igw_json_parse(A, out.ptr, out.len, NULL, &env, NULL) == IGW_OK);
+    items = igw_node_get(igw_node_get(env, "message", 7), "notify_event", 12);
+    IGWT_CHECK(items != NULL && items->count == 2);
+    IGWT_CHECK(igw_node_get(igw_node_get(env, "header", 6), "total_count", 11)->num == 2);
+    igw_buf_fini(&out);
+
+    /* another record, an UPDATE: nothing matches, skip */
+    IGWT_CHECK(hook(&r, "{\"method\":\"PUT\",\"target\":\"/ev/x\"}",
+                    "{\"identifier\":[{\"identifier_type\":\"CHFID\",\"identifier_value\":"
+                    "\"1\"}]}",
+                    &out, err) == IGW_BODY_SKIP);
+    IGWT_STREQ(err, "no subscription");
+    igw_buf_fini(&out);
+
+    /* another partner's route: skip */
+    char other[] = "other.example.org";
+    r.notify_subscriber = other;
+    IGWT_CHECK(hook(&r, "{\"target\":\"/ev/insuree-created\"}", PERSON, &out, err) ==
+               IGW_BODY_SKIP);
+    igw_buf_fini(&out);
+    r.notify_subscriber = subr;
+
+    /* no event type; not a record */
+    IGWT_CHECK(hook(&r, "{\"method\":\"POST\",\"target\":\"/ev/insuree\"}", PERSON, &out, err) ==
+               IGW_EINVAL);
+    igw_buf_fini(&out);
+    IGWT_CHECK(hook(&r, "{\"target\":\"/ev/created\"}", "[1,2]", &out, err) == IGW_EINVAL);
+    igw_buf_fini(&out);
+
+    /* unsubscribed: the next attempt skips */
+    char unsub[512];
+    snprintf(unsub, sizeof(unsub),
+             "{\"header\":{\"message_id\":\"m-2\",\"action\":\"unsubscribe\",\"sender_id\":"
+             "\"spmis.example.org\"},\"message\":{\"subscription_codes\":[\"%s\"]}}",
+             code1);
+    IGWT_ASSERT(dci_subs_apply(s, unsub, strlen(unsub), err, sizeof(err)) == IGW_OK);
+    IGWT_CHECK(hook(&r, "{\"target\":\"/ev/insuree-updated\"}", PERSON, &out, err) ==
+               IGW_BODY_SKIP);
+    igw_buf_fini(&out);
+
+    igw_arena_free(A);
+    dci_subs_close(s);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    IGWT_CHECK(system(cmd) == 0);
+}
+
 IGWT_MAIN({"event_words", run_event_words}, {"criteria", run_criteria}, {"filters", run_filters},
-          {"member_and_group", run_member_and_group})
+          {"member_and_group", run_member_and_group}, {"body_hook", run_body_hook})
