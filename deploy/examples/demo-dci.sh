@@ -25,6 +25,10 @@ sed "s/\"123456789\"/\"$chf\"/; s/\"Member\"/\"Person\"/" tests/fixtures/dci/val
     > "$dir/sync-search.json"
 sed "s/\"msg-search\"/\"msg-async-search\"/; s|\"action\": \"search\",|\"action\": \"search\", \"sender_uri\": \"http://127.0.0.1:7400/dci/spmis/\",|" \
     "$dir/sync-search.json" > "$dir/search.json"
+sed "s/\"123456789\"/\"$chf\"/; s/\"Member\"/\"Person\"/; s/\"2027-12-03T10:00:00Z\"/\"2099-01-01T00:00:00Z\"/; s/\"start_time\": \"[^\"]*\"/\"start_time\": \"2026-01-01T00:00:00Z\"/; s|https://spmis.example.org/dci/spmis/registry/on-search|http://127.0.0.1:7400/dci/spmis/|" \
+    tests/fixtures/dci/valid/subscribe.json > "$dir/subscribe.json"
+printf '{"chfId":"%s","lastName":"Doe","otherNames":"Jane","dob":"1990-04-01"}\n' "$chf" \
+    > "$dir/insuree.json"
 cat <<MSG
 demo-dci: DCI social registry http://127.0.0.1:7400/dci/social/, token demo-token
   (SP-MIS endpoints under http://127.0.0.1:7400/dci/spmis/; Ctrl-C stops everything)
@@ -34,5 +38,11 @@ demo-dci: DCI social registry http://127.0.0.1:7400/dci/social/, token demo-toke
   $dir/spmis-callbacks.ndjson; the same message_id again is NACKed as a duplicate):
   curl -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' \\
        -d @$dir/search.json http://127.0.0.1:7400/dci/social/registry/search
+  notify: subscribe to insuree $chf (REGISTER events; the on-subscribe with its code is logged
+  there too), then an insuree-created event from openIMIS becomes a notify to the SP-MIS:
+  curl -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' \\
+       -d @$dir/subscribe.json http://127.0.0.1:7400/dci/social/registry/subscribe
+  curl -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' \\
+       -d @$dir/insuree.json http://127.0.0.1:7400/events/openimis/insuree/created
 MSG
 wait "$igw_pid"

@@ -168,6 +168,12 @@ route_free(struct igw_route *r)
     igw_free(r->fhir_conditional);
     igw_free(r->sign);
     igw_free(r->answer_from);
+    igw_free(r->notify_store);
+    igw_free(r->notify_record_type);
+    igw_free(r->notify_subscriber);
+    igw_free(r->notify_event);
+    igw_free(r->notify_reg_type);
+    igw_free(r->notify_sender_id);
 }
 
 static void

@@ -54,6 +54,8 @@ enum sect {
     S_TLS,
     S_AUTH_OUT,
     S_RT_FHIR,
+    S_RT_DCI,
+    S_RT_DCI_NOTIFY,
     S_PARTNER,
     S_SIGNING,
     S_UPSTREAM,

@@ -344,6 +344,8 @@ static const struct opt opts[] = {
      0, "Deliveries in flight at once on this route."},
     {S_ROUTE, "fhir", T_SECT, 0, 0, NULL, 0, 0, NULL, S_RT_FHIR, NULL, "section", 0,
      "FHIR delivery for http(s) routes whose url is a FHIR service base (docs/DELIVERY.md)."},
+    {S_ROUTE, "dci", T_SECT, 0, 0, NULL, 0, 0, NULL, S_RT_DCI, NULL, "section", 0,
+     "DCI delivery for callback:PARTNER routes (docs/DCI.md, \"Notify\")."},
     {S_ROUTE, "retry", T_SECT, RT(retry), 0, NULL, 0, 0, NULL, S_RETRY, NULL, "section", 0,
      "Backoff between attempts: uniform(base, min(cap, base * 2^n))."},
     {S_ROUTE, "ordered_by", T_FN, 0, 0, NULL, 0, 0, NULL, 0, cfg_fn_ordered_by, "key source", 0,
@@ -386,6 +388,38 @@ static const struct opt opts[] = {
      "redelivery updates instead of duplicating); Bundles are POSTed to <url>; 412 (several "
      "matches) dead-letters at once, 409 is retried. none: the route's method and url as "
      "configured."},
+
+    {S_RT_DCI, "notify", T_SECT, 0, 0, NULL, 0, 0, NULL, S_RT_DCI_NOTIFY, NULL, "section", 0,
+     "DCI notify fan-out: each payload (a DCI record from the route's map, or a DCI notify "
+     "envelope from a map such as fhir-patient-to-dci-notify) is sent as one notify to the "
+     "route's partner, with one notify_event item per live subscription of the partner that "
+     "matches it (not expired or ended; reg_type, reg_event_type, notify_record_type and filter "
+     "match), read from the subscription store at delivery time. None match: nothing is sent "
+     "and the delivery is delivered, skipped (\"no subscription\")."},
+    {S_RT_DCI_NOTIFY, "store", T_STR, RT(notify_store), 0, NULL, 0, 0, NULL, 0, NULL, "path",
+     F_REQUIRED,
+     "The subscription store: the directory of a dci-subscriptions:DIR route of this "
+     "configuration (the one the subscribe channel writes)."},
+    {S_RT_DCI_NOTIFY, "record_type", T_CHOICE, RT(notify_record_type), 0, "Person", 0, 0,
+     "Person|Member|Group", 0, NULL, "choice", 0,
+     "The DCI record the route's map makes (data.reg_record_type); a subscription matches when "
+     "its notify_record_type is this one (compared without case)."},
+    {S_RT_DCI_NOTIFY, "subscriber", T_STR, RT(notify_subscriber), 0, NULL, 0, 0, NULL, 0, NULL,
+     "string", 0,
+     "The header.sender_id the partner's subscribe requests carry (subscriptions are stored "
+     "under it). Unset: the partner's name."},
+    {S_RT_DCI_NOTIFY, "event", T_CHOICE, RT(notify_event), 0, "auto", 0, 0,
+     "auto|REGISTER|UPDATE|DEREGISTER", 0, NULL, "choice", 0,
+     "The reg_event_type of the notify. auto: a notify envelope's own; else from the request "
+     "that brought the event: its {event} path parameter or last path segment (created, "
+     "register -> REGISTER; updated, update -> UPDATE; deleted, delete, deregister -> "
+     "DEREGISTER), else PUT or PATCH -> UPDATE. igw config check refuses auto on a channel "
+     "whose requests can carry none; a message that still has none is dead-lettered."},
+    {S_RT_DCI_NOTIFY, "reg_type", T_STR, RT(notify_reg_type), 0, "ns:org:RegistryType:Social", 0,
+     0, NULL, 0, NULL, "string", 0,
+     "data.reg_type of the notify; a subscription with a reg_type matches only this one."},
+    {S_RT_DCI_NOTIFY, "sender_id", T_STR, RT(notify_sender_id), 0, "openimis.igw", 0, 0, NULL, 0,
+     NULL, "string", 0, "igw's header.sender_id in the notify (the registry's id)."},
 
     {S_PARTNER, "base_urls", T_LIST, PT(base_urls), PT(nbase_urls), NULL, 0, 0, NULL, 0, NULL,
      "list of urls", 0,
@@ -505,6 +539,8 @@ static const struct sect_info sects[S_COUNT] = {
     [S_TLS] = {"channels.<name>.routes.<name>.tls", NULL},
     [S_AUTH_OUT] = {"channels.<name>.routes.<name>.auth", NULL},
     [S_RT_FHIR] = {"channels.<name>.routes.<name>.fhir", NULL},
+    [S_RT_DCI] = {"channels.<name>.routes.<name>.dci", NULL},
+    [S_RT_DCI_NOTIFY] = {"channels.<name>.routes.<name>.dci.notify", NULL},
     [S_PARTNER] = {"partners.<name>", cfg_finish_partner},
     [S_SIGNING] = {"signing", cfg_finish_signing},
     [S_UPSTREAM] = {"upstreams.<name>", NULL},

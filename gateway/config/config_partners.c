@@ -3,7 +3,8 @@
  * Config loader, DCI partners and igw's signing key (docs/DCI.md, "Signatures and
  * partners"): the named map partners.<name>, the finishers of a partner and of signing, the
  * cross-check of callback:<partner> routes (and the binding of their route hook), the
- * binding of the signing body hook (route option sign) and of answer_from, and the freeing. The
+ * binding of the signing body hook (route option sign), of answer_from and of the DCI notify
+ * fan-out (route option dci.notify, after sign: it signs through it), and the freeing. The
  * keys and JWKS files themselves are read by gateway/sign (igw_sign_check, run by `igw config
  * check` and at start), which knows PEM and JOSE.
  */
@@ -13,6 +14,9 @@
 #include "igw/common.h"
 #include "config/config_int.h"
 #include "delivery/output.h"
+#include "dialect/dci/dci_notify.h"
+#include "dialect/dci/dci_subs.h"
+#include "http/http.h"
 #include "mediate/mediator.h"
 #include "sign/sign.h"
 
@@ -265,6 +269,75 @@ bind_answer_from(struct ctx *c, const yaml_node_t *n, const struct igw_channel *
     return cfg_fail(c, n, "route %s: answer_from: no channel named %s", r->name, r->answer_from);
 }
 
+/* The event type a channel's requests can give a notify (dci.notify.event auto): an {event}
+ * path parameter, a last literal segment naming one, PUT/PATCH, or a FHIR channel's notify
+ * envelope (fhir-patient-to-dci-notify carries reg_event_type). */
+static bool
+channel_gives_event(const struct igw_channel *ch)
+{
+    const char *p = ch->path != NULL ? ch->path : "";
+    const char *seg = strrchr(p, '/');
+
+    seg = seg != NULL ? seg + 1 : p;
+    return igw_path_has_param(p, "event") ||
+           (seg[0] != '{' && dci_notify_event_word(seg, strlen(seg)) != NULL) ||
+           (ch->method != NULL &&
+            (strcmp(ch->method, "PUT") == 0 || strcmp(ch->method, "PATCH") == 0)) ||
+           (ch->dialect != NULL && strcmp(ch->dialect, "fhir") == 0);
+}
+
+/* dci.notify: on a callback:<partner> route with a map, its store written by a
+ * dci-subscriptions: route of this config; binds the notify body hook (which signs through
+ * the signing hook when bind_sign bound it). */
+static int
+bind_notify(struct ctx *c, const yaml_node_t *n, const struct igw_channel *ch, struct igw_route *r)
+{
+    const yaml_node_t *at;
+    bool store_ok = false;
+
+    if (r->notify_store == NULL) {
+        return IGW_OK;
+    }
+    at = route_opt_node(c, n, ch, r, "dci");
+    if (r->url == NULL || strncasecmp(r->url, CALLBACK_SCHEME, 9) != 0) {
+        return cfg_fail(c, at, "route %s: dci.notify needs a callback:PARTNER url", r->name);
+    }
+    if (r->answer_from != NULL) {
+        return cfg_fail(c, at, "route %s: dci.notify and answer_from exclude each other", r->name);
+    }
+    if (r->map == NULL) {
+        return cfg_fail(c, at,
+                        "route %s: dci.notify needs a map that makes the DCI record (e.g. "
+                        "openimis-insuree-to-dci-person)",
+                        r->name);
+    }
+    for (size_t i = 0; i < c->cfg->nchannels && !store_ok; i++) {
+        const struct igw_channel *sc = &c->cfg->channels[i];
+        for (size_t j = 0; j < sc->nroutes && !store_ok; j++) {
+            const char *u = sc->routes[j].url;
+            store_ok = u != NULL && strncasecmp(u, "dci-subscriptions:", 18) == 0 &&
+                       strcmp(u + 18, r->notify_store) == 0;
+        }
+    }
+    if (!store_ok) {
+        return cfg_fail(c, at,
+                        "route %s: dci.notify.store %s is not the directory of a "
+                        "dci-subscriptions: route (the subscribe channel's store)",
+                        r->name, r->notify_store);
+    }
+    if ((r->notify_event == NULL || strcmp(r->notify_event, "auto") == 0) &&
+        !channel_gives_event(ch)) {
+        return cfg_fail(c, at,
+                        "route %s: channel %s's requests carry no event type (no {event} path "
+                        "parameter or segment naming created/updated/deleted): set "
+                        "dci.notify.event",
+                        r->name, ch->name);
+    }
+    r->notify_sign = r->body_hook == &igw_dci_sign_body;
+    r->body_hook = &igw_dci_notify_body;
+    return IGW_OK;
+}
+
 int
 cfg_check_partners(struct ctx *c, const yaml_node_t *n)
 {
@@ -315,6 +388,7 @@ cfg_check_partners(struct ctx *c, const yaml_node_t *n)
             }
             rv = rv == IGW_OK ? bind_sign(c, n, ch, r) : rv;
             rv = rv == IGW_OK ? bind_answer_from(c, n, ch, r) : rv;
+            rv = rv == IGW_OK ? bind_notify(c, n, ch, r) : rv;
             if (rv != IGW_OK) {
                 return rv;
             }

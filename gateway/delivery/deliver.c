@@ -388,6 +388,7 @@ igw_deliverer_stats(igw_deliverer *d, struct igw_deliverer_stats *s)
     }
     s->attempts = atomic_load(&d->st_attempts);
     s->delivered = atomic_load(&d->st_delivered);
+    s->skipped = atomic_load(&d->st_skipped);
     s->retried = atomic_load(&d->st_retried);
     s->dead = atomic_load(&d->st_dead);
     s->inflight = atomic_load(&d->st_inflight);

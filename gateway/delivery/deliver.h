@@ -24,6 +24,8 @@ void igw_deliverer_kick(igw_deliverer *d);
 struct igw_deliverer_stats {
     uint64_t attempts;      /* finished attempts (releases are not attempts) */
     uint64_t delivered;     /* attempts that delivered */
+    uint64_t skipped;       /* of those, finished with nothing to send (a DCI notify no
+                               subscription matches: igw_dlv_finish_skipped) */
     uint64_t retried;       /* attempts that failed and were scheduled again */
     uint64_t dead;          /* deliveries dead-lettered (4xx or exhausted) */
     unsigned inflight;      /* attempts running now */

@@ -122,6 +122,21 @@ igw_dlv_finish_ok(struct igw_dlv *dl)
 }
 
 void
+igw_dlv_finish_skipped(struct igw_dlv *dl, const char *why)
+{
+    struct igw_deliverer *d = dl->owner;
+
+    dl->result = IGW_DELIVER_OK;
+    dl->health = IGW_DLV_HEALTH_NONE;
+    dl->skipped = true;
+    snprintf(dl->error, sizeof(dl->error), "skipped: %s", why != NULL ? why : "nothing to send");
+    atomic_fetch_add(&d->st_attempts, 1);
+    atomic_fetch_add(&d->st_delivered, 1);
+    atomic_fetch_add(&d->st_skipped, 1);
+    finish_common(d, dl);
+}
+
+void
 igw_dlv_finish_fail(struct igw_dlv *dl, int status, const char *what, enum igw_dlv_health health)
 {
     struct igw_deliverer *d = dl->owner;

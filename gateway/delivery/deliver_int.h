@@ -89,6 +89,7 @@ struct igw_dlv {
     /* result */
     enum igw_deliver_result result;
     bool released;
+    bool skipped; /* delivered without sending (igw_dlv_finish_skipped); error holds why */
     enum igw_dlv_health health;
     uint64_t next_due_ms;
     int status;
@@ -133,6 +134,7 @@ struct igw_deliverer {
     /* stats (any thread reads) */
     atomic_uint_fast64_t st_attempts;
     atomic_uint_fast64_t st_delivered;
+    atomic_uint_fast64_t st_skipped;
     atomic_uint_fast64_t st_retried;
     atomic_uint_fast64_t st_dead;
     atomic_uint st_inflight;

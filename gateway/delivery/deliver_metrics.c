@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The delivery engine's observability (deliver_int.h, docs/METRICS.md): attempt durations, the
- * one log line per delivery outcome (delivered, retry scheduled, dead; route, id, status,
- * duration; never a body or a credential) and the counters /metrics reads (stats/stats.h).
- * Runs on the delivery thread.
+ * one log line per delivery outcome (delivered, delivered skipped, retry scheduled, dead; route,
+ * id, status, duration; never a body or a credential) and the counters /metrics reads
+ * (stats/stats.h). Runs on the delivery thread.
  */
 #include <inttypes.h>
 #include <time.h>
@@ -34,6 +34,13 @@ dlv_metrics_outcome(const struct igw_dlv *dl)
     igw_queue_id_format(dl->claim.id, id);
     switch (dl->result) {
     case IGW_DELIVER_OK:
+        if (dl->skipped) {
+            IGW_INFO("delivered id=%s route=%s attempt=%" PRIu32 " duration_ms=%" PRIu64
+                     " skipped=\"%s\"",
+                     id, dl->claim.route, attempt, ms, dl->error + 9 /* after "skipped: " */);
+            igw_stats_delivery(r, IGW_OUTCOME_DELIVERED, dur);
+            break;
+        }
         IGW_INFO("delivered id=%s route=%s attempt=%" PRIu32 " status=%d duration_ms=%" PRIu64, id,
                  dl->claim.route, attempt, dl->status, ms);
         igw_stats_delivery(r, IGW_OUTCOME_DELIVERED, dur);

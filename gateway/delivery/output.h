@@ -38,6 +38,7 @@
 
 #include "igw/buf.h"
 #include "igw/config.h"
+#include "igw/err.h"
 #include "igw/queue.h"
 #include "delivery/deliver.h"
 
@@ -91,20 +92,29 @@ struct igw_route_hook {
 /*
  * A body hook: the bytes sent for a payload, rewritten at delivery time, after any map and
  * before the request is built (the DCI signature of callback:<partner> routes and of routes
- * with `sign: true`: out_http/callback.c; issue 10's disburse requests reuse it). Bound by the
- * config loader into igw_route.body_hook; outputs that set takes_hook honour it. Runs on the
- * delivery thread; must not block (no I/O).
+ * with `sign: true`: out_http/callback.c; the DCI notify fan-out of routes with dci.notify:
+ * dialect/dci/dci_notify.c; issue 10's disburse requests reuse it). Bound by the config loader
+ * into igw_route.body_hook; outputs that set takes_hook honour it. Runs on the delivery thread;
+ * must not block (no network I/O; an LMDB read transaction, which never waits for a writer, is
+ * allowed).
  */
+#define IGW_BODY_SKIP IGW_ECONFLICT /* body hook: nothing to send for this payload */
+
 struct igw_route_body {
     const char *name;
     /* On IGW_OK out (initialised by the caller, its limit the hook's to choose within it; the
      * caller igw_buf_fini's it in every case) holds the body to send instead of payload, with
-     * the same content type. payload may be NULL when len is 0.
+     * the same content type. payload may be NULL when len is 0. c is the claimed message (its
+     * id, attempts and metadata: the channel's method, target and path parameters); borrowed
+     * for the call, may be NULL (a hook must then do without it).
      * @return IGW_OK; IGW_ENOENT (send payload unchanged: e.g. already signed, relayed byte for
-     * byte); IGW_EINVAL (can never be sent: reason in err; dead-letter it); IGW_EAGAIN (not
-     * now: reason in err; a transient failure, retried); IGW_ENOMEM. */
-    int (*body)(const struct igw_route *r, const char *payload, size_t len, struct igw_buf *out,
-                char *err, size_t errlen);
+     * byte); IGW_BODY_SKIP (nothing to send and nothing wrong: the DCI notify of a record no
+     * live subscription of the partner matches; reason in err; the output finishes the
+     * delivery with igw_dlv_finish_skipped: delivered, never sent, never retried);
+     * IGW_EINVAL (can never be sent: reason in err; dead-letter it); IGW_EAGAIN (not now:
+     * reason in err; a transient failure, retried); IGW_ENOMEM. */
+    int (*body)(const struct igw_route *r, const struct igw_queue_claim *c, const char *payload,
+                size_t len, struct igw_buf *out, char *err, size_t errlen);
 };
 
 struct igw_output_ops {
@@ -198,6 +208,11 @@ void igw_dlv_finish_transient(struct igw_dlv *dl, int status, const char *what);
  *  is not the destination's (a route's answer_from: the mediator's upstream down). */
 void igw_dlv_finish_transient_health(struct igw_dlv *dl, int status, const char *what,
                                      enum igw_dlv_health health);
+/** Finishes dl as delivered without sending anything (a body hook's IGW_BODY_SKIP): recorded
+ *  delivered with why ("no subscription", copied) as its last error, logged `delivered ...
+ *  skipped="why"`, counted in the engine's `skipped` (and `delivered`); the destination's
+ *  circuit breaker is not moved. */
+void igw_dlv_finish_skipped(struct igw_dlv *dl, const char *why);
 /** Finishes dl with a permanent failure (dead letter now); health: whether the destination is
  *  to blame (breaker input). what is copied. */
 void igw_dlv_finish_fail(struct igw_dlv *dl, int status, const char *what,

@@ -7,7 +7,9 @@
  * base_urls do not cover, or an envelope without a known action, is dead-lettered at once:
  * igw never calls an address a message chose. On a route with answer_from the payload is the
  * request being answered (an async search), so its action names the answer's path (search ->
- * /registry/on-search) and its own header.sender_uri chooses among the base URLs.
+ * /registry/on-search) and its own header.sender_uri chooses among the base URLs. On a route
+ * with dci.notify the payload is the record the notify is built from (dialect/dci/
+ * dci_notify.c): the notify goes to the partner's first base URL + /registry/notify.
  *
  * And the signing body hook (sign.h, igw_dci_sign_body): an unsigned DCI envelope is signed
  * with igw's key at delivery time, over the exact header and message bytes sent.
@@ -58,6 +60,11 @@ cb_target(const struct igw_route *r, const char *payload, size_t len, struct igw
     if (uri == NULL) {
         uri = json_string_value(json_object_get(json_object_get(hdr, "meta"), "sender_uri"));
     }
+    if (r->notify_store != NULL) { /* dci.notify: the payload is the record, the body hook's
+                                    * notify carries no sender_uri: the first base URL */
+        path = "/registry/notify";
+        uri = NULL;
+    }
     if (p == NULL) {
         igw_errbuf_set(err, errlen, "callback: partner %s is not configured",
                        r->url + CALLBACK_PREFIX_LEN);
@@ -101,8 +108,8 @@ dump(const json_t *v, size_t *n)
 }
 
 static int
-sign_body(const struct igw_route *r, const char *payload, size_t len, struct igw_buf *out,
-          char *err, size_t errlen)
+sign_body(const struct igw_route *r, const struct igw_queue_claim *c, const char *payload,
+          size_t len, struct igw_buf *out, char *err, size_t errlen)
 {
     json_t *doc = json_loadb(payload != NULL ? payload : "", len, JSON_REJECT_DUPLICATES, NULL);
     const json_t *hdr = json_object_get(doc, "header");
@@ -114,6 +121,7 @@ sign_body(const struct igw_route *r, const char *payload, size_t len, struct igw
     int rv;
 
     IGW_UNUSED(r);
+    IGW_UNUSED(c);
     if (!json_is_object(hdr) || (msg != NULL && !json_is_null(msg) && !json_is_object(msg))) {
         json_decref(doc);
         igw_errbuf_set(err, errlen,

@@ -336,9 +336,9 @@ hook_target(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
     return rv == IGW_ENOENT ? IGW_OK : rv;
 }
 
-/* The body hook (DCI signing): this delivery's bytes, into h->body, from the payload or from
- * the answer already in h->body. IGW_OK (also: nothing to change), IGW_EINVAL and IGW_EAGAIN
- * (reason in what), IGW_ENOMEM. */
+/* The body hook (DCI signing, DCI notify): this delivery's bytes, into h->body, from the
+ * payload or from the answer already in h->body. IGW_OK (also: nothing to change), IGW_EINVAL,
+ * IGW_EAGAIN and IGW_BODY_SKIP (reason in what), IGW_ENOMEM. */
 static int
 body_hook(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
 {
@@ -351,7 +351,7 @@ body_hook(struct igw_dlv *dl, struct http_dlv *h, char *what, size_t whatlen)
         return IGW_OK;
     }
     igw_buf_init(&out, HTTP_BODY_MAX);
-    rv = r->body_hook->body(r, src->ptr, src->len, &out, what, whatlen);
+    rv = r->body_hook->body(r, igw_dlv_claim(dl), src->ptr, src->len, &out, what, whatlen);
     if (rv == IGW_OK) {
         igw_buf_fini(&h->body);
         h->body = out; /* moved */
@@ -375,8 +375,10 @@ http_send(struct igw_dlv *dl, bool active)
 
     what[0] = '\0';
     rv = body_hook(dl, h, what, sizeof(what));
-    if (rv == IGW_EINVAL || rv == IGW_EAGAIN) {
-        if (rv == IGW_EINVAL) {
+    if (rv == IGW_EINVAL || rv == IGW_EAGAIN || rv == IGW_BODY_SKIP) {
+        if (rv == IGW_BODY_SKIP) {
+            igw_dlv_finish_skipped(dl, what);
+        } else if (rv == IGW_EINVAL) {
             igw_dlv_finish_fail(dl, 0, what, IGW_DLV_HEALTH_NONE);
         } else {
             igw_dlv_finish_transient(dl, 0, what);

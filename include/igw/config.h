@@ -105,6 +105,17 @@ struct igw_route {
      * the payload is sent. answer_ch: that channel, resolved by the loader (not owned). */
     char *answer_from;
     const struct igw_channel *answer_ch;
+    /* dci.notify (docs/DCI.md, "Notify"): on a callback:<partner> route, each payload (a DCI
+     * record from the route's map, or a notify envelope) becomes a DCI notify for the
+     * partner's live subscriptions that match it, read from the store at delivery time; none
+     * match: nothing is sent (delivered, skipped). notify_store NULL = off. */
+    char *notify_store;       /* the directory a dci-subscriptions: route writes */
+    char *notify_record_type; /* reg_record_type: Person (default), Member, Group */
+    char *notify_subscriber;  /* header.sender_id of the partner's subscriptions; NULL = name */
+    char *notify_event;       /* auto (default), REGISTER, UPDATE, DEREGISTER */
+    char *notify_reg_type;    /* data.reg_type, default ns:org:RegistryType:Social */
+    char *notify_sender_id;   /* igw's header.sender_id in the notify, default openimis.igw */
+    bool notify_sign;         /* the notify is then signed (the route's sign resolved) */
 };
 
 /* How igw authenticates to an upstream of a mediating channel (gateway/mediate/). */

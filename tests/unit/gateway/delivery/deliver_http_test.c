@@ -6,6 +6,7 @@
  * Environment and sink helpers: dlvtest.h.
  */
 #include "dlvtest.h"
+#include "delivery/output.h"
 
 static char bearer_token[] = "s3cret-token";
 
@@ -244,7 +245,66 @@ test_timeout_retry(void)
     env_fini();
 }
 
+/* A body hook that skips payloads with "skip" in them (the DCI notify of a record no
+ * subscription matches), rewrites the others, and sees the claimed message. */
+static int hook_saw_claim;
+
+static int
+skip_body(const struct igw_route *r, const struct igw_queue_claim *c, const char *payload,
+          size_t len, struct igw_buf *out, char *err, size_t errlen)
+{
+    IGW_UNUSED(r);
+    if (c != NULL && c->id != 0 && c->payload.len == len) {
+        hook_saw_claim++;
+    }
+    bool skip = false;
+    for (size_t i = 0; i + 4 <= len && !skip; i++) {
+        skip = memcmp(payload + i, "skip", 4) == 0;
+    }
+    if (skip) {
+        snprintf(err, errlen, "no subscription");
+        return IGW_BODY_SKIP;
+    }
+    return igw_buf_puts(out, "{\"rewritten\":true}");
+}
+
+static const struct igw_route_body skip_hook = {"test.skip", skip_body};
+
+static void
+test_body_hook_skip(void)
+{
+    struct igw_queue_delivery_info info;
+    struct igw_deliverer_stats st;
+    struct igw_route *r;
+    uint64_t skipped, sent;
+    cJSON *recs;
+
+    env_init();
+    r = route_add("sk");
+    r->body_hook = &skip_hook;
+    r->breaker_failures = 1; /* a skip must not count against the destination */
+    r->breaker_open_ms = 60000;
+    env_start();
+    skipped = put_json("ev.sk", "{\"skip\":1}");
+    IGWT_CHECK(wait_state(skipped, IGW_DS_DELIVERED, &info));
+    IGWT_CHECK(info.attempts == 1);
+    IGWT_STREQ(info.last_error, "skipped: no subscription");
+    sent = put_json("ev.sk", "{\"send\":1}");
+    IGWT_CHECK(wait_state(sent, IGW_DS_DELIVERED, &info));
+    IGWT_CHECK(info.last_error[0] == '\0');
+    recs = sink_received("/in/sk");
+    IGWT_ASSERT(cJSON_GetArraySize(recs) == 1); /* the skipped one never went out */
+    IGWT_STREQ(rec_str(cJSON_GetArrayItem(recs, 0), "body"), "{\"rewritten\":true}");
+    cJSON_Delete(recs);
+    igw_deliverer_stats(E.d, &st);
+    IGWT_CHECK(st.delivered == 2 && st.skipped == 1 && st.dead == 0 && st.retried == 0);
+    IGWT_CHECK(st.open_circuits == 0);
+    IGWT_CHECK(hook_saw_claim >= 2);
+    env_fini();
+}
+
 IGWT_MAIN({"ok", test_ok}, {"retry_then_ok", test_retry_then_ok}, {"4xx_dead", test_4xx_dead},
           {"exhausted_dead", test_exhausted_dead}, {"retry_after", test_retry_after},
           {"retry_after_max_age", test_retry_after_max_age},
-          {"request_options", test_request_options}, {"timeout_retry", test_timeout_retry})
+          {"request_options", test_request_options}, {"timeout_retry", test_timeout_retry},
+          {"body_hook_skip", test_body_hook_skip})
