@@ -291,16 +291,19 @@ def test_subscribe_then_events_in_order():
 
 
 def test_notify_passes_igws_own_dci_checks():
-    """SR-CORE-SP-NOTIFY-01: the REGISTER notify igw sent is a spec-valid NotifyEventRequest:
-    igw's own DCI dialect (its checks generated from the SPDCI OpenAPI) ACKs it on a
-    /registry/notify endpoint."""
+    """SR-CORE-SP-NOTIFY-01: the notifies igw sent are spec-valid NotifyEventRequests: igw's own
+    DCI dialect (its checks generated from the SPDCI OpenAPI) ACKs them on a /registry/notify
+    endpoint: REGISTER, and openIMIS's UPDATE and DEREGISTER (tolerated drift: the Social
+    Registry text's enum has only REGISTER and NewHouseHoldMember)."""
     e = env()
     subscribe(e, "sb-chk", "100000009")
-    i = event(e, "created", "100000009", "chk-created")
-    cb = eventually(lambda: e.notifies(i), timeout=20, what="notify")[0]
-    st, ans = post(e, "/dci/check/registry/notify", cb["envelope"],
-                   {"Content-Type": "application/json", "Authorization": "Bearer chk-token"})
-    assert st == 200 and ans["message"]["ack_status"] == "ACK", (st, ans)
+    for kind, want in (("created", "REGISTER"), ("updated", "UPDATE"), ("deleted", "DEREGISTER")):
+        i = event(e, kind, "100000009", "chk-" + kind)
+        cb = eventually(lambda: e.notifies(i), timeout=20, what="notify " + kind)[0]
+        assert cb["envelope"]["message"]["notify_event"][0]["data"]["reg_event_type"] == want, cb
+        st, ans = post(e, "/dci/check/registry/notify", cb["envelope"],
+                       {"Content-Type": "application/json", "Authorization": "Bearer chk-token"})
+        assert st == 200 and ans["message"]["ack_status"] == "ACK", (kind, st, ans)
 
 
 def test_partner_without_subscription_gets_nothing():

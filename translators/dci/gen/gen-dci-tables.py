@@ -23,7 +23,8 @@
 #               end_time (DRIFT_OPTIONAL); in the C walk, "" for an optional member that is not
 #               a plain string (the samples' "meta": "", "completed_count": ""), null for an
 #               optional member, enums without regard to case (DRIFT_NOCASE), reg_records
-#               as an array or an object (DRIFT_OBJ_OR_ARRAY).
+#               as an array or an object (DRIFT_OBJ_OR_ARRAY), openIMIS's notify event types
+#               UPDATE and DEREGISTER (DRIFT_ENUM_EXTRA).
 # Needs Python 3 and PyYAML (Debian python3-yaml). The output is deterministic; it is passed
 # through clang-format when that is on PATH. tests/unit/translators/dci checks it is current.
 
@@ -97,6 +98,14 @@ DRIFT_OPTIONAL = {
         ["total_count"],
 }
 
+# enum values added to the spec's (dci.md 7: event types are free strings in the other
+# registries' texts): a notify's reg_event_type is REGISTER or NewHouseHoldMember in the Social
+# Registry text, and openIMIS's own DCI module notifies REGISTER, UPDATE and DEREGISTER
+DRIFT_ENUM_EXTRA = {
+    "#/components/schemas/NotifyEventRequest/properties/notify_event/items/properties/data"
+    "/properties/reg_event_type": ["UPDATE", "DEREGISTER"],
+}
+
 spec = yaml.safe_load(open(SPEC, encoding="utf-8"))
 
 
@@ -111,6 +120,9 @@ def pointer(ref):
 
 for ref, extra in OVERLAY.items():
     pointer(ref).update(extra)
+for ref, extra in DRIFT_ENUM_EXTRA.items():
+    sch = pointer(ref)
+    sch["enum"] = sch["enum"] + [v for v in extra if v not in sch["enum"]]
 for ref, names in DRIFT_OPTIONAL.items():
     sch = pointer(ref)
     sch["required"] = [r for r in sch.get("required", []) if r not in names]
