@@ -72,6 +72,13 @@ channels:
       on_search: { url: "callback:spmis", answer_from: sync_search,
                    auth: { type: bearer, token: rcv-token },
                    retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
+  plain_sync_search:                       # the sync search for the sign: false partner
+    listen: POST /dci/plain/registry/sync/search
+    dialect: dci
+    dci: { partner: [plain] }
+    answer: dci-search
+    upstream: openimis
+    mediate: { timeout: 30s, max_calls: 64 }
   plain_search:                            # the same search for the sign: false partner
     listen: POST /dci/plain/registry/search
     dialect: dci
@@ -257,7 +264,7 @@ def test_duplicate_message_id():
 def test_unsigned_on_search_for_sign_false_partner():
     """SR-CORE-RG-ASYNC-SEARCH-CB-01: a partner configured sign: false gets its on-search
     unsigned (signature empty, as the spec allows), while the sign: true partner's is signed
-    (the first case)."""
+    (the first case); the same for the sync search's answer."""
     e = env()
     h, m = search_env(e, "as-plain", chfids(e)[13])
     h["sender_uri"] = "http://127.0.0.1:%d/dci/plain/" % e.plain.port
@@ -272,6 +279,16 @@ def test_unsigned_on_search_for_sign_false_partner():
     env_ = got[0]["envelope"]
     assert env_.get("signature", "") in ("", None), env_.get("signature")
     assert env_["message"]["search_response"][0]["status"] == "succ", env_
+    # the sync answers too: unsigned for the sign: false partner, a JWS for the other
+    h, m = search_env(e, "ss-plain", chfids(e)[13], sender_uri=False)
+    st, _, data = e.gw.request("POST", "/dci/plain/registry/sync/search",
+                               json.dumps({"signature": "", "header": h, "message": m}),
+                               {"Content-Type": "application/json",
+                                "Authorization": "Bearer plain-token"}, timeout=30)
+    doc = json.loads(data)
+    assert st == 200 and doc["signature"] == "", (st, doc.get("signature"))
+    assert doc["message"]["search_response"][0]["status"] == "succ", doc
+    assert sync_answer(e, "ss-signed", chfids(e)[13])["signature"].count(".") == 2
 
 
 def test_idempotency_key_does_not_override_dci_key():

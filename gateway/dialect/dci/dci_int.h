@@ -131,7 +131,8 @@ struct dci_items {
     const struct igw_node *req;
     const struct igw_node *items[DCI_ITEMS_MAX];
     size_t n, i;
-    bool first; /* no search_response item written yet */
+    bool first;  /* no search_response item written yet */
+    bool nosign; /* the asking partner has sign: false: its answer goes unsigned */
     struct igw_buf out;
 };
 
@@ -171,8 +172,9 @@ int dci_answer_err(struct igw_med *m, int status, const char *corr, const char *
  *  header a callback header (action on-search, message_id "<request's>-on-search", sender and
  *  receiver swapped, n items), the message transaction_id, correlation_id (the request's
  *  message_id) and search_response = the items (comma-joined JSON objects, borrowed).
- *  Signed with igw's key when one is configured. @return IGW_MED_ANSWER or -IGW_ENOMEM. */
+ *  Signed with igw's key when sign and a key is configured (else "signature":"").
+ *  @return IGW_MED_ANSWER or -IGW_ENOMEM. */
 int dci_search_envelope(struct igw_med *m, const struct igw_node *req, size_t n,
-                        const struct igw_buf *items);
+                        const struct igw_buf *items, bool sign);
 
 #endif /* IGW_GATEWAY_DIALECT_DCI_INT_H */

@@ -383,6 +383,7 @@ dci_items_start(struct igw_med *m, size_t size, struct dci_items **out)
     const struct igw_node *list;
     const char *mid;
     struct dci_items *d;
+    bool nosign = false;
 
     *out = NULL;
     if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
@@ -399,6 +400,7 @@ dci_items_start(struct igw_med *m, size_t size, struct dci_items **out)
         if (v.status != 0) {
             return dci_answer_err(m, v.status, mid, v.code, v.msg);
         }
+        nosign = v.partner != NULL && !v.partner->sign;
     }
     if (!igw_dci_validate(req, ep, &e)) {
         return dci_answer_err(m, 400, mid, e.code, e.message);
@@ -413,6 +415,7 @@ dci_items_start(struct igw_med *m, size_t size, struct dci_items **out)
     }
     d->req = req;
     d->first = true;
+    d->nosign = nosign;
     list = dci_mem(dci_mem(req, "message"), "search_request");
     if (list != NULL && list->type == IGW_NODE_OBJECT) {
         d->items[d->n++] = list; /* one object for a one-item batch (drift 7.2) */
@@ -446,7 +449,7 @@ dci_items_advance(struct igw_med *m, struct dci_items *d, dci_item_fn run)
         }
         d->i++;
     }
-    return dci_search_envelope(m, d->req, d->n, &d->out);
+    return dci_search_envelope(m, d->req, d->n, &d->out, !d->nosign);
 }
 
 void
@@ -459,7 +462,7 @@ dci_items_fini(struct dci_items *d)
 
 int
 dci_search_envelope(struct igw_med *m, const struct igw_node *req, size_t n,
-                    const struct igw_buf *items)
+                    const struct igw_buf *items, bool sign)
 {
     const struct igw_node *h = dci_mem(req, "header");
     struct igw_buf hb, mb;
@@ -496,10 +499,11 @@ dci_search_envelope(struct igw_med *m, const struct igw_node *req, size_t n,
     if (rv == IGW_OK) {
         /* signed with igw's key when one is configured, else "signature":"". An answer to
          * igw's own route (answer_from: an async search's on-search) goes unsigned: the route's
-         * signing body hook signs it or not, as the route's sign and the partner's sign say */
+         * signing body hook signs it or not, as the route's sign and the partner's sign say;
+         * so does the answer to a partner with sign: false */
         struct igw_buf sig;
         igw_buf_init(&sig, 64 * 1024);
-        int srv = m->internal
+        int srv = m->internal || !sign
                       ? IGW_ENOENT
                       : igw_sign_envelope(hb.ptr, hb.len, mb.ptr, mb.len, &sig, err, sizeof(err));
         rv = igw_buf_puts(&m->answer.body, "{\"signature\":");
