@@ -23,23 +23,8 @@ REQUESTS=${REQUESTS:-2000}
 DUR=${DUR:-5}  # seconds of the native (no valgrind) CPU-time run
 WARMUP=${WARMUP:-300}
 CONNS=${CONNS:-4}
-work=$(mktemp -d /tmp/igw-cost.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "port $1 not up" >&2
-  return 1
-}
+. "$here/lib.sh"
+bench_init igw-cost
 
 # the body both clients send: a 1.5 KB openIMIS-like insuree event, written once
 python3 -c '
@@ -106,7 +91,7 @@ bare=$(port)
 "${VG[@]}" --callgrind-out-file="$work/cg.nng-bare.%p" "$work/nng_bare" "$bare" 2>"$work/vg-bare.log" &
 bpid=$!
 pids+=($bpid)
-wait_port "$bare"
+wait_port "$bare" 300
 
 # --- igw: the durable accept channel of ingest_bench.sh
 gw=$(port)
@@ -127,7 +112,7 @@ measure nng-bare "$bare" "$bpid"
 (cd "$work/gw" && exec "${VG[@]}" --callgrind-out-file="$work/cg.igw.%p" "$igw" serve --config igw.conf) 2>"$work/vg-igw.log" &
 gpid=$!
 pids+=($gpid)
-wait_port "$gw"
+wait_port "$gw" 300
 measure igw "$gw" "$gpid"
 b=$(awk '/^total/ {print $3}' "$work/nng-bare.txt")
 g=$(awk '/^total/ {print $3}' "$work/igw.txt")
@@ -141,14 +126,14 @@ echo "# native run: CPU time per request by thread (no valgrind)"
 "$work/nng_bare" "$bare" &
 bpid=$!
 pids+=($bpid)
-wait_port "$bare"
+wait_port "$bare" 300
 cpu_run nng-bare "$bare" "$bpid"
 kill "$bpid"
 rm -rf "$work/gw/queue"
 (cd "$work/gw" && exec "$igw" serve --config igw.conf) &
 gpid=$!
 pids+=($gpid)
-wait_port "$gw"
+wait_port "$gw" 300
 cpu_run igw "$gw" "$gpid"
 b=$(awk '/^cpu/ {print $3}' "$work/nng-bare.cpu")
 g=$(awk '/^cpu/ {print $3}' "$work/igw.cpu")

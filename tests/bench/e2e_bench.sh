@@ -28,23 +28,8 @@ CONNS=${CONNS:-64}
 RATE=${RATE:-0}
 CONCURRENCY=${CONCURRENCY:-64}
 SYSCALLS=${SYSCALLS:-1}
-work=$(mktemp -d /tmp/igw-e2e.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "port $1 not up" >&2
-  return 1
-}
+. "$here/lib.sh"
+bench_init igw-e2e
 
 python3 -c '
 import json

@@ -27,24 +27,8 @@ ACCEPT_ONLY=${ACCEPT_ONLY:-0}  # 1: only cases 1 and 2 and their ratio (tests/be
 # GUARD=false: igw without its connection guard (docs/HTTP-INGEST.md), to measure the guard's cost
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
-work=$(mktemp -d /tmp/igw-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "port $1 not up" >&2
-  return 1
-}
+. "$here/lib.sh"
+bench_init igw-bench
 
 # 1.5 KB JSON body (an openIMIS-like insuree event)
 python3 - "$work/body.json" <<'PY'

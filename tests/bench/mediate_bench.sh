@@ -19,23 +19,8 @@ build=$(cd "${1:-$src/build}" && pwd)
 igw=${IGW_BIN:-$build/cli/igw}
 DUR=${DUR:-5}
 CONNS=${CONNS:-16}
-work=$(mktemp -d /tmp/igw-medbench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "port $1 not up" >&2
-  return 1
-}
+. "$here/lib.sh"
+bench_init igw-medbench
 
 up=$(port)
 python3 "$src/tests/sim/upstream.py" --port "$up" >"$work/up.log" 2>&1 &
