@@ -2,11 +2,12 @@
 """Shared helpers for igw integration tests: start the real igw binary on 127.0.0.1 with a
 config written to a temporary directory, talk HTTP to it with the standard library, and run
 small test functions with a closing "N passed, N failed" line. Python standard library only."""
+import atexit
 import http.client
 import json
 import os
-import shutil
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -285,6 +286,18 @@ def _reap_children(grace=5.0):
     return [cmd[:120] for cmd in left.values()]
 
 
+def _reap_at_exit():
+    """At interpreter exit (after the test file's own finally blocks and exit handlers): a case
+    that failed half-way may have left its servers running, and they would hold ctest's pipe."""
+    left = _reap_children()
+    if left:
+        print("note: killed %d process(es) left running: %s" % (len(left), "; ".join(left)),
+              flush=True)
+
+
+atexit.register(_reap_at_exit)  # registered first: runs last
+
+
 def run(tests):
     """Runs test functions (name -> fn) and prints the closing line. Exit status: 1 when a case
     failed (or none ran), SKIP_CODE when one was skipped, else 0."""
@@ -305,9 +318,6 @@ def run(tests):
             failed += 1
             print("FAIL %s" % fn.__name__, flush=True)
             traceback.print_exc()
-    left = _reap_children()
-    if left:  # a case that failed half-way left its servers: they would hold ctest's pipe
-        print("note: killed %d process(es) left running: %s" % (len(left), "; ".join(left)), flush=True)
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
     if failed or passed + skipped == 0:
         sys.exit(1)

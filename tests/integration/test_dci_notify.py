@@ -100,6 +100,17 @@ channels:
         ordered_by: json:chfId
         retry: { base: 100ms, cap: 400ms }
         dci: { notify: { store: "{dir}/subs", subscriber: other.example.org } }
+  families:                                # openIMIS's family events, as DCI Groups
+    listen: POST /events/openimis-family/{event}
+    auth: { type: bearer, tokens: [ev-token] }
+    routes:
+      notify_spmis:
+        url: "callback:spmis"
+        map: openimis-family-to-dci-group
+        ordered_by: json:uuid
+        auth: { type: bearer, token: rcv-token }
+        retry: { base: 100ms, cap: 400ms, max_attempts: 400 }
+        dci: { notify: { store: "{dir}/subs", record_type: Group, subscriber: SENDER } }
   fhir_patient:                            # openIMIS's FHIR rest-hook pushes, writes
     listen: POST /fhir/{type}
     dialect: fhir
@@ -239,6 +250,32 @@ def event(e, kind, chfid, key, last="Doe"):
                                h, timeout=30)
     assert st == 202, (st, data)
     return json.loads(data)["id"]
+
+
+def test_family_event_as_group():
+    """SR-CORE-SP-NOTIFY-01: an openIMIS family event (map openimis-family-to-dci-group) goes to
+    the subscription for Group records whose filter names the head's CHFID, as a Group with the
+    code; the Person subscriptions of the same CHFID get nothing from it."""
+    e = env()
+    person = subscribe(e, "sb-fam-p", "100000020")
+    code = subscribe(e, "sb-fam-g", "100000020", record_type="Group")
+    fam = {"uuid": "5d419fda-e60d-40fc-922d-8368e5470a17", "address": "Plot 207",
+           "headInsuree": {"uuid": "d6df6916-d60c-4510-ab00-9b19e020fdc8", "chfId": "100000020",
+                           "lastName": "Doe", "otherNames": "Jane"},
+           "members": [{"chfId": "100000020", "lastName": "Doe", "otherNames": "Jane"}],
+           "poverty": False}
+    st, _, data = e.gw.request("POST", "/events/openimis-family/family-created", json.dumps(fam),
+                               dict(EVENTS, **{"Idempotency-Key": "fam-created"}), timeout=30)
+    assert st == 202, (st, data)
+    i = json.loads(data)["id"]
+    cb = eventually(lambda: e.notifies(i), timeout=20, what="family notify")
+    assert len(cb) == 1, cb
+    ev = cb[0]["envelope"]["message"]["notify_event"]
+    assert [x["subscription_code"] for x in ev] == [code] and code != person, ev
+    d = ev[0]["data"]
+    assert d["reg_record_type"] == "Group" and d["reg_event_type"] == "REGISTER", d
+    ids = {g["identifier_value"] for g in d["reg_records"][0]["group_identifier"]}
+    assert "100000020" in ids and d["reg_records"][0]["group_size"] == 1, d
 
 
 def wait_delivered(e, msg_id, route, timeout=20.0):
@@ -498,6 +535,7 @@ def main():
         run([test_subscribe_then_events_in_order, test_notify_passes_igws_own_dci_checks,
              test_partner_without_subscription_gets_nothing,
              test_filter_expired_unsubscribed_event_type, test_fhir_patient_push,
+             test_family_event_as_group,
              test_receiver_down_then_back, test_kill9_between_accept_and_delivery,
              test_config_check_refusals, test_compliance_ids_exist, test_zz_stop])
     finally:
