@@ -15,6 +15,42 @@ sys.path.insert(0, SIM_DIR)
 import dci_jws  # noqa: E402
 
 
+# The registry's subscription channels (docs/DCI.md, "Subscriptions"), for a test config's
+# `channels:` section: subscribe / unsubscribe for the partners spmis and other, their records
+# in the store {dir}/subs, the on-subscribe / on-unsubscribe callbacks to spmis (bearer
+# rcv-token) answered by the two _igw channels.
+SUBSCRIPTION_CHANNELS = """\
+  on_subscribe:
+    listen: POST /dci/social/_igw/on-subscribe
+    dialect: dci
+    dci: { partner: [spmis, other] }
+    answer: dci-on-subscribe
+  on_unsubscribe:
+    listen: POST /dci/social/_igw/on-unsubscribe
+    dialect: dci
+    dci: { partner: [spmis, other] }
+    answer: dci-on-unsubscribe
+  subscribe:
+    listen: POST /dci/social/registry/subscribe
+    dialect: dci
+    dci: { partner: [spmis, other] }
+    routes:
+      store: { url: "dci-subscriptions:{dir}/subs", retry: { base: 100ms, cap: 400ms } }
+      on_subscribe: { url: "callback:spmis", answer_from: on_subscribe,
+                      auth: { type: bearer, token: rcv-token },
+                      retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
+  unsubscribe:
+    listen: POST /dci/social/registry/unsubscribe
+    dialect: dci
+    dci: { partner: [spmis, other] }
+    routes:
+      store: { url: "dci-subscriptions:{dir}/subs", retry: { base: 100ms, cap: 400ms } }
+      on_unsubscribe: { url: "callback:spmis", answer_from: on_unsubscribe,
+                        auth: { type: bearer, token: rcv-token },
+                        retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
+"""
+
+
 def rsa_pems(dirname, names):
     """A 2048-bit RSA key per name, written unencrypted as PKCS#8 PEM to <dirname>/<name>.pem;
     {name: path}. Skips the test when python3-cryptography is missing."""

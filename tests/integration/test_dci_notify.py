@@ -30,6 +30,7 @@ from igwtest import (IGW_BIN, IGW_FIXTURES, IGW_SRC, SIM_DIR, Gateway, eventuall
 
 sys.path.insert(0, SIM_DIR)
 import dci_jws  # noqa: E402
+import dcitest  # noqa: E402
 
 VALID = os.path.join(IGW_FIXTURES, "dci", "valid")
 COMPLIANCE = os.path.join(IGW_FIXTURES, "dci", "compliance", "openspp-spdci-compliance")
@@ -55,34 +56,7 @@ partners:
     base_urls: ["http://127.0.0.1:RCV/dci/other/"]
     auth: { type: bearer, tokens: [other-token] }
 channels:
-  on_subscribe:
-    listen: POST /dci/social/_igw/on-subscribe
-    dialect: dci
-    dci: { partner: [spmis, other] }
-    answer: dci-on-subscribe
-  on_unsubscribe:
-    listen: POST /dci/social/_igw/on-unsubscribe
-    dialect: dci
-    dci: { partner: [spmis, other] }
-    answer: dci-on-unsubscribe
-  subscribe:
-    listen: POST /dci/social/registry/subscribe
-    dialect: dci
-    dci: { partner: [spmis, other] }
-    routes:
-      store: { url: "dci-subscriptions:{dir}/subs", retry: { base: 100ms, cap: 400ms } }
-      on_subscribe: { url: "callback:spmis", answer_from: on_subscribe,
-                      auth: { type: bearer, token: rcv-token },
-                      retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
-  unsubscribe:
-    listen: POST /dci/social/registry/unsubscribe
-    dialect: dci
-    dci: { partner: [spmis, other] }
-    routes:
-      store: { url: "dci-subscriptions:{dir}/subs", retry: { base: 100ms, cap: 400ms } }
-      on_unsubscribe: { url: "callback:spmis", answer_from: on_unsubscribe,
-                        auth: { type: bearer, token: rcv-token },
-                        retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
+SUBSCRIPTIONS
   insurees:                                # openIMIS's insuree events
     listen: POST /events/openimis/{event}
     auth: { type: bearer, tokens: [ev-token] }
@@ -128,7 +102,7 @@ channels:
     auth: { type: bearer, tokens: [chk-token] }
     routes:
       log: { url: "file://{dir}/notify-check.ndjson" }
-""".replace("SENDER", SENDER)
+""".replace("SENDER", SENDER).replace("SUBSCRIPTIONS\n", dcitest.SUBSCRIPTION_CHANNELS)
 
 
 class Env:

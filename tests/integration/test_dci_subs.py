@@ -50,25 +50,7 @@ partners:
     base_urls: ["http://127.0.0.1:RCV/dci/other/"]
     auth: { type: bearer, tokens: [other-token] }
 channels:
-  on_subscribe:                          # answers only igw's own callback route
-    listen: POST /dci/social/_igw/on-subscribe
-    dialect: dci
-    dci: { partner: [spmis, other] }
-    answer: dci-on-subscribe
-  on_unsubscribe:
-    listen: POST /dci/social/_igw/on-unsubscribe
-    dialect: dci
-    dci: { partner: [spmis, other] }
-    answer: dci-on-unsubscribe
-  subscribe:
-    listen: POST /dci/social/registry/subscribe
-    dialect: dci
-    dci: { partner: [spmis, other] }
-    routes:
-      store: { url: "dci-subscriptions:{dir}/subs", retry: { base: 100ms, cap: 400ms } }
-      on_subscribe: { url: "callback:spmis", answer_from: on_subscribe,
-                      auth: { type: bearer, token: rcv-token },
-                      retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
+SUBSCRIPTIONS
   broken_subscribe:                      # its store route can never write (a map breaks it)
     listen: POST /dci/broken/registry/subscribe
     dialect: dci
@@ -79,16 +61,7 @@ channels:
       on_subscribe: { url: "callback:spmis", answer_from: on_subscribe,
                       auth: { type: bearer, token: rcv-token },
                       retry: { base: 100ms, cap: 200ms, max_attempts: 200 } }
-  unsubscribe:
-    listen: POST /dci/social/registry/unsubscribe
-    dialect: dci
-    dci: { partner: [spmis, other] }
-    routes:
-      store: { url: "dci-subscriptions:{dir}/subs", retry: { base: 100ms, cap: 400ms } }
-      on_unsubscribe: { url: "callback:spmis", answer_from: on_unsubscribe,
-                        auth: { type: bearer, token: rcv-token },
-                        retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
-"""
+""".replace("SUBSCRIPTIONS\n", dcitest.SUBSCRIPTION_CHANNELS)
 
 
 class Env:
