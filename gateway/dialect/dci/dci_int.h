@@ -142,6 +142,14 @@ struct dci_items {
  *  nothing to call). @return IGW_OK or a (positive) igw error code. */
 typedef int (*dci_item_fn)(struct igw_med *m, struct dci_items *d, bool *calling);
 
+/** The partner checks of a mediation's request (igw_partner_intake: credentials, signature)
+ *  when its channel names partners; none for igw's own requests (m->internal: checked at
+ *  intake). mid: the request's message_id for a refusal's correlation_id (may be NULL). who
+ *  (may be NULL) gets the partner the credentials belong to, or NULL.
+ *  @return IGW_OK (go on), IGW_MED_ANSWER (refused in DCI's shape, m->answer set) or
+ *  -IGW_ENOMEM. */
+int dci_partner_check(struct igw_med *m, const char *mid, const struct igw_partner **who);
+
 /** Starts a search mediator on its request: the body parsed as JSON, the partner checks when
  *  the channel names partners (not for igw's own requests, m->internal: checked at intake),
  *  the envelope against the sync search schema, an encrypted message refused, the

@@ -375,6 +375,32 @@ dci_answer_err(struct igw_med *m, int status, const char *corr, const char *code
 }
 
 int
+dci_partner_check(struct igw_med *m, const char *mid, const struct igw_partner **who)
+{
+    struct igw_partner_verdict v;
+    const char *auth;
+
+    if (who != NULL) {
+        *who = NULL;
+    }
+    if (m->ch->ndci_partners == 0 || m->internal) { /* internal: checked at intake */
+        return IGW_OK;
+    }
+    auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
+    if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
+                           m->body_len, &v) != IGW_OK) {
+        return -IGW_ENOMEM;
+    }
+    if (v.status != 0) {
+        return dci_answer_err(m, v.status, mid, v.code, v.msg);
+    }
+    if (who != NULL) {
+        *who = v.partner;
+    }
+    return IGW_OK;
+}
+
+int
 dci_items_start(struct igw_med *m, size_t size, struct dci_items **out)
 {
     const struct igw_dci_endpoint *ep = igw_dci_endpoint_find("search", true);
@@ -383,24 +409,17 @@ dci_items_start(struct igw_med *m, size_t size, struct dci_items **out)
     const struct igw_node *list;
     const char *mid;
     struct dci_items *d;
-    bool nosign = false;
+    const struct igw_partner *who = NULL;
+    int rv;
 
     *out = NULL;
     if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
         return dci_answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
     }
     mid = dci_str_of(dci_mem(req, "header"), "message_id", NULL);
-    if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
-        struct igw_partner_verdict v;
-        const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
-        if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
-                               m->body_len, &v) != IGW_OK) {
-            return -IGW_ENOMEM;
-        }
-        if (v.status != 0) {
-            return dci_answer_err(m, v.status, mid, v.code, v.msg);
-        }
-        nosign = v.partner != NULL && !v.partner->sign;
+    rv = dci_partner_check(m, mid, &who);
+    if (rv != IGW_OK) {
+        return rv;
     }
     if (!igw_dci_validate(req, ep, &e)) {
         return dci_answer_err(m, 400, mid, e.code, e.message);
@@ -415,7 +434,7 @@ dci_items_start(struct igw_med *m, size_t size, struct dci_items **out)
     }
     d->req = req;
     d->first = true;
-    d->nosign = nosign;
+    d->nosign = who != NULL && !who->sign;
     list = dci_mem(dci_mem(req, "message"), "search_request");
     if (list != NULL && list->type == IGW_NODE_OBJECT) {
         d->items[d->n++] = list; /* one object for a one-item batch (drift 7.2) */

@@ -31,19 +31,6 @@
 
 #define MAX_ROUTES 256 /* deliveries looked at per message (a channel has fewer routes) */
 
-static const struct igw_node *
-mem(const struct igw_node *obj, const char *key)
-{
-    return igw_node_get(obj, key, strlen(key));
-}
-
-static const char *
-str_of(const struct igw_node *obj, const char *key, const char *dflt)
-{
-    const struct igw_node *n = mem(obj, key);
-    return n != NULL && n->type == IGW_NODE_STRING ? n->str : dflt;
-}
-
 static int
 txn_init(const struct igw_channel *ch, void **state, char *err, size_t errlen)
 {
@@ -61,19 +48,6 @@ txn_init(const struct igw_channel *ch, void **state, char *err, size_t errlen)
         return IGW_ECONFIG;
     }
     return IGW_OK;
-}
-
-/* Answers a Response ERR with status. */
-static int
-answer_err(struct igw_med *m, int status, const char *corr, const char *code, const char *msg)
-{
-    igw_buf_reset(&m->answer.body);
-    if (dci_response(&m->answer.body, "ERR", corr, code, msg) != IGW_OK) {
-        return -IGW_ENOMEM;
-    }
-    m->answer.status = status;
-    m->answer.content_type = DCI_CT;
-    return IGW_MED_ANSWER;
 }
 
 /* The DCI RequestStatus of a message from its deliveries, and igw's word for it. */
@@ -110,23 +84,16 @@ state_of(igw_arena *a, igw_queue *q, uint64_t id, const char **what)
     return "rcvd";
 }
 
-static int
-kv(struct igw_buf *b, const char *key, const char *val, bool comma)
-{
-    int rv = igw_buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
-    return rv == IGW_OK ? igw_buf_json_str(b, val, strlen(val)) : rv;
-}
-
 /* One item of the answer's list: reference_id, timestamp, status, status_reason_message. */
 static int
 item(struct igw_buf *b, const char *ref, const char *now, const char *st, const char *what,
      bool comma)
 {
     int rv = igw_buf_puts(b, comma ? ",{" : "{");
-    rv = rv == IGW_OK ? kv(b, "reference_id", ref, false) : rv;
-    rv = rv == IGW_OK ? kv(b, "timestamp", now, true) : rv;
-    rv = rv == IGW_OK ? kv(b, "status", st, true) : rv;
-    rv = rv == IGW_OK ? kv(b, "status_reason_message", what, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "reference_id", ref, false) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "timestamp", now, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "status", st, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "status_reason_message", what, true) : rv;
     return rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
 }
 
@@ -135,32 +102,34 @@ static int
 txn_status(struct igw_buf *b, const struct igw_node *orig, const char *corr, const char *now,
            const char *st, const char *what)
 {
-    const struct igw_node *msg = mem(orig, "message");
-    const char *action = str_of(mem(orig, "header"), "action", "search");
+    const struct igw_node *msg = dci_mem(orig, "message");
+    const char *action = dci_str_of(dci_mem(orig, "header"), "action", "search");
     bool sub = strcmp(action, "subscribe") == 0;
-    const struct igw_node *list = mem(msg, sub ? "subscribe_request" : "search_request");
+    const struct igw_node *list = dci_mem(msg, sub ? "subscribe_request" : "search_request");
     int rv = igw_buf_putc(b, '{');
     bool first = true;
 
-    rv = rv == IGW_OK ? kv(b, "transaction_id", str_of(msg, "transaction_id", ""), false) : rv;
-    rv = rv == IGW_OK ? kv(b, "correlation_id", corr, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "transaction_id", dci_str_of(msg, "transaction_id", ""), false)
+                      : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "correlation_id", corr, true) : rv;
     if (strcmp(action, "unsubscribe") == 0) {
-        rv = rv == IGW_OK ? kv(b, "timestamp", now, true) : rv;
-        rv = rv == IGW_OK ? kv(b, "status", st, true) : rv;
-        rv = rv == IGW_OK ? kv(b, "status_reason_message", what, true) : rv;
+        rv = rv == IGW_OK ? dci_kv(b, "timestamp", now, true) : rv;
+        rv = rv == IGW_OK ? dci_kv(b, "status", st, true) : rv;
+        rv = rv == IGW_OK ? dci_kv(b, "status_reason_message", what, true) : rv;
         return rv == IGW_OK ? igw_buf_putc(b, '}') : rv;
     }
     rv = rv == IGW_OK
              ? igw_buf_printf(b, ",\"%s\":[", sub ? "subscribe_response" : "search_response")
              : rv;
     if (list != NULL && list->type == IGW_NODE_OBJECT) {
-        rv = rv == IGW_OK ? item(b, str_of(list, "reference_id", ""), now, st, what, false) : rv;
+        rv =
+            rv == IGW_OK ? item(b, dci_str_of(list, "reference_id", ""), now, st, what, false) : rv;
         first = false;
     }
     for (const struct igw_node *it = list != NULL && list->type == IGW_NODE_ARRAY ? list->first
                                                                                   : NULL;
          rv == IGW_OK && it != NULL; it = it->next) {
-        rv = item(b, str_of(it, "reference_id", ""), now, st, what, !first);
+        rv = item(b, dci_str_of(it, "reference_id", ""), now, st, what, !first);
         first = false;
     }
     if (rv == IGW_OK && first) {
@@ -174,30 +143,30 @@ static int
 answer(struct igw_med *m, const struct igw_node *req, const struct igw_node *orig, const char *corr,
        const char *st, const char *what)
 {
-    const struct igw_node *h = mem(req, "header");
-    const struct igw_node *tr = mem(mem(req, "message"), "txnstatus_request");
+    const struct igw_node *h = dci_mem(req, "header");
+    const struct igw_node *tr = dci_mem(dci_mem(req, "message"), "txnstatus_request");
     struct igw_buf *b = &m->answer.body;
     char now[40], mid[128];
     int rv;
 
     dci_now(now, sizeof(now));
-    snprintf(mid, sizeof(mid), "%.80s-status", str_of(h, "message_id", "txn"));
+    snprintf(mid, sizeof(mid), "%.80s-status", dci_str_of(h, "message_id", "txn"));
     igw_buf_reset(b);
     rv = igw_buf_puts(b, "{\"signature\":\"\",\"header\":{\"version\":\"1.0.0\"");
-    rv = rv == IGW_OK ? kv(b, "message_id", mid, true) : rv;
-    rv = rv == IGW_OK ? kv(b, "message_ts", now, true) : rv;
-    rv = rv == IGW_OK ? kv(b, "action", "txn-on-status", true) : rv;
-    rv = rv == IGW_OK ? kv(b, "status", "succ", true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "message_id", mid, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "message_ts", now, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "action", "txn-on-status", true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "status", "succ", true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"total_count\":1,\"completed_count\":1") : rv;
-    rv = rv == IGW_OK ? kv(b, "sender_id", str_of(h, "receiver_id", "igw"), true) : rv;
-    rv = rv == IGW_OK ? kv(b, "receiver_id", str_of(h, "sender_id", ""), true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "sender_id", dci_str_of(h, "receiver_id", "igw"), true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "receiver_id", dci_str_of(h, "sender_id", ""), true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"is_msg_encrypted\":false},\"message\":{") : rv;
-    rv = rv == IGW_OK
-             ? kv(b, "transaction_id", str_of(mem(req, "message"), "transaction_id", ""), false)
-             : rv;
-    rv = rv == IGW_OK ? kv(b, "correlation_id", corr, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "transaction_id",
+                               dci_str_of(dci_mem(req, "message"), "transaction_id", ""), false)
+                      : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "correlation_id", corr, true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"txnstatus_response\":{") : rv;
-    rv = rv == IGW_OK ? kv(b, "txn_type", str_of(tr, "txn_type", "search"), false) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "txn_type", dci_str_of(tr, "txn_type", "search"), false) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"txn_status\":") : rv;
     rv = rv == IGW_OK ? txn_status(b, orig, corr, now, st, what) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, "}}}") : rv;
@@ -215,34 +184,35 @@ answer(struct igw_med *m, const struct igw_node *req, const struct igw_node *ori
 static int
 not_found(struct igw_med *m, const struct igw_node *req, const char *mid, const char *why)
 {
-    const struct igw_node *h = mem(req, "header");
-    const struct igw_node *tr = mem(mem(req, "message"), "txnstatus_request");
+    const struct igw_node *h = dci_mem(req, "header");
+    const struct igw_node *tr = dci_mem(dci_mem(req, "message"), "txnstatus_request");
     struct igw_buf *b = &m->answer.body;
     char now[40], cbid[128];
     int rv;
 
     if (!m->internal) {
-        return answer_err(m, 404, mid, "err.request.not_found", why);
+        return dci_answer_err(m, 404, mid, "err.request.not_found", why);
     }
     dci_now(now, sizeof(now));
-    snprintf(cbid, sizeof(cbid), "%.80s-status", str_of(h, "message_id", "txn"));
+    snprintf(cbid, sizeof(cbid), "%.80s-status", dci_str_of(h, "message_id", "txn"));
     igw_buf_reset(b);
     rv = igw_buf_puts(b, "{\"signature\":\"\",\"header\":{\"version\":\"1.0.0\"");
-    rv = rv == IGW_OK ? kv(b, "message_id", cbid, true) : rv;
-    rv = rv == IGW_OK ? kv(b, "message_ts", now, true) : rv;
-    rv = rv == IGW_OK ? kv(b, "action", "txn-on-status", true) : rv;
-    rv = rv == IGW_OK ? kv(b, "status", "rjct", true) : rv;
-    rv = rv == IGW_OK ? kv(b, "status_reason_message", why, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "message_id", cbid, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "message_ts", now, true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "action", "txn-on-status", true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "status", "rjct", true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "status_reason_message", why, true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"total_count\":1,\"completed_count\":0") : rv;
-    rv = rv == IGW_OK ? kv(b, "sender_id", str_of(h, "receiver_id", "igw"), true) : rv;
-    rv = rv == IGW_OK ? kv(b, "receiver_id", str_of(h, "sender_id", ""), true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "sender_id", dci_str_of(h, "receiver_id", "igw"), true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "receiver_id", dci_str_of(h, "sender_id", ""), true) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"is_msg_encrypted\":false},\"message\":{") : rv;
-    rv = rv == IGW_OK
-             ? kv(b, "transaction_id", str_of(mem(req, "message"), "transaction_id", ""), false)
-             : rv;
-    rv = rv == IGW_OK ? kv(b, "correlation_id", str_of(tr, "attribute_value", ""), true) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "transaction_id",
+                               dci_str_of(dci_mem(req, "message"), "transaction_id", ""), false)
+                      : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "correlation_id", dci_str_of(tr, "attribute_value", ""), true)
+                      : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, ",\"txnstatus_response\":{") : rv;
-    rv = rv == IGW_OK ? kv(b, "txn_type", str_of(tr, "txn_type", "search"), false) : rv;
+    rv = rv == IGW_OK ? dci_kv(b, "txn_type", dci_str_of(tr, "txn_type", "search"), false) : rv;
     rv = rv == IGW_OK ? igw_buf_puts(b, "}}}") : rv;
     if (rv != IGW_OK) {
         return -IGW_ENOMEM;
@@ -265,33 +235,26 @@ txn_start(struct igw_med *m)
     int rv;
 
     if (igw_json_parse(m->arena, m->body, m->body_len, NULL, &req, NULL) != IGW_OK) {
-        return answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
+        return dci_answer_err(m, 400, NULL, "err.request.bad", "the body is not JSON");
     }
-    mid = str_of(mem(req, "header"), "message_id", NULL);
-    if (m->ch->ndci_partners > 0 && !m->internal) { /* internal: checked at intake */
-        struct igw_partner_verdict v;
-        const char *auth = m->header != NULL ? m->header(m->header_arg, "Authorization") : NULL;
-        if (igw_partner_intake(m->cfg, m->ch->dci_partners, m->ch->ndci_partners, auth, m->body,
-                               m->body_len, &v) != IGW_OK) {
-            return -IGW_ENOMEM;
-        }
-        if (v.status != 0) {
-            return answer_err(m, v.status, mid, v.code, v.msg);
-        }
+    mid = dci_str_of(dci_mem(req, "header"), "message_id", NULL);
+    rv = dci_partner_check(m, mid, NULL);
+    if (rv != IGW_OK) {
+        return rv;
     }
     if (!igw_dci_validate(req, ep, &e)) {
-        return answer_err(m, 400, mid, e.code, e.message);
+        return dci_answer_err(m, 400, mid, e.code, e.message);
     }
-    tr = mem(mem(req, "message"), "txnstatus_request");
-    atype = str_of(tr, "attribute_type", "");
-    aval = str_of(tr, "attribute_value", "");
+    tr = dci_mem(dci_mem(req, "message"), "txnstatus_request");
+    atype = dci_str_of(tr, "attribute_type", "");
+    aval = dci_str_of(tr, "attribute_value", "");
     if (strcmp(atype, "correlation_id") != 0) {
         return not_found(m, req, mid,
                          "igw finds a transaction by the correlation_id of its ACK "
                          "(attribute_type correlation_id)");
     }
     if (m->queue == NULL) {
-        return answer_err(m, 503, mid, "err.service.unavailable", "no queue to look in");
+        return dci_answer_err(m, 503, mid, "err.service.unavailable", "no queue to look in");
     }
     if (igw_queue_id_parse(aval, &id) != IGW_OK) {
         return not_found(m, req, mid, "no transaction has it");
@@ -306,8 +269,8 @@ txn_start(struct igw_med *m)
         return -IGW_ENOMEM;
     }
     /* only the sender of the transaction learns about it */
-    if (orig == NULL || strcmp(str_of(mem(orig, "header"), "sender_id", ""),
-                               str_of(mem(req, "header"), "sender_id", "-")) != 0) {
+    if (orig == NULL || strcmp(dci_str_of(dci_mem(orig, "header"), "sender_id", ""),
+                               dci_str_of(dci_mem(req, "header"), "sender_id", "-")) != 0) {
         return not_found(m, req, mid, "no transaction of this sender has that correlation_id");
     }
     st = state_of(m->arena, m->queue, id, &what);
