@@ -52,14 +52,33 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
     IGW_UNUSED(sub);
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         uint64_t id = meta->Sequence.Stream;
+        const char *data = natsMsg_GetData(msg);
+        size_t len = (size_t)natsMsg_GetDataLength(msg);
+        const char *mid = NULL;
+        bool own = natsMsgHeader_Get(msg, "Nats-Msg-Id", &mid) == NATS_OK && mid != NULL &&
+                   strncmp(mid, s->own_prefix, s->own_prefix_len) == 0;
+        struct jsm *m;
         pthread_mutex_lock(&s->mu);
         if (id > s->msg_seen) {
             s->msg_seen = id;
         }
-        if (!jsv_purged(s, id) &&
-            jsv_add(s, id, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg)) == NULL) {
-            IGW_WARN("queue jetstream: message %llu not loaded (unreadable or out of memory)",
+        m = jsv_find(s, id);
+        if (m != NULL && m->checked && m->raw != NULL &&
+            (m->raw_len != len || memcmp(m->raw, data, len) != 0)) {
+            /* the leader's record is kept; the node we read from has another one */
+            s->ctr.msg_diverged++;
+            IGW_WARN("queue jetstream: message %llu as the NATS node this instance reads from "
+                     "stores it is not the stream leader's: that node diverged (the leader's "
+                     "record is used)",
                      (unsigned long long)id);
+        } else if (m == NULL && !jsv_purged(s, id)) {
+            m = jsv_add(s, id, data, len, false);
+            if (m == NULL) {
+                IGW_WARN("queue jetstream: message %llu not loaded (unreadable or out of memory)",
+                         (unsigned long long)id);
+            } else {
+                m->own = own;
+            }
         }
         if (meta->NumPending == 0) {
             s->msgs_caught_up = true;
@@ -398,6 +417,9 @@ js_open(void **be, const struct igw_queue_opts *opts, char *errbuf, size_t errle
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         s->opened_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+        snprintf(s->own_prefix, sizeof(s->own_prefix), "%s.%llx.", s->instance,
+                 (unsigned long long)s->opened_us);
+        s->own_prefix_len = strlen(s->own_prefix);
     }
 
     if ((st = connect_nats(s, o)) != NATS_OK) {
@@ -442,6 +464,7 @@ js_open(void **be, const struct igw_queue_opts *opts, char *errbuf, size_t errle
     }
     rv = rv ? rv : jsw_recover(s);
     rv = rv ? rv : jsw_start(s);
+    rv = rv ? rv : jsc_start(s);
     rv = rv ? rv : jsm_start(s);
     if (rv != IGW_OK) {
         if (errbuf != NULL && errlen > 0) {
@@ -467,14 +490,15 @@ dump_view(qjs *s)
     fprintf(stderr,
             "JSDUMP %s counters: cas_lost=%llu stale_fixed=%llu refresh_failed=%llu "
             "group_timeout=%llu lease_taken=%llu watch_err=%llu watch_drop=%llu watch_reset=%llu "
-            "cas_refused=%llu rev_fixed=%llu msg_catchup=%llu kv_seen=%llu msg_seen=%llu "
-            "max_id=%llu\n",
+            "cas_refused=%llu rev_fixed=%llu msg_catchup=%llu msg_checked=%llu "
+            "msg_diverged=%llu kv_seen=%llu msg_seen=%llu max_id=%llu\n",
             s->instance, (unsigned long long)s->ctr.cas_lost,
             (unsigned long long)s->ctr.stale_fixed, (unsigned long long)s->ctr.refresh_failed,
             (unsigned long long)s->ctr.group_timeout, (unsigned long long)s->ctr.lease_taken,
             (unsigned long long)s->ctr.watch_err, (unsigned long long)s->ctr.watch_drop,
             (unsigned long long)s->ctr.watch_reset, (unsigned long long)s->ctr.cas_refused,
             (unsigned long long)s->ctr.rev_fixed, (unsigned long long)s->ctr.msg_catchup,
+            (unsigned long long)s->ctr.msg_checked, (unsigned long long)s->ctr.msg_diverged,
             (unsigned long long)s->kv_seen, (unsigned long long)s->msg_seen,
             (unsigned long long)s->max_id);
     for (size_t i = 0; i < s->nms; i++) {
@@ -516,6 +540,9 @@ js_close(void *be)
     }
     if (s->mon_started) {
         pthread_join(s->mon, NULL);
+    }
+    if (s->checker_started) {
+        pthread_join(s->checker, NULL);
     }
     kvWatcher_Destroy(s->watch);
     kvStore_Destroy(s->kv);

@@ -10,6 +10,8 @@
  *   js_view.c  the in-memory view: messages by id, deliveries, counters, idempotency keys,
  *              scheduling (due, per-key order) and the read-only operations
  *   js_ops.c   the writer thread: grouped submits, claims, outcomes, rounds, repair, events
+ *   js_check.c the checker thread: a message read from this instance's node is compared with
+ *              the stream leader's copy before it is handed out
  *
  * Threads and locks: mu guards the view; it is never held across a request to JetStream. Every
  * change goes through the writer thread (one at a time), which decides on a snapshot taken under
@@ -94,6 +96,12 @@ struct jsm {
     struct jsd *d; /* nroutes */
     char *raw;     /* the record (js_rec.c) while a delivery is active; NULL otherwise */
     size_t raw_len;
+    /* The record is the stream leader's: our acknowledged accept, a leader read, or compared
+     * with one (js_check.c). An unchecked message is not handed out, and ordered deliveries of
+     * later messages wait for it (a node can diverge from its leader: docs/JETSTREAM.md). */
+    bool checked;
+    bool own;         /* its Nats-Msg-Id is one of this open's publishes (the ack may follow) */
+    uint64_t seen_ms; /* when the ordered consumer delivered it */
 };
 
 /* A message record decoded in place (pointers into the record bytes). */
@@ -159,6 +167,9 @@ struct qjs_ctr {
     uint64_t rev_fixed;      /* refused only because the view's revision was off (the leader
                                 held the very record the write was based on): written again
                                 against the leader's revision */
+    uint64_t msg_checked;    /* messages read from the stream leader to check the view's copy */
+    uint64_t msg_diverged;   /* ... that differed, or that the node we read from stored
+                                otherwise than the leader: the leader's record was kept */
 };
 
 typedef struct qjs {
@@ -221,6 +232,13 @@ typedef struct qjs {
     /* js_mon.c */
     pthread_t mon;
     bool mon_started;
+    /* js_check.c */
+    pthread_t checker;
+    bool checker_started;
+    bool check_req;                     /* an unchecked message may wait: the checker looks */
+    bool check_hold;                    /* tests only: the checker does not look while set */
+    char own_prefix[QJS_NAME_MAX + 24]; /* "<instance>.<opened_us hex>." of our Nats-Msg-Ids */
+    size_t own_prefix_len;
     bool full;           /* accepts refused (IGW_ENOSPC): a limit's high-water mark reached */
     uint64_t cap_bytes;  /* max_bytes of the stream and the bucket (0: neither set) */
     uint64_t used_bytes; /* their bytes (0 when cap_bytes is 0) */
@@ -294,12 +312,26 @@ int jsm_start(qjs *s);
 /* Does a publish error say the stream is at a limit? */
 bool js_full_error(jsErrCode jerr, const char *text);
 
+/* ---- js_check.c --------------------------------------------------------------------------- */
+
+/* At open (writer running, watchers loaded): checks every active unchecked message against the
+ * stream leader, then starts the checker thread (stopped by watch_stop). IGW_OK, IGW_ENOMEM. */
+int jsc_start(qjs *s);
+/* The writer's side of a JK_CHECK job: replaces the view's copy of j->mid by the leader's
+ * record j->rec (or drops it, j->absent), then reloads its deliveries' records. */
+void jsc_replace(qjs *s, struct qjs_job *j);
+/* Is the leader's record raw the one m was made from (its bytes when m keeps them, else what
+ * the view took from it)? mu held. */
+bool jsc_same(const struct jsm *m, const char *raw, size_t len);
+
 /* ---- js_view.c (callers hold mu unless said otherwise) ------------------------------------ */
 
 struct jsm *jsv_find(qjs *s, uint64_t id);
-/* Adds the message of record raw (copied) with id; its deliveries in their initial state.
- * Returns the message (or the one already known), NULL on ENOMEM/EIO. */
-struct jsm *jsv_add(qjs *s, uint64_t id, const char *raw, size_t len);
+/* Adds the message of record raw (copied) with id; its deliveries in their initial state;
+ * checked says raw is the stream leader's (else the checker is asked to compare). Returns the
+ * message (or the one already known, unchanged), NULL on ENOMEM/EIO. */
+struct jsm *jsv_add(qjs *s, uint64_t id, const char *raw, size_t len, bool checked);
+
 void jsv_remove(qjs *s, struct jsm *m); /* frees m */
 void jsv_set_state(qjs *s, struct jsd *d, uint8_t state);
 /* Applies a delivery record with revision rev (ignored when not newer). */

@@ -12,7 +12,8 @@ enum jsjob_kind {
     JK_PURGE,
     JK_SWEEP,
     JK_REPLAY,
-    JK_RETRY_NOW
+    JK_RETRY_NOW,
+    JK_CHECK /* js_check.c: the view's copy of a message is not the leader's */
 };
 
 struct jsquota {
@@ -57,6 +58,7 @@ struct qjs_job {
     unsigned nroutes;
     bool detached; /* nobody waits: the writer frees it when done */
     bool remote;   /* purge: a marker another instance wrote (no event, no writes) */
+    bool absent;   /* check: the stream leader has no message mid */
 };
 
 /* One delivery write of a group (jsw_write_group). */

@@ -146,7 +146,8 @@ msgs_catch_up(qjs *s, uint64_t last_seq)
         }
         pthread_mutex_lock(&s->mu);
         if (st == NATS_OK && !jsv_purged(s, seq) && jsv_find(s, seq) == NULL &&
-            jsv_add(s, seq, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg)) == NULL) {
+            jsv_add(s, seq, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), true) ==
+                NULL) {
             IGW_WARN("queue jetstream: message %llu not loaded", (unsigned long long)seq);
         }
         if (seq > s->msg_seen) {

@@ -406,6 +406,9 @@ jsw_run(qjs *s, struct qjs_job *j)
     case JK_RETRY_NOW:
         do_retry_now(s, j);
         break;
+    case JK_CHECK:
+        jsc_replace(s, j);
+        break;
     default:
         j->rv = IGW_EINVAL;
         break;

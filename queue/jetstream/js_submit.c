@@ -388,6 +388,21 @@ jsw_run_submits(qjs *s, struct qjs_job **jobs, unsigned n)
             continue;
         }
         any = true;
+        m = jsv_find(s, j->id);
+        if (m != NULL && !m->checked) {
+            /* its echo came first, from the node this instance reads from */
+            if (jsc_same(m, j->rec.ptr, j->rec.len)) {
+                m->checked = true;
+            } else {
+                s->ctr.msg_diverged++;
+                IGW_WARN("queue jetstream: message %llu as the NATS node this instance reads "
+                         "from stores it is not the one acknowledged: that node diverged (the "
+                         "acknowledged record is used)",
+                         (unsigned long long)j->id);
+                jsv_remove(s, m); /* on the writer: nothing holds it */
+            }
+        }
+        j->prep->checked = true;
         m = jsv_link(s, j->prep, j->id);
         j->prep = NULL;
         if (m != NULL) {

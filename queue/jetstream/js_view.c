@@ -180,14 +180,20 @@ jsv_link(qjs *s, struct jsm *m, uint64_t id)
 }
 
 struct jsm *
-jsv_add(qjs *s, uint64_t id, const char *raw, size_t len)
+jsv_add(qjs *s, uint64_t id, const char *raw, size_t len, bool checked)
 {
     struct jsm *m = jsv_find(s, id);
     if (m != NULL) {
         return m;
     }
     m = jsv_prepare(raw, len);
-    return m ? jsv_link(s, m, id) : NULL;
+    if (m == NULL) {
+        return NULL;
+    }
+    m->checked = checked || m->nroutes == 0; /* nothing to hand out: nothing to check */
+    m->seen_ms = igw_now_ms();
+    s->check_req = s->check_req || !m->checked;
+    return jsv_link(s, m, id);
 }
 
 void
@@ -232,6 +238,7 @@ jsv_set_state(qjs *s, struct jsd *d, uint8_t state)
     } else if (!was && now) {
         d->m->active++;
         jsv_lower(s, d->m);
+        s->check_req = s->check_req || !d->m->checked; /* loaded done, now to do again */
     }
 }
 
@@ -309,6 +316,7 @@ jsv_scan(qjs *s, bool (*fn)(void *arg, struct jsd *d), void *arg)
     uint64_t active = s->counts[IGW_DS_PENDING] + s->counts[IGW_DS_INFLIGHT];
     size_t cap = 64;
     bool first = true;
+    bool unchecked = false; /* an earlier message's record is not known to be the leader's */
 
     while (cap < active * 2) {
         cap *= 2;
@@ -332,6 +340,10 @@ jsv_scan(qjs *s, bool (*fn)(void *arg, struct jsd *d), void *arg)
             continue;
         }
         first = false;
+        if (!m->checked) {
+            unchecked = true; /* its keys may not be the ones the view read */
+            continue;
+        }
         for (unsigned r = 0; r < m->nroutes; r++) {
             struct jsd *d = &m->d[r];
             bool head = true;
@@ -347,7 +359,7 @@ jsv_scan(qjs *s, bool (*fn)(void *arg, struct jsd *d), void *arg)
                 s->scratch[h] = d;
                 /* our own message is in the view from its acknowledgement on; an earlier one of
                  * its key accepted by another instance may not be yet */
-                head = head && m->id <= s->msg_seen;
+                head = head && m->id <= s->msg_seen && !unchecked;
             }
             if (head && !fn(arg, d)) {
                 return IGW_OK;
@@ -365,6 +377,9 @@ jsv_is_head(qjs *s, const struct jsd *d)
     }
     for (size_t i = s->lo; i < s->nms && s->ms[i]->id < d->m->id; i++) {
         struct jsm *m = s->ms[i];
+        if (m->active > 0 && !m->checked) {
+            return false; /* its key is not known yet */
+        }
         for (unsigned r = 0; m->active > 0 && r < m->nroutes; r++) {
             const struct jsd *o = &m->d[r];
             if ((o->state == IGW_DS_PENDING || o->state == IGW_DS_INFLIGHT) && o->ordered &&
