@@ -12,7 +12,12 @@
  *   - a message the monitor read from the leader (js_mon.c);
  *   - any other: this thread reads it from the leader (js_GetMsg: a stream message get, which
  *     only the leader answers; never a direct get) and compares. The same: checked. Another
- *     record, or none: the writer replaces the view's copy (JK_CHECK), with a warning.
+ *     record, or none for QJS_ABSENT_MS: the writer replaces the view's copy (JK_CHECK), with a
+ *     warning. The answers count only if the node answering for the leader was in touch with a
+ *     majority of the replicas after the reads (leader_sound): a node cut off while it led the
+ *     stream answers as its leader, from its own store, until it hears of the new one. On a
+ *     replicated stream another instance's message is read QJS_FOREIGN_GRACE_MS after it came,
+ *     so such a node has had the time to show it.
  * Until then the message's deliveries are not handed out, and ordered deliveries of later
  * messages wait (jsv_scan), since its order keys are not known. Messages whose deliveries are
  * all done are not read; they are checked if a replay or a release makes them active again.
@@ -31,6 +36,17 @@
 
 #define QJS_CHECK_BATCH 64
 #define QJS_CHECK_IDLE_MS 1000 /* the longest wait between looks */
+/* The leader answers "no such message" for a message a follower has already applied and the
+ * leader not yet (it.cluster saw that, under load): asked again after QJS_ABSENT_RETRY_MS, the
+ * message counts as not the leader's only after QJS_ABSENT_MS of such answers. */
+#define QJS_ABSENT_RETRY_MS 100
+#define QJS_ABSENT_MS 10000
+/* A replicated stream: another instance's message is checked once it is this old, so that a
+ * node cut off while leading the stream shows it in its replicas' last contact (leader_sound),
+ * a contact older than QJS_PEER_FRESH_NS (its heartbeats come once a second). */
+#define QJS_FOREIGN_GRACE_MS 2500
+#define QJS_PEER_FRESH_NS 1500000000LL
+#define QJS_UNSOUND_RETRY_MS 250
 
 bool
 jsc_same(const struct jsm *m, const char *raw, size_t len)
@@ -65,19 +81,25 @@ own_grace_ms(const qjs *s)
     return 2u * (uint64_t)s->timeout_ms + 1000u;
 }
 
-/* The ids of up to max active unchecked messages, lowest first; *later when one of ours was
- * left for its acknowledgement. mu held. */
+/* The ids of up to max active unchecked messages, lowest first; *later lowered to the time
+ * one left for later (ours waiting for its acknowledgement, another instance's for
+ * QJS_FOREIGN_GRACE_MS, one to be asked again) is due. mu held. */
 static size_t
-collect(qjs *s, uint64_t *ids, size_t max, uint64_t now, bool *later)
+collect(qjs *s, uint64_t *ids, size_t max, uint64_t now, bool at_open, uint64_t *later)
 {
     size_t n = 0;
     for (size_t i = s->lo; i < s->nms && n < max; i++) {
         const struct jsm *m = s->ms[i];
+        uint64_t at = m->check_ms;
+        uint64_t grace = m->own ? own_grace_ms(s) : QJS_FOREIGN_GRACE_MS;
         if (m->checked || m->active == 0) {
             continue;
         }
-        if (m->own && now < m->seen_ms + own_grace_ms(s)) {
-            *later = true;
+        if (!at_open && (m->own || s->msg_replicas != 1) && at < m->seen_ms + grace) {
+            at = m->seen_ms + grace;
+        }
+        if (now < at) {
+            *later = at < *later ? at : *later;
             continue;
         }
         ids[n++] = m->id;
@@ -85,77 +107,139 @@ collect(qjs *s, uint64_t *ids, size_t max, uint64_t now, bool *later)
     return n;
 }
 
-/* Reads message id from the leader and settles the view's copy. IGW_OK, or IGW_EAGAIN when the
- * leader could not be asked (the cluster is away: later). Without mu. */
+/* Is the node that answers for the stream's leader in touch with a majority of the stream's
+ * replicas? A node cut off while it led the stream goes on answering as its leader, from its
+ * own store, until it hears of the new one; its replicas' last contact then grows past
+ * QJS_PEER_FRESH_NS. Sets s->msg_replicas. IGW_OK, or IGW_EAGAIN (not sound, or no answer). */
 static int
-check_one(qjs *s, uint64_t id, bool wait)
+leader_sound(qjs *s)
 {
-    natsMsg *msg = NULL;
+    jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     jsOptions o;
-    natsStatus st;
-    struct qjs_job *j = NULL;
-    struct jsm *m;
+    int replicas;
+    int fresh = 1; /* the leader */
+    int rv = IGW_EAGAIN;
 
     jsOptions_Init(&o);
     o.Wait = s->timeout_ms;
-    st = js_GetMsg(&msg, s->js, s->msg_stream, id, &o, &jerr);
-    if (st != NATS_OK && st != NATS_NOT_FOUND) {
+    if (js_GetStreamInfo(&si, s->js, s->msg_stream, &o, &jerr) != NATS_OK || si == NULL) {
+        jsStreamInfo_Destroy(si);
         return IGW_EAGAIN;
     }
+    replicas = si->Config != NULL && si->Config->Replicas > 0 ? (int)si->Config->Replicas : 1;
+    if (replicas <= 1) {
+        rv = IGW_OK; /* one copy: nothing to diverge from */
+    } else if (si->Cluster != NULL && si->Cluster->Leader != NULL && *si->Cluster->Leader) {
+        for (int i = 0; i < si->Cluster->ReplicasLen; i++) {
+            const jsPeerInfo *p = si->Cluster->Replicas[i];
+            fresh += p != NULL && !p->Offline && p->Active < QJS_PEER_FRESH_NS;
+        }
+        rv = 2 * fresh > replicas ? IGW_OK : IGW_EAGAIN;
+    }
+    jsStreamInfo_Destroy(si);
     pthread_mutex_lock(&s->mu);
-    s->ctr.msg_checked++;
-    m = jsv_find(s, id);
-    if (m != NULL && !m->checked) {
-        if (st == NATS_OK &&
-            jsc_same(m, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg))) {
-            m->checked = true;
-            pthread_cond_broadcast(&s->cv);
-        } else if ((j = IGW_NEW(struct qjs_job)) != NULL) {
-            j->kind = JK_CHECK;
-            j->mid = id;
-            j->absent = st == NATS_NOT_FOUND;
-            j->detached = !wait;
-            igw_buf_init(&j->rec, QJS_BUF_MAX);
-        }
-    }
+    s->msg_replicas = replicas;
     pthread_mutex_unlock(&s->mu);
-    if (j != NULL && !j->absent &&
-        igw_buf_append(&j->rec, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg)) !=
-            IGW_OK) {
-        jsjob_free(j); /* out of memory: it stays unchecked, the next look tries again */
-        j = NULL;
-    }
-    natsMsg_Destroy(msg);
-    if (j != NULL) {
-        if (wait) {
-            (void)jsw_call(s, j); /* at open: replaced before anything is handed out */
-            jsjob_free(j);
-        } else if (jsw_queue(s, j) != IGW_OK) {
-            jsjob_free(j); /* closing */
-        }
-    }
-    return IGW_OK;
+    return rv;
 }
 
-/* One look: checks what collect finds. Returns how many could not be asked (IGW_EAGAIN). */
+/* Settles the view's copy of message id by the leader's answer (st, msg): checked, asked again
+ * later, or a replacement job for the writer. mu held; *job is the job to run, if any. */
+static void
+settle(qjs *s, uint64_t id, natsStatus st, natsMsg *msg, bool wait, struct qjs_job **job)
+{
+    struct jsm *m = jsv_find(s, id);
+    uint64_t now = igw_now_ms();
+    struct qjs_job *j;
+
+    *job = NULL;
+    s->ctr.msg_checked++;
+    if (m == NULL || m->checked) {
+        return;
+    }
+    if (st == NATS_OK && jsc_same(m, natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg))) {
+        m->checked = true;
+        pthread_cond_broadcast(&s->cv);
+        return;
+    }
+    if (st == NATS_NOT_FOUND && (m->absent_ms == 0 || now < m->absent_ms + QJS_ABSENT_MS)) {
+        m->absent_ms = m->absent_ms ? m->absent_ms : now; /* maybe not applied there yet */
+        m->check_ms = now + QJS_ABSENT_RETRY_MS;
+        return;
+    }
+    if ((j = IGW_NEW(struct qjs_job)) == NULL) {
+        return; /* out of memory: it stays unchecked, the next look tries again */
+    }
+    j->kind = JK_CHECK;
+    j->mid = id;
+    j->absent = st == NATS_NOT_FOUND;
+    j->detached = !wait;
+    igw_buf_init(&j->rec, QJS_BUF_MAX);
+    if (!j->absent && igw_buf_append(&j->rec, natsMsg_GetData(msg),
+                                     (size_t)natsMsg_GetDataLength(msg)) != IGW_OK) {
+        jsjob_free(j);
+        return;
+    }
+    *job = j;
+}
+
+/* One look: reads what collect finds from the leader, then settles it if the leader was sound
+ * after the reads (else everything is asked again later). Returns how many could not be asked:
+ * the cluster is away. */
 static unsigned
-check_pass(qjs *s, bool wait, bool *later, bool *full)
+check_pass(qjs *s, bool wait, uint64_t *later, bool *full)
 {
     uint64_t ids[QJS_CHECK_BATCH];
+    natsMsg *msgs[QJS_CHECK_BATCH];
+    natsStatus sts[QJS_CHECK_BATCH];
     unsigned failed = 0;
     size_t n;
+    size_t got = 0;
+    bool sound;
 
     pthread_mutex_lock(&s->mu);
     s->check_req = false;
-    n = collect(s, ids, QJS_CHECK_BATCH, igw_now_ms(), later);
+    n = collect(s, ids, QJS_CHECK_BATCH, igw_now_ms(), wait, later);
     pthread_mutex_unlock(&s->mu);
     *full = n == QJS_CHECK_BATCH;
-    for (size_t i = 0; i < n; i++) {
-        if (check_one(s, ids[i], wait) != IGW_OK) {
+    for (; got < n; got++) {
+        jsErrCode jerr = 0;
+        jsOptions o;
+        jsOptions_Init(&o);
+        o.Wait = s->timeout_ms;
+        msgs[got] = NULL;
+        sts[got] = js_GetMsg(&msgs[got], s->js, s->msg_stream, ids[got], &o, &jerr);
+        if (sts[got] != NATS_OK && sts[got] != NATS_NOT_FOUND) {
+            natsMsg_Destroy(msgs[got]);
             failed++;
             break; /* the cluster is away: the next look */
         }
+    }
+    sound = got == 0 || leader_sound(s) == IGW_OK;
+    for (size_t i = 0; i < got; i++) {
+        struct qjs_job *j = NULL;
+        pthread_mutex_lock(&s->mu);
+        if (sound) {
+            settle(s, ids[i], sts[i], msgs[i], wait, &j);
+        } else {
+            struct jsm *m = jsv_find(s, ids[i]);
+            if (m != NULL) {
+                m->check_ms = igw_now_ms() + QJS_UNSOUND_RETRY_MS;
+            }
+        }
+        pthread_mutex_unlock(&s->mu);
+        natsMsg_Destroy(msgs[i]);
+        if (j != NULL && wait) {
+            (void)jsw_call(s, j); /* at open: replaced before anything is handed out */
+            jsjob_free(j);
+        } else if (j != NULL && jsw_queue(s, j) != IGW_OK) {
+            jsjob_free(j); /* closing */
+        }
+    }
+    if (!sound) {
+        *later = igw_now_ms() + QJS_UNSOUND_RETRY_MS;
+        *full = false;
     }
     return failed;
 }
@@ -165,15 +249,14 @@ check_main(void *arg)
 {
     qjs *s = arg;
 
+    uint64_t until = 0;
+
     for (;;) {
-        bool later = false;
+        uint64_t later = UINT64_MAX;
         bool full = false;
         unsigned failed;
-        uint64_t wait_ms = QJS_CHECK_IDLE_MS;
-        uint64_t until;
 
         pthread_mutex_lock(&s->mu);
-        until = igw_now_ms() + wait_ms;
         while (!s->watch_stop && (!s->check_req || s->check_hold) && igw_now_ms() < until) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -190,10 +273,13 @@ check_main(void *arg)
         }
         if (s->check_hold) {
             pthread_mutex_unlock(&s->mu);
+            until = igw_now_ms() + 50;
             continue;
         }
         pthread_mutex_unlock(&s->mu);
         failed = check_pass(s, false, &later, &full);
+        until = igw_now_ms() + QJS_CHECK_IDLE_MS;
+        until = later < until ? later : until;
         pthread_mutex_lock(&s->mu);
         /* more to do now: a full batch; a failed ask waits for the next idle look */
         s->check_req = s->check_req || (full && failed == 0);
@@ -208,8 +294,9 @@ check_main(void *arg)
 int
 jsc_start(qjs *s)
 {
+    (void)leader_sound(s); /* the replica count */
     for (int round = 0; round < 1000; round++) {
-        bool later = false;
+        uint64_t later = UINT64_MAX;
         bool full = false;
         if (check_pass(s, true, &later, &full) > 0 || !full) {
             break; /* what is left (the cluster away) is the thread's */

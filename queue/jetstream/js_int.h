@@ -100,8 +100,10 @@ struct jsm {
      * with one (js_check.c). An unchecked message is not handed out, and ordered deliveries of
      * later messages wait for it (a node can diverge from its leader: docs/JETSTREAM.md). */
     bool checked;
-    bool own;         /* its Nats-Msg-Id is one of this open's publishes (the ack may follow) */
-    uint64_t seen_ms; /* when the ordered consumer delivered it */
+    bool own;           /* its Nats-Msg-Id is one of this open's publishes (the ack may follow) */
+    uint64_t seen_ms;   /* when the ordered consumer delivered it */
+    uint64_t check_ms;  /* the checker asks again from then on (0: at once) */
+    uint64_t absent_ms; /* first time the leader had no such message (0: not yet) */
 };
 
 /* A message record decoded in place (pointers into the record bytes). */
@@ -237,6 +239,7 @@ typedef struct qjs {
     bool checker_started;
     bool check_req;                     /* an unchecked message may wait: the checker looks */
     bool check_hold;                    /* tests only: the checker does not look while set */
+    int msg_replicas;                   /* of the message stream, as last read (0: not yet) */
     char own_prefix[QJS_NAME_MAX + 24]; /* "<instance>.<opened_us hex>." of our Nats-Msg-Ids */
     size_t own_prefix_len;
     bool full;           /* accepts refused (IGW_ENOSPC): a limit's high-water mark reached */
