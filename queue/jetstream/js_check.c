@@ -47,6 +47,9 @@
 #define QJS_FOREIGN_GRACE_MS 2500
 #define QJS_PEER_FRESH_NS 1500000000LL
 #define QJS_UNSOUND_RETRY_MS 250
+/* At open the first checks are made before the first claim, for at most this long (one leader
+ * read each: a long queue is left to the thread, and open does not keep readiness waiting). */
+#define QJS_OPEN_CHECK_MS 2000
 
 bool
 jsc_same(const struct jsm *m, const char *raw, size_t len)
@@ -294,12 +297,14 @@ check_main(void *arg)
 int
 jsc_start(qjs *s)
 {
+    uint64_t until = igw_now_ms() + QJS_OPEN_CHECK_MS;
+
     (void)leader_sound(s); /* the replica count */
-    for (int round = 0; round < 1000; round++) {
+    while (igw_now_ms() < until) {
         uint64_t later = UINT64_MAX;
         bool full = false;
         if (check_pass(s, true, &later, &full) > 0 || !full) {
-            break; /* what is left (the cluster away) is the thread's */
+            break; /* what is left (the cluster away, or a long queue) is the thread's */
         }
     }
     if (pthread_create(&s->checker, NULL, check_main, s) != 0) {

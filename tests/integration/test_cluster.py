@@ -281,6 +281,10 @@ def test_cluster():
             print("  %-24s deliveries paused at most %.2fs" % (what, gap))
             assert gap < 30, "deliveries paused %.1fs after: %s" % (gap, what)
         assert time.time() - t_start < DEADLINE_S
+        for gw in gws:  # what the backend's checker found (js_check.c): a diverged node
+            for ln in gw.logs().splitlines():
+                if " WARN " in ln and "diverged" in ln:
+                    print("  %s: %s" % (os.path.basename(gw.dir), ln))
         if os.environ.get("IGW_JS_DUMP") == "1":  # the backend's counters, printed at close
             for gw in gws:
                 gw.stop()
