@@ -23,6 +23,7 @@
  * all done are not read; they are checked if a replay or a release makes them active again.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@
 #include "js_int.h"
 #include "js_job.h"
 
-#define QJS_CHECK_BATCH 64
+#define QJS_CHECK_BATCH 256
+#define QJS_CHECK_THREADS 8    /* leader reads in flight at a time */
 #define QJS_CHECK_IDLE_MS 1000 /* the longest wait between looks */
 /* The leader answers "no such message" for a message a follower has already applied and the
  * leader not yet (it.cluster saw that, under load): asked again after QJS_ABSENT_RETRY_MS, the
@@ -187,9 +189,65 @@ settle(qjs *s, uint64_t id, natsStatus st, natsMsg *msg, bool wait, struct qjs_j
     *job = j;
 }
 
+/* The leader reads of one look, spread over up to QJS_CHECK_THREADS threads: each waits for
+ * its answers, so the round trips overlap (a backlog taken over is read QJS_CHECK_THREADS at a
+ * time, not one after the other). */
+struct gets {
+    qjs *s;
+    const uint64_t *ids;
+    natsMsg **msgs;
+    natsStatus *sts;
+    size_t n;
+    size_t first;
+    size_t step;
+};
+
+static void *
+gets_main(void *arg)
+{
+    struct gets *g = arg;
+    bool away = false; /* one read without an answer: the rest of this share is not asked */
+    for (size_t i = g->first; i < g->n; i += g->step) {
+        jsErrCode jerr = 0;
+        jsOptions o;
+        jsOptions_Init(&o);
+        o.Wait = g->s->timeout_ms;
+        g->msgs[i] = NULL;
+        g->sts[i] = away ? NATS_TIMEOUT
+                         : js_GetMsg(&g->msgs[i], g->s->js, g->s->msg_stream, g->ids[i], &o, &jerr);
+        away = g->sts[i] != NATS_OK && g->sts[i] != NATS_NOT_FOUND;
+    }
+    return NULL;
+}
+
+static void
+read_all(qjs *s, const uint64_t *ids, natsMsg **msgs, natsStatus *sts, size_t n)
+{
+    struct gets g[QJS_CHECK_THREADS];
+    pthread_t th[QJS_CHECK_THREADS];
+    bool started[QJS_CHECK_THREADS] = {false};
+    size_t k = n < QJS_CHECK_THREADS ? n : QJS_CHECK_THREADS;
+
+    for (size_t i = 0; i < k; i++) {
+        g[i] = (struct gets){s, ids, msgs, sts, n, i, k};
+        /* this thread takes share 0, and any share a thread could not be started for */
+        started[i] = i > 0 && pthread_create(&th[i], NULL, gets_main, &g[i]) == 0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (!started[i]) {
+            gets_main(&g[i]);
+        }
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (started[i]) {
+            pthread_join(th[i], NULL);
+        }
+    }
+}
+
 /* One look: reads what collect finds from the leader, then settles it if the leader was sound
- * after the reads (else everything is asked again later). Returns how many could not be asked:
- * the cluster is away. */
+ * after the reads (else it is asked again later). Returns how many could not be asked: the
+ * cluster is away. */
 static unsigned
 check_pass(qjs *s, bool wait, uint64_t *later, bool *full)
 {
@@ -198,7 +256,6 @@ check_pass(qjs *s, bool wait, uint64_t *later, bool *full)
     natsStatus sts[QJS_CHECK_BATCH];
     unsigned failed = 0;
     size_t n;
-    size_t got = 0;
     bool sound;
 
     pthread_mutex_lock(&s->mu);
@@ -206,24 +263,16 @@ check_pass(qjs *s, bool wait, uint64_t *later, bool *full)
     n = collect(s, ids, QJS_CHECK_BATCH, igw_now_ms(), wait, later);
     pthread_mutex_unlock(&s->mu);
     *full = n == QJS_CHECK_BATCH;
-    for (; got < n; got++) {
-        jsErrCode jerr = 0;
-        jsOptions o;
-        jsOptions_Init(&o);
-        o.Wait = s->timeout_ms;
-        msgs[got] = NULL;
-        sts[got] = js_GetMsg(&msgs[got], s->js, s->msg_stream, ids[got], &o, &jerr);
-        if (sts[got] != NATS_OK && sts[got] != NATS_NOT_FOUND) {
-            natsMsg_Destroy(msgs[got]);
-            failed++;
-            break; /* the cluster is away: the next look */
-        }
+    read_all(s, ids, msgs, sts, n);
+    for (size_t i = 0; i < n; i++) {
+        failed += sts[i] != NATS_OK && sts[i] != NATS_NOT_FOUND;
     }
-    sound = got == 0 || leader_sound(s) == IGW_OK;
-    for (size_t i = 0; i < got; i++) {
+    sound = n == 0 || leader_sound(s) == IGW_OK;
+    for (size_t i = 0; i < n; i++) {
         struct qjs_job *j = NULL;
+        bool answered = sts[i] == NATS_OK || sts[i] == NATS_NOT_FOUND;
         pthread_mutex_lock(&s->mu);
-        if (sound) {
+        if (sound && answered) {
             settle(s, ids[i], sts[i], msgs[i], wait, &j);
         } else {
             struct jsm *m = jsv_find(s, ids[i]);
@@ -240,8 +289,9 @@ check_pass(qjs *s, bool wait, uint64_t *later, bool *full)
             jsjob_free(j); /* closing */
         }
     }
-    if (!sound) {
-        *later = igw_now_ms() + QJS_UNSOUND_RETRY_MS;
+    if (!sound || failed > 0) {
+        uint64_t at = igw_now_ms() + QJS_UNSOUND_RETRY_MS;
+        *later = at < *later ? at : *later;
         *full = false;
     }
     return failed;

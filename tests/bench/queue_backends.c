@@ -9,7 +9,10 @@
  * accept: N submits of a 512-byte body with one route, at most INFLIGHT waiting for their
  * callbacks (as the HTTP intake keeps many requests open). e2e: a delivery loop claims up to 64
  * due deliveries per round and completes them as delivered (an instant destination) while the
- * accepts run; measured until every message is delivered. One JSON line per phase on stdout.
+ * accepts run; measured until every message is delivered. takeover (JetStream only): N more
+ * are accepted and left; the instance closes, and another instance opens the queue and delivers
+ * them all (a backlog taken over: the view loaded, every message checked against the stream
+ * leader, claimed and completed), measured from its open. One JSON line per phase on stdout.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -185,6 +188,25 @@ main(int argc, char **argv)
     printf("{\"backend\":\"%s\",\"phase\":\"e2e\",\"n\":%ld,\"seconds\":%.3f,\"per_s\":%.0f,"
            "\"failed\":%ld}\n",
            js ? "jetstream" : "lmdb", 2 * n, t2 - t1, (double)(2 * n) / (t2 - t1), bad);
+    if (js) {
+        accept_all(q, n, window);
+        igw_queue_close(q);
+        q = NULL;
+        jo.instance = "bench-b";
+        t1 = now_s();
+        if (igw_queue_open(&q, &o, err, sizeof(err)) != IGW_OK) {
+            fprintf(stderr, "open: %s\n", err);
+            return 1;
+        }
+        dr.q = q;
+        dr.want = n;
+        dr.delivered = 0;
+        drain_main(&dr);
+        t2 = now_s();
+        printf("{\"backend\":\"jetstream\",\"phase\":\"takeover\",\"n\":%ld,\"seconds\":%.3f,"
+               "\"per_s\":%.0f,\"failed\":%ld}\n",
+               n, t2 - t1, (double)n / (t2 - t1), bad);
+    }
     igw_queue_close(q);
     return bad > 0;
 }
