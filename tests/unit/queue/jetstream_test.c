@@ -378,11 +378,17 @@ test_replica_diverged(void)
     s = be;
     id1 = qc_put1(a, "r", "k", "right");
     id2 = qc_put1(a, "r", "k", "next");
-    for (int i = 0; i < 100; i++) {
-        struct igw_queue_stats st;
-        memset(&st, 0, sizeof(st));
-        IGWT_OK(ops->stats(be, &st));
-        if (st.messages == 2) {
+    /* both in b's view and checked: no look of the checker is under way with them */
+    for (int i = 0; i < 200; i++) {
+        struct jsm *m1;
+        struct jsm *m2;
+        bool both;
+        pthread_mutex_lock(&s->mu);
+        m1 = jsv_find(s, id1);
+        m2 = jsv_find(s, id2);
+        both = m1 != NULL && m2 != NULL && m1->checked && m2->checked;
+        pthread_mutex_unlock(&s->mu);
+        if (both) {
             break;
         }
         usleep(20 * 1000);
