@@ -100,14 +100,7 @@ wait_msg(qjs *s, uint64_t id)
     struct jsm *m;
     while ((m = jsv_find(s, id)) == NULL && id > s->max_id && !jsv_purged(s, id) &&
            !s->watch_stop && igw_now_ms() < until) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        js_cv_wait(s, 20);
     }
     return m;
 }
@@ -243,14 +236,7 @@ wait_flag(qjs *s, bool *flag, uint64_t ms)
 {
     uint64_t until = igw_now_ms() + ms;
     while (!*flag && igw_now_ms() < until) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        js_cv_wait(s, 20);
     }
     return *flag;
 }

@@ -311,14 +311,7 @@ check_main(void *arg)
 
         pthread_mutex_lock(&s->mu);
         while (!s->watch_stop && (!s->check_req || s->check_hold) && igw_now_ms() < until) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+            js_cv_wait(s, 50);
         }
         if (s->watch_stop) {
             pthread_mutex_unlock(&s->mu);

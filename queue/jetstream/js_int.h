@@ -304,6 +304,8 @@ bool js_transient(natsStatus st);
  * *val (owned, igw_free) and *len, its revision *rev, *put false for a delete or purge marker.
  * IGW_OK, IGW_ENOENT (no record), IGW_ENOMEM, IGW_ETIMEDOUT, IGW_EIO. Called without mu. */
 int js_get_last(qjs *s, const char *key, char **val, size_t *len, uint64_t *rev, bool *put);
+/* Waits on s->cv (mu held) for a broadcast or ms milliseconds, whichever comes first. */
+void js_cv_wait(qjs *s, long ms);
 /* natsStatus / jsErrCode to an igw error, with a log line. */
 int js_err(natsStatus s, jsErrCode jerr, const char *what);
 

@@ -60,6 +60,20 @@ jso_set_listener(void *be, igw_queue_event_fn fn, void *arg)
 /* refresh_deliv's answer when only the view's revision was off (no igw error code: private) */
 #define QJS_REV_OFF 0x7ffe
 
+void
+js_cv_wait(qjs *s, long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
 int
 js_get_last(qjs *s, const char *key, char **val, size_t *len, uint64_t *rev, bool *put)
 {
@@ -315,14 +329,7 @@ jsw_write_group(qjs *s, struct jsw_item *it, unsigned n)
     }
     pthread_mutex_lock(&s->mu);
     while (ab.left > 0 && igw_now_ms() < deadline) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        js_cv_wait(s, 20);
     }
     s->ackbatch = NULL;
     for (unsigned i = 0; i < n; i++) {

@@ -65,14 +65,7 @@ wait_echo(qjs *s)
     uint64_t until = igw_now_ms() + 100;
     uint64_t want = s->max_id;
     while (s->msg_seen < want && !s->closing && igw_now_ms() < until) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 5 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        js_cv_wait(s, 5);
     }
 }
 

@@ -220,14 +220,7 @@ publish_group(qjs *s, struct qjs_job **jobs, unsigned n)
         }
         pthread_mutex_lock(&s->mu);
         while (ab.left > 0 && igw_now_ms() < deadline) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 20 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+            js_cv_wait(s, 20);
         }
         s->ackbatch = NULL; /* later acknowledgements of this round are dropped */
         for (unsigned i = 0; i < n; i++) {

@@ -232,6 +232,33 @@ test_two_instances(void)
     igw_queue_close(b);
 }
 
+/* The backend itself (not the facade) on location loc as instance inst, with an hour's
+ * retention: for the cases that look into its view. */
+static int
+be_open(void **be, const char *loc, const char *inst)
+{
+    const struct igw_queue_backend *ops = igw_queue_backend_find("jetstream");
+    struct igw_queue_jetstream_opts jo;
+    struct igw_queue_opts o;
+    char err[IGW_ERRBUF_SIZE] = "";
+    int rv;
+
+    memset(&jo, 0, sizeof(jo));
+    jo.servers = url;
+    jo.name = loc;
+    jo.instance = inst;
+    memset(&o, 0, sizeof(o));
+    o.backend = "jetstream";
+    o.backend_opts = &jo;
+    o.retain_delivered_ms = 3600000;
+    o.retain_idempotency_ms = 3600000;
+    rv = ops->open(be, &o, err, sizeof(err));
+    if (rv != IGW_OK) {
+        fprintf(stderr, "  open: %s\n", err);
+    }
+    return rv;
+}
+
 /* The view's revision of delivery (id, route 0) moved by off, as a bucket watcher fed by a
  * replica whose sequences are off would leave it (the record itself right). */
 static void
@@ -258,8 +285,6 @@ static void
 test_view_revision_off(void)
 {
     const struct igw_queue_backend *ops = igw_queue_backend_find("jetstream");
-    struct igw_queue_jetstream_opts jo;
-    struct igw_queue_opts o;
     struct igw_queue_route_init r = {"r", "k", 1, NULL, 0, NULL};
     struct igw_queue_msg m = {"ch", NULL, 0, NULL, NULL, 0, "x", 1, 1, &r};
     struct igw_queue_outcome out;
@@ -273,16 +298,7 @@ test_view_revision_off(void)
     unsigned n = 0;
 
     js_fresh(loc, sizeof(loc));
-    memset(&jo, 0, sizeof(jo));
-    jo.servers = url;
-    jo.name = loc;
-    jo.instance = "a";
-    memset(&o, 0, sizeof(o));
-    o.backend = "jetstream";
-    o.backend_opts = &jo;
-    o.retain_delivered_ms = 3600000;
-    o.retain_idempotency_ms = 3600000;
-    IGWT_OK(ops->open(&be, &o, err, sizeof(err)));
+    IGWT_OK(be_open(&be, loc, "a"));
     IGWT_OK(ops->put(be, &m, &id, NULL));
     IGWT_OK(ops->claim(be, igw_now_ms(), 2, NULL, NULL, c, &n));
     IGWT_CHECK(n == 1);
@@ -347,8 +363,6 @@ static void
 test_replica_diverged(void)
 {
     const struct igw_queue_backend *ops = igw_queue_backend_find("jetstream");
-    struct igw_queue_jetstream_opts jo;
-    struct igw_queue_opts o;
     struct igw_queue_route_init wr = {"r", "other", 5, NULL, 0, NULL};
     struct igw_queue_msg wm = {"ch", NULL, 0, NULL, NULL, 0, "wrong", 5, 1, &wr};
     struct igw_queue_claim c[4];
@@ -365,16 +379,7 @@ test_replica_diverged(void)
 
     js_fresh(loc, sizeof(loc));
     IGWT_OK(js_open_as(&a, loc, "a", 0, 3600000, err, sizeof(err)));
-    memset(&jo, 0, sizeof(jo));
-    jo.servers = url;
-    jo.name = loc;
-    jo.instance = "b";
-    memset(&o, 0, sizeof(o));
-    o.backend = "jetstream";
-    o.backend_opts = &jo;
-    o.retain_delivered_ms = 3600000;
-    o.retain_idempotency_ms = 3600000;
-    IGWT_OK(ops->open(&be, &o, err, sizeof(err)));
+    IGWT_OK(be_open(&be, loc, "b"));
     s = be;
     id1 = qc_put1(a, "r", "k", "right");
     id2 = qc_put1(a, "r", "k", "next");
