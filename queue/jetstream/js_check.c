@@ -89,26 +89,49 @@ own_grace_ms(const qjs *s)
 /* The ids of up to max active unchecked messages, lowest first; *later lowered to the time
  * one left for later (ours waiting for its acknowledgement, another instance's for
  * QJS_FOREIGN_GRACE_MS, one to be asked again) is due. mu held. */
+/* Is m to be read now? Else *later is lowered to when it is. */
+static bool
+due(const qjs *s, const struct jsm *m, uint64_t now, bool at_open, uint64_t *later)
+{
+    uint64_t at = m->check_ms;
+    uint64_t grace = m->own ? own_grace_ms(s) : QJS_FOREIGN_GRACE_MS;
+    if (!at_open && (m->own || s->msg_replicas != 1) && at < m->seen_ms + grace) {
+        at = m->seen_ms + grace;
+    }
+    if (now < at) {
+        *later = at < *later ? at : *later;
+        return false;
+    }
+    return true;
+}
+
 static size_t
 collect(qjs *s, uint64_t *ids, size_t max, uint64_t now, bool at_open, uint64_t *later)
 {
     size_t n = 0;
-    for (size_t i = s->lo; i < s->nms && n < max; i++) {
-        const struct jsm *m = s->ms[i];
-        uint64_t at = m->check_ms;
-        uint64_t grace = m->own ? own_grace_ms(s) : QJS_FOREIGN_GRACE_MS;
-        if (m->checked || m->active == 0) {
-            continue;
+    size_t keep = 0;
+
+    if (s->unck_lost) { /* the list missed some: list the view's unchecked again */
+        s->unck_lost = false;
+        s->nunck = 0;
+        for (size_t i = s->lo; i < s->nms; i++) {
+            if (!s->ms[i]->checked && s->ms[i]->active > 0) {
+                jsv_unchecked(s, s->ms[i]->id);
+            }
         }
-        if (!at_open && (m->own || s->msg_replicas != 1) && at < m->seen_ms + grace) {
-            at = m->seen_ms + grace;
-        }
-        if (now < at) {
-            *later = at < *later ? at : *later;
-            continue;
-        }
-        ids[n++] = m->id;
     }
+    /* the list in place: settled, done or gone ones leave it; the rest stay until settled */
+    for (size_t i = 0; i < s->nunck; i++) {
+        const struct jsm *m = jsv_find(s, s->unck[i]);
+        if (m == NULL || m->checked || m->active == 0) {
+            continue;
+        }
+        s->unck[keep++] = s->unck[i];
+        if (n < max && due(s, m, now, at_open, later)) {
+            ids[n++] = m->id;
+        }
+    }
+    s->nunck = keep;
     return n;
 }
 

@@ -237,9 +237,13 @@ typedef struct qjs {
     /* js_check.c */
     pthread_t checker;
     bool checker_started;
-    bool check_req;                     /* an unchecked message may wait: the checker looks */
-    bool check_hold;                    /* tests only: the checker does not look while set */
-    int msg_replicas;                   /* of the message stream, as last read (0: not yet) */
+    uint64_t *unck; /* ids that may be unchecked and active, in arrival order (the checker's
+                       list; js_check.c drops those settled or done) */
+    size_t nunck, capunck;
+    bool unck_lost;   /* an id could not be listed (out of memory): the checker scans the view */
+    bool check_req;   /* an unchecked message may wait: the checker looks */
+    bool check_hold;  /* tests only: the checker does not look while set */
+    int msg_replicas; /* of the message stream, as last read (0: not yet) */
     char own_prefix[QJS_NAME_MAX + 24]; /* "<instance>.<opened_us hex>." of our Nats-Msg-Ids */
     size_t own_prefix_len;
     bool full;           /* accepts refused (IGW_ENOSPC): a limit's high-water mark reached */
@@ -330,6 +334,9 @@ void jsc_replace(qjs *s, struct qjs_job *j);
 bool jsc_same(const struct jsm *m, const char *raw, size_t len);
 
 /* ---- js_view.c (callers hold mu unless said otherwise) ------------------------------------ */
+
+/* Lists message id for the checker (m unchecked and active) and asks it to look. */
+void jsv_unchecked(qjs *s, uint64_t id);
 
 struct jsm *jsv_find(qjs *s, uint64_t id);
 /* Adds the message of record raw (copied) with id; its deliveries in their initial state;

@@ -179,6 +179,23 @@ jsv_link(qjs *s, struct jsm *m, uint64_t id)
     return m;
 }
 
+void
+jsv_unchecked(qjs *s, uint64_t id)
+{
+    s->check_req = true;
+    if (s->nunck == s->capunck) {
+        size_t cap = s->capunck ? s->capunck * 2 : 256;
+        uint64_t *n = igw_realloc(s->unck, cap * sizeof(*n));
+        if (n == NULL) {
+            s->unck_lost = true;
+            return;
+        }
+        s->unck = n;
+        s->capunck = cap;
+    }
+    s->unck[s->nunck++] = id;
+}
+
 struct jsm *
 jsv_add(qjs *s, uint64_t id, const char *raw, size_t len, bool checked)
 {
@@ -192,7 +209,9 @@ jsv_add(qjs *s, uint64_t id, const char *raw, size_t len, bool checked)
     }
     m->checked = checked || m->nroutes == 0; /* nothing to hand out: nothing to check */
     m->seen_ms = igw_now_ms();
-    s->check_req = s->check_req || !m->checked;
+    if (!m->checked) {
+        jsv_unchecked(s, id);
+    }
     return jsv_link(s, m, id);
 }
 
@@ -238,7 +257,9 @@ jsv_set_state(qjs *s, struct jsd *d, uint8_t state)
     } else if (!was && now) {
         d->m->active++;
         jsv_lower(s, d->m);
-        s->check_req = s->check_req || !d->m->checked; /* loaded done, now to do again */
+        if (!d->m->checked) {
+            jsv_unchecked(s, d->m->id); /* loaded done, now to do again */
+        }
     }
 }
 
@@ -558,6 +579,8 @@ jsv_free(qjs *s)
         }
     }
     IGW_FREE(s->purged);
+    IGW_FREE(s->unck);
+    s->nunck = 0;
     igw_free((void *)s->scratch);
     s->scratch = NULL;
 }
