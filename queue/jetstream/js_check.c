@@ -52,6 +52,7 @@
 /* At open the first checks are made before the first claim, for at most this long (one leader
  * read each: a long queue is left to the thread, and open does not keep readiness waiting). */
 #define QJS_OPEN_CHECK_MS 2000
+#define QJS_HOLE_PROBE_MS 500
 
 bool
 jsc_same(const struct jsm *m, const char *raw, size_t len)
@@ -140,7 +141,7 @@ collect(qjs *s, uint64_t *ids, size_t max, uint64_t now, bool at_open, uint64_t 
  * own store, until it hears of the new one; its replicas' last contact then grows past
  * QJS_PEER_FRESH_NS. Sets s->msg_replicas. IGW_OK, or IGW_EAGAIN (not sound, or no answer). */
 static int
-leader_sound(qjs *s)
+leader_sound(qjs *s, uint64_t *last_seq)
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
@@ -156,6 +157,9 @@ leader_sound(qjs *s)
         return IGW_EAGAIN;
     }
     replicas = si->Config != NULL && si->Config->Replicas > 0 ? (int)si->Config->Replicas : 1;
+    if (last_seq != NULL) {
+        *last_seq = si->State.LastSeq;
+    }
     if (replicas <= 1) {
         rv = IGW_OK; /* one copy: nothing to diverge from */
     } else if (si->Cluster != NULL && si->Cluster->Leader != NULL && *si->Cluster->Leader) {
@@ -290,7 +294,7 @@ check_pass(qjs *s, bool wait, uint64_t *later, bool *full)
     for (size_t i = 0; i < n; i++) {
         failed += sts[i] != NATS_OK && sts[i] != NATS_NOT_FOUND;
     }
-    sound = n == 0 || leader_sound(s) == IGW_OK;
+    sound = n == 0 || leader_sound(s, NULL) == IGW_OK;
     for (size_t i = 0; i < n; i++) {
         struct qjs_job *j = NULL;
         bool answered = sts[i] == NATS_OK || sts[i] == NATS_NOT_FOUND;
@@ -320,6 +324,63 @@ check_pass(qjs *s, bool wait, uint64_t *later, bool *full)
     return failed;
 }
 
+/* The holes: every QJS_HOLE_PROBE_MS each is read from the leader again. The leader has it now:
+ * the writer adds it to the view; none, and the leader's last message is past it: deleted
+ * there, forgotten; none yet: kept. */
+static void
+probe_holes(qjs *s)
+{
+    uint64_t ids[QJS_CHECK_BATCH];
+    natsMsg *msgs[QJS_CHECK_BATCH];
+    natsStatus sts[QJS_CHECK_BATCH];
+    uint64_t last = 0;
+    size_t n;
+    bool sound;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->nholes == 0 || igw_now_ms() < s->holes_next_ms) {
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
+    s->holes_next_ms = igw_now_ms() + QJS_HOLE_PROBE_MS;
+    n = s->nholes < QJS_CHECK_BATCH ? s->nholes : QJS_CHECK_BATCH;
+    memcpy(ids, s->holes, n * sizeof(*ids));
+    pthread_mutex_unlock(&s->mu);
+    read_all(s, ids, msgs, sts, n);
+    sound = leader_sound(s, &last) == IGW_OK;
+    for (size_t i = 0; i < n; i++) {
+        struct qjs_job *j = NULL;
+        bool drop = false;
+        pthread_mutex_lock(&s->mu);
+        if (sound && sts[i] == NATS_OK && jsv_find(s, ids[i]) == NULL && !jsv_purged(s, ids[i]) &&
+            (j = IGW_NEW(struct qjs_job)) != NULL) {
+            j->kind = JK_CHECK;
+            j->mid = ids[i];
+            j->fill = true;
+            j->detached = true;
+            igw_buf_init(&j->rec, QJS_BUF_MAX);
+            if (igw_buf_append(&j->rec, natsMsg_GetData(msgs[i]),
+                               (size_t)natsMsg_GetDataLength(msgs[i])) != IGW_OK) {
+                jsjob_free(j);
+                j = NULL;
+            }
+        }
+        drop = j != NULL || jsv_purged(s, ids[i]) ||
+               (sound && sts[i] == NATS_NOT_FOUND && last >= ids[i]);
+        for (size_t k = 0; drop && k < s->nholes; k++) {
+            if (s->holes[k] == ids[i]) {
+                s->holes[k] = s->holes[--s->nholes];
+                break;
+            }
+        }
+        pthread_mutex_unlock(&s->mu);
+        natsMsg_Destroy(msgs[i]);
+        if (j != NULL && jsw_queue(s, j) != IGW_OK) {
+            jsjob_free(j); /* closing */
+        }
+    }
+}
+
 static void *
 check_main(void *arg)
 {
@@ -347,8 +408,14 @@ check_main(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
         failed = check_pass(s, false, &later, &full);
+        probe_holes(s);
         until = igw_now_ms() + QJS_CHECK_IDLE_MS;
         until = later < until ? later : until;
+        pthread_mutex_lock(&s->mu);
+        if (s->nholes > 0 && s->holes_next_ms < until) {
+            until = s->holes_next_ms;
+        }
+        pthread_mutex_unlock(&s->mu);
         pthread_mutex_lock(&s->mu);
         /* more to do now: a full batch; a failed ask waits for the next idle look */
         s->check_req = s->check_req || (full && failed == 0);
@@ -365,7 +432,7 @@ jsc_start(qjs *s)
 {
     uint64_t until = igw_now_ms() + QJS_OPEN_CHECK_MS;
 
-    (void)leader_sound(s); /* the replica count */
+    (void)leader_sound(s, NULL); /* the replica count */
     while (igw_now_ms() < until) {
         uint64_t later = UINT64_MAX;
         bool full = false;
@@ -390,15 +457,20 @@ jsc_replace(qjs *s, struct qjs_job *j)
     j->rv = IGW_OK;
     pthread_mutex_lock(&s->mu);
     m = jsv_find(s, j->mid);
-    if (m == NULL || m->checked) {
+    if ((m == NULL && (!j->fill || nm == NULL || jsv_purged(s, j->mid))) ||
+        (m != NULL && m->checked)) {
         pthread_mutex_unlock(&s->mu);
         if (nm != NULL) {
             jsv_msg_free(nm);
         }
         return;
     }
-    s->ctr.msg_diverged++;
-    if (j->absent) {
+    s->ctr.msg_diverged += !j->fill;
+    if (j->fill) {
+        IGW_INFO("queue jetstream: message %llu, missing from the NATS node this instance reads "
+                 "from, is now the stream leader's: read from the leader",
+                 (unsigned long long)j->mid);
+    } else if (j->absent) {
         IGW_WARN("queue jetstream: message %llu is stored on the NATS node this instance reads "
                  "from but not by the stream leader: that node diverged (dropped from the view)",
                  (unsigned long long)j->mid);
@@ -412,7 +484,26 @@ jsc_replace(qjs *s, struct qjs_job *j)
                  "is used)",
                  (unsigned long long)j->mid);
     }
-    jsv_remove(s, m); /* on the writer: nothing holds it */
+    if (m != NULL) {
+        jsv_remove(s, m); /* on the writer: nothing holds it */
+    }
+    if (nm == NULL) { /* dropped: the leader may give its id to a later message */
+        if (s->nholes == s->capholes) {
+            size_t cap = s->capholes ? s->capholes * 2 : 16;
+            uint64_t *h = igw_realloc(s->holes, cap * sizeof(*h));
+            if (h != NULL) {
+                s->holes = h;
+                s->capholes = cap;
+            }
+        }
+        if (s->nholes < s->capholes) {
+            s->holes[s->nholes++] = j->mid;
+            s->holes_next_ms = igw_now_ms() + QJS_HOLE_PROBE_MS;
+        } else {
+            IGW_WARN("queue jetstream: message %llu not watched for (out of memory)",
+                     (unsigned long long)j->mid);
+        }
+    }
     if (nm != NULL) {
         nm->checked = true;
         nm->seen_ms = igw_now_ms();

@@ -240,6 +240,10 @@ typedef struct qjs {
     uint64_t *unck; /* ids that may be unchecked and active, in arrival order (the checker's
                        list; js_check.c drops those settled or done) */
     size_t nunck, capunck;
+    uint64_t *holes; /* ids dropped as not the leader's: the leader may give them to a later
+                        message, which the node we read from will not deliver (js_check.c) */
+    size_t nholes, capholes;
+    uint64_t holes_next_ms;
     bool unck_lost;   /* an id could not be listed (out of memory): the checker scans the view */
     bool check_req;   /* an unchecked message may wait: the checker looks */
     bool check_hold;  /* tests only: the checker does not look while set */

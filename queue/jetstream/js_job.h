@@ -59,6 +59,7 @@ struct qjs_job {
     bool detached; /* nobody waits: the writer frees it when done */
     bool remote;   /* purge: a marker another instance wrote (no event, no writes) */
     bool absent;   /* check: the stream leader has no message mid */
+    bool fill;     /* check: mid is a hole of the view the leader now has (rec): add it */
 };
 
 /* One delivery write of a group (jsw_write_group). */

@@ -580,6 +580,8 @@ jsv_free(qjs *s)
     }
     IGW_FREE(s->purged);
     IGW_FREE(s->unck);
+    IGW_FREE(s->holes);
+    s->nholes = 0;
     s->nunck = 0;
     igw_free((void *)s->scratch);
     s->scratch = NULL;

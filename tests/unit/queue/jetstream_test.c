@@ -358,7 +358,9 @@ diverge(void *be, uint64_t id, const struct igw_buf *rec)
  * under the acknowledged message's id and recorded it as delivered: the acknowledged message
  * was never delivered. Now a record read from the node is compared with the stream leader's
  * before anything of it is handed out: the leader's body goes out, under the right order, and a
- * record the leader does not have is dropped (after 10 s: the leader may lag its followers). */
+ * record the leader does not have is dropped (after 10 s: the leader may lag its followers) and
+ * read from the leader once the leader gives its id to a message (the node's consumer, past it,
+ * will not deliver that one). */
 static void
 test_replica_diverged(void)
 {
@@ -402,9 +404,12 @@ test_replica_diverged(void)
     IGWT_OK(jsrec_encode_msg(&rec, &wm, igw_now_ms()));
     pthread_mutex_lock(&s->mu);
     s->check_hold = true;
+    /* from here b's ordered consumer delivers nothing: as a diverged node's, past id2 + 3 */
+    natsSubscription_Unsubscribe(s->msub);
+    s->msg_seen = id2 + 3;
     pthread_mutex_unlock(&s->mu);
-    diverge(be, id1, &rec);        /* another record under id1, another order key */
-    diverge(be, id2 + 1000, &rec); /* a record the leader does not have */
+    diverge(be, id1, &rec);     /* another record under id1, another order key */
+    diverge(be, id2 + 3, &rec); /* a record the leader does not have (yet) */
     /* not checked yet: nothing of it goes out, and id2 (same key) waits behind it */
     n = 0;
     IGWT_OK(ops->claim(be, igw_now_ms(), 4, NULL, NULL, c, &n));
@@ -433,7 +438,7 @@ test_replica_diverged(void)
     for (int i = 0; i < 300; i++) {
         bool gone;
         pthread_mutex_lock(&s->mu);
-        gone = jsv_find(s, id2 + 1000) == NULL;
+        gone = jsv_find(s, id2 + 3) == NULL;
         pthread_mutex_unlock(&s->mu);
         if (gone) {
             break;
@@ -442,7 +447,29 @@ test_replica_diverged(void)
     }
     pthread_mutex_lock(&s->mu);
     IGWT_CHECK(s->ctr.msg_diverged == 2);
-    IGWT_CHECK(jsv_find(s, id2 + 1000) == NULL);
+    IGWT_CHECK(jsv_find(s, id2 + 3) == NULL);
+    pthread_mutex_unlock(&s->mu);
+    /* the leader gives id2 + 3 to the third message accepted next: b reads it from the leader */
+    qc_put1(a, "r", "k3", "a");
+    qc_put1(a, "r", "k3", "b");
+    IGWT_CHECK(qc_put1(a, "r", "k3", "c") == id2 + 3);
+    for (int i = 0; i < 100; i++) {
+        bool in;
+        pthread_mutex_lock(&s->mu);
+        in = jsv_find(s, id2 + 3) != NULL;
+        pthread_mutex_unlock(&s->mu);
+        if (in) {
+            break;
+        }
+        usleep(50 * 1000);
+    }
+    pthread_mutex_lock(&s->mu);
+    {
+        struct jsm *m3 = jsv_find(s, id2 + 3);
+        IGWT_CHECK(m3 != NULL && m3->checked && m3->nroutes == 1);
+        IGWT_CHECK(m3 == NULL || (m3->d[0].okey_len == 2 && memcmp(m3->d[0].okey, "k3", 2) == 0));
+    }
+    IGWT_CHECK(s->nholes == 0);
     pthread_mutex_unlock(&s->mu);
     igw_buf_fini(&rec);
     ops->close(be);
