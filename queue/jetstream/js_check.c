@@ -42,7 +42,7 @@
  * leader not yet (it.cluster saw that, under load): asked again after QJS_ABSENT_RETRY_MS, the
  * message counts as not the leader's only after QJS_ABSENT_MS of such answers. */
 #define QJS_ABSENT_RETRY_MS 100
-#define QJS_ABSENT_MS 10000
+#define QJS_ABSENT_MS 5000
 /* A replicated stream: another instance's message is checked once it is this old, so that a
  * node cut off while leading the stream shows it in its replicas' last contact (leader_sound),
  * a contact older than QJS_PEER_FRESH_NS (its heartbeats come once a second). */

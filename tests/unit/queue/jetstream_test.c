@@ -358,7 +358,7 @@ diverge(void *be, uint64_t id, const struct igw_buf *rec)
  * under the acknowledged message's id and recorded it as delivered: the acknowledged message
  * was never delivered. Now a record read from the node is compared with the stream leader's
  * before anything of it is handed out: the leader's body goes out, under the right order, and a
- * record the leader does not have is dropped (after 10 s: the leader may lag its followers) and
+ * record the leader does not have is dropped (after 5 s: the leader may lag its followers) and
  * read from the leader once the leader gives its id to a message (the node's consumer, past it,
  * will not deliver that one). */
 static void
@@ -434,7 +434,7 @@ test_replica_diverged(void)
         }
     }
     IGWT_CHECK(got1);
-    /* "no such message" may be a leader that has not applied it yet: dropped after 10 s */
+    /* "no such message" may be a leader that has not applied it yet: dropped after 5 s */
     for (int i = 0; i < 300; i++) {
         bool gone;
         pthread_mutex_lock(&s->mu);
