@@ -63,8 +63,7 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
             s->msg_seen = id;
         }
         m = jsv_find(s, id);
-        if (m != NULL && m->checked && m->raw != NULL &&
-            (m->raw_len != len || memcmp(m->raw, data, len) != 0)) {
+        if (m != NULL && m->checked && m->raw != NULL && !jsc_same(m, data, len)) {
             /* the leader's record is kept; the node we read from has another one */
             s->ctr.msg_diverged++;
             IGW_WARN("queue jetstream: message %llu as the NATS node this instance reads from "

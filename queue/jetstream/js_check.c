@@ -87,10 +87,8 @@ own_grace_ms(const qjs *s)
     return 2u * (uint64_t)s->timeout_ms + 1000u;
 }
 
-/* The ids of up to max active unchecked messages, lowest first; *later lowered to the time
- * one left for later (ours waiting for its acknowledgement, another instance's for
- * QJS_FOREIGN_GRACE_MS, one to be asked again) is due. mu held. */
-/* Is m to be read now? Else *later is lowered to when it is. */
+/* Is m to be read now? Else *later is lowered to when it is (ours waiting for its
+ * acknowledgement, another instance's for QJS_FOREIGN_GRACE_MS, one to be asked again). */
 static bool
 due(const qjs *s, const struct jsm *m, uint64_t now, bool at_open, uint64_t *later)
 {
@@ -106,6 +104,8 @@ due(const qjs *s, const struct jsm *m, uint64_t now, bool at_open, uint64_t *lat
     return true;
 }
 
+/* The ids of up to max active unchecked messages that are due, in the order they came; mu
+ * held. */
 static size_t
 collect(qjs *s, uint64_t *ids, size_t max, uint64_t now, bool at_open, uint64_t *later)
 {
@@ -176,6 +176,29 @@ leader_sound(qjs *s, uint64_t *last_seq)
     return rv;
 }
 
+/* A JK_CHECK job for message id: the leader's record msg (NULL: the leader has none), fill for
+ * a hole; NULL when out of memory (the next look tries again). */
+static struct qjs_job *
+check_job(uint64_t id, natsMsg *msg, bool fill, bool detached)
+{
+    struct qjs_job *j = IGW_NEW(struct qjs_job);
+    if (j == NULL) {
+        return NULL;
+    }
+    j->kind = JK_CHECK;
+    j->mid = id;
+    j->absent = msg == NULL;
+    j->fill = fill;
+    j->detached = detached;
+    igw_buf_init(&j->rec, QJS_BUF_MAX);
+    if (msg != NULL && igw_buf_append(&j->rec, natsMsg_GetData(msg),
+                                      (size_t)natsMsg_GetDataLength(msg)) != IGW_OK) {
+        jsjob_free(j);
+        return NULL;
+    }
+    return j;
+}
+
 /* Settles the view's copy of message id by the leader's answer (st, msg): checked, asked again
  * later, or a replacement job for the writer. mu held; *job is the job to run, if any. */
 static void
@@ -183,7 +206,6 @@ settle(qjs *s, uint64_t id, natsStatus st, natsMsg *msg, bool wait, struct qjs_j
 {
     struct jsm *m = jsv_find(s, id);
     uint64_t now = igw_now_ms();
-    struct qjs_job *j;
 
     *job = NULL;
     s->ctr.msg_checked++;
@@ -200,20 +222,7 @@ settle(qjs *s, uint64_t id, natsStatus st, natsMsg *msg, bool wait, struct qjs_j
         m->check_ms = now + QJS_ABSENT_RETRY_MS;
         return;
     }
-    if ((j = IGW_NEW(struct qjs_job)) == NULL) {
-        return; /* out of memory: it stays unchecked, the next look tries again */
-    }
-    j->kind = JK_CHECK;
-    j->mid = id;
-    j->absent = st == NATS_NOT_FOUND;
-    j->detached = !wait;
-    igw_buf_init(&j->rec, QJS_BUF_MAX);
-    if (!j->absent && igw_buf_append(&j->rec, natsMsg_GetData(msg),
-                                     (size_t)natsMsg_GetDataLength(msg)) != IGW_OK) {
-        jsjob_free(j);
-        return;
-    }
-    *job = j;
+    *job = check_job(id, st == NATS_OK ? msg : NULL, false, !wait);
 }
 
 /* The leader reads of one look, spread over up to QJS_CHECK_THREADS threads: each waits for
@@ -352,18 +361,8 @@ probe_holes(qjs *s)
         struct qjs_job *j = NULL;
         bool drop = false;
         pthread_mutex_lock(&s->mu);
-        if (sound && sts[i] == NATS_OK && jsv_find(s, ids[i]) == NULL && !jsv_purged(s, ids[i]) &&
-            (j = IGW_NEW(struct qjs_job)) != NULL) {
-            j->kind = JK_CHECK;
-            j->mid = ids[i];
-            j->fill = true;
-            j->detached = true;
-            igw_buf_init(&j->rec, QJS_BUF_MAX);
-            if (igw_buf_append(&j->rec, natsMsg_GetData(msgs[i]),
-                               (size_t)natsMsg_GetDataLength(msgs[i])) != IGW_OK) {
-                jsjob_free(j);
-                j = NULL;
-            }
+        if (sound && sts[i] == NATS_OK && jsv_find(s, ids[i]) == NULL && !jsv_purged(s, ids[i])) {
+            j = check_job(ids[i], msgs[i], true, true);
         }
         drop = j != NULL || jsv_purged(s, ids[i]) ||
                (sound && sts[i] == NATS_NOT_FOUND && last >= ids[i]);
@@ -488,16 +487,7 @@ jsc_replace(qjs *s, struct qjs_job *j)
         jsv_remove(s, m); /* on the writer: nothing holds it */
     }
     if (nm == NULL) { /* dropped: the leader may give its id to a later message */
-        if (s->nholes == s->capholes) {
-            size_t cap = s->capholes ? s->capholes * 2 : 16;
-            uint64_t *h = igw_realloc(s->holes, cap * sizeof(*h));
-            if (h != NULL) {
-                s->holes = h;
-                s->capholes = cap;
-            }
-        }
-        if (s->nholes < s->capholes) {
-            s->holes[s->nholes++] = j->mid;
+        if (jsv_ids_push(&s->holes, &s->nholes, &s->capholes, j->mid) == IGW_OK) {
             s->holes_next_ms = igw_now_ms() + QJS_HOLE_PROBE_MS;
         } else {
             IGW_WARN("queue jetstream: message %llu not watched for (out of memory)",

@@ -339,6 +339,9 @@ bool jsc_same(const struct jsm *m, const char *raw, size_t len);
 
 /* ---- js_view.c (callers hold mu unless said otherwise) ------------------------------------ */
 
+/* Appends id to the array *ids of *n entries (room *cap, grown by doubling). IGW_OK or
+ * IGW_ENOMEM (nothing changed). */
+int jsv_ids_push(uint64_t **ids, size_t *n, size_t *cap, uint64_t id);
 /* Lists message id for the checker (m unchecked and active) and asks it to look. */
 void jsv_unchecked(qjs *s, uint64_t id);
 

@@ -179,21 +179,29 @@ jsv_link(qjs *s, struct jsm *m, uint64_t id)
     return m;
 }
 
+int
+jsv_ids_push(uint64_t **ids, size_t *n, size_t *cap, uint64_t id)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        uint64_t *a = igw_realloc(*ids, c * sizeof(*a));
+        if (a == NULL) {
+            return IGW_ENOMEM;
+        }
+        *ids = a;
+        *cap = c;
+    }
+    (*ids)[(*n)++] = id;
+    return IGW_OK;
+}
+
 void
 jsv_unchecked(qjs *s, uint64_t id)
 {
     s->check_req = true;
-    if (s->nunck == s->capunck) {
-        size_t cap = s->capunck ? s->capunck * 2 : 256;
-        uint64_t *n = igw_realloc(s->unck, cap * sizeof(*n));
-        if (n == NULL) {
-            s->unck_lost = true;
-            return;
-        }
-        s->unck = n;
-        s->capunck = cap;
+    if (jsv_ids_push(&s->unck, &s->nunck, &s->capunck, id) != IGW_OK) {
+        s->unck_lost = true;
     }
-    s->unck[s->nunck++] = id;
 }
 
 struct jsm *
