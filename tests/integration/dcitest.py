@@ -50,6 +50,28 @@ SUBSCRIPTION_CHANNELS = """\
                         retry: { base: 100ms, cap: 400ms, max_attempts: 200 } }
 """
 
+# The start of the config of it.dci_subs and it.dci_notify: the admin API, the signing key and
+# the two partners (their callbacks at the receiver on RCV), and the subscription channels
+# (SUBSCRIPTION_CHANNELS): a test adds its own channels after it.
+SUBSCRIPTION_CONFIG = """
+http: { listen: "http://127.0.0.1:{port}", max_body: 1MiB }
+admin:
+  listen: "http://127.0.0.1:ADMINPORT"
+  credentials: [{ name: vera, role: viewer, token_file: viewer.tokens }]
+queue: { path: "{dir}/queue" }
+mappings: { dir: "MAPS" }
+signing: { key_file: igw.pem, kid: igw-1 }
+partners:
+  spmis:
+    base_urls: ["http://127.0.0.1:RCV/dci/spmis/"]
+    auth: { type: bearer, tokens: [demo-token] }
+    sign: true
+  other:
+    base_urls: ["http://127.0.0.1:RCV/dci/other/"]
+    auth: { type: bearer, tokens: [other-token] }
+channels:
+""" + SUBSCRIPTION_CHANNELS
+
 
 def rsa_pems(dirname, names):
     """A 2048-bit RSA key per name, written unencrypted as PKCS#8 PEM to <dirname>/<name>.pem;

@@ -39,25 +39,7 @@ EVENTS = {"Content-Type": "application/json", "Authorization": "Bearer ev-token"
 ADMIN = {"Authorization": "Bearer view-t0ken"}
 SENDER = "spmis.example.org"
 
-CONFIG = """
-http: { listen: "http://127.0.0.1:{port}", max_body: 1MiB }
-admin:
-  listen: "http://127.0.0.1:ADMINPORT"
-  credentials: [{ name: vera, role: viewer, token_file: viewer.tokens }]
-queue: { path: "{dir}/queue" }
-mappings: { dir: "MAPS" }
-signing: { key_file: igw.pem, kid: igw-1 }
-partners:
-  spmis:
-    base_urls: ["http://127.0.0.1:RCV/dci/spmis/"]
-    auth: { type: bearer, tokens: [demo-token] }
-    sign: true
-  other:
-    base_urls: ["http://127.0.0.1:RCV/dci/other/"]
-    auth: { type: bearer, tokens: [other-token] }
-channels:
-SUBSCRIPTIONS
-  insurees:                                # openIMIS's insuree events
+CONFIG = dcitest.SUBSCRIPTION_CONFIG + """  insurees:                                # openIMIS's insuree events
     listen: POST /events/openimis/{event}
     auth: { type: bearer, tokens: [ev-token] }
     routes:
@@ -102,7 +84,7 @@ SUBSCRIPTIONS
     auth: { type: bearer, tokens: [chk-token] }
     routes:
       log: { url: "file://{dir}/notify-check.ndjson" }
-""".replace("SENDER", SENDER).replace("SUBSCRIPTIONS\n", dcitest.SUBSCRIPTION_CHANNELS)
+""".replace("SENDER", SENDER)
 
 
 class Env:

@@ -33,25 +33,7 @@ AUTH = {"Content-Type": "application/json", "Authorization": "Bearer demo-token"
 AUTH2 = {"Content-Type": "application/json", "Authorization": "Bearer other-token"}
 ADMIN = {"Authorization": "Bearer view-t0ken"}
 
-CONFIG = """
-http: { listen: "http://127.0.0.1:{port}", max_body: 1MiB }
-admin:
-  listen: "http://127.0.0.1:ADMINPORT"
-  credentials: [{ name: vera, role: viewer, token_file: viewer.tokens }]
-queue: { path: "{dir}/queue" }
-mappings: { dir: "MAPS" }
-signing: { key_file: igw.pem, kid: igw-1 }
-partners:
-  spmis:
-    base_urls: ["http://127.0.0.1:RCV/dci/spmis/"]
-    auth: { type: bearer, tokens: [demo-token] }
-    sign: true
-  other:
-    base_urls: ["http://127.0.0.1:RCV/dci/other/"]
-    auth: { type: bearer, tokens: [other-token] }
-channels:
-SUBSCRIPTIONS
-  broken_subscribe:                      # its store route can never write (a map breaks it)
+CONFIG = dcitest.SUBSCRIPTION_CONFIG + """  broken_subscribe:                      # its store route can never write (a map breaks it)
     listen: POST /dci/broken/registry/subscribe
     dialect: dci
     dci: { partner: [spmis] }
@@ -61,7 +43,7 @@ SUBSCRIPTIONS
       on_subscribe: { url: "callback:spmis", answer_from: on_subscribe,
                       auth: { type: bearer, token: rcv-token },
                       retry: { base: 100ms, cap: 200ms, max_attempts: 200 } }
-""".replace("SUBSCRIPTIONS\n", dcitest.SUBSCRIPTION_CHANNELS)
+"""
 
 
 class Env:
